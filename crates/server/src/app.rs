@@ -1,0 +1,226 @@
+//! Building the application: database, tenants, router; then serving it on a listener the
+//! caller bound (tests bind port 0 first, so the server is reachable the moment it exists).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::Request;
+use http::{HeaderName, HeaderValue, header};
+use secrecy::ExposeSecret;
+use storage::{Db, DbOptions};
+use tenant_router::{TenantLayer, TenantRegistry, load};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::settings::Settings;
+use crate::{health, web};
+
+/// Shared state handed to handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// Redis, when configured.
+    pub redis: Option<redis::Client>,
+    /// The running tenants.
+    pub registry: Arc<TenantRegistry>,
+}
+
+/// A built application, ready to serve.
+pub struct Application {
+    state: AppState,
+    settings: Settings,
+}
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+impl Application {
+    /// Connects to the database, applies migrations (when configured), loads and imports
+    /// the tenant folder, and builds the tenant registry from the database.
+    ///
+    /// # Errors
+    /// When the tenant folder is invalid (the message lists every problem by file and key),
+    /// the database cannot be reached or migrated, or Redis' URL is unusable.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let loaded = load::load_dir(&settings.tenants.dir)?;
+        let db = connect(&settings).await?;
+        if settings.database.migrate_on_start {
+            db.migrate().await.context("cannot apply migrations")?;
+        } else {
+            let pending = db.pending_migrations().await?;
+            anyhow::ensure!(
+                pending.is_empty(),
+                "the database needs migrations ({}): run `portal migrate`",
+                pending.join(", ")
+            );
+        }
+        let report = storage::tenants::import_new(&db, &loaded, chrono::Utc::now()).await?;
+        for id in &report.imported {
+            tracing::info!(tenant = %id, "tenant imported from its folder");
+        }
+        for id in &report.changed {
+            tracing::warn!(
+                tenant = %id,
+                "tenant folder differs from the database; the database stays the running truth"
+            );
+        }
+        let registry = Arc::new(storage::tenants::load_registry(&db).await?);
+        let redis = match &settings.redis.url {
+            Some(url) if !url.expose_secret().is_empty() => {
+                Some(redis::Client::open(url.expose_secret()).context("redis.url is not usable")?)
+            }
+            _ => None,
+        };
+        Ok(Self {
+            state: AppState {
+                db,
+                redis,
+                registry,
+            },
+            settings,
+        })
+    }
+
+    /// The state handlers see.
+    #[must_use]
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The complete HTTP service.
+    #[must_use]
+    pub fn router(&self) -> Router {
+        router(self.state.clone(), &self.settings)
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    ///
+    /// # Errors
+    /// When the listener fails.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, tenants = self.state.registry.len(), "serving");
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Connects to the configured database.
+///
+/// # Errors
+/// When the data folder cannot be created or the database cannot be reached.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    if settings.database.url.is_none() {
+        std::fs::create_dir_all(&settings.database.data_dir).with_context(|| {
+            format!(
+                "cannot create the data folder {}",
+                settings.database.data_dir.display()
+            )
+        })?;
+    }
+    let options = DbOptions {
+        pg_schema: settings.database.schema.clone(),
+        max_connections: settings.database.max_connections,
+    };
+    Db::connect(settings.database.connect_url().expose_secret(), &options)
+        .await
+        .context("cannot connect to the database")
+}
+
+fn router(state: AppState, settings: &Settings) -> Router {
+    // Resolution wraps the whole tenant router, so an unknown host never reaches routing.
+    let tenant_app = tower::ServiceBuilder::new()
+        .layer(TenantLayer::new(
+            Arc::clone(&state.registry),
+            settings.http.trust_forwarded_host,
+        ))
+        .service(web::router().with_state(state.clone()));
+    // Probes and the shared stylesheet answer on any host (load balancers use IPs).
+    Router::new()
+        .merge(health::router().with_state(state))
+        .merge(web::shared_assets())
+        .fallback_service(tenant_app)
+        .layer(
+            // Outermost first: the request id exists before the span that logs it.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(
+                    X_REQUEST_ID.clone(),
+                    MakeRequestUuid,
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let request_id = req
+                                .headers()
+                                .get(&X_REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            tracing::info_span!(
+                                "http",
+                                method = %req.method(),
+                                path = %req.uri().path(),
+                                request_id,
+                                tenant = tracing::field::Empty,
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+                .layer(TimeoutLayer::with_status_code(
+                    http::StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(settings.http.request_timeout_secs),
+                ))
+                .layer(security_header(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                     script-src 'none'; object-src 'none'; base-uri 'none'; \
+                     form-action 'self'; frame-ancestors 'none'",
+                ))
+                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(security_header(
+                    header::REFERRER_POLICY,
+                    "strict-origin-when-cross-origin",
+                )),
+        )
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,133 @@
+//! The command line: `serve` (the default), `migrate`, `check` and `tenants list`.
+//! Every failure prints one clear message and exits non-zero.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::app::{Application, connect, shutdown_signal};
+use crate::settings::{self, Settings};
+use crate::telemetry;
+
+/// Education services portal for councils.
+#[derive(Debug, Parser)]
+#[command(name = "portal", version, about)]
+pub struct Cli {
+    /// A settings file layered over the defaults (before environment variables).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do; `serve` when left out.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the portal (applies migrations and imports new tenant folders first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Validate the tenants folder without starting the server or touching the database.
+    Check {
+        /// The folder to check; defaults to the configured `tenants.dir`.
+        dir: Option<PathBuf>,
+    },
+    /// Tenant rows in the database.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+}
+
+/// `tenants` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// List the tenants in the database and whether their folder has changed since import.
+    List,
+}
+
+/// Parses the command line, runs the command and turns the outcome into an exit code.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            telemetry::init(&settings.telemetry);
+            let db = connect(&settings).await?;
+            db.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Check { dir } => {
+            let dir = dir.unwrap_or(settings.tenants.dir);
+            let tenants = tenant_router::load::load_dir(&dir)?;
+            for t in &tenants {
+                let missing = t.config.missing_details();
+                print!("ok  {} ({})", t.config.slug, t.file.display());
+                if missing.is_empty() {
+                    println!();
+                } else {
+                    println!("; not yet given: {}", missing.join(", "));
+                }
+            }
+            println!("{} tenant(s) valid", tenants.len());
+            Ok(())
+        }
+        Command::Tenants(TenantsCommand::List) => list_tenants(&settings).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    telemetry::init(&settings.telemetry);
+    let listener = TcpListener::bind(settings.http.addr())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.addr()))?;
+    let port = listener.local_addr()?.port();
+    let app = Application::build(settings).await?;
+    for t in app.state().registry.iter() {
+        if let Some(host) = t
+            .config
+            .hostnames
+            .iter()
+            .find(|h| h.ends_with(".localhost"))
+        {
+            tracing::info!(tenant = %t.id, "open http://{host}:{port}/");
+        }
+    }
+    app.serve(listener, shutdown_signal()).await
+}
+
+async fn list_tenants(settings: &Settings) -> anyhow::Result<()> {
+    let db = connect(settings).await?;
+    let pending = db.pending_migrations().await?;
+    anyhow::ensure!(
+        pending.is_empty(),
+        "the database needs migrations: run `portal migrate`"
+    );
+    let folder = tenant_router::load::load_dir(&settings.tenants.dir).ok();
+    let registry = storage::tenants::load_registry(&db).await?;
+    for t in registry.iter() {
+        let state = match folder
+            .as_ref()
+            .and_then(|f| f.iter().find(|l| l.config.slug == t.id))
+        {
+            None => "no folder",
+            Some(l) if l.config == t.config => "matches its folder",
+            Some(_) => "folder changed since import (not applied)",
+        };
+        println!("{}\t{}\t{}", t.id, t.config.display_name, state);
+    }
+    Ok(())
+}

@@ -1,0 +1,271 @@
+//! Process settings, layered with the `config` crate: built-in defaults → `config/base.toml`
+//! → `config/{APP_ENV}.toml` → an explicit `--config` file → `APP__SECTION__KEY`
+//! environment variables → the conventional `DATABASE_URL` and `REDIS_URL`.
+//!
+//! Settings are a value passed in, never a global, so a test can build a second app with
+//! other settings. Unknown keys are errors: a typo never silently falls back to a default.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Everything the process is configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The HTTP listener.
+    pub http: HttpSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// Redis, when used.
+    #[serde(default)]
+    pub redis: RedisSettings,
+    /// Where tenant folders are.
+    pub tenants: TenantSettings,
+    /// Logging.
+    pub telemetry: TelemetrySettings,
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind.
+    pub port: u16,
+    /// Honour `X-Forwarded-Host`. Only behind a proxy that always overwrites it.
+    pub trust_forwarded_host: bool,
+    /// Seconds a request may take before it is answered 408.
+    pub request_timeout_secs: u64,
+}
+
+impl HttpSettings {
+    /// `host:port`.
+    #[must_use]
+    pub fn addr(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// The database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` for PostgreSQL; absent for the embedded SQLite file.
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    /// Folder for the embedded database (and, later, local files).
+    pub data_dir: PathBuf,
+    /// PostgreSQL schema to use instead of the default.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Pool size.
+    #[serde(default)]
+    pub max_connections: Option<u32>,
+    /// Apply pending migrations when `serve` starts. Production runs `migrate` as a
+    /// separate step and may turn this off.
+    pub migrate_on_start: bool,
+}
+
+impl DatabaseSettings {
+    /// The URL to connect to: the configured one, else the SQLite file in `data_dir`.
+    #[must_use]
+    pub fn connect_url(&self) -> SecretString {
+        match &self.url {
+            Some(u) if !u.expose_secret().is_empty() => u.clone(),
+            _ => SecretString::from(format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("portal.sqlite").display()
+            )),
+        }
+    }
+}
+
+/// Redis.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://…`; absent means in-process caches and sessions.
+    #[serde(default)]
+    pub url: Option<SecretString>,
+}
+
+/// Tenant folders.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantSettings {
+    /// The folder holding one sub-folder per tenant.
+    pub dir: PathBuf,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// `pretty` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// Default filter, e.g. `info` or `server=debug,info`; `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+/// Log format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+const DEFAULTS: &str = r#"
+[http]
+host = "127.0.0.1"
+port = 8080
+trust_forwarded_host = false
+request_timeout_secs = 30
+
+[database]
+data_dir = "data"
+migrate_on_start = true
+
+[tenants]
+dir = "tenants"
+
+[telemetry]
+format = "pretty"
+filter = "info"
+"#;
+
+/// Loads settings from every layer.
+///
+/// # Errors
+/// When a file does not parse, a key is unknown, or a value has the wrong type; the message
+/// names the key.
+pub fn load(explicit_file: Option<&Path>) -> anyhow::Result<Settings> {
+    let env = std::env::var("APP_ENV").unwrap_or_else(|_| "local".into());
+    let mut builder = config::Config::builder()
+        .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+        .add_source(config::File::with_name("config/base").required(false))
+        .add_source(config::File::with_name(&format!("config/{env}")).required(false));
+    if let Some(file) = explicit_file {
+        builder = builder.add_source(config::File::from(file).required(true));
+    }
+    builder = builder.add_source(
+        config::Environment::with_prefix("APP")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true),
+    );
+    for (var, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
+        if let Ok(v) = std::env::var(var)
+            && !v.is_empty()
+        {
+            builder = builder.set_override(key, v)?;
+        }
+    }
+    let settings: Settings = builder
+        .build()
+        .context("cannot read the configuration")?
+        .try_deserialize()
+        .context("invalid configuration")?;
+    settings.validate()?;
+    Ok(settings)
+}
+
+impl Settings {
+    /// Checks values the types cannot.
+    ///
+    /// # Errors
+    /// Names the setting and what is wrong with it.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database.url {
+            let u = url.expose_secret();
+            let ok = u.is_empty()
+                || u.starts_with("postgres://")
+                || u.starts_with("postgresql://")
+                || u.starts_with("sqlite:");
+            anyhow::ensure!(
+                ok,
+                "database.url must start with postgres://, postgresql:// or sqlite:"
+            );
+        }
+        if let Some(url) = &self.redis.url {
+            let u = url.expose_secret();
+            anyhow::ensure!(
+                u.is_empty() || u.starts_with("redis://") || u.starts_with("rediss://"),
+                "redis.url must start with redis:// or rediss://"
+            );
+        }
+        if let Some(schema) = &self.database.schema {
+            let ok = !schema.is_empty()
+                && schema.len() <= 63
+                && schema
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            anyhow::ensure!(
+                ok,
+                "database.schema must be lowercase letters, digits and _"
+            );
+        }
+        anyhow::ensure!(
+            self.http.request_timeout_secs > 0,
+            "http.request_timeout_secs must be at least 1"
+        );
+        Ok(())
+    }
+
+    /// Settings for a test or embedded run: defaults with the given data folder and tenants.
+    ///
+    /// # Errors
+    /// Never in practice; the defaults are valid.
+    pub fn embedded(data_dir: &Path, tenants_dir: &Path) -> anyhow::Result<Self> {
+        let mut s: Self = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .build()?
+            .try_deserialize()?;
+        s.database.data_dir = data_dir.to_owned();
+        s.tenants.dir = tenants_dir.to_owned();
+        Ok(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let s = Settings::embedded(Path::new("/tmp/x"), Path::new("tenants")).unwrap();
+        assert_eq!(s.http.port, 8080);
+        assert!(s.database.url.is_none());
+        assert_eq!(
+            s.database.connect_url().expose_secret(),
+            "sqlite:///tmp/x/portal.sqlite?mode=rwc"
+        );
+        assert_eq!(s.telemetry.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn rejects_bad_urls_and_schemas() {
+        let mut s = Settings::embedded(Path::new("d"), Path::new("t")).unwrap();
+        s.database.url = Some("mysql://x".to_owned().into());
+        assert!(s.validate().is_err());
+        s.database.url = None;
+        s.database.schema = Some("Robert'); DROP".to_owned());
+        assert!(s.validate().is_err());
+        s.database.schema = None;
+        s.redis.url = Some("http://x".to_owned().into());
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let mut s = Settings::embedded(Path::new("d"), Path::new("t")).unwrap();
+        s.database.url = Some("postgres://u:hunter2@h/db".to_owned().into());
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,244 @@
+//! Tenant-branded pages: the home page, "who controls your data", the per-tenant brand
+//! stylesheet and logo, and a branded 404. All content comes from the tenant's
+//! configuration; none of it is typed into templates per council.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use http::{StatusCode, header};
+use tenant_router::config::Module;
+use tenant_router::{Tenant, TenantConfig};
+
+use crate::app::AppState;
+
+/// The compiled GOV.UK Frontend styles with our header (see `assets/`).
+const APP_CSS: &str = include_str!("../assets/app.css");
+
+/// Cache-busting version of [`APP_CSS`]: changes whenever the file does.
+fn css_version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| short_hash(APP_CSS.as_bytes()))
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    // FNV-1a: a cache key, not a security boundary.
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{h:016x}")
+}
+
+/// Routes that need no tenant.
+pub fn shared_assets() -> Router {
+    Router::new().route("/assets/app.css", get(app_css))
+}
+
+/// Routes served per tenant (behind the tenant layer).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/data-controller", get(data_controller))
+        .route("/assets/tenant.css", get(tenant_css))
+        .route("/assets/logo", get(logo))
+        .fallback(not_found)
+}
+
+async fn app_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        APP_CSS,
+    )
+        .into_response()
+}
+
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    current: bool,
+}
+
+/// What every page's layout needs.
+struct Chrome<'a> {
+    tenant: &'a TenantConfig,
+    nav: Vec<NavItem>,
+    has_logo: bool,
+    css_version: &'static str,
+    brand_version: String,
+}
+
+impl<'a> Chrome<'a> {
+    fn new(t: &'a Tenant, path: &str) -> Self {
+        let nav = [
+            ("/", "Home"),
+            ("/data-controller", "Who controls your data"),
+        ]
+        .into_iter()
+        .map(|(href, label)| NavItem {
+            href,
+            label,
+            current: href == path,
+        })
+        .collect();
+        Self {
+            tenant: &t.config,
+            nav,
+            has_logo: t.logo.is_some(),
+            css_version: css_version(),
+            brand_version: brand_version(t),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    chrome: Chrome<'a>,
+    intro: String,
+    offers: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "controller.html")]
+struct ControllerPage<'a> {
+    chrome: Chrome<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage<'a> {
+    chrome: Chrome<'a>,
+}
+
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service.",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn home(t: Tenant) -> Response {
+    let c = Chrome::new(&t, "/");
+    let cfg = c.tenant;
+    let offers = [
+        (Module::Courses, "Find and book training courses and events"),
+        (
+            Module::TradedServices,
+            "Buy traded services and service level agreements for your organisation",
+        ),
+        (Module::Resources, "Download resources"),
+        (
+            Module::Induction,
+            "Register early career teachers for statutory induction",
+        ),
+        (
+            Module::InclusionCasework,
+            "Work with the inclusion service on support for pupils",
+        ),
+        (Module::IctServices, "Order ICT services and certificates"),
+    ]
+    .into_iter()
+    .filter(|(m, _)| cfg.has_module(*m))
+    .map(|(_, text)| text)
+    .chain(
+        cfg.has_module(Module::Courses)
+            .then_some("Keep your CPD records and certificates in one place"),
+    )
+    .collect();
+    let intro = format!(
+        "The education services portal of {}, for {}.",
+        cfg.controller.name,
+        audience_phrase(cfg)
+    );
+    render(
+        StatusCode::OK,
+        &HomePage {
+            chrome: c,
+            intro,
+            offers,
+        },
+    )
+}
+
+fn audience_phrase(cfg: &TenantConfig) -> String {
+    use tenant_router::config::Audience;
+    let words: Vec<&str> = cfg
+        .audiences
+        .iter()
+        .map(|a| match a {
+            Audience::Schools => "schools",
+            Audience::FurtherEducation => "further education colleges",
+            Audience::EarlyYears => "early years settings",
+            Audience::Childminders => "childminders",
+            Audience::Governors => "governors",
+            Audience::CouncilStaff => "council and partner staff",
+        })
+        .collect();
+    match words.as_slice() {
+        [] => "education settings".to_owned(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+async fn data_controller(t: Tenant) -> Response {
+    let c = Chrome::new(&t, "/data-controller");
+    render(StatusCode::OK, &ControllerPage { chrome: c })
+}
+
+async fn not_found(t: Tenant) -> Response {
+    let c = Chrome::new(&t, "");
+    render(StatusCode::NOT_FOUND, &NotFoundPage { chrome: c })
+}
+
+fn brand_version(t: &Tenant) -> String {
+    let b = &t.config.branding;
+    let mut key = format!("{}{}", b.colour, b.accent_colour).into_bytes();
+    if let Some((_, bytes)) = &t.logo {
+        key.extend_from_slice(bytes);
+    }
+    short_hash(&key)
+}
+
+/// The tenant's colours as custom properties; the shared stylesheet reads them. Colours
+/// were validated as `#rrggbb` on load, so nothing here can inject CSS.
+async fn tenant_css(t: Tenant) -> Response {
+    let b = &t.config.branding;
+    let css = format!(
+        ":root{{--brand-colour:{};--brand-colour-text:#ffffff;--brand-accent:{};}}\n",
+        b.colour, b.accent_colour
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        css,
+    )
+        .into_response()
+}
+
+async fn logo(t: Tenant, State(_): State<AppState>) -> Response {
+    match &t.logo {
+        Some((content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            bytes.clone(),
+        )
+            .into_response(),
+        None => not_found(t).await,
+    }
+}

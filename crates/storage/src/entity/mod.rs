@@ -1,0 +1,5 @@
+//! sea-orm entities for the platform tables. Bare `Entity::find()` belongs here and in
+//! scoped finders only; other code goes through [`crate::Db::tenant_tx`].
+
+pub mod audit_event;
+pub mod tenant;

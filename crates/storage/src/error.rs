@@ -1,0 +1,28 @@
+//! Storage errors. No HTTP here: the server maps these once.
+
+use tenant_router::TenantId;
+
+/// What can go wrong in the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database refused or failed a statement.
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// A stored tenant row does not parse as a tenant configuration.
+    #[error("stored configuration of tenant `{tenant}` is unreadable: {message}")]
+    CorruptTenant {
+        /// The tenant.
+        tenant: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The stored tenants cannot form a registry (e.g. two claim one host).
+    #[error(transparent)]
+    Registry(#[from] tenant_router::RegistryError),
+    /// The URL names no backend we support.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// The audit chain of a tenant does not verify.
+    #[error("the audit log of tenant `{0}` is broken at event {1}")]
+    AuditChainBroken(TenantId, i64),
+}

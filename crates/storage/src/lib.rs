@@ -1,0 +1,16 @@
+//! The database handle shared by every domain crate.
+//!
+//! SQLite file by default, PostgreSQL when the URL says so; one set of migrations for both.
+//! Request-path code reaches tenant data only through [`Db::tenant_tx`], which on PostgreSQL
+//! switches to the restricted role and sets the transaction-local tenant, so row-level
+//! security confines every statement to one tenant even when a query forgets its filter.
+
+pub mod audit;
+mod db;
+pub mod entity;
+mod error;
+pub mod tenants;
+
+pub use db::{Backend, Db, DbOptions, TenantTx};
+pub use error::StorageError;
+pub use migration::{APP_ROLE, TENANT_SETTING};

@@ -1,0 +1,173 @@
+//! Tenants as rows. A tenant folder is imported the first time it is seen; after that the
+//! database is the running truth and start-up never overwrites a row (re-applying a changed
+//! file is an explicit operator action). A changed file is reported, not applied.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, EntityTrait, TryInsertResult};
+use sha2::{Digest, Sha256};
+use tenant_router::load::LoadedTenant;
+use tenant_router::{TenantConfig, TenantContext, TenantId, TenantRegistry, logo_content_type};
+
+use crate::audit::{self, AuditEntry};
+use crate::entity::tenant;
+use crate::{Db, StorageError};
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Tenants created from their folder.
+    pub imported: Vec<TenantId>,
+    /// Tenants already in the database whose row matches the folder.
+    pub unchanged: Vec<TenantId>,
+    /// Tenants already in the database whose folder now differs (not applied).
+    pub changed: Vec<TenantId>,
+    /// Tenants in the database with no folder (kept).
+    pub without_folder: Vec<TenantId>,
+}
+
+/// Imports every tenant not yet in the database. Safe to run from several replicas at once:
+/// a row another replica inserted first is left alone.
+///
+/// # Errors
+/// [`StorageError`] when the database fails; tenants imported before the failure stay.
+pub async fn import_new(
+    db: &Db,
+    loaded: &[LoadedTenant],
+    now: DateTime<Utc>,
+) -> Result<ImportReport, StorageError> {
+    let existing = tenant::Entity::find().all(db.platform()).await?;
+    let mut report = ImportReport::default();
+    for t in loaded {
+        let id = t.config.slug.clone();
+        let digest = fingerprint(&t.config, t.logo.as_deref())?;
+        match existing.iter().find(|row| row.id == id.as_str()) {
+            Some(row) if row.config_sha256 == digest => report.unchanged.push(id),
+            Some(_) => report.changed.push(id),
+            None => {
+                if insert(db, t, &digest, now).await? {
+                    report.imported.push(id);
+                } else {
+                    report.unchanged.push(id);
+                }
+            }
+        }
+    }
+    for row in &existing {
+        if !loaded.iter().any(|t| t.config.slug.as_str() == row.id)
+            && let Ok(id) = row.id.parse()
+        {
+            report.without_folder.push(id);
+        }
+    }
+    Ok(report)
+}
+
+async fn insert(
+    db: &Db,
+    t: &LoadedTenant,
+    digest: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let cfg = &t.config;
+    let json = to_json(cfg)?;
+    let tx = db.system_tx(&cfg.slug).await?;
+    let row = tenant::ActiveModel {
+        id: Set(cfg.slug.to_string()),
+        display_name: Set(cfg.display_name.clone()),
+        config: Set(json),
+        config_sha256: Set(digest.to_owned()),
+        logo: Set(t.logo.clone()),
+        logo_content_type: Set(cfg
+            .branding
+            .logo
+            .as_deref()
+            .map(|n| logo_content_type(n).to_owned())),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let inserted = tenant::Entity::insert(row)
+        .on_conflict_do_nothing_on([tenant::Column::Id])
+        .exec_without_returning(&*tx)
+        .await?;
+    if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        audit::record(
+            &tx,
+            now,
+            AuditEntry {
+                actor: "system",
+                action: "tenant.imported",
+                subject: cfg.slug.as_str(),
+                detail: serde_json::json!({
+                    "file": t.file.display().to_string(),
+                    "config_sha256": digest,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+/// Builds the running registry from the tenant rows, re-validating each.
+///
+/// # Errors
+/// [`StorageError::CorruptTenant`] for a row that no longer parses or validates,
+/// [`StorageError::Registry`] when two rows claim one host.
+pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
+    let rows = tenant::Entity::find().all(db.platform()).await?;
+    let mut contexts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let corrupt = |message: String| StorageError::CorruptTenant {
+            tenant: row.id.clone(),
+            message,
+        };
+        let config: TenantConfig =
+            serde_json::from_str(&row.config).map_err(|e| corrupt(e.to_string()))?;
+        let problems = config.validate();
+        if let Some(p) = problems.first() {
+            return Err(corrupt(format!("{}: {}", p.key, p.message)));
+        }
+        let logo = match (row.logo, row.logo_content_type.as_deref()) {
+            (Some(bytes), Some(ct)) => Some((logo_content_type(ct_to_name(ct)), bytes)),
+            _ => None,
+        };
+        contexts.push(TenantContext {
+            id: config.slug.clone(),
+            config,
+            logo,
+        });
+    }
+    Ok(TenantRegistry::new(contexts)?)
+}
+
+fn ct_to_name(content_type: &str) -> &'static str {
+    if content_type == "image/svg+xml" {
+        "logo.svg"
+    } else {
+        "logo.png"
+    }
+}
+
+fn to_json(cfg: &TenantConfig) -> Result<String, StorageError> {
+    serde_json::to_string(cfg).map_err(|e| StorageError::CorruptTenant {
+        tenant: cfg.slug.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// SHA-256 of the configuration (as canonical JSON) and logo: equal for files that differ
+/// only in layout or comments.
+///
+/// # Errors
+/// [`StorageError::CorruptTenant`] if the configuration cannot be serialised.
+pub fn fingerprint(cfg: &TenantConfig, logo: Option<&[u8]>) -> Result<String, StorageError> {
+    let mut h = Sha256::new();
+    h.update(to_json(cfg)?.as_bytes());
+    if let Some(l) = logo {
+        h.update(l);
+    }
+    Ok(hex::encode(h.finalize()))
+}

@@ -1,0 +1,22 @@
+//! Tenant resolution for the platform.
+//!
+//! Owns the tenant identifier ([`TenantId`]), the per-tenant configuration model
+//! ([`config::TenantConfig`]) with its strict loader ([`load`]), the running registry
+//! ([`TenantRegistry`]) and the tower layer that turns a request's host into a tenant
+//! ([`TenantLayer`], [`Tenant`]). Every other crate learns "which council is this?" from here.
+
+pub mod config;
+mod host;
+mod id;
+mod layer;
+pub mod load;
+mod registry;
+
+pub use config::TenantConfig;
+pub use host::{HostError, MAX_HOST_LEN, normalise_host};
+pub use id::{InvalidTenantId, TenantId};
+pub use layer::{
+    Resolution, Tenant, TenantLayer, TenantNotResolved, TenantService, X_FORWARDED_HOST, resolve,
+    unknown_host,
+};
+pub use registry::{RegistryError, TenantContext, TenantRegistry, logo_content_type};

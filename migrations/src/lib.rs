@@ -1,0 +1,46 @@
+//! Schema migrations, one set for SQLite (the embedded default) and PostgreSQL.
+//!
+//! Invariants every migration keeps:
+//! - every tenant-owned table has a `tenant_id` column leading its primary key, and foreign
+//!   keys between tenant-owned tables include `tenant_id`;
+//! - on PostgreSQL every tenant-owned table gets forced row-level security and the
+//!   `tenant_isolation` policy through [`tenant_rls`], and grants for the request-path role
+//!   [`APP_ROLE`], which owns nothing and cannot bypass RLS;
+//! - applied migrations are never edited: changes are new files (expand, then contract).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_platform;
+
+/// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
+/// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
+pub const APP_ROLE: &str = "portal_app";
+
+/// The transaction-local setting that scopes a transaction to one tenant.
+pub const TENANT_SETTING: &str = "app.tenant_id";
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_platform::Migration)]
+    }
+}
+
+/// PostgreSQL statements that put a tenant-owned table under forced row-level security,
+/// keyed on the transaction-local tenant setting, and grant `privileges` to [`APP_ROLE`].
+/// With no setting (or an empty one) the policy matches no row, so a forgotten scope reads
+/// nothing and writes fail.
+#[must_use]
+pub fn tenant_rls(table: &str, privileges: &str) -> String {
+    format!(
+        "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+         CREATE POLICY tenant_isolation ON {table}
+           USING (tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), ''))
+           WITH CHECK (tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), ''));
+         GRANT {privileges} ON {table} TO {APP_ROLE};"
+    )
+}
