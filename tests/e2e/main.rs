@@ -1,1 +1,9 @@
+//! End-to-end tests: the real server on a random port, on SQLite or (with `DATABASE_URL`)
+//! PostgreSQL. One binary, modules by concern.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod config_errors;
+mod isolation;
+mod routing;
+mod tenants;

@@ -1,1 +1,223 @@
+//! Test support: start the real server on a random port against a fresh database.
+//!
+//! SQLite by default (a file in a temporary folder per test). When `DATABASE_URL` names a
+//! PostgreSQL database, each test gets its own schema in it, dropped when the test ends;
+//! `REDIS_URL`, when set, is passed through so `/readyz` checks Redis too.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use sea_orm::ConnectionTrait;
+use server::{Application, Settings};
+use storage::{Db, DbOptions};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The repository's `tenants/` folder.
+#[must_use]
+pub fn tenants_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants")
+}
+
+/// The five launch tenants with their development hosts.
+pub const LAUNCH_TENANTS: [&str; 5] = ["harrow", "havering", "segfl", "somerset", "stockport"];
+
+/// A fresh, empty database for one test.
+pub struct TestDb {
+    /// Temporary folder (the SQLite file lives here; kept for PostgreSQL runs too).
+    pub dir: tempfile::TempDir,
+    /// PostgreSQL URL (tagged with the schema as its `application_name`) and schema, when
+    /// testing PostgreSQL.
+    pub pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Creates the database (a new schema on PostgreSQL).
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = match std::env::var("DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => {
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
+                db.platform()
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .unwrap();
+                db.close().await.unwrap();
+                // Tag every connection of this test so the drop can end any it left open.
+                let sep = if url.contains('?') { '&' } else { '?' };
+                Some((format!("{url}{sep}application_name={schema}"), schema))
+            }
+            _ => None,
+        };
+        Self { dir, pg }
+    }
+
+    /// Whether this run tests PostgreSQL.
+    #[must_use]
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// Settings pointing at this database and the given tenants folder.
+    pub fn settings(&self, tenants: &Path) -> Settings {
+        let mut s = Settings::embedded(self.dir.path(), tenants).unwrap();
+        if let Some((url, schema)) = &self.pg {
+            s.database.url = Some(url.clone().into());
+            s.database.schema = Some(schema.clone());
+            s.database.max_connections = Some(4);
+        }
+        if let Ok(url) = std::env::var("REDIS_URL")
+            && !url.is_empty()
+        {
+            s.redis.url = Some(url.into());
+        }
+        s
+    }
+
+    /// A direct handle on this database (as the connecting role).
+    pub async fn connect(&self) -> Db {
+        let s = self.settings(&tenants_dir());
+        server::app::connect(&s).await.unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((url, schema)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs outside any async context we can borrow; use a small runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(db) = Db::connect(&url, &DbOptions::default()).await {
+                    // A transaction the test dropped without finishing only queues its
+                    // rollback, and this thread blocks the runtime that would run it: end
+                    // those sessions first so the drop cannot wait on their locks.
+                    let _ = db
+                        .platform()
+                        .execute_unprepared(&format!(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE application_name = '{schema}' AND pid <> pg_backend_pid()"
+                        ))
+                        .await;
+                    let _ = db
+                        .platform()
+                        .execute_unprepared(&format!(
+                            "SET lock_timeout = '10s'; DROP SCHEMA {schema} CASCADE"
+                        ))
+                        .await;
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running server.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// A client that resolves every tenant host (and `unknown.localhost`) to the server.
+    pub client: reqwest::Client,
+    /// Its database.
+    pub db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// `http://{host}:{port}{path}`.
+    #[must_use]
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
+    }
+
+    /// GET a path on a host.
+    pub async fn get(&self, host: &str, path: &str) -> reqwest::Response {
+        self.client.get(self.url(host, path)).send().await.unwrap()
+    }
+
+    /// GET a path on a tenant's development host.
+    pub async fn get_tenant(&self, slug: &str, path: &str) -> reqwest::Response {
+        self.get(&format!("{slug}.localhost"), path).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts the app with the launch tenants on a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app after `tweak` has adjusted its settings.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new().await;
+    let mut settings = db.settings(&tenants_dir());
+    tweak(&mut settings);
+    spawn_on(db, settings).await
+}
+
+/// Starts the app on a given database and settings.
+pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Application::build(settings).await.unwrap();
+    let mut client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    let hosts = app
+        .state()
+        .registry
+        .iter()
+        .flat_map(|t| t.config.hostnames.clone())
+        .chain(["unknown.localhost".to_owned()]);
+    for host in hosts {
+        client = client.resolve(&host, addr);
+    }
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        client: client.build().unwrap(),
+        db,
+        stop: Some(stop),
+    }
+}
+
+/// Copies the launch tenants into a temporary folder so a test can break one file.
+#[must_use]
+pub fn copy_tenants() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for slug in LAUNCH_TENANTS {
+        let to = dir.path().join(slug);
+        std::fs::create_dir_all(&to).unwrap();
+        for entry in std::fs::read_dir(tenants_dir().join(slug)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
+/// Replaces `from` with `to` in a tenant file, failing the test if `from` is absent.
+pub fn edit_tenant(dir: &Path, slug: &str, from: &str, to: &str) -> PathBuf {
+    let file = dir.join(slug).join("tenant.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(from), "{} has no `{from}`", file.display());
+    std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
+    file
+}

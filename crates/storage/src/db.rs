@@ -195,6 +195,15 @@ impl TenantTx {
     pub async fn commit(self) -> Result<(), StorageError> {
         Ok(self.tx.commit().await?)
     }
+
+    /// Rolls back now. Prefer this to dropping the transaction: a drop only queues the
+    /// rollback, which runs when the connection is next used.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the database cannot be told.
+    pub async fn rollback(self) -> Result<(), StorageError> {
+        Ok(self.tx.rollback().await?)
+    }
 }
 
 impl Deref for TenantTx {

@@ -1,0 +1,269 @@
+//! Tenant isolation in the database.
+//!
+//! On every backend: every tenant-owned table (one with a `tenant_id` column) has
+//! `tenant_id` leading its primary key. On PostgreSQL, additionally: every such table has
+//! row-level security enabled and forced with the tenant policy; foreign keys between
+//! tenant-owned tables include `tenant_id`; the request-path role is no superuser, cannot
+//! bypass RLS and owns nothing; and queries that forget their tenant filter see only their
+//! own tenant's rows, or nothing at all when no tenant is set.
+
+use e2e::{TestDb, tenants_dir};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use server::Application;
+use storage::audit::{self, AuditEntry};
+use storage::{APP_ROLE, Backend, Db};
+use tenant_router::TenantId;
+
+async fn started() -> (TestDb, Application) {
+    let db = TestDb::new().await;
+    let app = Application::build(db.settings(&tenants_dir()))
+        .await
+        .unwrap();
+    (db, app)
+}
+
+fn id(s: &str) -> TenantId {
+    s.parse().unwrap()
+}
+
+async fn strings(conn: &impl ConnectionTrait, sql: &str) -> Vec<String> {
+    let backend = conn.get_database_backend();
+    conn.query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// Tables with a `tenant_id` column, from the catalogue (not from a hand-kept list).
+async fn tenant_owned_tables(db: &Db) -> Vec<String> {
+    let conn = db.platform();
+    let sql = match db.backend() {
+        Backend::Postgres => {
+            "SELECT c.table_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t USING (table_schema, table_name) \
+             WHERE c.table_schema = current_schema() AND c.column_name = 'tenant_id' \
+             AND t.table_type = 'BASE TABLE' ORDER BY 1"
+        }
+        Backend::Sqlite => {
+            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name = 'tenant_id' ORDER BY 1"
+        }
+    };
+    strings(conn, sql).await
+}
+
+#[tokio::test]
+async fn tenant_id_leads_the_primary_key_of_every_tenant_owned_table() {
+    let (testdb, _app) = started().await;
+    let db = testdb.connect().await;
+    let tables = tenant_owned_tables(&db).await;
+    assert!(tables.contains(&"audit_event".to_owned()), "{tables:?}");
+    for table in &tables {
+        let first_pk = match db.backend() {
+            Backend::Postgres => {
+                strings(
+                    db.platform(),
+                    &format!(
+                        "SELECT a.attname::text FROM pg_index i \
+                         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+                         WHERE i.indrelid = '{table}'::regclass AND i.indisprimary"
+                    ),
+                )
+                .await
+            }
+            Backend::Sqlite => {
+                strings(
+                    db.platform(),
+                    &format!("SELECT name FROM pragma_table_info('{table}') WHERE pk = 1"),
+                )
+                .await
+            }
+        };
+        assert_eq!(first_pk, vec!["tenant_id"], "{table}");
+    }
+}
+
+#[tokio::test]
+async fn every_tenant_owned_table_has_forced_rls_and_the_tenant_policy() {
+    let (testdb, _app) = started().await;
+    let db = testdb.connect().await;
+    if db.backend() != Backend::Postgres {
+        eprintln!("skipped: row-level security exists only on PostgreSQL (set DATABASE_URL)");
+        return;
+    }
+    let tables = tenant_owned_tables(&db).await;
+    assert!(!tables.is_empty());
+    for table in &tables {
+        let flags = strings(
+            db.platform(),
+            &format!(
+                "SELECT relrowsecurity::text || ',' || relforcerowsecurity::text \
+                 FROM pg_class WHERE oid = '{table}'::regclass"
+            ),
+        )
+        .await;
+        assert_eq!(
+            flags,
+            vec!["true,true"],
+            "{table}: RLS not enabled and forced"
+        );
+        let policies = strings(
+            db.platform(),
+            &format!(
+                "SELECT qual || ' / ' || with_check FROM pg_policies \
+                 WHERE schemaname = current_schema() AND tablename = '{table}' \
+                 AND policyname = 'tenant_isolation'"
+            ),
+        )
+        .await;
+        assert_eq!(policies.len(), 1, "{table}: no tenant_isolation policy");
+        assert!(
+            policies[0]
+                .matches("current_setting('app.tenant_id'")
+                .count()
+                == 2,
+            "{table}: policy does not key on app.tenant_id: {}",
+            policies[0]
+        );
+    }
+    // Foreign keys between tenant-owned tables must carry tenant_id.
+    let bad_fks = strings(
+        db.platform(),
+        "SELECT con.conname::text FROM pg_constraint con \
+         JOIN pg_class src ON src.oid = con.conrelid \
+         JOIN pg_class dst ON dst.oid = con.confrelid \
+         WHERE con.contype = 'f' \
+         AND src.relnamespace = current_schema()::regnamespace \
+         AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = dst.oid AND attname = 'tenant_id') \
+         AND NOT EXISTS (SELECT 1 FROM unnest(con.conkey) k \
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k \
+             WHERE a.attname = 'tenant_id')",
+    )
+    .await;
+    assert!(
+        bad_fks.is_empty(),
+        "foreign keys without tenant_id: {bad_fks:?}"
+    );
+    // The request-path role cannot get round any of it.
+    let role = strings(
+        db.platform(),
+        &format!(
+            "SELECT rolsuper::text || ',' || rolbypassrls::text FROM pg_roles WHERE rolname = '{APP_ROLE}'"
+        ),
+    )
+    .await;
+    assert_eq!(role, vec!["false,false"]);
+    let owned = strings(
+        db.platform(),
+        &format!(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner \
+             WHERE r.rolname = '{APP_ROLE}'"
+        ),
+    )
+    .await;
+    assert!(owned.is_empty(), "{APP_ROLE} owns {owned:?}");
+}
+
+#[tokio::test]
+async fn unfiltered_queries_see_only_the_scoped_tenant() {
+    let (_testdb, app) = started().await;
+    let db = &app.state().db;
+    if db.backend() != Backend::Postgres {
+        eprintln!("skipped: row-level security exists only on PostgreSQL (set DATABASE_URL)");
+        return;
+    }
+    // Give two tenants a few more rows each.
+    for slug in ["harrow", "somerset"] {
+        let tx = db.tenant_tx(&id(slug)).await.unwrap();
+        for n in 0..3 {
+            audit::record(
+                &tx,
+                chrono::Utc::now(),
+                AuditEntry {
+                    actor: "test",
+                    action: "test.event",
+                    subject: &format!("{slug}-{n}"),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    // No tenant filter in the SQL: RLS alone decides.
+    let tx = db.tenant_tx(&id("harrow")).await.unwrap();
+    let seen = strings(&*tx, "SELECT tenant_id FROM audit_event").await;
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(seen.iter().all(|t| t == "harrow"), "{seen:?}");
+    // Writing another tenant's row from harrow's scope is refused.
+    let forged = tx
+        .execute_unprepared(
+            "INSERT INTO audit_event (tenant_id, seq, occurred_at, actor, action, subject, detail, prev_hash, hash) \
+             VALUES ('somerset', 99, now(), 'x', 'x', 'x', '{}', 'x', 'x')",
+        )
+        .await;
+    assert!(forged.is_err(), "wrote a row into another tenant");
+    tx.rollback().await.unwrap();
+    // The audit log is insert-only for the request path.
+    let tx = db.tenant_tx(&id("harrow")).await.unwrap();
+    assert!(
+        tx.execute_unprepared("DELETE FROM audit_event")
+            .await
+            .is_err()
+    );
+    tx.rollback().await.unwrap();
+    let tx = db.tenant_tx(&id("harrow")).await.unwrap();
+    assert!(
+        tx.execute_unprepared("UPDATE audit_event SET actor = 'someone else'")
+            .await
+            .is_err()
+    );
+    tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_a_tenant_setting_reads_return_nothing_and_writes_fail() {
+    let (_testdb, app) = started().await;
+    let db = &app.state().db;
+    if db.backend() != Backend::Postgres {
+        eprintln!("skipped: row-level security exists only on PostgreSQL (set DATABASE_URL)");
+        return;
+    }
+    let conn = db.platform();
+    // Sanity: the rows exist (the connecting role is a superuser in CI and sees them all).
+    let all = strings(conn, "SELECT tenant_id FROM audit_event").await;
+    assert_eq!(all.len(), 5, "{all:?}");
+
+    for setup in [
+        format!("SET LOCAL ROLE {APP_ROLE}"),
+        format!("SET LOCAL ROLE {APP_ROLE}; SELECT set_config('app.tenant_id', '', true)"),
+    ] {
+        let tx = conn.begin().await.unwrap();
+        tx.execute_unprepared(&setup).await.unwrap();
+        let seen = strings(&tx, "SELECT tenant_id FROM audit_event").await;
+        assert!(seen.is_empty(), "{setup}: saw {seen:?}");
+        let write = tx
+            .execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "INSERT INTO audit_event (tenant_id, seq, occurred_at, actor, action, subject, detail, prev_hash, hash) \
+                 VALUES ('harrow', 99, now(), 'x', 'x', 'x', '{}', 'x', 'x')",
+            ))
+            .await;
+        assert!(write.is_err(), "{setup}: an unscoped write succeeded");
+        tx.rollback().await.unwrap();
+    }
+    // A tenant scope set on one transaction does not leak into the next on the same pool.
+    let scoped = db.tenant_tx(&id("segfl")).await.unwrap();
+    scoped.commit().await.unwrap();
+    let tx = conn.begin().await.unwrap();
+    let setting = strings(
+        &tx,
+        "SELECT coalesce(current_setting('app.tenant_id', true), '')",
+    )
+    .await;
+    assert_eq!(setting, vec![String::new()]);
+    tx.rollback().await.unwrap();
+}
