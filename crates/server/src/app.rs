@@ -95,7 +95,6 @@ impl Application {
     }
 
     /// The complete HTTP service.
-    #[must_use]
     pub fn router(&self) -> Router {
         router(self.state.clone(), &self.settings)
     }
