@@ -5,5 +5,6 @@
 
 mod config_errors;
 mod isolation;
+mod privacy;
 mod routing;
 mod tenants;

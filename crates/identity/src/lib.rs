@@ -1,1 +1,11 @@
+//! Who a person is, which organisations they belong to and what they may do there.
+//!
+//! Every account belongs to exactly one tenant: the same email at two councils is two
+//! unrelated accounts. Sessions, cookies and tokens are bound to the tenant that issued them.
 
+pub mod api;
+pub mod domain;
+mod error;
+pub mod store;
+
+pub use error::IdentityError;

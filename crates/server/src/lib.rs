@@ -12,3 +12,11 @@ pub mod web;
 
 pub use app::{AppState, Application};
 pub use settings::Settings;
+
+/// Every column holding personal data, from every domain crate, for the privacy engine.
+pub fn personal_data() -> impl Iterator<Item = &'static privacy_engine::PersonalColumn> {
+    identity::store::PERSONAL_DATA
+        .iter()
+        .chain(catalogue::store::PERSONAL_DATA)
+        .chain(bookings::store::PERSONAL_DATA)
+}

@@ -42,6 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/data-controller", get(data_controller))
         .route("/assets/tenant.css", get(tenant_css))
         .route("/assets/logo", get(logo))
+        .merge(identity::api::router())
+        .merge(catalogue::api::router())
+        .merge(bookings::api::router())
+        .merge(privacy_engine::api::router())
         .fallback(not_found)
 }
 

@@ -1,0 +1,1 @@
+//! Identity rules as plain types and pure functions: no axum, no sea-orm.

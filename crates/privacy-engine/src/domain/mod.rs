@@ -1,0 +1,3 @@
+//! Privacy rules as plain data and pure functions: no axum, no sea-orm.
+
+pub mod inventory;

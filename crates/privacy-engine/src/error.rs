@@ -1,0 +1,23 @@
+//! Privacy-engine errors. No HTTP here: the server maps these once.
+
+/// What can go wrong in the privacy engine.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    /// The storage layer failed.
+    #[error(transparent)]
+    Store(#[from] storage::StorageError),
+    /// A column holding personal data names a category the tenant's inventory lacks.
+    #[error(
+        "tenant `{tenant}`: {table}.{column} is declared as `{category}`, which its inventory lacks"
+    )]
+    UndeclaredCategory {
+        /// The tenant.
+        tenant: String,
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The category the column is declared under.
+        category: &'static str,
+    },
+}
