@@ -1,0 +1,105 @@
+//! The `portal` binary's subcommands: exit codes and messages an operator relies on.
+//! (HTTP behaviour is tested in the workspace's `tests/` binary; this one needs the built
+//! executable, which only this package's tests can name.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn tenants_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants")
+}
+
+/// Runs `portal` with a private data folder and no inherited database settings.
+fn portal(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env("APP__DATABASE__DATA_DIR", data)
+        .env("APP__TENANTS__DIR", tenants_dir())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn check_accepts_the_launch_tenants() {
+    let data = tempfile::tempdir().unwrap();
+    let out = portal(data.path(), &["check"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    for slug in ["harrow", "havering", "segfl", "somerset", "stockport"] {
+        assert!(stdout.contains(&format!("ok  {slug}")), "{stdout}");
+    }
+    assert!(stdout.contains("5 tenant(s) valid"), "{stdout}");
+    assert!(
+        std::fs::read_dir(data.path()).unwrap().next().is_none(),
+        "check touched the data folder"
+    );
+}
+
+#[test]
+fn check_names_the_file_and_key_of_a_broken_tenant_and_fails() {
+    let data = tempfile::tempdir().unwrap();
+    let broken = tempfile::tempdir().unwrap();
+    let folder = broken.path().join("harrow");
+    std::fs::create_dir_all(&folder).unwrap();
+    let original = std::fs::read_to_string(tenants_dir().join("harrow/tenant.toml")).unwrap();
+    std::fs::write(
+        folder.join("tenant.toml"),
+        original.replacen("display_name =", "dispaly_name =", 1),
+    )
+    .unwrap();
+    let out = portal(data.path(), &["check", broken.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("harrow/tenant.toml"), "{stderr}");
+    assert!(stderr.contains("dispaly_name"), "{stderr}");
+}
+
+#[test]
+fn check_of_a_missing_folder_fails_with_a_message() {
+    let data = tempfile::tempdir().unwrap();
+    let out = portal(data.path(), &["check", "/no/such/folder"]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("/no/such/folder"), "{stderr}");
+}
+
+#[test]
+fn migrate_then_tenants_list_on_an_empty_database() {
+    let data = tempfile::tempdir().unwrap();
+    let listed = portal(data.path(), &["tenants", "list"]);
+    assert!(
+        !listed.status.success(),
+        "listing before migrating must fail"
+    );
+    let stderr = text(&listed.stderr);
+    assert!(stderr.contains("portal migrate"), "{stderr}");
+
+    let out = portal(data.path(), &["migrate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(data.path().join("portal.sqlite").exists());
+    let listed = portal(data.path(), &["tenants", "list"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert_eq!(text(&listed.stdout), "", "no tenant is imported by migrate");
+}
+
+#[test]
+fn an_unknown_setting_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let out = portal(data.path(), &["check"]);
+    assert!(out.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .arg("check")
+        .env("APP__HTTP__PROT", "8080")
+        .env("APP__DATABASE__DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("prot"), "{stderr}");
+}
