@@ -2,6 +2,8 @@
 //! (HTTP behaviour is tested in the workspace's `tests/` binary; this one needs the built
 //! executable, which only this package's tests can name.)
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
