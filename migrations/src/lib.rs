@@ -11,6 +11,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_platform;
+mod m20261123_000002_create_accounts;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -25,7 +26,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_create_platform::Migration)]
+        vec![
+            Box::new(m20261123_000001_create_platform::Migration),
+            Box::new(m20261123_000002_create_accounts::Migration),
+        ]
     }
 }
 

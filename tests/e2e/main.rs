@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod config_errors;
+mod identity;
 mod isolation;
 mod privacy;
 mod routing;

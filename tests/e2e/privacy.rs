@@ -19,7 +19,7 @@ fn a_column_in_a_category_the_tenant_lacks_is_reported() {
         table: "account",
         column: "favourite_colour",
         category: "account.favourite_colour",
-        module: None,
+        need: privacy_engine::Need::Always,
     };
     for t in &configs {
         let problems = privacy_engine::coverage_problems(&t.config, &[column]);
@@ -27,4 +27,46 @@ fn a_column_in_a_category_the_tenant_lacks_is_reported() {
         let message = problems[0].to_string();
         assert!(message.contains("account.favourite_colour"), "{message}");
     }
+}
+
+#[tokio::test]
+async fn every_column_is_classified_as_personal_or_not() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use std::collections::BTreeSet;
+
+    let db = e2e::TestDb::new().await;
+    let store = db.connect().await;
+    store.migrate().await.unwrap();
+    let conn = store.platform();
+    let sql = match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT table_name || '.' || column_name AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> 'seaql_migrations'"
+        }
+        _ => {
+            "SELECT m.name || '.' || p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'seaql_migrations'"
+        }
+    };
+    let in_db: BTreeSet<String> = conn
+        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    let personal = server::personal_data().map(|c| format!("{}.{}", c.table, c.column));
+    let declared: BTreeSet<String> = personal
+        .chain(server::other_columns().map(str::to_owned))
+        .collect();
+    let undeclared: Vec<_> = in_db.difference(&declared).collect();
+    assert!(
+        undeclared.is_empty(),
+        "columns neither declared as personal data (PERSONAL_DATA) nor as other (OTHER_COLUMNS): {undeclared:?}"
+    );
+    let stale: Vec<_> = declared.difference(&in_db).collect();
+    assert!(
+        stale.is_empty(),
+        "declared columns that do not exist: {stale:?}"
+    );
 }

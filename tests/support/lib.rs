@@ -31,15 +31,18 @@ pub struct TestDb {
     /// PostgreSQL URL (tagged with the schema as its `application_name`) and schema, when
     /// testing PostgreSQL.
     pub pg: Option<(String, String)>,
+    /// Unique per test: names the PostgreSQL schema and prefixes Redis keys.
+    pub key: String,
 }
 
 impl TestDb {
     /// Creates the database (a new schema on PostgreSQL).
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let key = uuid::Uuid::new_v4().simple().to_string();
         let pg = match std::env::var("DATABASE_URL") {
             Ok(url) if url.starts_with("postgres") => {
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let schema = format!("t_{key}");
                 let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
                 db.platform()
                     .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
@@ -52,7 +55,7 @@ impl TestDb {
             }
             _ => None,
         };
-        Self { dir, pg }
+        Self { dir, pg, key }
     }
 
     /// Whether this run tests PostgreSQL.
@@ -74,6 +77,9 @@ impl TestDb {
         {
             s.redis.url = Some(url.into());
         }
+        // Redis outlives test runs: a key prefix per test keeps sessions and throttling
+        // counters of one test (or an earlier run) from meeting another's.
+        s.redis.key_prefix = format!("test-{}", self.key);
         s
     }
 
@@ -129,6 +135,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// Its database.
     pub db: TestDb,
+    /// The app's clock: tests move it forward.
+    pub clock: storage::Clock,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -148,6 +156,72 @@ impl TestApp {
     pub async fn get_tenant(&self, slug: &str, path: &str) -> reqwest::Response {
         self.get(&format!("{slug}.localhost"), path).await
     }
+
+    /// GETs a form page on a tenant and returns its CSRF token (the client keeps the cookie).
+    pub async fn csrf(&self, slug: &str, path: &str) -> String {
+        let body = self.get_tenant(slug, path).await.text().await.unwrap();
+        csrf_in(&body).unwrap_or_else(|| panic!("no CSRF field on {path}: {body}"))
+    }
+
+    /// POSTs a form to a tenant, adding the CSRF token from `form_path` first.
+    pub async fn submit(
+        &self,
+        slug: &str,
+        form_path: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf(slug, form_path).await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form(slug, action, &all).await
+    }
+
+    /// POSTs a form as given (no CSRF token added).
+    pub async fn post_form(
+        &self,
+        slug: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("{slug}.localhost"), path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Emails queued for `to` in a tenant, oldest first.
+    pub async fn outbox(&self, slug: &str, to: &str) -> Vec<storage::entity::outbox_email::Model> {
+        let db = self.db.connect().await;
+        let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+        let mail = storage::outbox::for_recipient(&tx, to).await.unwrap();
+        tx.rollback().await.unwrap();
+        mail
+    }
+
+    /// The path of the last link in the newest email to `to` whose path starts with `prefix`.
+    pub async fn emailed_link(&self, slug: &str, to: &str, prefix: &str) -> String {
+        let mail = self.outbox(slug, to).await;
+        let body = &mail
+            .last()
+            .unwrap_or_else(|| panic!("no email to {to}"))
+            .body_text;
+        body.split_whitespace()
+            .filter_map(|w| w.split_once(".localhost:").map(|(_, rest)| rest))
+            .filter_map(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
+            .rfind(|p| p.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} link in: {body}"))
+    }
+}
+
+/// The value of the first `csrf_token` hidden field in a page.
+#[must_use]
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
+    let rest = &html[at..];
+    Some(rest[..rest.find('"')?].to_owned())
 }
 
 impl Drop for TestApp {
@@ -176,7 +250,10 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = Application::build(settings).await.unwrap();
-    let mut client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    let clock = app.state().clock.clone();
+    let mut client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true);
     let hosts = app
         .state()
         .registry
@@ -194,6 +271,7 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
         addr,
         client: client.build().unwrap(),
         db,
+        clock,
         stop: Some(stop),
     }
 }

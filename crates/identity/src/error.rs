@@ -1,12 +1,56 @@
 //! Identity errors. No HTTP here: the server maps these once.
 
+use crate::domain::signup::FieldError;
+
 /// What can go wrong in identity.
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     /// The storage layer failed.
     #[error(transparent)]
     Store(#[from] storage::StorageError),
+    /// The session or throttle store (Redis) failed.
+    #[error("session store: {0}")]
+    SessionStore(String),
+    /// Something that should not fail did (random source, hashing pool).
+    #[error("internal: {0}")]
+    Internal(String),
     /// No such account in this tenant (also the answer for another tenant's id).
     #[error("no such account")]
     AccountNotFound,
+    /// The submitted form has errors; nothing was saved.
+    #[error("the form has {} error(s)", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// The email already has an account in this tenant.
+    #[error("an account with this email address already exists")]
+    EmailTaken,
+    /// Email or password wrong (never says which).
+    #[error("the email address or password is not right")]
+    BadCredentials,
+    /// Too many failed sign-ins; try later.
+    #[error("too many attempts; try again in {minutes} minutes")]
+    Throttled {
+        /// How long to wait.
+        minutes: u32,
+    },
+    /// The account exists but its email is not yet confirmed.
+    #[error("confirm your email address first")]
+    EmailNotVerified,
+    /// The account has been deactivated.
+    #[error("this account has been deactivated")]
+    Deactivated,
+    /// A link token is unknown, used or expired.
+    #[error("this link has expired or has already been used")]
+    BadToken,
+}
+
+impl IdentityError {
+    pub(crate) fn random(e: getrandom::Error) -> Self {
+        Self::Internal(format!("random source: {e}"))
+    }
+}
+
+impl From<sea_orm::DbErr> for IdentityError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
+    }
 }

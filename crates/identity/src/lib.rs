@@ -6,6 +6,10 @@
 pub mod api;
 pub mod domain;
 mod error;
+pub mod passwords;
+mod service;
+pub mod sessions;
 pub mod store;
 
 pub use error::IdentityError;
+pub use service::{Identity, SignedIn};

@@ -11,5 +11,5 @@ pub mod domain;
 mod error;
 pub mod store;
 
-pub use domain::inventory::{PersonalColumn, coverage_problems};
+pub use domain::inventory::{Need, PersonalColumn, coverage_problems};
 pub use error::PrivacyError;

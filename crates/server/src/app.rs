@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
-use crate::{health, web};
+use crate::{auth, health, web};
 
 /// Shared state handed to handlers.
 #[derive(Clone)]
@@ -31,6 +31,12 @@ pub struct AppState {
     pub redis: Option<redis::Client>,
     /// The running tenants.
     pub registry: Arc<TenantRegistry>,
+    /// Accounts, sessions and sign-in.
+    pub identity: identity::Identity,
+    /// The one source of "now" (tests move it forward).
+    pub clock: storage::Clock,
+    /// Mark cookies `Secure` (the portal is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// A built application, ready to serve.
@@ -78,11 +84,26 @@ impl Application {
             }
             _ => None,
         };
+        let clock = storage::Clock::system();
+        let kv = match &redis {
+            Some(client) => identity::sessions::Kv::redis(client.clone()),
+            None => identity::sessions::Kv::memory(),
+        };
+        let hasher = identity::passwords::Hasher::new(settings.security.hash_workers)?;
+        let identity = identity::Identity::new(
+            db.clone(),
+            hasher,
+            identity::sessions::Sessions::new(kv, &settings.redis.key_prefix),
+            clock.clone(),
+        );
         Ok(Self {
             state: AppState {
                 db,
                 redis,
                 registry,
+                identity,
+                clock,
+                secure_cookies: settings.http.secure_cookies,
             },
             settings,
         })
@@ -110,9 +131,14 @@ impl Application {
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, tenants = self.state.registry.len(), "serving");
-        axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        // The peer address feeds sign-in throttling per client.
+        axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         Ok(())
     }
 }
@@ -146,7 +172,11 @@ fn router(state: AppState, settings: &Settings) -> Router {
             Arc::clone(&state.registry),
             settings.http.trust_forwarded_host,
         ))
-        .service(web::router().with_state(state.clone()));
+        .service(
+            web::router()
+                .merge(auth::router())
+                .with_state(state.clone()),
+        );
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).
     Router::new()
         .merge(health::router().with_state(state))

@@ -4,6 +4,7 @@
 //! listener they bound themselves.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod health;
 pub mod settings;
@@ -15,8 +16,19 @@ pub use settings::Settings;
 
 /// Every column holding personal data, from every domain crate, for the privacy engine.
 pub fn personal_data() -> impl Iterator<Item = &'static privacy_engine::PersonalColumn> {
-    identity::store::PERSONAL_DATA
+    privacy_engine::store::PERSONAL_DATA
         .iter()
+        .chain(identity::store::PERSONAL_DATA)
         .chain(catalogue::store::PERSONAL_DATA)
         .chain(bookings::store::PERSONAL_DATA)
+}
+
+/// Every column known to hold no personal data, from every crate (`table.column`).
+pub fn other_columns() -> impl Iterator<Item = &'static str> {
+    privacy_engine::store::OTHER_COLUMNS
+        .iter()
+        .chain(identity::store::OTHER_COLUMNS)
+        .chain(catalogue::store::OTHER_COLUMNS)
+        .chain(bookings::store::OTHER_COLUMNS)
+        .copied()
 }

@@ -20,12 +20,22 @@ pub struct Settings {
     /// The database.
     pub database: DatabaseSettings,
     /// Redis, when used.
-    #[serde(default)]
     pub redis: RedisSettings,
     /// Where tenant folders are.
     pub tenants: TenantSettings,
     /// Logging.
     pub telemetry: TelemetrySettings,
+    /// Security tuning.
+    pub security: SecuritySettings,
+}
+
+/// Security tuning.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Password hashes computed at once (each takes 19 MiB and one core for a moment);
+    /// more sign-ins queue rather than starve other requests.
+    pub hash_workers: usize,
 }
 
 /// The HTTP listener.
@@ -40,6 +50,8 @@ pub struct HttpSettings {
     pub trust_forwarded_host: bool,
     /// Seconds a request may take before it is answered 408.
     pub request_timeout_secs: u64,
+    /// Mark cookies `Secure`; set it wherever the portal is served over HTTPS.
+    pub secure_cookies: bool,
 }
 
 impl HttpSettings {
@@ -85,12 +97,19 @@ impl DatabaseSettings {
 }
 
 /// Redis.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
     /// `redis://…`; absent means in-process caches and sessions.
     #[serde(default)]
     pub url: Option<SecretString>,
+    /// First part of every key, so deployments (or test runs) can share one Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+}
+
+fn default_key_prefix() -> String {
+    "portal".to_owned()
 }
 
 /// Tenant folders.
@@ -127,10 +146,14 @@ host = "127.0.0.1"
 port = 8080
 trust_forwarded_host = false
 request_timeout_secs = 30
+secure_cookies = false
 
 [database]
 data_dir = "data"
 migrate_on_start = true
+
+[redis]
+key_prefix = "portal"
 
 [tenants]
 dir = "tenants"
@@ -138,6 +161,9 @@ dir = "tenants"
 [telemetry]
 format = "pretty"
 filter = "info"
+
+[security]
+hash_workers = 2
 "#;
 
 /// Loads settings from every layer.

@@ -60,23 +60,35 @@ async fn app_css() -> Response {
         .into_response()
 }
 
-struct NavItem {
-    href: &'static str,
-    label: &'static str,
-    current: bool,
+pub(crate) struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
+/// The signed-in person, as the header shows them.
+pub(crate) struct UserChrome {
+    /// Name to show.
+    pub name: String,
+    /// CSRF token for the sign-out button.
+    pub csrf: String,
 }
 
 /// What every page's layout needs.
-struct Chrome<'a> {
-    tenant: &'a TenantConfig,
-    nav: Vec<NavItem>,
-    has_logo: bool,
-    css_version: &'static str,
-    brand_version: String,
+pub(crate) struct Chrome<'a> {
+    pub tenant: &'a TenantConfig,
+    pub(crate) nav: Vec<NavItem>,
+    pub(crate) has_logo: bool,
+    pub(crate) css_version: &'static str,
+    pub(crate) brand_version: String,
+    /// Who is signed in, if anyone (`None` on pages that do not look).
+    pub user: Option<UserChrome>,
+    /// Whether the header offers "Sign in" (pages that looked and found no one).
+    pub offer_sign_in: bool,
 }
 
 impl<'a> Chrome<'a> {
-    fn new(t: &'a Tenant, path: &str) -> Self {
+    pub(crate) fn new(t: &'a Tenant, path: &str) -> Self {
         let nav = [
             ("/", "Home"),
             ("/data-controller", "Who controls your data"),
@@ -94,6 +106,8 @@ impl<'a> Chrome<'a> {
             has_logo: t.logo.is_some(),
             css_version: css_version(),
             brand_version: brand_version(t),
+            user: None,
+            offer_sign_in: false,
         }
     }
 }
@@ -118,7 +132,7 @@ struct NotFoundPage<'a> {
     chrome: Chrome<'a>,
 }
 
-fn render(status: StatusCode, page: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {

@@ -6,11 +6,14 @@
 //! security confines every statement to one tenant even when a query forgets its filter.
 
 pub mod audit;
+mod clock;
 mod db;
 pub mod entity;
 mod error;
+pub mod outbox;
 pub mod tenants;
 
+pub use clock::Clock;
 pub use db::{Backend, Db, DbOptions, TenantTx};
 pub use error::StorageError;
 pub use migration::{APP_ROLE, TENANT_SETTING};

@@ -1,1 +1,5 @@
 //! Identity rules as plain types and pure functions: no axum, no sea-orm.
+
+pub mod password_policy;
+pub mod signup;
+pub mod token;

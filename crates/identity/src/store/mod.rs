@@ -1,9 +1,341 @@
-//! Tenant-scoped persistence for accounts, organisations and memberships.
+//! Tenant-scoped persistence for accounts and their email tokens.
 //!
-//! [`PERSONAL_DATA`] lists every column here that holds personal data; the privacy engine
-//! checks each tenant's inventory covers it.
+//! Every query filters on the transaction's tenant as well as relying on row-level security
+//! (PostgreSQL), so SQLite gets the same isolation. [`PERSONAL_DATA`] lists every column
+//! here that holds personal data; [`OTHER_COLUMNS`] the rest. A test fails when a column is
+//! in neither list.
 
-use privacy_engine::PersonalColumn;
+pub mod entity;
 
-/// Columns holding personal data (none until the account tables arrive).
-pub const PERSONAL_DATA: &[PersonalColumn] = &[];
+use chrono::{DateTime, Duration, Utc};
+use privacy_engine::{Need, PersonalColumn};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use storage::TenantTx;
+
+use crate::IdentityError;
+use crate::domain::signup::NewAccount;
+use crate::domain::token;
+use entity::{account, account_token};
+
+const fn col(
+    table: &'static str,
+    column: &'static str,
+    category: &'static str,
+    need: Need,
+) -> PersonalColumn {
+    PersonalColumn {
+        table,
+        column,
+        category,
+        need,
+    }
+}
+
+/// Columns holding personal data, with their inventory category.
+pub const PERSONAL_DATA: &[PersonalColumn] = &[
+    col("account", "email", "account.contact", Need::Always),
+    col("account", "first_name", "account.profile", Need::Always),
+    col("account", "last_name", "account.profile", Need::Always),
+    col("account", "password_hash", "account.profile", Need::Always),
+    col(
+        "account",
+        "job_title",
+        "account.profile",
+        Need::AccountField("job_title"),
+    ),
+    col(
+        "account",
+        "job_category",
+        "account.profile",
+        Need::AccountField("job_category"),
+    ),
+    col(
+        "account",
+        "telephone",
+        "account.contact",
+        Need::AccountField("telephone"),
+    ),
+    col(
+        "account",
+        "business_address",
+        "account.contact",
+        Need::AccountField("business_address"),
+    ),
+    col(
+        "account",
+        "organisation_name",
+        "account.profile",
+        Need::AccountField("organisation_name"),
+    ),
+    col(
+        "account",
+        "organisation_telephone",
+        "account.contact",
+        Need::AccountField("organisation_telephone"),
+    ),
+    col(
+        "account",
+        "is_childminder",
+        "account.childminder_contact",
+        Need::AccountField("personal_telephone"),
+    ),
+    col(
+        "account",
+        "personal_telephone",
+        "account.childminder_contact",
+        Need::AccountField("personal_telephone"),
+    ),
+    col(
+        "account",
+        "home_address",
+        "account.childminder_contact",
+        Need::AccountField("home_address"),
+    ),
+];
+
+/// Columns holding no personal data on their own (ids, states and times).
+pub const OTHER_COLUMNS: &[&str] = &[
+    "account.tenant_id",
+    "account.id",
+    "account.email_verified_at",
+    "account.status",
+    "account.created_at",
+    "account.created_by",
+    "account.last_activity_at",
+    "account_token.tenant_id",
+    "account_token.token_hash",
+    "account_token.account_id",
+    "account_token.purpose",
+    "account_token.created_at",
+    "account_token.expires_at",
+    "account_token.used_at",
+];
+
+/// Account status values.
+pub mod status {
+    /// May sign in.
+    pub const ACTIVE: &str = "active";
+    /// May not sign in (leaver, retention, admin action).
+    pub const DEACTIVATED: &str = "deactivated";
+}
+
+/// What a token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Proves the person receives mail at the account's address.
+    VerifyEmail,
+    /// Lets the person choose a new password.
+    ResetPassword,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+
+    /// How long a token of this kind works.
+    #[must_use]
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Self::VerifyEmail => Duration::hours(48),
+            Self::ResetPassword => Duration::hours(1),
+        }
+    }
+}
+
+/// Creates an account; the email must be free in the tenant.
+///
+/// # Errors
+/// [`IdentityError::EmailTaken`] when it is not (decided by the unique index, so two
+/// simultaneous sign-ups cannot both win).
+pub async fn insert_account(
+    tx: &TenantTx,
+    new: &NewAccount,
+    password_hash: Option<String>,
+    now: DateTime<Utc>,
+    created_by: Option<String>,
+) -> Result<account::Model, IdentityError> {
+    let model = account::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        email: Set(new.email.clone()),
+        email_verified_at: Set(None),
+        password_hash: Set(password_hash),
+        first_name: Set(new.first_name.clone()),
+        last_name: Set(new.last_name.clone()),
+        job_title: Set(new.job_title.clone()),
+        job_category: Set(new.job_category.clone()),
+        telephone: Set(new.telephone.clone()),
+        business_address: Set(new.business_address.clone()),
+        organisation_name: Set(new.organisation_name.clone()),
+        organisation_telephone: Set(new.organisation_telephone.clone()),
+        is_childminder: Set(new.is_childminder),
+        personal_telephone: Set(new.personal_telephone.clone()),
+        home_address: Set(new.home_address.clone()),
+        status: Set(status::ACTIVE.to_owned()),
+        created_at: Set(now),
+        created_by: Set(created_by),
+        last_activity_at: Set(now),
+    };
+    model.insert(&**tx).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => IdentityError::EmailTaken,
+        _ => e.into(),
+    })
+}
+
+fn scoped(tx: &TenantTx) -> sea_orm::Select<account::Entity> {
+    account::Entity::find().filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+}
+
+/// The account with this (lower-cased) email in the tenant.
+///
+/// # Errors
+/// When the query fails.
+pub async fn find_by_email(
+    tx: &TenantTx,
+    email: &str,
+) -> Result<Option<account::Model>, IdentityError> {
+    Ok(scoped(tx)
+        .filter(account::Column::Email.eq(email.trim().to_lowercase()))
+        .one(&**tx)
+        .await?)
+}
+
+/// The account with this id in the tenant; another tenant's id finds nothing.
+///
+/// # Errors
+/// When the query fails.
+pub async fn find_by_id(tx: &TenantTx, id: &str) -> Result<Option<account::Model>, IdentityError> {
+    Ok(scoped(tx)
+        .filter(account::Column::Id.eq(id))
+        .one(&**tx)
+        .await?)
+}
+
+async fn update_one(
+    tx: &TenantTx,
+    id: &str,
+    set: impl FnOnce(sea_orm::UpdateMany<account::Entity>) -> sea_orm::UpdateMany<account::Entity>,
+) -> Result<(), IdentityError> {
+    let update = account::Entity::update_many()
+        .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account::Column::Id.eq(id));
+    let result = set(update).exec(&**tx).await?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(IdentityError::AccountNotFound)
+    }
+}
+
+/// Marks the email as verified (the first time only) and counts it as activity.
+///
+/// # Errors
+/// [`IdentityError::AccountNotFound`], or a query failure.
+pub async fn mark_verified(
+    tx: &TenantTx,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    account::Entity::update_many()
+        .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::EmailVerifiedAt.is_null())
+        .col_expr(account::Column::EmailVerifiedAt, Expr::value(now))
+        .exec(&**tx)
+        .await?;
+    touch(tx, id, now).await
+}
+
+/// Replaces the password hash.
+///
+/// # Errors
+/// [`IdentityError::AccountNotFound`], or a query failure.
+pub async fn set_password(
+    tx: &TenantTx,
+    id: &str,
+    hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    update_one(tx, id, |u| {
+        u.col_expr(account::Column::PasswordHash, Expr::value(hash))
+            .col_expr(account::Column::LastActivityAt, Expr::value(now))
+    })
+    .await
+}
+
+/// Records activity (sign-in or another authenticated action); retention counts from it.
+///
+/// # Errors
+/// [`IdentityError::AccountNotFound`], or a query failure.
+pub async fn touch(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), IdentityError> {
+    update_one(tx, id, |u| {
+        u.col_expr(account::Column::LastActivityAt, Expr::value(now))
+    })
+    .await
+}
+
+/// Issues a single-use token for `account_id` and returns it (only its hash is stored).
+///
+/// # Errors
+/// When the insert fails or no randomness is available.
+pub async fn issue_token(
+    tx: &TenantTx,
+    account_id: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<String, IdentityError> {
+    let secret = token::generate().map_err(IdentityError::random)?;
+    account_token::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        token_hash: Set(token::digest(&secret)),
+        account_id: Set(account_id.to_owned()),
+        purpose: Set(purpose.as_str().to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + purpose.lifetime()),
+        used_at: Set(None),
+    }
+    .insert(&**tx)
+    .await?;
+    Ok(secret)
+}
+
+/// Uses a token: succeeds once, before expiry, for its purpose, in its tenant; returns the
+/// account id. The check and the marking are one conditional update, so two simultaneous
+/// uses cannot both succeed.
+///
+/// # Errors
+/// [`IdentityError::BadToken`] when unknown, used, expired, of another purpose or tenant.
+pub async fn consume_token(
+    tx: &TenantTx,
+    secret: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<String, IdentityError> {
+    let hash = token::digest(secret);
+    let filter = |q: sea_orm::UpdateMany<account_token::Entity>| {
+        q.filter(account_token::Column::TenantId.eq(tx.tenant().as_str()))
+            .filter(account_token::Column::TokenHash.eq(hash.clone()))
+            .filter(account_token::Column::Purpose.eq(purpose.as_str()))
+            .filter(account_token::Column::UsedAt.is_null())
+            .filter(account_token::Column::ExpiresAt.gt(now))
+    };
+    let used = filter(account_token::Entity::update_many())
+        .col_expr(account_token::Column::UsedAt, Expr::value(now))
+        .exec(&**tx)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(IdentityError::BadToken);
+    }
+    let row = account_token::Entity::find()
+        .filter(account_token::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_token::Column::TokenHash.eq(hash))
+        .one(&**tx)
+        .await?
+        .ok_or(IdentityError::BadToken)?;
+    Ok(row.account_id)
+}

@@ -17,9 +17,35 @@ pub struct PersonalColumn {
     pub column: &'static str,
     /// Inventory category id (`group.name`), e.g. `account.contact`.
     pub category: &'static str,
-    /// The module that must be enabled for the column to be used (e.g. `induction`), or
-    /// `None` when every tenant uses it.
-    pub module: Option<Module>,
+    /// When a tenant uses the column.
+    pub need: Need,
+}
+
+/// When a tenant stores data in a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Every tenant.
+    Always,
+    /// Tenants that enable the module.
+    Module(Module),
+    /// Tenants whose account-field policy collects the field (e.g. `home_address`).
+    AccountField(&'static str),
+}
+
+impl Need {
+    /// Whether `config` makes the platform store data under this need.
+    #[must_use]
+    pub fn applies(self, config: &TenantConfig) -> bool {
+        match self {
+            Self::Always => true,
+            Self::Module(m) => config.has_module(m),
+            Self::AccountField(f) => config
+                .account_fields
+                .collected()
+                .iter()
+                .any(|(name, _)| *name == f),
+        }
+    }
 }
 
 /// Every declared column whose category the tenant's inventory lacks, for the modules the
@@ -29,7 +55,7 @@ pub fn coverage_problems(config: &TenantConfig, columns: &[PersonalColumn]) -> V
     let categories = config.category_ids();
     columns
         .iter()
-        .filter(|c| c.module.is_none_or(|m| config.has_module(m)))
+        .filter(|c| c.need.applies(config))
         .filter(|c| !categories.contains(c.category))
         .map(|c| PrivacyError::UndeclaredCategory {
             tenant: config.slug.to_string(),

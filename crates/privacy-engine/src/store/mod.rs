@@ -1,3 +1,49 @@
 //! Tenant-scoped persistence for the privacy engine (consent ledger, notice versions,
-//! disposal records). Tables arrive with the issues that need them; each is tenant-owned
-//! and reached only through `storage::Db::tenant_tx`.
+//! disposal records, as later issues add them), and the classification of the platform
+//! tables the `storage` crate owns.
+
+use crate::{Need, PersonalColumn};
+
+/// Platform-table columns holding personal data. The outbox holds each email until sent:
+/// the address and the text (which may quote names).
+pub const PERSONAL_DATA: &[PersonalColumn] = &[
+    PersonalColumn {
+        table: "outbox_email",
+        column: "to_address",
+        category: "account.contact",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "outbox_email",
+        column: "body_text",
+        category: "account.contact",
+        need: Need::Always,
+    },
+];
+
+/// Platform-table columns that hold no personal data. The audit log's `subject` and
+/// `detail` hold ids, never names or contact details.
+pub const OTHER_COLUMNS: &[&str] = &[
+    "tenant.id",
+    "tenant.display_name",
+    "tenant.config",
+    "tenant.config_sha256",
+    "tenant.logo",
+    "tenant.logo_content_type",
+    "tenant.created_at",
+    "tenant.updated_at",
+    "audit_event.tenant_id",
+    "audit_event.seq",
+    "audit_event.occurred_at",
+    "audit_event.actor",
+    "audit_event.action",
+    "audit_event.subject",
+    "audit_event.detail",
+    "audit_event.prev_hash",
+    "audit_event.hash",
+    "outbox_email.tenant_id",
+    "outbox_email.id",
+    "outbox_email.subject",
+    "outbox_email.created_at",
+    "outbox_email.sent_at",
+];

@@ -2,4 +2,5 @@
 //! scoped finders only; other code goes through [`crate::Db::tenant_tx`].
 
 pub mod audit_event;
+pub mod outbox_email;
 pub mod tenant;

@@ -1,0 +1,346 @@
+//! Identity's use cases: sign up, verify an email, sign in and out, reset a password.
+//!
+//! Each state change runs in one tenant transaction together with its audit event and any
+//! email it sends (through the outbox), so it happens completely or not at all.
+
+use std::collections::HashMap;
+
+use storage::audit::{self, AuditEntry};
+use storage::outbox::{self, Email};
+use storage::{Clock, Db, TenantTx};
+use tenant_router::{TenantConfig, TenantId};
+
+use crate::IdentityError;
+use crate::domain::password_policy;
+use crate::domain::signup::{self, FieldError};
+use crate::passwords::Hasher;
+use crate::sessions::{Session, Sessions};
+use crate::store::entity::account;
+use crate::store::{self, Purpose, status};
+
+/// The identity service, shared by every request.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    db: Db,
+    hasher: Hasher,
+    sessions: Sessions,
+    clock: Clock,
+}
+
+/// A signed-in person, as the request path sees them.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The session (carries the CSRF token).
+    pub session: Session,
+    /// The account, freshly read.
+    pub account: account::Model,
+}
+
+fn actor(account_id: &str) -> String {
+    format!("account:{account_id}")
+}
+
+async fn record(
+    tx: &TenantTx,
+    clock: &Clock,
+    actor: &str,
+    action: &str,
+    subject: &str,
+) -> Result<(), IdentityError> {
+    audit::record(
+        tx,
+        clock.now(),
+        AuditEntry {
+            actor,
+            action,
+            subject,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Issues a single-use link token for `account` and queues the email carrying it, in `tx`.
+async fn email_link(
+    tx: &TenantTx,
+    now: chrono::DateTime<chrono::Utc>,
+    account: &account::Model,
+    purpose: Purpose,
+    subject: &str,
+    compose: impl FnOnce(&str) -> String,
+) -> Result<(), IdentityError> {
+    let token = store::issue_token(tx, &account.id, purpose, now).await?;
+    let body = compose(&token);
+    outbox::enqueue(
+        tx,
+        now,
+        Email {
+            to: &account.email,
+            subject,
+            body: &body,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+impl Identity {
+    /// The service over `db`, hashing on `hasher`, keeping sessions in `sessions`.
+    #[must_use]
+    pub fn new(db: Db, hasher: Hasher, sessions: Sessions, clock: Clock) -> Self {
+        Self {
+            db,
+            hasher,
+            sessions,
+            clock,
+        }
+    }
+
+    /// Creates an account from a sign-up form and emails a verification link
+    /// (`{base_url}/verify-email/{token}`).
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] with every field error, [`IdentityError::EmailTaken`];
+    /// either way nothing is saved.
+    pub async fn sign_up(
+        &self,
+        tenant: &TenantConfig,
+        form: &HashMap<String, String>,
+        base_url: &str,
+    ) -> Result<account::Model, IdentityError> {
+        let new = signup::validate(&tenant.account_fields, &tenant.job_categories, form)
+            .map_err(IdentityError::Invalid)?;
+        let hash = self.hasher.hash(&new.password).await?;
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let account = store::insert_account(&tx, &new, Some(hash), now, None).await?;
+        let subject = format!("Confirm your email address for {}", tenant.display_name);
+        email_link(
+            &tx,
+            now,
+            &account,
+            Purpose::VerifyEmail,
+            &subject,
+            |token| {
+                format!(
+                    "Hello {},\n\nConfirm your email address to finish creating your account on \
+                 {}:\n\n{base_url}/verify-email/{token}\n\nThe link works once and expires in \
+                 48 hours. If you did not ask for an account, ignore this email and nothing more \
+                 will happen.\n",
+                    account.first_name, tenant.display_name
+                )
+            },
+        )
+        .await?;
+        record(
+            &tx,
+            &self.clock,
+            &actor(&account.id),
+            "account.signed_up",
+            &account.id,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// Confirms an email address with the token from the link.
+    ///
+    /// # Errors
+    /// [`IdentityError::BadToken`] when the link is unknown, used or expired.
+    pub async fn verify_email(&self, tenant: &TenantId, token: &str) -> Result<(), IdentityError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(tenant).await?;
+        let id = store::consume_token(&tx, token, Purpose::VerifyEmail, now).await?;
+        store::mark_verified(&tx, &id, now).await?;
+        record(&tx, &self.clock, &actor(&id), "account.email_verified", &id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Signs in with email and password; returns the new session's token. `client` is the
+    /// client's address, for throttling.
+    ///
+    /// # Errors
+    /// [`IdentityError::Throttled`] after too many failures; [`IdentityError::BadCredentials`]
+    /// for an unknown email or wrong password alike; [`IdentityError::EmailNotVerified`] and
+    /// [`IdentityError::Deactivated`] only after a correct password.
+    pub async fn sign_in(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<(String, Session), IdentityError> {
+        let email = email.trim().to_lowercase();
+        self.sessions.check_throttle(tenant, &email, client).await?;
+        let tx = self.db.tenant_tx(tenant).await?;
+        let found = store::find_by_email(&tx, &email).await?;
+        let stored = found.as_ref().and_then(|a| a.password_hash.as_deref());
+        if !self.hasher.verify(password, stored).await? {
+            self.sessions.record_failure(tenant, &email, client).await?;
+            if let Some(a) = &found {
+                record(
+                    &tx,
+                    &self.clock,
+                    &actor(&a.id),
+                    "account.sign_in_failed",
+                    &a.id,
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            return Err(IdentityError::BadCredentials);
+        }
+        let Some(account) = found else {
+            return Err(IdentityError::BadCredentials);
+        };
+        if account.status != status::ACTIVE {
+            return Err(IdentityError::Deactivated);
+        }
+        if account.email_verified_at.is_none() {
+            return Err(IdentityError::EmailNotVerified);
+        }
+        store::touch(&tx, &account.id, self.clock.now()).await?;
+        record(
+            &tx,
+            &self.clock,
+            &actor(&account.id),
+            "account.signed_in",
+            &account.id,
+        )
+        .await?;
+        tx.commit().await?;
+        self.sessions.clear_failures(tenant, &email).await?;
+        self.sessions.start(tenant, &account.id).await
+    }
+
+    /// Ends a session.
+    ///
+    /// # Errors
+    /// When the session store fails.
+    pub async fn sign_out(&self, tenant: &TenantId, token: &str) -> Result<(), IdentityError> {
+        self.sessions.end(tenant, token).await
+    }
+
+    /// The person signed in with `token` in `tenant`, if the session is live and the account
+    /// still active.
+    ///
+    /// # Errors
+    /// When the session store or database fails.
+    pub async fn current(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> Result<Option<SignedIn>, IdentityError> {
+        let Some(session) = self.sessions.get(tenant, token).await? else {
+            return Ok(None);
+        };
+        let tx = self.db.tenant_tx(tenant).await?;
+        let account = store::find_by_id(&tx, &session.account_id).await?;
+        tx.rollback().await?;
+        match account {
+            Some(account) if account.status == status::ACTIVE => {
+                Ok(Some(SignedIn { session, account }))
+            }
+            _ => {
+                self.sessions.end(tenant, token).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Emails a password-reset link when the address has an active account; does nothing
+    /// visible otherwise, so the answer never reveals whether an account exists.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn request_reset(
+        &self,
+        tenant: &TenantConfig,
+        email: &str,
+        base_url: &str,
+    ) -> Result<(), IdentityError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let Some(account) = store::find_by_email(&tx, email).await? else {
+            tx.rollback().await?;
+            return Ok(());
+        };
+        if account.status != status::ACTIVE {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let subject = format!("Reset your password for {}", tenant.display_name);
+        email_link(&tx, now, &account, Purpose::ResetPassword, &subject, |token| {
+            format!(
+                "Hello {},\n\nSomeone (we hope you) asked to reset the password of your account \
+                 on {}. Choose a new password here:\n\n{base_url}/reset-password/{token}\n\n\
+                 The link works once and expires in 1 hour. If you did not ask, ignore this \
+                 email: your password has not changed.\n",
+                account.first_name, tenant.display_name
+            )
+        })
+        .await?;
+        record(
+            &tx,
+            &self.clock,
+            &actor(&account.id),
+            "account.reset_requested",
+            &account.id,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password with the token from a reset link.
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] for an unacceptable password; [`IdentityError::BadToken`]
+    /// for an unknown, used or expired link. Nothing changes in either case.
+    pub async fn reset_password(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+        password: &str,
+        confirm: &str,
+    ) -> Result<(), IdentityError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(tenant).await?;
+        let id = store::consume_token(&tx, token, Purpose::ResetPassword, now).await?;
+        let account = store::find_by_id(&tx, &id)
+            .await?
+            .ok_or(IdentityError::BadToken)?;
+        let personal = [
+            account.email.as_str(),
+            account.first_name.as_str(),
+            account.last_name.as_str(),
+        ];
+        let problem = password_policy::check(password, &personal)
+            .err()
+            .map(|p| FieldError {
+                field: "password",
+                message: p.to_string(),
+            })
+            .or_else(|| {
+                (password != confirm).then(|| FieldError {
+                    field: "password_confirm",
+                    message: "The passwords do not match".to_owned(),
+                })
+            });
+        if let Some(problem) = problem {
+            // Rolling back leaves the token unused, so the person can try again.
+            tx.rollback().await?;
+            return Err(IdentityError::Invalid(vec![problem]));
+        }
+        let hash = self.hasher.hash(password).await?;
+        store::set_password(&tx, &id, hash, now).await?;
+        // Following the emailed link proves the address too.
+        store::mark_verified(&tx, &id, now).await?;
+        record(&tx, &self.clock, &actor(&id), "account.password_reset", &id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

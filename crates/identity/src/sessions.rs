@@ -1,0 +1,374 @@
+//! Sessions and sign-in throttling, kept in Redis when configured and in process otherwise.
+//!
+//! Invariants: every key carries the tenant (`{prefix}:{tenant}:…`), so a session token from
+//! one tenant finds nothing under another; only a token's SHA-256 is used as a key, so a
+//! Redis dump holds no usable session. When Redis is configured but unreachable, every call
+//! fails (the caller answers 503): signed-in routes fail closed, never open.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::AsyncCommands as _;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde::{Deserialize, Serialize};
+use tenant_router::TenantId;
+use tokio::sync::OnceCell;
+
+use crate::IdentityError;
+use crate::domain::token;
+
+/// How long a session lives without use.
+pub const IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+/// Failed sign-ins allowed per account in [`THROTTLE_WINDOW`].
+pub const ACCOUNT_LIMIT: u64 = 5;
+/// Failed sign-ins allowed per client address in [`THROTTLE_WINDOW`].
+pub const CLIENT_LIMIT: u64 = 30;
+/// The throttling window.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// A key-value store with expiry: Redis or an in-process map.
+#[derive(Clone)]
+pub enum Kv {
+    /// In process (the embedded default; one replica only).
+    Memory(Arc<Mutex<HashMap<String, (String, Instant)>>>),
+    /// Redis, connected on first use and reconnected by the manager after failures.
+    Redis(redis::Client, Arc<OnceCell<ConnectionManager>>),
+}
+
+impl std::fmt::Debug for Kv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Memory(_) => "Kv::Memory",
+            Self::Redis(..) => "Kv::Redis",
+        })
+    }
+}
+
+fn kv_err(e: impl std::fmt::Display) -> IdentityError {
+    IdentityError::SessionStore(e.to_string())
+}
+
+impl Kv {
+    /// An in-process store.
+    #[must_use]
+    pub fn memory() -> Self {
+        Self::Memory(Arc::default())
+    }
+
+    /// A Redis store (nothing is contacted until first use).
+    #[must_use]
+    pub fn redis(client: redis::Client) -> Self {
+        Self::Redis(client, Arc::default())
+    }
+
+    async fn conn(&self) -> Result<Option<ConnectionManager>, IdentityError> {
+        let Self::Redis(client, cell) = self else {
+            return Ok(None);
+        };
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(2)));
+        let manager = cell
+            .get_or_try_init(|| ConnectionManager::new_with_config(client.clone(), config))
+            .await
+            .map_err(kv_err)?;
+        Ok(Some(manager.clone()))
+    }
+
+    fn with_map<T>(
+        map: &Mutex<HashMap<String, (String, Instant)>>,
+        f: impl FnOnce(&mut HashMap<String, (String, Instant)>) -> T,
+    ) -> Result<T, IdentityError> {
+        let mut guard = map.lock().map_err(|_| kv_err("session map poisoned"))?;
+        let now = Instant::now();
+        if guard.len() > 10_000 {
+            guard.retain(|_, (_, until)| *until > now);
+        }
+        Ok(f(&mut guard))
+    }
+
+    /// The value at `key`, if present and unexpired.
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn get(&self, key: &str) -> Result<Option<String>, IdentityError> {
+        match self {
+            Self::Memory(map) => Self::with_map(map, |m| {
+                m.get(key)
+                    .filter(|(_, until)| *until > Instant::now())
+                    .map(|(v, _)| v.clone())
+            }),
+            Self::Redis(..) => {
+                let Some(mut c) = self.conn().await? else {
+                    return Ok(None);
+                };
+                c.get(key).await.map_err(kv_err)
+            }
+        }
+    }
+
+    /// Sets `key` to `value` for `ttl`.
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), IdentityError> {
+        match self {
+            Self::Memory(map) => Self::with_map(map, |m| {
+                m.insert(key.to_owned(), (value.to_owned(), Instant::now() + ttl));
+            }),
+            Self::Redis(..) => {
+                let Some(mut c) = self.conn().await? else {
+                    return Ok(());
+                };
+                c.set_ex(key, value, ttl.as_secs().max(1))
+                    .await
+                    .map_err(kv_err)
+            }
+        }
+    }
+
+    /// Removes `key`.
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn del(&self, key: &str) -> Result<(), IdentityError> {
+        match self {
+            Self::Memory(map) => Self::with_map(map, |m| {
+                m.remove(key);
+            }),
+            Self::Redis(..) => {
+                let Some(mut c) = self.conn().await? else {
+                    return Ok(());
+                };
+                c.del(key).await.map_err(kv_err)
+            }
+        }
+    }
+
+    /// Adds one to the counter at `key` (which expires `ttl` after its first increment) and
+    /// returns the new count.
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, IdentityError> {
+        match self {
+            Self::Memory(map) => Self::with_map(map, |m| {
+                let now = Instant::now();
+                let entry = m
+                    .entry(key.to_owned())
+                    .or_insert_with(|| ("0".to_owned(), now + ttl));
+                if entry.1 <= now {
+                    *entry = ("0".to_owned(), now + ttl);
+                }
+                let n = entry.0.parse::<u64>().unwrap_or(0).saturating_add(1);
+                entry.0 = n.to_string();
+                n
+            }),
+            Self::Redis(..) => {
+                let Some(mut c) = self.conn().await? else {
+                    return Ok(0);
+                };
+                let (n,): (u64,) = redis::pipe()
+                    .atomic()
+                    .incr(key, 1)
+                    .expire(key, i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))
+                    .arg("NX")
+                    .ignore()
+                    .query_async(&mut c)
+                    .await
+                    .map_err(kv_err)?;
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// What a session remembers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Session {
+    /// The signed-in account.
+    pub account_id: String,
+    /// The token every form posted in this session must carry.
+    pub csrf: String,
+}
+
+/// Sessions for all tenants, each under its tenant's keys.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    kv: Kv,
+    prefix: String,
+}
+
+impl Sessions {
+    /// Sessions kept in `kv`, under keys starting `{prefix}:{tenant}:` (the prefix lets
+    /// several deployments, or test runs, share one Redis).
+    #[must_use]
+    pub fn new(kv: Kv, prefix: &str) -> Self {
+        Self {
+            kv,
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    fn session_key(&self, tenant: &TenantId, token: &str) -> String {
+        format!("{}:{tenant}:session:{}", self.prefix, token::digest(token))
+    }
+
+    fn throttle_key(&self, tenant: &TenantId, kind: &str, who: &str) -> String {
+        format!(
+            "{}:{tenant}:throttle:{kind}:{}",
+            self.prefix,
+            token::digest(who)
+        )
+    }
+
+    /// Starts a session for `account_id` and returns its (secret) token. A new token is made
+    /// at every sign-in, so a token planted before sign-in is worthless after it.
+    ///
+    /// # Errors
+    /// When the store fails or no randomness is available.
+    pub async fn start(
+        &self,
+        tenant: &TenantId,
+        account_id: &str,
+    ) -> Result<(String, Session), IdentityError> {
+        let token = token::generate().map_err(IdentityError::random)?;
+        let session = Session {
+            account_id: account_id.to_owned(),
+            csrf: token::generate().map_err(IdentityError::random)?,
+        };
+        let json = serde_json::to_string(&session).map_err(kv_err)?;
+        self.kv
+            .set(&self.session_key(tenant, &token), &json, IDLE)
+            .await?;
+        Ok((token, session))
+    }
+
+    /// The live session for `token` in `tenant`, its idle timer restarted.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        token: &str,
+    ) -> Result<Option<Session>, IdentityError> {
+        let key = self.session_key(tenant, token);
+        let Some(json) = self.kv.get(&key).await? else {
+            return Ok(None);
+        };
+        let Ok(session) = serde_json::from_str::<Session>(&json) else {
+            self.kv.del(&key).await?;
+            return Ok(None);
+        };
+        self.kv.set(&key, &json, IDLE).await?;
+        Ok(Some(session))
+    }
+
+    /// Ends the session for `token`.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn end(&self, tenant: &TenantId, token: &str) -> Result<(), IdentityError> {
+        self.kv.del(&self.session_key(tenant, token)).await
+    }
+
+    /// Refuses when the account or client has failed too often recently.
+    ///
+    /// # Errors
+    /// [`IdentityError::Throttled`], or a store failure.
+    pub async fn check_throttle(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        client: &str,
+    ) -> Result<(), IdentityError> {
+        let count = |kind: &'static str, who: String| async move {
+            let v = self.kv.get(&self.throttle_key(tenant, kind, &who)).await?;
+            Ok::<u64, IdentityError>(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+        };
+        if count("account", email.to_lowercase()).await? >= ACCOUNT_LIMIT
+            || count("client", client.to_owned()).await? >= CLIENT_LIMIT
+        {
+            return Err(IdentityError::Throttled {
+                minutes: u32::try_from(THROTTLE_WINDOW.as_secs() / 60).unwrap_or(15),
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in against the account and the client.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn record_failure(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+        client: &str,
+    ) -> Result<(), IdentityError> {
+        self.kv
+            .incr(
+                &self.throttle_key(tenant, "account", &email.to_lowercase()),
+                THROTTLE_WINDOW,
+            )
+            .await?;
+        self.kv
+            .incr(
+                &self.throttle_key(tenant, "client", client),
+                THROTTLE_WINDOW,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Clears the account's failure count after a successful sign-in.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn clear_failures(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> Result<(), IdentityError> {
+        self.kv
+            .del(&self.throttle_key(tenant, "account", &email.to_lowercase()))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sessions_are_bound_to_their_tenant() {
+        let s = Sessions::new(Kv::memory(), "portal");
+        let a: TenantId = "harrow".parse().unwrap();
+        let b: TenantId = "somerset".parse().unwrap();
+        let (token, session) = s.start(&a, "acct-1").await.unwrap();
+        assert_eq!(s.get(&a, &token).await.unwrap(), Some(session));
+        assert_eq!(s.get(&b, &token).await.unwrap(), None);
+        s.end(&a, &token).await.unwrap();
+        assert_eq!(s.get(&a, &token).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn throttling_counts_per_account_and_clears_on_success() {
+        let s = Sessions::new(Kv::memory(), "portal");
+        let t: TenantId = "harrow".parse().unwrap();
+        for _ in 0..ACCOUNT_LIMIT {
+            s.check_throttle(&t, "A@x.uk", "1.2.3.4").await.unwrap();
+            s.record_failure(&t, "a@x.uk", "1.2.3.4").await.unwrap();
+        }
+        assert!(matches!(
+            s.check_throttle(&t, "a@x.uk", "5.6.7.8").await,
+            Err(IdentityError::Throttled { .. })
+        ));
+        // Another account from the same client is not yet blocked.
+        s.check_throttle(&t, "b@x.uk", "1.2.3.4").await.unwrap();
+        s.clear_failures(&t, "a@x.uk").await.unwrap();
+        s.check_throttle(&t, "a@x.uk", "1.2.3.4").await.unwrap();
+    }
+}

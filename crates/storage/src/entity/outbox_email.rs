@@ -1,0 +1,32 @@
+//! An email waiting to be sent (or already sent) for one tenant.
+
+use sea_orm::entity::prelude::*;
+
+/// An outbox email.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "outbox_email")]
+pub struct Model {
+    /// Owning tenant; leads the key.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: String,
+    /// Message id (UUID v7, so ids sort by creation).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    /// Recipient.
+    pub to_address: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    #[sea_orm(column_type = "Text")]
+    pub body_text: String,
+    /// When it was queued.
+    pub created_at: ChronoDateTimeUtc,
+    /// When it was handed to the mail server; `None` while waiting.
+    pub sent_at: Option<ChronoDateTimeUtc>,
+}
+
+/// No relations are navigated from here.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

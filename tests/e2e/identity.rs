@@ -1,0 +1,495 @@
+//! Sign-up, email verification, sign-in and out, password reset, and the attacks on them:
+//! each refused with a clear error and no change.
+
+use e2e::{LAUNCH_TENANTS, TestApp, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+
+const PASSWORD: &str = "lighthouse meadow copper";
+
+/// A sign-up form that satisfies every launch tenant's mandatory fields.
+fn sign_up_fields(email: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("first_name", "Grace"),
+        ("last_name", "Hopper"),
+        ("email", email),
+        ("job_title", "Computing lead"),
+        ("organisation_name", "Compiler Primary School"),
+        ("organisation_telephone", "01632 960001"),
+        ("is_childminder", "no"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ]
+}
+
+async fn sign_up(app: &TestApp, slug: &str, email: &str) -> reqwest::Response {
+    app.submit(slug, "/sign-up", "/sign-up", &sign_up_fields(email))
+        .await
+}
+
+async fn sign_in(app: &TestApp, slug: &str, email: &str, password: &str) -> reqwest::Response {
+    app.submit(
+        slug,
+        "/sign-in",
+        "/sign-in",
+        &[("email", email), ("password", password)],
+    )
+    .await
+}
+
+fn code(res: &reqwest::Response) -> &str {
+    res.headers()
+        .get("x-error-code")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Signs up, follows the emailed link and confirms it.
+async fn verified_account(app: &TestApp, slug: &str, email: &str) {
+    let res = sign_up(app, slug, email).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let link = app.emailed_link(slug, email, "/verify-email/").await;
+    let res = app.submit(slug, &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn account_count(app: &TestApp, slug: &str, email: &str) -> usize {
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+    let found = identity::store::find_by_email(&tx, email).await.unwrap();
+    tx.rollback().await.unwrap();
+    usize::from(found.is_some())
+}
+
+#[tokio::test]
+async fn every_tenant_signs_up_verifies_signs_in_and_out() {
+    let app = spawn_app().await;
+    for slug in LAUNCH_TENANTS {
+        let email = format!("grace@{slug}-school.example");
+        verified_account(&app, slug, &email).await;
+
+        let res = sign_in(&app, slug, &email.to_uppercase(), PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{slug}");
+        assert_eq!(res.headers()["location"], "/account");
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.starts_with("portal_session="))
+            .unwrap();
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(!cookie.contains("Domain="), "host-only: {cookie}");
+
+        let page = app.get_tenant(slug, "/account").await.text().await.unwrap();
+        assert!(page.contains("Grace Hopper"), "{slug}");
+        assert!(page.contains(&email), "{slug}");
+
+        let res = app.submit(slug, "/account", "/sign-out", &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let res = app.get_tenant(slug, "/account").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed out on {slug}");
+        assert_eq!(res.headers()["location"], "/sign-in");
+    }
+}
+
+#[tokio::test]
+async fn the_sign_up_form_follows_the_tenant_field_policy() {
+    let app = spawn_app().await;
+    let harrow = app
+        .get_tenant("harrow", "/sign-up")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(harrow.contains("Are you a registered childminder?"));
+    assert!(harrow.contains("name=\"home_address\""));
+    assert!(harrow.contains("name=\"organisation_telephone\""));
+    let somerset = app
+        .get_tenant("somerset", "/sign-up")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!somerset.contains("childminder"));
+    assert!(somerset.contains("Work telephone number (optional)"));
+    assert!(!somerset.contains("name=\"organisation_telephone\""));
+}
+
+#[tokio::test]
+async fn a_childminder_must_give_home_contact_details() {
+    let app = spawn_app().await;
+    let mut fields = sign_up_fields("minder@example.org");
+    fields.retain(|(k, _)| *k != "is_childminder");
+    fields.push(("is_childminder", "yes"));
+    let res = app.submit("harrow", "/sign-up", "/sign-up", &fields).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Enter your own telephone number"), "{body}");
+    assert!(body.contains("href=\"#home_address\""), "{body}");
+    assert_eq!(account_count(&app, "harrow", "minder@example.org").await, 0);
+}
+
+#[tokio::test]
+async fn missing_mandatory_fields_save_nothing_and_send_nothing() {
+    let app = spawn_app().await;
+    let res = app
+        .submit(
+            "havering",
+            "/sign-up",
+            "/sign-up",
+            &[("email", "half@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("There is a problem"));
+    assert!(body.contains("href=\"#first_name\""));
+    assert!(
+        body.contains("<title>Error: "),
+        "error pages say so in the title"
+    );
+    // What was typed is kept, the password is not echoed back.
+    assert!(body.contains("value=\"half@example.org\""));
+    assert!(!body.contains(PASSWORD));
+    assert_eq!(account_count(&app, "havering", "half@example.org").await, 0);
+    assert!(app.outbox("havering", "half@example.org").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_weak_password_is_refused() {
+    let app = spawn_app().await;
+    let mut fields = sign_up_fields("weak@example.org");
+    fields.retain(|(k, _)| !k.starts_with("password"));
+    fields.push(("password", "password1234"));
+    fields.push(("password_confirm", "password1234"));
+    let res = app.submit("segfl", "/sign-up", "/sign-up", &fields).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("too common"));
+    assert_eq!(account_count(&app, "segfl", "weak@example.org").await, 0);
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_refused_in_the_tenant_but_free_in_another() {
+    let app = spawn_app().await;
+    assert_eq!(
+        sign_up(&app, "harrow", "dup@example.org").await.status(),
+        StatusCode::OK
+    );
+    let res = sign_up(&app, "harrow", "DUP@example.org").await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("already exists"));
+    assert_eq!(
+        app.outbox("harrow", "dup@example.org").await.len(),
+        1,
+        "one email only"
+    );
+    // The same person at another council is another, unrelated account.
+    assert_eq!(
+        sign_up(&app, "havering", "dup@example.org").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(account_count(&app, "havering", "dup@example.org").await, 1);
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    app.get_tenant("somerset", "/sign-up").await;
+    let res = app
+        .post_form("somerset", "/sign-up", &sign_up_fields("csrf@example.org"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(code(&res), "csrf_failed");
+    let mut forged = sign_up_fields("csrf@example.org");
+    forged.push(("csrf_token", "forged-token-forged-token-forged-token-xx"));
+    let res = app.post_form("somerset", "/sign-up", &forged).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(account_count(&app, "somerset", "csrf@example.org").await, 0);
+}
+
+#[tokio::test]
+async fn an_unverified_account_cannot_sign_in() {
+    let app = spawn_app().await;
+    sign_up(&app, "somerset", "new@example.org").await;
+    let res = sign_in(&app, "somerset", "new@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(code(&res), "email_not_verified");
+}
+
+#[tokio::test]
+async fn verification_links_work_once_and_expire() {
+    let app = spawn_app().await;
+    sign_up(&app, "harrow", "once@example.org").await;
+    let link = app
+        .emailed_link("harrow", "once@example.org", "/verify-email/")
+        .await;
+    // Opening the link spends nothing: it shows a button.
+    let page = app.get_tenant("harrow", &link).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(
+        app.submit("harrow", &link, &link, &[]).await.status(),
+        StatusCode::OK
+    );
+    let again = app.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(again.status(), StatusCode::GONE);
+    assert_eq!(code(&again), "link_expired");
+
+    sign_up(&app, "harrow", "late@example.org").await;
+    let link = app
+        .emailed_link("harrow", "late@example.org", "/verify-email/")
+        .await;
+    app.clock.advance(chrono::Duration::hours(49));
+    assert_eq!(
+        app.submit("harrow", &link, &link, &[]).await.status(),
+        StatusCode::GONE
+    );
+    let res = sign_in(&app, "harrow", "late@example.org", PASSWORD).await;
+    assert_eq!(code(&res), "email_not_verified");
+}
+
+#[tokio::test]
+async fn a_link_from_one_tenant_is_worthless_on_another() {
+    let app = spawn_app().await;
+    sign_up(&app, "harrow", "cross@example.org").await;
+    let link = app
+        .emailed_link("harrow", "cross@example.org", "/verify-email/")
+        .await;
+    let res = app.submit("somerset", &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::GONE);
+    // Still usable where it belongs.
+    assert_eq!(
+        app.submit("harrow", &link, &link, &[]).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_throttled_per_account() {
+    let app = spawn_app().await;
+    verified_account(&app, "havering", "target@example.org").await;
+    for _ in 0..5 {
+        let res = sign_in(&app, "havering", "target@example.org", "not the password").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(code(&res), "bad_credentials");
+    }
+    // Now even the right password waits.
+    let res = sign_in(&app, "havering", "target@example.org", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&res), "too_many_attempts");
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_look_the_same() {
+    let app = spawn_app().await;
+    verified_account(&app, "segfl", "known@example.org").await;
+    let wrong = sign_in(&app, "segfl", "known@example.org", "not the password").await;
+    let unknown = sign_in(&app, "segfl", "nobody@example.org", "not the password").await;
+    assert_eq!(wrong.status(), unknown.status());
+    assert_eq!(code(&wrong), code(&unknown));
+}
+
+#[tokio::test]
+async fn a_session_from_one_tenant_is_worthless_on_another() {
+    let app = spawn_app().await;
+    verified_account(&app, "harrow", "roam@example.org").await;
+    let res = sign_in(&app, "harrow", "roam@example.org", PASSWORD).await;
+    let session = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("portal_session="))
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    // Replay the cookie against another tenant's host, outside the cookie jar.
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("somerset.localhost", app.addr)
+        .resolve("harrow.localhost", app.addr)
+        .build()
+        .unwrap();
+    let on_other = bare
+        .get(app.url("somerset.localhost", "/account"))
+        .header("cookie", format!("portal_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_other.status(), StatusCode::SEE_OTHER);
+    assert_eq!(on_other.headers()["location"], "/sign-in");
+    // A forged value is worthless too; the real one works where it was issued.
+    let forged = bare
+        .get(app.url("harrow.localhost", "/account"))
+        .header("cookie", "portal_session=forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::SEE_OTHER);
+    let home = bare
+        .get(app.url("harrow.localhost", "/account"))
+        .header("cookie", format!("portal_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn password_reset_never_reveals_accounts_and_links_work_once() {
+    let app = spawn_app().await;
+    verified_account(&app, "stockport", "reset@example.org").await;
+    let known = app
+        .submit(
+            "stockport",
+            "/reset-password",
+            "/reset-password",
+            &[("email", "reset@example.org")],
+        )
+        .await;
+    let unknown = app
+        .submit(
+            "stockport",
+            "/reset-password",
+            "/reset-password",
+            &[("email", "ghost@example.org")],
+        )
+        .await;
+    assert_eq!(known.status(), unknown.status());
+    assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap());
+    assert!(
+        app.outbox("stockport", "ghost@example.org")
+            .await
+            .is_empty()
+    );
+
+    let link = app
+        .emailed_link("stockport", "reset@example.org", "/reset-password/")
+        .await;
+    let new_password = "harbour lantern thistle";
+    // A bad new password leaves the link usable.
+    let res = app
+        .submit(
+            "stockport",
+            &link,
+            &link,
+            &[("password", "short"), ("password_confirm", "short")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .submit(
+            "stockport",
+            &link,
+            &link,
+            &[
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let again = app
+        .submit(
+            "stockport",
+            &link,
+            &link,
+            &[
+                ("password", "another fine password"),
+                ("password_confirm", "another fine password"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::GONE);
+
+    assert_eq!(
+        sign_in(&app, "stockport", "reset@example.org", PASSWORD)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        sign_in(&app, "stockport", "reset@example.org", new_password)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn reset_links_expire_after_an_hour() {
+    let app = spawn_app().await;
+    verified_account(&app, "somerset", "slow@example.org").await;
+    app.submit(
+        "somerset",
+        "/reset-password",
+        "/reset-password",
+        &[("email", "slow@example.org")],
+    )
+    .await;
+    let link = app
+        .emailed_link("somerset", "slow@example.org", "/reset-password/")
+        .await;
+    app.clock.advance(chrono::Duration::minutes(61));
+    let res = app
+        .submit(
+            "somerset",
+            &link,
+            &link,
+            &[
+                ("password", "a late password"),
+                ("password_confirm", "a late password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn state_changes_are_audited() {
+    let app = spawn_app().await;
+    verified_account(&app, "harrow", "audit@example.org").await;
+    sign_in(&app, "harrow", "audit@example.org", "wrong password here").await;
+    sign_in(&app, "harrow", "audit@example.org", PASSWORD).await;
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
+    let actions: Vec<String> = storage::audit::list(&tx)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    storage::audit::verify(&tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        actions,
+        [
+            "tenant.imported",
+            "account.signed_up",
+            "account.email_verified",
+            "account.sign_in_failed",
+            "account.signed_in"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn when_redis_is_down_public_pages_work_and_sign_in_fails_closed() {
+    if std::env::var("REDIS_URL").is_err() {
+        eprintln!("skipped: runs with REDIS_URL set (sessions live in process otherwise)");
+        return;
+    }
+    let app = spawn_app_with(|s| {
+        s.redis.url = Some("redis://127.0.0.1:1/".to_owned().into());
+    })
+    .await;
+    assert_eq!(app.get_tenant("harrow", "/").await.status(), StatusCode::OK);
+    let res = sign_in(&app, "harrow", "a@b.uk", "some password").await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(code(&res), "session_store_unavailable");
+}
