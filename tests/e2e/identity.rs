@@ -1,10 +1,8 @@
 //! Sign-up, email verification, sign-in and out, password reset, and the attacks on them:
 //! each refused with a clear error and no change.
 
-use e2e::{LAUNCH_TENANTS, TestApp, spawn_app, spawn_app_with};
+use e2e::{LAUNCH_TENANTS, PASSWORD, TestApp, error_code, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
-
-const PASSWORD: &str = "lighthouse meadow copper";
 
 /// A sign-up form that satisfies every launch tenant's mandatory fields.
 fn sign_up_fields(email: &str) -> Vec<(&str, &str)> {
@@ -34,13 +32,6 @@ async fn sign_in(app: &TestApp, slug: &str, email: &str, password: &str) -> reqw
         &[("email", email), ("password", password)],
     )
     .await
-}
-
-fn code(res: &reqwest::Response) -> &str {
-    res.headers()
-        .get("x-error-code")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
 }
 
 /// Signs up, follows the emailed link and confirms it.
@@ -205,7 +196,7 @@ async fn forms_without_the_csrf_token_are_refused_and_change_nothing() {
         .post_form("somerset", "/sign-up", &sign_up_fields("csrf@example.org"))
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(code(&res), "csrf_failed");
+    assert_eq!(error_code(&res), "csrf_failed");
     let mut forged = sign_up_fields("csrf@example.org");
     forged.push(("csrf_token", "forged-token-forged-token-forged-token-xx"));
     let res = app.post_form("somerset", "/sign-up", &forged).await;
@@ -219,7 +210,7 @@ async fn an_unverified_account_cannot_sign_in() {
     sign_up(&app, "somerset", "new@example.org").await;
     let res = sign_in(&app, "somerset", "new@example.org", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(code(&res), "email_not_verified");
+    assert_eq!(error_code(&res), "email_not_verified");
 }
 
 #[tokio::test]
@@ -238,7 +229,7 @@ async fn verification_links_work_once_and_expire() {
     );
     let again = app.submit("harrow", &link, &link, &[]).await;
     assert_eq!(again.status(), StatusCode::GONE);
-    assert_eq!(code(&again), "link_expired");
+    assert_eq!(error_code(&again), "link_expired");
 
     sign_up(&app, "harrow", "late@example.org").await;
     let link = app
@@ -250,7 +241,7 @@ async fn verification_links_work_once_and_expire() {
         StatusCode::GONE
     );
     let res = sign_in(&app, "harrow", "late@example.org", PASSWORD).await;
-    assert_eq!(code(&res), "email_not_verified");
+    assert_eq!(error_code(&res), "email_not_verified");
 }
 
 #[tokio::test]
@@ -276,12 +267,12 @@ async fn wrong_passwords_are_throttled_per_account() {
     for _ in 0..5 {
         let res = sign_in(&app, "havering", "target@example.org", "not the password").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(code(&res), "bad_credentials");
+        assert_eq!(error_code(&res), "bad_credentials");
     }
     // Now even the right password waits.
     let res = sign_in(&app, "havering", "target@example.org", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(code(&res), "too_many_attempts");
+    assert_eq!(error_code(&res), "too_many_attempts");
 }
 
 #[tokio::test]
@@ -291,7 +282,7 @@ async fn unknown_email_and_wrong_password_look_the_same() {
     let wrong = sign_in(&app, "segfl", "known@example.org", "not the password").await;
     let unknown = sign_in(&app, "segfl", "nobody@example.org", "not the password").await;
     assert_eq!(wrong.status(), unknown.status());
-    assert_eq!(code(&wrong), code(&unknown));
+    assert_eq!(error_code(&wrong), error_code(&unknown));
 }
 
 #[tokio::test]
@@ -491,5 +482,5 @@ async fn when_redis_is_down_public_pages_work_and_sign_in_fails_closed() {
     assert_eq!(app.get_tenant("harrow", "/").await.status(), StatusCode::OK);
     let res = sign_in(&app, "harrow", "a@b.uk", "some password").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(code(&res), "session_store_unavailable");
+    assert_eq!(error_code(&res), "session_store_unavailable");
 }

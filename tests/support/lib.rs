@@ -137,10 +137,22 @@ pub struct TestApp {
     pub db: TestDb,
     /// The app's clock: tests move it forward.
     pub clock: storage::Clock,
+    /// The default browser.
+    pub browser: Browser,
+    hosts: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
 }
 
-impl TestApp {
+/// A browser: a cookie-keeping client that resolves every tenant host to the server.
+#[derive(Clone)]
+pub struct Browser {
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    /// The client (keeps cookies per host, follows no redirects).
+    pub client: reqwest::Client,
+}
+
+impl Browser {
     /// `http://{host}:{port}{path}`.
     #[must_use]
     pub fn url(&self, host: &str, path: &str) -> String {
@@ -191,6 +203,44 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+impl TestApp {
+    /// Another browser, with its own cookies (another person at another desk).
+    #[must_use]
+    pub fn new_browser(&self) -> Browser {
+        Browser {
+            addr: self.addr,
+            client: client_for(&self.hosts, self.addr),
+        }
+    }
+
+    /// Grants a tenant-wide role, as the operator's CLI does.
+    pub async fn grant_role(&self, slug: &str, email: &str, role: &str, provider: Option<&str>) {
+        let identity = identity::Identity::new(
+            self.db.connect().await,
+            identity::passwords::Hasher::new(1).unwrap(),
+            identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "grant"),
+            self.clock.clone(),
+        );
+        identity
+            .grant_role(
+                &slug.parse().unwrap(),
+                email,
+                role.parse().unwrap(),
+                provider,
+            )
+            .await
+            .unwrap();
+    }
 
     /// Emails queued for `to` in a tenant, oldest first.
     pub async fn outbox(&self, slug: &str, to: &str) -> Vec<storage::entity::outbox_email::Model> {
@@ -214,6 +264,19 @@ impl TestApp {
             .rfind(|p| p.starts_with(prefix))
             .unwrap_or_else(|| panic!("no {prefix} link in: {body}"))
     }
+}
+
+/// A password every test account uses (long, uncommon, unrelated to test names).
+pub const PASSWORD: &str = "lighthouse meadow copper";
+
+/// The stable error code of a response (`x-error-code`), or "".
+#[must_use]
+pub fn error_code(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("x-error-code")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 /// The value of the first `csrf_token` hidden field in a page.
@@ -251,29 +314,37 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
     let addr = listener.local_addr().unwrap();
     let app = Application::build(settings).await.unwrap();
     let clock = app.state().clock.clone();
-    let mut client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true);
-    let hosts = app
+    let hosts: Vec<String> = app
         .state()
         .registry
         .iter()
         .flat_map(|t| t.config.hostnames.clone())
-        .chain(["unknown.localhost".to_owned()]);
-    for host in hosts {
-        client = client.resolve(&host, addr);
-    }
+        .chain(["unknown.localhost".to_owned()])
+        .collect();
+    let client = client_for(&hosts, addr);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.serve(listener, async {
         let _ = stopped.await;
     }));
     TestApp {
         addr,
-        client: client.build().unwrap(),
+        client: client.clone(),
+        browser: Browser { addr, client },
         db,
         clock,
+        hosts,
         stop: Some(stop),
     }
+}
+
+fn client_for(hosts: &[String], addr: SocketAddr) -> reqwest::Client {
+    let mut client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true);
+    for host in hosts {
+        client = client.resolve(host, addr);
+    }
+    client.build().unwrap()
 }
 
 /// Copies the launch tenants into a temporary folder so a test can break one file.

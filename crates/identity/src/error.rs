@@ -38,6 +38,16 @@ pub enum IdentityError {
     /// The account has been deactivated.
     #[error("this account has been deactivated")]
     Deactivated,
+    /// An organisation of that name already exists in the tenant.
+    #[error("an organisation with this name already exists")]
+    OrganisationExists,
+    /// No such organisation, or the actor may not manage it (the same answer, so ids of
+    /// organisations one cannot manage do not leak).
+    #[error("no such organisation")]
+    OrganisationNotFound,
+    /// The actor lacks the tenant role the action needs.
+    #[error("only tenant administrators may do this")]
+    NotTenantAdmin,
     /// A link token is unknown, used or expired.
     #[error("this link has expired or has already been used")]
     BadToken,

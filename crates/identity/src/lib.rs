@@ -6,6 +6,7 @@
 pub mod api;
 pub mod domain;
 mod error;
+pub mod organisations;
 pub mod passwords;
 mod service;
 pub mod sessions;

@@ -21,10 +21,10 @@ use crate::store::{self, Purpose, status};
 /// The identity service, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Identity {
-    db: Db,
+    pub(crate) db: Db,
     hasher: Hasher,
     sessions: Sessions,
-    clock: Clock,
+    pub(crate) clock: Clock,
 }
 
 /// A signed-in person, as the request path sees them.
@@ -36,7 +36,7 @@ pub struct SignedIn {
     pub account: account::Model,
 }
 
-fn actor(account_id: &str) -> String {
+pub(crate) fn actor(account_id: &str) -> String {
     format!("account:{account_id}")
 }
 
@@ -47,6 +47,18 @@ async fn record(
     action: &str,
     subject: &str,
 ) -> Result<(), IdentityError> {
+    record_detail(tx, clock, actor, action, subject, serde_json::json!({})).await
+}
+
+/// Appends an audit event with details (ids only, no personal data).
+pub(crate) async fn record_detail(
+    tx: &TenantTx,
+    clock: &Clock,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: serde_json::Value,
+) -> Result<(), IdentityError> {
     audit::record(
         tx,
         clock.now(),
@@ -54,7 +66,7 @@ async fn record(
             actor,
             action,
             subject,
-            detail: serde_json::json!({}),
+            detail,
         },
     )
     .await?;
@@ -62,7 +74,7 @@ async fn record(
 }
 
 /// Issues a single-use link token for `account` and queues the email carrying it, in `tx`.
-async fn email_link(
+pub(crate) async fn email_link(
     tx: &TenantTx,
     now: chrono::DateTime<chrono::Utc>,
     account: &account::Model,
@@ -115,6 +127,9 @@ impl Identity {
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         let account = store::insert_account(&tx, &new, Some(hash), now, None).await?;
+        if let Some(org) = form.get("organisation_id").filter(|o| !o.is_empty()) {
+            Self::claim(&tx, org, &account.id, now).await?;
+        }
         let subject = format!("Confirm your email address for {}", tenant.display_name);
         email_link(
             &tx,
@@ -295,7 +310,8 @@ impl Identity {
         Ok(())
     }
 
-    /// Sets a new password with the token from a reset link.
+    /// Sets a new password with the token from a reset link (or, for `Purpose::Invitation`,
+    /// the first password of an account someone else created).
     ///
     /// # Errors
     /// [`IdentityError::Invalid`] for an unacceptable password; [`IdentityError::BadToken`]
@@ -303,13 +319,14 @@ impl Identity {
     pub async fn reset_password(
         &self,
         tenant: &TenantId,
+        purpose: Purpose,
         token: &str,
         password: &str,
         confirm: &str,
     ) -> Result<(), IdentityError> {
         let now = self.clock.now();
         let tx = self.db.tenant_tx(tenant).await?;
-        let id = store::consume_token(&tx, token, Purpose::ResetPassword, now).await?;
+        let id = store::consume_token(&tx, token, purpose, now).await?;
         let account = store::find_by_id(&tx, &id)
             .await?
             .ok_or(IdentityError::BadToken)?;

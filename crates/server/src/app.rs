@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
-use crate::{auth, health, web};
+use crate::{auth, health, orgs, web};
 
 /// Shared state handed to handlers.
 #[derive(Clone)]
@@ -175,6 +175,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .service(
             web::router()
                 .merge(auth::router())
+                .merge(orgs::router())
                 .with_state(state.clone()),
         );
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).

@@ -19,6 +19,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 use identity::domain::signup::{self, FieldError, FieldSpec};
+use identity::store::Purpose;
 use identity::{IdentityError, SignedIn};
 use tenant_router::Tenant;
 use tenant_router::config::FieldPolicy;
@@ -42,6 +43,10 @@ pub fn router() -> Router<AppState> {
             get(reset_request_form).post(reset_request),
         )
         .route("/reset-password/{token}", get(reset_form).post(reset))
+        .route(
+            "/set-password/{token}",
+            get(invitation_form).post(accept_invitation),
+        )
         .route("/account", get(account))
 }
 
@@ -86,7 +91,7 @@ impl From<IdentityError> for PageError {
 }
 
 impl PageError {
-    fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
         Self {
             status,
             code,
@@ -172,7 +177,32 @@ impl FromRequestParts<AppState> for Visitor {
 }
 
 impl Visitor {
-    fn chrome(&self, path: &str) -> Chrome<'_> {
+    /// The tenant of the request.
+    pub(crate) fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    /// The CSRF token forms on this page must carry.
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    /// The signed-in person, if any.
+    pub(crate) fn signed_in(&self) -> Option<&SignedIn> {
+        self.signed_in.as_ref()
+    }
+
+    /// `scheme://host` of this tenant's portal, for links in emails.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The response, with any cookie this request set.
+    pub(crate) fn respond(self, response: Response) -> Response {
+        (self.jar, response).into_response()
+    }
+
+    pub(crate) fn chrome(&self, path: &str) -> Chrome<'_> {
         let mut c = Chrome::new(&self.tenant, path);
         c.user = self.signed_in.as_ref().map(|s| UserChrome {
             name: format!("{} {}", s.account.first_name, s.account.last_name),
@@ -183,7 +213,7 @@ impl Visitor {
     }
 
     /// Refuses a form whose CSRF token is missing or wrong.
-    fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
+    pub(crate) fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
         let sent = form.get(CSRF_FIELD).map(String::as_str).unwrap_or_default();
         if identity::domain::token::same(sent, &self.csrf) {
             Ok(())
@@ -211,6 +241,9 @@ struct SignUpPage<'a> {
     asks_childminder: bool,
     is_childminder: bool,
     job_categories: Vec<String>,
+    /// (id, name) of the tenant's organisations, to claim membership of one.
+    organisations: Vec<(String, String)>,
+    organisation_id: String,
     errors: Vec<FieldError>,
     password_error: Option<String>,
     confirm_error: Option<String>,
@@ -225,6 +258,7 @@ fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
 
 fn sign_up_page<'a>(
     v: &'a Visitor,
+    organisations: Vec<(String, String)>,
     values: &HashMap<String, String>,
     errors: Vec<FieldError>,
 ) -> SignUpPage<'a> {
@@ -246,16 +280,32 @@ fn sign_up_page<'a>(
         asks_childminder: signup::asks_childminder(policy),
         is_childminder: values.get("is_childminder").is_some_and(|x| x == "yes"),
         job_categories: v.tenant.config.job_categories.clone(),
+        organisations,
+        organisation_id: values.get("organisation_id").cloned().unwrap_or_default(),
         password_error: error_for(&errors, "password"),
         confirm_error: error_for(&errors, "password_confirm"),
         errors,
     }
 }
 
-async fn sign_up_form(v: Visitor) -> Response {
-    let page = sign_up_page(&v, &HashMap::new(), Vec::new());
+async fn organisation_choices(
+    state: &AppState,
+    v: &Visitor,
+) -> Result<Vec<(String, String)>, PageError> {
+    Ok(state
+        .identity
+        .organisations(&v.tenant.id)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
+}
+
+async fn sign_up_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    let orgs = organisation_choices(&state, &v).await?;
+    let page = sign_up_page(&v, orgs, &HashMap::new(), Vec::new());
     let html = render(StatusCode::OK, &page);
-    (v.jar, html).into_response()
+    Ok(v.respond(html))
 }
 
 async fn sign_up(
@@ -277,9 +327,10 @@ async fn sign_up(
              Follow it within 48 hours to finish creating your account.",
         )),
         Err(IdentityError::Invalid(errors)) => {
-            let page = sign_up_page(&v, &form, errors);
+            let orgs = organisation_choices(&state, &v).await?;
+            let page = sign_up_page(&v, orgs, &form, errors);
             let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-            Ok((v.jar, html).into_response())
+            Ok(v.respond(html))
         }
         Err(IdentityError::EmailTaken) => {
             let errors = vec![FieldError {
@@ -288,9 +339,10 @@ async fn sign_up(
                           reset your password if you have forgotten it"
                     .to_owned(),
             }];
-            let page = sign_up_page(&v, &form, errors);
+            let orgs = organisation_choices(&state, &v).await?;
+            let page = sign_up_page(&v, orgs, &form, errors);
             let html = render(StatusCode::CONFLICT, &page);
-            Ok((v.jar, html).into_response())
+            Ok(v.respond(html))
         }
         Err(e) => Err(e.into()),
     }
@@ -316,7 +368,7 @@ fn message(v: Visitor, status: StatusCode, heading: &str, body: &str) -> Respons
         csrf: String::new(),
     };
     let html = render(status, &page);
-    (v.jar, html).into_response()
+    v.respond(html)
 }
 
 /// Email links open a page with a button rather than acting on GET: mail scanners fetch
@@ -330,7 +382,7 @@ async fn verify_form(v: Visitor, Path(token): Path<String>) -> Response {
         csrf: v.csrf.clone(),
     };
     let html = render(StatusCode::OK, &page);
-    (v.jar, html).into_response()
+    v.respond(html)
 }
 
 async fn verify(
@@ -389,7 +441,7 @@ async fn sign_in_form(v: Visitor) -> Response {
     }
     let page = sign_in_page(&v, "", None);
     let html = render(StatusCode::OK, &page);
-    (v.jar, html).into_response()
+    v.respond(html)
 }
 
 async fn sign_in(
@@ -467,12 +519,36 @@ async fn sign_out(
 struct AccountPage<'a> {
     chrome: Chrome<'a>,
     rows: Vec<(&'static str, String)>,
+    /// (organisation id, name, rights in words, status, may manage)
+    memberships: Vec<(String, String, String, String, bool)>,
+    tenant_admin: bool,
 }
 
-async fn account(v: Visitor) -> Response {
+async fn account(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
     let Some(s) = &v.signed_in else {
-        return Redirect::to("/sign-in").into_response();
+        return Ok(Redirect::to("/sign-in").into_response());
     };
+    let memberships = state
+        .identity
+        .memberships(&v.tenant.id, s)
+        .await?
+        .into_iter()
+        .map(|(m, o, manage)| {
+            let rights = identity::domain::rights::Rights::parse(&m.rights)
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.label().split(':').next().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let status = match m.status.as_str() {
+                "claimed" => "Waiting for your lead administrator to confirm",
+                "left" => "Left",
+                _ => "Confirmed",
+            };
+            (o.id, o.name, rights, status.to_owned(), manage)
+        })
+        .collect();
+    let tenant_admin = state.identity.is_tenant_admin(&v.tenant.id, s).await?;
     let a = &s.account;
     let mut rows = vec![
         ("Name", format!("{} {}", a.first_name, a.last_name)),
@@ -496,9 +572,11 @@ async fn account(v: Visitor) -> Response {
     let page = AccountPage {
         chrome: v.chrome("/account"),
         rows,
+        memberships,
+        tenant_admin,
     };
     let html = render(StatusCode::OK, &page);
-    (v.jar, html).into_response()
+    Ok(v.respond(html))
 }
 
 #[derive(Template)]
@@ -514,7 +592,7 @@ async fn reset_request_form(v: Visitor) -> Response {
         csrf: v.csrf.clone(),
     };
     let html = render(StatusCode::OK, &page);
-    (v.jar, html).into_response()
+    v.respond(html)
 }
 
 async fn reset_request(
@@ -547,20 +625,41 @@ struct ResetPage<'a> {
     confirm_error: Option<String>,
 }
 
-fn reset_page<'a>(v: &'a Visitor, token: &str, errors: &[FieldError]) -> ResetPage<'a> {
+/// Where a password form posts: a reset link or an invitation link.
+fn password_path(purpose: Purpose, token: &str) -> String {
+    match purpose {
+        Purpose::Invitation => format!("/set-password/{token}"),
+        _ => format!("/reset-password/{token}"),
+    }
+}
+
+fn reset_page<'a>(
+    v: &'a Visitor,
+    purpose: Purpose,
+    token: &str,
+    errors: &[FieldError],
+) -> ResetPage<'a> {
     ResetPage {
         chrome: v.chrome(""),
         csrf: v.csrf.clone(),
-        action: format!("/reset-password/{token}"),
+        action: password_path(purpose, token),
         password_error: error_for(errors, "password"),
         confirm_error: error_for(errors, "password_confirm"),
     }
 }
 
 async fn reset_form(v: Visitor, Path(token): Path<String>) -> Response {
-    let page = reset_page(&v, &token, &[]);
+    password_form(v, Purpose::ResetPassword, &token)
+}
+
+async fn invitation_form(v: Visitor, Path(token): Path<String>) -> Response {
+    password_form(v, Purpose::Invitation, &token)
+}
+
+fn password_form(v: Visitor, purpose: Purpose, token: &str) -> Response {
+    let page = reset_page(&v, purpose, token, &[]);
     let html = render(StatusCode::OK, &page);
-    (v.jar, html).into_response()
+    v.respond(html)
 }
 
 async fn reset(
@@ -569,12 +668,32 @@ async fn reset(
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    set_password(state, v, Purpose::ResetPassword, token, form).await
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(token): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    set_password(state, v, Purpose::Invitation, token, form).await
+}
+
+async fn set_password(
+    state: AppState,
+    v: Visitor,
+    purpose: Purpose,
+    token: String,
+    form: HashMap<String, String>,
+) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     match state
         .identity
         .reset_password(
             &v.tenant.id,
+            purpose,
             &token,
             get("password"),
             get("password_confirm"),
@@ -584,13 +703,13 @@ async fn reset(
         Ok(()) => Ok(message(
             v,
             StatusCode::OK,
-            "Your password has been changed",
+            "Your password has been set",
             "You can now sign in with your new password.",
         )),
         Err(IdentityError::Invalid(errors)) => {
-            let page = reset_page(&v, &token, &errors);
+            let page = reset_page(&v, purpose, &token, &errors);
             let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
-            Ok((v.jar, html).into_response())
+            Ok(v.respond(html))
         }
         Err(IdentityError::BadToken) => Ok(bad_link(v)),
         Err(e) => Err(e.into()),

@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `check` and `tenants list`.
+//! The command line: `serve` (the default), `migrate`, `check`, `tenants list` and
+//! `accounts grant-role`.
 //! Every failure prints one clear message and exits non-zero.
 
 use std::path::PathBuf;
@@ -38,6 +39,29 @@ pub enum Command {
     /// Tenant rows in the database.
     #[command(subcommand)]
     Tenants(TenantsCommand),
+    /// Accounts in a tenant.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+/// `accounts` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// Give an existing account a tenant-wide role (how a tenant's first admin is made).
+    GrantRole {
+        /// The tenant's slug, e.g. `harrow`.
+        #[arg(long)]
+        tenant: String,
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        /// `tenant-admin` or `provider-staff`.
+        #[arg(long)]
+        role: String,
+        /// For provider staff: the provider's id from the tenant's configuration.
+        #[arg(long)]
+        provider: Option<String>,
+    },
 }
 
 /// `tenants` subcommands.
@@ -86,7 +110,61 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tenants(TenantsCommand::List) => list_tenants(&settings).await,
+        Command::Accounts(AccountsCommand::GrantRole {
+            tenant,
+            email,
+            role,
+            provider,
+        }) => grant_role(&settings, &tenant, &email, &role, provider.as_deref()).await,
     }
+}
+
+async fn grant_role(
+    settings: &Settings,
+    tenant: &str,
+    email: &str,
+    role: &str,
+    provider: Option<&str>,
+) -> anyhow::Result<()> {
+    use identity::domain::rights::Role;
+    let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let db = connect(settings).await?;
+    anyhow::ensure!(
+        db.pending_migrations().await?.is_empty(),
+        "the database needs migrations: run `portal migrate`"
+    );
+    let registry = storage::tenants::load_registry(&db).await?;
+    let t = registry
+        .iter()
+        .find(|t| t.id.as_str() == tenant)
+        .ok_or_else(|| anyhow::anyhow!("no tenant `{tenant}` in the database"))?;
+    match (role, provider) {
+        (Role::ProviderStaff, None) => {
+            anyhow::bail!("provider staff need --provider (one of the tenant's provider ids)")
+        }
+        (Role::ProviderStaff, Some(p)) if !t.config.providers.iter().any(|x| x.id == p) => {
+            anyhow::bail!("tenant `{tenant}` has no provider `{p}`")
+        }
+        (Role::TenantAdmin, Some(_)) => anyhow::bail!("--provider applies to provider staff only"),
+        _ => {}
+    }
+    let identity = identity::Identity::new(
+        db,
+        identity::passwords::Hasher::new(1)?,
+        identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "cli"),
+        storage::Clock::system(),
+    );
+    identity
+        .grant_role(&t.id, email, role, provider)
+        .await
+        .map_err(|e| match e {
+            identity::IdentityError::AccountNotFound => {
+                anyhow::anyhow!("no account with email `{email}` in tenant `{tenant}`")
+            }
+            other => other.into(),
+        })?;
+    println!("{email} is now {} in {tenant}", role.as_str());
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

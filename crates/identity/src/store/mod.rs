@@ -6,6 +6,7 @@
 //! in neither list.
 
 pub mod entity;
+pub mod organisations;
 
 use chrono::{DateTime, Duration, Utc};
 use privacy_engine::{Need, PersonalColumn};
@@ -86,6 +87,8 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         "account.childminder_contact",
         Need::AccountField("personal_telephone"),
     ),
+    // Who may act for which organisation is part of the person's profile.
+    col("membership", "rights", "account.profile", Need::Always),
     col(
         "account",
         "home_address",
@@ -110,6 +113,22 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "account_token.created_at",
     "account_token.expires_at",
     "account_token.used_at",
+    "organisation.tenant_id",
+    "organisation.id",
+    "organisation.name",
+    "organisation.kind",
+    "organisation.created_at",
+    "membership.tenant_id",
+    "membership.organisation_id",
+    "membership.account_id",
+    "membership.status",
+    "membership.created_at",
+    "membership.updated_at",
+    "account_role.tenant_id",
+    "account_role.account_id",
+    "account_role.role",
+    "account_role.provider_id",
+    "account_role.created_at",
 ];
 
 /// Account status values.
@@ -127,6 +146,8 @@ pub enum Purpose {
     VerifyEmail,
     /// Lets the person choose a new password.
     ResetPassword,
+    /// Lets a person whose account someone else created choose their first password.
+    Invitation,
 }
 
 impl Purpose {
@@ -134,6 +155,7 @@ impl Purpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::Invitation => "invitation",
         }
     }
 
@@ -143,6 +165,7 @@ impl Purpose {
         match self {
             Self::VerifyEmail => Duration::hours(48),
             Self::ResetPassword => Duration::hours(1),
+            Self::Invitation => Duration::days(14),
         }
     }
 }

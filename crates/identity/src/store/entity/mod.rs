@@ -1,4 +1,7 @@
 //! sea-orm entities for identity's tables.
 
 pub mod account;
+pub mod account_role;
 pub mod account_token;
+pub mod membership;
+pub mod organisation;

@@ -1,0 +1,242 @@
+//! Tenant-scoped queries for organisations, memberships and tenant-wide roles.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use storage::TenantTx;
+
+use super::entity::{account, account_role, membership, organisation};
+use crate::IdentityError;
+use crate::domain::rights::{Rights, Role, membership_status};
+
+/// Adds an organisation; names are unique in a tenant.
+///
+/// # Errors
+/// [`IdentityError::OrganisationExists`] for a taken name.
+pub async fn create(
+    tx: &TenantTx,
+    name: &str,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<organisation::Model, IdentityError> {
+    organisation::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        name: Set(name.to_owned()),
+        kind: Set(kind.to_owned()),
+        created_at: Set(now),
+    }
+    .insert(&**tx)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => IdentityError::OrganisationExists,
+        _ => e.into(),
+    })
+}
+
+/// Every organisation of the tenant, by name.
+///
+/// # Errors
+/// When the query fails.
+pub async fn list(tx: &TenantTx) -> Result<Vec<organisation::Model>, IdentityError> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::TenantId.eq(tx.tenant().as_str()))
+        .order_by_asc(organisation::Column::Name)
+        .all(&**tx)
+        .await?)
+}
+
+/// One organisation of the tenant; another tenant's id finds nothing.
+///
+/// # Errors
+/// When the query fails.
+pub async fn find(tx: &TenantTx, id: &str) -> Result<Option<organisation::Model>, IdentityError> {
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(organisation::Column::Id.eq(id))
+        .one(&**tx)
+        .await?)
+}
+
+/// Adds or replaces a membership.
+///
+/// # Errors
+/// When the write fails.
+pub async fn upsert_membership(
+    tx: &TenantTx,
+    organisation_id: &str,
+    account_id: &str,
+    rights: &Rights,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    match membership(tx, organisation_id, account_id).await? {
+        Some(existing) => {
+            let mut m: membership::ActiveModel = existing.into();
+            m.rights = Set(rights.to_string());
+            m.status = Set(status.to_owned());
+            m.updated_at = Set(now);
+            m.update(&**tx).await?;
+        }
+        None => {
+            membership::ActiveModel {
+                tenant_id: Set(tx.tenant().to_string()),
+                organisation_id: Set(organisation_id.to_owned()),
+                account_id: Set(account_id.to_owned()),
+                rights: Set(rights.to_string()),
+                status: Set(status.to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&**tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A person's membership of an organisation.
+///
+/// # Errors
+/// When the query fails.
+pub async fn membership(
+    tx: &TenantTx,
+    organisation_id: &str,
+    account_id: &str,
+) -> Result<Option<membership::Model>, IdentityError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(membership::Column::OrganisationId.eq(organisation_id))
+        .filter(membership::Column::AccountId.eq(account_id))
+        .one(&**tx)
+        .await?)
+}
+
+/// A person's memberships, with their organisations.
+///
+/// # Errors
+/// When the query fails.
+pub async fn memberships_of(
+    tx: &TenantTx,
+    account_id: &str,
+) -> Result<Vec<(membership::Model, organisation::Model)>, IdentityError> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(membership::Column::AccountId.eq(account_id))
+        .all(&**tx)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        if let Some(org) = find(tx, &m.organisation_id).await? {
+            out.push((m, org));
+        }
+    }
+    Ok(out)
+}
+
+/// An organisation's members with their accounts, by name.
+///
+/// # Errors
+/// When the query fails.
+pub async fn members(
+    tx: &TenantTx,
+    organisation_id: &str,
+) -> Result<Vec<(membership::Model, account::Model)>, IdentityError> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(membership::Column::OrganisationId.eq(organisation_id))
+        .all(&**tx)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        if let Some(a) = super::find_by_id(tx, &m.account_id).await? {
+            out.push((m, a));
+        }
+    }
+    out.sort_by(|(_, a), (_, b)| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
+    Ok(out)
+}
+
+/// Sets an account's status (`active` / `deactivated`).
+///
+/// # Errors
+/// [`IdentityError::AccountNotFound`], or a query failure.
+pub async fn set_account_status(
+    tx: &TenantTx,
+    account_id: &str,
+    status: &str,
+) -> Result<(), IdentityError> {
+    let done = account::Entity::update_many()
+        .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account::Column::Id.eq(account_id))
+        .col_expr(account::Column::Status, Expr::value(status))
+        .exec(&**tx)
+        .await?;
+    if done.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(IdentityError::AccountNotFound)
+    }
+}
+
+/// Grants a tenant-wide role (idempotent).
+///
+/// # Errors
+/// When the write fails.
+pub async fn grant_role(
+    tx: &TenantTx,
+    account_id: &str,
+    role: Role,
+    provider_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    if has_role(tx, account_id, role).await? {
+        return Ok(());
+    }
+    account_role::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        account_id: Set(account_id.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        provider_id: Set(provider_id.map(str::to_owned)),
+        created_at: Set(now),
+    }
+    .insert(&**tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the account holds the role in the tenant.
+///
+/// # Errors
+/// When the query fails.
+pub async fn has_role(tx: &TenantTx, account_id: &str, role: Role) -> Result<bool, IdentityError> {
+    Ok(account_role::Entity::find()
+        .filter(account_role::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_role::Column::AccountId.eq(account_id))
+        .filter(account_role::Column::Role.eq(role.as_str()))
+        .one(&**tx)
+        .await?
+        .is_some())
+}
+
+/// Whether the account may manage the organisation's accounts: a tenant admin, or a
+/// verified lead administrator of that very organisation.
+///
+/// # Errors
+/// When the query fails.
+pub async fn can_manage(
+    tx: &TenantTx,
+    account_id: &str,
+    organisation_id: &str,
+) -> Result<bool, IdentityError> {
+    if has_role(tx, account_id, Role::TenantAdmin).await? {
+        return Ok(true);
+    }
+    Ok(membership(tx, organisation_id, account_id)
+        .await?
+        .is_some_and(|m| {
+            m.status == membership_status::VERIFIED
+                && Rights::parse(&m.rights)
+                    .is_ok_and(|r| r.has(crate::domain::rights::Right::LeadAdmin))
+        }))
+}

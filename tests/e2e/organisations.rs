@@ -1,0 +1,426 @@
+//! Organisations and User Management: tenant admins add organisations and appoint lead
+//! administrators; lead administrators add colleagues, verify claims, change rights and mark
+//! leavers. One school's administrator can do nothing to another school; another tenant's
+//! ids are 404.
+
+use e2e::{Browser, PASSWORD, TestApp, error_code, spawn_app};
+use reqwest::StatusCode;
+
+/// A new browser signed in as a new, verified account.
+async fn person(app: &TestApp, slug: &str, email: &str, organisation_id: Option<&str>) -> Browser {
+    let b = app.new_browser();
+    let mut fields = vec![
+        ("first_name", "Pat"),
+        ("last_name", email.split('@').next().unwrap()),
+        ("email", email),
+        ("job_title", "Teacher"),
+        ("organisation_name", "A school"),
+        ("organisation_telephone", "01632 960001"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ];
+    if let Some(org) = organisation_id {
+        fields.push(("organisation_id", org));
+    }
+    let res = b.submit(slug, "/sign-up", "/sign-up", &fields).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let link = app.emailed_link(slug, email, "/verify-email/").await;
+    assert_eq!(
+        b.submit(slug, &link, &link, &[]).await.status(),
+        StatusCode::OK
+    );
+    sign_in(&b, slug, email).await;
+    b
+}
+
+async fn sign_in(b: &Browser, slug: &str, email: &str) {
+    let res = b
+        .submit(
+            slug,
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signing in {email}");
+}
+
+/// A tenant admin's browser and a new organisation's id.
+async fn admin_with_org(app: &TestApp, slug: &str, org_name: &str) -> (Browser, String) {
+    let admin_email = format!("admin@{slug}.example");
+    let admin = person(app, slug, &admin_email, None).await;
+    app.grant_role(slug, &admin_email, "tenant-admin", None)
+        .await;
+    let org = create_org(&admin, slug, org_name).await;
+    (admin, org)
+}
+
+async fn create_org(admin: &Browser, slug: &str, name: &str) -> String {
+    let res = admin
+        .submit(
+            slug,
+            "/admin/organisations",
+            "/admin/organisations",
+            &[("name", name), ("kind", "school")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = admin
+        .get_tenant(slug, "/admin/organisations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let at = page.find(&format!("\">{name}</a>")).unwrap();
+    let start = page[..at].rfind("/organisations/").unwrap() + "/organisations/".len();
+    page[start..at].trim_end_matches("/people").to_owned()
+}
+
+async fn appoint(admin: &Browser, slug: &str, org: &str, email: &str) {
+    let res = admin
+        .submit(
+            slug,
+            "/admin/organisations",
+            &format!("/admin/organisations/{org}/lead-admin"),
+            &[("email", email)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+}
+
+async fn account_id(app: &TestApp, slug: &str, email: &str) -> String {
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+    let a = identity::store::find_by_email(&tx, email)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.rollback().await.unwrap();
+    a.id
+}
+
+async fn change(
+    b: &Browser,
+    slug: &str,
+    org: &str,
+    account: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    b.submit(
+        slug,
+        "/account",
+        &format!("/organisations/{org}/people/{account}"),
+        fields,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_lead_admin_adds_a_colleague_who_is_told_and_can_set_a_password() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Roxeth Primary").await;
+    let lead = person(&app, "harrow", "lead@roxeth.example", None).await;
+    appoint(&admin, "harrow", &org, "lead@roxeth.example").await;
+
+    let people = format!("/organisations/{org}/people");
+    let res = lead
+        .submit(
+            "harrow",
+            &people,
+            &people,
+            &[
+                ("first_name", "Sam"),
+                ("last_name", "Colleague"),
+                ("email", "sam@roxeth.example"),
+                ("job_title", "Teaching assistant"),
+                ("right_booker", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Sam Colleague has been added"), "{page}");
+    assert!(page.contains("sam@roxeth.example"));
+
+    // The just-in-time notice goes out at once and names the controller and DPO.
+    let mail = app.outbox("harrow", "sam@roxeth.example").await;
+    assert_eq!(mail.len(), 1);
+    let body = &mail[0].body_text;
+    assert!(
+        body.contains("Harrow Council is the data controller"),
+        "{body}"
+    );
+    assert!(
+        body.contains("name, work email address and job title"),
+        "{body}"
+    );
+    assert!(body.contains("data protection officer"), "{body}");
+    assert!(body.contains("Information Commissioner"), "{body}");
+    let link = app
+        .emailed_link("harrow", "sam@roxeth.example", "/set-password/")
+        .await;
+
+    let sam = app.new_browser();
+    let res = sam
+        .submit(
+            "harrow",
+            &link,
+            &link,
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    sign_in(&sam, "harrow", "sam@roxeth.example").await;
+    let account = sam
+        .get_tenant("harrow", "/account")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("Roxeth Primary"));
+    assert!(account.contains("Booker"));
+
+    // The audit log records who created the account and which notice was sent.
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
+    let events = storage::audit::list(&tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    let created = events
+        .iter()
+        .find(|e| e.action == "account.created_for_person")
+        .unwrap();
+    assert!(created.actor.starts_with("account:"));
+    assert!(
+        created.detail.contains("privacy_notice_sent"),
+        "{}",
+        created.detail
+    );
+}
+
+#[tokio::test]
+async fn a_claimed_membership_is_verified_rights_change_and_a_leaver_is_deactivated() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "havering", "Hornchurch High").await;
+    let lead = person(&app, "havering", "lead@hornchurch.example", None).await;
+    appoint(&admin, "havering", &org, "lead@hornchurch.example").await;
+    let kim = person(&app, "havering", "kim@hornchurch.example", Some(&org)).await;
+    let kim_id = account_id(&app, "havering", "kim@hornchurch.example").await;
+
+    let people = format!("/organisations/{org}/people");
+    let page = lead
+        .get_tenant("havering", &people)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Waiting for you to confirm"), "{page}");
+
+    let res = change(&lead, "havering", &org, &kim_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = change(
+        &lead,
+        "havering",
+        &org,
+        &kim_id,
+        &[("action", "rights"), ("right_purchaser", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let account = kim
+        .get_tenant("havering", "/account")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(account.contains("Purchaser"), "{account}");
+    assert!(account.contains("Confirmed"));
+
+    // A leaver is deactivated at once: their open session stops, sign-in is refused.
+    let res = change(&lead, "havering", &org, &kim_id, &[("action", "leaver")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = kim.get_tenant("havering", "/account").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = kim
+        .submit(
+            "havering",
+            "/sign-in",
+            "/sign-in",
+            &[("email", "kim@hornchurch.example"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&res), "account_deactivated");
+}
+
+#[tokio::test]
+async fn a_lead_admin_of_one_school_can_do_nothing_to_another() {
+    let app = spawn_app().await;
+    let (admin, school_x) = admin_with_org(&app, "somerset", "School X").await;
+    let school_y = create_org(&admin, "somerset", "School Y").await;
+    let lead_x = person(&app, "somerset", "lead@x.example", None).await;
+    appoint(&admin, "somerset", &school_x, "lead@x.example").await;
+    person(&app, "somerset", "staff@y.example", Some(&school_y)).await;
+    let staff_y = account_id(&app, "somerset", "staff@y.example").await;
+
+    let y_people = format!("/organisations/{school_y}/people");
+    let res = lead_x.get_tenant("somerset", &y_people).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    for action in [
+        vec![("action", "verify")],
+        vec![("action", "leaver")],
+        vec![("action", "rights"), ("right_lead_admin", "yes")],
+    ] {
+        let res = change(&lead_x, "somerset", &school_y, &staff_y, &action).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{action:?}");
+    }
+    // Acting on Y's person through X's page fails too: they are not X's member.
+    let res = change(
+        &lead_x,
+        "somerset",
+        &school_x,
+        &staff_y,
+        &[("action", "leaver")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = lead_x
+        .submit(
+            "somerset",
+            "/account",
+            &y_people,
+            &[
+                ("first_name", "A"),
+                ("last_name", "B"),
+                ("email", "ab@y.example"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(app.outbox("somerset", "ab@y.example").await.is_empty());
+
+    // Nothing changed for Y's member.
+    let page = admin
+        .get_tenant("somerset", &y_people)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Waiting for you to confirm"), "{page}");
+}
+
+#[tokio::test]
+async fn members_and_other_tenants_cannot_reach_management_pages() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Kenton School").await;
+    let member = person(&app, "harrow", "member@kenton.example", Some(&org)).await;
+    let people = format!("/organisations/{org}/people");
+    assert_eq!(
+        member.get_tenant("harrow", &people).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        member
+            .get_tenant("harrow", "/admin/organisations")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = member
+        .submit(
+            "harrow",
+            "/account",
+            "/admin/organisations",
+            &[("name", "Fake"), ("kind", "school")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Havering's admin, on Havering's host, with Harrow's organisation id: not found.
+    let (havering_admin, _) = admin_with_org(&app, "havering", "Elsewhere").await;
+    assert_eq!(
+        havering_admin
+            .get_tenant("havering", &people)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    // Signed out: sign in first.
+    let anon = app.new_browser();
+    assert_eq!(
+        anon.get_tenant("harrow", &people).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The real admin still sees it.
+    assert_eq!(
+        admin.get_tenant("harrow", &people).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn management_forms_need_the_csrf_token_and_valid_input() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "segfl", "Exeter College").await;
+    let res = admin
+        .post_form(
+            "segfl",
+            "/admin/organisations",
+            &[("name", "Sneaky"), ("kind", "school")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&res), "csrf_failed");
+
+    let res = admin
+        .submit(
+            "segfl",
+            "/admin/organisations",
+            "/admin/organisations",
+            &[("name", "Exeter College"), ("kind", "college")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = admin
+        .submit(
+            "segfl",
+            "/admin/organisations",
+            "/admin/organisations",
+            &[("name", ""), ("kind", "spaceship")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = admin
+        .get_tenant("segfl", "/admin/organisations")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Sneaky"));
+
+    let people = format!("/organisations/{org}/people");
+    let res = admin
+        .submit(
+            "segfl",
+            &people,
+            &people,
+            &[("first_name", "No"), ("last_name", "Email")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter their email address")
+    );
+}
