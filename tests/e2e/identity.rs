@@ -484,3 +484,126 @@ async fn when_redis_is_down_public_pages_work_and_sign_in_fails_closed() {
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_code(&res), "session_store_unavailable");
 }
+
+#[tokio::test]
+async fn a_person_edits_their_details_and_password() {
+    let app = spawn_app().await;
+    verified_account(&app, "somerset", "edit@example.org").await;
+    sign_in(&app, "somerset", "edit@example.org", PASSWORD).await;
+
+    let form = app
+        .get_tenant("somerset", "/account/details")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("value=\"Grace\""), "prefilled");
+    assert!(!form.contains("name=\"email\""), "email is not edited here");
+
+    let res = app
+        .submit(
+            "somerset",
+            "/account/details",
+            "/account/details",
+            &[
+                ("first_name", "Grace"),
+                ("last_name", "Brewster Hopper"),
+                ("job_title", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "job title is mandatory"
+    );
+    let res = app
+        .submit(
+            "somerset",
+            "/account/details",
+            "/account/details",
+            &[
+                ("first_name", "Grace"),
+                ("last_name", "Brewster Hopper"),
+                ("job_title", "Head of computing"),
+                ("telephone", "01632 960123"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_tenant("somerset", "/account")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Grace Brewster Hopper"));
+    assert!(page.contains("01632 960123"));
+    assert!(page.contains("edit@example.org"));
+
+    let new_password = "quartz willow harbour";
+    let res = app
+        .submit(
+            "somerset",
+            "/account/password",
+            "/account/password",
+            &[
+                ("current_password", "wrong current password"),
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .submit(
+            "somerset",
+            "/account/password",
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let other = app.new_browser();
+    let res = other
+        .submit(
+            "somerset",
+            "/sign-in",
+            "/sign-in",
+            &[("email", "edit@example.org"), ("password", new_password)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn profile_pages_need_a_session_and_a_csrf_token() {
+    let app = spawn_app().await;
+    let res = app.get_tenant("harrow", "/account/details").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    verified_account(&app, "harrow", "guard@example.org").await;
+    sign_in(&app, "harrow", "guard@example.org", PASSWORD).await;
+    let res = app
+        .post_form(
+            "harrow",
+            "/account/details",
+            &[
+                ("first_name", "Mallory"),
+                ("last_name", "X"),
+                ("job_title", "Y"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let page = app
+        .get_tenant("harrow", "/account")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Mallory"));
+}

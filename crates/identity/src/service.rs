@@ -11,8 +11,7 @@ use storage::{Clock, Db, TenantTx};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::IdentityError;
-use crate::domain::password_policy;
-use crate::domain::signup::{self, FieldError};
+use crate::domain::signup;
 use crate::passwords::Hasher;
 use crate::sessions::{Session, Sessions};
 use crate::store::entity::account;
@@ -335,18 +334,7 @@ impl Identity {
             account.first_name.as_str(),
             account.last_name.as_str(),
         ];
-        let problem = password_policy::check(password, &personal)
-            .err()
-            .map(|p| FieldError {
-                field: "password",
-                message: p.to_string(),
-            })
-            .or_else(|| {
-                (password != confirm).then(|| FieldError {
-                    field: "password_confirm",
-                    message: "The passwords do not match".to_owned(),
-                })
-            });
+        let problem = signup::check_new_password(password, confirm, &personal);
         if let Some(problem) = problem {
             // Rolling back leaves the token unused, so the person can try again.
             tx.rollback().await?;
@@ -357,6 +345,79 @@ impl Identity {
         // Following the emailed link proves the address too.
         store::mark_verified(&tx, &id, now).await?;
         record(&tx, &self.clock, &actor(&id), "account.password_reset", &id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Saves the signed-in person's own edit of their details (per the tenant's field
+    /// policy). The change counts as activity.
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] with every field error; nothing is saved.
+    pub async fn update_details(
+        &self,
+        tenant: &TenantConfig,
+        who: &SignedIn,
+        form: &HashMap<String, String>,
+    ) -> Result<(), IdentityError> {
+        let new = signup::validate_profile(
+            &tenant.account_fields,
+            &tenant.job_categories,
+            form,
+            &who.account.email,
+        )
+        .map_err(IdentityError::Invalid)?;
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        store::update_details(&tx, &who.account.id, &new, self.clock.now()).await?;
+        let id = &who.account.id;
+        record(&tx, &self.clock, &actor(id), "account.details_changed", id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the signed-in person's password after checking the current one.
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] naming `current_password` when it is wrong, or the new
+    /// password's problem; nothing changes.
+    pub async fn change_password(
+        &self,
+        tenant: &TenantId,
+        who: &SignedIn,
+        current: &str,
+        password: &str,
+        confirm: &str,
+    ) -> Result<(), IdentityError> {
+        let a = &who.account;
+        if !self
+            .hasher
+            .verify(current, a.password_hash.as_deref())
+            .await?
+        {
+            return Err(IdentityError::Invalid(vec![signup::FieldError {
+                field: "current_password",
+                message: "Your current password is not right".to_owned(),
+            }]));
+        }
+        let personal = [
+            a.email.as_str(),
+            a.first_name.as_str(),
+            a.last_name.as_str(),
+        ];
+        if let Some(problem) = signup::check_new_password(password, confirm, &personal) {
+            return Err(IdentityError::Invalid(vec![problem]));
+        }
+        let hash = self.hasher.hash(password).await?;
+        let tx = self.db.tenant_tx(tenant).await?;
+        store::set_password(&tx, &a.id, hash, self.clock.now()).await?;
+        record(
+            &tx,
+            &self.clock,
+            &actor(&a.id),
+            "account.password_changed",
+            &a.id,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

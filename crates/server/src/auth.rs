@@ -48,6 +48,11 @@ pub fn router() -> Router<AppState> {
             get(invitation_form).post(accept_invitation),
         )
         .route("/account", get(account))
+        .route("/account/details", get(details_form).post(update_details))
+        .route(
+            "/account/password",
+            get(password_change_form).post(change_password),
+        )
 }
 
 /// Whoever is making the request: their CSRF token, and their account when signed in.
@@ -256,6 +261,25 @@ fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
         .map(|e| e.message.clone())
 }
 
+fn field_views(
+    v: &Visitor,
+    values: &HashMap<String, String>,
+    errors: &[FieldError],
+    with_email: bool,
+) -> Vec<FieldView> {
+    signup::fields(&v.tenant.config.account_fields)
+        .into_iter()
+        .filter(|spec| with_email || spec.name != "email")
+        .map(|spec| FieldView {
+            value: values.get(spec.name).cloned().unwrap_or_default(),
+            error: error_for(errors, spec.name),
+            optional: matches!(spec.policy, FieldPolicy::Optional),
+            childminder_only: spec.policy == FieldPolicy::ChildminderOnly,
+            spec,
+        })
+        .collect()
+}
+
 fn sign_up_page<'a>(
     v: &'a Visitor,
     organisations: Vec<(String, String)>,
@@ -263,16 +287,7 @@ fn sign_up_page<'a>(
     errors: Vec<FieldError>,
 ) -> SignUpPage<'a> {
     let policy = &v.tenant.config.account_fields;
-    let fields = signup::fields(policy)
-        .into_iter()
-        .map(|spec| FieldView {
-            value: values.get(spec.name).cloned().unwrap_or_default(),
-            error: error_for(&errors, spec.name),
-            optional: matches!(spec.policy, FieldPolicy::Optional),
-            childminder_only: spec.policy == FieldPolicy::ChildminderOnly,
-            spec,
-        })
-        .collect();
+    let fields = field_views(v, values, &errors, true);
     SignUpPage {
         chrome: v.chrome("/sign-up"),
         csrf: v.csrf.clone(),
@@ -712,6 +727,157 @@ async fn set_password(
             Ok(v.respond(html))
         }
         Err(IdentityError::BadToken) => Ok(bad_link(v)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/details.html")]
+struct DetailsPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    fields: Vec<FieldView>,
+    asks_childminder: bool,
+    is_childminder: bool,
+    job_categories: Vec<String>,
+    errors: Vec<FieldError>,
+}
+
+fn current_values(a: &identity::store::entity::account::Model) -> HashMap<String, String> {
+    let pairs = [
+        ("first_name", Some(&a.first_name)),
+        ("last_name", Some(&a.last_name)),
+        ("job_title", a.job_title.as_ref()),
+        ("job_category", a.job_category.as_ref()),
+        ("telephone", a.telephone.as_ref()),
+        ("business_address", a.business_address.as_ref()),
+        ("organisation_name", a.organisation_name.as_ref()),
+        ("organisation_telephone", a.organisation_telephone.as_ref()),
+        ("personal_telephone", a.personal_telephone.as_ref()),
+        ("home_address", a.home_address.as_ref()),
+    ];
+    let mut values: HashMap<String, String> = pairs
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.clone())))
+        .collect();
+    if a.is_childminder {
+        values.insert("is_childminder".to_owned(), "yes".to_owned());
+    }
+    values
+}
+
+fn details_page<'a>(
+    v: &'a Visitor,
+    values: &HashMap<String, String>,
+    errors: Vec<FieldError>,
+) -> DetailsPage<'a> {
+    DetailsPage {
+        chrome: v.chrome("/account"),
+        csrf: v.csrf.clone(),
+        fields: field_views(v, values, &errors, false),
+        asks_childminder: signup::asks_childminder(&v.tenant.config.account_fields),
+        is_childminder: values.get("is_childminder").is_some_and(|x| x == "yes"),
+        job_categories: v.tenant.config.job_categories.clone(),
+        errors,
+    }
+}
+
+async fn details_form(v: Visitor) -> Response {
+    let Some(s) = &v.signed_in else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let page = details_page(&v, &current_values(&s.account), Vec::new());
+    let html = render(StatusCode::OK, &page);
+    v.respond(html)
+}
+
+async fn update_details(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(s) = &v.signed_in else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    match state
+        .identity
+        .update_details(&v.tenant.config, s, &form)
+        .await
+    {
+        Ok(()) => Ok(v.respond(Redirect::to("/account").into_response())),
+        Err(IdentityError::Invalid(errors)) => {
+            let page = details_page(&v, &form, errors);
+            let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            Ok(v.respond(html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/change_password.html")]
+struct ChangePasswordPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    errors: Vec<FieldError>,
+    current_error: Option<String>,
+    password_error: Option<String>,
+    confirm_error: Option<String>,
+}
+
+fn change_password_page(v: &Visitor, errors: Vec<FieldError>) -> ChangePasswordPage<'_> {
+    ChangePasswordPage {
+        chrome: v.chrome("/account"),
+        csrf: v.csrf.clone(),
+        current_error: error_for(&errors, "current_password"),
+        password_error: error_for(&errors, "password"),
+        confirm_error: error_for(&errors, "password_confirm"),
+        errors,
+    }
+}
+
+async fn password_change_form(v: Visitor) -> Response {
+    if v.signed_in.is_none() {
+        return Redirect::to("/sign-in").into_response();
+    }
+    let page = change_password_page(&v, Vec::new());
+    let html = render(StatusCode::OK, &page);
+    v.respond(html)
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(s) = &v.signed_in else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    match state
+        .identity
+        .change_password(
+            &v.tenant.id,
+            s,
+            get("current_password"),
+            get("password"),
+            get("password_confirm"),
+        )
+        .await
+    {
+        Ok(()) => Ok(message(
+            v,
+            StatusCode::OK,
+            "Your password has been changed",
+            "Use your new password next time you sign in.",
+        )),
+        Err(IdentityError::Invalid(errors)) => {
+            let page = change_password_page(&v, errors);
+            let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            Ok(v.respond(html))
+        }
         Err(e) => Err(e.into()),
     }
 }

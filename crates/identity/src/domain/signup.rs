@@ -113,6 +113,70 @@ pub fn validate(
     job_categories: &[String],
     form: &HashMap<String, String>,
 ) -> Result<NewAccount, Vec<FieldError>> {
+    let (mut account, mut errors) = details(policy, job_categories, form);
+    let password = form.get("password").map(String::as_str).unwrap_or_default();
+    let confirm = form
+        .get("password_confirm")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let personal = [
+        account.email.as_str(),
+        account.first_name.as_str(),
+        account.last_name.as_str(),
+    ];
+    errors.extend(check_new_password(password, confirm, &personal));
+    account.password = password.to_owned();
+    if errors.is_empty() {
+        Ok(account)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Validates an edit of someone's details (everything but email and password, which have
+/// their own flows). The result keeps `email` as given.
+///
+/// # Errors
+/// Every problem found, each tied to its field.
+pub fn validate_profile(
+    policy: &AccountFields,
+    job_categories: &[String],
+    form: &HashMap<String, String>,
+    email: &str,
+) -> Result<NewAccount, Vec<FieldError>> {
+    let mut form = form.clone();
+    form.insert("email".to_owned(), email.to_owned());
+    let (account, errors) = details(policy, job_categories, &form);
+    if errors.is_empty() {
+        Ok(account)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A new password's problem, if it has one: the policy, then the confirmation.
+#[must_use]
+pub fn check_new_password(password: &str, confirm: &str, personal: &[&str]) -> Option<FieldError> {
+    if let Err(problem) = password_policy::check(password, personal) {
+        Some(FieldError {
+            field: "password",
+            message: problem.to_string(),
+        })
+    } else if password != confirm {
+        Some(FieldError {
+            field: "password_confirm",
+            message: "The passwords do not match".to_owned(),
+        })
+    } else {
+        None
+    }
+}
+
+fn details(
+    policy: &AccountFields,
+    job_categories: &[String],
+    form: &HashMap<String, String>,
+) -> (NewAccount, Vec<FieldError>) {
     let mut errors = Vec::new();
     let get = |name: &str| form.get(name).map(|v| v.trim()).unwrap_or_default();
     let is_childminder = asks_childminder(policy) && get("is_childminder") == "yes";
@@ -174,33 +238,7 @@ pub fn validate(
             _ => {}
         }
     }
-    let password = form.get("password").map(String::as_str).unwrap_or_default();
-    let confirm = form
-        .get("password_confirm")
-        .map(String::as_str)
-        .unwrap_or_default();
-    let personal = [
-        account.email.as_str(),
-        account.first_name.as_str(),
-        account.last_name.as_str(),
-    ];
-    if let Err(problem) = password_policy::check(password, &personal) {
-        errors.push(FieldError {
-            field: "password",
-            message: problem.to_string(),
-        });
-    } else if password != confirm {
-        errors.push(FieldError {
-            field: "password_confirm",
-            message: "The passwords do not match".to_owned(),
-        });
-    }
-    account.password = password.to_owned();
-    if errors.is_empty() {
-        Ok(account)
-    } else {
-        Err(errors)
-    }
+    (account, errors)
 }
 
 fn check_format(name: &str, value: &str, job_categories: &[String]) -> Result<(), String> {

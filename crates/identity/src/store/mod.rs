@@ -274,6 +274,49 @@ pub async fn mark_verified(
     touch(tx, id, now).await
 }
 
+/// Replaces the details a person may edit themself (not email, password or status).
+///
+/// # Errors
+/// [`IdentityError::AccountNotFound`], or a query failure.
+pub async fn update_details(
+    tx: &TenantTx,
+    id: &str,
+    new: &NewAccount,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let n = new.clone();
+    update_one(tx, id, move |u| {
+        u.col_expr(account::Column::FirstName, Expr::value(n.first_name))
+            .col_expr(account::Column::LastName, Expr::value(n.last_name))
+            .col_expr(account::Column::JobTitle, Expr::value(n.job_title))
+            .col_expr(account::Column::JobCategory, Expr::value(n.job_category))
+            .col_expr(account::Column::Telephone, Expr::value(n.telephone))
+            .col_expr(
+                account::Column::BusinessAddress,
+                Expr::value(n.business_address),
+            )
+            .col_expr(
+                account::Column::OrganisationName,
+                Expr::value(n.organisation_name),
+            )
+            .col_expr(
+                account::Column::OrganisationTelephone,
+                Expr::value(n.organisation_telephone),
+            )
+            .col_expr(
+                account::Column::IsChildminder,
+                Expr::value(n.is_childminder),
+            )
+            .col_expr(
+                account::Column::PersonalTelephone,
+                Expr::value(n.personal_telephone),
+            )
+            .col_expr(account::Column::HomeAddress, Expr::value(n.home_address))
+            .col_expr(account::Column::LastActivityAt, Expr::value(now))
+    })
+    .await
+}
+
 /// Replaces the password hash.
 ///
 /// # Errors
