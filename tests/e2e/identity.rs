@@ -49,11 +49,7 @@ async fn verified_account(app: &TestApp, slug: &str, email: &str) {
 }
 
 async fn account_count(app: &TestApp, slug: &str, email: &str) -> usize {
-    let db = app.db.connect().await;
-    let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
-    let found = identity::store::find_by_email(&tx, email).await.unwrap();
-    tx.rollback().await.unwrap();
-    usize::from(found.is_some())
+    usize::from(app.account(slug, email).await.is_some())
 }
 
 #[tokio::test]
@@ -606,4 +602,178 @@ async fn profile_pages_need_a_session_and_a_csrf_token() {
         .await
         .unwrap();
     assert!(!page.contains("Mallory"));
+}
+
+async fn secret_bytes(app: &TestApp, slug: &str, email: &str) -> Option<Vec<u8>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let id = {
+        let db = app.db.connect().await;
+        let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+        let a = identity::store::find_by_email(&tx, email)
+            .await
+            .unwrap()
+            .unwrap();
+        tx.rollback().await.unwrap();
+        a.id
+    };
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+    let row = identity::store::entity::account_secret::Entity::find()
+        .filter(identity::store::entity::account_secret::Column::AccountId.eq(id))
+        .one(&*tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    row.and_then(|r| r.special_requirements)
+}
+
+#[tokio::test]
+async fn special_requirements_are_encrypted_at_rest_and_shown_only_to_their_owner() {
+    let app = spawn_app().await;
+    verified_account(&app, "harrow", "needs@example.org").await;
+    sign_in(&app, "harrow", "needs@example.org", PASSWORD).await;
+    let needs = "A British Sign Language interpreter for Quillfeather sessions";
+    let res = app
+        .submit(
+            "harrow",
+            "/account/special-requirements",
+            "/account/special-requirements",
+            &[("special_requirements", needs)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_tenant("harrow", "/account/special-requirements")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(needs));
+
+    // At rest: ciphertext, not the words.
+    let stored = secret_bytes(&app, "harrow", "needs@example.org")
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains("Quillfeather"));
+    assert!(stored.len() > needs.len());
+
+    // Another person sees their own (empty) page, never this one.
+    let other = app.new_browser();
+    verified_account(&app, "harrow", "other@example.org").await;
+    other
+        .submit(
+            "harrow",
+            "/sign-in",
+            "/sign-in",
+            &[("email", "other@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    let theirs = other
+        .get_tenant("harrow", "/account/special-requirements")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!theirs.contains("Quillfeather"));
+
+    // Emptying the box removes it.
+    let res = app
+        .submit(
+            "harrow",
+            "/account/special-requirements",
+            "/account/special-requirements",
+            &[("special_requirements", "  ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        secret_bytes(&app, "harrow", "needs@example.org").await,
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_ciphertext_moved_to_another_person_does_not_open() {
+    use identity::store::entity::account_secret::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    for email in ["a@example.org", "b@example.org"] {
+        let b = app.new_browser();
+        let res = b
+            .submit("havering", "/sign-up", "/sign-up", &sign_up_fields(email))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let link = app.emailed_link("havering", email, "/verify-email/").await;
+        b.submit("havering", &link, &link, &[]).await;
+        b.submit(
+            "havering",
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", PASSWORD)],
+        )
+        .await;
+        b.submit(
+            "havering",
+            "/account/special-requirements",
+            "/account/special-requirements",
+            &[("special_requirements", &format!("needs of {email}"))],
+        )
+        .await;
+    }
+    // Copy A's ciphertext over B's, as an attacker with database access might.
+    let a_bytes = secret_bytes(&app, "havering", "a@example.org")
+        .await
+        .unwrap();
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&"havering".parse().unwrap()).await.unwrap();
+    let b_id = identity::store::find_by_email(&tx, "b@example.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    Entity::update_many()
+        .col_expr(
+            Column::SpecialRequirements,
+            sea_orm::sea_query::Expr::value(a_bytes),
+        )
+        .filter(Column::AccountId.eq(b_id))
+        .exec(&*tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let b = app.new_browser();
+    b.submit(
+        "havering",
+        "/sign-in",
+        "/sign-in",
+        &[("email", "b@example.org"), ("password", PASSWORD)],
+    )
+    .await;
+    let res = b
+        .get_tenant("havering", "/account/special-requirements")
+        .await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!res.text().await.unwrap().contains("needs of a@"));
+}
+
+#[tokio::test]
+async fn tenants_that_do_not_collect_special_requirements_have_no_such_page() {
+    let app = spawn_app().await;
+    verified_account(&app, "somerset", "plain@example.org").await;
+    sign_in(&app, "somerset", "plain@example.org", PASSWORD).await;
+    assert_eq!(
+        app.get_tenant("somerset", "/account/special-requirements")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app
+        .submit(
+            "somerset",
+            "/account",
+            "/account/special-requirements",
+            &[("special_requirements", "x")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

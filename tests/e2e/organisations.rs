@@ -98,17 +98,6 @@ async fn appoint(admin: &Browser, slug: &str, org: &str, email: &str) {
     );
 }
 
-async fn account_id(app: &TestApp, slug: &str, email: &str) -> String {
-    let db = app.db.connect().await;
-    let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
-    let a = identity::store::find_by_email(&tx, email)
-        .await
-        .unwrap()
-        .unwrap();
-    tx.rollback().await.unwrap();
-    a.id
-}
-
 async fn change(
     b: &Browser,
     slug: &str,
@@ -214,7 +203,11 @@ async fn a_claimed_membership_is_verified_rights_change_and_a_leaver_is_deactiva
     let lead = person(&app, "havering", "lead@hornchurch.example", None).await;
     appoint(&admin, "havering", &org, "lead@hornchurch.example").await;
     let kim = person(&app, "havering", "kim@hornchurch.example", Some(&org)).await;
-    let kim_id = account_id(&app, "havering", "kim@hornchurch.example").await;
+    let kim_id = app
+        .account("havering", "kim@hornchurch.example")
+        .await
+        .unwrap()
+        .id;
 
     let people = format!("/organisations/{org}/people");
     let page = lead
@@ -270,7 +263,7 @@ async fn a_lead_admin_of_one_school_can_do_nothing_to_another() {
     let lead_x = person(&app, "somerset", "lead@x.example", None).await;
     appoint(&admin, "somerset", &school_x, "lead@x.example").await;
     person(&app, "somerset", "staff@y.example", Some(&school_y)).await;
-    let staff_y = account_id(&app, "somerset", "staff@y.example").await;
+    let staff_y = app.account("somerset", "staff@y.example").await.unwrap().id;
 
     let y_people = format!("/organisations/{school_y}/people");
     let res = lead_x.get_tenant("somerset", &y_people).await;

@@ -71,6 +71,7 @@ impl TestDb {
             s.database.url = Some(url.clone().into());
             s.database.schema = Some(schema.clone());
             s.database.max_connections = Some(4);
+            s.security.master_key = Some(format!("{:0<43}=", self.key).into());
         }
         if let Ok(url) = std::env::var("REDIS_URL")
             && !url.is_empty()
@@ -230,6 +231,7 @@ impl TestApp {
             identity::passwords::Hasher::new(1).unwrap(),
             identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "grant"),
             self.clock.clone(),
+            identity::crypto::Key::generate().unwrap(),
         );
         identity
             .grant_role(
@@ -240,6 +242,19 @@ impl TestApp {
             )
             .await
             .unwrap();
+    }
+
+    /// The account with this email in a tenant, read straight from the database.
+    pub async fn account(
+        &self,
+        slug: &str,
+        email: &str,
+    ) -> Option<identity::store::entity::account::Model> {
+        let db = self.db.connect().await;
+        let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+        let found = identity::store::find_by_email(&tx, email).await.unwrap();
+        tx.rollback().await.unwrap();
+        found
     }
 
     /// Emails queued for `to` in a tenant, oldest first.

@@ -48,6 +48,13 @@ pub enum IdentityError {
     /// The actor lacks the tenant role the action needs.
     #[error("only tenant administrators may do this")]
     NotTenantAdmin,
+    /// Encrypted data does not open: wrong key, tampered data, or a value moved to another
+    /// row; also the state after its subject key was destroyed.
+    #[error("encrypted data cannot be opened")]
+    Undecryptable,
+    /// The tenant does not collect this kind of data.
+    #[error("this portal does not collect that information")]
+    NotCollected,
     /// A link token is unknown, used or expired.
     #[error("this link has expired or has already been used")]
     BadToken,

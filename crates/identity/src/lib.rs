@@ -4,6 +4,7 @@
 //! unrelated accounts. Sessions, cookies and tokens are bound to the tenant that issued them.
 
 pub mod api;
+pub mod crypto;
 pub mod domain;
 mod error;
 pub mod organisations;

@@ -24,6 +24,7 @@ pub struct Identity {
     hasher: Hasher,
     sessions: Sessions,
     pub(crate) clock: Clock,
+    master: std::sync::Arc<crate::crypto::Key>,
 }
 
 /// A signed-in person, as the request path sees them.
@@ -97,15 +98,84 @@ pub(crate) async fn email_link(
 }
 
 impl Identity {
-    /// The service over `db`, hashing on `hasher`, keeping sessions in `sessions`.
+    /// The service over `db`, hashing on `hasher`, keeping sessions in `sessions`, with
+    /// special-category data encrypted under keys wrapped by `master`.
     #[must_use]
-    pub fn new(db: Db, hasher: Hasher, sessions: Sessions, clock: Clock) -> Self {
+    pub fn new(
+        db: Db,
+        hasher: Hasher,
+        sessions: Sessions,
+        clock: Clock,
+        master: crate::crypto::Key,
+    ) -> Self {
         Self {
             db,
             hasher,
             sessions,
             clock,
+            master: std::sync::Arc::new(master),
         }
+    }
+
+    fn collects_special_requirements(tenant: &TenantConfig) -> Result<(), IdentityError> {
+        if tenant.account_fields.special_requirements.is_some() {
+            Ok(())
+        } else {
+            Err(IdentityError::NotCollected)
+        }
+    }
+
+    /// The signed-in person's special requirements (decrypted for them alone).
+    ///
+    /// # Errors
+    /// [`IdentityError::NotCollected`] when the tenant does not ask for them.
+    pub async fn special_requirements(
+        &self,
+        tenant: &TenantConfig,
+        who: &SignedIn,
+    ) -> Result<Option<String>, IdentityError> {
+        Self::collects_special_requirements(tenant)?;
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let now = self.clock.now();
+        let value =
+            store::secrets::special_requirements(&tx, &self.master, &who.account.id, now).await?;
+        // Commit: the first read may have created the tenant key.
+        tx.commit().await?;
+        Ok(value)
+    }
+
+    /// Records, replaces or (with an empty value) removes the person's special requirements.
+    ///
+    /// # Errors
+    /// [`IdentityError::NotCollected`], or [`IdentityError::Invalid`] when over 1,000
+    /// characters.
+    pub async fn set_special_requirements(
+        &self,
+        tenant: &TenantConfig,
+        who: &SignedIn,
+        value: &str,
+    ) -> Result<(), IdentityError> {
+        Self::collects_special_requirements(tenant)?;
+        let value = value.trim();
+        if value.chars().count() > 1000 {
+            return Err(IdentityError::Invalid(vec![signup::FieldError {
+                field: "special_requirements",
+                message: "Describe your requirements in 1,000 characters or fewer".to_owned(),
+            }]));
+        }
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let now = self.clock.now();
+        let id = &who.account.id;
+        let stored = Some(value).filter(|v| !v.is_empty());
+        store::secrets::set_special_requirements(&tx, &self.master, id, stored, now).await?;
+        let action = if stored.is_some() {
+            "account.special_requirements_recorded"
+        } else {
+            "account.special_requirements_removed"
+        };
+        record(&tx, &self.clock, &actor(id), action, id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Creates an account from a sign-up form and emails a verification link

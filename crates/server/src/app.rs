@@ -95,6 +95,7 @@ impl Application {
             hasher,
             identity::sessions::Sessions::new(kv, &settings.redis.key_prefix),
             clock.clone(),
+            master_key(&settings)?,
         );
         Ok(Self {
             state: AppState {
@@ -141,6 +142,62 @@ impl Application {
         .await?;
         Ok(())
     }
+}
+
+/// The master key: configured, or (embedded default only) kept in `data_dir/master.key`.
+///
+/// # Errors
+/// When the configured key is not 32 base64-encoded bytes, or PostgreSQL is used without
+/// one (a key beside the database would protect nothing).
+pub fn master_key(settings: &Settings) -> anyhow::Result<identity::crypto::Key> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    let decode = |text: &str, from: &str| {
+        let bytes = STANDARD.decode(text.trim()).ok().filter(|b| b.len() == 32);
+        let bytes = bytes.ok_or_else(|| {
+            anyhow::anyhow!(
+                "{from} must hold 32 random bytes, base64-encoded (make one with \
+                 `openssl rand -base64 32`)"
+            )
+        })?;
+        identity::crypto::Key::from_bytes(&bytes).map_err(anyhow::Error::from)
+    };
+    if let Some(key) = &settings.security.master_key {
+        return decode(key.expose_secret(), "security.master_key");
+    }
+    anyhow::ensure!(
+        settings.database.url.is_none(),
+        "security.master_key is required with PostgreSQL: set APP__SECURITY__MASTER_KEY or \
+         APP__SECURITY__MASTER_KEY_FILE (make one with `openssl rand -base64 32`)"
+    );
+    let file = settings.database.data_dir.join("master.key");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        return decode(&text, &file.display().to_string());
+    }
+    std::fs::create_dir_all(&settings.database.data_dir)?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random source: {e}"))?;
+    write_private(&file, STANDARD.encode(bytes).as_bytes())
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    tracing::warn!(file = %file.display(), "made a new master key for the embedded database");
+    Ok(identity::crypto::Key::from_bytes(&bytes)?)
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
 }
 
 /// Connects to the configured database.

@@ -53,6 +53,10 @@ pub fn router() -> Router<AppState> {
             "/account/password",
             get(password_change_form).post(change_password),
         )
+        .route(
+            "/account/special-requirements",
+            get(special_requirements_form).post(save_special_requirements),
+        )
 }
 
 /// Whoever is making the request: their CSRF token, and their account when signed in.
@@ -875,6 +879,83 @@ async fn change_password(
         )),
         Err(IdentityError::Invalid(errors)) => {
             let page = change_password_page(&v, errors);
+            let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            Ok(v.respond(html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/special_requirements.html")]
+struct SpecialRequirementsPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    value: String,
+    error: Option<String>,
+}
+
+fn not_collected() -> PageError {
+    PageError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Page not found. If you typed the web address, check it is correct.",
+    )
+}
+
+fn special_page(v: &Visitor, value: String, error: Option<String>) -> SpecialRequirementsPage<'_> {
+    SpecialRequirementsPage {
+        chrome: v.chrome("/account"),
+        csrf: v.csrf.clone(),
+        value,
+        error,
+    }
+}
+
+async fn special_requirements_form(
+    State(state): State<AppState>,
+    v: Visitor,
+) -> Result<Response, PageError> {
+    let Some(s) = &v.signed_in else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let value = match state
+        .identity
+        .special_requirements(&v.tenant.config, s)
+        .await
+    {
+        Ok(value) => value.unwrap_or_default(),
+        Err(IdentityError::NotCollected) => return Err(not_collected()),
+        Err(e) => return Err(e.into()),
+    };
+    let page = special_page(&v, value, None);
+    let html = render(StatusCode::OK, &page);
+    Ok(v.respond(html))
+}
+
+async fn save_special_requirements(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(s) = &v.signed_in else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let value = form
+        .get("special_requirements")
+        .map(String::as_str)
+        .unwrap_or_default();
+    match state
+        .identity
+        .set_special_requirements(&v.tenant.config, s, value)
+        .await
+    {
+        Ok(()) => Ok(v.respond(Redirect::to("/account").into_response())),
+        Err(IdentityError::NotCollected) => Err(not_collected()),
+        Err(IdentityError::Invalid(errors)) => {
+            let message = errors.first().map(|e| e.message.clone());
+            let page = special_page(&v, value.to_owned(), message);
             let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
             Ok(v.respond(html))
         }

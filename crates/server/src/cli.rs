@@ -153,6 +153,7 @@ async fn grant_role(
         identity::passwords::Hasher::new(1)?,
         identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "cli"),
         storage::Clock::system(),
+        crate::app::master_key(settings)?,
     );
     identity
         .grant_role(&t.id, email, role, provider)

@@ -36,6 +36,11 @@ pub struct SecuritySettings {
     /// Password hashes computed at once (each takes 19 MiB and one core for a moment);
     /// more sign-ins queue rather than starve other requests.
     pub hash_workers: usize,
+    /// The master key that wraps every tenant's data key: 32 random bytes, base64
+    /// (`openssl rand -base64 32`). Required with PostgreSQL; the embedded default keeps
+    /// one in `data_dir/master.key`, made on first start.
+    #[serde(default)]
+    pub master_key: Option<SecretString>,
 }
 
 /// The HTTP listener.
@@ -180,11 +185,29 @@ pub fn load(explicit_file: Option<&Path>) -> anyhow::Result<Settings> {
     if let Some(file) = explicit_file {
         builder = builder.add_source(config::File::from(file).required(true));
     }
+    // `APP__SECTION__KEY_FILE=/path` supplies a secret from a file (container secrets).
+    for (var, value) in std::env::vars() {
+        let Some(path) = var
+            .strip_prefix("APP__")
+            .and_then(|v| v.strip_suffix("_FILE"))
+        else {
+            continue;
+        };
+        let key = path.to_lowercase().replace("__", ".");
+        let secret = std::fs::read_to_string(&value)
+            .with_context(|| format!("{var}: cannot read {value}"))?;
+        builder = builder.set_override(key, secret.trim().to_owned())?;
+    }
+    // The `_FILE` variables were read above; the rest are settings as they stand.
+    let plain: config::Map<String, String> = std::env::vars()
+        .filter(|(k, _)| !k.ends_with("_FILE"))
+        .collect();
     builder = builder.add_source(
         config::Environment::with_prefix("APP")
             .prefix_separator("__")
             .separator("__")
-            .try_parsing(true),
+            .try_parsing(true)
+            .source(Some(plain)),
     );
     for (var, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
         if let Ok(v) = std::env::var(var)

@@ -105,3 +105,75 @@ fn an_unknown_setting_is_refused() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("prot"), "{stderr}");
 }
+
+#[test]
+fn secrets_can_come_from_files_and_a_missing_file_is_named() {
+    let data = tempfile::tempdir().unwrap();
+    let key_file = data.path().join("key");
+    std::fs::write(&key_file, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n").unwrap();
+    let ok = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .arg("check")
+        .env("APP__SECURITY__MASTER_KEY_FILE", &key_file)
+        .env("APP__DATABASE__DATA_DIR", data.path())
+        .env("APP__TENANTS__DIR", tenants_dir())
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let missing = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .arg("check")
+        .env("APP__SECURITY__MASTER_KEY_FILE", "/no/such/key")
+        .env("APP__DATABASE__DATA_DIR", data.path())
+        .env("APP__TENANTS__DIR", tenants_dir())
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    let stderr = text(&missing.stderr);
+    assert!(
+        stderr.contains("APP__SECURITY__MASTER_KEY_FILE"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn grant_role_names_what_is_wrong() {
+    let data = tempfile::tempdir().unwrap();
+    assert!(portal(data.path(), &["migrate"]).status.success());
+    let out = portal(
+        data.path(),
+        &[
+            "accounts",
+            "grant-role",
+            "--tenant",
+            "harrow",
+            "--email",
+            "x@y.uk",
+            "--role",
+            "king",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown role"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = portal(
+        data.path(),
+        &[
+            "accounts",
+            "grant-role",
+            "--tenant",
+            "nowhere",
+            "--email",
+            "x@y.uk",
+            "--role",
+            "tenant-admin",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no tenant `nowhere`"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -7,6 +7,7 @@
 
 pub mod entity;
 pub mod organisations;
+pub mod secrets;
 
 use chrono::{DateTime, Duration, Utc};
 use privacy_engine::{Need, PersonalColumn};
@@ -87,6 +88,12 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         "account.childminder_contact",
         Need::AccountField("personal_telephone"),
     ),
+    col(
+        "account_secret",
+        "special_requirements",
+        "account.special_requirements",
+        Need::AccountField("special_requirements"),
+    ),
     // Who may act for which organisation is part of the person's profile.
     col("membership", "rights", "account.profile", Need::Always),
     col(
@@ -129,6 +136,13 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "account_role.role",
     "account_role.provider_id",
     "account_role.created_at",
+    "tenant_key.tenant_id",
+    "tenant_key.wrapped",
+    "tenant_key.created_at",
+    "account_secret.tenant_id",
+    "account_secret.account_id",
+    "account_secret.subject_key",
+    "account_secret.updated_at",
 ];
 
 /// Account status values.

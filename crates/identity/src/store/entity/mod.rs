@@ -2,6 +2,8 @@
 
 pub mod account;
 pub mod account_role;
+pub mod account_secret;
 pub mod account_token;
 pub mod membership;
 pub mod organisation;
+pub mod tenant_key;
