@@ -14,6 +14,7 @@ mod m20261123_000001_create_platform;
 mod m20261123_000002_create_accounts;
 mod m20261123_000003_create_organisations;
 mod m20261123_000004_create_secrets;
+mod m20261123_000005_create_second_factor;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_accounts::Migration),
             Box::new(m20261123_000003_create_organisations::Migration),
             Box::new(m20261123_000004_create_secrets::Migration),
+            Box::new(m20261123_000005_create_second_factor::Migration),
         ]
     }
 }

@@ -9,4 +9,5 @@ mod isolation;
 mod organisations;
 mod privacy;
 mod routing;
+mod second_factor;
 mod tenants;

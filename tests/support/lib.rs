@@ -190,6 +190,21 @@ impl Browser {
         self.post_form(slug, action, &all).await
     }
 
+    /// POSTs a form with the CSRF token of a page already fetched (for pages that change on
+    /// every visit, such as the second-factor set-up).
+    pub async fn submit_with_page(
+        &self,
+        page: &str,
+        slug: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = csrf_in(page).unwrap_or_else(|| panic!("no CSRF field in: {page}"));
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form(slug, action, &all).await
+    }
+
     /// POSTs a form as given (no CSRF token added).
     pub async fn post_form(
         &self,

@@ -52,6 +52,9 @@ pub enum IdentityError {
     /// row; also the state after its subject key was destroyed.
     #[error("encrypted data cannot be opened")]
     Undecryptable,
+    /// A second-factor code is wrong, already used, or a recovery code is unknown.
+    #[error("the code is not right")]
+    BadSecondFactor,
     /// The tenant does not collect this kind of data.
     #[error("this portal does not collect that information")]
     NotCollected,

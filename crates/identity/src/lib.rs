@@ -9,6 +9,7 @@ pub mod domain;
 mod error;
 pub mod organisations;
 pub mod passwords;
+pub mod second_factor;
 mod service;
 pub mod sessions;
 pub mod store;

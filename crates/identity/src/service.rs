@@ -22,9 +22,9 @@ use crate::store::{self, Purpose, status};
 pub struct Identity {
     pub(crate) db: Db,
     hasher: Hasher,
-    sessions: Sessions,
+    pub(crate) sessions: Sessions,
     pub(crate) clock: Clock,
-    master: std::sync::Arc<crate::crypto::Key>,
+    pub(crate) master: std::sync::Arc<crate::crypto::Key>,
 }
 
 /// A signed-in person, as the request path sees them.
@@ -286,6 +286,7 @@ impl Identity {
         if account.email_verified_at.is_none() {
             return Err(IdentityError::EmailNotVerified);
         }
+        let stage = self.stage_after_password(&tx, &account).await?;
         store::touch(&tx, &account.id, self.clock.now()).await?;
         record(
             &tx,
@@ -297,7 +298,7 @@ impl Identity {
         .await?;
         tx.commit().await?;
         self.sessions.clear_failures(tenant, &email).await?;
-        self.sessions.start(tenant, &account.id).await
+        self.sessions.start(tenant, &account.id, stage).await
     }
 
     /// Ends a session.
@@ -321,6 +322,9 @@ impl Identity {
         let Some(session) = self.sessions.get(tenant, token).await? else {
             return Ok(None);
         };
+        if session.stage != crate::sessions::Stage::Full {
+            return Ok(None);
+        }
         let tx = self.db.tenant_tx(tenant).await?;
         let account = store::find_by_id(&tx, &session.account_id).await?;
         tx.rollback().await?;

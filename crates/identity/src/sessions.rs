@@ -184,6 +184,19 @@ impl Kv {
     }
 }
 
+/// How far a sign-in has got.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Fully signed in.
+    #[default]
+    Full,
+    /// Password accepted; the second-factor code is still owed.
+    NeedsCode,
+    /// Password accepted; the account's role requires a second factor it has not set up.
+    NeedsEnrolment,
+}
+
 /// What a session remembers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Session {
@@ -191,6 +204,9 @@ pub struct Session {
     pub account_id: String,
     /// The token every form posted in this session must carry.
     pub csrf: String,
+    /// Whether sign-in is complete.
+    #[serde(default)]
+    pub stage: Stage,
 }
 
 /// Sessions for all tenants, each under its tenant's keys.
@@ -232,11 +248,13 @@ impl Sessions {
         &self,
         tenant: &TenantId,
         account_id: &str,
+        stage: Stage,
     ) -> Result<(String, Session), IdentityError> {
         let token = token::generate().map_err(IdentityError::random)?;
         let session = Session {
             account_id: account_id.to_owned(),
             csrf: token::generate().map_err(IdentityError::random)?,
+            stage,
         };
         let json = serde_json::to_string(&session).map_err(kv_err)?;
         self.kv
@@ -274,7 +292,8 @@ impl Sessions {
         self.kv.del(&self.session_key(tenant, token)).await
     }
 
-    /// Refuses when the account or client has failed too often recently.
+    /// Refuses when the account or client has failed too often recently. Passwords and
+    /// second-factor codes count separately (`kind` names the account counter's kind).
     ///
     /// # Errors
     /// [`IdentityError::Throttled`], or a store failure.
@@ -284,11 +303,26 @@ impl Sessions {
         email: &str,
         client: &str,
     ) -> Result<(), IdentityError> {
+        self.check_throttle_of("account", tenant, email, client)
+            .await
+    }
+
+    /// [`Sessions::check_throttle`] for a named counter.
+    ///
+    /// # Errors
+    /// [`IdentityError::Throttled`], or a store failure.
+    pub async fn check_throttle_of(
+        &self,
+        kind: &'static str,
+        tenant: &TenantId,
+        email: &str,
+        client: &str,
+    ) -> Result<(), IdentityError> {
         let count = |kind: &'static str, who: String| async move {
             let v = self.kv.get(&self.throttle_key(tenant, kind, &who)).await?;
             Ok::<u64, IdentityError>(v.and_then(|v| v.parse().ok()).unwrap_or(0))
         };
-        if count("account", email.to_lowercase()).await? >= ACCOUNT_LIMIT
+        if count(kind, email.to_lowercase()).await? >= ACCOUNT_LIMIT
             || count("client", client.to_owned()).await? >= CLIENT_LIMIT
         {
             return Err(IdentityError::Throttled {
@@ -308,9 +342,24 @@ impl Sessions {
         email: &str,
         client: &str,
     ) -> Result<(), IdentityError> {
+        self.record_failure_of("account", tenant, email, client)
+            .await
+    }
+
+    /// [`Sessions::record_failure`] for a named counter.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn record_failure_of(
+        &self,
+        kind: &'static str,
+        tenant: &TenantId,
+        email: &str,
+        client: &str,
+    ) -> Result<(), IdentityError> {
         self.kv
             .incr(
-                &self.throttle_key(tenant, "account", &email.to_lowercase()),
+                &self.throttle_key(tenant, kind, &email.to_lowercase()),
                 THROTTLE_WINDOW,
             )
             .await?;
@@ -347,7 +396,7 @@ mod tests {
         let s = Sessions::new(Kv::memory(), "portal");
         let a: TenantId = "harrow".parse().unwrap();
         let b: TenantId = "somerset".parse().unwrap();
-        let (token, session) = s.start(&a, "acct-1").await.unwrap();
+        let (token, session) = s.start(&a, "acct-1", Stage::Full).await.unwrap();
         assert_eq!(s.get(&a, &token).await.unwrap(), Some(session));
         assert_eq!(s.get(&b, &token).await.unwrap(), None);
         s.end(&a, &token).await.unwrap();

@@ -19,6 +19,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 use identity::domain::signup::{self, FieldError, FieldSpec};
+use identity::sessions::{Session, Stage};
 use identity::store::Purpose;
 use identity::{IdentityError, SignedIn};
 use tenant_router::Tenant;
@@ -47,6 +48,11 @@ pub fn router() -> Router<AppState> {
             "/set-password/{token}",
             get(invitation_form).post(accept_invitation),
         )
+        .route("/sign-in/code", get(code_form).post(enter_code))
+        .route(
+            "/account/two-factor",
+            get(enrolment_form).post(confirm_enrolment),
+        )
         .route("/account", get(account))
         .route("/account/details", get(details_form).post(update_details))
         .route(
@@ -65,6 +71,8 @@ pub struct Visitor {
     jar: CookieJar,
     csrf: String,
     signed_in: Option<SignedIn>,
+    /// A sign-in part-way through: password accepted, second factor owed.
+    pending: Option<(Session, identity::store::entity::account::Model)>,
     secure: bool,
     base_url: String,
 }
@@ -119,11 +127,15 @@ impl PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let mut res = (self.status, self.message).into_response();
-        res.headers_mut()
-            .insert("x-error-code", HeaderValue::from_static(self.code));
-        res
+        with_code((self.status, self.message).into_response(), self.code)
     }
+}
+
+/// Adds the stable error code (`x-error-code`) to a response.
+pub(crate) fn with_code(mut res: Response, code: &'static str) -> Response {
+    res.headers_mut()
+        .insert("x-error-code", HeaderValue::from_static(code));
+    res
 }
 
 fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
@@ -151,8 +163,20 @@ impl FromRequestParts<AppState> for Visitor {
                 .map_err(|e| PageError::from(e).into_response())?,
             None => None,
         };
-        let csrf = match (&signed_in, jar.get(CSRF_COOKIE)) {
-            (Some(s), _) => s.session.csrf.clone(),
+        let pending = match (&signed_in, jar.get(SESSION_COOKIE)) {
+            (None, Some(c)) => state
+                .identity
+                .pending(&tenant.id, c.value())
+                .await
+                .map_err(|e| PageError::from(e).into_response())?,
+            _ => None,
+        };
+        let session_csrf = signed_in
+            .as_ref()
+            .map(|s| &s.session.csrf)
+            .or(pending.as_ref().map(|(s, _)| &s.csrf));
+        let csrf = match (session_csrf, jar.get(CSRF_COOKIE)) {
+            (Some(c), _) => c.clone(),
             (None, Some(c)) if c.value().len() >= 32 => c.value().to_owned(),
             (None, _) => {
                 let value = identity::domain::token::generate().map_err(|e| {
@@ -180,6 +204,7 @@ impl FromRequestParts<AppState> for Visitor {
             jar,
             csrf,
             signed_in,
+            pending,
             secure: state.secure_cookies,
         })
     }
@@ -424,16 +449,16 @@ async fn verify(
 }
 
 fn bad_link(v: Visitor) -> Response {
-    let mut res = message(
-        v,
-        StatusCode::GONE,
-        "This link has expired or has already been used",
-        "Links in our emails work once and for a limited time. Sign in, or ask for a new \
+    with_code(
+        message(
+            v,
+            StatusCode::GONE,
+            "This link has expired or has already been used",
+            "Links in our emails work once and for a limited time. Sign in, or ask for a new \
          password-reset link.",
-    );
-    res.headers_mut()
-        .insert("x-error-code", HeaderValue::from_static("link_expired"));
-    res
+        ),
+        "link_expired",
+    )
 }
 
 #[derive(Template)]
@@ -477,13 +502,18 @@ async fn sign_in(
         .sign_in(&v.tenant.id, email, password, &peer.ip().to_string())
         .await;
     let (status, code, message) = match outcome {
-        Ok((token, _)) => {
+        Ok((token, session)) => {
             // A fresh session token, and the pre-sign-in CSRF cookie retired.
             let jar = v
                 .jar
                 .add(cookie(SESSION_COOKIE, token, v.secure))
                 .remove(Cookie::from(CSRF_COOKIE));
-            return Ok((jar, Redirect::to("/account")).into_response());
+            let next = match session.stage {
+                Stage::Full => "/account",
+                Stage::NeedsCode => "/sign-in/code",
+                Stage::NeedsEnrolment => "/account/two-factor",
+            };
+            return Ok((jar, Redirect::to(next)).into_response());
         }
         Err(IdentityError::BadCredentials) => (
             StatusCode::UNAUTHORIZED,
@@ -514,10 +544,7 @@ async fn sign_in(
     };
     let page = sign_in_page(&v, email, Some(message));
     let html = render(status, &page);
-    let mut res = (v.jar, html).into_response();
-    res.headers_mut()
-        .insert("x-error-code", HeaderValue::from_static(code));
-    Ok(res)
+    Ok(with_code(v.respond(html), code))
 }
 
 async fn sign_out(
@@ -958,6 +985,178 @@ async fn save_special_requirements(
             let page = special_page(&v, value.to_owned(), message);
             let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
             Ok(v.respond(html))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/code.html")]
+struct CodePage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    error: Option<String>,
+}
+
+fn code_page(v: &Visitor, error: Option<String>) -> CodePage<'_> {
+    CodePage {
+        chrome: v.chrome(""),
+        csrf: v.csrf.clone(),
+        error,
+    }
+}
+
+async fn code_form(v: Visitor) -> Response {
+    if !matches!(&v.pending, Some((s, _)) if s.stage == Stage::NeedsCode) {
+        return Redirect::to("/sign-in").into_response();
+    }
+    let page = code_page(&v, None);
+    let html = render(StatusCode::OK, &page);
+    v.respond(html)
+}
+
+async fn enter_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let (Some((session, account)), Some(cookie_value)) = (
+        &v.pending,
+        v.jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()),
+    ) else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let code = form.get("code").map(String::as_str).unwrap_or_default();
+    let outcome = state
+        .identity
+        .verify_second_factor(
+            &v.tenant.id,
+            &cookie_value,
+            session,
+            &account.email,
+            &peer.ip().to_string(),
+            code,
+        )
+        .await;
+    let (status, code, message) = match outcome {
+        Ok(token) => {
+            let jar = v.jar.add(cookie(SESSION_COOKIE, token, v.secure));
+            return Ok((jar, Redirect::to("/account")).into_response());
+        }
+        Err(IdentityError::BadSecondFactor) => (
+            StatusCode::UNAUTHORIZED,
+            "bad_code",
+            "Enter the 6-digit code your app shows now, or one of your recovery codes".to_owned(),
+        ),
+        Err(IdentityError::Throttled { minutes }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("There have been too many wrong codes. Wait {minutes} minutes and try again"),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let page = code_page(&v, Some(message));
+    let html = render(status, &page);
+    Ok(with_code(v.respond(html), code))
+}
+
+#[derive(Template)]
+#[template(path = "auth/two_factor.html")]
+struct EnrolmentPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    required: bool,
+    secret: String,
+    uri: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "auth/recovery_codes.html")]
+struct RecoveryCodesPage<'a> {
+    chrome: Chrome<'a>,
+    codes: Vec<String>,
+}
+
+/// The account enrolling: fully signed in (optional enrolment) or part-way (required).
+fn enrolling(v: &Visitor) -> Option<(&identity::store::entity::account::Model, bool)> {
+    match (&v.signed_in, &v.pending) {
+        (Some(s), _) => Some((&s.account, false)),
+        (None, Some((s, a))) if s.stage == Stage::NeedsEnrolment => Some((a, true)),
+        _ => None,
+    }
+}
+
+async fn enrolment_page(
+    state: &AppState,
+    v: &Visitor,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let Some((account, required)) = enrolling(v) else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let enrolment = state
+        .identity
+        .begin_enrolment(&v.tenant.config, account)
+        .await?;
+    let page = EnrolmentPage {
+        chrome: v.chrome("/account"),
+        csrf: v.csrf.clone(),
+        required,
+        secret: enrolment.secret_base32,
+        uri: enrolment.uri,
+        error,
+    };
+    Ok(render(status, &page))
+}
+
+async fn enrolment_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    let html = enrolment_page(&state, &v, StatusCode::OK, None).await?;
+    Ok(v.respond(html))
+}
+
+async fn confirm_enrolment(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(token) = v.jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let session = match (&v.signed_in, &v.pending) {
+        (Some(s), _) => s.session.clone(),
+        (None, Some((s, _))) if s.stage == Stage::NeedsEnrolment => s.clone(),
+        _ => return Ok(Redirect::to("/sign-in").into_response()),
+    };
+    let code = form.get("code").map(String::as_str).unwrap_or_default();
+    match state
+        .identity
+        .confirm_enrolment(&v.tenant.id, &token, &session, code)
+        .await
+    {
+        Ok((new_token, codes)) => {
+            let page = RecoveryCodesPage {
+                chrome: v.chrome("/account"),
+                codes,
+            };
+            let html = render(StatusCode::OK, &page);
+            let jar = v
+                .jar
+                .clone()
+                .add(cookie(SESSION_COOKIE, new_token, v.secure));
+            Ok((jar, html).into_response())
+        }
+        Err(IdentityError::BadSecondFactor) => {
+            let message = "The code is not right: enter the 6-digit code your app shows for \
+                           the new key below"
+                .to_owned();
+            let html =
+                enrolment_page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await?;
+            Ok(with_code(v.respond(html), "bad_code"))
         }
         Err(e) => Err(e.into()),
     }

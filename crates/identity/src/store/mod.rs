@@ -7,6 +7,7 @@
 
 pub mod entity;
 pub mod organisations;
+pub mod second_factor;
 pub mod secrets;
 
 use chrono::{DateTime, Duration, Utc};
@@ -94,6 +95,13 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         "account.special_requirements",
         Need::AccountField("special_requirements"),
     ),
+    // Sign-in credentials are part of the account, kept and erased with it.
+    col(
+        "account_totp",
+        "secret_sealed",
+        "account.profile",
+        Need::Always,
+    ),
     // Who may act for which organisation is part of the person's profile.
     col("membership", "rights", "account.profile", Need::Always),
     col(
@@ -143,6 +151,15 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "account_secret.account_id",
     "account_secret.subject_key",
     "account_secret.updated_at",
+    "account_totp.tenant_id",
+    "account_totp.account_id",
+    "account_totp.confirmed_at",
+    "account_totp.last_step",
+    "account_totp.created_at",
+    "recovery_code.tenant_id",
+    "recovery_code.account_id",
+    "recovery_code.code_hash",
+    "recovery_code.used_at",
 ];
 
 /// Account status values.

@@ -4,6 +4,8 @@ pub mod account;
 pub mod account_role;
 pub mod account_secret;
 pub mod account_token;
+pub mod account_totp;
 pub mod membership;
 pub mod organisation;
+pub mod recovery_code;
 pub mod tenant_key;
