@@ -12,6 +12,22 @@ cd "$(dirname "$0")/.."
 # Keep the build cache outside the clone, so a fresh clone (and CI) reuses it.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portal-target}"
 
+# A real OpenID provider (npm oidc-provider) for the sign-in tests, installed once into a
+# cache outside the clone and started by each test on its own port. Without Node.js those
+# tests say they are skipped.
+OIDC_DIR="$HOME/.cache/portal-oidc"
+if command -v npm >/dev/null 2>&1; then
+    mkdir -p "$OIDC_DIR"
+    if ! cmp -s tests/oidc/package-lock.json "$OIDC_DIR/package-lock.json" || [ ! -d "$OIDC_DIR/node_modules" ]; then
+        cp tests/oidc/package.json tests/oidc/package-lock.json "$OIDC_DIR/"
+        (cd "$OIDC_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+    fi
+    cp tests/oidc/op.mjs "$OIDC_DIR/op.mjs"
+    export OIDC_OP_SCRIPT="$OIDC_DIR/op.mjs"
+else
+    echo "npm not found: the OpenID sign-in tests will be skipped" >&2
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
     exec cargo nextest run --workspace --no-fail-fast "$@"
 else

@@ -15,6 +15,7 @@ mod m20261123_000002_create_accounts;
 mod m20261123_000003_create_organisations;
 mod m20261123_000004_create_secrets;
 mod m20261123_000005_create_second_factor;
+mod m20261123_000006_create_federated_identity;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -35,8 +36,26 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_organisations::Migration),
             Box::new(m20261123_000004_create_secrets::Migration),
             Box::new(m20261123_000005_create_second_factor::Migration),
+            Box::new(m20261123_000006_create_federated_identity::Migration),
         ]
     }
+}
+
+/// A foreign key from `(tenant_id, account_id)` of `table` to the account it belongs to;
+/// deleting the account deletes the row (its data goes with the person).
+#[must_use]
+pub fn belongs_to_account(table: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .from(
+            Alias::new(table),
+            (Alias::new("tenant_id"), Alias::new("account_id")),
+        )
+        .to(
+            Alias::new("account"),
+            (Alias::new("tenant_id"), Alias::new("id")),
+        )
+        .on_delete(ForeignKeyAction::Cascade)
+        .to_owned()
 }
 
 /// PostgreSQL statements that put a tenant-owned table under forced row-level security,

@@ -8,7 +8,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{string, string_null, timestamp_with_time_zone};
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::tenant_rls;
+use crate::{belongs_to_account, tenant_rls};
 
 pub struct Migration;
 
@@ -21,13 +21,6 @@ impl MigrationName for Migration {
 #[derive(DeriveIden)]
 enum Tenant {
     Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Account {
-    Table,
-    TenantId,
     Id,
 }
 
@@ -125,15 +118,7 @@ impl MigrationTrait for Migration {
                             (Organisation::TenantId, Organisation::Id),
                         ),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(
-                            Membership::Table,
-                            (Membership::TenantId, Membership::AccountId),
-                        )
-                        .to(Account::Table, (Account::TenantId, Account::Id))
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut belongs_to_account("membership"))
                 .to_owned(),
         )
         .await?;
@@ -161,15 +146,7 @@ impl MigrationTrait for Migration {
                         .col(AccountRole::AccountId)
                         .col(AccountRole::Role),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(
-                            AccountRole::Table,
-                            (AccountRole::TenantId, AccountRole::AccountId),
-                        )
-                        .to(Account::Table, (Account::TenantId, Account::Id))
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut belongs_to_account("account_role"))
                 .to_owned(),
         )
         .await?;

@@ -7,7 +7,7 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{blob, blob_null, string, timestamp_with_time_zone};
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::tenant_rls;
+use crate::{belongs_to_account, tenant_rls};
 
 pub struct Migration;
 
@@ -20,13 +20,6 @@ impl MigrationName for Migration {
 #[derive(DeriveIden)]
 enum Tenant {
     Table,
-    Id,
-}
-
-#[derive(DeriveIden)]
-enum Account {
-    Table,
-    TenantId,
     Id,
 }
 
@@ -78,15 +71,7 @@ impl MigrationTrait for Migration {
                         .col(AccountSecret::TenantId)
                         .col(AccountSecret::AccountId),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(
-                            AccountSecret::Table,
-                            (AccountSecret::TenantId, AccountSecret::AccountId),
-                        )
-                        .to(Account::Table, (Account::TenantId, Account::Id))
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut belongs_to_account("account_secret"))
                 .to_owned(),
         )
         .await?;

@@ -9,7 +9,7 @@ use sea_orm_migration::schema::{
 };
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::tenant_rls;
+use crate::{belongs_to_account, tenant_rls};
 
 pub struct Migration;
 
@@ -17,13 +17,6 @@ impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000005_create_second_factor"
     }
-}
-
-#[derive(DeriveIden)]
-enum Account {
-    Table,
-    TenantId,
-    Id,
 }
 
 #[derive(DeriveIden)]
@@ -63,15 +56,7 @@ impl MigrationTrait for Migration {
                         .col(AccountTotp::TenantId)
                         .col(AccountTotp::AccountId),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(
-                            AccountTotp::Table,
-                            (AccountTotp::TenantId, AccountTotp::AccountId),
-                        )
-                        .to(Account::Table, (Account::TenantId, Account::Id))
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut belongs_to_account("account_totp"))
                 .to_owned(),
         )
         .await?;
@@ -88,15 +73,7 @@ impl MigrationTrait for Migration {
                         .col(RecoveryCode::AccountId)
                         .col(RecoveryCode::CodeHash),
                 )
-                .foreign_key(
-                    ForeignKey::create()
-                        .from(
-                            RecoveryCode::Table,
-                            (RecoveryCode::TenantId, RecoveryCode::AccountId),
-                        )
-                        .to(Account::Table, (Account::TenantId, Account::Id))
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut belongs_to_account("recovery_code"))
                 .to_owned(),
         )
         .await?;

@@ -6,6 +6,7 @@
 mod config_errors;
 mod identity;
 mod isolation;
+mod oidc;
 mod organisations;
 mod privacy;
 mod routing;

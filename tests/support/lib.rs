@@ -340,6 +340,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Starts the app on a given database and settings.
 pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
+    // Logs stay quiet unless TEST_LOG is set (then they go to the test's output).
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("info")
+            .try_init();
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = Application::build(settings).await.unwrap();
@@ -399,4 +406,65 @@ pub fn edit_tenant(dir: &Path, slug: &str, from: &str, to: &str) -> PathBuf {
     assert!(text.contains(from), "{} has no `{from}`", file.display());
     std::fs::write(&file, text.replacen(from, to, 1)).unwrap();
     file
+}
+
+/// A real OpenID provider (npm `oidc-provider`, see `tests/oidc/op.mjs`) on loopback, killed
+/// when dropped. `None` when `OIDC_OP_SCRIPT` is not set (run the suite with
+/// `scripts/test.sh`, which installs and names it).
+pub struct OidcProvider {
+    child: std::process::Child,
+    /// Its issuer URL.
+    pub issuer: String,
+}
+
+impl OidcProvider {
+    /// A free loopback port (for the provider, chosen before the app starts).
+    #[must_use]
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// Starts the provider on `port` with one client.
+    pub async fn start(
+        port: u16,
+        client_id: &str,
+        secret: &str,
+        redirect_uri: &str,
+    ) -> Option<Self> {
+        let script = std::env::var("OIDC_OP_SCRIPT").ok()?;
+        let child = std::process::Command::new("node")
+            .arg(&script)
+            .env("OP_PORT", port.to_string())
+            .env("OP_CLIENT_ID", client_id)
+            .env("OP_CLIENT_SECRET", secret)
+            .env("OP_REDIRECT_URI", redirect_uri)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let issuer = format!("http://127.0.0.1:{port}");
+        let provider = Self { child, issuer };
+        let discovery = format!("{}/.well-known/openid-configuration", provider.issuer);
+        for _ in 0..100 {
+            if reqwest::get(&discovery)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Some(provider);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the OpenID provider did not start on port {port}");
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -55,6 +55,15 @@ pub enum IdentityError {
     /// A second-factor code is wrong, already used, or a recovery code is unknown.
     #[error("the code is not right")]
     BadSecondFactor,
+    /// The OpenID provider failed, is unreachable, or its answer did not verify.
+    #[error("sign-in provider: {0}")]
+    Oidc(String),
+    /// The tenant has no OpenID provider with that id.
+    #[error("no such sign-in provider")]
+    UnknownProvider,
+    /// An OpenID callback whose state is unknown, used, expired or not this browser's.
+    #[error("this sign-in attempt is not valid")]
+    BadOidcState,
     /// The tenant does not collect this kind of data.
     #[error("this portal does not collect that information")]
     NotCollected,

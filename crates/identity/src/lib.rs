@@ -7,6 +7,7 @@ pub mod api;
 pub mod crypto;
 pub mod domain;
 mod error;
+pub mod oidc;
 pub mod organisations;
 pub mod passwords;
 pub mod second_factor;

@@ -25,6 +25,7 @@ pub struct Identity {
     pub(crate) sessions: Sessions,
     pub(crate) clock: Clock,
     pub(crate) master: std::sync::Arc<crate::crypto::Key>,
+    pub(crate) oidc_secrets: std::sync::Arc<crate::oidc::OidcSecrets>,
 }
 
 /// A signed-in person, as the request path sees them.
@@ -114,7 +115,15 @@ impl Identity {
             sessions,
             clock,
             master: std::sync::Arc::new(master),
+            oidc_secrets: std::sync::Arc::default(),
         }
+    }
+
+    /// The same service with OpenID client secrets (by tenant, then provider id).
+    #[must_use]
+    pub fn with_oidc_secrets(mut self, secrets: crate::oidc::OidcSecrets) -> Self {
+        self.oidc_secrets = std::sync::Arc::new(secrets);
+        self
     }
 
     fn collects_special_requirements(tenant: &TenantConfig) -> Result<(), IdentityError> {

@@ -227,6 +227,16 @@ impl Sessions {
         }
     }
 
+    /// The store, for other short-lived state (sign-in flows).
+    pub(crate) fn kv(&self) -> &Kv {
+        &self.kv
+    }
+
+    /// A key under this store's prefix and the tenant.
+    pub(crate) fn key(&self, tenant: &str, kind: &str, suffix: &str) -> String {
+        format!("{}:{tenant}:{kind}:{suffix}", self.prefix)
+    }
+
     fn session_key(&self, tenant: &TenantId, token: &str) -> String {
         format!("{}:{tenant}:session:{}", self.prefix, token::digest(token))
     }

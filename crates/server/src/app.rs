@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
-use crate::{auth, health, orgs, web};
+use crate::{auth, health, oidc, orgs, web};
 
 /// Shared state handed to handlers.
 #[derive(Clone)]
@@ -96,7 +96,8 @@ impl Application {
             identity::sessions::Sessions::new(kv, &settings.redis.key_prefix),
             clock.clone(),
             master_key(&settings)?,
-        );
+        )
+        .with_oidc_secrets(settings.oidc_secrets.clone());
         Ok(Self {
             state: AppState {
                 db,
@@ -233,6 +234,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
             web::router()
                 .merge(auth::router())
                 .merge(orgs::router())
+                .merge(oidc::router())
                 .with_state(state.clone()),
         );
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).

@@ -28,7 +28,7 @@ use tenant_router::config::FieldPolicy;
 use crate::app::AppState;
 use crate::web::{Chrome, UserChrome, render};
 
-const SESSION_COOKIE: &str = "portal_session";
+pub(crate) const SESSION_COOKIE: &str = "portal_session";
 const CSRF_COOKIE: &str = "portal_csrf";
 const CSRF_FIELD: &str = "csrf_token";
 
@@ -138,7 +138,7 @@ pub(crate) fn with_code(mut res: Response, code: &'static str) -> Response {
     res
 }
 
-fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+pub(crate) fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
     c.set_http_only(true);
     c.set_same_site(SameSite::Lax);
@@ -231,6 +231,16 @@ impl Visitor {
         &self.base_url
     }
 
+    /// The request's cookies (with any this request has set).
+    pub(crate) fn jar(&self) -> &CookieJar {
+        &self.jar
+    }
+
+    /// Whether cookies are marked `Secure`.
+    pub(crate) fn secure(&self) -> bool {
+        self.secure
+    }
+
     /// The response, with any cookie this request set.
     pub(crate) fn respond(self, response: Response) -> Response {
         (self.jar, response).into_response()
@@ -258,12 +268,12 @@ impl Visitor {
 }
 
 /// One field of a form as the template shows it.
-struct FieldView {
-    spec: FieldSpec,
-    value: String,
-    error: Option<String>,
-    optional: bool,
-    childminder_only: bool,
+pub(crate) struct FieldView {
+    pub(crate) spec: FieldSpec,
+    pub(crate) value: String,
+    pub(crate) error: Option<String>,
+    pub(crate) optional: bool,
+    pub(crate) childminder_only: bool,
 }
 
 #[derive(Template)]
@@ -283,14 +293,14 @@ struct SignUpPage<'a> {
     confirm_error: Option<String>,
 }
 
-fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
+pub(crate) fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
     errors
         .iter()
         .find(|e| e.field == field)
         .map(|e| e.message.clone())
 }
 
-fn field_views(
+pub(crate) fn field_views(
     v: &Visitor,
     values: &HashMap<String, String>,
     errors: &[FieldError],
@@ -403,7 +413,7 @@ struct MessagePage<'a> {
     csrf: String,
 }
 
-fn message(v: Visitor, status: StatusCode, heading: &str, body: &str) -> Response {
+pub(crate) fn message(v: Visitor, status: StatusCode, heading: &str, body: &str) -> Response {
     let page = MessagePage {
         chrome: v.chrome(""),
         heading,

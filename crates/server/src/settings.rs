@@ -27,6 +27,11 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// Security tuning.
     pub security: SecuritySettings,
+    /// OpenID client secrets by tenant, then provider id (`oidc_secrets.harrow.staff`,
+    /// or `APP__OIDC_SECRETS__HARROW__STAFF`).
+    #[serde(default)]
+    pub oidc_secrets:
+        std::collections::HashMap<String, std::collections::HashMap<String, SecretString>>,
 }
 
 /// Security tuning.

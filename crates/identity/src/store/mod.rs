@@ -102,6 +102,12 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         "account.profile",
         Need::Always,
     ),
+    col(
+        "federated_identity",
+        "subject",
+        "account.profile",
+        Need::Always,
+    ),
     // Who may act for which organisation is part of the person's profile.
     col("membership", "rights", "account.profile", Need::Always),
     col(
@@ -160,6 +166,10 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "recovery_code.account_id",
     "recovery_code.code_hash",
     "recovery_code.used_at",
+    "federated_identity.tenant_id",
+    "federated_identity.issuer",
+    "federated_identity.account_id",
+    "federated_identity.created_at",
 ];
 
 /// Account status values.

@@ -56,6 +56,10 @@ pub struct TenantConfig {
     /// Job categories offered at sign-up (empty: free-text job title only).
     #[serde(default)]
     pub job_categories: Vec<String>,
+    /// OpenID Connect identity providers staff may sign in with. Client secrets are not
+    /// here: they come from the server's settings (`oidc_secrets.<tenant>.<id>`).
+    #[serde(default)]
+    pub oidc: Vec<OidcProvider>,
     /// Registered third-party providers of training or services.
     #[serde(default)]
     pub providers: Vec<Provider>,
@@ -359,6 +363,20 @@ pub struct Provider {
     /// Data categories (ids from `data_categories`) the provider receives when someone
     /// books or buys from it.
     pub receives: Vec<String>,
+}
+
+/// An OpenID Connect identity provider for staff sign-in.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProvider {
+    /// Identifier, unique in the tenant; part of the callback path.
+    pub id: String,
+    /// Button text, e.g. "Sign in with your school Microsoft account".
+    pub label: String,
+    /// The issuer URL (its discovery document is at `/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// The client id registered with the provider.
+    pub client_id: String,
 }
 
 /// An organisation processing personal data for the controller.

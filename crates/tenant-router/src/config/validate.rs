@@ -72,6 +72,18 @@ pub(crate) fn validate(cfg: &TenantConfig) -> Vec<Problem> {
     c.non_empty("short_name", &cfg.short_name);
     hostnames(&mut c, cfg);
     branding(&mut c, cfg);
+    c.unique_ids("oidc", cfg.oidc.iter().map(|o| o.id.as_str()));
+    for (i, o) in cfg.oidc.iter().enumerate() {
+        c.non_empty(&format!("oidc[{i}].label"), &o.label);
+        c.non_empty(&format!("oidc[{i}].client_id"), &o.client_id);
+        // Plain http only on loopback (development and tests); anywhere else the issuer
+        // must be https, or its keys and tokens could be tampered with in transit.
+        let loopback =
+            o.issuer.starts_with("http://127.0.0.1:") || o.issuer.starts_with("http://localhost:");
+        if !loopback {
+            c.url(&format!("oidc[{i}].issuer"), Some(&o.issuer));
+        }
+    }
     c.non_empty("controller.name", &cfg.controller.name);
     if let Some(ico) = &cfg.controller.ico_registration
         && !is_ico_registration(ico)
