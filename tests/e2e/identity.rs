@@ -777,3 +777,102 @@ async fn tenants_that_do_not_collect_special_requirements_have_no_such_page() {
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+async fn consent_history(
+    app: &TestApp,
+    slug: &str,
+    email: &str,
+) -> Vec<privacy_engine::store::consent::Model> {
+    let id = app.account(slug, email).await.unwrap().id;
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+    let events = privacy_engine::store::consent::history(&tx, &id)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    events
+}
+
+#[tokio::test]
+async fn newsletter_choices_are_consent_events_and_withdrawing_is_as_easy() {
+    let app = spawn_app().await;
+    verified_account(&app, "somerset", "news@example.org").await;
+    sign_in(&app, "somerset", "news@example.org", PASSWORD).await;
+    let page = app
+        .get_tenant("somerset", "/account/preferences")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Send me the newsletter by email"));
+    assert!(!page.contains("name=\"newsletter\" type=\"checkbox\" value=\"yes\" checked"));
+
+    let give = [("alert_frequency", "weekly"), ("newsletter", "yes")];
+    let res = app
+        .submit(
+            "somerset",
+            "/account/preferences",
+            "/account/preferences",
+            &give,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .submit(
+            "somerset",
+            "/account/preferences",
+            "/account/preferences",
+            &[("alert_frequency", "weekly")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let events = consent_history(&app, "somerset", "news@example.org").await;
+    let seen: Vec<(&str, bool)> = events
+        .iter()
+        .map(|e| (e.purpose.as_str(), e.given))
+        .collect();
+    assert_eq!(seen, [("newsletter", true), ("newsletter", false)]);
+    assert!(
+        events
+            .iter()
+            .all(|e| e.method == "profile_page" && e.notice_version.len() == 64)
+    );
+    let account = app.account("somerset", "news@example.org").await.unwrap();
+    assert_eq!(account.alert_frequency, "weekly");
+}
+
+#[tokio::test]
+async fn tenants_without_a_newsletter_ask_only_about_alerts() {
+    let app = spawn_app().await;
+    verified_account(&app, "harrow", "alerts@example.org").await;
+    sign_in(&app, "harrow", "alerts@example.org", PASSWORD).await;
+    let page = app
+        .get_tenant("harrow", "/account/preferences")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("newsletter"));
+    let res = app
+        .submit(
+            "harrow",
+            "/account/preferences",
+            "/account/preferences",
+            &[("alert_frequency", "hourly"), ("newsletter", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        consent_history(&app, "harrow", "alerts@example.org")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        app.account("harrow", "alerts@example.org")
+            .await
+            .unwrap()
+            .alert_frequency,
+        "daily"
+    );
+}

@@ -8,6 +8,9 @@ pub enum IdentityError {
     /// The storage layer failed.
     #[error(transparent)]
     Store(#[from] storage::StorageError),
+    /// The privacy engine (consent ledger) failed.
+    #[error(transparent)]
+    Privacy(#[from] privacy_engine::PrivacyError),
     /// The session or throttle store (Redis) failed.
     #[error("session store: {0}")]
     SessionStore(String),

@@ -10,6 +10,7 @@ mod error;
 pub mod oidc;
 pub mod organisations;
 pub mod passwords;
+pub mod preferences;
 pub mod second_factor;
 mod service;
 pub mod sessions;

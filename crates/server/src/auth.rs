@@ -60,6 +60,10 @@ pub fn router() -> Router<AppState> {
             get(password_change_form).post(change_password),
         )
         .route(
+            "/account/preferences",
+            get(preferences_form).post(save_preferences),
+        )
+        .route(
             "/account/special-requirements",
             get(special_requirements_form).post(save_special_requirements),
         )
@@ -1167,6 +1171,71 @@ async fn confirm_enrolment(
             let html =
                 enrolment_page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await?;
             Ok(with_code(v.respond(html), "bad_code"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/preferences.html")]
+struct PreferencesPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    prefs: identity::preferences::Preferences,
+    frequencies: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+}
+
+async fn preferences_page(
+    state: &AppState,
+    v: &Visitor,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let Some(s) = &v.signed_in else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let prefs = state.identity.preferences(&v.tenant.config, s).await?;
+    let page = PreferencesPage {
+        chrome: v.chrome("/account"),
+        csrf: v.csrf.clone(),
+        prefs,
+        frequencies: identity::preferences::ALERT_FREQUENCIES.to_vec(),
+        error,
+    };
+    Ok(render(status, &page))
+}
+
+async fn preferences_form(
+    State(state): State<AppState>,
+    v: Visitor,
+) -> Result<Response, PageError> {
+    let html = preferences_page(&state, &v, StatusCode::OK, None).await?;
+    Ok(v.respond(html))
+}
+
+async fn save_preferences(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(s) = &v.signed_in else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let notice = storage::tenants::fingerprint(&v.tenant.config, None)
+        .map_err(|e| PageError::from(IdentityError::from(e)))?;
+    match state
+        .identity
+        .set_preferences(&v.tenant.config, &notice, s, &form)
+        .await
+    {
+        Ok(()) => Ok(v.respond(Redirect::to("/account").into_response())),
+        Err(IdentityError::Invalid(errors)) => {
+            let message = errors.first().map(|e| e.message.clone());
+            let html =
+                preferences_page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, message).await?;
+            Ok(with_code(v.respond(html), "invalid_preferences"))
         }
         Err(e) => Err(e.into()),
     }

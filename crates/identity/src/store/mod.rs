@@ -40,6 +40,7 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
     col("account", "email", "account.contact", Need::Always),
     col("account", "first_name", "account.profile", Need::Always),
     col("account", "last_name", "account.profile", Need::Always),
+    col("account", "alert_frequency", "account.profile", Need::Always),
     col("account", "password_hash", "account.profile", Need::Always),
     col(
         "account",
@@ -244,6 +245,7 @@ pub async fn insert_account(
         created_at: Set(now),
         created_by: Set(created_by),
         last_activity_at: Set(now),
+        alert_frequency: Set("daily".to_owned()),
     };
     model.insert(&**tx).await.map_err(|e| match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => IdentityError::EmailTaken,
@@ -371,6 +373,22 @@ pub async fn set_password(
     update_one(tx, id, |u| {
         u.col_expr(account::Column::PasswordHash, Expr::value(hash))
             .col_expr(account::Column::LastActivityAt, Expr::value(now))
+    })
+    .await
+}
+
+/// Sets how often management alerts are sent.
+///
+/// # Errors
+/// [`IdentityError::AccountNotFound`], or a query failure.
+pub async fn set_alert_frequency(
+    tx: &TenantTx,
+    id: &str,
+    frequency: &str,
+) -> Result<(), IdentityError> {
+    let frequency = frequency.to_owned();
+    update_one(tx, id, move |u| {
+        u.col_expr(account::Column::AlertFrequency, Expr::value(frequency))
     })
     .await
 }

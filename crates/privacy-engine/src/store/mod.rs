@@ -2,6 +2,10 @@
 //! disposal records, as later issues add them), and the classification of the platform
 //! tables the `storage` crate owns.
 
+pub mod consent;
+
+use tenant_router::config::Module;
+
 use crate::{Need, PersonalColumn};
 
 /// Platform-table columns holding personal data. The outbox holds each email until sent:
@@ -18,6 +22,19 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         column: "body_text",
         category: "account.contact",
         need: Need::Always,
+    },
+    // Newsletter and marketing choices: only tenants offering a newsletter ask for them.
+    PersonalColumn {
+        table: "consent_event",
+        column: "purpose",
+        category: "account.preferences",
+        need: Need::Module(Module::Newsletter),
+    },
+    PersonalColumn {
+        table: "consent_event",
+        column: "given",
+        category: "account.preferences",
+        need: Need::Module(Module::Newsletter),
     },
 ];
 
@@ -46,4 +63,10 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "outbox_email.subject",
     "outbox_email.created_at",
     "outbox_email.sent_at",
+    "consent_event.tenant_id",
+    "consent_event.id",
+    "consent_event.account_id",
+    "consent_event.method",
+    "consent_event.notice_version",
+    "consent_event.occurred_at",
 ];

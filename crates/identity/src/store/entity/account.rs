@@ -50,6 +50,8 @@ pub struct Model {
     pub created_by: Option<String>,
     /// Last sign-in or other activity; retention counts from here.
     pub last_activity_at: ChronoDateTimeUtc,
+    /// How often management alerts are sent: `immediately`, `daily`, `weekly` or `never`.
+    pub alert_frequency: String,
 }
 
 /// No relations are navigated from here.
