@@ -417,3 +417,69 @@ async fn management_forms_need_the_csrf_token_and_valid_input() {
             .contains("Enter their email address")
     );
 }
+
+#[tokio::test]
+async fn only_tenant_admins_see_special_requirements_and_the_view_is_audited() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Whitmore High").await;
+    let lead = person(&app, "harrow", "lead@whitmore.example", None).await;
+    appoint(&admin, "harrow", &org, "lead@whitmore.example").await;
+    let needs = person(&app, "harrow", "needs@whitmore.example", Some(&org)).await;
+    let res = needs
+        .submit(
+            "harrow",
+            "/account/special-requirements",
+            "/account/special-requirements",
+            &[("special_requirements", "Seating near the door, Zephyrine")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = app
+        .account("harrow", "needs@whitmore.example")
+        .await
+        .unwrap()
+        .id;
+    let path = format!("/admin/people/{id}");
+
+    let page = admin
+        .get_tenant("harrow", &path)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Seating near the door, Zephyrine"), "{page}");
+    // The lead administrator manages the person but does not see special-category data.
+    assert_eq!(
+        lead.get_tenant("harrow", &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let people = lead
+        .get_tenant("harrow", &format!("/organisations/{org}/people"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!people.contains("Zephyrine"));
+    // Another tenant's admin with this id: not found.
+    let (havering_admin, _) = admin_with_org(&app, "havering", "Elsewhere").await;
+    assert_eq!(
+        havering_admin.get_tenant("havering", &path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let db = app.db.connect().await;
+    let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
+    let events = storage::audit::list(&tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    let viewed: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "account.viewed_by_admin")
+        .collect();
+    assert_eq!(viewed.len(), 1);
+    assert_eq!(viewed[0].subject, id);
+    assert!(
+        viewed[0]
+            .detail
+            .contains("\"special_requirements_shown\":true")
+    );
+}

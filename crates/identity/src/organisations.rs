@@ -500,3 +500,57 @@ fn invitation_text(
         dpo_name = tenant.dpo.name,
     )
 }
+
+/// What a tenant admin sees of one person.
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    /// The account.
+    pub account: account::Model,
+    /// Their special requirements, decrypted (only where the tenant collects them).
+    pub special_requirements: Option<String>,
+    /// Their memberships with organisation names.
+    pub memberships: Vec<(membership::Model, organisation::Model)>,
+}
+
+impl Identity {
+    /// One person's record for a tenant admin, special requirements included. Showing
+    /// special-category data is audited, naming who saw whose.
+    ///
+    /// # Errors
+    /// [`IdentityError::NotTenantAdmin`] or [`IdentityError::AccountNotFound`] (both shown
+    /// as "not found").
+    pub async fn person_for_admin(
+        &self,
+        tenant: &TenantConfig,
+        actor: &SignedIn,
+        account_id: &str,
+    ) -> Result<PersonView, IdentityError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        self.require_admin(&tx, actor).await?;
+        let person = store::find_by_id(&tx, account_id)
+            .await?
+            .ok_or(IdentityError::AccountNotFound)?;
+        let special = if tenant.account_fields.special_requirements.is_some() {
+            store::secrets::special_requirements(&tx, &self.master, &person.id, now).await?
+        } else {
+            None
+        };
+        let memberships = orgs::memberships_of(&tx, &person.id).await?;
+        record_detail(
+            &tx,
+            &self.clock,
+            &actor_id(&actor.account.id),
+            "account.viewed_by_admin",
+            &person.id,
+            serde_json::json!({ "special_requirements_shown": special.is_some() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PersonView {
+            account: person,
+            special_requirements: special,
+            memberships,
+        })
+    }
+}

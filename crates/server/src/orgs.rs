@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
             "/admin/organisations/{org}/lead-admin",
             post(appoint_lead_admin),
         )
+        .route("/admin/people/{account}", get(person))
 }
 
 fn not_found() -> PageError {
@@ -92,6 +93,8 @@ struct PeoplePage<'a> {
     errors: Vec<FieldError>,
     values: HashMap<String, String>,
     added: Option<String>,
+    /// Tenant admins get a link to each person's full record.
+    is_admin: bool,
 }
 
 impl PeoplePage<'_> {
@@ -126,7 +129,12 @@ async fn people_page(
         .people(&v.tenant().id, actor, org_id)
         .await
         .map_err(page_error)?;
+    let is_admin = state
+        .identity
+        .is_tenant_admin(&v.tenant().id, actor)
+        .await?;
     let page = PeoplePage {
+        is_admin,
         chrome: v.chrome(""),
         csrf: v.csrf().to_owned(),
         org,
@@ -344,4 +352,30 @@ async fn appoint_lead_admin(
         }
         Err(e) => Err(page_error(e)),
     }
+}
+
+#[derive(Template)]
+#[template(path = "orgs/person.html")]
+struct PersonPage<'a> {
+    chrome: Chrome<'a>,
+    person: identity::organisations::PersonView,
+}
+
+async fn person(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(account): Path<String>,
+) -> Result<Response, PageError> {
+    let actor = signed_in(&v)?;
+    let person = state
+        .identity
+        .person_for_admin(&v.tenant().config, actor, &account)
+        .await
+        .map_err(page_error)?;
+    let page = PersonPage {
+        chrome: v.chrome(""),
+        person,
+    };
+    let html = render(StatusCode::OK, &page);
+    Ok(v.respond(html))
 }

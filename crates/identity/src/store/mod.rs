@@ -40,7 +40,12 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
     col("account", "email", "account.contact", Need::Always),
     col("account", "first_name", "account.profile", Need::Always),
     col("account", "last_name", "account.profile", Need::Always),
-    col("account", "alert_frequency", "account.profile", Need::Always),
+    col(
+        "account",
+        "alert_frequency",
+        "account.profile",
+        Need::Always,
+    ),
     col("account", "password_hash", "account.profile", Need::Always),
     col(
         "account",
