@@ -53,9 +53,13 @@ async fn sign_in(b: &Browser, slug: &str, email: &str) {
 /// A tenant admin's browser and a new organisation's id.
 async fn admin_with_org(app: &TestApp, slug: &str, org_name: &str) -> (Browser, String) {
     let admin_email = format!("admin@{slug}.example");
-    let admin = person(app, slug, &admin_email, None).await;
+    person(app, slug, &admin_email, None).await;
     app.grant_role(slug, &admin_email, "tenant-admin", None)
         .await;
+    // A tenant admin works only after setting up a second factor.
+    let admin = app.new_browser();
+    sign_in(&admin, slug, &admin_email).await;
+    app.enrol_second_factor(&admin, slug).await;
     let org = create_org(&admin, slug, org_name).await;
     (admin, org)
 }
@@ -481,5 +485,32 @@ async fn only_tenant_admins_see_special_requirements_and_the_view_is_audited() {
         viewed[0]
             .detail
             .contains("\"special_requirements_shown\":true")
+    );
+}
+
+#[tokio::test]
+async fn a_role_granted_mid_session_does_nothing_until_a_second_factor_is_set_up() {
+    let app = spawn_app().await;
+    let b = person(&app, "stockport", "new-admin@stockport.example", None).await;
+    app.grant_role(
+        "stockport",
+        "new-admin@stockport.example",
+        "tenant-admin",
+        None,
+    )
+    .await;
+    // Signed in before the grant: the role is not usable yet.
+    assert_eq!(
+        b.get_tenant("stockport", "/admin/organisations")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    app.enrol_second_factor(&b, "stockport").await;
+    assert_eq!(
+        b.get_tenant("stockport", "/admin/organisations")
+            .await
+            .status(),
+        StatusCode::OK
     );
 }

@@ -40,45 +40,15 @@ async fn sign_in(b: &Browser, slug: &str, email: &str) -> reqwest::Response {
     .await
 }
 
-fn setup_key(page: &str) -> String {
-    let at = page.find("id=\"setup-key\">").unwrap() + "id=\"setup-key\">".len();
-    page[at..at + page[at..].find('<').unwrap()].to_owned()
+/// Enrols the browser's account; returns the setup key and the recovery codes.
+async fn enrol(app: &TestApp, b: &Browser, slug: &str) -> (String, Vec<String>) {
+    let (key, codes) = app.enrol_second_factor(b, slug).await;
+    assert_eq!(codes.len(), 10);
+    (key, codes)
 }
 
 fn code_at(key: &str, app: &TestApp, offset_steps: i64) -> String {
-    let secret = totp_rs::Secret::Encoded(key.to_owned()).to_bytes().unwrap();
-    let t = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret);
-    let now = app.clock.now().timestamp() + offset_steps * 30;
-    t.generate(u64::try_from(now).unwrap())
-}
-
-/// Enrols the browser's account; returns the setup key and the recovery codes.
-async fn enrol(app: &TestApp, b: &Browser, slug: &str) -> (String, Vec<String>) {
-    let page = b
-        .get_tenant(slug, "/account/two-factor")
-        .await
-        .text()
-        .await
-        .unwrap();
-    let key = setup_key(&page);
-    let res = b
-        .submit_with_page(
-            &page,
-            slug,
-            "/account/two-factor",
-            &[("code", &code_at(&key, app, 0))],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let page = res.text().await.unwrap();
-    assert!(page.contains("Security codes are on"), "{page}");
-    let codes: Vec<String> = page
-        .split("<li><code>")
-        .skip(1)
-        .map(|p| p[..p.find('<').unwrap()].to_owned())
-        .collect();
-    assert_eq!(codes.len(), 10);
-    (key, codes)
+    app.totp_code(key, offset_steps)
 }
 
 #[tokio::test]

@@ -272,6 +272,43 @@ impl TestApp {
         found
     }
 
+    /// The TOTP code for a setup key at the app's clock, `offset_steps` 30-second steps on.
+    #[must_use]
+    pub fn totp_code(&self, setup_key: &str, offset_steps: i64) -> String {
+        let secret = totp_rs::Secret::Encoded(setup_key.to_owned())
+            .to_bytes()
+            .unwrap();
+        let t = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret);
+        let now = self.clock.now().timestamp() + offset_steps * 30;
+        t.generate(u64::try_from(now).unwrap())
+    }
+
+    /// Sets up the second factor for the browser's (signed-in or part-way) account; returns
+    /// the setup key and the recovery codes.
+    pub async fn enrol_second_factor(&self, b: &Browser, slug: &str) -> (String, Vec<String>) {
+        let page = b
+            .get_tenant(slug, "/account/two-factor")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let at = page.find("id=\"setup-key\">").unwrap() + "id=\"setup-key\">".len();
+        let key = page[at..at + page[at..].find('<').unwrap()].to_owned();
+        let code = self.totp_code(&key, 0);
+        let res = b
+            .submit_with_page(&page, slug, "/account/two-factor", &[("code", &code)])
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Security codes are on"), "{page}");
+        let codes: Vec<String> = page
+            .split("<li><code>")
+            .skip(1)
+            .map(|p| p[..p.find('<').unwrap()].to_owned())
+            .collect();
+        (key, codes)
+    }
+
     /// Emails queued for `to` in a tenant, oldest first.
     pub async fn outbox(&self, slug: &str, to: &str) -> Vec<storage::entity::outbox_email::Model> {
         let db = self.db.connect().await;

@@ -49,7 +49,7 @@ fn rights_from_form(form: &HashMap<String, String>) -> Rights {
 
 impl Identity {
     async fn require_admin(&self, tx: &TenantTx, actor: &SignedIn) -> Result<(), IdentityError> {
-        if orgs::has_role(tx, &actor.account.id, Role::TenantAdmin).await? {
+        if orgs::can_act_as(tx, &actor.account.id, Role::TenantAdmin).await? {
             Ok(())
         } else {
             Err(IdentityError::NotTenantAdmin)
@@ -82,7 +82,7 @@ impl Identity {
         actor: &SignedIn,
     ) -> Result<bool, IdentityError> {
         let tx = self.db.tenant_tx(tenant).await?;
-        let admin = orgs::has_role(&tx, &actor.account.id, Role::TenantAdmin).await?;
+        let admin = orgs::can_act_as(&tx, &actor.account.id, Role::TenantAdmin).await?;
         tx.rollback().await?;
         Ok(admin)
     }

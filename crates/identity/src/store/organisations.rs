@@ -5,7 +5,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
 use storage::TenantTx;
 
-use super::entity::{account, account_role, membership, organisation};
+use super::entity::{account, account_role, account_totp, membership, organisation};
 use crate::IdentityError;
 use crate::domain::rights::{Rights, Role, membership_status};
 
@@ -219,6 +219,29 @@ pub async fn has_role(tx: &TenantTx, account_id: &str, role: Role) -> Result<boo
         .is_some())
 }
 
+/// Whether the account may use a role now: it holds the role *and* has a confirmed second
+/// factor. A role granted to someone already signed in therefore does nothing until they
+/// have set one up (their next sign-in sends them to do so).
+///
+/// # Errors
+/// When the query fails.
+pub async fn can_act_as(
+    tx: &TenantTx,
+    account_id: &str,
+    role: Role,
+) -> Result<bool, IdentityError> {
+    if !has_role(tx, account_id, role).await? {
+        return Ok(false);
+    }
+    Ok(account_totp::Entity::find()
+        .filter(account_totp::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_totp::Column::AccountId.eq(account_id))
+        .filter(account_totp::Column::ConfirmedAt.is_not_null())
+        .one(&**tx)
+        .await?
+        .is_some())
+}
+
 /// Whether the account may manage the organisation's accounts: a tenant admin, or a
 /// verified lead administrator of that very organisation.
 ///
@@ -229,7 +252,7 @@ pub async fn can_manage(
     account_id: &str,
     organisation_id: &str,
 ) -> Result<bool, IdentityError> {
-    if has_role(tx, account_id, Role::TenantAdmin).await? {
+    if can_act_as(tx, account_id, Role::TenantAdmin).await? {
         return Ok(true);
     }
     Ok(membership(tx, organisation_id, account_id)
