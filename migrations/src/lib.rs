@@ -17,6 +17,7 @@ mod m20261123_000004_create_secrets;
 mod m20261123_000005_create_second_factor;
 mod m20261123_000006_create_federated_identity;
 mod m20261123_000007_create_consent_and_alerts;
+mod m20261123_000008_create_induction_record;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_second_factor::Migration),
             Box::new(m20261123_000006_create_federated_identity::Migration),
             Box::new(m20261123_000007_create_consent_and_alerts::Migration),
+            Box::new(m20261123_000008_create_induction_record::Migration),
         ]
     }
 }

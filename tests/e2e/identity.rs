@@ -876,3 +876,74 @@ async fn tenants_without_a_newsletter_ask_only_about_alerts() {
         "daily"
     );
 }
+
+#[tokio::test]
+async fn somerset_induction_details_are_validated_and_kept_apart() {
+    let app = spawn_app().await;
+    verified_account(&app, "somerset", "ect@example.org").await;
+    sign_in(&app, "somerset", "ect@example.org", PASSWORD).await;
+    let mut fields = vec![
+        ("trn", "12345"),
+        ("qualification_institution", "Bath Spa University"),
+        ("key_stage", "KS2"),
+        ("year_group", "Year 4"),
+        ("start_date-day", "1"),
+        ("start_date-month", "9"),
+        ("start_date-year", "2026"),
+        ("date_of_birth-day", "14"),
+        ("date_of_birth-month", "3"),
+        ("date_of_birth-year", "1999"),
+    ];
+    let res = app
+        .submit(
+            "somerset",
+            "/account/induction",
+            "/account/induction",
+            &fields,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Teacher Reference Number: 7 digits")
+    );
+    fields[0] = ("trn", "1234567");
+    let res = app
+        .submit(
+            "somerset",
+            "/account/induction",
+            "/account/induction",
+            &fields,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_tenant("somerset", "/account/induction")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"1234567\""));
+    assert!(page.contains("value=\"1999\""));
+
+    // Harrow is not an appropriate body: no such page.
+    verified_account(&app, "harrow", "ect@example.org").await;
+    let other = app.new_browser();
+    other
+        .submit(
+            "harrow",
+            "/sign-in",
+            "/sign-in",
+            &[("email", "ect@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        other
+            .get_tenant("harrow", "/account/induction")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}

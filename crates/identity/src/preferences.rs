@@ -122,3 +122,57 @@ impl Identity {
         Ok(())
     }
 }
+
+impl Identity {
+    /// The signed-in person's induction record (induction module only).
+    ///
+    /// # Errors
+    /// [`IdentityError::NotCollected`] when the tenant has no induction module.
+    pub async fn induction(
+        &self,
+        tenant: &TenantConfig,
+        who: &SignedIn,
+    ) -> Result<Option<crate::store::entity::induction_record::Model>, IdentityError> {
+        if !tenant.has_module(Module::Induction) {
+            return Err(IdentityError::NotCollected);
+        }
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let record = store::induction::find(&tx, &who.account.id).await?;
+        tx.rollback().await?;
+        Ok(record)
+    }
+
+    /// Saves the signed-in person's induction record from the form.
+    ///
+    /// # Errors
+    /// [`IdentityError::NotCollected`]; [`IdentityError::Invalid`] with every field error
+    /// (an invalid TRN among them); nothing is saved.
+    pub async fn save_induction(
+        &self,
+        tenant: &TenantConfig,
+        who: &SignedIn,
+        form: &HashMap<String, String>,
+    ) -> Result<(), IdentityError> {
+        if !tenant.has_module(Module::Induction) {
+            return Err(IdentityError::NotCollected);
+        }
+        let now = self.clock.now();
+        let record = crate::domain::induction::validate(form, now.date_naive())
+            .map_err(IdentityError::Invalid)?;
+        let id = &who.account.id;
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        store::induction::save(&tx, id, &record, now).await?;
+        store::touch(&tx, id, now).await?;
+        record_detail(
+            &tx,
+            &self.clock,
+            &actor(id),
+            "induction.record_saved",
+            id,
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

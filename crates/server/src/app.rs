@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
-use crate::{auth, health, oidc, orgs, web};
+use crate::{auth, health, induction, oidc, orgs, web};
 
 /// Shared state handed to handlers.
 #[derive(Clone)]
@@ -235,6 +235,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(auth::router())
                 .merge(orgs::router())
                 .merge(oidc::router())
+                .merge(induction::router())
                 .with_state(state.clone()),
         );
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).

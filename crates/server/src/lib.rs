@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod health;
+pub mod induction;
 pub mod oidc;
 pub mod orgs;
 pub mod settings;

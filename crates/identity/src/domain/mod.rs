@@ -1,5 +1,6 @@
 //! Identity rules as plain types and pure functions: no axum, no sea-orm.
 
+pub mod induction;
 pub mod password_policy;
 pub mod rights;
 pub mod signup;

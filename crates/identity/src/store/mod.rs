@@ -6,6 +6,7 @@
 //! in neither list.
 
 pub mod entity;
+pub mod induction;
 pub mod organisations;
 pub mod second_factor;
 pub mod secrets;
@@ -15,6 +16,7 @@ use privacy_engine::{Need, PersonalColumn};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
 use storage::TenantTx;
+use tenant_router::config::Module;
 
 use crate::IdentityError;
 use crate::domain::signup::NewAccount;
@@ -45,6 +47,42 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         "alert_frequency",
         "account.profile",
         Need::Always,
+    ),
+    col(
+        "induction_record",
+        "trn",
+        "induction.record",
+        Need::Module(Module::Induction),
+    ),
+    col(
+        "induction_record",
+        "qualification_institution",
+        "induction.record",
+        Need::Module(Module::Induction),
+    ),
+    col(
+        "induction_record",
+        "key_stage",
+        "induction.record",
+        Need::Module(Module::Induction),
+    ),
+    col(
+        "induction_record",
+        "year_group",
+        "induction.record",
+        Need::Module(Module::Induction),
+    ),
+    col(
+        "induction_record",
+        "start_date",
+        "induction.record",
+        Need::Module(Module::Induction),
+    ),
+    col(
+        "induction_record",
+        "date_of_birth",
+        "induction.record",
+        Need::Module(Module::Induction),
     ),
     col("account", "password_hash", "account.profile", Need::Always),
     col(
@@ -176,6 +214,9 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "federated_identity.issuer",
     "federated_identity.account_id",
     "federated_identity.created_at",
+    "induction_record.tenant_id",
+    "induction_record.account_id",
+    "induction_record.updated_at",
 ];
 
 /// Account status values.
