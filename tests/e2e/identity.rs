@@ -947,3 +947,70 @@ async fn somerset_induction_details_are_validated_and_kept_apart() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn nobody_can_edit_another_persons_profile_by_id() {
+    let app = spawn_app().await;
+    verified_account(&app, "havering", "victim@example.org").await;
+    let victim_id = app
+        .account("havering", "victim@example.org")
+        .await
+        .unwrap()
+        .id;
+    let mallory = app.new_browser();
+    let fields = [
+        ("first_name", "Mallory"),
+        ("last_name", "Attacker"),
+        ("email", "mallory@example.org"),
+        ("job_title", "Spy"),
+        ("organisation_name", "Nowhere"),
+        ("organisation_telephone", "01632 960001"),
+        ("is_childminder", "no"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ];
+    mallory
+        .submit("havering", "/sign-up", "/sign-up", &fields)
+        .await;
+    let link = app
+        .emailed_link("havering", "mallory@example.org", "/verify-email/")
+        .await;
+    mallory.submit("havering", &link, &link, &[]).await;
+    mallory
+        .submit(
+            "havering",
+            "/sign-in",
+            "/sign-in",
+            &[("email", "mallory@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    // Profile routes carry no id: an id smuggled into the form (or the path) is ignored.
+    let res = mallory
+        .submit(
+            "havering",
+            "/account/details",
+            "/account/details",
+            &[
+                ("id", &victim_id),
+                ("account_id", &victim_id),
+                ("first_name", "Hacked"),
+                ("last_name", "Victim"),
+                ("job_title", "Owned"),
+                ("organisation_name", "X"),
+                ("organisation_telephone", "01632 960001"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = mallory
+        .get_tenant("havering", &format!("/account/details/{victim_id}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let victim = app.account("havering", "victim@example.org").await.unwrap();
+    assert_eq!(victim.first_name, "Grace");
+    let mallory_row = app
+        .account("havering", "mallory@example.org")
+        .await
+        .unwrap();
+    assert_eq!(mallory_row.first_name, "Hacked");
+}
