@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
-use crate::{auth, health, induction, oidc, orgs, web};
+use crate::{auth, health, induction, oidc, orgs, profile, second_factor, web};
 
 /// Shared state handed to handlers.
 #[derive(Clone)]
@@ -236,6 +236,8 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(orgs::router())
                 .merge(oidc::router())
                 .merge(induction::router())
+                .merge(profile::router())
+                .merge(second_factor::router())
                 .with_state(state.clone()),
         );
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).

@@ -10,6 +10,8 @@ pub mod health;
 pub mod induction;
 pub mod oidc;
 pub mod orgs;
+pub mod profile;
+pub mod second_factor;
 pub mod settings;
 pub mod telemetry;
 pub mod web;
