@@ -1,4 +1,5 @@
-//! Sign-up, email verification, sign-in, sign-out, password reset and the account page.
+//! Sign-up, email verification, sign-in, sign-out and password reset, and the request
+//! extractor (`Visitor`) and page error every HTML handler shares.
 //!
 //! Handlers stay thin: they check the CSRF token, call one `identity::Identity` method and
 //! render. Every form carries a CSRF token: before sign-in it is a random value in the
