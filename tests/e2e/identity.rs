@@ -1014,3 +1014,70 @@ async fn nobody_can_edit_another_persons_profile_by_id() {
         .unwrap();
     assert_eq!(mallory_row.first_name, "Hacked");
 }
+
+#[tokio::test]
+async fn changing_or_resetting_a_password_signs_out_everywhere_else() {
+    let app = spawn_app().await;
+    verified_account(&app, "segfl", "moves@example.org").await;
+    let desk = app.new_browser();
+    let laptop = app.new_browser();
+    for b in [&desk, &laptop] {
+        let res = b
+            .submit(
+                "segfl",
+                "/sign-in",
+                "/sign-in",
+                &[("email", "moves@example.org"), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let new_password = "marble orchard lantern";
+    let res = desk
+        .submit(
+            "segfl",
+            "/account/password",
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("password", new_password),
+                ("password_confirm", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        desk.get_tenant("segfl", "/account").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        laptop.get_tenant("segfl", "/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
+
+    // A reset by email ends every session, the desk's included.
+    app.submit(
+        "segfl",
+        "/reset-password",
+        "/reset-password",
+        &[("email", "moves@example.org")],
+    )
+    .await;
+    let link = app
+        .emailed_link("segfl", "moves@example.org", "/reset-password/")
+        .await;
+    let third = "violet harbour meadow";
+    let res = app
+        .submit(
+            "segfl",
+            &link,
+            &link,
+            &[("password", third), ("password_confirm", third)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        desk.get_tenant("segfl", "/account").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}

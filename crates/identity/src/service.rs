@@ -429,6 +429,7 @@ impl Identity {
         store::mark_verified(&tx, &id, now).await?;
         record(&tx, &self.clock, &actor(&id), "account.password_reset", &id).await?;
         tx.commit().await?;
+        self.sessions.end_all(tenant, &id).await?;
         Ok(())
     }
 
@@ -470,7 +471,7 @@ impl Identity {
         current: &str,
         password: &str,
         confirm: &str,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<String, IdentityError> {
         let a = &who.account;
         if !self
             .hasher
@@ -502,6 +503,12 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        // Sign out everywhere else; this browser carries on with a new session.
+        self.sessions.end_all(tenant, &a.id).await?;
+        let (token, _) = self
+            .sessions
+            .start(tenant, &a.id, who.session.stage)
+            .await?;
+        Ok(token)
     }
 }

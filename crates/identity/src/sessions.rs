@@ -20,6 +20,14 @@ use crate::domain::token;
 
 /// How long a session lives without use.
 pub const IDLE: Duration = Duration::from_secs(2 * 60 * 60);
+/// How long a session lives at most, however busy.
+pub const MAX_AGE: Duration = Duration::from_secs(12 * 60 * 60);
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
 /// Failed sign-ins allowed per account in [`THROTTLE_WINDOW`].
 pub const ACCOUNT_LIMIT: u64 = 5;
 /// Failed sign-ins allowed per client address in [`THROTTLE_WINDOW`].
@@ -207,6 +215,10 @@ pub struct Session {
     /// Whether sign-in is complete.
     #[serde(default)]
     pub stage: Stage,
+    /// When it began (Unix milliseconds): bounds its age, and sessions begun before their
+    /// account's last "sign out everywhere" are void.
+    #[serde(default)]
+    pub created_ms: u64,
 }
 
 /// Sessions for all tenants, each under its tenant's keys.
@@ -265,6 +277,7 @@ impl Sessions {
             account_id: account_id.to_owned(),
             csrf: token::generate().map_err(IdentityError::random)?,
             stage,
+            created_ms: now_ms(),
         };
         let json = serde_json::to_string(&session).map_err(kv_err)?;
         self.kv
@@ -286,12 +299,41 @@ impl Sessions {
         let Some(json) = self.kv.get(&key).await? else {
             return Ok(None);
         };
-        let Ok(session) = serde_json::from_str::<Session>(&json) else {
+        let session = serde_json::from_str::<Session>(&json).ok();
+        let max_age_ms = u64::try_from(MAX_AGE.as_millis()).unwrap_or(u64::MAX);
+        let revoked_ms = match &session {
+            Some(s) => self
+                .kv
+                .get(&self.key(tenant.as_str(), "revoked", &s.account_id))
+                .await?
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0),
+            None => 0,
+        };
+        let Some(session) = session.filter(|s| {
+            s.created_ms >= revoked_ms && now_ms().saturating_sub(s.created_ms) < max_age_ms
+        }) else {
             self.kv.del(&key).await?;
             return Ok(None);
         };
         self.kv.set(&key, &json, IDLE).await?;
         Ok(Some(session))
+    }
+
+    /// Voids every session of the account begun before now (after a password change or
+    /// reset, so a stolen session stops working).
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn end_all(&self, tenant: &TenantId, account_id: &str) -> Result<(), IdentityError> {
+        // Kept as long as any session can live, so no voided session outlives the record.
+        self.kv
+            .set(
+                &self.key(tenant.as_str(), "revoked", account_id),
+                &now_ms().to_string(),
+                MAX_AGE + Duration::from_secs(60),
+            )
+            .await
     }
 
     /// Ends the session for `token`.
@@ -411,6 +453,21 @@ mod tests {
         assert_eq!(s.get(&b, &token).await.unwrap(), None);
         s.end(&a, &token).await.unwrap();
         assert_eq!(s.get(&a, &token).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn ending_all_voids_older_sessions_only() {
+        let s = Sessions::new(Kv::memory(), "portal");
+        let t: TenantId = "harrow".parse().unwrap();
+        let (old, _) = s.start(&t, "acct-1", Stage::Full).await.unwrap();
+        let (other, _) = s.start(&t, "acct-2", Stage::Full).await.unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+        s.end_all(&t, "acct-1").await.unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+        let (new, _) = s.start(&t, "acct-1", Stage::Full).await.unwrap();
+        assert_eq!(s.get(&t, &old).await.unwrap(), None);
+        assert!(s.get(&t, &new).await.unwrap().is_some());
+        assert!(s.get(&t, &other).await.unwrap().is_some());
     }
 
     #[tokio::test]

@@ -13,7 +13,12 @@ use identity::IdentityError;
 use identity::domain::signup::{self, FieldError};
 
 use crate::app::AppState;
-use crate::auth::{FieldView, PageError, Visitor, error_for, field_views, message, with_code};
+use axum_extra::extract::cookie::CookieJar;
+
+use crate::auth::{
+    FieldView, PageError, SESSION_COOKIE, Visitor, cookie, error_for, field_views, message,
+    with_code,
+};
 use crate::web::{Chrome, render};
 
 /// The profile routes.
@@ -236,12 +241,18 @@ async fn change_password(
         )
         .await
     {
-        Ok(()) => Ok(message(
-            v,
-            StatusCode::OK,
-            "Your password has been changed",
-            "Use your new password next time you sign in.",
-        )),
+        Ok(token) => {
+            // Every other session was ended; this browser gets a new one.
+            let fresh = CookieJar::new().add(cookie(SESSION_COOKIE, token, v.secure()));
+            let page = message(
+                v,
+                StatusCode::OK,
+                "Your password has been changed",
+                "You have been signed out everywhere else. Use your new password next time \
+                 you sign in.",
+            );
+            Ok((fresh, page).into_response())
+        }
         Err(IdentityError::Invalid(errors)) => {
             let page = change_password_page(&v, errors);
             let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
