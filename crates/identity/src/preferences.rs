@@ -163,15 +163,7 @@ impl Identity {
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         store::induction::save(&tx, id, &record, now).await?;
         store::touch(&tx, id, now).await?;
-        record_detail(
-            &tx,
-            &self.clock,
-            &actor(id),
-            "induction.record_saved",
-            id,
-            serde_json::json!({}),
-        )
-        .await?;
+        self.audit_own(&tx, id, "induction.record_saved").await?;
         tx.commit().await?;
         Ok(())
     }

@@ -148,15 +148,8 @@ impl Identity {
         sf::accept_step(&tx, &session.account_id, step, now).await?;
         let codes = sf::new_recovery_codes(&tx, &session.account_id, RECOVERY_CODES).await?;
         let id = &session.account_id;
-        record_detail(
-            &tx,
-            &self.clock,
-            &actor(id),
-            "account.second_factor_enrolled",
-            id,
-            serde_json::json!({}),
-        )
-        .await?;
+        self.audit_own(&tx, id, "account.second_factor_enrolled")
+            .await?;
         tx.commit().await?;
         let token = self.upgrade(tenant, session_token, id).await?;
         Ok((token, codes))

@@ -41,14 +41,24 @@ pub(crate) fn actor(account_id: &str) -> String {
     format!("account:{account_id}")
 }
 
-async fn record(
-    tx: &TenantTx,
-    clock: &Clock,
-    actor: &str,
-    action: &str,
-    subject: &str,
-) -> Result<(), IdentityError> {
-    record_detail(tx, clock, actor, action, subject, serde_json::json!({})).await
+impl Identity {
+    /// Audits something a person did to their own account (actor and subject are the same).
+    pub(crate) async fn audit_own(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+        action: &str,
+    ) -> Result<(), IdentityError> {
+        record_detail(
+            tx,
+            &self.clock,
+            &actor(id),
+            action,
+            id,
+            serde_json::json!({}),
+        )
+        .await
+    }
 }
 
 /// Appends an audit event with details (ids only, no personal data).
@@ -182,7 +192,7 @@ impl Identity {
         } else {
             "account.special_requirements_removed"
         };
-        record(&tx, &self.clock, &actor(id), action, id).await?;
+        self.audit_own(&tx, id, action).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -226,14 +236,8 @@ impl Identity {
             },
         )
         .await?;
-        record(
-            &tx,
-            &self.clock,
-            &actor(&account.id),
-            "account.signed_up",
-            &account.id,
-        )
-        .await?;
+        self.audit_own(&tx, &account.id, "account.signed_up")
+            .await?;
         tx.commit().await?;
         Ok(account)
     }
@@ -247,7 +251,7 @@ impl Identity {
         let tx = self.db.tenant_tx(tenant).await?;
         let id = store::consume_token(&tx, token, Purpose::VerifyEmail, now).await?;
         store::mark_verified(&tx, &id, now).await?;
-        record(&tx, &self.clock, &actor(&id), "account.email_verified", &id).await?;
+        self.audit_own(&tx, &id, "account.email_verified").await?;
         tx.commit().await?;
         Ok(())
     }
@@ -274,14 +278,7 @@ impl Identity {
         if !self.hasher.verify(password, stored).await? {
             self.sessions.record_failure(tenant, &email, client).await?;
             if let Some(a) = &found {
-                record(
-                    &tx,
-                    &self.clock,
-                    &actor(&a.id),
-                    "account.sign_in_failed",
-                    &a.id,
-                )
-                .await?;
+                self.audit_own(&tx, &a.id, "account.sign_in_failed").await?;
                 tx.commit().await?;
             }
             return Err(IdentityError::BadCredentials);
@@ -297,14 +294,8 @@ impl Identity {
         }
         let stage = self.stage_after_password(&tx, &account).await?;
         store::touch(&tx, &account.id, self.clock.now()).await?;
-        record(
-            &tx,
-            &self.clock,
-            &actor(&account.id),
-            "account.signed_in",
-            &account.id,
-        )
-        .await?;
+        self.audit_own(&tx, &account.id, "account.signed_in")
+            .await?;
         tx.commit().await?;
         self.sessions.clear_failures(tenant, &email).await?;
         self.sessions.start(tenant, &account.id, stage).await
@@ -380,14 +371,8 @@ impl Identity {
             )
         })
         .await?;
-        record(
-            &tx,
-            &self.clock,
-            &actor(&account.id),
-            "account.reset_requested",
-            &account.id,
-        )
-        .await?;
+        self.audit_own(&tx, &account.id, "account.reset_requested")
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -427,7 +412,7 @@ impl Identity {
         store::set_password(&tx, &id, hash, now).await?;
         // Following the emailed link proves the address too.
         store::mark_verified(&tx, &id, now).await?;
-        record(&tx, &self.clock, &actor(&id), "account.password_reset", &id).await?;
+        self.audit_own(&tx, &id, "account.password_reset").await?;
         tx.commit().await?;
         self.sessions.end_all(tenant, &id).await?;
         Ok(())
@@ -454,7 +439,7 @@ impl Identity {
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         store::update_details(&tx, &who.account.id, &new, self.clock.now()).await?;
         let id = &who.account.id;
-        record(&tx, &self.clock, &actor(id), "account.details_changed", id).await?;
+        self.audit_own(&tx, id, "account.details_changed").await?;
         tx.commit().await?;
         Ok(())
     }
@@ -494,14 +479,8 @@ impl Identity {
         let hash = self.hasher.hash(password).await?;
         let tx = self.db.tenant_tx(tenant).await?;
         store::set_password(&tx, &a.id, hash, self.clock.now()).await?;
-        record(
-            &tx,
-            &self.clock,
-            &actor(&a.id),
-            "account.password_changed",
-            &a.id,
-        )
-        .await?;
+        self.audit_own(&tx, &a.id, "account.password_changed")
+            .await?;
         tx.commit().await?;
         // Sign out everywhere else; this browser carries on with a new session.
         self.sessions.end_all(tenant, &a.id).await?;
