@@ -25,13 +25,7 @@ async fn sign_up(app: &TestApp, slug: &str, email: &str) -> reqwest::Response {
 }
 
 async fn sign_in(app: &TestApp, slug: &str, email: &str, password: &str) -> reqwest::Response {
-    app.submit(
-        slug,
-        "/sign-in",
-        "/sign-in",
-        &[("email", email), ("password", password)],
-    )
-    .await
+    app.sign_in(slug, email, password).await
 }
 
 /// Signs up, follows the emailed link and confirms it.
@@ -566,12 +560,7 @@ async fn a_person_edits_their_details_and_password() {
     assert_eq!(res.status(), StatusCode::OK);
     let other = app.new_browser();
     let res = other
-        .submit(
-            "somerset",
-            "/sign-in",
-            "/sign-in",
-            &[("email", "edit@example.org"), ("password", new_password)],
-        )
+        .sign_in("somerset", "edit@example.org", new_password)
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
@@ -660,14 +649,7 @@ async fn special_requirements_are_encrypted_at_rest_and_shown_only_to_their_owne
     // Another person sees their own (empty) page, never this one.
     let other = app.new_browser();
     verified_account(&app, "harrow", "other@example.org").await;
-    other
-        .submit(
-            "harrow",
-            "/sign-in",
-            "/sign-in",
-            &[("email", "other@example.org"), ("password", PASSWORD)],
-        )
-        .await;
+    other.sign_in("harrow", "other@example.org", PASSWORD).await;
     let theirs = other
         .get_tenant("harrow", "/account/special-requirements")
         .await
@@ -705,13 +687,7 @@ async fn a_ciphertext_moved_to_another_person_does_not_open() {
         assert_eq!(res.status(), StatusCode::OK);
         let link = app.emailed_link("havering", email, "/verify-email/").await;
         b.submit("havering", &link, &link, &[]).await;
-        b.submit(
-            "havering",
-            "/sign-in",
-            "/sign-in",
-            &[("email", email), ("password", PASSWORD)],
-        )
-        .await;
+        b.sign_in("havering", email, PASSWORD).await;
         b.submit(
             "havering",
             "/account/special-requirements",
@@ -742,13 +718,7 @@ async fn a_ciphertext_moved_to_another_person_does_not_open() {
         .unwrap();
     tx.commit().await.unwrap();
     let b = app.new_browser();
-    b.submit(
-        "havering",
-        "/sign-in",
-        "/sign-in",
-        &[("email", "b@example.org"), ("password", PASSWORD)],
-    )
-    .await;
+    b.sign_in("havering", "b@example.org", PASSWORD).await;
     let res = b
         .get_tenant("havering", "/account/special-requirements")
         .await;
@@ -931,14 +901,7 @@ async fn somerset_induction_details_are_validated_and_kept_apart() {
     // Harrow is not an appropriate body: no such page.
     verified_account(&app, "harrow", "ect@example.org").await;
     let other = app.new_browser();
-    other
-        .submit(
-            "harrow",
-            "/sign-in",
-            "/sign-in",
-            &[("email", "ect@example.org"), ("password", PASSWORD)],
-        )
-        .await;
+    other.sign_in("harrow", "ect@example.org", PASSWORD).await;
     assert_eq!(
         other
             .get_tenant("harrow", "/account/induction")
@@ -977,12 +940,7 @@ async fn nobody_can_edit_another_persons_profile_by_id() {
         .await;
     mallory.submit("havering", &link, &link, &[]).await;
     mallory
-        .submit(
-            "havering",
-            "/sign-in",
-            "/sign-in",
-            &[("email", "mallory@example.org"), ("password", PASSWORD)],
-        )
+        .sign_in("havering", "mallory@example.org", PASSWORD)
         .await;
     // Profile routes carry no id: an id smuggled into the form (or the path) is ignored.
     let res = mallory
@@ -1022,14 +980,7 @@ async fn changing_or_resetting_a_password_signs_out_everywhere_else() {
     let desk = app.new_browser();
     let laptop = app.new_browser();
     for b in [&desk, &laptop] {
-        let res = b
-            .submit(
-                "segfl",
-                "/sign-in",
-                "/sign-in",
-                &[("email", "moves@example.org"), ("password", PASSWORD)],
-            )
-            .await;
+        let res = b.sign_in("segfl", "moves@example.org", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
     let new_password = "marble orchard lantern";

@@ -39,14 +39,7 @@ async fn person(app: &TestApp, slug: &str, email: &str, organisation_id: Option<
 }
 
 async fn sign_in(b: &Browser, slug: &str, email: &str) {
-    let res = b
-        .submit(
-            slug,
-            "/sign-in",
-            "/sign-in",
-            &[("email", email), ("password", PASSWORD)],
-        )
-        .await;
+    let res = b.sign_in(slug, email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "signing in {email}");
 }
 
@@ -248,12 +241,7 @@ async fn a_claimed_membership_is_verified_rights_change_and_a_leaver_is_deactiva
     let res = kim.get_tenant("havering", "/account").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = kim
-        .submit(
-            "havering",
-            "/sign-in",
-            "/sign-in",
-            &[("email", "kim@hornchurch.example"), ("password", PASSWORD)],
-        )
+        .sign_in("havering", "kim@hornchurch.example", PASSWORD)
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_code(&res), "account_deactivated");

@@ -31,13 +31,7 @@ async fn verified(app: &TestApp, slug: &str, email: &str) -> Browser {
 }
 
 async fn sign_in(b: &Browser, slug: &str, email: &str) -> reqwest::Response {
-    b.submit(
-        slug,
-        "/sign-in",
-        "/sign-in",
-        &[("email", email), ("password", PASSWORD)],
-    )
-    .await
+    b.sign_in(slug, email, PASSWORD).await
 }
 
 /// Enrols the browser's account; returns the setup key and the recovery codes.

@@ -190,6 +190,17 @@ impl Browser {
         self.post_form(slug, action, &all).await
     }
 
+    /// Signs in with email and password through the sign-in form.
+    pub async fn sign_in(&self, slug: &str, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            slug,
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
     /// POSTs a form with the CSRF token of a page already fetched (for pages that change on
     /// every visit, such as the second-factor set-up).
     pub async fn submit_with_page(
