@@ -1032,3 +1032,36 @@ async fn changing_or_resetting_a_password_signs_out_everywhere_else() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn a_reset_link_from_one_tenant_is_worthless_on_another() {
+    let app = spawn_app().await;
+    verified_account(&app, "harrow", "twice@example.org").await;
+    verified_account(&app, "somerset", "twice@example.org").await;
+    app.submit(
+        "harrow",
+        "/reset-password",
+        "/reset-password",
+        &[("email", "twice@example.org")],
+    )
+    .await;
+    let link = app
+        .emailed_link("harrow", "twice@example.org", "/reset-password/")
+        .await;
+    let fresh = "copper willow beacon";
+    let res = app
+        .submit(
+            "somerset",
+            &link,
+            &link,
+            &[("password", fresh), ("password_confirm", fresh)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::GONE);
+    // Somerset's account keeps its password.
+    let other = app.new_browser();
+    let res = other
+        .sign_in("somerset", "twice@example.org", PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}

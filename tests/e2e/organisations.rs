@@ -502,3 +502,76 @@ async fn a_role_granted_mid_session_does_nothing_until_a_second_factor_is_set_up
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn another_tenants_organisation_and_account_ids_are_not_found_on_every_endpoint() {
+    let app = spawn_app().await;
+    let (harrow_admin, harrow_org) = admin_with_org(&app, "harrow", "Harrow School").await;
+    person(
+        &app,
+        "harrow",
+        "member@harrow-school.example",
+        Some(&harrow_org),
+    )
+    .await;
+    let member = app
+        .account("harrow", "member@harrow-school.example")
+        .await
+        .unwrap()
+        .id;
+    let (havering_admin, _) = admin_with_org(&app, "havering", "Havering School").await;
+
+    let res = change(
+        &havering_admin,
+        "havering",
+        &harrow_org,
+        &member,
+        &[("action", "leaver")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = havering_admin
+        .submit(
+            "havering",
+            "/admin/organisations",
+            &format!("/admin/organisations/{harrow_org}/lead-admin"),
+            &[("email", "admin@havering.example")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = havering_admin
+        .submit(
+            "havering",
+            "/admin/organisations",
+            &format!("/organisations/{harrow_org}/people"),
+            &[
+                ("first_name", "A"),
+                ("last_name", "B"),
+                ("email", "ab@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Nothing changed at Harrow.
+    let page = harrow_admin
+        .get_tenant("harrow", &format!("/organisations/{harrow_org}/people"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("member@harrow-school.example"));
+    assert!(!page.contains("Left (account deactivated)"));
+    assert!(!page.contains("admin@havering.example"));
+
+    // Appointing someone without an account is a clear error that changes nothing.
+    let res = harrow_admin
+        .submit(
+            "harrow",
+            "/admin/organisations",
+            &format!("/admin/organisations/{harrow_org}/lead-admin"),
+            &[("email", "nobody@example.org")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
