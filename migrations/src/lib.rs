@@ -18,6 +18,7 @@ mod m20261123_000005_create_second_factor;
 mod m20261123_000006_create_federated_identity;
 mod m20261123_000007_create_consent_and_alerts;
 mod m20261123_000008_create_induction_record;
+mod m20261123_000009_create_catalogue;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_federated_identity::Migration),
             Box::new(m20261123_000007_create_consent_and_alerts::Migration),
             Box::new(m20261123_000008_create_induction_record::Migration),
+            Box::new(m20261123_000009_create_catalogue::Migration),
         ]
     }
 }

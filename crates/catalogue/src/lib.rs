@@ -1,9 +1,12 @@
 //! What a tenant offers: providers, courses and events with their sessions, traded services
-//! and SLAs, and downloadable resources.
+//! and SLAs. Providers come from the tenant's configuration (with the data they receive);
+//! everything else lives in tenant-scoped tables.
 
-pub mod api;
+pub mod demo;
 pub mod domain;
 mod error;
+mod service;
 pub mod store;
 
 pub use error::CatalogueError;
+pub use service::{Catalogue, CourseDetail, Managed, ServiceDetail};

@@ -20,7 +20,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
-use crate::{auth, health, induction, oidc, orgs, profile, second_factor, web};
+use crate::{auth, catalogue_web, health, induction, oidc, orgs, profile, second_factor, web};
 
 /// Shared state handed to handlers.
 #[derive(Clone)]
@@ -33,6 +33,8 @@ pub struct AppState {
     pub registry: Arc<TenantRegistry>,
     /// Accounts, sessions and sign-in.
     pub identity: identity::Identity,
+    /// Courses, sessions and services.
+    pub catalogue: catalogue::Catalogue,
     /// The one source of "now" (tests move it forward).
     pub clock: storage::Clock,
     /// Mark cookies `Secure` (the portal is served over HTTPS).
@@ -100,6 +102,7 @@ impl Application {
         .with_oidc_secrets(settings.oidc_secrets.clone());
         Ok(Self {
             state: AppState {
+                catalogue: catalogue::Catalogue::new(db.clone(), clock.clone()),
                 db,
                 redis,
                 registry,
@@ -236,6 +239,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(orgs::router())
                 .merge(oidc::router())
                 .merge(induction::router())
+                .merge(catalogue_web::router())
                 .merge(profile::router())
                 .merge(second_factor::router())
                 .with_state(state.clone()),

@@ -102,6 +102,11 @@ impl PageError {
         }
     }
 
+    /// Status, code and message, for the JSON API's error body.
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &str) {
+        (self.status, self.code, &self.message)
+    }
+
     fn csrf() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,

@@ -28,7 +28,20 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the portal (applies migrations and imports new tenant folders first).
-    Serve,
+    Serve {
+        /// Fill every tenant whose catalogue is empty with demonstration courses and
+        /// services first (what the quick start uses).
+        #[arg(long)]
+        demo_data: bool,
+    },
+    /// Fill every tenant whose catalogue is empty (or only `--tenant`) with demonstration
+    /// courses, sessions and services, dated from today. Tenants with a catalogue are left
+    /// alone, so running it twice changes nothing.
+    DemoData {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Validate the tenants folder without starting the server or touching the database.
@@ -85,8 +98,12 @@ pub async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = settings::load(cli.config.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
+    match cli.command.unwrap_or(Command::Serve { demo_data: false }) {
+        Command::Serve { demo_data } => serve(settings, demo_data).await,
+        Command::DemoData { tenant } => {
+            let app = Application::build(settings).await?;
+            demo_data(&app, tenant.as_deref()).await
+        }
         Command::Migrate => {
             telemetry::init(&settings.telemetry);
             let db = connect(&settings).await?;
@@ -168,13 +185,43 @@ async fn grant_role(
     Ok(())
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+/// Seeds the demonstration catalogue into empty tenants and says what it did.
+async fn demo_data(app: &Application, only: Option<&str>) -> anyhow::Result<()> {
+    let state = app.state();
+    if let Some(slug) = only {
+        anyhow::ensure!(
+            state.registry.iter().any(|t| t.id.as_str() == slug),
+            "no tenant `{slug}`: `portal tenants list` shows them"
+        );
+    }
+    let operator = catalogue::domain::Manager::Operator { tool: "demo-data" };
+    for t in state.registry.iter() {
+        if only.is_some_and(|slug| slug != t.id.as_str()) {
+            continue;
+        }
+        if !state.catalogue.is_empty(&t.id).await? {
+            println!("{}: already has a catalogue, left alone", t.id);
+            continue;
+        }
+        let done = catalogue::demo::seed(&state.catalogue, &t.config, &operator).await?;
+        println!(
+            "{}: {} courses and events with {} sessions, {} services",
+            t.id, done.courses, done.sessions, done.services
+        );
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings, with_demo_data: bool) -> anyhow::Result<()> {
     telemetry::init(&settings.telemetry);
     let listener = TcpListener::bind(settings.http.addr())
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.addr()))?;
     let port = listener.local_addr()?.port();
     let app = Application::build(settings).await?;
+    if with_demo_data {
+        demo_data(&app, None).await?;
+    }
     for t in app.state().registry.iter() {
         if let Some(host) = t
             .config

@@ -43,7 +43,6 @@ pub fn router() -> Router<AppState> {
         .route("/assets/tenant.css", get(tenant_css))
         .route("/assets/logo", get(logo))
         .merge(identity::api::router())
-        .merge(catalogue::api::router())
         .merge(bookings::api::router())
         .merge(privacy_engine::api::router())
         .fallback(not_found)
@@ -89,11 +88,24 @@ pub(crate) struct Chrome<'a> {
 
 impl<'a> Chrome<'a> {
     pub(crate) fn new(t: &'a Tenant, path: &str) -> Self {
+        let cfg = &t.config;
         let nav = [
-            ("/", "Home"),
-            ("/data-controller", "Who controls your data"),
+            ("/", "Home", true),
+            (
+                "/courses",
+                "Courses and events",
+                crate::catalogue_web::offers_courses(cfg),
+            ),
+            (
+                "/services",
+                "Services",
+                crate::catalogue_web::offers_services(cfg),
+            ),
+            ("/data-controller", "Who controls your data", true),
         ]
         .into_iter()
+        .filter(|(_, _, shown)| *shown)
+        .map(|(href, label, _)| (href, label))
         .map(|(href, label)| NavItem {
             href,
             label,
@@ -190,19 +202,7 @@ async fn home(t: Tenant) -> Response {
 }
 
 fn audience_phrase(cfg: &TenantConfig) -> String {
-    use tenant_router::config::Audience;
-    let words: Vec<&str> = cfg
-        .audiences
-        .iter()
-        .map(|a| match a {
-            Audience::Schools => "schools",
-            Audience::FurtherEducation => "further education colleges",
-            Audience::EarlyYears => "early years settings",
-            Audience::Childminders => "childminders",
-            Audience::Governors => "governors",
-            Audience::CouncilStaff => "council and partner staff",
-        })
-        .collect();
+    let words: Vec<&str> = cfg.audiences.iter().map(|a| a.label()).collect();
     match words.as_slice() {
         [] => "education settings".to_owned(),
         [one] => (*one).to_owned(),

@@ -242,6 +242,33 @@ pub async fn can_act_as(
         .is_some())
 }
 
+/// The roles the account may use now: those it holds, provided it has a confirmed second
+/// factor (none otherwise), with the provider each provider-staff role is tied to.
+///
+/// # Errors
+/// When the query fails.
+pub async fn roles_in_force(
+    tx: &TenantTx,
+    account_id: &str,
+) -> Result<Vec<account_role::Model>, IdentityError> {
+    let roles = account_role::Entity::find()
+        .filter(account_role::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_role::Column::AccountId.eq(account_id))
+        .all(&**tx)
+        .await?;
+    if roles.is_empty() {
+        return Ok(roles);
+    }
+    let confirmed = account_totp::Entity::find()
+        .filter(account_totp::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_totp::Column::AccountId.eq(account_id))
+        .filter(account_totp::Column::ConfirmedAt.is_not_null())
+        .one(&**tx)
+        .await?
+        .is_some();
+    Ok(if confirmed { roles } else { Vec::new() })
+}
+
 /// Whether the account may manage the organisation's accounts: a tenant admin, or a
 /// verified lead administrator of that very organisation.
 ///

@@ -251,6 +251,44 @@ pub enum Audience {
     CouncilStaff,
 }
 
+impl Audience {
+    /// Every audience, in the order pages list them.
+    pub const ALL: [Self; 6] = [
+        Self::Schools,
+        Self::EarlyYears,
+        Self::FurtherEducation,
+        Self::Childminders,
+        Self::Governors,
+        Self::CouncilStaff,
+    ];
+
+    /// The configuration name (`early_years`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Schools => "schools",
+            Self::FurtherEducation => "further_education",
+            Self::EarlyYears => "early_years",
+            Self::Childminders => "childminders",
+            Self::Governors => "governors",
+            Self::CouncilStaff => "council_staff",
+        }
+    }
+
+    /// A plural noun phrase for sentences and filters ("early years settings").
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Schools => "schools",
+            Self::FurtherEducation => "further education colleges",
+            Self::EarlyYears => "early years settings",
+            Self::Childminders => "childminders",
+            Self::Governors => "governors",
+            Self::CouncilStaff => "council and partner staff",
+        }
+    }
+}
+
 /// How a field is asked for.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

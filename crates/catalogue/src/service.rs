@@ -1,0 +1,862 @@
+//! The catalogue's operations: each opens one tenant transaction, checks who may do what,
+//! writes, audits in the same transaction, and commits (or changes nothing).
+
+use chrono::{DateTime, Utc};
+use identity::domain::rights::Role;
+use identity::domain::signup::FieldError;
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, IntoActiveModel as _,
+    QueryFilter as _, QueryOrder as _, Set,
+};
+use storage::audit::{self, AuditEntry};
+use storage::{Clock, Db, TenantTx};
+use tenant_router::{TenantConfig, TenantId};
+
+use crate::CatalogueError;
+use crate::domain::course::{self, CourseFields, SessionFields, ValidCourse};
+use crate::domain::query::CourseQuery;
+use crate::domain::service::{self as traded, ServiceFields, ValidService};
+use crate::domain::{Manager, Status, join_list, markdown};
+use crate::store::entity::{
+    course as course_e, course_session, service_price_band, traded_service,
+};
+use crate::store::search::{self, CourseRow, ServiceQuery, ServiceRow};
+
+/// A course with its sessions, soonest first.
+#[derive(Debug, Clone)]
+pub struct CourseDetail {
+    /// The course.
+    pub course: course_e::Model,
+    /// Its sessions (scheduled and cancelled).
+    pub sessions: Vec<course_session::Model>,
+    /// The SLA that covers it: (id, title).
+    pub sla: Option<(String, String)>,
+}
+
+/// A service with its price bands in order.
+#[derive(Debug, Clone)]
+pub struct ServiceDetail {
+    /// The service.
+    pub service: traded_service::Model,
+    /// Its bands.
+    pub bands: Vec<service_price_band::Model>,
+}
+
+/// What a manager's dashboard lists.
+#[derive(Debug, Clone, Default)]
+pub struct Managed {
+    /// Courses, newest change first.
+    pub courses: Vec<course_e::Model>,
+    /// Services, newest change first.
+    pub services: Vec<traded_service::Model>,
+}
+
+/// The catalogue service.
+#[derive(Clone)]
+pub struct Catalogue {
+    db: Db,
+    clock: Clock,
+}
+
+fn invalid(field: &'static str, message: &str) -> CatalogueError {
+    CatalogueError::Invalid(vec![FieldError {
+        field,
+        message: message.to_owned(),
+    }])
+}
+
+const CANCELLED: CatalogueError = CatalogueError::Conflict {
+    code: "cancelled",
+    message: "This has been cancelled and can no longer be changed",
+};
+
+impl Catalogue {
+    /// A catalogue over `db`, reading time from `clock`.
+    #[must_use]
+    pub fn new(db: Db, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    /// The clock.
+    #[must_use]
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    async fn audit(
+        &self,
+        tx: &TenantTx,
+        manager: &Manager,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), CatalogueError> {
+        audit::record(
+            tx,
+            self.clock.now(),
+            AuditEntry {
+                actor: &manager.actor(),
+                action,
+                subject,
+                detail,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// What the account may manage: every provider (tenant admin), one provider (provider
+    /// staff), or nothing. Roles count only with a confirmed second factor.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn manager(
+        &self,
+        tenant: &TenantId,
+        account_id: &str,
+    ) -> Result<Option<Manager>, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let roles = identity::store::organisations::roles_in_force(&tx, account_id).await?;
+        tx.rollback().await?;
+        let account_id = account_id.to_owned();
+        if roles.iter().any(|r| r.role == Role::TenantAdmin.as_str()) {
+            return Ok(Some(Manager::Tenant { account_id }));
+        }
+        Ok(roles
+            .into_iter()
+            .find(|r| r.role == Role::ProviderStaff.as_str())
+            .and_then(|r| r.provider_id)
+            .map(|provider_id| Manager::Provider {
+                account_id,
+                provider_id,
+            }))
+    }
+
+    /// One page of published courses with a session to come.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn list_courses(
+        &self,
+        tenant: &TenantId,
+        query: &CourseQuery,
+    ) -> Result<Vec<CourseRow>, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let rows = search::courses(&tx, query, self.clock.now()).await?;
+        tx.rollback().await?;
+        Ok(rows)
+    }
+
+    /// One page of published services still running.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn list_services(
+        &self,
+        tenant: &TenantId,
+        query: &ServiceQuery,
+    ) -> Result<Vec<ServiceRow>, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let rows = search::services(&tx, query, self.clock.now().date_naive()).await?;
+        tx.rollback().await?;
+        Ok(rows)
+    }
+
+    /// Everything the manager may manage, drafts included.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn managed(
+        &self,
+        tenant: &TenantId,
+        manager: &Manager,
+    ) -> Result<Managed, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let mut courses = course_e::Entity::find()
+            .filter(course_e::Column::TenantId.eq(tenant.as_str()))
+            .order_by_desc(course_e::Column::UpdatedAt);
+        let mut services = traded_service::Entity::find()
+            .filter(traded_service::Column::TenantId.eq(tenant.as_str()))
+            .order_by_desc(traded_service::Column::UpdatedAt);
+        if let Some(p) = manager.provider() {
+            courses = courses.filter(course_e::Column::ProviderId.eq(p));
+            services = services.filter(traded_service::Column::ProviderId.eq(p));
+        }
+        let out = Managed {
+            courses: courses.all(&*tx).await?,
+            services: services.all(&*tx).await?,
+        };
+        tx.rollback().await?;
+        Ok(out)
+    }
+
+    /// A course and its sessions. Drafts are visible only to someone who manages them; to
+    /// everyone else (and for another tenant's id) it is [`CatalogueError::NotFound`].
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; database failures.
+    pub async fn course(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        viewer: Option<&Manager>,
+    ) -> Result<CourseDetail, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let c = find_course(&tx, id).await?;
+        let visible = Status::parse(&c.status) != Status::Draft
+            || viewer.is_some_and(|m| m.manages(&c.provider_id));
+        if !visible {
+            return Err(CatalogueError::NotFound);
+        }
+        let detail = detail(&tx, c).await?;
+        tx.rollback().await?;
+        Ok(detail)
+    }
+
+    /// The course, if this manager manages it, in `tx`.
+    async fn managed_course(
+        tx: &TenantTx,
+        manager: &Manager,
+        id: &str,
+    ) -> Result<course_e::Model, CatalogueError> {
+        let c = find_course(tx, id).await?;
+        if manager.manages(&c.provider_id) {
+            Ok(c)
+        } else {
+            Err(CatalogueError::NotFound)
+        }
+    }
+
+    /// Creates a draft course.
+    ///
+    /// # Errors
+    /// [`CatalogueError::Invalid`] with every problem; database failures.
+    pub async fn create_course(
+        &self,
+        cfg: &TenantConfig,
+        manager: &Manager,
+        fields: &CourseFields,
+    ) -> Result<String, CatalogueError> {
+        let valid = course::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        check_sla(&tx, &valid).await?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut row = course_e::ActiveModel {
+            tenant_id: Set(cfg.slug.to_string()),
+            id: Set(id.clone()),
+            status: Set(Status::Draft.as_str().to_owned()),
+            created_at: Set(now),
+            published_at: Set(None),
+            ..Default::default()
+        };
+        apply_course(&mut row, &valid, now);
+        row.insert(&*tx).await?;
+        self.audit(
+            &tx,
+            manager,
+            "course.created",
+            &id,
+            serde_json::json!({"provider": valid.provider_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Replaces a course's details.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`] for a course the manager does not manage;
+    /// [`CatalogueError::Invalid`]; a conflict for a cancelled course.
+    pub async fn update_course(
+        &self,
+        cfg: &TenantConfig,
+        manager: &Manager,
+        id: &str,
+        fields: &CourseFields,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let c = Self::managed_course(&tx, manager, id).await?;
+        if Status::parse(&c.status) == Status::Cancelled {
+            return Err(CANCELLED);
+        }
+        let valid = course::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        check_sla(&tx, &valid).await?;
+        let now = self.clock.now();
+        let mut row = c.into_active_model();
+        apply_course(&mut row, &valid, now);
+        row.update(&*tx).await?;
+        self.audit(
+            &tx,
+            manager,
+            "course.updated",
+            id,
+            serde_json::json!({"provider": valid.provider_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Publishes a draft course: it needs at least one scheduled session, none of them in
+    /// the past. Publishing a published course changes nothing.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`] naming what stops it; a
+    /// conflict for a cancelled course.
+    pub async fn publish_course(
+        &self,
+        tenant: &TenantId,
+        manager: &Manager,
+        id: &str,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let c = Self::managed_course(&tx, manager, id).await?;
+        match Status::parse(&c.status) {
+            Status::Cancelled => return Err(CANCELLED),
+            Status::Published => return Ok(()),
+            Status::Draft => {}
+        }
+        let now = self.clock.now();
+        let sessions = sessions_of(&tx, id).await?;
+        let scheduled: Vec<_> = sessions
+            .iter()
+            .filter(|s| s.status == "scheduled")
+            .collect();
+        if scheduled.is_empty() {
+            return Err(invalid(
+                "sessions",
+                "Add at least one session before publishing",
+            ));
+        }
+        if scheduled.iter().any(|s| s.starts_at <= now) {
+            return Err(invalid(
+                "sessions",
+                "A session starts in the past: change or cancel it before publishing",
+            ));
+        }
+        let mut row = c.into_active_model();
+        row.status = Set(Status::Published.as_str().to_owned());
+        row.published_at = Set(Some(now));
+        row.updated_at = Set(now);
+        row.update(&*tx).await?;
+        self.audit(&tx, manager, "course.published", id, serde_json::json!({}))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Cancels a course and every session of it. Cancelling twice changes nothing.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; database failures.
+    pub async fn cancel_course(
+        &self,
+        tenant: &TenantId,
+        manager: &Manager,
+        id: &str,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let c = Self::managed_course(&tx, manager, id).await?;
+        if Status::parse(&c.status) == Status::Cancelled {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        course_session::Entity::update_many()
+            .filter(course_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(course_session::Column::CourseId.eq(id))
+            .col_expr(course_session::Column::Status, "cancelled".into())
+            .col_expr(course_session::Column::UpdatedAt, now.into())
+            .exec(&*tx)
+            .await?;
+        let mut row = c.into_active_model();
+        row.status = Set(Status::Cancelled.as_str().to_owned());
+        row.updated_at = Set(now);
+        row.update(&*tx).await?;
+        self.audit(&tx, manager, "course.cancelled", id, serde_json::json!({}))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds a session to a course the manager manages. A published course's new session
+    /// must be in the future.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict for a
+    /// cancelled course.
+    pub async fn add_session(
+        &self,
+        tenant: &TenantId,
+        manager: &Manager,
+        course_id: &str,
+        fields: &SessionFields,
+    ) -> Result<String, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let c = Self::managed_course(&tx, manager, course_id).await?;
+        let status = Status::parse(&c.status);
+        if status == Status::Cancelled {
+            return Err(CANCELLED);
+        }
+        let now = self.clock.now();
+        let v = course::validate_session(fields, now, status == Status::Published)
+            .map_err(CatalogueError::Invalid)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        course_session::ActiveModel {
+            tenant_id: Set(tenant.to_string()),
+            id: Set(id.clone()),
+            course_id: Set(course_id.to_owned()),
+            starts_at: Set(v.starts_at),
+            ends_at: Set(v.ends_at),
+            venue: Set(v.venue),
+            online_url: Set(v.online_url),
+            capacity: Set(v.capacity),
+            places_taken: Set(0),
+            status: Set("scheduled".to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&*tx)
+        .await?;
+        touch_course(&tx, course_id, now).await?;
+        self.audit(
+            &tx,
+            manager,
+            "session.added",
+            &id,
+            serde_json::json!({"course": course_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Changes a scheduled session. Places cannot drop below those already booked.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict for a
+    /// cancelled course or session.
+    pub async fn update_session(
+        &self,
+        tenant: &TenantId,
+        manager: &Manager,
+        course_id: &str,
+        session_id: &str,
+        fields: &SessionFields,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let c = Self::managed_course(&tx, manager, course_id).await?;
+        let s = find_session(&tx, course_id, session_id).await?;
+        let status = Status::parse(&c.status);
+        if status == Status::Cancelled || s.status == "cancelled" {
+            return Err(CANCELLED);
+        }
+        let now = self.clock.now();
+        let v = course::validate_session(fields, now, status == Status::Published)
+            .map_err(CatalogueError::Invalid)?;
+        if v.capacity < s.places_taken {
+            return Err(invalid(
+                "capacity",
+                "Places cannot be fewer than the places already booked",
+            ));
+        }
+        let mut row = s.into_active_model();
+        row.starts_at = Set(v.starts_at);
+        row.ends_at = Set(v.ends_at);
+        row.venue = Set(v.venue);
+        row.online_url = Set(v.online_url);
+        row.capacity = Set(v.capacity);
+        row.updated_at = Set(now);
+        row.update(&*tx).await?;
+        touch_course(&tx, course_id, now).await?;
+        self.audit(
+            &tx,
+            manager,
+            "session.updated",
+            session_id,
+            serde_json::json!({"course": course_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Cancels one session.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; database failures.
+    pub async fn cancel_session(
+        &self,
+        tenant: &TenantId,
+        manager: &Manager,
+        course_id: &str,
+        session_id: &str,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        Self::managed_course(&tx, manager, course_id).await?;
+        let s = find_session(&tx, course_id, session_id).await?;
+        if s.status == "cancelled" {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let mut row = s.into_active_model();
+        row.status = Set("cancelled".to_owned());
+        row.updated_at = Set(now);
+        row.update(&*tx).await?;
+        touch_course(&tx, course_id, now).await?;
+        self.audit(
+            &tx,
+            manager,
+            "session.cancelled",
+            session_id,
+            serde_json::json!({"course": course_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A service and its bands; drafts only for their managers.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; database failures.
+    pub async fn service(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        viewer: Option<&Manager>,
+    ) -> Result<ServiceDetail, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let s = find_service(&tx, id).await?;
+        let visible = Status::parse(&s.status) != Status::Draft
+            || viewer.is_some_and(|m| m.manages(&s.provider_id));
+        if !visible {
+            return Err(CatalogueError::NotFound);
+        }
+        let bands = bands_of(&tx, id).await?;
+        tx.rollback().await?;
+        Ok(ServiceDetail { service: s, bands })
+    }
+
+    async fn managed_service(
+        tx: &TenantTx,
+        manager: &Manager,
+        id: &str,
+    ) -> Result<traded_service::Model, CatalogueError> {
+        let s = find_service(tx, id).await?;
+        if manager.manages(&s.provider_id) {
+            Ok(s)
+        } else {
+            Err(CatalogueError::NotFound)
+        }
+    }
+
+    /// Creates a draft service.
+    ///
+    /// # Errors
+    /// [`CatalogueError::Invalid`]; database failures.
+    pub async fn create_service(
+        &self,
+        cfg: &TenantConfig,
+        manager: &Manager,
+        fields: &ServiceFields,
+    ) -> Result<String, CatalogueError> {
+        let valid = traded::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let now = self.clock.now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut row = traded_service::ActiveModel {
+            tenant_id: Set(cfg.slug.to_string()),
+            id: Set(id.clone()),
+            status: Set(Status::Draft.as_str().to_owned()),
+            created_at: Set(now),
+            published_at: Set(None),
+            ..Default::default()
+        };
+        apply_service(&mut row, &valid, now);
+        row.insert(&*tx).await?;
+        replace_bands(&tx, &id, &valid).await?;
+        self.audit(
+            &tx,
+            manager,
+            "service.created",
+            &id,
+            serde_json::json!({"provider": valid.provider_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Replaces a service's details and bands.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict when cancelled.
+    pub async fn update_service(
+        &self,
+        cfg: &TenantConfig,
+        manager: &Manager,
+        id: &str,
+        fields: &ServiceFields,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let s = Self::managed_service(&tx, manager, id).await?;
+        if Status::parse(&s.status) == Status::Cancelled {
+            return Err(CANCELLED);
+        }
+        let valid = traded::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        let now = self.clock.now();
+        let mut row = s.into_active_model();
+        apply_service(&mut row, &valid, now);
+        row.update(&*tx).await?;
+        replace_bands(&tx, id, &valid).await?;
+        self.audit(
+            &tx,
+            manager,
+            "service.updated",
+            id,
+            serde_json::json!({"provider": valid.provider_id}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Publishes or cancels a service (`publish` true or false). Publishing needs a period
+    /// that has not ended.
+    ///
+    /// # Errors
+    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict when cancelled.
+    pub async fn set_service_status(
+        &self,
+        tenant: &TenantId,
+        manager: &Manager,
+        id: &str,
+        publish: bool,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let s = Self::managed_service(&tx, manager, id).await?;
+        let now = self.clock.now();
+        let current = Status::parse(&s.status);
+        let target = if publish {
+            Status::Published
+        } else {
+            Status::Cancelled
+        };
+        if current == target {
+            return Ok(());
+        }
+        if current == Status::Cancelled {
+            return Err(CANCELLED);
+        }
+        if publish && s.period_end < now.date_naive() {
+            return Err(invalid(
+                "period_end",
+                "The service's period has ended: change it before publishing",
+            ));
+        }
+        let mut row = s.into_active_model();
+        row.status = Set(target.as_str().to_owned());
+        if publish {
+            row.published_at = Set(Some(now));
+        }
+        row.updated_at = Set(now);
+        row.update(&*tx).await?;
+        let action = if publish {
+            "service.published"
+        } else {
+            "service.cancelled"
+        };
+        self.audit(&tx, manager, action, id, serde_json::json!({}))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Services a course can name as the SLA that covers it: every service of the tenant
+    /// that is not cancelled, as (id, title).
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn sla_choices(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<(String, String)>, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let rows = traded_service::Entity::find()
+            .filter(traded_service::Column::TenantId.eq(tenant.as_str()))
+            .filter(traded_service::Column::Status.ne(Status::Cancelled.as_str()))
+            .order_by_asc(traded_service::Column::Title)
+            .all(&*tx)
+            .await?;
+        tx.rollback().await?;
+        Ok(rows.into_iter().map(|s| (s.id, s.title)).collect())
+    }
+
+    /// Whether the tenant's catalogue has anything in it yet.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn is_empty(&self, tenant: &TenantId) -> Result<bool, CatalogueError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let any = course_e::Entity::find()
+            .filter(course_e::Column::TenantId.eq(tenant.as_str()))
+            .one(&*tx)
+            .await?
+            .is_some()
+            || traded_service::Entity::find()
+                .filter(traded_service::Column::TenantId.eq(tenant.as_str()))
+                .one(&*tx)
+                .await?
+                .is_some();
+        tx.rollback().await?;
+        Ok(!any)
+    }
+}
+
+fn apply_course(row: &mut course_e::ActiveModel, v: &ValidCourse, now: DateTime<Utc>) {
+    row.provider_id = Set(v.provider_id.clone());
+    row.kind = Set(v.kind.to_owned());
+    row.title = Set(v.title.clone());
+    row.summary = Set(v.summary.clone());
+    row.description = Set(v.description.clone());
+    row.description_html = Set(markdown::to_safe_html(&v.description));
+    row.audiences = Set(join_list(&v.audiences));
+    row.job_categories = Set(join_list(&v.job_categories));
+    row.phases = Set(join_list(&v.phases));
+    row.cpd_minutes = Set(v.cpd_minutes);
+    row.price_pence = Set(v.price_pence);
+    row.sla_service_id = Set(v.sla_service_id.clone());
+    row.sla_price_pence = Set(v.sla_price_pence);
+    row.booking_opens_at = Set(v.booking_opens_at);
+    row.booking_closes_at = Set(v.booking_closes_at);
+    row.cancellation_notice_days = Set(v.cancellation_notice_days);
+    row.cancellation_terms = Set(v.cancellation_terms.clone());
+    row.updated_at = Set(now);
+}
+
+fn apply_service(row: &mut traded_service::ActiveModel, v: &ValidService, now: DateTime<Utc>) {
+    row.provider_id = Set(v.provider_id.clone());
+    row.title = Set(v.title.clone());
+    row.summary = Set(v.summary.clone());
+    row.description = Set(v.description.clone());
+    row.description_html = Set(markdown::to_safe_html(&v.description));
+    row.audiences = Set(join_list(&v.audiences));
+    row.period_start = Set(v.period_start);
+    row.period_end = Set(v.period_end);
+    row.term = Set(v.term.clone());
+    row.updated_at = Set(now);
+}
+
+async fn replace_bands(tx: &TenantTx, id: &str, v: &ValidService) -> Result<(), CatalogueError> {
+    service_price_band::Entity::delete_many()
+        .filter(service_price_band::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(service_price_band::Column::ServiceId.eq(id))
+        .exec(&**tx)
+        .await?;
+    let rows: Vec<_> = v
+        .price_bands
+        .iter()
+        .zip(0..)
+        .map(|(b, position)| service_price_band::ActiveModel {
+            tenant_id: Set(tx.tenant().to_string()),
+            service_id: Set(id.to_owned()),
+            position: Set(position),
+            label: Set(b.label.clone()),
+            price_pence: Set(b.price_pence),
+        })
+        .collect();
+    service_price_band::Entity::insert_many(rows)
+        .exec_without_returning(&**tx)
+        .await?;
+    Ok(())
+}
+
+async fn check_sla(tx: &TenantTx, v: &ValidCourse) -> Result<(), CatalogueError> {
+    if let Some(sla) = &v.sla_service_id
+        && find_service(tx, sla).await.is_err()
+    {
+        return Err(invalid("sla_service_id", "Select an SLA from the list"));
+    }
+    Ok(())
+}
+
+async fn find_course(tx: &TenantTx, id: &str) -> Result<course_e::Model, CatalogueError> {
+    course_e::Entity::find()
+        .filter(course_e::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_e::Column::Id.eq(id))
+        .one(&**tx)
+        .await?
+        .ok_or(CatalogueError::NotFound)
+}
+
+async fn find_session(
+    tx: &TenantTx,
+    course_id: &str,
+    id: &str,
+) -> Result<course_session::Model, CatalogueError> {
+    course_session::Entity::find()
+        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_session::Column::CourseId.eq(course_id))
+        .filter(course_session::Column::Id.eq(id))
+        .one(&**tx)
+        .await?
+        .ok_or(CatalogueError::NotFound)
+}
+
+async fn find_service(tx: &TenantTx, id: &str) -> Result<traded_service::Model, CatalogueError> {
+    traded_service::Entity::find()
+        .filter(traded_service::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(traded_service::Column::Id.eq(id))
+        .one(&**tx)
+        .await?
+        .ok_or(CatalogueError::NotFound)
+}
+
+async fn sessions_of(
+    tx: &TenantTx,
+    course_id: &str,
+) -> Result<Vec<course_session::Model>, CatalogueError> {
+    Ok(course_session::Entity::find()
+        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_session::Column::CourseId.eq(course_id))
+        .order_by_asc(course_session::Column::StartsAt)
+        .all(&**tx)
+        .await?)
+}
+
+async fn bands_of(
+    tx: &TenantTx,
+    id: &str,
+) -> Result<Vec<service_price_band::Model>, CatalogueError> {
+    Ok(service_price_band::Entity::find()
+        .filter(service_price_band::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(service_price_band::Column::ServiceId.eq(id))
+        .order_by_asc(service_price_band::Column::Position)
+        .all(&**tx)
+        .await?)
+}
+
+async fn detail(tx: &TenantTx, c: course_e::Model) -> Result<CourseDetail, CatalogueError> {
+    let sessions = sessions_of(tx, &c.id).await?;
+    let sla = match &c.sla_service_id {
+        Some(id) => find_service(tx, id).await.ok().map(|s| (s.id, s.title)),
+        None => None,
+    };
+    Ok(CourseDetail {
+        course: c,
+        sessions,
+        sla,
+    })
+}
+
+async fn touch_course(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), CatalogueError> {
+    course_e::Entity::update_many()
+        .filter(course_e::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_e::Column::Id.eq(id))
+        .col_expr(course_e::Column::UpdatedAt, now.into())
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}

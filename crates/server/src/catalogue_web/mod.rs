@@ -1,0 +1,163 @@
+//! The catalogue over HTTP: public pages (`pages`), management pages (`manage`) and the
+//! JSON API with its OpenAPI document (`api`). Handlers stay thin: they read input, call
+//! one `catalogue::Catalogue` method and render.
+
+pub mod api;
+mod manage;
+mod pages;
+
+use axum::Router;
+use catalogue::CatalogueError;
+use catalogue::domain::Manager;
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::London;
+use http::StatusCode;
+use tenant_router::TenantConfig;
+use tenant_router::config::Module;
+
+use crate::app::AppState;
+use crate::auth::{PageError, Visitor};
+
+/// The catalogue's pages and API.
+pub fn router() -> Router<AppState> {
+    pages::router().merge(manage::router()).merge(api::router())
+}
+
+pub(crate) fn not_found() -> PageError {
+    PageError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Page not found. If you typed the web address, check it is correct.",
+    )
+}
+
+impl From<CatalogueError> for PageError {
+    fn from(e: CatalogueError) -> Self {
+        match e {
+            CatalogueError::NotFound => not_found(),
+            CatalogueError::NotManager => Self::new(
+                StatusCode::FORBIDDEN,
+                "not_catalogue_manager",
+                "Only tenant admins and provider staff can manage courses and services.",
+            ),
+            CatalogueError::Conflict { code, message } => {
+                Self::new(StatusCode::CONFLICT, code, message)
+            }
+            CatalogueError::Invalid(errors) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                &errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(". "),
+            ),
+            CatalogueError::Identity(e) => e.into(),
+            CatalogueError::Store(cause) => {
+                tracing::error!(%cause, "catalogue request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Sorry, there is a problem with the service. Try again later.",
+                )
+            }
+        }
+    }
+}
+
+/// Whether the tenant offers courses; services are offered under either services module.
+pub(crate) fn offers_courses(cfg: &TenantConfig) -> bool {
+    cfg.has_module(Module::Courses)
+}
+
+pub(crate) fn offers_services(cfg: &TenantConfig) -> bool {
+    cfg.has_module(Module::TradedServices) || cfg.has_module(Module::IctServices)
+}
+
+/// The signed-in visitor's management scope, if they have one.
+pub(crate) async fn manager_of(
+    state: &AppState,
+    v: &Visitor,
+) -> Result<Option<Manager>, PageError> {
+    match v.signed_in() {
+        Some(s) => Ok(state
+            .catalogue
+            .manager(&v.tenant().id, &s.account.id)
+            .await?),
+        None => Ok(None),
+    }
+}
+
+/// `Tuesday 12 January 2027`
+pub(crate) fn uk_day(t: DateTime<Utc>) -> String {
+    t.with_timezone(&London).format("%A %-d %B %Y").to_string()
+}
+
+/// `9:30am`
+pub(crate) fn uk_clock(t: DateTime<Utc>) -> String {
+    t.with_timezone(&London)
+        .format("%-I:%M%P")
+        .to_string()
+        .replace(":00", "")
+}
+
+/// `Tuesday 12 January 2027, 9:30am to 12:30pm` (or across days when it spans them).
+pub(crate) fn uk_span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    if uk_day(start) == uk_day(end) {
+        format!(
+            "{}, {} to {}",
+            uk_day(start),
+            uk_clock(start),
+            uk_clock(end)
+        )
+    } else {
+        format!(
+            "{}, {} to {}, {}",
+            uk_day(start),
+            uk_clock(start),
+            uk_day(end),
+            uk_clock(end)
+        )
+    }
+}
+
+/// CPD minutes as hours: `3 hours`, `1.5 hours`, `1 hour`.
+pub(crate) fn hours(minutes: i32) -> String {
+    if minutes == 60 {
+        "1 hour".to_owned()
+    } else if minutes % 60 == 0 {
+        format!("{} hours", minutes / 60)
+    } else {
+        format!("{:.1} hours", f64::from(minutes) / 60.0).replace(".0 ", " ")
+    }
+}
+
+pub(crate) fn provider_name<'a>(cfg: &'a TenantConfig, id: &'a str) -> &'a str {
+    cfg.providers
+        .iter()
+        .find(|p| p.id == id)
+        .map_or(id, |p| p.name.as_str())
+}
+
+pub(crate) fn audience_label(id: &str) -> &str {
+    tenant_router::config::Audience::ALL
+        .into_iter()
+        .find(|a| a.as_str() == id)
+        .map_or(id, |a| a.label())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+
+    #[test]
+    fn times_read_in_uk_time() {
+        let start = Utc.with_ymd_and_hms(2027, 7, 6, 8, 30, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(2027, 7, 6, 11, 0, 0).unwrap();
+        assert_eq!(uk_span(start, end), "Tuesday 6 July 2027, 9:30am to 12pm");
+        assert_eq!(hours(90), "1.5 hours");
+        assert_eq!(hours(180), "3 hours");
+        assert_eq!(hours(60), "1 hour");
+    }
+}
