@@ -344,6 +344,99 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A new browser signed in as a new account with a confirmed email address (no
+    /// organisation).
+    pub async fn signed_up(&self, slug: &str, email: &str) -> Browser {
+        let b = self.new_browser();
+        let fields = [
+            ("first_name", "Sam"),
+            ("last_name", email.split('@').next().unwrap()),
+            ("email", email),
+            ("job_title", "Teacher"),
+            ("organisation_name", "A school"),
+            ("organisation_telephone", "01632 960001"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ];
+        let res = b.submit(slug, "/sign-up", "/sign-up", &fields).await;
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+        let link = self.emailed_link(slug, email, "/verify-email/").await;
+        assert_eq!(
+            b.submit(slug, &link, &link, &[]).await.status(),
+            reqwest::StatusCode::OK
+        );
+        let res = b.sign_in(slug, email, PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "signing in {email}"
+        );
+        b
+    }
+
+    /// A browser signed in as a new tenant admin (`provider` None) or provider staff member
+    /// of `provider`, with the second factor set up so the role is in force.
+    pub async fn catalogue_manager(
+        &self,
+        slug: &str,
+        email: &str,
+        provider: Option<&str>,
+    ) -> Browser {
+        self.signed_up(slug, email).await;
+        let role = if provider.is_some() {
+            "provider-staff"
+        } else {
+            "tenant-admin"
+        };
+        self.grant_role(slug, email, role, provider).await;
+        let b = self.new_browser();
+        let res = b.sign_in(slug, email, PASSWORD).await;
+        assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+        self.enrol_second_factor(&b, slug).await;
+        b
+    }
+
+    /// The tenant's audit actions, oldest first.
+    pub async fn audit_actions(&self, slug: &str) -> Vec<String> {
+        let db = self.db.connect().await;
+        let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
+        let events = storage::audit::list(&tx).await.unwrap();
+        tx.rollback().await.unwrap();
+        events.into_iter().map(|e| e.action).collect()
+    }
+}
+
+impl Browser {
+    /// Sends JSON with a method to a tenant path.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        slug: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, self.url(&format!("{slug}.localhost"), path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GETs a tenant path and parses the JSON answer, asserting 200.
+    pub async fn get_json(&self, slug: &str, path: &str) -> serde_json::Value {
+        let res = self.get_tenant(slug, path).await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+}
+
 /// A password every test account uses (long, uncommon, unrelated to test names).
 pub const PASSWORD: &str = "lighthouse meadow copper";
 

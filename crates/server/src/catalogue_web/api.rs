@@ -184,7 +184,8 @@ impl From<JsonRejection> for Failure {
             JsonRejection::MissingJsonContentType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "json_required")
             }
-            _ => (StatusCode::BAD_REQUEST, "invalid_json"),
+            // Malformed JSON is 400; well-formed JSON of the wrong shape is 422.
+            _ => (e.status(), "invalid_json"),
         };
         Self::new(status, code, &e.body_text())
     }
