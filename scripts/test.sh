@@ -28,6 +28,19 @@ else
     echo "npm not found: the OpenID sign-in tests will be skipped" >&2
 fi
 
+# A real S3-compatible server (s3s-fs) for the object-storage tests, built once into a
+# cache outside the clone (about two minutes the first time). Without it those tests say
+# they are skipped.
+TOOLS_DIR="$HOME/.cache/portal-tools"
+if [ ! -x "$TOOLS_DIR/bin/s3s-fs" ]; then
+    echo "installing s3s-fs into $TOOLS_DIR (once)" >&2
+    cargo install s3s-fs@0.14.1 --features binary --locked --root "$TOOLS_DIR" >&2 \
+        || echo "could not install s3s-fs: the S3 tests will be skipped" >&2
+fi
+if [ -x "$TOOLS_DIR/bin/s3s-fs" ]; then
+    export S3S_FS_BIN="$TOOLS_DIR/bin/s3s-fs"
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
     exec cargo nextest run --workspace --no-fail-fast "$@"
 else

@@ -16,7 +16,8 @@ async fn seed_demo(app: &TestApp, slug: &str) -> catalogue::demo::Seeded {
         .unwrap()
         .config
         .clone();
-    let catalogue = catalogue::Catalogue::new(db, app.clock.clone());
+    let objects = storage::Objects::local(&std::env::temp_dir().join("portal-test-objects"));
+    let catalogue = catalogue::Catalogue::new(db, app.clock.clone(), objects);
     let operator = catalogue::domain::Manager::Operator { tool: "test" };
     catalogue::demo::seed(&catalogue, &cfg, &operator)
         .await

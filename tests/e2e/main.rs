@@ -10,6 +10,7 @@ mod isolation;
 mod oidc;
 mod organisations;
 mod privacy;
+mod resources;
 mod routing;
 mod second_factor;
 mod tenants;

@@ -609,3 +609,65 @@ impl Drop for OidcProvider {
         let _ = self.child.wait();
     }
 }
+
+/// A real S3-compatible server (`s3s-fs`, installed by `scripts/test.sh`) on loopback,
+/// keeping objects in a temporary folder; stopped when dropped.
+pub struct S3Server {
+    child: std::process::Child,
+    /// The folder it stores buckets in (`<dir>/<bucket>/<key>`).
+    pub dir: tempfile::TempDir,
+    /// Settings that reach it.
+    pub settings: storage::S3Settings,
+}
+
+impl S3Server {
+    /// Starts one, or `None` when `S3S_FS_BIN` is not set (the test then says it is skipped).
+    pub async fn start() -> Option<Self> {
+        let bin = std::env::var("S3S_FS_BIN").ok()?;
+        let port = OidcProvider::free_port();
+        let dir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--access-key",
+                "portal-test",
+                "--secret-key",
+                "portal-test-secret",
+            ])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let settings = storage::S3Settings {
+            bucket: "portal-test".to_owned(),
+            region: "eu-west-2".to_owned(),
+            endpoint: Some(format!("http://127.0.0.1:{port}")),
+            access_key_id: "portal-test".to_owned(),
+            secret_access_key: "portal-test-secret".to_owned(),
+            force_path_style: true,
+        };
+        let server = Self {
+            child,
+            dir,
+            settings,
+        };
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(server);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("s3s-fs did not start on port {port}");
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

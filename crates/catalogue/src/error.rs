@@ -18,6 +18,9 @@ pub enum CatalogueError {
     /// The submission has errors; nothing was saved.
     #[error("the submission has {} error(s)", .0.len())]
     Invalid(Vec<FieldError>),
+    /// The resource is for signed-in people only.
+    #[error("sign in to download this")]
+    SignInRequired,
     /// The person manages no part of the catalogue.
     #[error("only tenant admins and provider staff can manage the catalogue")]
     NotManager,

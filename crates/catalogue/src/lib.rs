@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod domain;
 mod error;
+mod resources;
 mod service;
 pub mod store;
 

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryFilter as _, QueryOrder as _, Set,
 };
 use storage::audit::{self, AuditEntry};
-use storage::{Clock, Db, TenantTx};
+use storage::{Clock, Db, Objects, TenantTx};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::CatalogueError;
@@ -54,8 +54,9 @@ pub struct Managed {
 /// The catalogue service.
 #[derive(Clone)]
 pub struct Catalogue {
-    db: Db,
-    clock: Clock,
+    pub(crate) db: Db,
+    pub(crate) clock: Clock,
+    pub(crate) objects: Objects,
 }
 
 fn invalid(field: &'static str, message: &str) -> CatalogueError {
@@ -71,10 +72,10 @@ const CANCELLED: CatalogueError = CatalogueError::Conflict {
 };
 
 impl Catalogue {
-    /// A catalogue over `db`, reading time from `clock`.
+    /// A catalogue over `db`, reading time from `clock`, keeping files in `objects`.
     #[must_use]
-    pub fn new(db: Db, clock: Clock) -> Self {
-        Self { db, clock }
+    pub fn new(db: Db, clock: Clock, objects: Objects) -> Self {
+        Self { db, clock, objects }
     }
 
     /// The clock.
@@ -83,7 +84,7 @@ impl Catalogue {
         &self.clock
     }
 
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         tx: &TenantTx,
         manager: &Manager,

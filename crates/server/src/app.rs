@@ -87,6 +87,7 @@ impl Application {
             _ => None,
         };
         let clock = storage::Clock::system();
+        let objects = objects(&settings).await?;
         let kv = match &redis {
             Some(client) => identity::sessions::Kv::redis(client.clone()),
             None => identity::sessions::Kv::memory(),
@@ -102,7 +103,7 @@ impl Application {
         .with_oidc_secrets(settings.oidc_secrets.clone());
         Ok(Self {
             state: AppState {
-                catalogue: catalogue::Catalogue::new(db.clone(), clock.clone()),
+                catalogue: catalogue::Catalogue::new(db.clone(), clock.clone(), objects),
                 db,
                 redis,
                 registry,
@@ -202,6 +203,31 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
+}
+
+/// The configured object store; an S3 bucket is created if missing.
+///
+/// # Errors
+/// When the S3 store cannot be reached.
+pub async fn objects(settings: &Settings) -> anyhow::Result<storage::Objects> {
+    use crate::settings::ObjectBackend;
+    match (&settings.objects.backend, &settings.objects.s3) {
+        (ObjectBackend::S3, Some(s3)) => {
+            let store = storage::Objects::s3(s3);
+            store
+                .ensure_bucket()
+                .await
+                .context("cannot reach the S3 bucket (objects.s3)")?;
+            Ok(store)
+        }
+        _ => Ok(storage::Objects::local(
+            &settings
+                .objects
+                .local_dir
+                .clone()
+                .unwrap_or_else(|| settings.database.data_dir.join("objects")),
+        )),
+    }
 }
 
 /// Connects to the configured database.

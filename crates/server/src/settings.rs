@@ -27,11 +27,37 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// Security tuning.
     pub security: SecuritySettings,
+    /// Where files (resources, certificates) are kept.
+    pub objects: ObjectSettings,
     /// OpenID client secrets by tenant, then provider id (`oidc_secrets.harrow.staff`,
     /// or `APP__OIDC_SECRETS__HARROW__STAFF`).
     #[serde(default)]
     pub oidc_secrets:
         std::collections::HashMap<String, std::collections::HashMap<String, SecretString>>,
+}
+
+/// Which object store holds files.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectBackend {
+    /// A folder on this machine (the embedded default).
+    Local,
+    /// S3 or an S3-compatible store (`objects.s3.*`).
+    S3,
+}
+
+/// Object storage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectSettings {
+    /// `local` or `s3`.
+    pub backend: ObjectBackend,
+    /// The folder for `local`; `data_dir/objects` when absent.
+    #[serde(default)]
+    pub local_dir: Option<PathBuf>,
+    /// The bucket for `s3`.
+    #[serde(default)]
+    pub s3: Option<storage::S3Settings>,
 }
 
 /// Security tuning.
@@ -174,6 +200,9 @@ filter = "info"
 
 [security]
 hash_workers = 2
+
+[objects]
+backend = "local"
 "#;
 
 /// Loads settings from every layer.
@@ -265,6 +294,10 @@ impl Settings {
                 "database.schema must be lowercase letters, digits and _"
             );
         }
+        anyhow::ensure!(
+            self.objects.backend != ObjectBackend::S3 || self.objects.s3.is_some(),
+            "objects.backend is s3 but objects.s3 (bucket, access_key_id, secret_access_key) is not set"
+        );
         anyhow::ensure!(
             self.http.request_timeout_secs > 0,
             "http.request_timeout_secs must be at least 1"

@@ -101,6 +101,11 @@ impl<'a> Chrome<'a> {
                 "Services",
                 crate::catalogue_web::offers_services(cfg),
             ),
+            (
+                "/resources",
+                "Resources",
+                crate::catalogue_web::offers_resources(cfg),
+            ),
             ("/data-controller", "Who controls your data", true),
         ]
         .into_iter()

@@ -19,6 +19,9 @@ pub enum StorageError {
     /// The stored tenants cannot form a registry (e.g. two claim one host).
     #[error(transparent)]
     Registry(#[from] tenant_router::RegistryError),
+    /// The object store failed or refused a key.
+    #[error("object storage: {0}")]
+    Objects(String),
     /// The URL names no backend we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),

@@ -10,6 +10,7 @@ mod clock;
 mod db;
 pub mod entity;
 mod error;
+pub mod objects;
 pub mod outbox;
 pub mod tenants;
 
@@ -17,3 +18,4 @@ pub use clock::Clock;
 pub use db::{Backend, Db, DbOptions, TenantTx};
 pub use error::StorageError;
 pub use migration::{APP_ROLE, TENANT_SETTING};
+pub use objects::{Objects, S3Settings};

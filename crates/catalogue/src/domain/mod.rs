@@ -4,6 +4,7 @@ pub mod course;
 pub mod markdown;
 pub mod money;
 pub mod query;
+pub mod resource;
 pub mod service;
 pub mod sharing;
 

@@ -122,7 +122,7 @@ pub struct FieldProblem {
     message: String,
 }
 
-struct Failure(StatusCode, String, String, Vec<FieldProblem>);
+pub(super) struct Failure(StatusCode, String, String, Vec<FieldProblem>);
 
 impl Failure {
     fn new(status: StatusCode, code: &str, message: &str) -> Self {
@@ -224,7 +224,11 @@ fn require_json(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
-async fn manager(state: &AppState, v: &Visitor, headers: &HeaderMap) -> ApiResult<Manager> {
+pub(super) async fn manager(
+    state: &AppState,
+    v: &Visitor,
+    headers: &HeaderMap,
+) -> ApiResult<Manager> {
     require_json(headers)?;
     if v.signed_in().is_none() {
         return Err(Failure::new(
@@ -435,7 +439,7 @@ pub struct Created {
     id: String,
 }
 
-fn created(id: String) -> Response {
+pub(super) fn created(id: String) -> Response {
     (StatusCode::CREATED, Json(Created { id })).into_response()
 }
 

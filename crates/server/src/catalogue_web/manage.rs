@@ -108,6 +108,7 @@ struct Dashboard<'a> {
     services: Vec<Item>,
     offers_courses: bool,
     offers_services: bool,
+    offers_resources: bool,
 }
 
 fn status_label(s: &str) -> &'static str {
@@ -149,6 +150,7 @@ async fn dashboard(State(state): State<AppState>, v: Visitor) -> Response {
             .collect(),
         offers_courses: offers_courses(cfg),
         offers_services: offers_services(cfg),
+        offers_resources: super::offers_resources(cfg),
     };
     let html = render(StatusCode::OK, &page);
     v.respond(html)

@@ -5,6 +5,7 @@
 pub mod api;
 mod manage;
 mod pages;
+mod resources;
 
 use axum::Router;
 use catalogue::CatalogueError;
@@ -20,7 +21,10 @@ use crate::auth::{PageError, Visitor};
 
 /// The catalogue's pages and API.
 pub fn router() -> Router<AppState> {
-    pages::router().merge(manage::router()).merge(api::router())
+    pages::router()
+        .merge(manage::router())
+        .merge(api::router())
+        .merge(resources::router())
 }
 
 pub(crate) fn not_found() -> PageError {
@@ -35,6 +39,11 @@ impl From<CatalogueError> for PageError {
     fn from(e: CatalogueError) -> Self {
         match e {
             CatalogueError::NotFound => not_found(),
+            CatalogueError::SignInRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_required",
+                "Sign in to download this resource.",
+            ),
             CatalogueError::NotManager => Self::new(
                 StatusCode::FORBIDDEN,
                 "not_catalogue_manager",
@@ -68,6 +77,10 @@ impl From<CatalogueError> for PageError {
 /// Whether the tenant offers courses; services are offered under either services module.
 pub(crate) fn offers_courses(cfg: &TenantConfig) -> bool {
     cfg.has_module(Module::Courses)
+}
+
+pub(crate) fn offers_resources(cfg: &TenantConfig) -> bool {
+    cfg.has_module(Module::Resources)
 }
 
 pub(crate) fn offers_services(cfg: &TenantConfig) -> bool {

@@ -2,5 +2,6 @@
 
 pub mod course;
 pub mod course_session;
+pub mod resource;
 pub mod service_price_band;
 pub mod traded_service;
