@@ -28,6 +28,28 @@ else
     echo "npm not found: the OpenID sign-in tests will be skipped" >&2
 fi
 
+# Accessibility checks: axe-core in headless Chromium (Debian's `chromium`, driven by npm
+# playwright-core). Installed once into a cache outside the clone; without Chromium or npm
+# those tests say they are skipped.
+A11Y_DIR="$HOME/.cache/portal-a11y"
+CHROMIUM_BIN="$(command -v chromium || true)"
+if [ -z "$CHROMIUM_BIN" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian chromium for the accessibility checks (once)" >&2
+    apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || true
+    CHROMIUM_BIN="$(command -v chromium || true)"
+fi
+if [ -n "$CHROMIUM_BIN" ] && command -v npm >/dev/null 2>&1; then
+    mkdir -p "$A11Y_DIR"
+    if ! cmp -s tests/a11y/package-lock.json "$A11Y_DIR/package-lock.json" || [ ! -d "$A11Y_DIR/node_modules" ]; then
+        cp tests/a11y/package.json tests/a11y/package-lock.json "$A11Y_DIR/"
+        (cd "$A11Y_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+    fi
+    cp tests/a11y/axe.mjs "$A11Y_DIR/axe.mjs"
+    export A11Y_SCRIPT="$A11Y_DIR/axe.mjs" CHROMIUM="$CHROMIUM_BIN"
+else
+    echo "chromium or npm not found: the accessibility checks will be skipped" >&2
+fi
+
 # A real S3-compatible server (s3s-fs) for the object-storage tests, built once into a
 # cache outside the clone (about two minutes the first time). Without it those tests say
 # they are skipped.

@@ -7,7 +7,7 @@ use e2e::{Browser, TestApp, error_code, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn seed_demo(app: &TestApp, slug: &str) -> catalogue::demo::Seeded {
+pub(crate) async fn seed_demo(app: &TestApp, slug: &str) -> catalogue::demo::Seeded {
     let db = app.db.connect().await;
     let registry = storage::tenants::load_registry(&db).await.unwrap();
     let cfg = registry
@@ -539,7 +539,7 @@ async fn bad_input_is_refused_with_a_clear_error_and_changes_nothing() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let teacher = app.signed_up("somerset", "teacher@school.example").await;
+    let teacher = app.person("somerset", "teacher@school.example", None).await;
     let res = send(
         &teacher,
         Method::POST,

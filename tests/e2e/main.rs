@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accessibility;
 mod catalogue;
 mod config_errors;
 mod identity;

@@ -6,38 +6,6 @@
 use e2e::{Browser, PASSWORD, TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
 
-/// A new browser signed in as a new, verified account.
-async fn person(app: &TestApp, slug: &str, email: &str, organisation_id: Option<&str>) -> Browser {
-    let b = app.new_browser();
-    let mut fields = vec![
-        ("first_name", "Pat"),
-        ("last_name", email.split('@').next().unwrap()),
-        ("email", email),
-        ("job_title", "Teacher"),
-        ("organisation_name", "A school"),
-        ("organisation_telephone", "01632 960001"),
-        ("password", PASSWORD),
-        ("password_confirm", PASSWORD),
-    ];
-    if let Some(org) = organisation_id {
-        fields.push(("organisation_id", org));
-    }
-    let res = b.submit(slug, "/sign-up", "/sign-up", &fields).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
-    let link = app.emailed_link(slug, email, "/verify-email/").await;
-    assert_eq!(
-        b.submit(slug, &link, &link, &[]).await.status(),
-        StatusCode::OK
-    );
-    sign_in(&b, slug, email).await;
-    b
-}
-
 async fn sign_in(b: &Browser, slug: &str, email: &str) {
     let res = b.sign_in(slug, email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "signing in {email}");
@@ -46,7 +14,7 @@ async fn sign_in(b: &Browser, slug: &str, email: &str) {
 /// A tenant admin's browser and a new organisation's id.
 async fn admin_with_org(app: &TestApp, slug: &str, org_name: &str) -> (Browser, String) {
     let admin_email = format!("admin@{slug}.example");
-    person(app, slug, &admin_email, None).await;
+    app.person(slug, &admin_email, None).await;
     app.grant_role(slug, &admin_email, "tenant-admin", None)
         .await;
     // A tenant admin works only after setting up a second factor.
@@ -115,7 +83,7 @@ async fn change(
 async fn a_lead_admin_adds_a_colleague_who_is_told_and_can_set_a_password() {
     let app = spawn_app().await;
     let (admin, org) = admin_with_org(&app, "harrow", "Roxeth Primary").await;
-    let lead = person(&app, "harrow", "lead@roxeth.example", None).await;
+    let lead = app.person("harrow", "lead@roxeth.example", None).await;
     appoint(&admin, "harrow", &org, "lead@roxeth.example").await;
 
     let people = format!("/organisations/{org}/people");
@@ -197,9 +165,13 @@ async fn a_lead_admin_adds_a_colleague_who_is_told_and_can_set_a_password() {
 async fn a_claimed_membership_is_verified_rights_change_and_a_leaver_is_deactivated() {
     let app = spawn_app().await;
     let (admin, org) = admin_with_org(&app, "havering", "Hornchurch High").await;
-    let lead = person(&app, "havering", "lead@hornchurch.example", None).await;
+    let lead = app
+        .person("havering", "lead@hornchurch.example", None)
+        .await;
     appoint(&admin, "havering", &org, "lead@hornchurch.example").await;
-    let kim = person(&app, "havering", "kim@hornchurch.example", Some(&org)).await;
+    let kim = app
+        .person("havering", "kim@hornchurch.example", Some(&org))
+        .await;
     let kim_id = app
         .account("havering", "kim@hornchurch.example")
         .await
@@ -252,9 +224,10 @@ async fn a_lead_admin_of_one_school_can_do_nothing_to_another() {
     let app = spawn_app().await;
     let (admin, school_x) = admin_with_org(&app, "somerset", "School X").await;
     let school_y = create_org(&admin, "somerset", "School Y").await;
-    let lead_x = person(&app, "somerset", "lead@x.example", None).await;
+    let lead_x = app.person("somerset", "lead@x.example", None).await;
     appoint(&admin, "somerset", &school_x, "lead@x.example").await;
-    person(&app, "somerset", "staff@y.example", Some(&school_y)).await;
+    app.person("somerset", "staff@y.example", Some(&school_y))
+        .await;
     let staff_y = app.account("somerset", "staff@y.example").await.unwrap().id;
 
     let y_people = format!("/organisations/{school_y}/people");
@@ -307,7 +280,9 @@ async fn a_lead_admin_of_one_school_can_do_nothing_to_another() {
 async fn members_and_other_tenants_cannot_reach_management_pages() {
     let app = spawn_app().await;
     let (admin, org) = admin_with_org(&app, "harrow", "Kenton School").await;
-    let member = person(&app, "harrow", "member@kenton.example", Some(&org)).await;
+    let member = app
+        .person("harrow", "member@kenton.example", Some(&org))
+        .await;
     let people = format!("/organisations/{org}/people");
     assert_eq!(
         member.get_tenant("harrow", &people).await.status(),
@@ -414,9 +389,11 @@ async fn management_forms_need_the_csrf_token_and_valid_input() {
 async fn only_tenant_admins_see_special_requirements_and_the_view_is_audited() {
     let app = spawn_app().await;
     let (admin, org) = admin_with_org(&app, "harrow", "Whitmore High").await;
-    let lead = person(&app, "harrow", "lead@whitmore.example", None).await;
+    let lead = app.person("harrow", "lead@whitmore.example", None).await;
     appoint(&admin, "harrow", &org, "lead@whitmore.example").await;
-    let needs = person(&app, "harrow", "needs@whitmore.example", Some(&org)).await;
+    let needs = app
+        .person("harrow", "needs@whitmore.example", Some(&org))
+        .await;
     let res = needs
         .submit(
             "harrow",
@@ -479,7 +456,9 @@ async fn only_tenant_admins_see_special_requirements_and_the_view_is_audited() {
 #[tokio::test]
 async fn a_role_granted_mid_session_does_nothing_until_a_second_factor_is_set_up() {
     let app = spawn_app().await;
-    let b = person(&app, "stockport", "new-admin@stockport.example", None).await;
+    let b = app
+        .person("stockport", "new-admin@stockport.example", None)
+        .await;
     app.grant_role(
         "stockport",
         "new-admin@stockport.example",
@@ -507,13 +486,8 @@ async fn a_role_granted_mid_session_does_nothing_until_a_second_factor_is_set_up
 async fn another_tenants_organisation_and_account_ids_are_not_found_on_every_endpoint() {
     let app = spawn_app().await;
     let (harrow_admin, harrow_org) = admin_with_org(&app, "harrow", "Harrow School").await;
-    person(
-        &app,
-        "harrow",
-        "member@harrow-school.example",
-        Some(&harrow_org),
-    )
-    .await;
+    app.person("harrow", "member@harrow-school.example", Some(&harrow_org))
+        .await;
     let member = app
         .account("harrow", "member@harrow-school.example")
         .await

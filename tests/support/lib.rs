@@ -345,12 +345,12 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// A new browser signed in as a new account with a confirmed email address (no
-    /// organisation).
-    pub async fn signed_up(&self, slug: &str, email: &str) -> Browser {
+    /// A new browser signed in as a new account with a confirmed email address, claiming
+    /// membership of `organisation_id` at sign-up when given.
+    pub async fn person(&self, slug: &str, email: &str, organisation_id: Option<&str>) -> Browser {
         let b = self.new_browser();
-        let fields = [
-            ("first_name", "Sam"),
+        let mut fields = vec![
+            ("first_name", "Pat"),
             ("last_name", email.split('@').next().unwrap()),
             ("email", email),
             ("job_title", "Teacher"),
@@ -359,6 +359,9 @@ impl TestApp {
             ("password", PASSWORD),
             ("password_confirm", PASSWORD),
         ];
+        if let Some(org) = organisation_id {
+            fields.push(("organisation_id", org));
+        }
         let res = b.submit(slug, "/sign-up", "/sign-up", &fields).await;
         assert_eq!(
             res.status(),
@@ -388,7 +391,7 @@ impl TestApp {
         email: &str,
         provider: Option<&str>,
     ) -> Browser {
-        self.signed_up(slug, email).await;
+        self.person(slug, email, None).await;
         let role = if provider.is_some() {
             "provider-staff"
         } else {

@@ -115,6 +115,7 @@ impl Catalogue {
             )
             .await?;
             tx.commit().await?;
+            self.changed();
             Ok::<_, CatalogueError>(())
         }
         .await;
@@ -139,9 +140,7 @@ impl Catalogue {
     ) -> Result<(), CatalogueError> {
         let tx = self.db.tenant_tx(tenant).await?;
         let row = find(&tx, id).await?;
-        if !manager.manages(&row.provider_id) {
-            return Err(CatalogueError::NotFound);
-        }
+        crate::service::owned_by(manager, &row.provider_id)?;
         entity::Entity::delete_many()
             .filter(entity::Column::TenantId.eq(tenant.as_str()))
             .filter(entity::Column::Id.eq(id))
@@ -150,6 +149,7 @@ impl Catalogue {
         self.audit(&tx, manager, "resource.deleted", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
+        self.changed();
         self.objects.delete(tenant, &row.object_key).await?;
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! The catalogue's operations: each opens one tenant transaction, checks who may do what,
 //! writes, audits in the same transaction, and commits (or changes nothing).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::{DateTime, Utc};
 use identity::domain::rights::Role;
 use identity::domain::signup::FieldError;
@@ -57,6 +60,9 @@ pub struct Catalogue {
     pub(crate) db: Db,
     pub(crate) clock: Clock,
     pub(crate) objects: Objects,
+    /// Bumped after every committed change, so caches of public pages keyed on it never
+    /// serve this process a page older than its own last write.
+    generation: Arc<AtomicU64>,
 }
 
 fn invalid(field: &'static str, message: &str) -> CatalogueError {
@@ -75,7 +81,22 @@ impl Catalogue {
     /// A catalogue over `db`, reading time from `clock`, keeping files in `objects`.
     #[must_use]
     pub fn new(db: Db, clock: Clock, objects: Objects) -> Self {
-        Self { db, clock, objects }
+        Self {
+            db,
+            clock,
+            objects,
+            generation: Arc::default(),
+        }
+    }
+
+    /// The number of changes this process has committed; changes with every write.
+    #[must_use]
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The clock.
@@ -204,11 +225,7 @@ impl Catalogue {
     ) -> Result<CourseDetail, CatalogueError> {
         let tx = self.db.tenant_tx(tenant).await?;
         let c = find_course(&tx, id).await?;
-        let visible = Status::parse(&c.status) != Status::Draft
-            || viewer.is_some_and(|m| m.manages(&c.provider_id));
-        if !visible {
-            return Err(CatalogueError::NotFound);
-        }
+        visible_to(viewer, &c.status, &c.provider_id)?;
         let detail = detail(&tx, c).await?;
         tx.rollback().await?;
         Ok(detail)
@@ -221,11 +238,8 @@ impl Catalogue {
         id: &str,
     ) -> Result<course_e::Model, CatalogueError> {
         let c = find_course(tx, id).await?;
-        if manager.manages(&c.provider_id) {
-            Ok(c)
-        } else {
-            Err(CatalogueError::NotFound)
-        }
+        owned_by(manager, &c.provider_id)?;
+        Ok(c)
     }
 
     /// Creates a draft course.
@@ -262,6 +276,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(id)
     }
 
@@ -297,6 +312,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -345,6 +361,7 @@ impl Catalogue {
         self.audit(&tx, manager, "course.published", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -378,6 +395,7 @@ impl Catalogue {
         self.audit(&tx, manager, "course.cancelled", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -430,6 +448,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(id)
     }
 
@@ -480,6 +499,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -515,6 +535,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -530,11 +551,7 @@ impl Catalogue {
     ) -> Result<ServiceDetail, CatalogueError> {
         let tx = self.db.tenant_tx(tenant).await?;
         let s = find_service(&tx, id).await?;
-        let visible = Status::parse(&s.status) != Status::Draft
-            || viewer.is_some_and(|m| m.manages(&s.provider_id));
-        if !visible {
-            return Err(CatalogueError::NotFound);
-        }
+        visible_to(viewer, &s.status, &s.provider_id)?;
         let bands = bands_of(&tx, id).await?;
         tx.rollback().await?;
         Ok(ServiceDetail { service: s, bands })
@@ -546,11 +563,8 @@ impl Catalogue {
         id: &str,
     ) -> Result<traded_service::Model, CatalogueError> {
         let s = find_service(tx, id).await?;
-        if manager.manages(&s.provider_id) {
-            Ok(s)
-        } else {
-            Err(CatalogueError::NotFound)
-        }
+        owned_by(manager, &s.provider_id)?;
+        Ok(s)
     }
 
     /// Creates a draft service.
@@ -587,6 +601,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(id)
     }
 
@@ -621,6 +636,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -672,6 +688,7 @@ impl Catalogue {
         self.audit(&tx, manager, action, id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -713,6 +730,28 @@ impl Catalogue {
                 .is_some();
         tx.rollback().await?;
         Ok(!any)
+    }
+}
+
+/// Drafts are visible only to someone who manages them; everything else to everyone.
+fn visible_to(
+    viewer: Option<&Manager>,
+    status: &str,
+    provider_id: &str,
+) -> Result<(), CatalogueError> {
+    if Status::parse(status) != Status::Draft || viewer.is_some_and(|m| m.manages(provider_id)) {
+        Ok(())
+    } else {
+        Err(CatalogueError::NotFound)
+    }
+}
+
+/// Another provider's item is not found, so ids reveal nothing.
+pub(crate) fn owned_by(manager: &Manager, provider_id: &str) -> Result<(), CatalogueError> {
+    if manager.manages(provider_id) {
+        Ok(())
+    } else {
+        Err(CatalogueError::NotFound)
     }
 }
 

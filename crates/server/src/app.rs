@@ -35,6 +35,8 @@ pub struct AppState {
     pub identity: identity::Identity,
     /// Courses, sessions and services.
     pub catalogue: catalogue::Catalogue,
+    /// Recent public catalogue responses for anonymous visitors.
+    pub public_cache: catalogue_web::cache::PublicCache,
     /// The one source of "now" (tests move it forward).
     pub clock: storage::Clock,
     /// Mark cookies `Secure` (the portal is served over HTTPS).
@@ -104,6 +106,9 @@ impl Application {
         Ok(Self {
             state: AppState {
                 catalogue: catalogue::Catalogue::new(db.clone(), clock.clone(), objects),
+                public_cache: catalogue_web::cache::PublicCache::new(Duration::from_secs(
+                    settings.http.public_cache_secs,
+                )),
                 db,
                 redis,
                 registry,
@@ -265,7 +270,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(orgs::router())
                 .merge(oidc::router())
                 .merge(induction::router())
-                .merge(catalogue_web::router())
+                .merge(catalogue_web::router(&state))
                 .merge(profile::router())
                 .merge(second_factor::router())
                 .with_state(state.clone()),

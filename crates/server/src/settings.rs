@@ -88,6 +88,9 @@ pub struct HttpSettings {
     pub request_timeout_secs: u64,
     /// Mark cookies `Secure`; set it wherever the portal is served over HTTPS.
     pub secure_cookies: bool,
+    /// Seconds an anonymous visitor's catalogue page may be served from this replica's
+    /// cache; another replica's changes show within this time. 0 turns the cache off.
+    pub public_cache_secs: u64,
 }
 
 impl HttpSettings {
@@ -183,6 +186,7 @@ port = 8080
 trust_forwarded_host = false
 request_timeout_secs = 30
 secure_cookies = false
+public_cache_secs = 5
 
 [database]
 data_dir = "data"

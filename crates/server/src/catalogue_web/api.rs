@@ -24,12 +24,22 @@ use super::{manager_of, offers_courses, offers_services, provider_name};
 use crate::app::AppState;
 use crate::auth::{PageError, Visitor};
 
-pub(super) fn router() -> Router<AppState> {
+/// The public reads (cached for anonymous visitors).
+pub(super) fn public_router() -> Router<AppState> {
     Router::new()
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/providers", get(providers))
-        .route("/api/v1/courses", get(list_courses).post(create_course))
-        .route("/api/v1/courses/{id}", get(course).put(update_course))
+        .route("/api/v1/courses", get(list_courses))
+        .route("/api/v1/courses/{id}", get(course))
+        .route("/api/v1/services", get(list_services))
+        .route("/api/v1/services/{id}", get(service))
+}
+
+/// The management writes.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/courses", post(create_course))
+        .route("/api/v1/courses/{id}", axum::routing::put(update_course))
         .route("/api/v1/courses/{id}/publish", post(publish_course))
         .route("/api/v1/courses/{id}/cancel", post(cancel_course))
         .route("/api/v1/courses/{id}/sessions", post(add_session))
@@ -41,8 +51,8 @@ pub(super) fn router() -> Router<AppState> {
             "/api/v1/courses/{id}/sessions/{session}/cancel",
             post(cancel_session),
         )
-        .route("/api/v1/services", get(list_services).post(create_service))
-        .route("/api/v1/services/{id}", get(service).put(update_service))
+        .route("/api/v1/services", post(create_service))
+        .route("/api/v1/services/{id}", axum::routing::put(update_service))
         .route("/api/v1/services/{id}/publish", post(publish_service))
         .route("/api/v1/services/{id}/cancel", post(cancel_service))
 }

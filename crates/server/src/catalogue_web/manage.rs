@@ -19,6 +19,7 @@ use chrono_tz::Europe::London;
 use http::StatusCode;
 use identity::domain::signup::FieldError;
 use serde::Deserialize;
+use tenant_router::TenantConfig;
 
 use super::pages::{SessionView, session_views};
 use super::{manager_of, offers_courses, offers_services, provider_name};
@@ -30,8 +31,11 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/manage", get(dashboard))
         .route("/manage/courses/new", get(new_course))
-        .route("/manage/courses", post(create_course))
-        .route("/manage/courses/{id}", get(edit_course).post(update_course))
+        .route("/manage/courses", post(create::<CourseForm>))
+        .route(
+            "/manage/courses/{id}",
+            get(edit_course).post(update::<CourseForm>),
+        )
         .route("/manage/courses/{id}/sessions", post(add_session))
         .route(
             "/manage/courses/{id}/sessions/{session}/cancel",
@@ -40,10 +44,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/manage/courses/{id}/publish", post(publish_course))
         .route("/manage/courses/{id}/cancel", post(cancel_course))
         .route("/manage/services/new", get(new_service))
-        .route("/manage/services", post(create_service))
+        .route("/manage/services", post(create::<ServiceForm>))
         .route(
             "/manage/services/{id}",
-            get(edit_service).post(update_service),
+            get(edit_service).post(update::<ServiceForm>),
         )
         .route("/manage/services/{id}/publish", post(publish_service))
         .route("/manage/services/{id}/cancel", post(cancel_service))
@@ -493,70 +497,137 @@ async fn edit_course(
     show(v, page, None)
 }
 
-async fn save_course(
+/// The course and service editors share one save path: read the form, refuse parse errors
+/// together with every validation error, save, then go to the item or show the form again.
+trait EditorForm: Sized + Send {
+    type Fields: Send + Sync;
+    /// Where the items' editors live, e.g. `/manage/courses`.
+    const BASE: &'static str;
+    /// The error code of a refused form.
+    const INVALID: &'static str;
+    fn token(&self) -> &str;
+    fn read(&self) -> (Self::Fields, Vec<FieldError>);
+    fn validate(cfg: &TenantConfig, m: &Manager, f: &Self::Fields) -> Result<(), Vec<FieldError>>;
+    fn store(
+        state: &AppState,
+        cfg: &TenantConfig,
+        m: &Manager,
+        id: Option<&str>,
+        f: &Self::Fields,
+    ) -> impl Future<Output = Result<String, CatalogueError>> + Send;
+    fn again(
+        state: &AppState,
+        v: &Visitor,
+        m: &Manager,
+        id: Option<&str>,
+        form: Self,
+        errors: Vec<FieldError>,
+    ) -> impl Future<Output = Result<Response, PageError>> + Send;
+}
+
+async fn save<F: EditorForm>(
     state: &AppState,
     v: Visitor,
     m: &Manager,
     id: Option<String>,
-    form: CourseForm,
+    form: F,
 ) -> Response {
     let cfg = &v.tenant().config;
-    let (fields, mut errors) = form.fields();
+    let (fields, mut errors) = form.read();
     let result = if errors.is_empty() {
-        match &id {
-            Some(id) => state
-                .catalogue
-                .update_course(cfg, m, id, &fields)
-                .await
-                .map(|()| id.clone()),
-            None => state.catalogue.create_course(cfg, m, &fields).await,
-        }
+        F::store(state, cfg, m, id.as_deref(), &fields).await
     } else {
-        // Parse errors stop the save; show them with every other problem at once.
-        if let Err(more) = catalogue::domain::course::validate(cfg, m, &fields) {
+        if let Err(more) = F::validate(cfg, m, &fields) {
             errors.extend(more);
         }
         Err(CatalogueError::Invalid(Vec::new()))
     };
     match result {
-        Ok(id) => v.respond(Redirect::to(&format!("/manage/courses/{id}")).into_response()),
+        Ok(id) => v.respond(Redirect::to(&format!("{}/{id}", F::BASE)).into_response()),
         Err(CatalogueError::Invalid(more)) => {
             errors.extend(more);
-            let page = editor(
-                state,
-                &v,
-                m,
-                id.as_deref(),
-                (Some(form), errors),
-                (SessionForm::default(), Vec::new()),
-            )
-            .await
-            .map(|p| render(StatusCode::UNPROCESSABLE_ENTITY, &p));
-            show(v, page, Some("invalid_course"))
+            errors.dedup();
+            let page = F::again(state, &v, m, id.as_deref(), form, errors).await;
+            show(v, page, Some(F::INVALID))
         }
         Err(e) => PageError::from(e).into_response(),
     }
 }
 
-async fn create_course(
+async fn create<F: EditorForm + serde::de::DeserializeOwned>(
     State(state): State<AppState>,
     v: Visitor,
-    Form(form): Form<CourseForm>,
+    Form(form): Form<F>,
 ) -> Response {
-    guard!(csrf(&v, &form.csrf_token));
+    guard!(csrf(&v, form.token()));
     let m = guard!(require_manager(&state, &v).await);
-    save_course(&state, v, &m, None, form).await
+    save(&state, v, &m, None, form).await
 }
 
-async fn update_course(
+async fn update<F: EditorForm + serde::de::DeserializeOwned>(
     State(state): State<AppState>,
     v: Visitor,
     Path(id): Path<String>,
-    Form(form): Form<CourseForm>,
+    Form(form): Form<F>,
 ) -> Response {
-    guard!(csrf(&v, &form.csrf_token));
+    guard!(csrf(&v, form.token()));
     let m = guard!(require_manager(&state, &v).await);
-    save_course(&state, v, &m, Some(id), form).await
+    save(&state, v, &m, Some(id), form).await
+}
+
+impl EditorForm for CourseForm {
+    type Fields = CourseFields;
+    const BASE: &'static str = "/manage/courses";
+    const INVALID: &'static str = "invalid_course";
+
+    fn token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn read(&self) -> (CourseFields, Vec<FieldError>) {
+        self.fields()
+    }
+
+    fn validate(cfg: &TenantConfig, m: &Manager, f: &CourseFields) -> Result<(), Vec<FieldError>> {
+        catalogue::domain::course::validate(cfg, m, f).map(|_| ())
+    }
+
+    async fn store(
+        state: &AppState,
+        cfg: &TenantConfig,
+        m: &Manager,
+        id: Option<&str>,
+        f: &CourseFields,
+    ) -> Result<String, CatalogueError> {
+        match id {
+            Some(id) => state
+                .catalogue
+                .update_course(cfg, m, id, f)
+                .await
+                .map(|()| id.to_owned()),
+            None => state.catalogue.create_course(cfg, m, f).await,
+        }
+    }
+
+    async fn again(
+        state: &AppState,
+        v: &Visitor,
+        m: &Manager,
+        id: Option<&str>,
+        form: Self,
+        errors: Vec<FieldError>,
+    ) -> Result<Response, PageError> {
+        editor(
+            state,
+            v,
+            m,
+            id,
+            (Some(form), errors),
+            (SessionForm::default(), Vec::new()),
+        )
+        .await
+        .map(|p| render(StatusCode::UNPROCESSABLE_ENTITY, &p))
+    }
 }
 
 /// A session as posted: a UK date and two clock times.
@@ -932,63 +1003,52 @@ async fn edit_service(
     show(v, page, None)
 }
 
-async fn save_service(
-    state: &AppState,
-    v: Visitor,
-    m: &Manager,
-    id: Option<String>,
-    form: ServiceForm,
-) -> Response {
-    let cfg = &v.tenant().config;
-    let (fields, mut errors) = form.fields();
-    let result = if errors.is_empty() {
-        match &id {
+impl EditorForm for ServiceForm {
+    type Fields = ServiceFields;
+    const BASE: &'static str = "/manage/services";
+    const INVALID: &'static str = "invalid_service";
+
+    fn token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    fn read(&self) -> (ServiceFields, Vec<FieldError>) {
+        self.fields()
+    }
+
+    fn validate(cfg: &TenantConfig, m: &Manager, f: &ServiceFields) -> Result<(), Vec<FieldError>> {
+        catalogue::domain::service::validate(cfg, m, f).map(|_| ())
+    }
+
+    async fn store(
+        state: &AppState,
+        cfg: &TenantConfig,
+        m: &Manager,
+        id: Option<&str>,
+        f: &ServiceFields,
+    ) -> Result<String, CatalogueError> {
+        match id {
             Some(id) => state
                 .catalogue
-                .update_service(cfg, m, id, &fields)
+                .update_service(cfg, m, id, f)
                 .await
-                .map(|()| id.clone()),
-            None => state.catalogue.create_service(cfg, m, &fields).await,
+                .map(|()| id.to_owned()),
+            None => state.catalogue.create_service(cfg, m, f).await,
         }
-    } else {
-        if let Err(more) = catalogue::domain::service::validate(cfg, m, &fields) {
-            errors.extend(more);
-        }
-        Err(CatalogueError::Invalid(Vec::new()))
-    };
-    match result {
-        Ok(id) => v.respond(Redirect::to(&format!("/manage/services/{id}")).into_response()),
-        Err(CatalogueError::Invalid(more)) => {
-            errors.extend(more);
-            errors.dedup();
-            let page = service_editor(state, &v, m, id.as_deref(), Some(form), errors)
-                .await
-                .map(|p| render(StatusCode::UNPROCESSABLE_ENTITY, &p));
-            show(v, page, Some("invalid_service"))
-        }
-        Err(e) => PageError::from(e).into_response(),
     }
-}
 
-async fn create_service(
-    State(state): State<AppState>,
-    v: Visitor,
-    Form(form): Form<ServiceForm>,
-) -> Response {
-    guard!(csrf(&v, &form.csrf_token));
-    let m = guard!(require_manager(&state, &v).await);
-    save_service(&state, v, &m, None, form).await
-}
-
-async fn update_service(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path(id): Path<String>,
-    Form(form): Form<ServiceForm>,
-) -> Response {
-    guard!(csrf(&v, &form.csrf_token));
-    let m = guard!(require_manager(&state, &v).await);
-    save_service(&state, v, &m, Some(id), form).await
+    async fn again(
+        state: &AppState,
+        v: &Visitor,
+        m: &Manager,
+        id: Option<&str>,
+        form: Self,
+        errors: Vec<FieldError>,
+    ) -> Result<Response, PageError> {
+        service_editor(state, v, m, id, Some(form), errors)
+            .await
+            .map(|p| render(StatusCode::UNPROCESSABLE_ENTITY, &p))
+    }
 }
 
 async fn publish_service(

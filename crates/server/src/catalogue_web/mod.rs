@@ -3,6 +3,7 @@
 //! one `catalogue::Catalogue` method and render.
 
 pub mod api;
+pub mod cache;
 mod manage;
 mod pages;
 mod resources;
@@ -19,9 +20,13 @@ use tenant_router::config::Module;
 use crate::app::AppState;
 use crate::auth::{PageError, Visitor};
 
-/// The catalogue's pages and API.
-pub fn router() -> Router<AppState> {
+/// The catalogue's pages and API; the public reads go through the page cache.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let cached = axum::middleware::from_fn_with_state(state.clone(), cache::serve_cached);
     pages::router()
+        .merge(api::public_router())
+        .merge(resources::public_router())
+        .route_layer(cached)
         .merge(manage::router())
         .merge(api::router())
         .merge(resources::router())

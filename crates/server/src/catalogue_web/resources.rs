@@ -25,9 +25,13 @@ use crate::web::{Chrome, render};
 /// Room for a 20 MiB file, base64-encoded, plus the form around it.
 const BODY_LIMIT: usize = MAX_BYTES / 3 * 4 + 64 * 1024;
 
+/// The public list (cached for anonymous visitors).
+pub(super) fn public_router() -> Router<AppState> {
+    Router::new().route("/resources", get(list))
+}
+
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/resources", get(list))
         .route("/resources/{id}/file", get(download))
         .route("/manage/resources", get(manage).post(upload_form))
         .route("/manage/resources/{id}/delete", post(delete_form))
