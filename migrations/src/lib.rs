@@ -20,6 +20,7 @@ mod m20261123_000007_create_consent_and_alerts;
 mod m20261123_000008_create_induction_record;
 mod m20261123_000009_create_catalogue;
 mod m20261123_000010_create_resource;
+mod m20261123_000011_create_bookings;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_induction_record::Migration),
             Box::new(m20261123_000009_create_catalogue::Migration),
             Box::new(m20261123_000010_create_resource::Migration),
+            Box::new(m20261123_000011_create_bookings::Migration),
         ]
     }
 }

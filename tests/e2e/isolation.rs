@@ -47,8 +47,11 @@ async fn tenant_owned_tables(db: &Db) -> Vec<String> {
              AND t.table_type = 'BASE TABLE' ORDER BY 1"
         }
         Backend::Sqlite => {
-            "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND p.name = 'tenant_id' ORDER BY 1"
+            // Ordinary tables: the FTS5 search index (a virtual table and its shadow
+            // tables) is derived from the catalogue tables and filtered by tenant in every
+            // query that reads it.
+            "SELECT m.name FROM pragma_table_list() m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.schema = 'main' AND p.name = 'tenant_id' ORDER BY 1"
         }
     };
     strings(conn, sql).await

@@ -6,10 +6,45 @@ pub enum BookingError {
     /// The storage layer failed.
     #[error(transparent)]
     Store(#[from] storage::StorageError),
-    /// No such booking or order in this tenant.
-    #[error("no such booking")]
+    /// Identity (memberships) failed.
+    #[error(transparent)]
+    Identity(#[from] identity::IdentityError),
+    /// No such session, booking or order in this tenant (also another tenant's id).
+    #[error("no such session or booking")]
     NotFound,
-    /// The session has no free place.
-    #[error("the session is full")]
-    SessionFull,
+    /// The request is malformed (no items, too many, a bad idempotency key…).
+    #[error("{0}")]
+    BadRequest(&'static str),
+    /// The session cannot be booked now.
+    #[error("{message}")]
+    NotBookable {
+        /// Stable code.
+        code: &'static str,
+        /// What to tell the person.
+        message: &'static str,
+    },
+    /// The delegate already holds a place (or a waiting-list entry) on the session.
+    #[error("already booked on this session")]
+    AlreadyBooked,
+    /// The booker may not book for this delegate or organisation.
+    #[error("{0}")]
+    NotAllowed(&'static str),
+    /// The total the client showed is not what the platform computes.
+    #[error("the price has changed: the total is now {computed_pence} pence")]
+    PriceMismatch {
+        /// What the platform computes.
+        computed_pence: i64,
+    },
+    /// The idempotency key was used before for a different request.
+    #[error("this idempotency key was used for a different checkout")]
+    IdempotencyConflict,
+    /// The booking can no longer be cancelled online.
+    #[error("{0}")]
+    CannotCancel(&'static str),
+}
+
+impl From<sea_orm::DbErr> for BookingError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
+    }
 }

@@ -1,9 +1,11 @@
-//! What people book and buy: basket, bookings, waiting lists, orders, attendance, CPD
-//! records and certificates.
+//! What people book and buy: checkout into orders and bookings, places that are never
+//! overbooked, waiting lists, cancellation and the transaction log. (Attendance, CPD records,
+//! certificates and communications build on these.)
 
-pub mod api;
 pub mod domain;
 mod error;
+mod service;
 pub mod store;
 
 pub use error::BookingError;
+pub use service::{Bookings, MyBooking};

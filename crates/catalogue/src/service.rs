@@ -95,7 +95,8 @@ impl Catalogue {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub(crate) fn changed(&self) {
+    /// Records a committed change that public pages show (also bookings: places left).
+    pub fn changed(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 

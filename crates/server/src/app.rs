@@ -20,7 +20,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
-use crate::{auth, catalogue_web, health, induction, oidc, orgs, profile, second_factor, web};
+use crate::{
+    auth, bookings_web, catalogue_web, health, induction, oidc, orgs, profile, second_factor, web,
+};
 
 /// Shared state handed to handlers.
 #[derive(Clone)]
@@ -35,6 +37,8 @@ pub struct AppState {
     pub identity: identity::Identity,
     /// Courses, sessions and services.
     pub catalogue: catalogue::Catalogue,
+    /// Checkout, bookings and cancellations.
+    pub bookings: bookings::Bookings,
     /// Recent public catalogue responses for anonymous visitors.
     pub public_cache: catalogue_web::cache::PublicCache,
     /// The one source of "now" (tests move it forward).
@@ -90,6 +94,7 @@ impl Application {
         };
         let clock = storage::Clock::system();
         let objects = objects(&settings).await?;
+        let catalogue = catalogue::Catalogue::new(db.clone(), clock.clone(), objects);
         let kv = match &redis {
             Some(client) => identity::sessions::Kv::redis(client.clone()),
             None => identity::sessions::Kv::memory(),
@@ -105,7 +110,8 @@ impl Application {
         .with_oidc_secrets(settings.oidc_secrets.clone());
         Ok(Self {
             state: AppState {
-                catalogue: catalogue::Catalogue::new(db.clone(), clock.clone(), objects),
+                bookings: bookings::Bookings::new(db.clone(), clock.clone(), catalogue.clone()),
+                catalogue,
                 public_cache: catalogue_web::cache::PublicCache::new(Duration::from_secs(
                     settings.http.public_cache_secs,
                 )),
@@ -271,6 +277,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(oidc::router())
                 .merge(induction::router())
                 .merge(catalogue_web::router(&state))
+                .merge(bookings_web::router())
                 .merge(profile::router())
                 .merge(second_factor::router())
                 .with_state(state.clone()),

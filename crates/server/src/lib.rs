@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bookings_web;
 pub mod catalogue_web;
 pub mod cli;
 pub mod health;

@@ -43,7 +43,6 @@ pub fn router() -> Router<AppState> {
         .route("/assets/tenant.css", get(tenant_css))
         .route("/assets/logo", get(logo))
         .merge(identity::api::router())
-        .merge(bookings::api::router())
         .merge(privacy_engine::api::router())
         .fallback(not_found)
 }

@@ -3,7 +3,10 @@
 //! if the audit write fails, the change fails too.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait as _, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use sha2::{Digest, Sha256};
 
 use crate::entity::audit_event::{self, Column, Entity};
@@ -34,6 +37,17 @@ pub async fn record(
     entry: AuditEntry<'_>,
 ) -> Result<i64, StorageError> {
     let tenant = tx.tenant().as_str();
+    if (**tx).get_database_backend() == sea_orm::DbBackend::Postgres {
+        // The chain has one head per tenant: concurrent writers queue here (until their
+        // transaction ends) instead of both claiming the next sequence number.
+        (**tx)
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock(hashtext('audit:' || $1))",
+                [tenant.into()],
+            ))
+            .await?;
+    }
     let head = Entity::find()
         .filter(Column::TenantId.eq(tenant))
         .order_by_desc(Column::Seq)

@@ -1,9 +1,69 @@
-//! Tenant-scoped persistence for bookings, orders, attendance and CPD records.
+//! Tenant-scoped persistence for orders, bookings, waiting lists and the transaction log.
 
-use privacy_engine::PersonalColumn;
+pub mod entity;
 
-/// Columns holding personal data (none until the booking tables arrive).
-pub const PERSONAL_DATA: &[PersonalColumn] = &[];
+use privacy_engine::{Need, PersonalColumn};
+use tenant_router::config::Module;
 
-/// Columns holding no personal data (none until the tables arrive).
-pub const OTHER_COLUMNS: &[&str] = &[];
+const fn booking(table: &'static str, column: &'static str) -> PersonalColumn {
+    PersonalColumn {
+        table,
+        column,
+        category: "booking.record",
+        need: Need::Module(Module::Courses),
+    }
+}
+
+const fn purchase(table: &'static str, column: &'static str) -> PersonalColumn {
+    PersonalColumn {
+        table,
+        column,
+        category: "purchase.record",
+        need: Need::Module(Module::Courses),
+    }
+}
+
+/// Columns holding personal data: what a person booked, when, for whom and at what price.
+pub const PERSONAL_DATA: &[PersonalColumn] = &[
+    booking("booking", "session_id"),
+    booking("booking", "course_id"),
+    booking("booking", "organisation_id"),
+    booking("booking", "status"),
+    booking("booking", "price_pence"),
+    booking("waiting_list_entry", "session_id"),
+    booking("waiting_list_entry", "course_id"),
+    booking("waiting_list_entry", "organisation_id"),
+    booking("waiting_list_entry", "status"),
+    purchase("booking_order", "number"),
+    purchase("booking_order", "organisation_id"),
+    purchase("booking_order", "total_pence"),
+    purchase("transaction_log", "organisation_id"),
+    purchase("transaction_log", "action"),
+    purchase("transaction_log", "subject"),
+    purchase("transaction_log", "detail"),
+];
+
+/// Ids, keys and times, which say nothing about a person on their own.
+pub const OTHER_COLUMNS: &[&str] = &[
+    "booking.tenant_id",
+    "booking.id",
+    "booking.order_id",
+    "booking.account_id",
+    "booking.created_at",
+    "booking.cancelled_at",
+    "waiting_list_entry.tenant_id",
+    "waiting_list_entry.id",
+    "waiting_list_entry.order_id",
+    "waiting_list_entry.account_id",
+    "waiting_list_entry.created_at",
+    "booking_order.tenant_id",
+    "booking_order.id",
+    "booking_order.account_id",
+    "booking_order.idempotency_key",
+    "booking_order.request_hash",
+    "booking_order.created_at",
+    "transaction_log.tenant_id",
+    "transaction_log.id",
+    "transaction_log.account_id",
+    "transaction_log.occurred_at",
+];

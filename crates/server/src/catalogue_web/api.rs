@@ -60,7 +60,7 @@ pub(super) fn router() -> Router<AppState> {
 /// The OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Education services portal: catalogue API", version = "1"),
+    info(title = "Education services portal API", version = "1"),
     paths(
         providers,
         list_courses,
@@ -132,10 +132,10 @@ pub struct FieldProblem {
     message: String,
 }
 
-pub(super) struct Failure(StatusCode, String, String, Vec<FieldProblem>);
+pub(crate) struct Failure(StatusCode, String, String, Vec<FieldProblem>);
 
 impl Failure {
-    fn new(status: StatusCode, code: &str, message: &str) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &str, message: &str) -> Self {
         Self(status, code.to_owned(), message.to_owned(), Vec::new())
     }
 }
@@ -207,7 +207,7 @@ impl From<QueryRejection> for Failure {
     }
 }
 
-type ApiResult<T> = Result<T, Failure>;
+pub(crate) type ApiResult<T> = Result<T, Failure>;
 
 fn not_found() -> Failure {
     Failure::new(
@@ -218,7 +218,7 @@ fn not_found() -> Failure {
 }
 
 /// Writes must say they are JSON: a cross-site form cannot, so this doubles as CSRF defence.
-fn require_json(headers: &HeaderMap) -> ApiResult<()> {
+pub(crate) fn require_json(headers: &HeaderMap) -> ApiResult<()> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

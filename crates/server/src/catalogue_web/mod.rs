@@ -3,9 +3,10 @@
 //! one `catalogue::Catalogue` method and render.
 
 pub mod api;
+pub(crate) use api::{ApiResult, Failure, require_json};
 pub mod cache;
 mod manage;
-mod pages;
+pub(crate) mod pages;
 mod resources;
 
 use axum::Router;

@@ -275,6 +275,19 @@ struct CoursePage<'a> {
     draft: bool,
     cancelled: bool,
     can_manage: bool,
+    booking: Option<BookingForm>,
+    sign_in_to_book: bool,
+}
+
+/// The booking form on a published course's page, for a signed-in visitor.
+struct BookingForm {
+    csrf: String,
+    /// A fresh key per page view, so a double-clicked button books once.
+    idempotency_key: String,
+    price_pence: i64,
+    price: String,
+    /// (session id, when and where, full)
+    sessions: Vec<(String, String, bool)>,
 }
 
 async fn course(
@@ -292,7 +305,38 @@ async fn course(
         .course(&v.tenant().id, &id, manager.as_ref())
         .await?;
     let c = d.course;
+    let now = state.catalogue.clock().now();
+    let bookable: Vec<(String, String, bool)> = d
+        .sessions
+        .iter()
+        .filter(|s| s.status == "scheduled" && s.starts_at > now)
+        .map(|s| {
+            (
+                s.id.clone(),
+                format!(
+                    "{} ({})",
+                    uk_span(s.starts_at, s.ends_at),
+                    s.venue.as_deref().unwrap_or("online")
+                ),
+                s.places_left() == 0,
+            )
+        })
+        .collect();
+    let open = Status::parse(&c.status) == Status::Published && !bookable.is_empty();
+    let booking = match v.signed_in() {
+        Some(_) if open => Some(BookingForm {
+            csrf: v.csrf().to_owned(),
+            idempotency_key: identity::domain::token::generate()
+                .map_err(|e| PageError::from(identity::IdentityError::Internal(e.to_string())))?,
+            price_pence: c.price_pence,
+            price: format_pence(c.price_pence),
+            sessions: bookable,
+        }),
+        _ => None,
+    };
     let page = CoursePage {
+        sign_in_to_book: open && v.signed_in().is_none(),
+        booking,
         chrome: v.chrome("/courses"),
         provider: provider_name(cfg, &c.provider_id).to_owned(),
         sessions: session_views(&d.sessions),

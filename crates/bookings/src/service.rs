@@ -1,0 +1,626 @@
+//! Checkout and cancellation. One checkout is one transaction: it either places the whole
+//! order (some places may go to the waiting list) or changes nothing. A place is taken by a
+//! conditional update of the session's `places_taken` (`… AND places_taken < capacity`),
+//! so the database, not a check-then-insert, decides who gets the last place; the session's
+//! CHECK constraint is the backstop.
+
+use std::sync::Arc;
+
+use catalogue::domain::Status;
+use catalogue::store::entity::{course, course_session};
+use chrono::{DateTime, Duration, Utc};
+use identity::domain::rights::{Right, Rights, membership_status};
+use identity::store::entity::account;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, Set, SqlErr,
+};
+use storage::audit::{self, AuditEntry};
+use storage::{Backend, Clock, Db, TenantTx};
+use tenant_router::{TenantConfig, TenantId};
+
+use crate::BookingError;
+use crate::domain::{
+    Booked, CheckoutOutcome, CheckoutRequest, Waiting, check_request, order_number, price,
+    request_hash,
+};
+use crate::store::entity::{booking, booking_order, transaction_log, waiting_list_entry};
+
+/// One of a person's bookings, with what they need to recognise it.
+#[derive(Debug, Clone)]
+pub struct MyBooking {
+    /// The booking.
+    pub booking: booking::Model,
+    /// Its session.
+    pub session: course_session::Model,
+    /// Its course's title.
+    pub course_title: String,
+}
+
+/// The bookings service.
+#[derive(Clone)]
+pub struct Bookings {
+    db: Db,
+    clock: Clock,
+    /// Told of every change to places, so cached public pages show them.
+    catalogue: catalogue::Catalogue,
+    /// SQLite allows one writer; checkouts queue here instead of failing on a busy database.
+    /// PostgreSQL needs no such queue: row locks order concurrent checkouts.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A checkout that lost an idempotency race to a concurrent twin; it is answered as a retry.
+enum Attempt {
+    Done(CheckoutOutcome),
+    Raced,
+}
+
+impl Bookings {
+    /// Bookings over `db`, reading time from `clock`, telling `catalogue` when places change.
+    #[must_use]
+    pub fn new(db: Db, clock: Clock, catalogue: catalogue::Catalogue) -> Self {
+        Self {
+            db,
+            clock,
+            catalogue,
+            sqlite_writer: Arc::default(),
+        }
+    }
+
+    /// Books places (or waiting-list entries) for the booker or their colleagues.
+    ///
+    /// # Errors
+    /// [`BookingError::BadRequest`], [`BookingError::NotFound`] (unknown session, also
+    /// another tenant's), [`BookingError::NotBookable`], [`BookingError::AlreadyBooked`],
+    /// [`BookingError::NotAllowed`], [`BookingError::PriceMismatch`],
+    /// [`BookingError::IdempotencyConflict`]; nothing is changed on any error.
+    pub async fn checkout(
+        &self,
+        cfg: &TenantConfig,
+        booker: &account::Model,
+        key: &str,
+        req: &CheckoutRequest,
+    ) -> Result<CheckoutOutcome, BookingError> {
+        check_request(key, req)?;
+        let _queue = match self.db.backend() {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        };
+        match self.attempt(cfg, booker, key, req).await? {
+            Attempt::Done(outcome) => Ok(outcome),
+            // The twin committed first: answer as its retry.
+            Attempt::Raced => match self.attempt(cfg, booker, key, req).await? {
+                Attempt::Done(outcome) => Ok(outcome),
+                Attempt::Raced => Err(BookingError::IdempotencyConflict),
+            },
+        }
+    }
+
+    async fn attempt(
+        &self,
+        cfg: &TenantConfig,
+        booker: &account::Model,
+        key: &str,
+        req: &CheckoutRequest,
+    ) -> Result<Attempt, BookingError> {
+        let hash = request_hash(req);
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        if self.db.backend() == Backend::Postgres {
+            // Bounded waits: a checkout queued behind a stuck lock fails instead of hanging.
+            tx.execute_unprepared("SET LOCAL lock_timeout = '5s'")
+                .await?;
+        }
+        if let Some(previous) = find_order(&tx, &booker.id, key).await? {
+            if previous.request_hash != hash {
+                return Err(BookingError::IdempotencyConflict);
+            }
+            let outcome = replay(&tx, previous).await?;
+            tx.rollback().await?;
+            return Ok(Attempt::Done(outcome));
+        }
+        let now = self.clock.now();
+        let org = self.check_organisation(&tx, booker, req).await?;
+        // Look everything up and check it before taking any place.
+        let mut lines = Vec::with_capacity(req.items.len());
+        for item in &req.items {
+            let delegate = item
+                .delegate_account_id
+                .clone()
+                .unwrap_or_else(|| booker.id.clone());
+            if lines
+                .iter()
+                .any(|l: &(course_session::Model, String, course::Model, i64)| {
+                    l.0.id == item.session_id && l.1 == delegate
+                })
+            {
+                return Err(BookingError::BadRequest(
+                    "The same place is in the checkout twice",
+                ));
+            }
+            if delegate != booker.id {
+                check_colleague(&tx, org.as_deref(), &delegate).await?;
+            }
+            let (session, course) = bookable(&tx, &item.session_id, now).await?;
+            if already_holds(&tx, &session.id, &delegate).await? {
+                return Err(BookingError::AlreadyBooked);
+            }
+            // SLA coverage needs the organisation's service purchases, which arrive with
+            // purchasing; until then every place is at the standard price.
+            let amount = price(course.price_pence, course.sla_price_pence, false);
+            lines.push((session, delegate, course, amount));
+        }
+        let computed: i64 = lines.iter().map(|l| l.3).sum();
+        if req.expected_total_pence.is_some_and(|t| t != computed) {
+            return Err(BookingError::PriceMismatch {
+                computed_pence: computed,
+            });
+        }
+        let order_uuid = uuid::Uuid::now_v7();
+        let order_id = order_uuid.to_string();
+        let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
+        let mut booked = Vec::new();
+        let mut waiting = Vec::new();
+        for (session, delegate, course, amount) in lines {
+            if take_place(&tx, &session.id).await? {
+                let id = uuid::Uuid::now_v7().to_string();
+                booking::ActiveModel {
+                    tenant_id: Set(cfg.slug.to_string()),
+                    id: Set(id.clone()),
+                    order_id: Set(order_id.clone()),
+                    session_id: Set(session.id.clone()),
+                    course_id: Set(course.id.clone()),
+                    account_id: Set(delegate.clone()),
+                    organisation_id: Set(org.clone()),
+                    price_pence: Set(amount),
+                    status: Set("confirmed".to_owned()),
+                    created_at: Set(now),
+                    cancelled_at: Set(None),
+                }
+                .insert(&*tx)
+                .await
+                .map_err(duplicate_is_already_booked)?;
+                booked.push(Booked {
+                    booking_id: id,
+                    session_id: session.id,
+                    delegate_account_id: delegate,
+                    price_pence: amount,
+                });
+            } else {
+                let id = uuid::Uuid::now_v7().to_string();
+                waiting_list_entry::ActiveModel {
+                    tenant_id: Set(cfg.slug.to_string()),
+                    id: Set(id.clone()),
+                    order_id: Set(order_id.clone()),
+                    session_id: Set(session.id.clone()),
+                    course_id: Set(course.id.clone()),
+                    account_id: Set(delegate.clone()),
+                    organisation_id: Set(org.clone()),
+                    status: Set("waiting".to_owned()),
+                    created_at: Set(now),
+                }
+                .insert(&*tx)
+                .await
+                .map_err(duplicate_is_already_booked)?;
+                waiting.push(Waiting {
+                    entry_id: id,
+                    session_id: session.id,
+                    delegate_account_id: delegate,
+                });
+            }
+        }
+        let total: i64 = booked.iter().map(|b| b.price_pence).sum();
+        let inserted = booking_order::ActiveModel {
+            tenant_id: Set(cfg.slug.to_string()),
+            id: Set(order_id.clone()),
+            number: Set(number.clone()),
+            account_id: Set(booker.id.clone()),
+            organisation_id: Set(org.clone()),
+            total_pence: Set(total),
+            idempotency_key: Set(key.to_owned()),
+            request_hash: Set(hash),
+            created_at: Set(now),
+        }
+        .insert(&*tx)
+        .await;
+        if let Err(e) = inserted {
+            if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+                tx.rollback().await?;
+                return Ok(Attempt::Raced);
+            }
+            return Err(e.into());
+        }
+        let detail = serde_json::json!({
+            "order": order_id,
+            "booked": booked.iter().map(|b| &b.booking_id).collect::<Vec<_>>(),
+            "waiting": waiting.iter().map(|w| &w.entry_id).collect::<Vec<_>>(),
+            "total_pence": total,
+        });
+        log(
+            &tx,
+            now,
+            &booker.id,
+            org.as_deref(),
+            "checkout",
+            &order_id,
+            &detail,
+        )
+        .await?;
+        audit::record(
+            &tx,
+            now,
+            AuditEntry {
+                actor: &format!("account:{}", booker.id),
+                action: "order.placed",
+                subject: &order_id,
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.catalogue.changed();
+        Ok(Attempt::Done(CheckoutOutcome {
+            order_id,
+            number,
+            total_pence: total,
+            booked,
+            waiting,
+            replayed: false,
+        }))
+    }
+
+    /// The organisation billed, checked: the booker must be a confirmed member; booking for
+    /// anyone else needs the booker right there.
+    async fn check_organisation(
+        &self,
+        tx: &TenantTx,
+        booker: &account::Model,
+        req: &CheckoutRequest,
+    ) -> Result<Option<String>, BookingError> {
+        let for_others = req.items.iter().any(|i| {
+            i.delegate_account_id
+                .as_deref()
+                .is_some_and(|d| d != booker.id)
+        });
+        let Some(org) = req.organisation_id.as_deref() else {
+            if for_others {
+                return Err(BookingError::NotAllowed(
+                    "Booking for colleagues needs the organisation they belong to",
+                ));
+            }
+            return Ok(None);
+        };
+        let membership = identity::store::organisations::membership(tx, org, &booker.id).await?;
+        let Some(m) = membership.filter(|m| m.status == membership_status::VERIFIED) else {
+            return Err(BookingError::NotAllowed(
+                "You can only bill an organisation you are a confirmed member of",
+            ));
+        };
+        let rights = Rights::parse(&m.rights).unwrap_or_default();
+        if for_others && !(rights.has(Right::Booker) || rights.has(Right::LeadAdmin)) {
+            return Err(BookingError::NotAllowed(
+                "Booking for colleagues needs the booker right in your organisation",
+            ));
+        }
+        Ok(Some(org.to_owned()))
+    }
+
+    /// The person's live bookings, soonest session first.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn mine(
+        &self,
+        tenant: &TenantId,
+        account_id: &str,
+    ) -> Result<Vec<MyBooking>, BookingError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let bookings = booking::Entity::find()
+            .filter(booking::Column::TenantId.eq(tenant.as_str()))
+            .filter(booking::Column::AccountId.eq(account_id))
+            .order_by_asc(booking::Column::CreatedAt)
+            .all(&*tx)
+            .await?;
+        let mut out = Vec::with_capacity(bookings.len());
+        for b in bookings {
+            let session = find_session(&tx, &b.session_id).await?;
+            let course_title = course::Entity::find()
+                .filter(course::Column::TenantId.eq(tenant.as_str()))
+                .filter(course::Column::Id.eq(&b.course_id))
+                .one(&*tx)
+                .await?
+                .map(|c| c.title)
+                .unwrap_or_default();
+            out.push(MyBooking {
+                booking: b,
+                session,
+                course_title,
+            });
+        }
+        tx.rollback().await?;
+        out.sort_by_key(|m| m.session.starts_at);
+        Ok(out)
+    }
+
+    /// Cancels the person's own booking, within the course's free-cancellation notice;
+    /// the place goes back to the session.
+    ///
+    /// # Errors
+    /// [`BookingError::NotFound`] (also someone else's booking);
+    /// [`BookingError::CannotCancel`] after the notice period or once cancelled.
+    pub async fn cancel(
+        &self,
+        tenant: &TenantId,
+        account_id: &str,
+        booking_id: &str,
+    ) -> Result<(), BookingError> {
+        let _queue = match self.db.backend() {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.db.tenant_tx(tenant).await?;
+        let b = booking::Entity::find()
+            .filter(booking::Column::TenantId.eq(tenant.as_str()))
+            .filter(booking::Column::Id.eq(booking_id))
+            .filter(booking::Column::AccountId.eq(account_id))
+            .one(&*tx)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        if b.status != "confirmed" {
+            return Err(BookingError::CannotCancel(
+                "This booking is already cancelled",
+            ));
+        }
+        let session = find_session(&tx, &b.session_id).await?;
+        let notice = course::Entity::find()
+            .filter(course::Column::TenantId.eq(tenant.as_str()))
+            .filter(course::Column::Id.eq(&b.course_id))
+            .one(&*tx)
+            .await?
+            .map_or(0, |c| c.cancellation_notice_days);
+        let now = self.clock.now();
+        if now > session.starts_at - Duration::days(i64::from(notice)) {
+            return Err(BookingError::CannotCancel(
+                "It is too late to cancel online: contact the course organiser",
+            ));
+        }
+        booking::Entity::update_many()
+            .filter(booking::Column::TenantId.eq(tenant.as_str()))
+            .filter(booking::Column::Id.eq(booking_id))
+            .col_expr(booking::Column::Status, Expr::value("cancelled"))
+            .col_expr(booking::Column::CancelledAt, Expr::value(now))
+            .exec(&*tx)
+            .await?;
+        course_session::Entity::update_many()
+            .filter(course_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(course_session::Column::Id.eq(&b.session_id))
+            .filter(course_session::Column::PlacesTaken.gt(0))
+            .col_expr(
+                course_session::Column::PlacesTaken,
+                Expr::col(course_session::Column::PlacesTaken).sub(1),
+            )
+            .exec(&*tx)
+            .await?;
+        let detail = serde_json::json!({"booking": booking_id, "session": b.session_id});
+        log(
+            &tx,
+            now,
+            account_id,
+            b.organisation_id.as_deref(),
+            "booking.cancel",
+            booking_id,
+            &detail,
+        )
+        .await?;
+        audit::record(
+            &tx,
+            now,
+            AuditEntry {
+                actor: &format!("account:{account_id}"),
+                action: "booking.cancelled",
+                subject: booking_id,
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.catalogue.changed();
+        Ok(())
+    }
+}
+
+/// A unique-index violation on a booking or waiting entry means a concurrent checkout gave
+/// the same person the same session first.
+fn duplicate_is_already_booked(e: sea_orm::DbErr) -> BookingError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => BookingError::AlreadyBooked,
+        _ => e.into(),
+    }
+}
+
+async fn find_order(
+    tx: &TenantTx,
+    account_id: &str,
+    key: &str,
+) -> Result<Option<booking_order::Model>, BookingError> {
+    Ok(booking_order::Entity::find()
+        .filter(booking_order::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(booking_order::Column::AccountId.eq(account_id))
+        .filter(booking_order::Column::IdempotencyKey.eq(key))
+        .one(&**tx)
+        .await?)
+}
+
+/// The first answer to a checkout, rebuilt from what it stored.
+async fn replay(
+    tx: &TenantTx,
+    order: booking_order::Model,
+) -> Result<CheckoutOutcome, BookingError> {
+    let booked = booking::Entity::find()
+        .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(booking::Column::OrderId.eq(&order.id))
+        .order_by_asc(booking::Column::Id)
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|b| Booked {
+            booking_id: b.id,
+            session_id: b.session_id,
+            delegate_account_id: b.account_id,
+            price_pence: b.price_pence,
+        })
+        .collect();
+    let waiting = waiting_list_entry::Entity::find()
+        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(waiting_list_entry::Column::OrderId.eq(&order.id))
+        .order_by_asc(waiting_list_entry::Column::Id)
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|w| Waiting {
+            entry_id: w.id,
+            session_id: w.session_id,
+            delegate_account_id: w.account_id,
+        })
+        .collect();
+    Ok(CheckoutOutcome {
+        order_id: order.id,
+        number: order.number,
+        total_pence: order.total_pence,
+        booked,
+        waiting,
+        replayed: true,
+    })
+}
+
+/// A colleague booked for must be a confirmed member of the organisation billed.
+async fn check_colleague(
+    tx: &TenantTx,
+    org: Option<&str>,
+    delegate: &str,
+) -> Result<(), BookingError> {
+    let Some(org) = org else {
+        return Err(BookingError::NotAllowed(
+            "Booking for colleagues needs the organisation they belong to",
+        ));
+    };
+    let member = identity::store::organisations::membership(tx, org, delegate).await?;
+    if member.is_some_and(|m| m.status == membership_status::VERIFIED) {
+        Ok(())
+    } else {
+        Err(BookingError::NotAllowed(
+            "You can only book for confirmed members of your organisation",
+        ))
+    }
+}
+
+async fn find_session(tx: &TenantTx, id: &str) -> Result<course_session::Model, BookingError> {
+    course_session::Entity::find()
+        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_session::Column::Id.eq(id))
+        .one(&**tx)
+        .await?
+        .ok_or(BookingError::NotFound)
+}
+
+/// The session and its course, if a place on it can be booked now.
+async fn bookable(
+    tx: &TenantTx,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(course_session::Model, course::Model), BookingError> {
+    let session = find_session(tx, session_id).await?;
+    let course = course::Entity::find()
+        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course::Column::Id.eq(&session.course_id))
+        .one(&**tx)
+        .await?
+        .ok_or(BookingError::NotFound)?;
+    let refuse = |code, message| Err(BookingError::NotBookable { code, message });
+    match Status::parse(&course.status) {
+        // A draft is not public: as if it did not exist.
+        Status::Draft => return Err(BookingError::NotFound),
+        Status::Cancelled => return refuse("cancelled", "This course has been cancelled"),
+        Status::Published => {}
+    }
+    if session.status == "cancelled" {
+        return refuse("cancelled", "This session has been cancelled");
+    }
+    if session.starts_at <= now {
+        return refuse("session_started", "This session has already started");
+    }
+    if course.booking_opens_at.is_some_and(|t| now < t) {
+        return refuse(
+            "booking_not_open",
+            "Booking for this course has not opened yet",
+        );
+    }
+    if course.booking_closes_at.is_some_and(|t| now >= t) {
+        return refuse("booking_closed", "Booking for this course has closed");
+    }
+    Ok((session, course))
+}
+
+async fn already_holds(
+    tx: &TenantTx,
+    session_id: &str,
+    account_id: &str,
+) -> Result<bool, BookingError> {
+    let booked = booking::Entity::find()
+        .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(booking::Column::SessionId.eq(session_id))
+        .filter(booking::Column::AccountId.eq(account_id))
+        .filter(booking::Column::Status.eq("confirmed"))
+        .one(&**tx)
+        .await?
+        .is_some();
+    let waiting = waiting_list_entry::Entity::find()
+        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(waiting_list_entry::Column::SessionId.eq(session_id))
+        .filter(waiting_list_entry::Column::AccountId.eq(account_id))
+        .filter(waiting_list_entry::Column::Status.eq("waiting"))
+        .one(&**tx)
+        .await?
+        .is_some();
+    Ok(booked || waiting)
+}
+
+/// Takes one place if one is free: a single conditional update, so concurrent checkouts
+/// cannot both take the last place.
+async fn take_place(tx: &TenantTx, session_id: &str) -> Result<bool, BookingError> {
+    let backend = (**tx).get_database_backend();
+    let sql = "UPDATE course_session SET places_taken = places_taken + 1 \
+               WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled' AND places_taken < capacity";
+    let done = tx
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [tx.tenant().as_str().into(), session_id.into()],
+        ))
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn log(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    account_id: &str,
+    organisation_id: Option<&str>,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> Result<(), BookingError> {
+    transaction_log::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        account_id: Set(account_id.to_owned()),
+        organisation_id: Set(organisation_id.map(str::to_owned)),
+        action: Set(action.to_owned()),
+        subject: Set(subject.to_owned()),
+        detail: Set(detail.to_string()),
+        occurred_at: Set(now),
+    }
+    .insert(&**tx)
+    .await?;
+    Ok(())
+}

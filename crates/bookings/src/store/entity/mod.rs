@@ -1,0 +1,6 @@
+//! sea-orm entities for the booking tables.
+
+pub mod booking;
+pub mod booking_order;
+pub mod transaction_log;
+pub mod waiting_list_entry;

@@ -1,0 +1,304 @@
+//! Booking over HTTP: the JSON checkout (with an `Idempotency-Key` header), the person's
+//! bookings and cancellation, and the same from the pages (the course page's booking form
+//! and "Your bookings").
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use bookings::BookingError;
+use bookings::domain::{CheckoutItem, CheckoutOutcome, CheckoutRequest};
+use catalogue::domain::money::format_pence;
+use http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::auth::{PageError, Visitor};
+use crate::catalogue_web::{ApiResult, Failure, require_json, uk_span};
+use crate::web::{Chrome, render};
+
+/// The booking routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/checkout", post(api_checkout))
+        .route("/api/v1/bookings", get(api_mine))
+        .route("/api/v1/bookings/{id}/cancel", post(api_cancel))
+        .route("/courses/{id}/book", post(book_form))
+        .route("/account/bookings", get(my_bookings))
+        .route("/account/bookings/{id}/cancel", post(cancel_form))
+}
+
+impl From<BookingError> for PageError {
+    fn from(e: BookingError) -> Self {
+        match e {
+            BookingError::NotFound => crate::catalogue_web::not_found(),
+            BookingError::BadRequest(m) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_checkout", m)
+            }
+            BookingError::NotBookable { code, message } => {
+                Self::new(StatusCode::CONFLICT, code, message)
+            }
+            BookingError::AlreadyBooked => Self::new(
+                StatusCode::CONFLICT,
+                "already_booked",
+                "This person already has a place or a waiting-list place on that session.",
+            ),
+            BookingError::NotAllowed(m) => Self::new(StatusCode::FORBIDDEN, "not_allowed", m),
+            BookingError::PriceMismatch { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "price_changed",
+                "The price has changed since you saw it. Check the new total and book again.",
+            ),
+            BookingError::IdempotencyConflict => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This idempotency key was already used for a different checkout.",
+            ),
+            BookingError::CannotCancel(m) => Self::new(StatusCode::CONFLICT, "cannot_cancel", m),
+            BookingError::Identity(e) => e.into(),
+            BookingError::Store(cause) => {
+                tracing::error!(%cause, "booking request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Sorry, there is a problem with the service. Try again later.",
+                )
+            }
+        }
+    }
+}
+
+impl From<BookingError> for Failure {
+    fn from(e: BookingError) -> Self {
+        PageError::from(e).into()
+    }
+}
+
+fn signed_in_api(v: &Visitor) -> ApiResult<&identity::SignedIn> {
+    v.signed_in().ok_or_else(|| {
+        Failure::new(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "Sign in first.",
+        )
+    })
+}
+
+/// Books places: 201 with the order, or 200 with the first answer when the same
+/// `Idempotency-Key` is sent again with the same request.
+#[utoipa::path(post, path = "/api/v1/checkout", request_body = CheckoutRequest,
+    params(("Idempotency-Key" = String, Header, description = "8 to 100 printable characters; a retry sends the same key")),
+    responses((status = 201, body = CheckoutOutcome), (status = 200, body = CheckoutOutcome),
+        (status = 403, body = crate::catalogue_web::api::ApiError), (status = 409, body = crate::catalogue_web::api::ApiError),
+        (status = 422, body = crate::catalogue_web::api::ApiError)))]
+pub(crate) async fn api_checkout(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    body: Result<Json<CheckoutRequest>, JsonRejection>,
+) -> ApiResult<Response> {
+    require_json(&headers)?;
+    let s = signed_in_api(&v)?;
+    let Json(req) = body?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|k| k.to_str().ok())
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_required",
+                "Send an Idempotency-Key header so a retry cannot book twice.",
+            )
+        })?;
+    let outcome = state
+        .bookings
+        .checkout(&v.tenant().config, &s.account, key, &req)
+        .await?;
+    let status = if outcome.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(outcome)).into_response())
+}
+
+/// One of the person's bookings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookingOut {
+    id: String,
+    course_id: String,
+    course_title: String,
+    session_id: String,
+    starts_at: chrono::DateTime<chrono::Utc>,
+    ends_at: chrono::DateTime<chrono::Utc>,
+    price_pence: i64,
+    status: String,
+}
+
+/// The signed-in person's bookings, soonest first.
+#[utoipa::path(get, path = "/api/v1/bookings", responses((status = 200, body = Vec<BookingOut>), (status = 401, body = crate::catalogue_web::api::ApiError)))]
+pub(crate) async fn api_mine(
+    State(state): State<AppState>,
+    v: Visitor,
+) -> ApiResult<Json<Vec<BookingOut>>> {
+    let s = signed_in_api(&v)?;
+    let mine = state.bookings.mine(&v.tenant().id, &s.account.id).await?;
+    Ok(Json(
+        mine.into_iter()
+            .map(|m| BookingOut {
+                id: m.booking.id,
+                course_id: m.booking.course_id,
+                course_title: m.course_title,
+                session_id: m.booking.session_id,
+                starts_at: m.session.starts_at,
+                ends_at: m.session.ends_at,
+                price_pence: m.booking.price_pence,
+                status: m.booking.status,
+            })
+            .collect(),
+    ))
+}
+
+/// Cancels one of the person's bookings (within the course's notice).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/cancel", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::catalogue_web::api::ApiError), (status = 409, body = crate::catalogue_web::api::ApiError)))]
+pub(crate) async fn api_cancel(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    require_json(&headers)?;
+    let s = signed_in_api(&v)?;
+    state
+        .bookings
+        .cancel(&v.tenant().id, &s.account.id, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The course page's booking form: one session, for the person themself.
+async fn book_form(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(course_id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(s) = v.signed_in() else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let session_id = form.get("session_id").cloned().unwrap_or_default();
+    let key = form.get("idempotency_key").cloned().unwrap_or_default();
+    // The session must belong to the course whose page the form is on.
+    let detail = state
+        .catalogue
+        .course(&v.tenant().id, &course_id, None)
+        .await?;
+    if !detail.sessions.iter().any(|x| x.id == session_id) {
+        return Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "choose_a_session",
+            "Choose a date for the course.",
+        ));
+    }
+    let req = CheckoutRequest {
+        organisation_id: None,
+        items: vec![CheckoutItem {
+            session_id,
+            delegate_account_id: None,
+        }],
+        expected_total_pence: form
+            .get("expected_total_pence")
+            .and_then(|t| t.parse().ok()),
+    };
+    let outcome = state
+        .bookings
+        .checkout(&v.tenant().config, &s.account, &key, &req)
+        .await?;
+    let heading = if outcome.booked.is_empty() {
+        "You are on the waiting list"
+    } else {
+        "Booking confirmed"
+    };
+    let body = if outcome.booked.is_empty() {
+        format!(
+            "The session is full. We will tell you if a place comes free. Your reference is {}.",
+            outcome.number
+        )
+    } else {
+        format!(
+            "Your order number is {}. Total: {}.",
+            outcome.number,
+            format_pence(outcome.total_pence)
+        )
+    };
+    Ok(crate::auth::message(v, StatusCode::OK, heading, &body))
+}
+
+struct Row {
+    id: String,
+    title: String,
+    when: String,
+    price: String,
+    cancelled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "bookings/mine.html")]
+struct MinePage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    rows: Vec<Row>,
+    cancelled: bool,
+}
+
+async fn my_bookings(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let Some(s) = v.signed_in() else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let mine = state.bookings.mine(&v.tenant().id, &s.account.id).await?;
+    let page = MinePage {
+        chrome: v.chrome("/account"),
+        csrf: v.csrf().to_owned(),
+        rows: mine
+            .into_iter()
+            .map(|m| Row {
+                when: uk_span(m.session.starts_at, m.session.ends_at),
+                price: format_pence(m.booking.price_pence),
+                cancelled: m.booking.status == "cancelled",
+                id: m.booking.id,
+                title: m.course_title,
+            })
+            .collect(),
+        cancelled: q.contains_key("cancelled"),
+    };
+    let html = render(StatusCode::OK, &page);
+    Ok(v.respond(html))
+}
+
+async fn cancel_form(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(s) = v.signed_in() else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    state
+        .bookings
+        .cancel(&v.tenant().id, &s.account.id, &id)
+        .await?;
+    Ok(v.respond(Redirect::to("/account/bookings?cancelled").into_response()))
+}

@@ -1,0 +1,417 @@
+//! Booking: checkout with idempotency keys and computed prices, places never overbooked
+//! (also under 200 concurrent attempts), waiting lists, cancellation, the transaction log,
+//! and every bad checkout refused with nothing changed.
+
+use chrono::{Duration, Utc};
+use e2e::{Browser, TestApp, error_code, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// A published course with one session of `capacity` places, `days` ahead; returns
+/// (course id, session id).
+async fn course_with_session(
+    app: &TestApp,
+    admin: &Browser,
+    slug: &str,
+    provider: &str,
+    capacity: i64,
+    days: i64,
+) -> (String, String) {
+    let body = json!({
+        "provider_id": provider, "title": "Moderating writing", "summary": "Key stage 2 moderation.",
+        "price_pence": 7500, "cancellation_notice_days": 7
+    });
+    let res = admin
+        .send_json(Method::POST, slug, "/api/v1/courses", &body)
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let course = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let start = Utc::now() + Duration::days(days);
+    let res = admin
+        .send_json(Method::POST, slug, &format!("/api/v1/courses/{course}/sessions"),
+            &json!({"starts_at": start, "ends_at": start + Duration::hours(3), "venue": "Hall", "capacity": capacity}))
+        .await;
+    let session = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = admin
+        .send_json(
+            Method::POST,
+            slug,
+            &format!("/api/v1/courses/{course}/publish"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let _ = app;
+    (course, session)
+}
+
+async fn checkout(b: &Browser, slug: &str, key: &str, body: &Value) -> reqwest::Response {
+    b.client
+        .post(b.url(&format!("{slug}.localhost"), "/api/v1/checkout"))
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn one(session: &str) -> Value {
+    json!({"items": [{"session_id": session}]})
+}
+
+async fn places_left(app: &TestApp, slug: &str, course: &str) -> i64 {
+    app.get_json(slug, &format!("/api/v1/courses/{course}"))
+        .await["sessions"][0]["places_left"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_place_is_booked_once_a_full_session_waits_and_cancelling_frees_the_place() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, "harrow", "ss4e", 1, 30).await;
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let ben = app.person("harrow", "ben@school.example", None).await;
+
+    // The price is computed; a client that shows another total is refused.
+    let mut tampered = one(&session);
+    tampered["expected_total_pence"] = json!(1);
+    let res = checkout(&ana, "harrow", "ana-key-0001", &tampered).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "price_changed");
+    assert_eq!(places_left(&app, "harrow", &course).await, 1);
+
+    let mut body = one(&session);
+    body["expected_total_pence"] = json!(7500);
+    let res = checkout(&ana, "harrow", "ana-key-0002", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let first: Value = res.json().await.unwrap();
+    assert_eq!(first["total_pence"], 7500);
+    assert_eq!(first["booked"].as_array().unwrap().len(), 1);
+    assert!(first["number"].as_str().unwrap().starts_with("SS4E-"));
+    // A retry with the same key answers the first result and books nothing more.
+    let res = checkout(&ana, "harrow", "ana-key-0002", &body).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let again: Value = res.json().await.unwrap();
+    assert_eq!(again["order_id"], first["order_id"]);
+    assert_eq!(again["replayed"], true);
+    // The same key with other content is refused.
+    let res = checkout(&ana, "harrow", "ana-key-0002", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_code(&res), "idempotency_key_reused");
+    // Booking the same session again is refused.
+    let res = checkout(&ana, "harrow", "ana-key-0003", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "already_booked");
+    assert_eq!(places_left(&app, "harrow", &course).await, 0);
+
+    // The session is full: Ben goes on the waiting list, and is charged nothing.
+    let res = checkout(&ben, "harrow", "ben-key-0001", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let waiting: Value = res.json().await.unwrap();
+    assert_eq!(waiting["booked"].as_array().unwrap().len(), 0);
+    assert_eq!(waiting["waiting"].as_array().unwrap().len(), 1);
+    assert_eq!(waiting["total_pence"], 0);
+
+    // Ana's bookings; she cancels within the notice period and the place comes back.
+    let mine = ana.get_json("harrow", "/api/v1/bookings").await;
+    let booking = mine[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(mine[0]["course_title"], "Moderating writing");
+    // Nobody else can cancel it.
+    let res = ben
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = ana
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(places_left(&app, "harrow", &course).await, 1);
+    let res = ana
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    let actions = app.audit_actions("harrow").await;
+    assert_eq!(actions.iter().filter(|a| *a == "order.placed").count(), 2);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "booking.cancelled").count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_checkouts_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("somerset", "admin@somerset.example", None)
+        .await;
+    let (course, session) =
+        course_with_session(&app, &admin, "somerset", "somerset-sse", 5, 2).await;
+    let (cancelled_course, cancelled_session) =
+        course_with_session(&app, &admin, "somerset", "somerset-sse", 5, 3).await;
+    let res = admin
+        .send_json(
+            Method::POST,
+            "somerset",
+            &format!("/api/v1/courses/{cancelled_course}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let harrow_admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (_, harrow_session) =
+        course_with_session(&app, &harrow_admin, "harrow", "ss4e", 5, 3).await;
+    let cat = app.person("somerset", "cat@school.example", None).await;
+    let other = app.person("somerset", "dev@school.example", None).await;
+    let other_id = app
+        .account("somerset", "dev@school.example")
+        .await
+        .unwrap()
+        .id;
+
+    let cases: Vec<(Value, StatusCode, &str)> = vec![
+        (one(&cancelled_session), StatusCode::CONFLICT, "cancelled"),
+        (one(&harrow_session), StatusCode::NOT_FOUND, "not_found"),
+        (one("no-such-session"), StatusCode::NOT_FOUND, "not_found"),
+        (
+            json!({"items": []}),
+            StatusCode::BAD_REQUEST,
+            "invalid_checkout",
+        ),
+        (
+            json!({"items": [{"session_id": session}, {"session_id": session}]}),
+            StatusCode::BAD_REQUEST,
+            "invalid_checkout",
+        ),
+        (
+            json!({"items": [{"session_id": session, "delegate_account_id": other_id}]}),
+            StatusCode::FORBIDDEN,
+            "not_allowed",
+        ),
+        (
+            json!({"items": [{"session_id": session}], "organisation_id": "not-my-org"}),
+            StatusCode::FORBIDDEN,
+            "not_allowed",
+        ),
+        (
+            json!({"items": [{"session_id": session, "quantity": 5}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+    ];
+    for (i, (body, status, code)) in cases.into_iter().enumerate() {
+        let res = checkout(&cat, "somerset", &format!("cat-key-{i:04}"), &body).await;
+        assert_eq!(res.status(), status, "case {i}: {body}");
+        assert_eq!(error_code(&res), code, "case {i}");
+    }
+    // No key, no JSON, no sign-in.
+    let res = cat
+        .send_json(Method::POST, "somerset", "/api/v1/checkout", &one(&session))
+        .await;
+    assert_eq!(error_code(&res), "idempotency_key_required");
+    let res = cat
+        .client
+        .post(cat.url("somerset.localhost", "/api/v1/checkout"))
+        .header("idempotency-key", "k-12345678")
+        .form(&[("items", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let res = checkout(
+        &app.new_browser(),
+        "somerset",
+        "anon-key-01",
+        &one(&session),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // Nothing was booked by any of it.
+    assert_eq!(places_left(&app, "somerset", &course).await, 5);
+    assert!(
+        cat.get_json("somerset", "/api/v1/bookings")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let _ = other;
+
+    // Once the session has started it cannot be booked, nor cancelled.
+    let res = checkout(&cat, "somerset", "cat-key-live", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    app.clock.advance(Duration::days(3));
+    let res = checkout(
+        &app.person("somerset", "late@school.example", None).await,
+        "somerset",
+        "late-key-01",
+        &one(&session),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "session_started");
+    let booking = cat.get_json("somerset", "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = cat
+        .send_json(
+            Method::POST,
+            "somerset",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&res), "cannot_cancel");
+}
+
+#[tokio::test]
+async fn a_signed_in_person_books_from_the_course_page() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("havering", "admin@havering.example", None)
+        .await;
+    let (course, _) = course_with_session(&app, &admin, "havering", "hes", 10, 20).await;
+    let anon = app
+        .get_tenant("havering", &format!("/courses/{course}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(anon.contains("Sign in to book a place") && !anon.contains("idempotency_key"));
+    let eve = app.person("havering", "eve@school.example", None).await;
+    let page = eve
+        .get_tenant("havering", &format!("/courses/{course}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Book a place (£75.00)"), "{page}");
+    // The sharing statement comes before the booking button.
+    assert!(page.find("When you book").unwrap() < page.find("Book a place (").unwrap());
+    let field = |name: &str| {
+        let at = page.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+        page[at..at + page[at..].find('"').unwrap()].to_owned()
+    };
+    let (csrf, key) = (field("csrf_token"), field("idempotency_key"));
+    let radio = "name=\"session_id\" type=\"radio\" value=\"";
+    let at = page.find(radio).unwrap() + radio.len();
+    let session = page[at..at + page[at..].find('"').unwrap()].to_owned();
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("idempotency_key", key.as_str()),
+        ("session_id", session.as_str()),
+        ("expected_total_pence", "7500"),
+    ];
+    let res = eve
+        .post_form("havering", &format!("/courses/{course}/book"), &form)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Booking confirmed"));
+    // A double-submitted form books once.
+    let res = eve
+        .post_form("havering", &format!("/courses/{course}/book"), &form)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(places_left(&app, "havering", &course).await, 9);
+    let mine = eve
+        .get_tenant("havering", "/account/bookings")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("Moderating writing"));
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_checkouts_fill_twenty_places_exactly() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("somerset", "admin@somerset.example", None)
+        .await;
+    let (course, session) =
+        course_with_session(&app, &admin, "somerset", "somerset-sse", 20, 10).await;
+    let db = app.db.connect().await;
+    let registry = storage::tenants::load_registry(&db).await.unwrap();
+    let cfg = registry
+        .iter()
+        .find(|t| t.id.as_str() == "somerset")
+        .unwrap()
+        .config
+        .clone();
+    // 200 people, made straight in the database (signing 200 people up through the pages
+    // would test the password hasher, not booking).
+    let tx = db.tenant_tx(&cfg.slug).await.unwrap();
+    let mut people = Vec::new();
+    for i in 0..200 {
+        let new = identity::domain::signup::NewAccount {
+            email: format!("delegate{i}@school.example"),
+            first_name: "Delegate".into(),
+            last_name: format!("{i}"),
+            ..Default::default()
+        };
+        people.push(
+            identity::store::insert_account(&tx, &new, None, Utc::now(), None)
+                .await
+                .unwrap(),
+        );
+    }
+    tx.commit().await.unwrap();
+    let objects = storage::Objects::local(&std::env::temp_dir().join("portal-test-objects"));
+    let catalogue = catalogue::Catalogue::new(db.clone(), app.clock.clone(), objects);
+    let service = bookings::Bookings::new(db.clone(), app.clock.clone(), catalogue);
+    let req = bookings::domain::CheckoutRequest {
+        organisation_id: None,
+        items: vec![bookings::domain::CheckoutItem {
+            session_id: session.clone(),
+            delegate_account_id: None,
+        }],
+        expected_total_pence: Some(7500),
+    };
+    let tasks: Vec<_> = people
+        .into_iter()
+        .map(|p| {
+            let (service, cfg, req) = (service.clone(), cfg.clone(), req.clone());
+            tokio::spawn(async move {
+                service
+                    .checkout(&cfg, &p, &format!("key-{}", p.id), &req)
+                    .await
+            })
+        })
+        .collect();
+    let (mut booked, mut waiting) = (0, 0);
+    for t in tasks {
+        let outcome = t.await.unwrap().unwrap();
+        booked += outcome.booked.len();
+        waiting += outcome.waiting.len();
+    }
+    assert_eq!((booked, waiting), (20, 180));
+    assert_eq!(places_left(&app, "somerset", &course).await, 0);
+}
