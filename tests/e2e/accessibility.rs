@@ -32,6 +32,7 @@ async fn public_pages_pass_axe_wcag_aa_rules() {
         format!("/services/{service}"),
         "/resources".to_owned(),
         "/data-controller".to_owned(),
+        "/privacy".to_owned(),
         "/sign-in".to_owned(),
         "/sign-up".to_owned(),
         "/reset-password".to_owned(),

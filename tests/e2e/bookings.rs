@@ -415,3 +415,74 @@ async fn two_hundred_concurrent_checkouts_fill_twenty_places_exactly() {
     assert_eq!((booked, waiting), (20, 180));
     assert_eq!(places_left(&app, "somerset", &course).await, 0);
 }
+
+#[tokio::test]
+async fn booking_for_colleagues_needs_the_booker_right_and_a_confirmed_colleague() {
+    use crate::organisations::{admin_with_org, appoint, change};
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Kenton School").await;
+    let (_, session) = course_with_session(&app, &admin, "harrow", "ss4e", 10, 30).await;
+    let lead = app.person("harrow", "lead@kenton.example", None).await;
+    appoint(&admin, "harrow", &org, "lead@kenton.example").await;
+    let member = app
+        .person("harrow", "member@kenton.example", Some(&org))
+        .await;
+    let id = |email: &'static str| {
+        let app = &app;
+        async move { app.account("harrow", email).await.unwrap().id }
+    };
+    let (lead_id, member_id) = (
+        id("lead@kenton.example").await,
+        id("member@kenton.example").await,
+    );
+    app.person("harrow", "outsider@elsewhere.example", None)
+        .await;
+    let outsider_id = id("outsider@elsewhere.example").await;
+    let for_whom = |who: &str| json!({"organisation_id": org, "items": [{"session_id": session, "delegate_account_id": who}]});
+
+    // An unconfirmed member cannot bill the organisation at all.
+    let res = checkout(
+        &member,
+        "harrow",
+        "member-key-1",
+        &json!({"organisation_id": org, "items": [{"session_id": session}]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = change(&lead, "harrow", &org, &member_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Confirmed, but without the booker right: books for themself only.
+    let res = checkout(&member, "harrow", "member-key-2", &for_whom(&lead_id)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&res), "not_allowed");
+    // The lead administrator books a colleague, but not someone from elsewhere.
+    let res = checkout(&lead, "harrow", "lead-key-1", &for_whom(&member_id)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = checkout(&lead, "harrow", "lead-key-2", &for_whom(&outsider_id)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Given the booker right, the member can book the lead administrator.
+    let res = change(
+        &lead,
+        "harrow",
+        &org,
+        &member_id,
+        &[("action", "rights"), ("right_booker", "yes")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = checkout(&member, "harrow", "member-key-3", &for_whom(&lead_id)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    // The booking is the delegate's: it shows in their list, billed to the organisation.
+    let mine = member.get_json("harrow", "/api/v1/bookings").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+}

@@ -12,7 +12,7 @@ async fn sign_in(b: &Browser, slug: &str, email: &str) {
 }
 
 /// A tenant admin's browser and a new organisation's id.
-async fn admin_with_org(app: &TestApp, slug: &str, org_name: &str) -> (Browser, String) {
+pub(crate) async fn admin_with_org(app: &TestApp, slug: &str, org_name: &str) -> (Browser, String) {
     let admin_email = format!("admin@{slug}.example");
     app.person(slug, &admin_email, None).await;
     app.grant_role(slug, &admin_email, "tenant-admin", None)
@@ -46,7 +46,7 @@ async fn create_org(admin: &Browser, slug: &str, name: &str) -> String {
     page[start..at].trim_end_matches("/people").to_owned()
 }
 
-async fn appoint(admin: &Browser, slug: &str, org: &str, email: &str) {
+pub(crate) async fn appoint(admin: &Browser, slug: &str, org: &str, email: &str) {
     let res = admin
         .submit(
             slug,
@@ -63,7 +63,7 @@ async fn appoint(admin: &Browser, slug: &str, org: &str, email: &str) {
     );
 }
 
-async fn change(
+pub(crate) async fn change(
     b: &Browser,
     slug: &str,
     org: &str,

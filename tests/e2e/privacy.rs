@@ -73,3 +73,74 @@ async fn every_column_is_classified_as_personal_or_not() {
         "declared columns that do not exist: {stale:?}"
     );
 }
+
+/// The notice each tenant serves is compiled from its rules: every rule appears under every
+/// category it governs, with its period, and nothing else is claimed.
+#[tokio::test]
+async fn every_tenants_notice_states_exactly_the_rules_it_enforces() {
+    use privacy_engine::domain::notice::retention_sentence;
+    let app = e2e::spawn_app().await;
+    let db = app.db.connect().await;
+    let registry = storage::tenants::load_registry(&db).await.unwrap();
+    for t in registry.iter() {
+        let cfg = &t.config;
+        let slug = t.id.as_str();
+        let json = app.get_json(slug, "/privacy.json").await;
+        let notice = &json["notice"];
+        assert_eq!(notice["controller"], cfg.controller.name.as_str(), "{slug}");
+        assert_eq!(
+            notice["categories"].as_array().unwrap().len(),
+            cfg.data_categories.len()
+        );
+        for (c, section) in cfg
+            .data_categories
+            .iter()
+            .zip(notice["categories"].as_array().unwrap())
+        {
+            let expected: Vec<String> = cfg
+                .retention
+                .iter()
+                .filter(|r| r.category == c.id || r.category == c.group())
+                .map(retention_sentence)
+                .collect();
+            let stated: Vec<String> = section["retention"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(stated, expected, "{slug} {}", c.id);
+        }
+        let page = app.get_tenant(slug, "/privacy").await.text().await.unwrap();
+        assert!(page.contains(&cfg.dpo.name), "{slug}");
+        assert!(
+            page.contains("Wycliffe House"),
+            "{slug}: the right to complain to the ICO"
+        );
+        for rule in &cfg.retention {
+            if let Some(p) = rule.after.filter(|p| p.count() > 0) {
+                assert!(
+                    page.contains(&p.describe()),
+                    "{slug}: {} missing",
+                    p.describe()
+                );
+            }
+        }
+        assert!(json["version"].as_str().unwrap().len() == 12);
+    }
+    // Two facts from the launch brief, checked in the words people read.
+    let somerset = app.get_json("somerset", "/privacy.json").await;
+    let account = somerset["notice"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "account.profile")
+        .unwrap()["retention"]
+        .to_string();
+    assert!(account.contains("Switched off 2 years after your account was last active"));
+    assert!(account.contains("Deleted 4 years after your account was last active"));
+    assert!(account.contains("as soon as your organisation tells us you have left it"));
+    let harrow = app.get_json("harrow", "/privacy.json").await.to_string();
+    assert!(harrow.contains("Deleted 7 years after the course or service was delivered."));
+    assert!(harrow.contains("You can ask us to keep your account for a further period."));
+}

@@ -21,7 +21,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
 use crate::{
-    auth, bookings_web, catalogue_web, health, induction, oidc, orgs, profile, second_factor, web,
+    auth, bookings_web, catalogue_web, health, induction, oidc, orgs, privacy_web, profile,
+    second_factor, web,
 };
 
 /// Shared state handed to handlers.
@@ -278,6 +279,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(induction::router())
                 .merge(catalogue_web::router(&state))
                 .merge(bookings_web::router())
+                .merge(privacy_web::router())
                 .merge(profile::router())
                 .merge(second_factor::router())
                 .with_state(state.clone()),

@@ -12,6 +12,7 @@ pub mod health;
 pub mod induction;
 pub mod oidc;
 pub mod orgs;
+pub mod privacy_web;
 pub mod profile;
 pub mod second_factor;
 pub mod settings;

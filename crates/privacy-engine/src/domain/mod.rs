@@ -1,3 +1,4 @@
 //! Privacy rules as plain data and pure functions: no axum, no sea-orm.
 
 pub mod inventory;
+pub mod notice;
