@@ -82,6 +82,8 @@ enum WaitingListEntry {
     AccountId,
     OrganisationId,
     Status,
+    OfferTokenHash,
+    OfferExpiresAt,
     CreatedAt,
 }
 
@@ -194,6 +196,10 @@ impl MigrationTrait for Migration {
                 .col(string(WaitingListEntry::AccountId))
                 .col(string_null(WaitingListEntry::OrganisationId))
                 .col(string(WaitingListEntry::Status))
+                .col(string_null(WaitingListEntry::OfferTokenHash))
+                .col(timestamp_with_time_zone_null(
+                    WaitingListEntry::OfferExpiresAt,
+                ))
                 .col(timestamp_with_time_zone(WaitingListEntry::CreatedAt))
                 .primary_key(
                     Index::create()
@@ -234,7 +240,7 @@ impl MigrationTrait for Migration {
             "CREATE UNIQUE INDEX booking_one_live ON booking (tenant_id, session_id, account_id) \
              WHERE status = 'confirmed';
              CREATE UNIQUE INDEX waiting_one_live ON waiting_list_entry (tenant_id, session_id, account_id) \
-             WHERE status = 'waiting';
+             WHERE status IN ('waiting', 'offered');
              CREATE INDEX booking_by_account ON booking (tenant_id, account_id);
              CREATE INDEX waiting_by_session ON waiting_list_entry (tenant_id, session_id, created_at);",
         )

@@ -122,7 +122,7 @@ async fn a_place_is_booked_once_a_full_session_waits_and_cancelling_frees_the_pl
     assert_eq!(waiting["waiting"].as_array().unwrap().len(), 1);
     assert_eq!(waiting["total_pence"], 0);
 
-    // Ana's bookings; she cancels within the notice period and the place comes back.
+    // Ana's bookings; she cancels within the notice period and her place goes to Ben.
     let mine = ana.get_json("harrow", "/api/v1/bookings").await;
     let booking = mine[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(mine[0]["course_title"], "Moderating writing");
@@ -145,7 +145,10 @@ async fn a_place_is_booked_once_a_full_session_waits_and_cancelling_frees_the_pl
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(places_left(&app, "harrow", &course).await, 1);
+    // Ben is waiting, so the place is held for him and he is emailed an offer.
+    assert_eq!(places_left(&app, "harrow", &course).await, 0);
+    app.emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
     let res = ana
         .send_json(
             Method::POST,
@@ -485,4 +488,130 @@ async fn booking_for_colleagues_needs_the_booker_right_and_a_confirmed_colleague
     // The booking is the delegate's: it shows in their list, billed to the organisation.
     let mine = member.get_json("harrow", "/api/v1/bookings").await;
     assert_eq!(mine.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_freed_place_is_offered_to_the_first_in_line_and_passes_on_when_the_offer_lapses() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, "harrow", "ss4e", 1, 30).await;
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let ben = app.person("harrow", "ben@school.example", None).await;
+    let cat = app.person("harrow", "cat@school.example", None).await;
+    for (b, key) in [
+        (&ana, "ana-key-01"),
+        (&ben, "ben-key-01"),
+        (&cat, "cat-key-01"),
+    ] {
+        assert_eq!(
+            checkout(b, "harrow", key, &one(&session)).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    // Ana cancels: the place is held for Ben (first in line), not put back on sale.
+    let booking = ana.get_json("harrow", "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = ana
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(places_left(&app, "harrow", &course).await, 0);
+    let res = checkout(
+        &app.person("harrow", "dan@school.example", None).await,
+        "harrow",
+        "dan-key-01",
+        &one(&session),
+    )
+    .await;
+    let dan: Value = res.json().await.unwrap();
+    assert_eq!(
+        dan["waiting"].as_array().unwrap().len(),
+        1,
+        "a held place is not for sale"
+    );
+    let link = app
+        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
+    assert!(
+        app.outbox("harrow", "cat@school.example")
+            .await
+            .iter()
+            .all(|m| !m.body_text.contains("/waiting-list/offers/"))
+    );
+    // The link is Ben's alone.
+    let res = cat.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = ben.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Booking confirmed"));
+    let res = ben.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(error_code(&res), "offer_used");
+    assert_eq!(
+        ben.get_json("harrow", "/api/v1/bookings")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Ben cancels: Cat is offered the place, lets the offer lapse, and it passes to Dan.
+    let booking = ben.get_json("harrow", "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = ben
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let cat_link = app
+        .emailed_link("harrow", "cat@school.example", "/waiting-list/offers/")
+        .await;
+    app.clock
+        .advance(Duration::hours(bookings::OFFER_HOURS + 1));
+    let res = cat.submit("harrow", &cat_link, &cat_link, &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "offer_expired");
+    let dan_link = app
+        .emailed_link("harrow", "dan@school.example", "/waiting-list/offers/")
+        .await;
+    assert_ne!(dan_link, cat_link);
+    // Dan's lapses too, with no one left waiting: the place goes back on sale.
+    app.clock
+        .advance(Duration::hours(bookings::OFFER_HOURS + 1));
+    let dan_browser = app.new_browser();
+    assert_eq!(
+        dan_browser
+            .sign_in("harrow", "dan@school.example", e2e::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = dan_browser
+        .submit("harrow", &dan_link, &dan_link, &[])
+        .await;
+    assert_eq!(error_code(&res), "offer_expired");
+    assert_eq!(places_left(&app, "harrow", &course).await, 1);
+    let actions = app.audit_actions("harrow").await;
+    for (a, n) in [
+        ("waiting_list.offered", 3),
+        ("waiting_list.accepted", 1),
+        ("waiting_list.lapsed", 2),
+    ] {
+        assert_eq!(actions.iter().filter(|x| *x == a).count(), n, "{a}");
+    }
 }

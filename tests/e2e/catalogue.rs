@@ -245,6 +245,14 @@ async fn demo_catalogue_can_be_browsed_filtered_and_searched_without_signing_in(
     let doc = app.get_json("somerset", "/api/openapi.json").await;
     assert!(doc["paths"]["/api/v1/courses"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/courses/{id}/publish"]["post"].is_object());
+    for path in [
+        "/api/v1/resources",
+        "/api/v1/checkout",
+        "/api/v1/bookings",
+        "/api/v1/waiting-list/offers/{token}/accept",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
 }
 
 #[tokio::test]

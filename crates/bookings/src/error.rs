@@ -38,6 +38,12 @@ pub enum BookingError {
     /// The idempotency key was used before for a different request.
     #[error("this idempotency key was used for a different checkout")]
     IdempotencyConflict,
+    /// The waiting-list offer has lapsed; it has passed to the next person.
+    #[error("this offer has lapsed")]
+    OfferExpired,
+    /// The waiting-list offer was already accepted or has lapsed.
+    #[error("this offer has already been used")]
+    OfferUsed,
     /// The booking can no longer be cancelled online.
     #[error("{0}")]
     CannotCancel(&'static str),

@@ -4,8 +4,10 @@
 
 pub mod domain;
 mod error;
+mod offers;
 mod service;
 pub mod store;
 
 pub use error::BookingError;
+pub use offers::{Accepted, OFFER_HOURS};
 pub use service::{Bookings, MyBooking};

@@ -11,7 +11,7 @@ use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Duration, Utc};
 use identity::domain::rights::{Right, Rights, membership_status};
 use identity::store::entity::account;
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
     QueryFilter as _, QueryOrder as _, Set, SqlErr,
@@ -41,13 +41,13 @@ pub struct MyBooking {
 /// The bookings service.
 #[derive(Clone)]
 pub struct Bookings {
-    db: Db,
-    clock: Clock,
+    pub(crate) db: Db,
+    pub(crate) clock: Clock,
     /// Told of every change to places, so cached public pages show them.
-    catalogue: catalogue::Catalogue,
+    pub(crate) catalogue: catalogue::Catalogue,
     /// SQLite allows one writer; checkouts queue here instead of failing on a busy database.
     /// PostgreSQL needs no such queue: row locks order concurrent checkouts.
-    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A checkout that lost an idempotency race to a concurrent twin; it is answered as a retry.
@@ -197,6 +197,8 @@ impl Bookings {
                     account_id: Set(delegate.clone()),
                     organisation_id: Set(org.clone()),
                     status: Set("waiting".to_owned()),
+                    offer_token_hash: Set(None),
+                    offer_expires_at: Set(None),
                     created_at: Set(now),
                 }
                 .insert(&*tx)
@@ -342,8 +344,9 @@ impl Bookings {
         Ok(out)
     }
 
-    /// Cancels the person's own booking, within the course's free-cancellation notice;
-    /// the place goes back to the session.
+    /// Cancels the person's own booking, within the course's free-cancellation notice; the
+    /// place goes to the first person waiting (emailed an offer with a link under
+    /// `base_url`), or back to the session.
     ///
     /// # Errors
     /// [`BookingError::NotFound`] (also someone else's booking);
@@ -353,6 +356,7 @@ impl Bookings {
         tenant: &TenantId,
         account_id: &str,
         booking_id: &str,
+        base_url: &str,
     ) -> Result<(), BookingError> {
         let _queue = match self.db.backend() {
             Backend::Sqlite => Some(self.sqlite_writer.lock().await),
@@ -391,16 +395,9 @@ impl Bookings {
             .col_expr(booking::Column::CancelledAt, Expr::value(now))
             .exec(&*tx)
             .await?;
-        course_session::Entity::update_many()
-            .filter(course_session::Column::TenantId.eq(tenant.as_str()))
-            .filter(course_session::Column::Id.eq(&b.session_id))
-            .filter(course_session::Column::PlacesTaken.gt(0))
-            .col_expr(
-                course_session::Column::PlacesTaken,
-                Expr::col(course_session::Column::PlacesTaken).sub(1),
-            )
-            .exec(&*tx)
-            .await?;
+        // The place goes to the first person waiting (held for their offer), or back to the
+        // session when no one is.
+        crate::offers::pass_on(&tx, &b.session_id, now, base_url).await?;
         let detail = serde_json::json!({"booking": booking_id, "session": b.session_id});
         log(
             &tx,
@@ -431,7 +428,7 @@ impl Bookings {
 
 /// A unique-index violation on a booking or waiting entry means a concurrent checkout gave
 /// the same person the same session first.
-fn duplicate_is_already_booked(e: sea_orm::DbErr) -> BookingError {
+pub(crate) fn duplicate_is_already_booked(e: sea_orm::DbErr) -> BookingError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => BookingError::AlreadyBooked,
         _ => e.into(),
@@ -514,7 +511,10 @@ async fn check_colleague(
     }
 }
 
-async fn find_session(tx: &TenantTx, id: &str) -> Result<course_session::Model, BookingError> {
+pub(crate) async fn find_session(
+    tx: &TenantTx,
+    id: &str,
+) -> Result<course_session::Model, BookingError> {
     course_session::Entity::find()
         .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(course_session::Column::Id.eq(id))
@@ -578,7 +578,7 @@ async fn already_holds(
         .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(waiting_list_entry::Column::SessionId.eq(session_id))
         .filter(waiting_list_entry::Column::AccountId.eq(account_id))
-        .filter(waiting_list_entry::Column::Status.eq("waiting"))
+        .filter(waiting_list_entry::Column::Status.is_in(["waiting", "offered"]))
         .one(&**tx)
         .await?
         .is_some();
@@ -601,7 +601,7 @@ async fn take_place(tx: &TenantTx, session_id: &str) -> Result<bool, BookingErro
     Ok(done.rows_affected() == 1)
 }
 
-async fn log(
+pub(crate) async fn log(
     tx: &TenantTx,
     now: DateTime<Utc>,
     account_id: &str,

@@ -149,6 +149,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, tenants = self.state.registry.len(), "serving");
+        spawn_jobs(self.state.clone(), addr.port());
         // The peer address feeds sign-in throttling per client.
         axum::serve(
             listener,
@@ -158,6 +159,41 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await?;
         Ok(())
+    }
+}
+
+/// Background work every minute: lapsed waiting-list offers pass to the next person. Every
+/// replica may run it; each offer is claimed by a conditional update, so none is handled
+/// twice.
+fn spawn_jobs(state: AppState, port: u16) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            for t in state.registry.iter() {
+                let base = tenant_base_url(&t.config, state.secure_cookies, port);
+                match state.bookings.expire_offers(&t.id, &base).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(tenant = %t.id, lapsed = n, "waiting-list offers passed on")
+                    }
+                    Err(e) => {
+                        tracing::warn!(tenant = %t.id, error = %e, "waiting-list offers could not be checked")
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The address links in background emails use: the tenant's public host when it has one,
+/// else its development host on this port.
+fn tenant_base_url(cfg: &tenant_router::TenantConfig, secure: bool, port: u16) -> String {
+    let public = cfg.hostnames.iter().find(|h| !h.ends_with(".localhost"));
+    match (public, cfg.hostnames.first()) {
+        (Some(h), _) => format!("{}://{h}", if secure { "https" } else { "http" }),
+        (None, Some(h)) => format!("http://{h}:{port}"),
+        (None, None) => String::new(),
     }
 }
 

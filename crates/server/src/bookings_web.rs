@@ -31,6 +31,14 @@ pub fn router() -> Router<AppState> {
         .route("/courses/{id}/book", post(book_form))
         .route("/account/bookings", get(my_bookings))
         .route("/account/bookings/{id}/cancel", post(cancel_form))
+        .route(
+            "/waiting-list/offers/{token}",
+            get(offer_page).post(accept_form),
+        )
+        .route(
+            "/api/v1/waiting-list/offers/{token}/accept",
+            post(api_accept),
+        )
 }
 
 impl From<BookingError> for PageError {
@@ -60,6 +68,16 @@ impl From<BookingError> for PageError {
                 "This idempotency key was already used for a different checkout.",
             ),
             BookingError::CannotCancel(m) => Self::new(StatusCode::CONFLICT, "cannot_cancel", m),
+            BookingError::OfferExpired => Self::new(
+                StatusCode::CONFLICT,
+                "offer_expired",
+                "This offer has lapsed and the place has gone to the next person waiting.",
+            ),
+            BookingError::OfferUsed => Self::new(
+                StatusCode::CONFLICT,
+                "offer_used",
+                "This offer has already been accepted or has lapsed.",
+            ),
             BookingError::Identity(e) => e.into(),
             BookingError::Store(cause) => {
                 tracing::error!(%cause, "booking request failed");
@@ -177,7 +195,7 @@ pub(crate) async fn api_cancel(
     let s = signed_in_api(&v)?;
     state
         .bookings
-        .cancel(&v.tenant().id, &s.account.id, &id)
+        .cancel(&v.tenant().id, &s.account.id, &id, v.base_url())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -298,7 +316,76 @@ async fn cancel_form(
     };
     state
         .bookings
-        .cancel(&v.tenant().id, &s.account.id, &id)
+        .cancel(&v.tenant().id, &s.account.id, &id, v.base_url())
         .await?;
     Ok(v.respond(Redirect::to("/account/bookings?cancelled").into_response()))
+}
+
+#[derive(Template)]
+#[template(path = "bookings/offer.html")]
+struct OfferPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    token: String,
+}
+
+/// The link in an offer email: a page with one button, so a mail scanner following the link
+/// cannot accept on the person's behalf.
+async fn offer_page(v: Visitor, Path(token): Path<String>) -> Response {
+    if v.signed_in().is_none() {
+        return Redirect::to("/sign-in").into_response();
+    }
+    let page = OfferPage {
+        chrome: v.chrome("/account"),
+        csrf: v.csrf().to_owned(),
+        token,
+    };
+    let html = render(StatusCode::OK, &page);
+    v.respond(html)
+}
+
+async fn accept_form(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(token): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let Some(s) = v.signed_in() else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let done = state
+        .bookings
+        .accept_offer(&v.tenant().config, &s.account, &token, v.base_url())
+        .await?;
+    let body = format!(
+        "The place is yours. Your order number is {}. Total: {}.",
+        done.number,
+        format_pence(done.price_pence)
+    );
+    Ok(crate::auth::message(
+        v,
+        StatusCode::OK,
+        "Booking confirmed",
+        &body,
+    ))
+}
+
+/// Accepts a waiting-list offer (the token from the offer email).
+#[utoipa::path(post, path = "/api/v1/waiting-list/offers/{token}/accept", params(("token" = String, Path)),
+    responses((status = 201, body = bookings::Accepted), (status = 404, body = crate::catalogue_web::api::ApiError),
+        (status = 409, body = crate::catalogue_web::api::ApiError)))]
+pub(crate) async fn api_accept(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> ApiResult<Response> {
+    require_json(&headers)?;
+    let s = signed_in_api(&v)?;
+    let done = state
+        .bookings
+        .accept_offer(&v.tenant().config, &s.account, &token, v.base_url())
+        .await?;
+    Ok((StatusCode::CREATED, Json(done)).into_response())
 }

@@ -56,6 +56,8 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "waiting_list_entry.order_id",
     "waiting_list_entry.account_id",
     "waiting_list_entry.created_at",
+    "waiting_list_entry.offer_token_hash",
+    "waiting_list_entry.offer_expires_at",
     "booking_order.tenant_id",
     "booking_order.id",
     "booking_order.account_id",

@@ -77,7 +77,14 @@ pub(super) fn router() -> Router<AppState> {
         create_service,
         update_service,
         publish_service,
-        cancel_service
+        cancel_service,
+        super::resources::api_list,
+        super::resources::api_upload,
+        super::resources::api_delete,
+        crate::bookings_web::api_checkout,
+        crate::bookings_web::api_mine,
+        crate::bookings_web::api_cancel,
+        crate::bookings_web::api_accept
     ),
     components(schemas(
         ApiError,
@@ -98,7 +105,17 @@ pub(super) fn router() -> Router<AppState> {
         PriceBand,
         SharingStatement,
         SharedCategory,
-        Status
+        Status,
+        super::resources::ResourceOut,
+        super::resources::ResourceUpload,
+        catalogue::domain::resource::Access,
+        bookings::domain::CheckoutRequest,
+        bookings::domain::CheckoutItem,
+        bookings::domain::CheckoutOutcome,
+        bookings::domain::Booked,
+        bookings::domain::Waiting,
+        bookings::Accepted,
+        crate::bookings_web::BookingOut
     ))
 )]
 pub struct ApiDoc;

@@ -22,8 +22,12 @@ pub struct Model {
     pub account_id: String,
     /// The organisation that would pay.
     pub organisation_id: Option<String>,
-    /// `waiting` or `withdrawn`.
+    /// `waiting`, `offered` (a place is held for them), `accepted`, `expired` or `withdrawn`.
     pub status: String,
+    /// SHA-256 of the offer link's token, while an offer is open.
+    pub offer_token_hash: Option<String>,
+    /// When the open offer lapses.
+    pub offer_expires_at: Option<ChronoDateTimeUtc>,
     /// Joined.
     pub created_at: ChronoDateTimeUtc,
 }

@@ -1,0 +1,311 @@
+//! Waiting-list offers. When a place frees on a session with people waiting, it is held for
+//! the first in line and they are emailed a single-use link that lapses after
+//! [`OFFER_HOURS`]; accepting books the held place, and an offer that lapses passes to the
+//! next person (or the place goes back to the session when no one is left).
+
+use catalogue::store::entity::{course, course_session};
+use chrono::{DateTime, Duration, Utc};
+use identity::store::entity::account;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, IntoActiveModel as _,
+    QueryFilter as _, QueryOrder as _, Set,
+};
+use sha2::{Digest as _, Sha256};
+use storage::audit::{self, AuditEntry};
+use storage::outbox::{self, Email};
+use storage::{Backend, TenantTx};
+use tenant_router::{TenantConfig, TenantId};
+
+use crate::domain::order_number;
+use crate::service::{find_session, log};
+use crate::store::entity::{booking, booking_order, waiting_list_entry};
+use crate::{BookingError, Bookings};
+
+/// How long an offer stays open.
+pub const OFFER_HOURS: i64 = 48;
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// What accepting an offer booked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// The new booking.
+    pub booking_id: String,
+    /// The order it belongs to.
+    pub number: String,
+    /// Price charged.
+    pub price_pence: i64,
+}
+
+/// Gives a freed place on `session_id` to the first person waiting, or back to the session.
+pub(crate) async fn pass_on(
+    tx: &TenantTx,
+    session_id: &str,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<(), BookingError> {
+    let next = waiting_list_entry::Entity::find()
+        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(waiting_list_entry::Column::SessionId.eq(session_id))
+        .filter(waiting_list_entry::Column::Status.eq("waiting"))
+        .order_by_asc(waiting_list_entry::Column::CreatedAt)
+        .order_by_asc(waiting_list_entry::Column::Id)
+        .one(&**tx)
+        .await?;
+    let Some(entry) = next else {
+        course_session::Entity::update_many()
+            .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+            .filter(course_session::Column::Id.eq(session_id))
+            .filter(course_session::Column::PlacesTaken.gt(0))
+            .col_expr(
+                course_session::Column::PlacesTaken,
+                Expr::col(course_session::Column::PlacesTaken).sub(1),
+            )
+            .exec(&**tx)
+            .await?;
+        return Ok(());
+    };
+    let token = identity::domain::token::generate()
+        .map_err(|e| BookingError::Identity(identity::IdentityError::Internal(e.to_string())))?;
+    let expires = now + Duration::hours(OFFER_HOURS);
+    let person = identity::store::find_by_id(tx, &entry.account_id).await?;
+    let title = course::Entity::find()
+        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course::Column::Id.eq(&entry.course_id))
+        .one(&**tx)
+        .await?
+        .map(|c| c.title)
+        .unwrap_or_default();
+    let entry_id = entry.id.clone();
+    let mut row = entry.into_active_model();
+    row.status = Set("offered".to_owned());
+    row.offer_token_hash = Set(Some(hash(&token)));
+    row.offer_expires_at = Set(Some(expires));
+    row.update(&**tx).await?;
+    if let Some(p) = person {
+        let body = format!(
+            "Hello {},\n\nA place has come free on {title}, and you are first on the waiting list.\n\n\
+             To take it, sign in and accept it here before {} (UK time):\n\n{base_url}/waiting-list/offers/{token}\n\n\
+             If you do not accept it by then, it goes to the next person waiting.\n",
+            p.first_name,
+            expires
+                .with_timezone(&chrono_tz::Europe::London)
+                .format("%-d %B %Y at %H:%M"),
+        );
+        outbox::enqueue(
+            tx,
+            now,
+            Email {
+                to: &p.email,
+                subject: &format!("A place is free: {title}"),
+                body: &body,
+            },
+        )
+        .await?;
+    }
+    audit::record(
+        tx,
+        now,
+        AuditEntry {
+            actor: "system:waiting-list",
+            action: "waiting_list.offered",
+            subject: &entry_id,
+            detail: serde_json::json!({"session": session_id}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+impl Bookings {
+    /// Accepts an offer: books the held place for the person it was offered to.
+    ///
+    /// # Errors
+    /// [`BookingError::NotFound`] for an unknown link or someone else's offer;
+    /// [`BookingError::OfferExpired`] once it has lapsed (it then passes on);
+    /// [`BookingError::CannotCancel`]-style conflict when already used.
+    pub async fn accept_offer(
+        &self,
+        cfg: &TenantConfig,
+        who: &account::Model,
+        token: &str,
+        base_url: &str,
+    ) -> Result<Accepted, BookingError> {
+        let _queue = match self.db.backend() {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let entry = waiting_list_entry::Entity::find()
+            .filter(waiting_list_entry::Column::TenantId.eq(cfg.slug.as_str()))
+            .filter(waiting_list_entry::Column::OfferTokenHash.eq(hash(token)))
+            .one(&*tx)
+            .await?
+            .filter(|e| e.account_id == who.id)
+            .ok_or(BookingError::NotFound)?;
+        match entry.status.as_str() {
+            "offered" => {}
+            // The token stays on a lapsed or accepted entry so its link can say which.
+            "expired" => return Err(BookingError::OfferExpired),
+            _ => return Err(BookingError::OfferUsed),
+        }
+        let now = self.clock.now();
+        if entry.offer_expires_at.is_none_or(|t| t <= now) {
+            expire(&tx, entry, now, base_url).await?;
+            tx.commit().await?;
+            self.catalogue.changed();
+            return Err(BookingError::OfferExpired);
+        }
+        let session = find_session(&tx, &entry.session_id).await?;
+        let course = course::Entity::find()
+            .filter(course::Column::TenantId.eq(cfg.slug.as_str()))
+            .filter(course::Column::Id.eq(&session.course_id))
+            .one(&*tx)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        let price = crate::domain::price(course.price_pence, course.sla_price_pence, false);
+        let order_id = uuid::Uuid::now_v7().to_string();
+        let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
+        booking_order::ActiveModel {
+            tenant_id: Set(cfg.slug.to_string()),
+            id: Set(order_id.clone()),
+            number: Set(number.clone()),
+            account_id: Set(who.id.clone()),
+            organisation_id: Set(entry.organisation_id.clone()),
+            total_pence: Set(price),
+            idempotency_key: Set(format!("offer-{}", entry.id)),
+            request_hash: Set("waiting-list-offer".to_owned()),
+            created_at: Set(now),
+        }
+        .insert(&*tx)
+        .await?;
+        let booking_id = uuid::Uuid::now_v7().to_string();
+        // The place was held when the offer was made: no place is taken here.
+        booking::ActiveModel {
+            tenant_id: Set(cfg.slug.to_string()),
+            id: Set(booking_id.clone()),
+            order_id: Set(order_id.clone()),
+            session_id: Set(session.id.clone()),
+            course_id: Set(course.id.clone()),
+            account_id: Set(who.id.clone()),
+            organisation_id: Set(entry.organisation_id.clone()),
+            price_pence: Set(price),
+            status: Set("confirmed".to_owned()),
+            created_at: Set(now),
+            cancelled_at: Set(None),
+        }
+        .insert(&*tx)
+        .await
+        .map_err(crate::service::duplicate_is_already_booked)?;
+        let organisation = entry.organisation_id.clone();
+        let entry_id = entry.id.clone();
+        let mut row = entry.into_active_model();
+        row.status = Set("accepted".to_owned());
+        row.update(&*tx).await?;
+        let detail = serde_json::json!({"entry": entry_id, "booking": booking_id, "order": order_id, "total_pence": price});
+        log(
+            &tx,
+            now,
+            &who.id,
+            organisation.as_deref(),
+            "waiting_list.accept",
+            &order_id,
+            &detail,
+        )
+        .await?;
+        audit::record(
+            &tx,
+            now,
+            AuditEntry {
+                actor: &format!("account:{}", who.id),
+                action: "waiting_list.accepted",
+                subject: &entry_id,
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.catalogue.changed();
+        Ok(Accepted {
+            booking_id,
+            number,
+            price_pence: price,
+        })
+    }
+
+    /// Lapses every open offer past its time, passing each place on. Safe to run on every
+    /// replica at once: each offer is claimed by a conditional update.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn expire_offers(
+        &self,
+        tenant: &TenantId,
+        base_url: &str,
+    ) -> Result<usize, BookingError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(tenant).await?;
+        let due = waiting_list_entry::Entity::find()
+            .filter(waiting_list_entry::Column::TenantId.eq(tenant.as_str()))
+            .filter(waiting_list_entry::Column::Status.eq("offered"))
+            .filter(waiting_list_entry::Column::OfferExpiresAt.lte(now))
+            .all(&*tx)
+            .await?;
+        tx.rollback().await?;
+        let mut done = 0;
+        for entry in due {
+            let _queue = match self.db.backend() {
+                Backend::Sqlite => Some(self.sqlite_writer.lock().await),
+                Backend::Postgres => None,
+            };
+            let tx = self.db.tenant_tx(tenant).await?;
+            if expire(&tx, entry, now, base_url).await? {
+                tx.commit().await?;
+                self.catalogue.changed();
+                done += 1;
+            } else {
+                tx.rollback().await?;
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Marks an open offer lapsed (if no one got there first) and passes its place on.
+async fn expire(
+    tx: &TenantTx,
+    entry: waiting_list_entry::Model,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<bool, BookingError> {
+    let claimed = waiting_list_entry::Entity::update_many()
+        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(waiting_list_entry::Column::Id.eq(&entry.id))
+        .filter(waiting_list_entry::Column::Status.eq("offered"))
+        .col_expr(waiting_list_entry::Column::Status, Expr::value("expired"))
+        .col_expr(
+            waiting_list_entry::Column::OfferTokenHash,
+            Expr::value(Option::<String>::None),
+        )
+        .exec(&**tx)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(false);
+    }
+    audit::record(
+        tx,
+        now,
+        AuditEntry {
+            actor: "system:waiting-list",
+            action: "waiting_list.lapsed",
+            subject: &entry.id,
+            detail: serde_json::json!({"session": entry.session_id}),
+        },
+    )
+    .await?;
+    pass_on(tx, &entry.session_id, now, base_url).await?;
+    Ok(true)
+}
