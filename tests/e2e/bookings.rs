@@ -485,6 +485,28 @@ async fn booking_for_colleagues_needs_the_booker_right_and_a_confirmed_colleague
         "{}",
         res.text().await.unwrap()
     );
+    // Booking for someone is activity for them too (retention counts from it).
+    let before = app
+        .account("harrow", "lead@kenton.example")
+        .await
+        .unwrap()
+        .last_activity_at;
+    app.clock.advance(Duration::days(1));
+    let (_, later) = course_with_session(&app, &admin, "harrow", "ss4e", 10, 40).await;
+    let res = checkout(
+        &member,
+        "harrow",
+        "member-key-4",
+        &json!({"organisation_id": org, "items": [{"session_id": later, "delegate_account_id": lead_id}]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let after = app
+        .account("harrow", "lead@kenton.example")
+        .await
+        .unwrap()
+        .last_activity_at;
+    assert!(after > before + Duration::hours(23), "{before} -> {after}");
     // The booking is the delegate's: it shows in their list, billed to the organisation.
     let mine = member.get_json("harrow", "/api/v1/bookings").await;
     assert_eq!(mine.as_array().unwrap().len(), 1);

@@ -211,6 +211,20 @@ impl Bookings {
                 });
             }
         }
+        // Activity, for retention: a booking made by or for a person counts for both.
+        let mut active: Vec<&str> = vec![booker.id.as_str()];
+        for d in booked
+            .iter()
+            .map(|b| b.delegate_account_id.as_str())
+            .chain(waiting.iter().map(|w| w.delegate_account_id.as_str()))
+        {
+            if !active.contains(&d) {
+                active.push(d);
+            }
+        }
+        for id in active {
+            identity::store::touch(&tx, id, now).await?;
+        }
         let total: i64 = booked.iter().map(|b| b.price_pence).sum();
         let inserted = booking_order::ActiveModel {
             tenant_id: Set(cfg.slug.to_string()),

@@ -1,37 +1,30 @@
-//! Sign-up, email verification, sign-in, sign-out and password reset, and the request
-//! extractor (`Visitor`) and page error every HTML handler shares.
+//! Sign-up, email verification, sign-in, sign-out and password reset.
 //!
-//! Handlers stay thin: they check the CSRF token, call one `identity::Identity` method and
-//! render. Every form carries a CSRF token: before sign-in it is a random value in the
-//! `portal_csrf` cookie (double submit); after sign-in it is the session's own token
-//! (synchroniser). Both cookies are HttpOnly, SameSite=Lax and host-only, so the browser
-//! never sends one tenant's cookie to another tenant's host; the session store is keyed by
-//! tenant too, so a copied cookie finds nothing elsewhere.
+//! Handlers stay thin: they check the CSRF token (see `visitor`), call one
+//! `identity::Identity` method and render.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use http::request::Parts;
-use http::{HeaderValue, StatusCode, header};
+use axum_extra::extract::cookie::Cookie;
+use http::StatusCode;
+use identity::IdentityError;
 use identity::domain::signup::{self, FieldError, FieldSpec};
-use identity::sessions::{Session, Stage};
+use identity::sessions::Stage;
 use identity::store::Purpose;
-use identity::{IdentityError, SignedIn};
-use tenant_router::Tenant;
 use tenant_router::config::FieldPolicy;
 
 use crate::app::AppState;
-use crate::web::{Chrome, UserChrome, render};
-
-pub(crate) const SESSION_COOKIE: &str = "portal_session";
-const CSRF_COOKIE: &str = "portal_csrf";
-const CSRF_FIELD: &str = "csrf_token";
+// The page modules import these from here as well as from `visitor`.
+pub(crate) use crate::visitor::{
+    CSRF_COOKIE, PageError, SESSION_COOKIE, Visitor, cookie, with_code,
+};
+use crate::web::{Chrome, render};
 
 /// Identity's pages.
 pub fn router() -> Router<AppState> {
@@ -49,218 +42,6 @@ pub fn router() -> Router<AppState> {
             "/set-password/{token}",
             get(invitation_form).post(accept_invitation),
         )
-}
-
-/// Whoever is making the request: their CSRF token, and their account when signed in.
-pub struct Visitor {
-    tenant: Tenant,
-    jar: CookieJar,
-    csrf: String,
-    signed_in: Option<SignedIn>,
-    /// A sign-in part-way through: password accepted, second factor owed.
-    pending: Option<(Session, identity::store::entity::account::Model)>,
-    secure: bool,
-    base_url: String,
-}
-
-/// A page-level failure: status, a stable code (also sent as `x-error-code`) and a message.
-pub struct PageError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl From<IdentityError> for PageError {
-    fn from(e: IdentityError) -> Self {
-        match e {
-            IdentityError::SessionStore(cause) => {
-                tracing::error!(%cause, "session store unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "session_store_unavailable",
-                    "Signing in is not available at the moment. Try again in a few minutes.",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "identity request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Sorry, there is a problem with the service. Try again later.",
-                )
-            }
-        }
-    }
-}
-
-impl PageError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
-        Self {
-            status,
-            code,
-            message: message.to_owned(),
-        }
-    }
-
-    /// Status, code and message, for the JSON API's error body.
-    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &str) {
-        (self.status, self.code, &self.message)
-    }
-
-    fn csrf() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-            "This form has expired. Go back, reload the page and try again.",
-        )
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        with_code((self.status, self.message).into_response(), self.code)
-    }
-}
-
-/// Adds the stable error code (`x-error-code`) to a response.
-pub(crate) fn with_code(mut res: Response, code: &'static str) -> Response {
-    res.headers_mut()
-        .insert("x-error-code", HeaderValue::from_static(code));
-    res
-}
-
-pub(crate) fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
-    let mut c = Cookie::new(name, value);
-    c.set_http_only(true);
-    c.set_same_site(SameSite::Lax);
-    c.set_path("/");
-    c.set_secure(secure);
-    c
-}
-
-impl FromRequestParts<AppState> for Visitor {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let tenant = Tenant::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let mut jar = CookieJar::from_headers(&parts.headers);
-        let signed_in = match jar.get(SESSION_COOKIE) {
-            Some(c) => state
-                .identity
-                .current(&tenant.id, c.value())
-                .await
-                .map_err(|e| PageError::from(e).into_response())?,
-            None => None,
-        };
-        let pending = match (&signed_in, jar.get(SESSION_COOKIE)) {
-            (None, Some(c)) => state
-                .identity
-                .pending(&tenant.id, c.value())
-                .await
-                .map_err(|e| PageError::from(e).into_response())?,
-            _ => None,
-        };
-        let session_csrf = signed_in
-            .as_ref()
-            .map(|s| &s.session.csrf)
-            .or(pending.as_ref().map(|(s, _)| &s.csrf));
-        let csrf = match (session_csrf, jar.get(CSRF_COOKIE)) {
-            (Some(c), _) => c.clone(),
-            (None, Some(c)) if c.value().len() >= 32 => c.value().to_owned(),
-            (None, _) => {
-                let value = identity::domain::token::generate().map_err(|e| {
-                    PageError::from(IdentityError::Internal(e.to_string())).into_response()
-                })?;
-                jar = jar.add(cookie(CSRF_COOKIE, value.clone(), state.secure_cookies));
-                value
-            }
-        };
-        let scheme = if state.secure_cookies {
-            "https"
-        } else {
-            "http"
-        };
-        // The tenant layer already matched this host to the tenant, so links built from it
-        // can only point at the tenant's own portal.
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map_or_else(|| tenant.config.hostnames[0].clone(), str::to_owned);
-        Ok(Self {
-            base_url: format!("{scheme}://{host}"),
-            tenant,
-            jar,
-            csrf,
-            signed_in,
-            pending,
-            secure: state.secure_cookies,
-        })
-    }
-}
-
-impl Visitor {
-    /// The tenant of the request.
-    pub(crate) fn tenant(&self) -> &Tenant {
-        &self.tenant
-    }
-
-    /// The CSRF token forms on this page must carry.
-    pub(crate) fn csrf(&self) -> &str {
-        &self.csrf
-    }
-
-    /// A sign-in part-way through (second factor owed), if any.
-    pub(crate) fn pending(&self) -> Option<&(Session, identity::store::entity::account::Model)> {
-        self.pending.as_ref()
-    }
-
-    /// The signed-in person, if any.
-    pub(crate) fn signed_in(&self) -> Option<&SignedIn> {
-        self.signed_in.as_ref()
-    }
-
-    /// `scheme://host` of this tenant's portal, for links in emails.
-    pub(crate) fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// The request's cookies (with any this request has set).
-    pub(crate) fn jar(&self) -> &CookieJar {
-        &self.jar
-    }
-
-    /// Whether cookies are marked `Secure`.
-    pub(crate) fn secure(&self) -> bool {
-        self.secure
-    }
-
-    /// The response, with any cookie this request set.
-    pub(crate) fn respond(self, response: Response) -> Response {
-        (self.jar, response).into_response()
-    }
-
-    pub(crate) fn chrome(&self, path: &str) -> Chrome<'_> {
-        let mut c = Chrome::new(&self.tenant, path);
-        c.user = self.signed_in.as_ref().map(|s| UserChrome {
-            name: format!("{} {}", s.account.first_name, s.account.last_name),
-            csrf: s.session.csrf.clone(),
-        });
-        c.offer_sign_in = c.user.is_none();
-        c
-    }
-
-    /// Refuses a form whose CSRF token is missing or wrong.
-    pub(crate) fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
-        let sent = form.get(CSRF_FIELD).map(String::as_str).unwrap_or_default();
-        if identity::domain::token::same(sent, &self.csrf) {
-            Ok(())
-        } else {
-            Err(PageError::csrf())
-        }
-    }
 }
 
 /// One field of a form as the template shows it.
@@ -302,7 +83,7 @@ pub(crate) fn field_views(
     errors: &[FieldError],
     with_email: bool,
 ) -> Vec<FieldView> {
-    signup::fields(&v.tenant.config.account_fields)
+    signup::fields(&v.tenant().config.account_fields)
         .into_iter()
         .filter(|spec| with_email || spec.name != "email")
         .map(|spec| FieldView {
@@ -321,15 +102,15 @@ fn sign_up_page<'a>(
     values: &HashMap<String, String>,
     errors: Vec<FieldError>,
 ) -> SignUpPage<'a> {
-    let policy = &v.tenant.config.account_fields;
+    let policy = &v.tenant().config.account_fields;
     let fields = field_views(v, values, &errors, true);
     SignUpPage {
         chrome: v.chrome("/sign-up"),
-        csrf: v.csrf.clone(),
+        csrf: v.csrf().to_owned(),
         fields,
         asks_childminder: signup::asks_childminder(policy),
         is_childminder: values.get("is_childminder").is_some_and(|x| x == "yes"),
-        job_categories: v.tenant.config.job_categories.clone(),
+        job_categories: v.tenant().config.job_categories.clone(),
         organisations,
         organisation_id: values.get("organisation_id").cloned().unwrap_or_default(),
         password_error: error_for(&errors, "password"),
@@ -344,7 +125,7 @@ async fn organisation_choices(
 ) -> Result<Vec<(String, String)>, PageError> {
     Ok(state
         .identity
-        .organisations(&v.tenant.id)
+        .organisations(&v.tenant().id)
         .await?
         .into_iter()
         .map(|o| (o.id, o.name))
@@ -366,7 +147,7 @@ async fn sign_up(
     v.check_csrf(&form)?;
     match state
         .identity
-        .sign_up(&v.tenant.config, &form, &v.base_url)
+        .sign_up(&v.tenant().config, &form, v.base_url())
         .await
     {
         Ok(_) => Ok(message(
@@ -429,7 +210,7 @@ async fn verify_form(v: Visitor, Path(token): Path<String>) -> Response {
         heading: "Confirm your email address",
         body: "Select the button to confirm this is your email address.",
         button: Some((format!("/verify-email/{token}"), "Confirm my email address")),
-        csrf: v.csrf.clone(),
+        csrf: v.csrf().to_owned(),
     };
     let html = render(StatusCode::OK, &page);
     v.respond(html)
@@ -442,7 +223,7 @@ async fn verify(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    match state.identity.verify_email(&v.tenant.id, &token).await {
+    match state.identity.verify_email(&v.tenant().id, &token).await {
         Ok(()) => Ok(message(
             v,
             StatusCode::OK,
@@ -479,14 +260,14 @@ struct SignInPage<'a> {
 fn sign_in_page<'a>(v: &'a Visitor, email: &str, error: Option<String>) -> SignInPage<'a> {
     SignInPage {
         chrome: v.chrome("/sign-in"),
-        csrf: v.csrf.clone(),
+        csrf: v.csrf().to_owned(),
         email: email.to_owned(),
         error,
     }
 }
 
 async fn sign_in_form(v: Visitor) -> Response {
-    if v.signed_in.is_some() {
+    if v.signed_in().is_some() {
         return Redirect::to("/account").into_response();
     }
     let page = sign_in_page(&v, "", None);
@@ -505,14 +286,15 @@ async fn sign_in(
     let password = form.get("password").map(String::as_str).unwrap_or_default();
     let outcome = state
         .identity
-        .sign_in(&v.tenant.id, email, password, &peer.ip().to_string())
+        .sign_in(&v.tenant().id, email, password, &peer.ip().to_string())
         .await;
     let (status, code, message) = match outcome {
         Ok((token, session)) => {
             // A fresh session token, and the pre-sign-in CSRF cookie retired.
             let jar = v
-                .jar
-                .add(cookie(SESSION_COOKIE, token, v.secure))
+                .jar()
+                .clone()
+                .add(cookie(SESSION_COOKIE, token, v.secure()))
                 .remove(Cookie::from(CSRF_COOKIE));
             let next = match session.stage {
                 Stage::Full => "/account",
@@ -559,10 +341,10 @@ async fn sign_out(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    if let Some(c) = v.jar.get(SESSION_COOKIE) {
-        state.identity.sign_out(&v.tenant.id, c.value()).await?;
+    if let Some(c) = v.jar().get(SESSION_COOKIE) {
+        state.identity.sign_out(&v.tenant().id, c.value()).await?;
     }
-    let jar = v.jar.remove(Cookie::from(SESSION_COOKIE));
+    let jar = v.jar().clone().remove(Cookie::from(SESSION_COOKIE));
     Ok((jar, Redirect::to("/")).into_response())
 }
 
@@ -576,7 +358,7 @@ struct ResetRequestPage<'a> {
 async fn reset_request_form(v: Visitor) -> Response {
     let page = ResetRequestPage {
         chrome: v.chrome(""),
-        csrf: v.csrf.clone(),
+        csrf: v.csrf().to_owned(),
     };
     let html = render(StatusCode::OK, &page);
     v.respond(html)
@@ -591,7 +373,7 @@ async fn reset_request(
     let email = form.get("email").map(String::as_str).unwrap_or_default();
     state
         .identity
-        .request_reset(&v.tenant.config, email, &v.base_url)
+        .request_reset(&v.tenant().config, email, v.base_url())
         .await?;
     Ok(message(
         v,
@@ -628,7 +410,7 @@ fn reset_page<'a>(
 ) -> ResetPage<'a> {
     ResetPage {
         chrome: v.chrome(""),
-        csrf: v.csrf.clone(),
+        csrf: v.csrf().to_owned(),
         action: password_path(purpose, token),
         password_error: error_for(errors, "password"),
         confirm_error: error_for(errors, "password_confirm"),
@@ -679,7 +461,7 @@ async fn set_password(
     match state
         .identity
         .reset_password(
-            &v.tenant.id,
+            &v.tenant().id,
             purpose,
             &token,
             get("password"),

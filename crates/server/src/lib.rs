@@ -17,6 +17,7 @@ pub mod profile;
 pub mod second_factor;
 pub mod settings;
 pub mod telemetry;
+pub mod visitor;
 pub mod web;
 
 pub use app::{AppState, Application};

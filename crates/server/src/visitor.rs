@@ -1,0 +1,238 @@
+//! Who is making the request (`Visitor`): the tenant, the CSRF token every form carries, and
+//! the signed-in account; plus the page-level error (`PageError`) every HTML handler returns.
+//!
+//! Every form carries a CSRF token: before sign-in it is a random value in the
+//! `portal_csrf` cookie (double submit); after sign-in it is the session's own token
+//! (synchroniser). Both cookies are HttpOnly, SameSite=Lax and host-only, so the browser
+//! never sends one tenant's cookie to another tenant's host; the session store is keyed by
+//! tenant too, so a copied cookie finds nothing elsewhere.
+
+use std::collections::HashMap;
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode, header};
+use identity::sessions::Session;
+use identity::{IdentityError, SignedIn};
+use tenant_router::Tenant;
+
+use crate::app::AppState;
+use crate::web::{Chrome, UserChrome};
+
+pub(crate) const SESSION_COOKIE: &str = "portal_session";
+pub(crate) const CSRF_COOKIE: &str = "portal_csrf";
+const CSRF_FIELD: &str = "csrf_token";
+
+/// Whoever is making the request: their CSRF token, and their account when signed in.
+pub struct Visitor {
+    tenant: Tenant,
+    jar: CookieJar,
+    csrf: String,
+    signed_in: Option<SignedIn>,
+    /// A sign-in part-way through: password accepted, second factor owed.
+    pending: Option<(Session, identity::store::entity::account::Model)>,
+    secure: bool,
+    base_url: String,
+}
+
+/// A page-level failure: status, a stable code (also sent as `x-error-code`) and a message.
+pub struct PageError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl From<IdentityError> for PageError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::SessionStore(cause) => {
+                tracing::error!(%cause, "session store unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "session_store_unavailable",
+                    "Signing in is not available at the moment. Try again in a few minutes.",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "identity request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Sorry, there is a problem with the service. Try again later.",
+                )
+            }
+        }
+    }
+}
+
+impl PageError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
+        Self {
+            status,
+            code,
+            message: message.to_owned(),
+        }
+    }
+
+    /// Status, code and message, for the JSON API's error body.
+    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &str) {
+        (self.status, self.code, &self.message)
+    }
+
+    fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "This form has expired. Go back, reload the page and try again.",
+        )
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        with_code((self.status, self.message).into_response(), self.code)
+    }
+}
+
+/// Adds the stable error code (`x-error-code`) to a response.
+pub(crate) fn with_code(mut res: Response, code: &'static str) -> Response {
+    res.headers_mut()
+        .insert("x-error-code", HeaderValue::from_static(code));
+    res
+}
+
+pub(crate) fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_path("/");
+    c.set_secure(secure);
+    c
+}
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let tenant = Tenant::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut jar = CookieJar::from_headers(&parts.headers);
+        let signed_in = match jar.get(SESSION_COOKIE) {
+            Some(c) => state
+                .identity
+                .current(&tenant.id, c.value())
+                .await
+                .map_err(|e| PageError::from(e).into_response())?,
+            None => None,
+        };
+        let pending = match (&signed_in, jar.get(SESSION_COOKIE)) {
+            (None, Some(c)) => state
+                .identity
+                .pending(&tenant.id, c.value())
+                .await
+                .map_err(|e| PageError::from(e).into_response())?,
+            _ => None,
+        };
+        let session_csrf = signed_in
+            .as_ref()
+            .map(|s| &s.session.csrf)
+            .or(pending.as_ref().map(|(s, _)| &s.csrf));
+        let csrf = match (session_csrf, jar.get(CSRF_COOKIE)) {
+            (Some(c), _) => c.clone(),
+            (None, Some(c)) if c.value().len() >= 32 => c.value().to_owned(),
+            (None, _) => {
+                let value = identity::domain::token::generate().map_err(|e| {
+                    PageError::from(IdentityError::Internal(e.to_string())).into_response()
+                })?;
+                jar = jar.add(cookie(CSRF_COOKIE, value.clone(), state.secure_cookies));
+                value
+            }
+        };
+        let scheme = if state.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        // The tenant layer already matched this host to the tenant, so links built from it
+        // can only point at the tenant's own portal.
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map_or_else(|| tenant.config.hostnames[0].clone(), str::to_owned);
+        Ok(Self {
+            base_url: format!("{scheme}://{host}"),
+            tenant,
+            jar,
+            csrf,
+            signed_in,
+            pending,
+            secure: state.secure_cookies,
+        })
+    }
+}
+
+impl Visitor {
+    /// The tenant of the request.
+    pub(crate) fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    /// The CSRF token forms on this page must carry.
+    pub(crate) fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    /// A sign-in part-way through (second factor owed), if any.
+    pub(crate) fn pending(&self) -> Option<&(Session, identity::store::entity::account::Model)> {
+        self.pending.as_ref()
+    }
+
+    /// The signed-in person, if any.
+    pub(crate) fn signed_in(&self) -> Option<&SignedIn> {
+        self.signed_in.as_ref()
+    }
+
+    /// `scheme://host` of this tenant's portal, for links in emails.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The request's cookies (with any this request has set).
+    pub(crate) fn jar(&self) -> &CookieJar {
+        &self.jar
+    }
+
+    /// Whether cookies are marked `Secure`.
+    pub(crate) fn secure(&self) -> bool {
+        self.secure
+    }
+
+    /// The response, with any cookie this request set.
+    pub(crate) fn respond(self, response: Response) -> Response {
+        (self.jar, response).into_response()
+    }
+
+    pub(crate) fn chrome(&self, path: &str) -> Chrome<'_> {
+        let mut c = Chrome::new(&self.tenant, path);
+        c.user = self.signed_in.as_ref().map(|s| UserChrome {
+            name: format!("{} {}", s.account.first_name, s.account.last_name),
+            csrf: s.session.csrf.clone(),
+        });
+        c.offer_sign_in = c.user.is_none();
+        c
+    }
+
+    /// Refuses a form whose CSRF token is missing or wrong.
+    pub(crate) fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
+        let sent = form.get(CSRF_FIELD).map(String::as_str).unwrap_or_default();
+        if identity::domain::token::same(sent, &self.csrf) {
+            Ok(())
+        } else {
+            Err(PageError::csrf())
+        }
+    }
+}
