@@ -1,0 +1,230 @@
+//! Booking throughput on PostgreSQL against the raw SQL statement that takes a place, in the
+//! same run (ratios, because shared machines are noisy).
+//!
+//! `DATABASE_URL=postgres://… cargo bench -p server --bench bookings`. It makes a schema of
+//! its own, one published course with 100 sessions of 64 places in Somerset and 64 accounts,
+//! then 64 concurrent clients each book every session once through `Bookings::checkout`
+//! (6,400 checkouts: each a full transaction with idempotency, checks, the place, the order,
+//! the transaction log and the audit chain). The baseline is 64 clients running the bare
+//! conditional `UPDATE … SET places_taken = places_taken + 1 … AND places_taken < capacity`
+//! 6,400 times. Targets: at least 1,000 confirmed bookings a second, at least 25% of the
+//! baseline's rate, and no session over capacity.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use sea_orm::{ConnectionTrait as _, Database, DbBackend, Statement};
+use server::{Application, Settings};
+
+const CLIENTS: usize = 64;
+const SESSIONS: usize = 100;
+
+fn main() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        eprintln!("set DATABASE_URL=postgres://… : this benchmark measures PostgreSQL");
+        std::process::exit(2);
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let failed = rt.block_on(run(url));
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+async fn run(url: String) -> bool {
+    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let tenants = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants");
+    let mut settings = Settings::embedded(data.path(), &tenants).unwrap();
+    settings.database.url = Some(url.clone().into());
+    settings.database.schema = Some(schema.clone());
+    settings.database.max_connections = Some(32);
+    settings.security.master_key = Some(
+        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+            .to_owned()
+            .into(),
+    );
+    let app = Application::build(settings).await.unwrap();
+    let state = app.state().clone();
+    let t = state
+        .registry
+        .iter()
+        .find(|t| t.id.as_str() == "somerset")
+        .unwrap()
+        .clone();
+    let operator = catalogue::domain::Manager::Operator { tool: "bench" };
+    let course = state
+        .catalogue
+        .create_course(
+            &t.config,
+            &operator,
+            &catalogue::domain::course::CourseFields {
+                provider_id: "somerset-sse".into(),
+                title: "Benchmark course".into(),
+                summary: "Many sessions.".into(),
+                price_pence: 5000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut sessions = Vec::new();
+    for i in 0..SESSIONS {
+        let start = Utc::now() + Duration::days(10 + i64::try_from(i).unwrap());
+        let fields = catalogue::domain::course::SessionFields {
+            starts_at: start,
+            ends_at: start + Duration::hours(2),
+            venue: Some("Hall".into()),
+            online_url: None,
+            capacity: i64::try_from(CLIENTS).unwrap(),
+        };
+        sessions.push(
+            state
+                .catalogue
+                .add_session(&t.id, &operator, &course, &fields)
+                .await
+                .unwrap(),
+        );
+    }
+    state
+        .catalogue
+        .publish_course(&t.id, &operator, &course)
+        .await
+        .unwrap();
+    let tx = state.db.tenant_tx(&t.id).await.unwrap();
+    let mut people = Vec::new();
+    for i in 0..CLIENTS {
+        let new = identity::domain::signup::NewAccount {
+            email: format!("bench{i}@school.example"),
+            first_name: "Bench".into(),
+            last_name: format!("{i}"),
+            ..Default::default()
+        };
+        people.push(
+            identity::store::insert_account(&tx, &new, None, Utc::now(), None)
+                .await
+                .unwrap(),
+        );
+    }
+    tx.commit().await.unwrap();
+
+    // The platform: every client books every session once.
+    let started = Instant::now();
+    let tasks: Vec<_> = people
+        .into_iter()
+        .map(|p| {
+            let (bookings, cfg, sessions) =
+                (state.bookings.clone(), t.config.clone(), sessions.clone());
+            tokio::spawn(async move {
+                let mut booked = 0usize;
+                for s in &sessions {
+                    let req = bookings::domain::CheckoutRequest {
+                        organisation_id: None,
+                        items: vec![bookings::domain::CheckoutItem {
+                            session_id: s.clone(),
+                            delegate_account_id: None,
+                        }],
+                        expected_total_pence: Some(5000),
+                    };
+                    let out = bookings
+                        .checkout(&cfg, &p, &format!("bench-{s}"), &req)
+                        .await
+                        .unwrap();
+                    booked += out.booked.len();
+                }
+                booked
+            })
+        })
+        .collect();
+    let mut booked = 0;
+    for task in tasks {
+        booked += task.await.unwrap();
+    }
+    let platform_secs = started.elapsed().as_secs_f64();
+    let platform_rate = booked as f64 / platform_secs;
+    let over = admin
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT COUNT(*) FROM {schema}.course_session WHERE places_taken > capacity"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+
+    // The baseline: the bare statement that takes a place, on the same sessions reset.
+    admin
+        .execute_unprepared(&format!(
+            "UPDATE {schema}.course_session SET places_taken = 0"
+        ))
+        .await
+        .unwrap();
+    let pool = Database::connect(
+        sea_orm::ConnectOptions::new(url.clone())
+            .max_connections(32)
+            .to_owned(),
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let (pool, sessions, schema) = (pool.clone(), sessions.clone(), schema.clone());
+            tokio::spawn(async move {
+                let mut taken = 0u64;
+                for s in &sessions {
+                    let done = pool
+                        .execute_raw(Statement::from_sql_and_values(
+                            DbBackend::Postgres,
+                            format!(
+                                "UPDATE {schema}.course_session SET places_taken = places_taken + 1 \
+                                 WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled' AND places_taken < capacity"
+                            ),
+                            ["somerset".into(), s.as_str().into()],
+                        ))
+                        .await
+                        .unwrap();
+                    taken += done.rows_affected();
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut taken = 0;
+    for task in tasks {
+        taken += task.await.unwrap();
+    }
+    let raw_secs = started.elapsed().as_secs_f64();
+    let raw_rate = taken as f64 / raw_secs;
+    admin
+        .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .unwrap();
+
+    let ratio = platform_rate / raw_rate;
+    println!("{:<40} {:>10} {:>12}", "", "places", "per second");
+    println!(
+        "{:<40} {:>10} {:>12.0}",
+        "raw SQL statement (baseline)", taken, raw_rate
+    );
+    println!(
+        "{:<40} {:>10} {:>12.0}",
+        "platform checkout", booked, platform_rate
+    );
+    println!("share of baseline: {:.1}% (target ≥ 25%)", ratio * 100.0);
+    println!("confirmed bookings a second: {platform_rate:.0} (target ≥ 1,000)");
+    println!("sessions over capacity: {over} (target 0)");
+    let expected = CLIENTS * SESSIONS;
+    booked != expected || over != 0 || ratio < 0.25 || platform_rate < 1000.0
+}
