@@ -122,6 +122,12 @@ async fn a_place_is_booked_once_a_full_session_waits_and_cancelling_frees_the_pl
     assert_eq!(waiting["waiting"].as_array().unwrap().len(), 1);
     assert_eq!(waiting["total_pence"], 0);
 
+    let active_before = app
+        .account("harrow", "ana@school.example")
+        .await
+        .unwrap()
+        .last_activity_at;
+    app.clock.advance(Duration::hours(2));
     // Ana's bookings; she cancels within the notice period and her place goes to Ben.
     let mine = ana.get_json("harrow", "/api/v1/bookings").await;
     let booking = mine[0]["id"].as_str().unwrap().to_owned();
@@ -145,6 +151,13 @@ async fn a_place_is_booked_once_a_full_session_waits_and_cancelling_frees_the_pl
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Cancelling is activity (retention counts from it).
+    let active_after = app
+        .account("harrow", "ana@school.example")
+        .await
+        .unwrap()
+        .last_activity_at;
+    assert!(active_after >= active_before + Duration::hours(2));
     // Ben is waiting, so the place is held for him and he is emailed an offer.
     assert_eq!(places_left(&app, "harrow", &course).await, 0);
     app.emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")

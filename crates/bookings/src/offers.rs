@@ -200,6 +200,7 @@ impl Bookings {
         .insert(&*tx)
         .await
         .map_err(crate::service::duplicate_is_already_booked)?;
+        identity::store::touch(&tx, &who.id, now).await?;
         let organisation = entry.organisation_id.clone();
         let entry_id = entry.id.clone();
         let mut row = entry.into_active_model();

@@ -409,6 +409,7 @@ impl Bookings {
             .col_expr(booking::Column::CancelledAt, Expr::value(now))
             .exec(&*tx)
             .await?;
+        identity::store::touch(&tx, account_id, now).await?;
         // The place goes to the first person waiting (held for their offer), or back to the
         // session when no one is.
         crate::offers::pass_on(&tx, &b.session_id, now, base_url).await?;
