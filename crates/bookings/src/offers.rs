@@ -12,9 +12,9 @@ use sea_orm::{
     QueryFilter as _, QueryOrder as _, Set,
 };
 use sha2::{Digest as _, Sha256};
+use storage::TenantTx;
 use storage::audit::{self, AuditEntry};
 use storage::outbox::{self, Email};
-use storage::{Backend, TenantTx};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::domain::order_number;
@@ -134,11 +134,7 @@ impl Bookings {
         token: &str,
         base_url: &str,
     ) -> Result<Accepted, BookingError> {
-        let _queue = match self.db.backend() {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-            Backend::Postgres => None,
-        };
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let tx = self.db.tenant_write_tx(&cfg.slug).await?;
         let entry = waiting_list_entry::Entity::find()
             .filter(waiting_list_entry::Column::TenantId.eq(cfg.slug.as_str()))
             .filter(waiting_list_entry::Column::OfferTokenHash.eq(hash(token)))
@@ -258,11 +254,7 @@ impl Bookings {
         tx.rollback().await?;
         let mut done = 0;
         for entry in due {
-            let _queue = match self.db.backend() {
-                Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-                Backend::Postgres => None,
-            };
-            let tx = self.db.tenant_tx(tenant).await?;
+            let tx = self.db.tenant_write_tx(tenant).await?;
             if expire(&tx, entry, now, base_url).await? {
                 tx.commit().await?;
                 self.catalogue.changed();

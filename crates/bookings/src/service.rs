@@ -4,8 +4,6 @@
 //! so the database, not a check-then-insert, decides who gets the last place; the session's
 //! CHECK constraint is the backstop.
 
-use std::sync::Arc;
-
 use catalogue::domain::Status;
 use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Duration, Utc};
@@ -45,9 +43,6 @@ pub struct Bookings {
     pub(crate) clock: Clock,
     /// Told of every change to places, so cached public pages show them.
     pub(crate) catalogue: catalogue::Catalogue,
-    /// SQLite allows one writer; checkouts queue here instead of failing on a busy database.
-    /// PostgreSQL needs no such queue: row locks order concurrent checkouts.
-    pub(crate) sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A checkout that lost an idempotency race to a concurrent twin; it is answered as a retry.
@@ -64,7 +59,6 @@ impl Bookings {
             db,
             clock,
             catalogue,
-            sqlite_writer: Arc::default(),
         }
     }
 
@@ -83,10 +77,6 @@ impl Bookings {
         req: &CheckoutRequest,
     ) -> Result<CheckoutOutcome, BookingError> {
         check_request(key, req)?;
-        let _queue = match self.db.backend() {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-            Backend::Postgres => None,
-        };
         match self.attempt(cfg, booker, key, req).await? {
             Attempt::Done(outcome) => Ok(outcome),
             // The twin committed first: answer as its retry.
@@ -105,7 +95,7 @@ impl Bookings {
         req: &CheckoutRequest,
     ) -> Result<Attempt, BookingError> {
         let hash = request_hash(req);
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let tx = self.db.tenant_write_tx(&cfg.slug).await?;
         if self.db.backend() == Backend::Postgres {
             // Bounded waits: a checkout queued behind a stuck lock fails instead of hanging.
             tx.execute_unprepared("SET LOCAL lock_timeout = '5s'")
@@ -337,22 +327,32 @@ impl Bookings {
             .order_by_asc(booking::Column::CreatedAt)
             .all(&*tx)
             .await?;
-        let mut out = Vec::with_capacity(bookings.len());
-        for b in bookings {
-            let session = find_session(&tx, &b.session_id).await?;
-            let course_title = course::Entity::find()
-                .filter(course::Column::TenantId.eq(tenant.as_str()))
-                .filter(course::Column::Id.eq(&b.course_id))
-                .one(&*tx)
-                .await?
-                .map(|c| c.title)
-                .unwrap_or_default();
-            out.push(MyBooking {
-                booking: b,
-                session,
-                course_title,
-            });
-        }
+        // Two queries for all the sessions and courses, not two per booking.
+        let sessions = course_session::Entity::find()
+            .filter(course_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(course_session::Column::Id.is_in(bookings.iter().map(|b| b.session_id.clone())))
+            .all(&*tx)
+            .await?;
+        let titles: std::collections::HashMap<String, String> = course::Entity::find()
+            .filter(course::Column::TenantId.eq(tenant.as_str()))
+            .filter(course::Column::Id.is_in(bookings.iter().map(|b| b.course_id.clone())))
+            .all(&*tx)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.title))
+            .collect();
+        let mut out: Vec<MyBooking> = bookings
+            .into_iter()
+            .filter_map(|b| {
+                let session = sessions.iter().find(|s| s.id == b.session_id)?.clone();
+                let course_title = titles.get(&b.course_id).cloned().unwrap_or_default();
+                Some(MyBooking {
+                    booking: b,
+                    session,
+                    course_title,
+                })
+            })
+            .collect();
         tx.rollback().await?;
         out.sort_by_key(|m| m.session.starts_at);
         Ok(out)
@@ -372,11 +372,7 @@ impl Bookings {
         booking_id: &str,
         base_url: &str,
     ) -> Result<(), BookingError> {
-        let _queue = match self.db.backend() {
-            Backend::Sqlite => Some(self.sqlite_writer.lock().await),
-            Backend::Postgres => None,
-        };
-        let tx = self.db.tenant_tx(tenant).await?;
+        let tx = self.db.tenant_write_tx(tenant).await?;
         let b = booking::Entity::find()
             .filter(booking::Column::TenantId.eq(tenant.as_str()))
             .filter(booking::Column::Id.eq(booking_id))

@@ -35,6 +35,8 @@ pub struct DbOptions {
 pub struct Db {
     conn: DatabaseConnection,
     backend: Backend,
+    /// SQLite's one writer, for [`Db::tenant_write_tx`].
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -73,7 +75,11 @@ impl Db {
             }
         }
         let conn = Database::connect(opts).await?;
-        Ok(Self { conn, backend })
+        Ok(Self {
+            conn,
+            backend,
+            writer: std::sync::Arc::default(),
+        })
     }
 
     /// Applies every pending migration.
@@ -130,7 +136,26 @@ impl Db {
         Ok(TenantTx {
             tx,
             tenant: tenant.clone(),
+            _writer: None,
         })
+    }
+
+    /// [`Db::tenant_tx`] for work that reads and then writes under contention (checkout,
+    /// cancellation). SQLite has one writer and a transaction that read first cannot take
+    /// the write lock once another has written, so on SQLite these transactions queue here,
+    /// one at a time, instead of failing with "database is locked". On PostgreSQL it is
+    /// just `tenant_tx`: row locks order the writers.
+    ///
+    /// # Errors
+    /// As [`Db::tenant_tx`].
+    pub async fn tenant_write_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(std::sync::Arc::clone(&self.writer).lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let mut tx = self.tenant_tx(tenant).await?;
+        tx._writer = guard;
+        Ok(tx)
     }
 
     /// A transaction as the connecting (migrating) role, for platform work such as importing
@@ -146,6 +171,7 @@ impl Db {
         Ok(TenantTx {
             tx,
             tenant: tenant.clone(),
+            _writer: None,
         })
     }
 
@@ -179,6 +205,8 @@ async fn scope(tx: &DatabaseTransaction, tenant: &TenantId) -> Result<(), Storag
 pub struct TenantTx {
     tx: DatabaseTransaction,
     tenant: TenantId,
+    /// Held until the transaction ends, for [`Db::tenant_write_tx`] on SQLite.
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl TenantTx {
