@@ -650,3 +650,87 @@ async fn a_freed_place_is_offered_to_the_first_in_line_and_passes_on_when_the_of
         assert_eq!(actions.iter().filter(|x| *x == a).count(), n, "{a}");
     }
 }
+
+#[tokio::test]
+async fn another_tenants_booking_ids_and_offer_links_are_not_found() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, "harrow", "ss4e", 1, 30).await;
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let ben = app.person("harrow", "ben@school.example", None).await;
+    assert_eq!(
+        checkout(&ana, "harrow", "ana-key-01", &one(&session))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        checkout(&ben, "harrow", "ben-key-01", &one(&session))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let booking = ana.get_json("harrow", "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Someone in another tenant, with an account of the same email there, gets 404.
+    let other = app.person("somerset", "ana@school.example", None).await;
+    let res = other
+        .send_json(
+            Method::POST,
+            "somerset",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(
+        other
+            .get_json("somerset", "/api/v1/bookings")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Ana cancels; Ben's offer link does nothing on another tenant's host.
+    let res = ana
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let link = app
+        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
+    let token = link.trim_start_matches("/waiting-list/offers/");
+    let ben_elsewhere = app.person("somerset", "ben@school.example", None).await;
+    let res = ben_elsewhere
+        .send_json(
+            Method::POST,
+            "somerset",
+            &format!("/api/v1/waiting-list/offers/{token}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        places_left(&app, "harrow", &course).await,
+        0,
+        "still held for Ben"
+    );
+    let res = ben
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/waiting-list/offers/{token}/accept"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}

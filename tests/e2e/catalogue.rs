@@ -991,4 +991,46 @@ async fn services_have_price_bands_and_courses_name_the_sla_that_covers_them() {
             .status(),
         StatusCode::NOT_FOUND
     );
+    // Every service endpoint answers another tenant's id with 404 and changes nothing.
+    let before = admin
+        .get_json("somerset", &format!("/api/v1/services/{sid}"))
+        .await;
+    assert_eq!(
+        harrow
+            .get_tenant("harrow", &format!("/api/v1/services/{sid}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        harrow
+            .get_tenant("harrow", &format!("/manage/services/{sid}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let mut stolen = service.clone();
+    stolen["provider_id"] = json!("ss4e");
+    for (method, path, body) in [
+        (Method::PUT, format!("/api/v1/services/{sid}"), stolen),
+        (
+            Method::POST,
+            format!("/api/v1/services/{sid}/publish"),
+            json!({}),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/services/{sid}/cancel"),
+            json!({}),
+        ),
+    ] {
+        let res = send(&harrow, method, "harrow", &path, &body).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(
+        admin
+            .get_json("somerset", &format!("/api/v1/services/{sid}"))
+            .await,
+        before
+    );
 }
