@@ -21,6 +21,7 @@ mod m20261123_000008_create_induction_record;
 mod m20261123_000009_create_catalogue;
 mod m20261123_000010_create_resource;
 mod m20261123_000011_create_bookings;
+mod m20261123_000012_create_retention;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_create_catalogue::Migration),
             Box::new(m20261123_000010_create_resource::Migration),
             Box::new(m20261123_000011_create_bookings::Migration),
+            Box::new(m20261123_000012_create_retention::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 pub mod domain;
 mod error;
 mod offers;
+pub mod retention;
 mod service;
 pub mod store;
 

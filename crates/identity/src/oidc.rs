@@ -28,8 +28,8 @@ use crate::domain::signup::{self, NewAccount};
 use crate::domain::token;
 use crate::service::{actor, record_detail};
 use crate::sessions::{Session, Stage};
+use crate::store;
 use crate::store::entity::{account, federated_identity};
-use crate::store::{self, status};
 use crate::{Identity, IdentityError};
 
 /// How long a started sign-in may take.
@@ -333,9 +333,7 @@ impl Identity {
                 .await?;
             return Ok(OidcOutcome::NeedsDetails(key));
         };
-        if account.status != status::ACTIVE {
-            return Err(IdentityError::Deactivated);
-        }
+        self.admit(&tx, &account).await?;
         let stage = self.stage_after_password(&tx, &account).await?;
         store::touch(&tx, &account.id, now).await?;
         record_detail(

@@ -43,6 +43,24 @@ pub(crate) fn actor(account_id: &str) -> String {
 
 impl Identity {
     /// Audits something a person did to their own account (actor and subject are the same).
+    /// Lets a person who proved who they are into their account: an active account as it
+    /// is, a dormant one (switched off by retention after inactivity) reopened and the
+    /// reopening audited. Any other state is refused.
+    pub(crate) async fn admit(
+        &self,
+        tx: &TenantTx,
+        account: &account::Model,
+    ) -> Result<(), IdentityError> {
+        if account.status == status::DORMANT {
+            store::organisations::set_account_status(tx, &account.id, status::ACTIVE).await?;
+            self.audit_own(tx, &account.id, "account.reactivated")
+                .await?;
+        } else if account.status != status::ACTIVE {
+            return Err(IdentityError::Deactivated);
+        }
+        Ok(())
+    }
+
     pub(crate) async fn audit_own(
         &self,
         tx: &TenantTx,
@@ -286,9 +304,7 @@ impl Identity {
         let Some(account) = found else {
             return Err(IdentityError::BadCredentials);
         };
-        if account.status != status::ACTIVE {
-            return Err(IdentityError::Deactivated);
-        }
+        self.admit(&tx, &account).await?;
         if account.email_verified_at.is_none() {
             return Err(IdentityError::EmailNotVerified);
         }

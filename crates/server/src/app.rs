@@ -127,6 +127,12 @@ impl Application {
         })
     }
 
+    /// The address links in this tenant's emails start with, when sent from here.
+    #[must_use]
+    pub fn base_url(&self, cfg: &tenant_router::TenantConfig) -> String {
+        tenant_base_url(cfg, self.state.secure_cookies, self.settings.http.port)
+    }
+
     /// The state handlers see.
     #[must_use]
     pub fn state(&self) -> &AppState {
@@ -166,6 +172,7 @@ impl Application {
 /// replica may run it; each offer is claimed by a conditional update, so none is handled
 /// twice.
 fn spawn_jobs(state: AppState, port: u16) {
+    tokio::spawn(daily_retention(state.clone(), port));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -184,6 +191,59 @@ fn spawn_jobs(state: AppState, port: u16) {
             }
         }
     });
+}
+
+/// The retention sweep, once a day on one replica: every replica tries each hour to take
+/// the day's lease, and the one that gets it sweeps every tenant. A sweep cut short (the
+/// replica stopped) is finished by the next day's, and every action is recorded once.
+async fn daily_retention(state: AppState, port: u16) {
+    let holder = uuid::Uuid::new_v4().to_string();
+    let sweep = crate::retention::Sweep::new(state.db.clone(), state.clock.clone());
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        match storage::lease::try_acquire(
+            &state.db,
+            "retention-sweep",
+            &holder,
+            now,
+            chrono::Duration::hours(23),
+        )
+        .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "retention lease could not be checked");
+                continue;
+            }
+        }
+        for t in state.registry.iter() {
+            let base = tenant_base_url(&t.config, state.secure_cookies, port);
+            let outcome = sweep
+                .tenant(
+                    &t.id,
+                    &t.config,
+                    sweep.today(),
+                    crate::retention::Mode::Run,
+                    &base,
+                    &mut |_| std::ops::ControlFlow::Continue(()),
+                )
+                .await;
+            match outcome {
+                Ok(r) => tracing::info!(
+                    tenant = %t.id,
+                    run = %r.run_id,
+                    checked = r.accounts_checked,
+                    warned = r.warned,
+                    acted = r.rules.iter().map(|x| x.count).sum::<u64>(),
+                    "retention sweep done"
+                ),
+                Err(e) => tracing::warn!(tenant = %t.id, error = %e, "retention sweep failed"),
+            }
+        }
+    }
 }
 
 /// The address links in background emails use: the tenant's public host when it has one,

@@ -1,5 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `check`, `tenants list` and
-//! `accounts grant-role`.
+//! The command line: `serve` (the default), `migrate`, `check`, `tenants list`,
+//! `accounts grant-role` and `retention …`.
 //! Every failure prints one clear message and exits non-zero.
 
 use std::path::PathBuf;
@@ -55,6 +55,82 @@ pub enum Command {
     /// Accounts in a tenant.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Retention: what each tenant's rules would do today, doing it, and holds.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+/// `retention` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Print, per tenant and rule, what would be deactivated, deleted and anonymised.
+    /// Changes nothing.
+    Plan {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Plan for another day (YYYY-MM-DD), e.g. to see what next month brings.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Do what `plan` prints, for today. Safe to stop and run again: it carries on from
+    /// where it got to and records each action once.
+    Run {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Place a hold that stops an account being deleted while it lasts.
+    Hold {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        /// `subject_request`, `unpaid_invoice`, `legal_claim` or `user_extension`.
+        #[arg(long)]
+        kind: String,
+        /// Why, for the administrators.
+        #[arg(long)]
+        reason: String,
+        /// The day the hold ends by itself (YYYY-MM-DD); without it, it lasts until released.
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+    },
+    /// Release a hold.
+    Release {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The hold's id (from `retention holds`).
+        #[arg(long)]
+        hold: String,
+    },
+    /// List the holds in force.
+    Holds {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// List disposal records: what retention did, under which rule, and what remains.
+    Disposals {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// Only those about this account id.
+        #[arg(long)]
+        account: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
 }
 
 /// `accounts` subcommands.
@@ -133,6 +209,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             provider,
         }) => grant_role(&settings, &tenant, &email, &role, provider.as_deref()).await,
+        Command::Retention(cmd) => {
+            let app = Application::build(settings).await?;
+            crate::retention_cli::run(&app, cmd).await
+        }
     }
 }
 

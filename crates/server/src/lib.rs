@@ -14,6 +14,8 @@ pub mod oidc;
 pub mod orgs;
 pub mod privacy_web;
 pub mod profile;
+pub mod retention;
+pub mod retention_cli;
 pub mod second_factor;
 pub mod settings;
 pub mod telemetry;
@@ -40,4 +42,14 @@ pub fn other_columns() -> impl Iterator<Item = &'static str> {
         .chain(catalogue::store::OTHER_COLUMNS)
         .chain(bookings::store::OTHER_COLUMNS)
         .copied()
+}
+
+/// Every table holding rows about one person, from every crate, for erasure (the
+/// `account` row itself goes last).
+pub fn subject_tables()
+-> impl Iterator<Item = &'static privacy_engine::store::retention::SubjectTable> {
+    privacy_engine::store::retention::SUBJECT_TABLES
+        .iter()
+        .chain(identity::store::SUBJECT_TABLES)
+        .chain(bookings::store::SUBJECT_TABLES)
 }

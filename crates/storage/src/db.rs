@@ -149,10 +149,7 @@ impl Db {
     /// # Errors
     /// As [`Db::tenant_tx`].
     pub async fn tenant_write_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
-        let guard = match self.backend {
-            Backend::Sqlite => Some(std::sync::Arc::clone(&self.writer).lock_owned().await),
-            Backend::Postgres => None,
-        };
+        let guard = self.writer_turn().await;
         let mut tx = self.tenant_tx(tenant).await?;
         tx._writer = guard;
         Ok(tx)
@@ -173,6 +170,27 @@ impl Db {
             tenant: tenant.clone(),
             _writer: None,
         })
+    }
+
+    /// [`Db::system_tx`] that queues behind SQLite's one writer, as
+    /// [`Db::tenant_write_tx`] does, for maintenance that reads then writes while the
+    /// server runs (the retention sweep).
+    ///
+    /// # Errors
+    /// As [`Db::system_tx`].
+    pub async fn system_write_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
+        let guard = self.writer_turn().await;
+        let mut tx = self.system_tx(tenant).await?;
+        tx._writer = guard;
+        Ok(tx)
+    }
+
+    /// On SQLite, waits for the one writer's turn; on PostgreSQL there is no queue.
+    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(std::sync::Arc::clone(&self.writer).lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// The raw connection, for platform tables that are not tenant-owned (the tenant list).

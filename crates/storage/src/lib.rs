@@ -10,6 +10,7 @@ mod clock;
 mod db;
 pub mod entity;
 mod error;
+pub mod lease;
 pub mod objects;
 pub mod outbox;
 pub mod tenants;

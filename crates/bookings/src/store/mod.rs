@@ -2,6 +2,7 @@
 
 pub mod entity;
 
+use privacy_engine::store::retention::{Erase, SubjectKey, SubjectTable};
 use privacy_engine::{Need, PersonalColumn};
 use tenant_router::config::Module;
 
@@ -68,4 +69,36 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "transaction_log.id",
     "transaction_log.account_id",
     "transaction_log.occurred_at",
+];
+
+/// Tables holding rows about one person, for erasure. Waiting-list entries go with the
+/// person; bookings, orders and the transaction log have their own retention and are kept
+/// with the person pseudonymised.
+pub const SUBJECT_TABLES: &[SubjectTable] = &[
+    SubjectTable {
+        table: "waiting_list_entry",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "booking",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Pseudonymise {
+            category: "booking.record",
+        },
+    },
+    SubjectTable {
+        table: "booking_order",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Pseudonymise {
+            category: "purchase.record",
+        },
+    },
+    SubjectTable {
+        table: "transaction_log",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Pseudonymise {
+            category: "purchase.record",
+        },
+    },
 ];

@@ -12,6 +12,7 @@ pub mod second_factor;
 pub mod secrets;
 
 use chrono::{DateTime, Duration, Utc};
+use privacy_engine::store::retention::{Erase, SubjectKey, SubjectTable};
 use privacy_engine::{Need, PersonalColumn};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
@@ -219,12 +220,28 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "induction_record.updated_at",
 ];
 
-/// Account status values.
-pub mod status {
-    /// May sign in.
-    pub const ACTIVE: &str = "active";
-    /// May not sign in (leaver, retention, admin action).
-    pub const DEACTIVATED: &str = "deactivated";
+/// Account status values (the privacy engine's retention sweep sets them too).
+pub use privacy_engine::store::retention::account_status as status;
+
+/// Tables holding rows about one person, for erasure. Sign-in credentials, tokens,
+/// memberships and roles go with the person.
+pub const SUBJECT_TABLES: &[SubjectTable] = &[
+    subject("account_token"),
+    subject("account_secret"),
+    subject("account_totp"),
+    subject("recovery_code"),
+    subject("federated_identity"),
+    subject("induction_record"),
+    subject("membership"),
+    subject("account_role"),
+];
+
+const fn subject(table: &'static str) -> SubjectTable {
+    SubjectTable {
+        table,
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    }
 }
 
 /// What a token is for.

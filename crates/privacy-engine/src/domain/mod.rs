@@ -2,3 +2,4 @@
 
 pub mod inventory;
 pub mod notice;
+pub mod retention;

@@ -3,6 +3,7 @@
 //! tables the `storage` crate owns.
 
 pub mod consent;
+pub mod retention;
 
 use tenant_router::config::Module;
 
@@ -29,6 +30,13 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         column: "purpose",
         category: "account.preferences",
         need: Need::Module(Module::Newsletter),
+    },
+    // What an administrator wrote about why a person's account is held.
+    PersonalColumn {
+        table: "retention_hold",
+        column: "reason",
+        category: "account.profile",
+        need: Need::Always,
     },
     PersonalColumn {
         table: "consent_event",
@@ -69,4 +77,32 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "consent_event.method",
     "consent_event.notice_version",
     "consent_event.occurred_at",
+    "job_lease.name",
+    "job_lease.holder",
+    "job_lease.expires_at",
+    "retention_hold.tenant_id",
+    "retention_hold.id",
+    "retention_hold.account_id",
+    "retention_hold.kind",
+    "retention_hold.placed_by",
+    "retention_hold.created_at",
+    "retention_hold.until",
+    "retention_hold.released_at",
+    "retention_warning.tenant_id",
+    "retention_warning.account_id",
+    "retention_warning.step",
+    "retention_warning.due_on",
+    "retention_warning.warned_at",
+    // Disposal records name accounts by id only, and say what was done under which rule.
+    "disposal_record.tenant_id",
+    "disposal_record.id",
+    "disposal_record.run_id",
+    "disposal_record.rule_index",
+    "disposal_record.rule",
+    "disposal_record.action",
+    "disposal_record.record_kind",
+    "disposal_record.account_ref",
+    "disposal_record.records",
+    "disposal_record.remaining",
+    "disposal_record.occurred_at",
 ];

@@ -1,0 +1,123 @@
+//! Bookings and purchases under their own retention rules, for the privacy engine's sweep:
+//! bookings on sessions delivered long enough ago are anonymised, and orders delivered
+//! long enough ago are deleted with everything that names them. Each call is one set of
+//! statements in the caller's (system) transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait as _, FromQueryResult, Statement, Value};
+use storage::{StorageError, TenantTx};
+
+use crate::BookingError;
+
+/// The prefix of an anonymised booking's account id (followed by the booking's own id,
+/// which says nothing about the person).
+pub const ANONYMISED: &str = "anonymised:";
+
+async fn run(tx: &TenantTx, sql: &str, values: Vec<Value>) -> Result<u64, BookingError> {
+    let backend = (**tx).get_database_backend();
+    Ok((**tx)
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map_err(StorageError::from)?
+        .rows_affected())
+}
+
+/// Removes the person from every booking on a session that ended before `before`, and
+/// deletes the waiting-list entries of those sessions. Returns the bookings anonymised.
+///
+/// # Errors
+/// When a statement fails.
+pub async fn anonymise_delivered(
+    tx: &TenantTx,
+    before: DateTime<Utc>,
+) -> Result<u64, BookingError> {
+    let t = tx.tenant().as_str();
+    let ended = "SELECT s.id FROM course_session s WHERE s.tenant_id = $1 AND s.ends_at < $2";
+    let n = run(
+        tx,
+        &format!(
+            "UPDATE booking SET account_id = '{ANONYMISED}' || id WHERE tenant_id = $1 \
+             AND account_id NOT LIKE '{ANONYMISED}%' AND session_id IN ({ended})"
+        ),
+        vec![t.into(), before.into()],
+    )
+    .await?;
+    run(
+        tx,
+        &format!("DELETE FROM waiting_list_entry WHERE tenant_id = $1 AND session_id IN ({ended})"),
+        vec![t.into(), before.into()],
+    )
+    .await?;
+    Ok(n)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct IdRow {
+    id: String,
+}
+
+/// Deletes every order placed before `before` whose sessions all ended before it, with
+/// its bookings, waiting-list entries and transaction-log entries. Returns the orders
+/// deleted.
+///
+/// # Errors
+/// When a statement fails.
+pub async fn delete_delivered_orders(
+    tx: &TenantTx,
+    before: DateTime<Utc>,
+) -> Result<u64, BookingError> {
+    let t = tx.tenant().as_str();
+    let backend = (**tx).get_database_backend();
+    let orders = IdRow::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        "SELECT o.id FROM booking_order o WHERE o.tenant_id = $1 AND o.created_at < $2 \
+         AND NOT EXISTS (SELECT 1 FROM booking b JOIN course_session s \
+             ON s.tenant_id = b.tenant_id AND s.id = b.session_id \
+           WHERE b.tenant_id = o.tenant_id AND b.order_id = o.id AND s.ends_at >= $2) \
+         AND NOT EXISTS (SELECT 1 FROM waiting_list_entry w JOIN course_session s \
+             ON s.tenant_id = w.tenant_id AND s.id = w.session_id \
+           WHERE w.tenant_id = o.tenant_id AND w.order_id = o.id AND s.ends_at >= $2) \
+         ORDER BY o.id",
+        [t.into(), before.into()],
+    ))
+    .all(&**tx)
+    .await
+    .map_err(StorageError::from)?;
+    let mut deleted = 0;
+    for chunk in orders.chunks(500) {
+        let mut values: Vec<Value> = vec![t.into()];
+        let list = placeholders(&mut values, chunk.iter().map(|r| r.id.clone()));
+        let by_order = |table: &str| {
+            format!("DELETE FROM {table} WHERE tenant_id = $1 AND order_id IN {list}")
+        };
+        // Log entries name the order (checkout) or one of its bookings (cancellation).
+        run(
+            tx,
+            &format!(
+                "DELETE FROM transaction_log WHERE tenant_id = $1 AND (subject IN {list} \
+                 OR subject IN (SELECT id FROM booking WHERE tenant_id = $1 AND order_id IN {list}))"
+            ),
+            values.clone(),
+        )
+        .await?;
+        run(tx, &by_order("booking"), values.clone()).await?;
+        run(tx, &by_order("waiting_list_entry"), values.clone()).await?;
+        deleted += run(
+            tx,
+            &format!("DELETE FROM booking_order WHERE tenant_id = $1 AND id IN {list}"),
+            values,
+        )
+        .await?;
+    }
+    Ok(deleted)
+}
+
+/// Binds each of `items` after the values already in `values`; returns `($n, …)`.
+fn placeholders(values: &mut Vec<Value>, items: impl Iterator<Item = String>) -> String {
+    let mut list = Vec::new();
+    for item in items {
+        values.push(item.into());
+        list.push(format!("${}", values.len()));
+    }
+    format!("({})", list.join(", "))
+}

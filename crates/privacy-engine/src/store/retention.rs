@@ -1,0 +1,656 @@
+//! Retention in the database: the facts the sweep decides on, holds, warnings, disposal
+//! records, and erasing a person from every table that declares them.
+//!
+//! Erasure is driven by declarations ([`SubjectTable`]): each crate lists its tables that
+//! hold rows about a person, keyed by account id or email address, and whether deleting
+//! the person deletes those rows or keeps them with the person replaced by a pseudonym
+//! (records with their own retention, such as purchases). A test fails when a table
+//! holding personal data has no such declaration.
+//!
+//! The sweep runs as the connecting role in [`storage::Db::system_tx`] (it deletes from
+//! tables the request path may only append to), still scoped to one tenant.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult, Statement, Value};
+use storage::{StorageError, TenantTx};
+
+use crate::PrivacyError;
+use crate::domain::retention::{AccountFacts, HoldKind};
+
+/// How a table's rows name the person they are about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectKey {
+    /// A column holding the account id.
+    AccountId(&'static str),
+    /// A column holding the account's email address (mail not yet sent).
+    Email(&'static str),
+}
+
+/// What erasing the person does to a table's rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Erase {
+    /// The rows are deleted.
+    Delete,
+    /// The rows are kept under their own retention rule, with the person's id replaced
+    /// by a pseudonym that leads nowhere.
+    Pseudonymise {
+        /// The inventory category whose rule keeps them.
+        category: &'static str,
+    },
+}
+
+/// A table holding rows about a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SubjectTable {
+    /// Table name.
+    pub table: &'static str,
+    /// How rows name the person.
+    pub key: SubjectKey,
+    /// What erasure does.
+    pub erase: Erase,
+}
+
+/// This crate's tables about a person. (The `account` row itself is erased last, by
+/// [`erase_accounts`].)
+pub const SUBJECT_TABLES: &[SubjectTable] = &[
+    SubjectTable {
+        table: "consent_event",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "outbox_email",
+        key: SubjectKey::Email("to_address"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "retention_hold",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "retention_warning",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+];
+
+/// Account status values the sweep sets and reads (the identity crate owns the table).
+pub mod account_status {
+    /// May sign in.
+    pub const ACTIVE: &str = "active";
+    /// Switched off after inactivity: signing in with the right password reopens it.
+    pub const DORMANT: &str = "dormant";
+    /// Switched off (a leaver, or an administrator's decision): stays off.
+    pub const DEACTIVATED: &str = "deactivated";
+}
+
+/// A statement with `$n` placeholders, read positionally by both databases.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        format!("${}", self.values.len())
+    }
+
+    /// `($a, $b, …)` binding each of `items`.
+    fn list(&mut self, items: &[String]) -> String {
+        let mut out = String::from("(");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let p = self.bind(item.clone());
+            out.push_str(&p);
+        }
+        out.push(')');
+        out
+    }
+
+    fn statement(self, backend: DbBackend) -> Statement {
+        Statement::from_sql_and_values(backend, self.text, self.values)
+    }
+}
+
+fn backend(tx: &TenantTx) -> DbBackend {
+    (**tx).get_database_backend()
+}
+
+async fn execute(tx: &TenantTx, sql: Sql) -> Result<u64, PrivacyError> {
+    let stmt = sql.statement(backend(tx));
+    Ok((**tx)
+        .execute_raw(stmt)
+        .await
+        .map_err(StorageError::from)?
+        .rows_affected())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct FactsRow {
+    id: String,
+    email: String,
+    status: String,
+    last_activity_at: DateTime<Utc>,
+    left_at: Option<DateTime<Utc>>,
+    current: i64,
+}
+
+/// A candidate account with what the sweep needs beyond the facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The facts retention decides on.
+    pub facts: AccountFacts,
+    /// Where warnings go.
+    pub email: String,
+}
+
+/// One page (ordered by id, after `after`) of accounts that retention may touch today:
+/// last active before `inactive_before`, or still active after leaving their last
+/// organisation. Holds in force at `now` are attached.
+///
+/// # Errors
+/// When the query fails.
+pub async fn candidates(
+    tx: &TenantTx,
+    inactive_before: Option<DateTime<Utc>>,
+    after: &str,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Candidate>, PrivacyError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let after = sql.bind(after);
+    let active = sql.bind(account_status::ACTIVE);
+    let inactive = match inactive_before {
+        Some(at) => {
+            let p = sql.bind(at);
+            format!("a.last_activity_at < {p} OR ")
+        }
+        None => String::new(),
+    };
+    let limit = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.text = format!(
+        "SELECT a.id, a.email, a.status, a.last_activity_at, \
+           (SELECT MAX(m.updated_at) FROM membership m \
+             WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left') AS left_at, \
+           (SELECT COUNT(*) FROM membership m \
+             WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status <> 'left') AS current \
+         FROM account a \
+         WHERE a.tenant_id = {t} AND a.id > {after} AND ({inactive}(a.status = {active} AND EXISTS \
+           (SELECT 1 FROM membership m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left'))) \
+         ORDER BY a.id LIMIT {limit}"
+    );
+    let rows = FactsRow::find_by_statement(sql.statement(backend(tx)))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut holds = holds_in_force(tx, &ids, now).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Candidate {
+            facts: AccountFacts {
+                holds: holds.remove(&r.id).unwrap_or_default(),
+                id: r.id,
+                active: r.status == account_status::ACTIVE,
+                last_activity: r.last_activity_at.date_naive(),
+                left_on: if r.current == 0 {
+                    r.left_at.map(|t| t.date_naive())
+                } else {
+                    None
+                },
+            },
+            email: r.email,
+        })
+        .collect())
+}
+
+#[derive(Debug, FromQueryResult)]
+struct HoldRow {
+    account_id: String,
+    kind: String,
+}
+
+/// Holds in force at `now` for `accounts`.
+async fn holds_in_force(
+    tx: &TenantTx,
+    accounts: &[String],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, Vec<HoldKind>>, PrivacyError> {
+    let mut out: HashMap<String, Vec<HoldKind>> = HashMap::new();
+    if accounts.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let n = sql.bind(now);
+    let ids = sql.list(accounts);
+    sql.text = format!(
+        "SELECT account_id, kind FROM retention_hold WHERE tenant_id = {t} \
+         AND released_at IS NULL AND (until IS NULL OR until > {n}) AND account_id IN {ids}"
+    );
+    for row in HoldRow::find_by_statement(sql.statement(backend(tx)))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?
+    {
+        if let Some(kind) = HoldKind::parse(&row.kind) {
+            out.entry(row.account_id).or_default().push(kind);
+        }
+    }
+    Ok(out)
+}
+
+/// Sets `status` on those of `accounts` that are still active; returns how many changed.
+///
+/// # Errors
+/// When the update fails.
+pub async fn deactivate(
+    tx: &TenantTx,
+    accounts: &[String],
+    status: &str,
+) -> Result<u64, PrivacyError> {
+    if accounts.is_empty() {
+        return Ok(0);
+    }
+    let mut sql = Sql::default();
+    let s = sql.bind(status);
+    let t = sql.bind(tx.tenant().as_str());
+    let a = sql.bind(account_status::ACTIVE);
+    let ids = sql.list(accounts);
+    sql.text = format!(
+        "UPDATE account SET status = {s} WHERE tenant_id = {t} AND status = {a} AND id IN {ids}"
+    );
+    execute(tx, sql).await
+}
+
+#[derive(Debug, FromQueryResult)]
+struct CountRow {
+    key: String,
+    n: i64,
+}
+
+/// What erasure kept of one person: rows per table, now under a pseudonym.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Kept {
+    /// Table.
+    pub table: &'static str,
+    /// Inventory category whose rule keeps them.
+    pub category: &'static str,
+    /// Rows.
+    pub rows: i64,
+}
+
+/// Erases `accounts` (id and email pairs) from every declared table and deletes the
+/// account rows. Rows with their own retention are kept with the person's id replaced by
+/// a pseudonym (`pseudonym:` and a random id, one per person, recorded nowhere).
+/// Returns, per account id, what was kept.
+///
+/// # Errors
+/// When a statement fails; the caller's transaction then keeps nothing.
+pub async fn erase_accounts(
+    tx: &TenantTx,
+    accounts: &[(String, String)],
+    tables: &[SubjectTable],
+) -> Result<HashMap<String, Vec<Kept>>, PrivacyError> {
+    let mut kept: HashMap<String, Vec<Kept>> = HashMap::new();
+    if accounts.is_empty() {
+        return Ok(kept);
+    }
+    let ids: Vec<String> = accounts.iter().map(|(id, _)| id.clone()).collect();
+    let emails: Vec<String> = accounts.iter().map(|(_, e)| e.clone()).collect();
+    let pseudonyms: HashMap<&str, String> = accounts
+        .iter()
+        .map(|(id, _)| (id.as_str(), format!("pseudonym:{}", uuid::Uuid::new_v4())))
+        .collect();
+    for table in tables {
+        let (column, keys) = match table.key {
+            SubjectKey::AccountId(c) => (c, &ids),
+            SubjectKey::Email(c) => (c, &emails),
+        };
+        match table.erase {
+            Erase::Delete => {
+                let mut sql = Sql::default();
+                let t = sql.bind(tx.tenant().as_str());
+                let list = sql.list(keys);
+                sql.text = format!(
+                    "DELETE FROM {} WHERE tenant_id = {t} AND {column} IN {list}",
+                    table.table
+                );
+                execute(tx, sql).await?;
+            }
+            Erase::Pseudonymise { category } => {
+                let mut sql = Sql::default();
+                let t = sql.bind(tx.tenant().as_str());
+                let list = sql.list(keys);
+                sql.text = format!(
+                    "SELECT {column} AS key, COUNT(*) AS n FROM {} WHERE tenant_id = {t} \
+                     AND {column} IN {list} GROUP BY {column}",
+                    table.table
+                );
+                let found = CountRow::find_by_statement(sql.statement(backend(tx)))
+                    .all(&**tx)
+                    .await
+                    .map_err(StorageError::from)?;
+                for row in found {
+                    let Some(pseudonym) = pseudonyms.get(row.key.as_str()) else {
+                        continue;
+                    };
+                    let mut sql = Sql::default();
+                    let p = sql.bind(pseudonym.clone());
+                    let t = sql.bind(tx.tenant().as_str());
+                    let k = sql.bind(row.key.clone());
+                    sql.text = format!(
+                        "UPDATE {} SET {column} = {p} WHERE tenant_id = {t} AND {column} = {k}",
+                        table.table
+                    );
+                    execute(tx, sql).await?;
+                    kept.entry(row.key).or_default().push(Kept {
+                        table: table.table,
+                        category,
+                        rows: row.n,
+                    });
+                }
+            }
+        }
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let list = sql.list(&ids);
+    sql.text = format!("DELETE FROM account WHERE tenant_id = {t} AND id IN {list}");
+    execute(tx, sql).await?;
+    Ok(kept)
+}
+
+/// Records that `account` was warned of `step` due on `due_on`; `false` when it already
+/// was (so each warning is sent once).
+///
+/// # Errors
+/// When the insert fails.
+pub async fn note_warning(
+    tx: &TenantTx,
+    account: &str,
+    step: &str,
+    due_on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<bool, PrivacyError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let a = sql.bind(account);
+    let s = sql.bind(step);
+    let d = sql.bind(due_on);
+    let n = sql.bind(now);
+    sql.text = format!(
+        "INSERT INTO retention_warning (tenant_id, account_id, step, due_on, warned_at) \
+         VALUES ({t}, {a}, {s}, {d}, {n}) ON CONFLICT DO NOTHING"
+    );
+    Ok(execute(tx, sql).await? == 1)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct EmailRow {
+    email: String,
+}
+
+/// The addresses of the lead administrators of the organisations `account` belongs to
+/// (its current memberships), excluding the person.
+///
+/// # Errors
+/// When the query fails.
+pub async fn lead_admins_of(tx: &TenantTx, account: &str) -> Result<Vec<String>, PrivacyError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let a = sql.bind(account);
+    sql.text = format!(
+        "SELECT DISTINCT la.email AS email FROM membership m \
+         JOIN membership lm ON lm.tenant_id = m.tenant_id AND lm.organisation_id = m.organisation_id \
+         JOIN account la ON la.tenant_id = lm.tenant_id AND la.id = lm.account_id \
+         WHERE m.tenant_id = {t} AND m.account_id = {a} AND m.status <> 'left' \
+           AND lm.status = 'verified' AND lm.rights LIKE '%lead_admin%' AND la.id <> {a} \
+           AND la.status = 'active' ORDER BY la.email"
+    );
+    Ok(EmailRow::find_by_statement(sql.statement(backend(tx)))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?
+        .into_iter()
+        .map(|r| r.email)
+        .collect())
+}
+
+/// One disposal record to write.
+#[derive(Clone, Debug)]
+pub struct Disposal<'a> {
+    /// The sweep run.
+    pub run_id: &'a str,
+    /// Index of the rule in the tenant's list.
+    pub rule_index: usize,
+    /// The rule in words.
+    pub rule: &'a str,
+    /// `deactivate`, `delete`, `anonymise`.
+    pub action: &'a str,
+    /// `account`, `booking` or `purchase`.
+    pub record_kind: &'a str,
+    /// The account acted on, for account actions.
+    pub account_ref: Option<&'a str>,
+    /// How many records.
+    pub records: i64,
+    /// What personal data remains and why (JSON).
+    pub remaining: serde_json::Value,
+}
+
+/// Writes disposal records, one statement for the lot.
+///
+/// # Errors
+/// When the insert fails.
+pub async fn record_disposals(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    records: &[Disposal<'_>],
+) -> Result<(), PrivacyError> {
+    for chunk in records.chunks(500) {
+        let mut sql = Sql::default();
+        let mut text = String::from(
+            "INSERT INTO disposal_record (tenant_id, id, run_id, rule_index, rule, action, \
+             record_kind, account_ref, records, remaining, occurred_at) VALUES ",
+        );
+        for (i, d) in chunk.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            let values = [
+                sql.bind(tx.tenant().as_str()),
+                sql.bind(uuid::Uuid::now_v7().to_string()),
+                sql.bind(d.run_id),
+                sql.bind(i32::try_from(d.rule_index).unwrap_or(i32::MAX)),
+                sql.bind(d.rule),
+                sql.bind(d.action),
+                sql.bind(d.record_kind),
+                sql.bind(d.account_ref.map(str::to_owned)),
+                sql.bind(d.records),
+                sql.bind(d.remaining.to_string()),
+                sql.bind(now),
+            ];
+            let _ = write!(text, "({})", values.join(", "));
+        }
+        sql.text = text;
+        execute(tx, sql).await?;
+    }
+    Ok(())
+}
+
+/// A stored disposal record.
+#[derive(Clone, Debug, FromQueryResult, PartialEq, Eq)]
+pub struct DisposalRow {
+    /// Id.
+    pub id: String,
+    /// The sweep run.
+    pub run_id: String,
+    /// Rule index.
+    pub rule_index: i32,
+    /// The rule in words.
+    pub rule: String,
+    /// What was done.
+    pub action: String,
+    /// To what kind of record.
+    pub record_kind: String,
+    /// The account, for account actions.
+    pub account_ref: Option<String>,
+    /// How many records.
+    pub records: i64,
+    /// What remains and why (JSON).
+    pub remaining: String,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Disposal records of the transaction's tenant, newest first; only those about
+/// `account` when given.
+///
+/// # Errors
+/// When the query fails.
+pub async fn disposals(
+    tx: &TenantTx,
+    account: Option<&str>,
+    limit: u64,
+) -> Result<Vec<DisposalRow>, PrivacyError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let filter = match account {
+        Some(a) => {
+            let p = sql.bind(a);
+            format!(" AND account_ref = {p}")
+        }
+        None => String::new(),
+    };
+    let l = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.text = format!(
+        "SELECT id, run_id, rule_index, rule, action, record_kind, account_ref, records, \
+         remaining, occurred_at FROM disposal_record WHERE tenant_id = {t}{filter} \
+         ORDER BY id DESC LIMIT {l}"
+    );
+    Ok(DisposalRow::find_by_statement(sql.statement(backend(tx)))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// A hold to place.
+#[derive(Clone, Debug)]
+pub struct NewHold<'a> {
+    /// On whose account.
+    pub account_id: &'a str,
+    /// Why.
+    pub kind: HoldKind,
+    /// In words (for the administrators).
+    pub reason: &'a str,
+    /// Who placed it (account id, or `operator`).
+    pub placed_by: &'a str,
+    /// When it lapses by itself; `None` until released.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Places a hold; returns its id.
+///
+/// # Errors
+/// When the insert fails (e.g. the account is not in the tenant).
+pub async fn place_hold(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    hold: &NewHold<'_>,
+) -> Result<String, PrivacyError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut sql = Sql::default();
+    let values = [
+        sql.bind(tx.tenant().as_str()),
+        sql.bind(id.clone()),
+        sql.bind(hold.account_id),
+        sql.bind(hold.kind.as_str()),
+        sql.bind(hold.reason),
+        sql.bind(hold.placed_by),
+        sql.bind(now),
+        sql.bind(hold.until),
+    ];
+    sql.text = format!(
+        "INSERT INTO retention_hold (tenant_id, id, account_id, kind, reason, placed_by, \
+         created_at, until) VALUES ({})",
+        values.join(", ")
+    );
+    execute(tx, sql).await?;
+    Ok(id)
+}
+
+/// Releases a hold in force; `false` when there is none with that id.
+///
+/// # Errors
+/// When the update fails.
+pub async fn release_hold(
+    tx: &TenantTx,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, PrivacyError> {
+    let mut sql = Sql::default();
+    let n = sql.bind(now);
+    let t = sql.bind(tx.tenant().as_str());
+    let i = sql.bind(id);
+    sql.text = format!(
+        "UPDATE retention_hold SET released_at = {n} WHERE tenant_id = {t} AND id = {i} \
+         AND released_at IS NULL"
+    );
+    Ok(execute(tx, sql).await? == 1)
+}
+
+/// A stored hold.
+#[derive(Clone, Debug, FromQueryResult, PartialEq, Eq)]
+pub struct HoldDetail {
+    /// Id.
+    pub id: String,
+    /// Account.
+    pub account_id: String,
+    /// Kind (stored name).
+    pub kind: String,
+    /// Reason.
+    pub reason: String,
+    /// Placed when.
+    pub created_at: DateTime<Utc>,
+    /// Lapses when.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Holds in force at `now`, for one account or all.
+///
+/// # Errors
+/// When the query fails.
+pub async fn holds(
+    tx: &TenantTx,
+    account: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Vec<HoldDetail>, PrivacyError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let n = sql.bind(now);
+    let filter = match account {
+        Some(a) => {
+            let p = sql.bind(a);
+            format!(" AND account_id = {p}")
+        }
+        None => String::new(),
+    };
+    sql.text = format!(
+        "SELECT id, account_id, kind, reason, created_at, until FROM retention_hold \
+         WHERE tenant_id = {t} AND released_at IS NULL AND (until IS NULL OR until > {n}){filter} \
+         ORDER BY id"
+    );
+    Ok(HoldDetail::find_by_statement(sql.statement(backend(tx)))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?)
+}

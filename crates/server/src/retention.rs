@@ -1,0 +1,599 @@
+//! The retention sweep: does, for one tenant and one day, what the tenant's retention rules
+//! say (the same rules its privacy notice prints). Accounts are warned, deactivated and
+//! deleted; bookings are anonymised and purchases deleted once delivered long enough ago.
+//!
+//! It works in pages of accounts, each page one transaction holding the changes, their
+//! disposal records and their audit events, so a sweep stopped half-way and run again
+//! reaches the same end state with every action recorded once. `plan` decides the same
+//! things and changes nothing (record rules are run and rolled back, so their counts are
+//! exact).
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use privacy_engine::domain::notice::retention_sentence;
+use privacy_engine::domain::retention::{
+    self as rules, AccountPlan, Decision, RecordRule, Step, WARN_DAYS,
+};
+use privacy_engine::store::retention::{self as store, Disposal, SubjectTable, account_status};
+use serde::Serialize;
+use storage::audit::{self, AuditEntry};
+use storage::outbox::{self, Email};
+use storage::{Clock, Db, TenantTx};
+use tenant_router::config::{RetentionAction, RetentionRule, RetentionTrigger};
+use tenant_router::{TenantConfig, TenantId};
+
+/// Who the audit log names for the sweep's actions.
+pub const ACTOR: &str = "system:retention";
+
+/// Accounts per page (one transaction each).
+pub const PAGE: u64 = 500;
+
+/// Whether the sweep acts or only says what it would do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Decide and report; change nothing.
+    Plan,
+    /// Decide and act.
+    Run,
+}
+
+/// What happened (or would happen) under one rule.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RuleOutcome {
+    /// Index in the tenant's `retention` list.
+    pub rule: usize,
+    /// The rule's category.
+    pub category: String,
+    /// The rule as the notice states it.
+    pub text: String,
+    /// `deactivate`, `delete`, `anonymise`…
+    pub action: String,
+    /// What it applies to: `accounts`, `bookings`, `orders`.
+    pub unit: &'static str,
+    /// How many it applied to.
+    pub count: u64,
+    /// Accounts due for deletion but held, by hold kind.
+    pub held: BTreeMap<&'static str, u64>,
+    /// Why the sweep does not act on the rule, when it does not.
+    pub not_acted: Option<&'static str>,
+}
+
+/// One tenant's sweep.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Report {
+    /// Tenant.
+    pub tenant: String,
+    /// The day the rules were applied for.
+    pub today: NaiveDate,
+    /// Whether anything was changed.
+    pub applied: bool,
+    /// The run's id (disposal records carry it).
+    pub run_id: String,
+    /// Per rule.
+    pub rules: Vec<RuleOutcome>,
+    /// Accounts warned (or to warn) of a coming deactivation or deletion.
+    pub warned: u64,
+    /// Accounts looked at.
+    pub accounts_checked: u64,
+    /// Whether the sweep was stopped before the end (run it again to finish).
+    pub stopped: bool,
+}
+
+/// Progress after each page.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Accounts looked at so far.
+    pub checked: u64,
+    /// Accounts changed so far.
+    pub changed: u64,
+}
+
+/// Runs retention for tenants.
+#[derive(Clone)]
+pub struct Sweep {
+    db: Db,
+    clock: Clock,
+    tables: Vec<SubjectTable>,
+    page: u64,
+}
+
+impl Sweep {
+    /// A sweep over `db`, erasing from every crate's declared tables.
+    #[must_use]
+    pub fn new(db: Db, clock: Clock) -> Self {
+        Self {
+            db,
+            clock,
+            tables: crate::subject_tables().copied().collect(),
+            page: PAGE,
+        }
+    }
+
+    /// The same sweep with `n` accounts per page.
+    #[must_use]
+    pub fn with_page(mut self, n: u64) -> Self {
+        self.page = n.max(1);
+        self
+    }
+
+    /// Today by the sweep's clock (UTC).
+    #[must_use]
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().date_naive()
+    }
+
+    /// Applies (or plans) `cfg`'s rules for `today`. `progress` is told after each page and
+    /// may stop the sweep there; what was done stays done.
+    ///
+    /// # Errors
+    /// When the database fails; the page in hand is rolled back.
+    pub async fn tenant(
+        &self,
+        tenant: &TenantId,
+        cfg: &TenantConfig,
+        today: NaiveDate,
+        mode: Mode,
+        base_url: &str,
+        progress: &mut (dyn FnMut(Progress) -> ControlFlow<()> + Send),
+    ) -> anyhow::Result<Report> {
+        let run_id = uuid::Uuid::now_v7().to_string();
+        let mut report = Report {
+            tenant: tenant.to_string(),
+            today,
+            applied: mode == Mode::Run,
+            run_id: run_id.clone(),
+            rules: outcomes(&cfg.retention),
+            warned: 0,
+            accounts_checked: 0,
+            stopped: false,
+        };
+        let ctx = Ctx {
+            tenant,
+            cfg,
+            run_id: &run_id,
+            mode,
+            base_url,
+            now: self.clock.now(),
+        };
+        for rule in rules::record_rules(&cfg.retention, today) {
+            let n = self.records(&ctx, &rule).await?;
+            report.rules[rule.rule].count += n;
+        }
+        let inactive_before = inactivity_bound(&cfg.retention, today);
+        let mut after = String::new();
+        let mut changed = 0;
+        loop {
+            let tx = self.db.system_write_tx(tenant).await?;
+            let page = store::candidates(&tx, inactive_before, &after, self.page, ctx.now).await?;
+            let Some(last) = page.last() else {
+                tx.rollback().await?;
+                break;
+            };
+            after.clone_from(&last.facts.id);
+            report.accounts_checked += page.len() as u64;
+            let plans: Vec<(store::Candidate, AccountPlan)> = page
+                .into_iter()
+                .map(|c| {
+                    let plan = rules::plan_account(&cfg.retention, &c.facts, today);
+                    (c, plan)
+                })
+                .collect();
+            changed += self.accounts(&ctx, &tx, &plans, &mut report).await?;
+            match mode {
+                Mode::Run => tx.commit().await?,
+                Mode::Plan => tx.rollback().await?,
+            }
+            if progress(Progress {
+                checked: report.accounts_checked,
+                changed,
+            })
+            .is_break()
+            {
+                report.stopped = true;
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    /// One page of accounts: warnings, deactivations and deletions, with their disposal
+    /// records and audit events. Returns the accounts changed.
+    async fn accounts(
+        &self,
+        ctx: &Ctx<'_>,
+        tx: &TenantTx,
+        plans: &[(store::Candidate, AccountPlan)],
+        report: &mut Report,
+    ) -> anyhow::Result<u64> {
+        let mut deactivate: BTreeMap<(usize, &str), Vec<String>> = BTreeMap::new();
+        let mut delete: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+        for (c, plan) in plans {
+            if let Some((d, holds)) = &plan.held {
+                for h in holds {
+                    *report.rules[d.rule].held.entry(h.as_str()).or_default() += 1;
+                }
+            }
+            if let Some(d) = &plan.due {
+                report.rules[d.rule].count += 1;
+                match d.step {
+                    Step::Delete => delete
+                        .entry(d.rule)
+                        .or_default()
+                        .push((c.facts.id.clone(), c.email.clone())),
+                    Step::Deactivate => {
+                        // A leaver stays switched off; after inactivity, signing in reopens.
+                        let status = match ctx.cfg.retention[d.rule].trigger {
+                            RetentionTrigger::LeftOrganisation => account_status::DEACTIVATED,
+                            _ => account_status::DORMANT,
+                        };
+                        deactivate
+                            .entry((d.rule, status))
+                            .or_default()
+                            .push(c.facts.id.clone());
+                    }
+                }
+            }
+            if let Some(w) = &plan.warn
+                && self.warn(ctx, tx, c, w).await?
+            {
+                report.warned += 1;
+            }
+        }
+        let mut changed = 0;
+        for ((rule, status), ids) in &deactivate {
+            let n = store::deactivate(tx, ids, status).await?;
+            changed += n;
+            let text = rule_text(ctx.cfg, *rule);
+            let deletion = next_deletion(ctx.cfg);
+            let records: Vec<Disposal<'_>> = ids
+                .iter()
+                .map(|id| Disposal {
+                    run_id: ctx.run_id,
+                    rule_index: *rule,
+                    rule: &text,
+                    action: "deactivate",
+                    record_kind: "account",
+                    account_ref: Some(id),
+                    records: 1,
+                    remaining: serde_json::json!([{
+                        "what": "the whole account, switched off",
+                        "why": deletion,
+                    }]),
+                })
+                .collect();
+            self.record(ctx, tx, "retention.deactivated", *rule, ids, &records)
+                .await?;
+        }
+        for (rule, people) in &delete {
+            let kept = store::erase_accounts(tx, people, &self.tables).await?;
+            changed += people.len() as u64;
+            let text = rule_text(ctx.cfg, *rule);
+            let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
+            let records: Vec<Disposal<'_>> = ids
+                .iter()
+                .map(|id| Disposal {
+                    run_id: ctx.run_id,
+                    rule_index: *rule,
+                    rule: &text,
+                    action: "delete",
+                    record_kind: "account",
+                    account_ref: Some(id),
+                    records: 1,
+                    remaining: remaining(ctx.cfg, kept.get(id).map_or(&[][..], Vec::as_slice)),
+                })
+                .collect();
+            self.record(ctx, tx, "retention.deleted", *rule, &ids, &records)
+                .await?;
+        }
+        Ok(changed)
+    }
+
+    /// Writes disposal records and one audit event for a group of accounts.
+    async fn record(
+        &self,
+        ctx: &Ctx<'_>,
+        tx: &TenantTx,
+        action: &str,
+        rule: usize,
+        ids: &[String],
+        records: &[Disposal<'_>],
+    ) -> anyhow::Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        store::record_disposals(tx, ctx.now, records).await?;
+        audit::record(
+            tx,
+            ctx.now,
+            AuditEntry {
+                actor: ACTOR,
+                action,
+                subject: ctx.run_id,
+                detail: serde_json::json!({ "rule": rule, "accounts": ids }),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Warns the person (and their lead administrators) once of a step coming within
+    /// [`WARN_DAYS`]. Returns whether a warning was sent now.
+    async fn warn(
+        &self,
+        ctx: &Ctx<'_>,
+        tx: &TenantTx,
+        who: &store::Candidate,
+        decision: &Decision,
+    ) -> anyhow::Result<bool> {
+        if !store::note_warning(
+            tx,
+            &who.facts.id,
+            decision.step.as_str(),
+            decision.due_on,
+            ctx.now,
+        )
+        .await?
+        {
+            return Ok(false);
+        }
+        let service = &ctx.cfg.display_name;
+        let date = decision.due_on.format("%-d %B %Y").to_string();
+        let (what, subject) = match decision.step {
+            Step::Deactivate => (
+                "switched off",
+                format!("Your {service} account will be switched off on {date}"),
+            ),
+            Step::Delete => (
+                "deleted",
+                format!("Your {service} account will be deleted on {date}"),
+            ),
+        };
+        let body = format!(
+            "Your account on {service} ({email}) has not been used for a long time. Under our \
+             retention rules it will be {what} on {date}.\n\n\
+             To keep it, sign in before then: {base}/sign-in\n\n\
+             Our privacy notice explains how long we keep personal data: {base}/privacy\n",
+            email = who.email,
+            base = ctx.base_url,
+        );
+        outbox::enqueue(
+            tx,
+            ctx.now,
+            Email {
+                to: &who.email,
+                subject: &subject,
+                body: &body,
+            },
+        )
+        .await?;
+        let admin_subject = format!("An account in your organisation will be {what} on {date}");
+        let admin_body = format!(
+            "The {service} account of {email} has not been used for a long time. Under our \
+             retention rules it will be {what} on {date}, unless its owner signs in before \
+             then.\n\nIf they have left your organisation, you can mark them as a leaver: \
+             {base}/organisations\n",
+            email = who.email,
+            base = ctx.base_url,
+        );
+        for admin in store::lead_admins_of(tx, &who.facts.id).await? {
+            outbox::enqueue(
+                tx,
+                ctx.now,
+                Email {
+                    to: &admin,
+                    subject: &admin_subject,
+                    body: &admin_body,
+                },
+            )
+            .await?;
+        }
+        audit::record(
+            tx,
+            ctx.now,
+            AuditEntry {
+                actor: ACTOR,
+                action: "retention.warned",
+                subject: &who.facts.id,
+                detail: serde_json::json!({
+                    "rule": decision.rule,
+                    "step": decision.step.as_str(),
+                    "due_on": decision.due_on,
+                }),
+            },
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Applies one record rule (bookings or purchases) in a transaction of its own; in plan
+    /// mode the transaction is rolled back, so the count is exact and nothing changes.
+    async fn records(&self, ctx: &Ctx<'_>, rule: &RecordRule) -> anyhow::Result<u64> {
+        let tx = self.db.system_write_tx(ctx.tenant).await?;
+        let before = start_of(rule.delivered_by.checked_add_days(Days::new(1)));
+        let (n, unit) = match (rule.group, rule.action) {
+            ("booking", RetentionAction::Anonymise) => (
+                bookings::retention::anonymise_delivered(&tx, before).await?,
+                "bookings",
+            ),
+            ("purchase", RetentionAction::Delete) => (
+                bookings::retention::delete_delivered_orders(&tx, before).await?,
+                "orders",
+            ),
+            _ => {
+                tx.rollback().await?;
+                return Ok(0);
+            }
+        };
+        if n > 0 && ctx.mode == Mode::Run {
+            let text = rule_text(ctx.cfg, rule.rule);
+            let action = match rule.action {
+                RetentionAction::Anonymise => "anonymise",
+                _ => "delete",
+            };
+            store::record_disposals(
+                &tx,
+                ctx.now,
+                &[Disposal {
+                    run_id: ctx.run_id,
+                    rule_index: rule.rule,
+                    rule: &text,
+                    action,
+                    record_kind: rule.group,
+                    account_ref: None,
+                    records: i64::try_from(n).unwrap_or(i64::MAX),
+                    remaining: serde_json::json!([]),
+                }],
+            )
+            .await?;
+            audit::record(
+                &tx,
+                ctx.now,
+                AuditEntry {
+                    actor: ACTOR,
+                    action: &format!("retention.{action}d"),
+                    subject: ctx.run_id,
+                    detail: serde_json::json!({ "rule": rule.rule, unit: n }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(n)
+    }
+}
+
+struct Ctx<'a> {
+    tenant: &'a TenantId,
+    cfg: &'a TenantConfig,
+    run_id: &'a str,
+    mode: Mode,
+    base_url: &'a str,
+    now: DateTime<Utc>,
+}
+
+/// Midnight UTC at the start of `day` (the far past when there is no such day).
+fn start_of(day: Option<NaiveDate>) -> DateTime<Utc> {
+    day.and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
+}
+
+/// Accounts last active before this instant may be due today or within the warning
+/// period under some inactivity rule; `None` when the tenant has no such rule.
+fn inactivity_bound(rules: &[RetentionRule], today: NaiveDate) -> Option<DateTime<Utc>> {
+    let horizon = today.checked_add_days(Days::new(WARN_DAYS))?;
+    rules::account_rules(rules)
+        .filter(|(_, r)| r.trigger == RetentionTrigger::Inactivity)
+        .filter_map(|(_, r)| rules::cutoff(r.after?, horizon))
+        .max()
+        .map(|d| start_of(d.checked_add_days(Days::new(1))))
+}
+
+/// The rule in the notice's words, prefixed with its category.
+fn rule_text(cfg: &TenantConfig, rule: usize) -> String {
+    cfg.retention.get(rule).map_or_else(String::new, |r| {
+        format!("{}: {}", r.category, retention_sentence(r))
+    })
+}
+
+/// What will finally delete a switched-off account, in words.
+fn next_deletion(cfg: &TenantConfig) -> String {
+    rules::account_rules(&cfg.retention)
+        .find(|(_, r)| r.action == RetentionAction::Delete)
+        .map_or_else(
+            || "no rule deletes accounts; an administrator decides".to_owned(),
+            |(_, r)| format!("kept until deleted: {}", retention_sentence(r)),
+        )
+}
+
+/// What erasure kept of a person, and the rule that keeps it.
+fn remaining(cfg: &TenantConfig, kept: &[store::Kept]) -> serde_json::Value {
+    serde_json::Value::Array(
+        kept.iter()
+            .map(|k| {
+                let group = k.category.split('.').next().unwrap_or(k.category);
+                let why = cfg
+                    .retention
+                    .iter()
+                    .find(|r| r.category == k.category || r.category == group)
+                    .map_or_else(
+                        || "kept as the record of a transaction".to_owned(),
+                        |r| {
+                            format!(
+                                "kept, with the person pseudonymised: {}",
+                                retention_sentence(r)
+                            )
+                        },
+                    );
+                serde_json::json!({
+                    "table": k.table,
+                    "category": k.category,
+                    "rows": k.rows,
+                    "why": why,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// One outcome per rule, saying which the sweep does not act on and why.
+fn outcomes(rules_list: &[RetentionRule]) -> Vec<RuleOutcome> {
+    let account: Vec<usize> = rules::account_rules(rules_list).map(|(i, _)| i).collect();
+    let records: Vec<(usize, &str)> = rules_list
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.trigger == RetentionTrigger::ServiceDelivered)
+        .filter_map(|(i, r)| {
+            rules::RECORD_GROUPS
+                .iter()
+                .find(|g| rules::in_group(&r.category, g))
+                .map(|g| (i, *g))
+        })
+        .collect();
+    rules_list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let record = records.iter().find(|(j, _)| *j == i).map(|(_, g)| *g);
+            let (unit, not_acted) = if account.contains(&i) {
+                ("accounts", None)
+            } else if let Some(group) = record {
+                match (group, r.action) {
+                    ("booking", RetentionAction::Anonymise) => ("bookings", None),
+                    ("purchase", RetentionAction::Delete) => ("orders", None),
+                    _ => (
+                        "records",
+                        Some("the sweep has no such action for these records"),
+                    ),
+                }
+            } else {
+                ("records", Some(not_acted_reason(r)))
+            };
+            RuleOutcome {
+                rule: i,
+                category: r.category.clone(),
+                text: retention_sentence(r),
+                action: format!("{:?}", r.action).to_lowercase(),
+                unit,
+                count: 0,
+                held: BTreeMap::new(),
+                not_acted,
+            }
+        })
+        .collect()
+}
+
+fn not_acted_reason(r: &RetentionRule) -> &'static str {
+    if r.action == RetentionAction::Review || r.trigger == RetentionTrigger::AdminSchedule {
+        "an administrator reviews these records against the schedule"
+    } else if rules::in_group(&r.category, "account") {
+        "accounts are kept with the account rules above"
+    } else if rules::in_group(&r.category, "cpd") {
+        "CPD records go with the account, under the account rules"
+    } else {
+        "the platform holds no records of this kind"
+    }
+}
