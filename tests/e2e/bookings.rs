@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// A published course with one session of `capacity` places, `days` ahead; returns
 /// (course id, session id).
-async fn course_with_session(
+pub(crate) async fn course_with_session(
     app: &TestApp,
     admin: &Browser,
     slug: &str,
@@ -51,7 +51,12 @@ async fn course_with_session(
     (course, session)
 }
 
-async fn checkout(b: &Browser, slug: &str, key: &str, body: &Value) -> reqwest::Response {
+pub(crate) async fn checkout(
+    b: &Browser,
+    slug: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
     b.client
         .post(b.url(&format!("{slug}.localhost"), "/api/v1/checkout"))
         .header("idempotency-key", key)

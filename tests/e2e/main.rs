@@ -13,6 +13,7 @@ mod oidc;
 mod organisations;
 mod privacy;
 mod resources;
+mod retention;
 mod routing;
 mod second_factor;
 mod tenants;

@@ -74,6 +74,59 @@ async fn every_column_is_classified_as_personal_or_not() {
     );
 }
 
+/// Erasure is complete: every table holding personal data, and every table naming an
+/// account, says how its rows about a person are erased (deleted, or kept under a
+/// pseudonym), and every such declaration names a real table and column.
+#[tokio::test]
+async fn every_table_about_a_person_declares_how_it_is_erased() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    use std::collections::BTreeSet;
+
+    let db = e2e::TestDb::new().await;
+    let store = db.connect().await;
+    store.migrate().await.unwrap();
+    let conn = store.platform();
+    let sql = match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT table_name || '.' || column_name AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema()"
+        }
+        _ => {
+            "SELECT m.name || '.' || p.name AS c FROM pragma_table_list() m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.schema = 'main'"
+        }
+    };
+    let columns: BTreeSet<String> = conn
+        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    let declared: BTreeSet<&str> = server::subject_tables().map(|t| t.table).collect();
+    let about_people: BTreeSet<&str> = server::personal_data()
+        .map(|c| c.table)
+        .chain(columns.iter().filter_map(|c| c.strip_suffix(".account_id")))
+        .filter(|t| *t != "account")
+        .collect();
+    let missing: Vec<_> = about_people.difference(&declared).collect();
+    assert!(
+        missing.is_empty(),
+        "tables about a person with no erasure declaration (SUBJECT_TABLES): {missing:?}"
+    );
+    for t in server::subject_tables() {
+        let column = match t.key {
+            privacy_engine::store::retention::SubjectKey::AccountId(c)
+            | privacy_engine::store::retention::SubjectKey::Email(c) => c,
+        };
+        assert!(
+            columns.contains(&format!("{}.{column}", t.table)),
+            "{}.{column} does not exist",
+            t.table
+        );
+    }
+}
+
 /// The notice each tenant serves is compiled from its rules: every rule appears under every
 /// category it governs, with its period, and nothing else is claimed.
 #[tokio::test]

@@ -177,3 +177,91 @@ fn grant_role_names_what_is_wrong() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn retention_plans_every_tenant_and_refuses_bad_input_with_a_message() {
+    let data = tempfile::tempdir().unwrap();
+    let out = portal(data.path(), &["retention", "plan", "--today", "2031-01-01"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    for slug in ["harrow", "havering", "segfl", "somerset", "stockport"] {
+        assert!(
+            stdout.contains(&format!("{slug} on 2031-01-01 (would be done")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("[inclusion] not acted on"), "{stdout}");
+    let out = portal(
+        data.path(),
+        &["retention", "plan", "--tenant", "json", "--json"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no tenant `json`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = portal(
+        data.path(),
+        &["retention", "run", "--tenant", "segfl", "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reports[0]["tenant"], "segfl");
+    assert_eq!(reports[0]["applied"], true);
+    for (args, message) in [
+        (
+            vec![
+                "retention",
+                "hold",
+                "--tenant",
+                "harrow",
+                "--email",
+                "x@y.uk",
+                "--kind",
+                "whim",
+                "--reason",
+                "r",
+            ],
+            "unknown hold kind `whim`",
+        ),
+        (
+            vec![
+                "retention",
+                "hold",
+                "--tenant",
+                "harrow",
+                "--email",
+                "x@y.uk",
+                "--kind",
+                "legal_claim",
+                "--reason",
+                "r",
+            ],
+            "no account with email `x@y.uk` in tenant `harrow`",
+        ),
+        (
+            vec![
+                "retention",
+                "release",
+                "--tenant",
+                "harrow",
+                "--hold",
+                "nope",
+            ],
+            "no hold `nope` in force",
+        ),
+        (
+            vec!["retention", "holds", "--tenant", "nowhere"],
+            "no tenant `nowhere`",
+        ),
+    ] {
+        let out = portal(data.path(), &args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(message),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}

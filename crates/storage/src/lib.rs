@@ -13,6 +13,7 @@ mod error;
 pub mod lease;
 pub mod objects;
 pub mod outbox;
+pub mod sql;
 pub mod tenants;
 
 pub use clock::Clock;

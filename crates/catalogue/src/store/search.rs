@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Europe::London;
-use sea_orm::{DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{DbBackend, FromQueryResult, Statement};
+use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
 
 use crate::domain::query::{CourseQuery, PER_PAGE, Sort, fts5_query};
@@ -53,24 +54,6 @@ pub struct ServiceRow {
     pub from_pence: Option<i64>,
     /// Rows matching, across every page.
     pub total: i64,
-}
-
-/// A statement under construction: `$n` placeholders, which both SQLite and PostgreSQL
-/// read positionally.
-struct Sql {
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        format!("${}", self.values.len())
-    }
-
-    fn push(&mut self, s: &str) {
-        self.text.push_str(s);
-    }
 }
 
 /// Midnight at the start of `day` in the UK, as UTC.
@@ -141,10 +124,7 @@ pub async fn courses(
     now: DateTime<Utc>,
 ) -> Result<Vec<CourseRow>, StorageError> {
     let backend = backend(tx);
-    let mut sql = Sql {
-        text: String::new(),
-        values: Vec::new(),
-    };
+    let mut sql = Sql::default();
     let tenant = sql.bind(tx.tenant().as_str());
     let now_p = sql.bind(now);
     let future = format!(
@@ -240,10 +220,7 @@ pub async fn services(
     today: NaiveDate,
 ) -> Result<Vec<ServiceRow>, StorageError> {
     let backend = backend(tx);
-    let mut sql = Sql {
-        text: String::new(),
-        values: Vec::new(),
-    };
+    let mut sql = Sql::default();
     let tenant = sql.bind(tx.tenant().as_str());
     let today = sql.bind(today);
     sql.push(&format!(

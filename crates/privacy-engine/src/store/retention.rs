@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult};
+use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
 
 use crate::PrivacyError;
@@ -86,38 +87,6 @@ pub mod account_status {
     pub const DORMANT: &str = "dormant";
     /// Switched off (a leaver, or an administrator's decision): stays off.
     pub const DEACTIVATED: &str = "deactivated";
-}
-
-/// A statement with `$n` placeholders, read positionally by both databases.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    values: Vec<Value>,
-}
-
-impl Sql {
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        format!("${}", self.values.len())
-    }
-
-    /// `($a, $b, …)` binding each of `items`.
-    fn list(&mut self, items: &[String]) -> String {
-        let mut out = String::from("(");
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            let p = self.bind(item.clone());
-            out.push_str(&p);
-        }
-        out.push(')');
-        out
-    }
-
-    fn statement(self, backend: DbBackend) -> Statement {
-        Statement::from_sql_and_values(backend, self.text, self.values)
-    }
 }
 
 fn backend(tx: &TenantTx) -> DbBackend {
