@@ -1,5 +1,7 @@
 //! The privacy engine's inventory covers everything the platform stores.
 
+use std::collections::BTreeSet;
+
 use e2e::tenants_dir;
 
 #[test]
@@ -31,33 +33,7 @@ fn a_column_in_a_category_the_tenant_lacks_is_reported() {
 
 #[tokio::test]
 async fn every_column_is_classified_as_personal_or_not() {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    use std::collections::BTreeSet;
-
-    let db = e2e::TestDb::new().await;
-    let store = db.connect().await;
-    store.migrate().await.unwrap();
-    let conn = store.platform();
-    let sql = match conn.get_database_backend() {
-        DbBackend::Postgres => {
-            "SELECT table_name || '.' || column_name AS c FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name <> 'seaql_migrations'"
-        }
-        _ => {
-            // Ordinary tables only: the search index (an FTS5 virtual table and its shadow
-            // tables) is derived from declared catalogue columns.
-            "SELECT m.name || '.' || p.name AS c FROM pragma_table_list() m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.schema = 'main' AND m.name NOT LIKE 'sqlite_%' \
-             AND m.name <> 'seaql_migrations'"
-        }
-    };
-    let in_db: BTreeSet<String> = conn
-        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
-        .collect();
+    let in_db = db_columns().await;
     let personal = server::personal_data().map(|c| format!("{}.{}", c.table, c.column));
     let declared: BTreeSet<String> = personal
         .chain(server::other_columns().map(str::to_owned))
@@ -79,30 +55,7 @@ async fn every_column_is_classified_as_personal_or_not() {
 /// pseudonym), and every such declaration names a real table and column.
 #[tokio::test]
 async fn every_table_about_a_person_declares_how_it_is_erased() {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
-    use std::collections::BTreeSet;
-
-    let db = e2e::TestDb::new().await;
-    let store = db.connect().await;
-    store.migrate().await.unwrap();
-    let conn = store.platform();
-    let sql = match conn.get_database_backend() {
-        DbBackend::Postgres => {
-            "SELECT table_name || '.' || column_name AS c FROM information_schema.columns \
-             WHERE table_schema = current_schema()"
-        }
-        _ => {
-            "SELECT m.name || '.' || p.name AS c FROM pragma_table_list() m, pragma_table_info(m.name) p \
-             WHERE m.type = 'table' AND m.schema = 'main'"
-        }
-    };
-    let columns: BTreeSet<String> = conn
-        .query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
-        .collect();
+    let columns = db_columns().await;
     let declared: BTreeSet<&str> = server::subject_tables().map(|t| t.table).collect();
     let about_people: BTreeSet<&str> = server::personal_data()
         .map(|c| c.table)
@@ -196,4 +149,34 @@ async fn every_tenants_notice_states_exactly_the_rules_it_enforces() {
     let harrow = app.get_json("harrow", "/privacy.json").await.to_string();
     assert!(harrow.contains("Deleted 7 years after the course or service was delivered."));
     assert!(harrow.contains("You can ask us to keep your account for a further period."));
+}
+
+/// Every `table.column` of the migrated schema's ordinary tables, but the migrations'
+/// own table.
+async fn db_columns() -> BTreeSet<String> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    let db = e2e::TestDb::new().await;
+    let store = db.connect().await;
+    store.migrate().await.unwrap();
+    let conn = store.platform();
+    let sql = match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT table_name || '.' || column_name AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> 'seaql_migrations'"
+        }
+        _ => {
+            // Ordinary tables only: the search index (an FTS5 virtual table and its shadow
+            // tables) is derived from declared catalogue columns.
+            "SELECT m.name || '.' || p.name AS c FROM pragma_table_list() m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.schema = 'main' AND m.name NOT LIKE 'sqlite_%' \
+             AND m.name <> 'seaql_migrations'"
+        }
+    };
+    conn.query_all_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
 }
