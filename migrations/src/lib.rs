@@ -22,6 +22,7 @@ mod m20261123_000009_create_catalogue;
 mod m20261123_000010_create_resource;
 mod m20261123_000011_create_bookings;
 mod m20261123_000012_create_retention;
+mod m20261123_000013_create_attendance;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_create_resource::Migration),
             Box::new(m20261123_000011_create_bookings::Migration),
             Box::new(m20261123_000012_create_retention::Migration),
+            Box::new(m20261123_000013_create_attendance::Migration),
         ]
     }
 }

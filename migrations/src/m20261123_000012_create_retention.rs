@@ -150,9 +150,14 @@ impl MigrationTrait for Migration {
         .await?;
         let conn = m.get_connection();
         conn.execute_unprepared(
-            "CREATE INDEX account_by_activity ON account (tenant_id, last_activity_at);
-             CREATE INDEX disposal_by_account ON disposal_record (tenant_id, account_ref);
-             CREATE INDEX hold_by_account ON retention_hold (tenant_id, account_id);",
+            // Erasure finds a person's rows in every table by account id (or address).
+            "CREATE INDEX disposal_by_account ON disposal_record (tenant_id, account_ref);
+             CREATE INDEX hold_by_account ON retention_hold (tenant_id, account_id);
+             CREATE INDEX token_by_account ON account_token (tenant_id, account_id);
+             CREATE INDEX federated_by_account ON federated_identity (tenant_id, account_id);
+             CREATE INDEX outbox_by_address ON outbox_email (tenant_id, to_address);
+             CREATE INDEX log_by_account ON transaction_log (tenant_id, account_id);
+             CREATE INDEX waiting_by_account ON waiting_list_entry (tenant_id, account_id);",
         )
         .await?;
         if m.get_database_backend() == DbBackend::Postgres {

@@ -21,8 +21,21 @@ pub(crate) async fn course_with_session(
         "provider_id": provider, "title": "Moderating writing", "summary": "Key stage 2 moderation.",
         "price_pence": 7500, "cancellation_notice_days": 7
     });
+    let _ = app;
+    published_course(admin, slug, &body, capacity, days).await
+}
+
+/// Creates the course `body` describes with one 3-hour session of `capacity` places `days`
+/// ahead, and publishes it; returns (course id, session id).
+pub(crate) async fn published_course(
+    admin: &Browser,
+    slug: &str,
+    body: &Value,
+    capacity: i64,
+    days: i64,
+) -> (String, String) {
     let res = admin
-        .send_json(Method::POST, slug, "/api/v1/courses", &body)
+        .send_json(Method::POST, slug, "/api/v1/courses", body)
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let course = res.json::<Value>().await.unwrap()["id"]
@@ -47,7 +60,6 @@ pub(crate) async fn course_with_session(
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let _ = app;
     (course, session)
 }
 

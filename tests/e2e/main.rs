@@ -7,6 +7,7 @@ mod accessibility;
 mod bookings;
 mod catalogue;
 mod config_errors;
+mod delegates;
 mod identity;
 mod isolation;
 mod oidc;

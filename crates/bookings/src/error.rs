@@ -47,6 +47,9 @@ pub enum BookingError {
     /// The booking can no longer be cancelled online.
     #[error("{0}")]
     CannotCancel(&'static str),
+    /// The register cannot be marked before the session starts.
+    #[error("the session has not started yet")]
+    NotStarted,
 }
 
 impl From<sea_orm::DbErr> for BookingError {

@@ -166,6 +166,8 @@ impl Bookings {
                     status: Set("confirmed".to_owned()),
                     created_at: Set(now),
                     cancelled_at: Set(None),
+                    attendance: Set(None),
+                    attendance_marked_at: Set(None),
                 }
                 .insert(&*tx)
                 .await

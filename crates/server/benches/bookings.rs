@@ -16,7 +16,8 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use sea_orm::{ConnectionTrait as _, Database, DbBackend, Statement};
-use server::{Application, Settings};
+
+mod support;
 
 const CLIENTS: usize = 64;
 const SESSIONS: usize = 100;
@@ -37,24 +38,8 @@ fn main() {
 }
 
 async fn run(url: String) -> bool {
-    let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .unwrap();
     let data = tempfile::tempdir().unwrap();
-    let tenants = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tenants");
-    let mut settings = Settings::embedded(data.path(), &tenants).unwrap();
-    settings.database.url = Some(url.clone().into());
-    settings.database.schema = Some(schema.clone());
-    settings.database.max_connections = Some(32);
-    settings.security.master_key = Some(
-        "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-            .to_owned()
-            .into(),
-    );
-    let app = Application::build(settings).await.unwrap();
+    let (app, admin, schema) = support::portal_on_fresh_schema(&url, data.path(), Some(32)).await;
     let state = app.state().clone();
     let t = state
         .registry
@@ -207,10 +192,7 @@ async fn run(url: String) -> bool {
     }
     let raw_secs = started.elapsed().as_secs_f64();
     let raw_rate = taken as f64 / raw_secs;
-    admin
-        .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .unwrap();
+    support::drop_schema(&admin, &schema).await;
 
     let ratio = platform_rate / raw_rate;
     println!("{:<40} {:>10} {:>12}", "", "places", "per second");

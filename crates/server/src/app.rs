@@ -21,8 +21,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
 use crate::{
-    auth, bookings_web, catalogue_web, health, induction, oidc, orgs, privacy_web, profile,
-    second_factor, web,
+    auth, bookings_web, catalogue_web, delegates_web, health, induction, oidc, orgs, privacy_web,
+    profile, second_factor, web,
 };
 
 /// Shared state handed to handlers.
@@ -199,7 +199,9 @@ fn spawn_jobs(state: AppState, port: u16) {
 async fn daily_retention(state: AppState, port: u16) {
     let holder = uuid::Uuid::new_v4().to_string();
     let sweep = crate::retention::Sweep::new(state.db.clone(), state.clock.clone());
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    // Not at once: a starting server has its own writes to make (imports, demo data).
+    let first = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut tick = tokio::time::interval_at(first, Duration::from_secs(3600));
     loop {
         tick.tick().await;
         let now = state.clock.now();
@@ -375,6 +377,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(induction::router())
                 .merge(catalogue_web::router(&state))
                 .merge(bookings_web::router())
+                .merge(delegates_web::router())
                 .merge(privacy_web::router())
                 .merge(profile::router())
                 .merge(second_factor::router())

@@ -68,6 +68,11 @@ impl From<BookingError> for PageError {
                 "This idempotency key was already used for a different checkout.",
             ),
             BookingError::CannotCancel(m) => Self::new(StatusCode::CONFLICT, "cannot_cancel", m),
+            BookingError::NotStarted => Self::new(
+                StatusCode::CONFLICT,
+                "session_not_started",
+                "The register can be marked once the session has started.",
+            ),
             BookingError::OfferExpired => Self::new(
                 StatusCode::CONFLICT,
                 "offer_expired",

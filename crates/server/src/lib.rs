@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bookings_web;
 pub mod catalogue_web;
 pub mod cli;
+pub mod delegates_web;
 pub mod health;
 pub mod induction;
 pub mod oidc;

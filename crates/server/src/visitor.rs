@@ -76,6 +76,16 @@ impl PageError {
         }
     }
 
+    /// A failure the visitor cannot fix: logged here, answered with a generic 500.
+    pub(crate) fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Sorry, there is a problem with the service. Try again later.",
+        )
+    }
+
     /// Status, code and message, for the JSON API's error body.
     pub(crate) fn parts(&self) -> (StatusCode, &'static str, &str) {
         (self.status, self.code, &self.message)

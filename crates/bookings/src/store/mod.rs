@@ -35,6 +35,39 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
     booking("waiting_list_entry", "course_id"),
     booking("waiting_list_entry", "organisation_id"),
     booking("waiting_list_entry", "status"),
+    booking("booking", "attendance"),
+    booking("booking", "attendance_marked_at"),
+    PersonalColumn {
+        table: "cpd_record",
+        column: "title",
+        category: "cpd.record",
+        need: Need::Module(Module::Courses),
+    },
+    PersonalColumn {
+        table: "cpd_record",
+        column: "minutes",
+        category: "cpd.record",
+        need: Need::Module(Module::Courses),
+    },
+    PersonalColumn {
+        table: "cpd_record",
+        column: "completed_on",
+        category: "cpd.record",
+        need: Need::Module(Module::Courses),
+    },
+    // Who received whose delegate details, and which.
+    PersonalColumn {
+        table: "disclosure_log",
+        column: "provider_id",
+        category: "booking.delegate_details",
+        need: Need::Module(Module::Courses),
+    },
+    PersonalColumn {
+        table: "disclosure_log",
+        column: "fields",
+        category: "booking.delegate_details",
+        need: Need::Module(Module::Courses),
+    },
     purchase("booking_order", "number"),
     purchase("booking_order", "organisation_id"),
     purchase("booking_order", "total_pence"),
@@ -69,6 +102,20 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "transaction_log.id",
     "transaction_log.account_id",
     "transaction_log.occurred_at",
+    "cpd_record.tenant_id",
+    "cpd_record.id",
+    "cpd_record.account_id",
+    "cpd_record.booking_id",
+    "cpd_record.course_id",
+    "cpd_record.created_at",
+    "disclosure_log.tenant_id",
+    "disclosure_log.id",
+    "disclosure_log.disclosure_id",
+    "disclosure_log.account_id",
+    "disclosure_log.session_id",
+    "disclosure_log.actor_id",
+    "disclosure_log.format",
+    "disclosure_log.occurred_at",
 ];
 
 /// Tables holding rows about one person, for erasure. Waiting-list entries go with the
@@ -79,6 +126,19 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
         table: "waiting_list_entry",
         key: SubjectKey::AccountId("account_id"),
         erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "cpd_record",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    // The council must still be able to show what it passed on, and to whom.
+    SubjectTable {
+        table: "disclosure_log",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Pseudonymise {
+            category: "booking.delegate_details",
+        },
     },
     SubjectTable {
         table: "booking",

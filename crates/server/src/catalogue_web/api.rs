@@ -84,7 +84,9 @@ pub(super) fn router() -> Router<AppState> {
         crate::bookings_web::api_checkout,
         crate::bookings_web::api_mine,
         crate::bookings_web::api_cancel,
-        crate::bookings_web::api_accept
+        crate::bookings_web::api_accept,
+        crate::delegates_web::api_list,
+        crate::delegates_web::api_attendance
     ),
     components(schemas(
         ApiError,
@@ -115,7 +117,12 @@ pub(super) fn router() -> Router<AppState> {
         bookings::domain::Booked,
         bookings::domain::Waiting,
         bookings::Accepted,
-        crate::bookings_web::BookingOut
+        crate::bookings_web::BookingOut,
+        crate::delegates_web::DelegateListOut,
+        crate::delegates_web::DelegateOut,
+        crate::delegates_web::AttendanceIn,
+        crate::delegates_web::MarkIn,
+        crate::delegates_web::AttendanceOut
     ))
 )]
 pub struct ApiDoc;

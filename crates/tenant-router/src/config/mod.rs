@@ -477,6 +477,53 @@ pub struct DataCategory {
     /// True for UK GDPR article 9 or 10 data.
     #[serde(default)]
     pub special_category: bool,
+    /// For categories passed to providers: the platform's fields about the person that
+    /// the category covers, which is exactly what a provider receiving it is shown (e.g.
+    /// on a delegate list). Empty: none.
+    #[serde(default)]
+    pub fields: Vec<PersonField>,
+}
+
+/// A field about a person that the platform can pass to a provider.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonField {
+    /// First and last name.
+    Name,
+    /// Email address.
+    Email,
+    /// Job title.
+    JobTitle,
+    /// The organisation the booking is for (or the one named on the account).
+    Organisation,
+    /// The organisation's telephone number.
+    OrganisationTelephone,
+}
+
+impl PersonField {
+    /// Column heading.
+    #[must_use]
+    pub fn heading(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Email => "Email address",
+            Self::JobTitle => "Job title",
+            Self::Organisation => "Organisation",
+            Self::OrganisationTelephone => "Organisation telephone",
+        }
+    }
+
+    /// Stored name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::Email => "email",
+            Self::JobTitle => "job_title",
+            Self::Organisation => "organisation",
+            Self::OrganisationTelephone => "organisation_telephone",
+        }
+    }
 }
 
 impl DataCategory {

@@ -30,6 +30,10 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     /// Cancelled.
     pub cancelled_at: Option<ChronoDateTimeUtc>,
+    /// `attended` or `no_show`, once the register is marked.
+    pub attendance: Option<String>,
+    /// When the register was last marked for this booking.
+    pub attendance_marked_at: Option<ChronoDateTimeUtc>,
 }
 
 /// No relations are navigated from here.

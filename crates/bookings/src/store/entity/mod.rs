@@ -2,5 +2,7 @@
 
 pub mod booking;
 pub mod booking_order;
+pub mod cpd_record;
+pub mod disclosure_log;
 pub mod transaction_log;
 pub mod waiting_list_entry;
