@@ -10,6 +10,7 @@ mod config_errors;
 mod delegates;
 mod identity;
 mod isolation;
+mod mail;
 mod oidc;
 mod organisations;
 mod privacy;

@@ -251,7 +251,7 @@ impl Bookings {
         session_id: &str,
         marks: &[(String, Attendance)],
     ) -> Result<usize, BookingError> {
-        let tx = self.db.tenant_write_tx(&cfg.slug).await?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
         let (session, course) = managed_session(&tx, manager, session_id).await?;
         let now = self.clock.now();
         if session.starts_at > now {

@@ -134,7 +134,7 @@ impl Bookings {
         token: &str,
         base_url: &str,
     ) -> Result<Accepted, BookingError> {
-        let tx = self.db.tenant_write_tx(&cfg.slug).await?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
         let entry = waiting_list_entry::Entity::find()
             .filter(waiting_list_entry::Column::TenantId.eq(cfg.slug.as_str()))
             .filter(waiting_list_entry::Column::OfferTokenHash.eq(hash(token)))
@@ -256,7 +256,7 @@ impl Bookings {
         tx.rollback().await?;
         let mut done = 0;
         for entry in due {
-            let tx = self.db.tenant_write_tx(tenant).await?;
+            let tx = self.db.tenant_tx(tenant).await?;
             if expire(&tx, entry, now, base_url).await? {
                 tx.commit().await?;
                 self.catalogue.changed();

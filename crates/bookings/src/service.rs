@@ -95,7 +95,7 @@ impl Bookings {
         req: &CheckoutRequest,
     ) -> Result<Attempt, BookingError> {
         let hash = request_hash(req);
-        let tx = self.db.tenant_write_tx(&cfg.slug).await?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
         if self.db.backend() == Backend::Postgres {
             // Bounded waits: a checkout queued behind a stuck lock fails instead of hanging.
             tx.execute_unprepared("SET LOCAL lock_timeout = '5s'")
@@ -374,7 +374,7 @@ impl Bookings {
         booking_id: &str,
         base_url: &str,
     ) -> Result<(), BookingError> {
-        let tx = self.db.tenant_write_tx(tenant).await?;
+        let tx = self.db.tenant_tx(tenant).await?;
         let b = booking::Entity::find()
             .filter(booking::Column::TenantId.eq(tenant.as_str()))
             .filter(booking::Column::Id.eq(booking_id))

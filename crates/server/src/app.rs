@@ -46,6 +46,8 @@ pub struct AppState {
     pub clock: storage::Clock,
     /// Mark cookies `Secure` (the portal is served over HTTPS).
     pub secure_cookies: bool,
+    /// The SMTP sender, when `smtp.url` is set (otherwise mail stays in the outbox).
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 /// A built application, ready to serve.
@@ -122,6 +124,7 @@ impl Application {
                 identity,
                 clock,
                 secure_cookies: settings.http.secure_cookies,
+                mailer: crate::mail::Mailer::from_settings(&settings.smtp)?.map(Arc::new),
             },
             settings,
         })
@@ -173,6 +176,9 @@ impl Application {
 /// twice.
 fn spawn_jobs(state: AppState, port: u16) {
     tokio::spawn(daily_retention(state.clone(), port));
+    if let Some(mailer) = state.mailer.clone() {
+        tokio::spawn(send_mail(state.clone(), mailer));
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -191,6 +197,27 @@ fn spawn_jobs(state: AppState, port: u16) {
             }
         }
     });
+}
+
+/// Drains every tenant's outbox to the SMTP server, every `smtp.poll_secs`. Every replica
+/// may run it: messages are claimed before they are sent.
+async fn send_mail(state: AppState, mailer: Arc<crate::mail::Mailer>) {
+    let mut tick = tokio::time::interval(mailer.poll);
+    loop {
+        tick.tick().await;
+        for t in state.registry.iter() {
+            match mailer
+                .drain(&state.db, &state.clock, &t.id, &t.config.display_name)
+                .await
+            {
+                Ok(d) if d.sent + d.failed > 0 => {
+                    tracing::info!(tenant = %t.id, sent = d.sent, failed = d.failed, "outbox drained");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(tenant = %t.id, error = %e, "outbox could not be drained"),
+            }
+        }
+    }
 }
 
 /// The retention sweep, once a day on one replica: every replica tries each hour to take

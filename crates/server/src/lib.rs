@@ -11,6 +11,7 @@ pub mod cli;
 pub mod delegates_web;
 pub mod health;
 pub mod induction;
+pub mod mail;
 pub mod oidc;
 pub mod orgs;
 pub mod privacy_web;

@@ -165,7 +165,7 @@ impl Sweep {
         let mut after = String::new();
         let mut changed = 0;
         loop {
-            let tx = self.db.system_write_tx(tenant).await?;
+            let tx = self.db.system_tx(tenant).await?;
             let page = store::candidates(&tx, inactive_before, &after, self.page, ctx.now).await?;
             let Some(last) = page.last() else {
                 tx.rollback().await?;
@@ -410,7 +410,7 @@ impl Sweep {
     /// Applies one record rule (bookings or purchases) in a transaction of its own; in plan
     /// mode the transaction is rolled back, so the count is exact and nothing changes.
     async fn records(&self, ctx: &Ctx<'_>, rule: &RecordRule) -> anyhow::Result<u64> {
-        let tx = self.db.system_write_tx(ctx.tenant).await?;
+        let tx = self.db.system_tx(ctx.tenant).await?;
         let before = start_of(rule.delivered_by.checked_add_days(Days::new(1)));
         let (n, unit) = match (rule.group, rule.action) {
             ("booking", RetentionAction::Anonymise) => (

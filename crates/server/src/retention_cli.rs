@@ -49,7 +49,7 @@ pub async fn run(app: &Application, cmd: RetentionCommand) -> anyhow::Result<()>
             if let Some(u) = until {
                 anyhow::ensure!(u > now, "--until must be a day after today");
             }
-            let tx = state.db.system_write_tx(&t.id).await?;
+            let tx = state.db.system_tx(&t.id).await?;
             let account = identity::store::find_by_email(&tx, &email.trim().to_lowercase())
                 .await?
                 .ok_or_else(|| {
@@ -85,7 +85,7 @@ pub async fn run(app: &Application, cmd: RetentionCommand) -> anyhow::Result<()>
         RetentionCommand::Release { tenant, hold } => {
             let t = find_tenant(app, &tenant)?;
             let now = state.clock.now();
-            let tx = state.db.system_write_tx(&t.id).await?;
+            let tx = state.db.system_tx(&t.id).await?;
             anyhow::ensure!(
                 store::release_hold(&tx, &hold, now).await?,
                 "no hold `{hold}` in force in tenant `{tenant}`: `portal retention holds --tenant {tenant}` lists them"

@@ -29,6 +29,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Where files (resources, certificates) are kept.
     pub objects: ObjectSettings,
+    /// Outgoing mail.
+    pub smtp: SmtpSettings,
     /// OpenID client secrets by tenant, then provider id (`oidc_secrets.harrow.staff`,
     /// or `APP__OIDC_SECRETS__HARROW__STAFF`).
     #[serde(default)]
@@ -151,6 +153,21 @@ fn default_key_prefix() -> String {
     "portal".to_owned()
 }
 
+/// Outgoing mail. Without a URL, mail stays in the database outbox (where development
+/// and tests read it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// `smtp://host:25` (plain, for a relay on a private network), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host:465`.
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    /// The sender address; the display name is the tenant's.
+    pub from: String,
+    /// Seconds between looks at the outbox.
+    pub poll_secs: u64,
+}
+
 /// Tenant folders.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,6 +224,10 @@ hash_workers = 2
 
 [objects]
 backend = "local"
+
+[smtp]
+from = "no-reply@portal.localhost"
+poll_secs = 5
 "#;
 
 /// Loads settings from every layer.

@@ -35,7 +35,7 @@ pub struct DbOptions {
 pub struct Db {
     conn: DatabaseConnection,
     backend: Backend,
-    /// SQLite's one writer, for [`Db::tenant_write_tx`].
+    /// SQLite's one writer: each tenant transaction of this process takes its turn.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -127,6 +127,11 @@ impl Db {
     /// # Errors
     /// [`StorageError::Db`] when the transaction cannot begin or be scoped.
     pub async fn tenant_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
+        // SQLite has one writer, and a transaction that read first cannot start writing once
+        // another has committed since (SQLITE_BUSY_SNAPSHOT, which no timeout cures). With
+        // background senders and sweeps writing beside requests, every tenant transaction
+        // of this process takes its turn; short transactions keep the queue short.
+        let guard = self.writer_turn().await;
         let tx = self.conn.begin().await?;
         if self.backend == Backend::Postgres {
             tx.execute_unprepared(&format!("SET LOCAL ROLE {APP_ROLE}"))
@@ -136,23 +141,8 @@ impl Db {
         Ok(TenantTx {
             tx,
             tenant: tenant.clone(),
-            _writer: None,
+            _writer: guard,
         })
-    }
-
-    /// [`Db::tenant_tx`] for work that reads and then writes under contention (checkout,
-    /// cancellation). SQLite has one writer and a transaction that read first cannot take
-    /// the write lock once another has written, so on SQLite these transactions queue here,
-    /// one at a time, instead of failing with "database is locked". On PostgreSQL it is
-    /// just `tenant_tx`: row locks order the writers.
-    ///
-    /// # Errors
-    /// As [`Db::tenant_tx`].
-    pub async fn tenant_write_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
-        let guard = self.writer_turn().await;
-        let mut tx = self.tenant_tx(tenant).await?;
-        tx._writer = guard;
-        Ok(tx)
     }
 
     /// A transaction as the connecting (migrating) role, for platform work such as importing
@@ -161,6 +151,7 @@ impl Db {
     /// # Errors
     /// [`StorageError::Db`] when the transaction cannot begin.
     pub async fn system_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
+        let guard = self.writer_turn().await;
         let tx = self.conn.begin().await?;
         if self.backend == Backend::Postgres {
             scope(&tx, tenant).await?;
@@ -168,21 +159,8 @@ impl Db {
         Ok(TenantTx {
             tx,
             tenant: tenant.clone(),
-            _writer: None,
+            _writer: guard,
         })
-    }
-
-    /// [`Db::system_tx`] that queues behind SQLite's one writer, as
-    /// [`Db::tenant_write_tx`] does, for maintenance that reads then writes while the
-    /// server runs (the retention sweep).
-    ///
-    /// # Errors
-    /// As [`Db::system_tx`].
-    pub async fn system_write_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
-        let guard = self.writer_turn().await;
-        let mut tx = self.system_tx(tenant).await?;
-        tx._writer = guard;
-        Ok(tx)
     }
 
     /// On SQLite, waits for the one writer's turn; on PostgreSQL there is no queue.
@@ -223,7 +201,7 @@ async fn scope(tx: &DatabaseTransaction, tenant: &TenantId) -> Result<(), Storag
 pub struct TenantTx {
     tx: DatabaseTransaction,
     tenant: TenantId,
-    /// Held until the transaction ends, for [`Db::tenant_write_tx`] on SQLite.
+    /// Held until the transaction ends (SQLite's turn).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 

@@ -37,6 +37,9 @@ pub async fn enqueue(
         body_text: Set(email.body.to_owned()),
         created_at: Set(now),
         sent_at: Set(None),
+        claimed_until: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
     }
     .insert(&**tx)
     .await?;
@@ -57,4 +60,96 @@ pub async fn for_recipient(
         .order_by_asc(Column::Id)
         .all(&**tx)
         .await?)
+}
+
+/// Attempts after which a message is left for an operator (its last error says why).
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// Claims up to `limit` unsent messages of the transaction's tenant for a sender until
+/// `until`, oldest first, and returns them. A message already claimed by another sender
+/// (whose claim has not lapsed) or past [`MAX_ATTEMPTS`] is left alone; on PostgreSQL rows
+/// another transaction is claiming are skipped, not waited for.
+///
+/// # Errors
+/// [`StorageError::Db`] when the database fails.
+pub async fn claim(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outbox_email::Model>, StorageError> {
+    use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult as _};
+    let backend = (**tx).get_database_backend();
+    let lock = if backend == DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let mut sql = crate::sql::Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let u = sql.bind(until);
+    let n = sql.bind(now);
+    let max = sql.bind(MAX_ATTEMPTS);
+    let l = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.push(&format!(
+        "UPDATE outbox_email SET claimed_until = {u} WHERE tenant_id = {t} AND id IN \
+         (SELECT id FROM outbox_email WHERE tenant_id = {t} AND sent_at IS NULL \
+          AND (claimed_until IS NULL OR claimed_until <= {n}) AND attempts < {max} \
+          ORDER BY id LIMIT {l}{lock}) \
+         RETURNING tenant_id, id, to_address, subject, body_text, created_at, sent_at, \
+           claimed_until, attempts, last_error"
+    ));
+    let mut claimed = outbox_email::Model::find_by_statement(sql.statement(backend))
+        .all(&**tx)
+        .await?;
+    claimed.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(claimed)
+}
+
+/// Records that message `id` was handed to the mail server.
+///
+/// # Errors
+/// [`StorageError::Db`] when the update fails.
+pub async fn mark_sent(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), StorageError> {
+    Entity::update_many()
+        .filter(Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(Column::Id.eq(id))
+        .col_expr(Column::SentAt, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            Column::LastError,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the message is tried again after `retry_at`.
+///
+/// # Errors
+/// [`StorageError::Db`] when the update fails.
+pub async fn mark_failed(
+    tx: &TenantTx,
+    id: &str,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    Entity::update_many()
+        .filter(Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(Column::Id.eq(id))
+        .col_expr(
+            Column::Attempts,
+            sea_orm::sea_query::ExprTrait::add(sea_orm::sea_query::Expr::col(Column::Attempts), 1),
+        )
+        .col_expr(
+            Column::LastError,
+            sea_orm::sea_query::Expr::value(error.chars().take(500).collect::<String>()),
+        )
+        .col_expr(
+            Column::ClaimedUntil,
+            sea_orm::sea_query::Expr::value(retry_at),
+        )
+        .exec(&**tx)
+        .await?;
+    Ok(())
 }

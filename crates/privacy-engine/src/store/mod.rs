@@ -24,6 +24,13 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         category: "account.contact",
         need: Need::Always,
     },
+    // A mail server's refusal often quotes the address.
+    PersonalColumn {
+        table: "outbox_email",
+        column: "last_error",
+        category: "account.contact",
+        need: Need::Always,
+    },
     // Newsletter and marketing choices: only tenants offering a newsletter ask for them.
     PersonalColumn {
         table: "consent_event",
@@ -71,6 +78,8 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "outbox_email.subject",
     "outbox_email.created_at",
     "outbox_email.sent_at",
+    "outbox_email.claimed_until",
+    "outbox_email.attempts",
     "consent_event.tenant_id",
     "consent_event.id",
     "consent_event.account_id",

@@ -23,6 +23,13 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     /// When it was handed to the mail server; `None` while waiting.
     pub sent_at: Option<ChronoDateTimeUtc>,
+    /// A sender holds it until then.
+    pub claimed_until: Option<ChronoDateTimeUtc>,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// Why the last attempt failed.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub last_error: Option<String>,
 }
 
 /// No relations are navigated from here.

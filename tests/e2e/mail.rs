@@ -1,0 +1,95 @@
+//! Outgoing mail over SMTP: what the outbox holds reaches a real SMTP server on loopback,
+//! once, with the tenant as sender; mail queued while the server is down goes when it
+//! comes back.
+
+use e2e::{OidcProvider, SmtpSink, TestDb, spawn_on, tenants_dir};
+
+fn settings_with_smtp(db: &TestDb, port: u16) -> server::Settings {
+    let mut s = db.settings(&tenants_dir());
+    s.smtp.url = Some(format!("smtp://127.0.0.1:{port}").into());
+    s.smtp.from = "portal@ss4e.example".to_owned();
+    s.smtp.poll_secs = 1;
+    s
+}
+
+#[tokio::test]
+async fn queued_mail_is_sent_by_smtp_once_from_the_tenant() {
+    let sink = SmtpSink::start(0).await;
+    let db = TestDb::new().await;
+    let settings = settings_with_smtp(&db, sink.port);
+    let app = spawn_on(db, settings).await;
+    app.person("harrow", "ana@school.example", None).await;
+
+    let got = sink.wait_for(1, 20).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let mail = &got[0];
+    assert!(mail.contains("To: ana@school.example"), "{mail}");
+    assert!(
+        mail.contains("From: \"Support Services for Education Harrow\" <portal@ss4e.example>"),
+        "{mail}"
+    );
+    let queued = app.outbox("harrow", "ana@school.example").await;
+    assert_eq!(queued.len(), 1);
+    assert!(queued[0].sent_at.is_some());
+    assert!(
+        mail.contains(&format!("Message-ID: <{}@harrow.portal>", queued[0].id)),
+        "{mail}"
+    );
+    // Long subjects are folded onto a second line; the start is enough.
+    assert!(queued[0].subject.starts_with("Confirm your email address"));
+    assert!(
+        mail.contains("Subject: Confirm your email address"),
+        "{mail}"
+    );
+    // Sent once: later looks at the outbox find nothing to send.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(sink.messages.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn mail_queued_while_the_server_is_down_goes_when_it_is_back() {
+    let port = OidcProvider::free_port();
+    let db = TestDb::new().await;
+    let settings = settings_with_smtp(&db, port);
+    let app = spawn_on(db, settings).await;
+    // Sign-up queues a confirmation email; nothing listens on the port yet.
+    let b = app.new_browser();
+    let res = b
+        .submit(
+            "segfl",
+            "/sign-up",
+            "/sign-up",
+            &[
+                ("first_name", "Bo"),
+                ("last_name", "Day"),
+                ("email", "bo@school.example"),
+                ("job_title", "Technician"),
+                ("organisation_name", "A school"),
+                ("password", e2e::PASSWORD),
+                ("password_confirm", e2e::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let mut failed = None;
+    for _ in 0..100 {
+        let queued = app.outbox("segfl", "bo@school.example").await;
+        if queued[0].attempts > 0 {
+            failed = Some(queued[0].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let failed = failed.expect("the sender tried");
+    assert!(failed.sent_at.is_none());
+    assert!(failed.last_error.is_some());
+
+    // The server comes back; after the retry time the message goes, once.
+    let sink = SmtpSink::start(port).await;
+    app.clock.advance(chrono::Duration::minutes(2));
+    let got = sink.wait_for(1, 20).await;
+    assert_eq!(got.len(), 1);
+    assert!(got[0].contains("To: bo@school.example"));
+    let queued = app.outbox("segfl", "bo@school.example").await;
+    assert!(queued[0].sent_at.is_some());
+}
