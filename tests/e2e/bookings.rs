@@ -751,3 +751,111 @@ async fn another_tenants_booking_ids_and_offer_links_are_not_found() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
+
+/// A provider cancelling a session (or the whole course) cancels its bookings, closes its
+/// waiting list and tells each person, in the same transaction.
+#[tokio::test]
+async fn cancelling_a_session_or_course_cancels_its_bookings_and_tells_everyone() {
+    let app = spawn_app().await;
+    let slug = "harrow";
+    let admin = app
+        .catalogue_manager(slug, "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, slug, "ss4e", 1, 30).await;
+    let ana = app.person(slug, "ana@school.example", None).await;
+    let ben = app.person(slug, "ben@school.example", None).await;
+    let mut body = one(&session);
+    body["expected_total_pence"] = json!(7500);
+    assert_eq!(
+        checkout(&ana, slug, "ana-key-0001", &body).await.status(),
+        StatusCode::CREATED
+    );
+    let res = checkout(&ben, slug, "ben-key-0001", &one(&session)).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["waiting"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let res = admin
+        .send_json(
+            Method::POST,
+            slug,
+            &format!("/api/v1/courses/{course}/sessions/{session}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let mine = ana.get_json(slug, "/api/v1/bookings").await;
+    assert_eq!(mine[0]["status"], "cancelled", "{mine}");
+    for who in ["ana@school.example", "ben@school.example"] {
+        let mail = app.outbox(slug, who).await;
+        let last = mail.last().unwrap();
+        assert!(
+            last.subject
+                .starts_with("Cancelled: Moderating writing on "),
+            "{}",
+            last.subject
+        );
+    }
+    assert!(
+        app.outbox(slug, "ana@school.example")
+            .await
+            .last()
+            .unwrap()
+            .body_text
+            .contains("your place is cancelled")
+    );
+    assert!(
+        app.outbox(slug, "ben@school.example")
+            .await
+            .last()
+            .unwrap()
+            .body_text
+            .contains("waiting list")
+    );
+    assert!(
+        app.audit_actions(slug)
+            .await
+            .contains(&"bookings.cancelled_with_sessions".to_owned())
+    );
+    // Cancelling again changes nothing and tells no one twice.
+    let before = app.outbox(slug, "ana@school.example").await.len();
+    admin
+        .send_json(
+            Method::POST,
+            slug,
+            &format!("/api/v1/courses/{course}/sessions/{session}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(app.outbox(slug, "ana@school.example").await.len(), before);
+
+    // A whole course: every session's bookings go.
+    let (course2, session2) = course_with_session(&app, &admin, slug, "ss4e", 5, 30).await;
+    let mut body = one(&session2);
+    body["expected_total_pence"] = json!(7500);
+    assert_eq!(
+        checkout(&ana, slug, "ana-key-0002", &body).await.status(),
+        StatusCode::CREATED
+    );
+    let res = admin
+        .send_json(
+            Method::POST,
+            slug,
+            &format!("/api/v1/courses/{course2}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let mine = ana.get_json(slug, "/api/v1/bookings").await;
+    assert!(
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["status"] == "cancelled"),
+        "{mine}"
+    );
+}

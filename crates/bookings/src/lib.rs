@@ -2,6 +2,7 @@
 //! overbooked, waiting lists, cancellation and the transaction log. (Attendance, CPD records,
 //! certificates and communications build on these.)
 
+pub mod cancellation;
 pub mod delegates;
 pub mod domain;
 mod error;

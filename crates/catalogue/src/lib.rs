@@ -10,4 +10,4 @@ mod service;
 pub mod store;
 
 pub use error::CatalogueError;
-pub use service::{Catalogue, CourseDetail, Managed, ServiceDetail};
+pub use service::{Catalogue, CourseDetail, Managed, ServiceDetail, SessionsCancelled};

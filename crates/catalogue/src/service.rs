@@ -60,9 +60,28 @@ pub struct Catalogue {
     pub(crate) db: Db,
     pub(crate) clock: Clock,
     pub(crate) objects: Objects,
+    /// Told of cancelled sessions inside the cancelling transaction (bookings cancels the
+    /// places and tells the people).
+    on_cancel: Option<Arc<dyn SessionsCancelled>>,
     /// Bumped after every committed change, so caches of public pages keyed on it never
     /// serve this process a page older than its own last write.
     generation: Arc<AtomicU64>,
+}
+
+/// What happens to bookings when sessions are cancelled; implemented by the bookings crate
+/// (which the catalogue cannot name) and run inside the cancelling transaction.
+#[async_trait::async_trait]
+pub trait SessionsCancelled: Send + Sync {
+    /// `sessions` of `course` have just been cancelled.
+    ///
+    /// # Errors
+    /// Any failure rolls the cancellation back.
+    async fn sessions_cancelled(
+        &self,
+        tx: &TenantTx,
+        course: &course_e::Model,
+        sessions: &[course_session::Model],
+    ) -> Result<(), CatalogueError>;
 }
 
 fn invalid(field: &'static str, message: &str) -> CatalogueError {
@@ -86,6 +105,29 @@ impl Catalogue {
             clock,
             objects,
             generation: Arc::default(),
+            on_cancel: None,
+        }
+    }
+
+    /// The same catalogue, telling `hook` of every session it cancels, in the same
+    /// transaction (so a cancellation and its consequences commit together).
+    #[must_use]
+    pub fn with_on_cancel(mut self, hook: Arc<dyn SessionsCancelled>) -> Self {
+        self.on_cancel = Some(hook);
+        self
+    }
+
+    async fn cancelled(
+        &self,
+        tx: &TenantTx,
+        course: &course_e::Model,
+        sessions: Vec<course_session::Model>,
+    ) -> Result<(), CatalogueError> {
+        match &self.on_cancel {
+            Some(hook) if !sessions.is_empty() => {
+                hook.sessions_cancelled(tx, course, &sessions).await
+            }
+            _ => Ok(()),
         }
     }
 
@@ -382,6 +424,13 @@ impl Catalogue {
             return Ok(());
         }
         let now = self.clock.now();
+        let live = course_session::Entity::find()
+            .filter(course_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(course_session::Column::CourseId.eq(id))
+            .filter(course_session::Column::Status.ne("cancelled"))
+            .all(&*tx)
+            .await?;
+        self.cancelled(&tx, &c, live).await?;
         course_session::Entity::update_many()
             .filter(course_session::Column::TenantId.eq(tenant.as_str()))
             .filter(course_session::Column::CourseId.eq(id))
@@ -516,11 +565,12 @@ impl Catalogue {
         session_id: &str,
     ) -> Result<(), CatalogueError> {
         let tx = self.db.tenant_tx(tenant).await?;
-        Self::managed_course(&tx, manager, course_id).await?;
+        let c = Self::managed_course(&tx, manager, course_id).await?;
         let s = find_session(&tx, course_id, session_id).await?;
         if s.status == "cancelled" {
             return Ok(());
         }
+        self.cancelled(&tx, &c, vec![s.clone()]).await?;
         let now = self.clock.now();
         let mut row = s.into_active_model();
         row.status = Set("cancelled".to_owned());

@@ -97,7 +97,10 @@ impl Application {
         };
         let clock = storage::Clock::system();
         let objects = objects(&settings).await?;
-        let catalogue = catalogue::Catalogue::new(db.clone(), clock.clone(), objects);
+        let catalogue = catalogue::Catalogue::new(db.clone(), clock.clone(), objects)
+            .with_on_cancel(Arc::new(bookings::cancellation::CancelBookings::new(
+                clock.clone(),
+            )));
         let kv = match &redis {
             Some(client) => identity::sessions::Kv::redis(client.clone()),
             None => identity::sessions::Kv::memory(),
