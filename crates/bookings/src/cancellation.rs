@@ -97,48 +97,44 @@ impl CancelBookings {
                 .find(|s| s.id == session_id)
                 .map_or_else(String::new, |s| uk_when(s.starts_at))
         };
-        for b in &booked {
-            if let Some(to) = emails.get(&b.account_id) {
-                let when = when(&b.session_id);
-                let body = format!(
+        // Who to tell: each delegate (their place is cancelled) and each person waiting.
+        let told = booked
+            .iter()
+            .map(|b| (b.account_id.as_str(), b.session_id.as_str(), true))
+            .chain(
+                waiting
+                    .iter()
+                    .map(|w| (w.account_id.as_str(), w.session_id.as_str(), false)),
+            );
+        for (account, session, had_place) in told {
+            let Some(to) = emails.get(account) else {
+                continue;
+            };
+            let when = when(session);
+            let title = &course.title;
+            let body = if had_place {
+                format!(
                     "The provider has cancelled {title} on {when}, so your place is cancelled. \
-                     You will not be charged for it.\n\nYour bookings are listed under \"Your bookings\" \
-                     in your account.\n",
-                    title = course.title,
-                );
-                let subject = format!("Cancelled: {} on {when}", course.title);
-                outbox::enqueue(
-                    tx,
-                    now,
-                    Email {
-                        to,
-                        subject: &subject,
-                        body: &body,
-                    },
+                     You will not be charged for it.\n\nYour bookings are listed under \"Your \
+                     bookings\" in your account.\n"
                 )
-                .await?;
-            }
-        }
-        for w in &waiting {
-            if let Some(to) = emails.get(&w.account_id) {
-                let when = when(&w.session_id);
-                let body = format!(
+            } else {
+                format!(
                     "The provider has cancelled {title} on {when}. You were on its waiting list; \
-                     that list is now closed.\n",
-                    title = course.title,
-                );
-                let subject = format!("Cancelled: {} on {when}", course.title);
-                outbox::enqueue(
-                    tx,
-                    now,
-                    Email {
-                        to,
-                        subject: &subject,
-                        body: &body,
-                    },
+                     that list is now closed.\n"
                 )
-                .await?;
-            }
+            };
+            let subject = format!("Cancelled: {title} on {when}");
+            outbox::enqueue(
+                tx,
+                now,
+                Email {
+                    to,
+                    subject: &subject,
+                    body: &body,
+                },
+            )
+            .await?;
         }
         audit::record(
             tx,
