@@ -1,11 +1,13 @@
 //! Delivery state for the email outbox: a sender claims a message until a time (so two
-//! replicas never hold it at once), counts attempts and keeps the last error.
+//! replicas never hold it at once), counts attempts and keeps the last error. Also one
+//! text attachment per message (a booking confirmation's calendar entry), with its file
+//! name and media type.
 
 // async_trait expands the signature; its elided lifetime cannot be written out here.
 #![allow(elided_lifetimes_in_paths)]
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::schema::{integer, text_null, timestamp_with_time_zone_null};
+use sea_orm_migration::schema::{integer, string_null, text_null, timestamp_with_time_zone_null};
 
 pub struct Migration;
 
@@ -21,6 +23,9 @@ enum OutboxEmail {
     ClaimedUntil,
     Attempts,
     LastError,
+    AttachmentName,
+    AttachmentType,
+    AttachmentText,
 }
 
 #[async_trait::async_trait]
@@ -31,6 +36,9 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null(OutboxEmail::ClaimedUntil),
             integer(OutboxEmail::Attempts).default(0).to_owned(),
             text_null(OutboxEmail::LastError),
+            string_null(OutboxEmail::AttachmentName),
+            string_null(OutboxEmail::AttachmentType),
+            text_null(OutboxEmail::AttachmentText),
         ] {
             m.alter_table(
                 Table::alter()

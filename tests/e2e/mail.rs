@@ -93,3 +93,63 @@ async fn mail_queued_while_the_server_is_down_goes_when_it_is_back() {
     let queued = app.outbox("segfl", "bo@school.example").await;
     assert!(queued[0].sent_at.is_some());
 }
+
+/// A booking confirmation goes to the delegate with the course's details and an iCalendar
+/// entry attached.
+#[tokio::test]
+async fn a_booking_confirmation_carries_a_calendar_entry() {
+    let sink = SmtpSink::start(0).await;
+    let db = TestDb::new().await;
+    let settings = settings_with_smtp(&db, sink.port);
+    let app = spawn_on(db, settings).await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (_, session) =
+        crate::bookings::course_with_session(&app, &admin, "harrow", "ss4e", 5, 20).await;
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let body =
+        serde_json::json!({"items": [{"session_id": session}], "expected_total_pence": 7500});
+    let res = crate::bookings::checkout(&ana, "harrow", "ana-key-0001", &body).await;
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let order: serde_json::Value = res.json().await.unwrap();
+
+    let queued = app.outbox("harrow", "ana@school.example").await;
+    let confirmation = queued
+        .iter()
+        .find(|m| m.subject == "Booking confirmed: Moderating writing")
+        .expect("a confirmation");
+    assert!(
+        confirmation
+            .body_text
+            .contains(order["number"].as_str().unwrap())
+    );
+    assert!(
+        confirmation.body_text.contains("£75.00"),
+        "{}",
+        confirmation.body_text
+    );
+    assert_eq!(confirmation.attachment_name.as_deref(), Some("booking.ics"));
+    let ics = confirmation.attachment_text.as_deref().unwrap();
+    let booking = order["booked"][0]["booking_id"].as_str().unwrap();
+    assert!(
+        ics.contains("BEGIN:VCALENDAR") && ics.contains("BEGIN:VEVENT"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains(&format!("UID:{booking}@harrow.portal")),
+        "{ics}"
+    );
+    assert!(ics.contains("SUMMARY:Moderating writing"), "{ics}");
+    assert!(ics.contains("LOCATION:Hall"), "{ics}");
+
+    // Over SMTP it is a two-part message: the text and the calendar file.
+    let got = sink.wait_for(3, 20).await;
+    let sent = got
+        .iter()
+        .find(|m| m.contains("Booking confirmed"))
+        .expect("the confirmation was sent");
+    assert!(sent.contains("Content-Type: multipart/mixed"), "{sent}");
+    assert!(sent.contains("Content-Type: text/calendar"), "{sent}");
+    assert!(sent.contains("booking.ics"), "{sent}");
+}

@@ -3,6 +3,7 @@
 //! certificates and communications build on these.)
 
 pub mod cancellation;
+mod confirmation;
 pub mod delegates;
 pub mod domain;
 mod error;

@@ -151,6 +151,7 @@ impl Bookings {
         let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
         let mut booked = Vec::new();
         let mut waiting = Vec::new();
+        let mut confirmations = Vec::new();
         for (session, delegate, course, amount) in lines {
             if take_place(&tx, &session.id).await? {
                 let id = uuid::Uuid::now_v7().to_string();
@@ -172,6 +173,13 @@ impl Bookings {
                 .insert(&*tx)
                 .await
                 .map_err(duplicate_is_already_booked)?;
+                confirmations.push(crate::confirmation::Confirmed {
+                    booking_id: id.clone(),
+                    delegate: delegate.clone(),
+                    session: session.clone(),
+                    course: course.clone(),
+                    price_pence: amount,
+                });
                 booked.push(Booked {
                     booking_id: id,
                     session_id: session.id,
@@ -238,6 +246,7 @@ impl Bookings {
             }
             return Err(e.into());
         }
+        crate::confirmation::queue(&tx, now, cfg, &number, &confirmations).await?;
         let detail = serde_json::json!({
             "order": order_id,
             "booked": booked.iter().map(|b| &b.booking_id).collect::<Vec<_>>(),

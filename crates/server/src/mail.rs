@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{
+    Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart, header::ContentType,
+};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use storage::entity::outbox_email;
@@ -125,17 +127,28 @@ impl Mailer {
             .to_address
             .parse()
             .map_err(|e| format!("the address cannot be used: {e}"))?;
-        Message::builder()
+        let builder = Message::builder()
             .from(Mailbox::new(
                 Some(display_name.to_owned()),
                 self.from.clone(),
             ))
             .to(to)
             .subject(&m.subject)
-            .message_id(Some(format!("<{}@{}.portal>", m.id, tenant)))
-            .header(ContentType::TEXT_PLAIN)
-            .body(m.body_text.clone())
-            .map_err(|e| e.to_string())
+            .message_id(Some(format!("<{}@{}.portal>", m.id, tenant)));
+        let sent = match (&m.attachment_name, &m.attachment_type, &m.attachment_text) {
+            (Some(name), Some(kind), Some(text)) => {
+                let kind = ContentType::parse(kind).map_err(|e| e.to_string())?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(m.body_text.clone()))
+                        .singlepart(LettreAttachment::new(name.clone()).body(text.clone(), kind)),
+                )
+            }
+            _ => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(m.body_text.clone()),
+        };
+        sent.map_err(|e| e.to_string())
     }
 }
 

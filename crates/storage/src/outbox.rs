@@ -19,6 +19,17 @@ pub struct Email<'a> {
     pub body: &'a str,
 }
 
+/// A text attachment.
+#[derive(Debug, Clone)]
+pub struct Attachment<'a> {
+    /// File name, e.g. `booking.ics`.
+    pub name: &'a str,
+    /// Media type, e.g. `text/calendar; charset=utf-8`.
+    pub content_type: &'a str,
+    /// Content.
+    pub text: &'a str,
+}
+
 /// Queues an email for the transaction's tenant.
 ///
 /// # Errors
@@ -27,6 +38,28 @@ pub async fn enqueue(
     tx: &TenantTx,
     now: DateTime<Utc>,
     email: Email<'_>,
+) -> Result<String, StorageError> {
+    insert(tx, now, email, None).await
+}
+
+/// Queues an email with one attachment.
+///
+/// # Errors
+/// [`StorageError::Db`] when the insert fails.
+pub async fn enqueue_with_attachment(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    email: Email<'_>,
+    attachment: Attachment<'_>,
+) -> Result<String, StorageError> {
+    insert(tx, now, email, Some(attachment)).await
+}
+
+async fn insert(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    email: Email<'_>,
+    attachment: Option<Attachment<'_>>,
 ) -> Result<String, StorageError> {
     let id = uuid::Uuid::now_v7().to_string();
     outbox_email::ActiveModel {
@@ -40,6 +73,9 @@ pub async fn enqueue(
         claimed_until: Set(None),
         attempts: Set(0),
         last_error: Set(None),
+        attachment_name: Set(attachment.as_ref().map(|a| a.name.to_owned())),
+        attachment_type: Set(attachment.as_ref().map(|a| a.content_type.to_owned())),
+        attachment_text: Set(attachment.map(|a| a.text.to_owned())),
     }
     .insert(&**tx)
     .await?;
@@ -97,7 +133,7 @@ pub async fn claim(
           AND (claimed_until IS NULL OR claimed_until <= {n}) AND attempts < {max} \
           ORDER BY id LIMIT {l}{lock}) \
          RETURNING tenant_id, id, to_address, subject, body_text, created_at, sent_at, \
-           claimed_until, attempts, last_error"
+           claimed_until, attempts, last_error, attachment_name, attachment_type, attachment_text"
     ));
     let mut claimed = outbox_email::Model::find_by_statement(sql.statement(backend))
         .all(&**tx)

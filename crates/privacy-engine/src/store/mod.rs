@@ -24,6 +24,13 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         category: "account.contact",
         need: Need::Always,
     },
+    // Booking confirmations carry a calendar entry for the course booked.
+    PersonalColumn {
+        table: "outbox_email",
+        column: "attachment_text",
+        category: "booking.record",
+        need: Need::Module(Module::Courses),
+    },
     // A mail server's refusal often quotes the address.
     PersonalColumn {
         table: "outbox_email",
@@ -79,6 +86,8 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "outbox_email.created_at",
     "outbox_email.sent_at",
     "outbox_email.claimed_until",
+    "outbox_email.attachment_name",
+    "outbox_email.attachment_type",
     "outbox_email.attempts",
     "consent_event.tenant_id",
     "consent_event.id",

@@ -30,6 +30,13 @@ pub struct Model {
     /// Why the last attempt failed.
     #[sea_orm(column_type = "Text", nullable)]
     pub last_error: Option<String>,
+    /// File name of the one attachment, if any.
+    pub attachment_name: Option<String>,
+    /// Its media type.
+    pub attachment_type: Option<String>,
+    /// Its text (calendar entries are text).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub attachment_text: Option<String>,
 }
 
 /// No relations are navigated from here.

@@ -1,0 +1,131 @@
+//! Booking confirmations: an email to each delegate saying what, when and where, the order
+//! number and price and the cancellation terms, with an iCalendar entry attached.
+
+use std::collections::HashMap;
+
+use catalogue::domain::money::format_pence;
+use catalogue::store::entity::{course, course_session};
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::London;
+use icalendar::{Calendar, Component, Event, EventLike};
+use identity::store::entity::account;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+use storage::TenantTx;
+use storage::outbox::{self, Attachment, Email};
+use tenant_router::TenantConfig;
+
+use crate::BookingError;
+
+/// One confirmed place.
+pub(crate) struct Confirmed {
+    pub booking_id: String,
+    pub delegate: String,
+    pub session: course_session::Model,
+    pub course: course::Model,
+    pub price_pence: i64,
+}
+
+/// Queues a confirmation for each place, in the checkout's transaction.
+pub(crate) async fn queue(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    cfg: &TenantConfig,
+    order_number: &str,
+    places: &[Confirmed],
+) -> Result<(), BookingError> {
+    if places.is_empty() {
+        return Ok(());
+    }
+    let emails: HashMap<String, String> = account::Entity::find()
+        .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
+        .filter(account::Column::Id.is_in(places.iter().map(|p| p.delegate.as_str())))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.email))
+        .collect();
+    for p in places {
+        let Some(to) = emails.get(&p.delegate) else {
+            continue;
+        };
+        let when = uk_when(p.session.starts_at, p.session.ends_at);
+        let place = where_(&p.session);
+        let terms = if p.course.cancellation_terms.trim().is_empty() {
+            String::new()
+        } else {
+            format!("\n{}\n", p.course.cancellation_terms.trim())
+        };
+        let body = format!(
+            "Your place is booked.\n\n\
+             {title}\n{when}\n{place}\n\n\
+             Order {order_number}, price {price}.\n\n\
+             You can cancel it under \"Your bookings\" in your account up to {days} days before \
+             it starts.{terms}\n\
+             A calendar entry is attached.\n",
+            title = p.course.title,
+            price = format_pence(p.price_pence),
+            days = p.course.cancellation_notice_days,
+        );
+        let subject = format!("Booking confirmed: {}", p.course.title);
+        let ics = calendar(cfg, p);
+        outbox::enqueue_with_attachment(
+            tx,
+            now,
+            Email {
+                to,
+                subject: &subject,
+                body: &body,
+            },
+            Attachment {
+                name: "booking.ics",
+                content_type: "text/calendar; charset=utf-8; method=PUBLISH",
+                text: &ics,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The iCalendar (RFC 5545) entry for one place; its UID is the booking's, so a calendar
+/// that imports it twice keeps one event.
+fn calendar(cfg: &TenantConfig, p: &Confirmed) -> String {
+    let event = Event::new()
+        .uid(&format!("{}@{}.portal", p.booking_id, cfg.slug))
+        .summary(&p.course.title)
+        .starts(p.session.starts_at)
+        .ends(p.session.ends_at)
+        .location(&where_(&p.session))
+        .description(&format!("Booked through {}.", cfg.display_name))
+        .done();
+    Calendar::new().push(event).done().to_string()
+}
+
+fn where_(s: &course_session::Model) -> String {
+    match (s.venue.as_deref(), s.online_url.as_deref()) {
+        (Some(v), Some(u)) => format!("{v}, or online: {u}"),
+        (Some(v), None) => v.to_owned(),
+        (None, Some(u)) => format!("Online: {u}"),
+        (None, None) => "Venue to be confirmed".to_owned(),
+    }
+}
+
+/// `Tuesday 12 January 2027, 9:30am to 12:30pm` (UK time).
+fn uk_when(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let s = start.with_timezone(&London);
+    let e = end.with_timezone(&London);
+    if s.date_naive() == e.date_naive() {
+        format!(
+            "{}, {} to {}",
+            s.format("%A %-d %B %Y"),
+            s.format("%-I:%M%P"),
+            e.format("%-I:%M%P")
+        )
+    } else {
+        format!(
+            "{} to {}",
+            s.format("%A %-d %B %Y, %-I:%M%P"),
+            e.format("%A %-d %B %Y, %-I:%M%P")
+        )
+    }
+}
