@@ -498,6 +498,40 @@ async fn booking_for_colleagues_needs_the_booker_right_and_a_confirmed_colleague
     );
     let res = checkout(&lead, "harrow", "lead-key-2", &for_whom(&outsider_id)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // The organisation view: its lead administrator sees what was booked for it and the
+    // spend; a member without the right, and another organisation's lead, do not.
+    let page = lead
+        .get_tenant("harrow", &format!("/organisations/{org}/bookings"))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Moderating writing") && html.contains("Pat member"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Spent on places not cancelled: £75.00"),
+        "{html}"
+    );
+    for who in [
+        &member,
+        &app.person("harrow", "other-lead@elsewhere.example", None)
+            .await,
+    ] {
+        let res = who
+            .get_tenant("harrow", &format!("/organisations/{org}/bookings"))
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    let res = lead
+        .get_tenant("somerset", &format!("/organisations/{org}/bookings"))
+        .await;
+    assert_ne!(
+        res.status(),
+        StatusCode::OK,
+        "another tenant's organisation is not shown"
+    );
     // Given the booker right, the member can book the lead administrator.
     let res = change(
         &lead,

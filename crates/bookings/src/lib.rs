@@ -8,6 +8,7 @@ pub mod delegates;
 pub mod domain;
 mod error;
 mod offers;
+pub mod organisation;
 pub mod retention;
 mod service;
 pub mod store;

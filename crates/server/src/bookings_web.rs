@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/courses/{id}/book", post(book_form))
         .route("/account/bookings", get(my_bookings))
         .route("/account/bookings/{id}/cancel", post(cancel_form))
+        .route("/organisations/{org}/bookings", get(organisation_page))
         .route(
             "/waiting-list/offers/{token}",
             get(offer_page).post(accept_form),
@@ -393,4 +394,79 @@ pub(crate) async fn api_accept(
         .accept_offer(&v.tenant().config, &s.account, &token, v.base_url())
         .await?;
     Ok((StatusCode::CREATED, Json(done)).into_response())
+}
+
+struct OrgRow {
+    delegate: String,
+    title: String,
+    when: String,
+    price: String,
+    status: &'static str,
+}
+
+struct OrderRow {
+    number: String,
+    placed: String,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "bookings/organisation.html")]
+struct OrganisationPage<'a> {
+    chrome: Chrome<'a>,
+    org_id: String,
+    org_name: String,
+    rows: Vec<OrgRow>,
+    orders: Vec<OrderRow>,
+    spend: String,
+}
+
+/// An organisation's bookings, orders and spend, for its lead administrators.
+async fn organisation_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(org): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(s) = v.signed_in() else {
+        return Ok(Redirect::to("/sign-in").into_response());
+    };
+    let view = state
+        .bookings
+        .organisation_view(&v.tenant().id, &s.account.id, &org)
+        .await?;
+    let page = OrganisationPage {
+        chrome: v.chrome(""),
+        org_id: view.organisation.id,
+        org_name: view.organisation.name,
+        rows: view
+            .bookings
+            .into_iter()
+            .map(|b| OrgRow {
+                delegate: b
+                    .delegate
+                    .unwrap_or_else(|| "A person whose account has closed".to_owned()),
+                title: b.course_title,
+                when: uk_span(b.session.starts_at, b.session.ends_at),
+                price: format_pence(b.booking.price_pence),
+                status: match (b.booking.status.as_str(), b.booking.attendance.as_deref()) {
+                    ("cancelled", _) => "Cancelled",
+                    (_, Some("attended")) => "Attended",
+                    (_, Some("no_show")) => "Did not attend",
+                    _ => "Booked",
+                },
+            })
+            .collect(),
+        orders: view
+            .orders
+            .into_iter()
+            .map(|o| OrderRow {
+                number: o.number,
+                placed: crate::catalogue_web::uk_day(o.created_at),
+                total: format_pence(o.total_pence),
+            })
+            .collect(),
+        spend: format_pence(view.spend_pence),
+    };
+    let html = render(StatusCode::OK, &page);
+    Ok(v.respond(html))
 }
