@@ -2,10 +2,9 @@
 //! every delegate and everyone waiting is told, in the cancelling transaction: the
 //! catalogue calls [`CancelBookings`] through its [`SessionsCancelled`] hook.
 
+use catalogue::domain::uk::uk_span;
 use catalogue::store::entity::{course, course_session};
 use catalogue::{CatalogueError, SessionsCancelled};
-use chrono::{DateTime, Utc};
-use chrono_tz::Europe::London;
 use identity::store::entity::account;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, DbErr, EntityTrait as _, QueryFilter as _};
@@ -95,7 +94,7 @@ impl CancelBookings {
             sessions
                 .iter()
                 .find(|s| s.id == session_id)
-                .map_or_else(String::new, |s| uk_when(s.starts_at))
+                .map_or_else(String::new, |s| uk_span(s.starts_at, s.ends_at))
         };
         // Who to tell: each delegate (their place is cancelled) and each person waiting.
         let told = booked
@@ -168,11 +167,4 @@ impl SessionsCancelled for CancelBookings {
             other => CatalogueError::Store(StorageError::Db(DbErr::Custom(other.to_string()))),
         })
     }
-}
-
-/// `Tuesday 12 January 2027 at 9:30am` (UK time).
-fn uk_when(t: DateTime<Utc>) -> String {
-    t.with_timezone(&London)
-        .format("%A %-d %B %Y at %-I:%M%P")
-        .to_string()
 }

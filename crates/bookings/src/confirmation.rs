@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use catalogue::domain::money::format_pence;
+use catalogue::domain::uk::uk_span;
 use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Utc};
-use chrono_tz::Europe::London;
 use icalendar::{Calendar, Component, Event, EventLike};
 use identity::store::entity::account;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
@@ -48,7 +48,7 @@ pub(crate) async fn queue(
         let Some(to) = emails.get(&p.delegate) else {
             continue;
         };
-        let when = uk_when(p.session.starts_at, p.session.ends_at);
+        let when = uk_span(p.session.starts_at, p.session.ends_at);
         let place = where_(&p.session);
         let terms = if p.course.cancellation_terms.trim().is_empty() {
             String::new()
@@ -107,25 +107,5 @@ fn where_(s: &course_session::Model) -> String {
         (Some(v), None) => v.to_owned(),
         (None, Some(u)) => format!("Online: {u}"),
         (None, None) => "Venue to be confirmed".to_owned(),
-    }
-}
-
-/// `Tuesday 12 January 2027, 9:30am to 12:30pm` (UK time).
-fn uk_when(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    let s = start.with_timezone(&London);
-    let e = end.with_timezone(&London);
-    if s.date_naive() == e.date_naive() {
-        format!(
-            "{}, {} to {}",
-            s.format("%A %-d %B %Y"),
-            s.format("%-I:%M%P"),
-            e.format("%-I:%M%P")
-        )
-    } else {
-        format!(
-            "{} to {}",
-            s.format("%A %-d %B %Y, %-I:%M%P"),
-            e.format("%A %-d %B %Y, %-I:%M%P")
-        )
     }
 }

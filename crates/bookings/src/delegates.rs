@@ -192,7 +192,7 @@ impl Bookings {
             let disclosure = uuid::Uuid::now_v7().to_string();
             let actor = manager.actor();
             let names: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
-            for b in &bookings {
+            disclosure_log::Entity::insert_many(bookings.iter().map(|b| {
                 disclosure_log::ActiveModel {
                     tenant_id: Set(cfg.slug.to_string()),
                     id: Set(uuid::Uuid::now_v7().to_string()),
@@ -205,9 +205,9 @@ impl Bookings {
                     format: Set(format.as_str().to_owned()),
                     occurred_at: Set(now),
                 }
-                .insert(&*tx)
-                .await?;
-            }
+            }))
+            .exec_without_returning(&*tx)
+            .await?;
             audit::record(
                 &tx,
                 now,

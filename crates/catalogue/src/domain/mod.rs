@@ -7,6 +7,7 @@ pub mod query;
 pub mod resource;
 pub mod service;
 pub mod sharing;
+pub mod uk;
 
 use identity::domain::signup::FieldError;
 use tenant_router::TenantConfig;

@@ -12,8 +12,6 @@ mod resources;
 use axum::Router;
 use catalogue::CatalogueError;
 use catalogue::domain::Manager;
-use chrono::{DateTime, Utc};
-use chrono_tz::Europe::London;
 use http::StatusCode;
 use tenant_router::TenantConfig;
 use tenant_router::config::Module;
@@ -107,38 +105,7 @@ pub(crate) async fn manager_of(
     }
 }
 
-/// `Tuesday 12 January 2027`
-pub(crate) fn uk_day(t: DateTime<Utc>) -> String {
-    t.with_timezone(&London).format("%A %-d %B %Y").to_string()
-}
-
-/// `9:30am`
-pub(crate) fn uk_clock(t: DateTime<Utc>) -> String {
-    t.with_timezone(&London)
-        .format("%-I:%M%P")
-        .to_string()
-        .replace(":00", "")
-}
-
-/// `Tuesday 12 January 2027, 9:30am to 12:30pm` (or across days when it spans them).
-pub(crate) fn uk_span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    if uk_day(start) == uk_day(end) {
-        format!(
-            "{}, {} to {}",
-            uk_day(start),
-            uk_clock(start),
-            uk_clock(end)
-        )
-    } else {
-        format!(
-            "{}, {} to {}, {}",
-            uk_day(start),
-            uk_clock(start),
-            uk_day(end),
-            uk_clock(end)
-        )
-    }
-}
+pub(crate) use catalogue::domain::uk::{uk_day, uk_span};
 
 /// CPD minutes as hours: `3 hours`, `1.5 hours`, `1 hour`.
 pub(crate) fn hours(minutes: i32) -> String {
@@ -169,6 +136,7 @@ pub(crate) fn audience_label(id: &str) -> &str {
 mod tests {
     use super::*;
     use chrono::TimeZone as _;
+    use chrono::Utc;
 
     #[test]
     fn times_read_in_uk_time() {
