@@ -391,7 +391,7 @@ async fn two_hundred_concurrent_checkouts_fill_twenty_places_exactly() {
         .await;
     let (course, session) =
         course_with_session(&app, &admin, "somerset", "somerset-sse", 20, 10).await;
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let registry = storage::tenants::load_registry(&db).await.unwrap();
     let cfg = registry
         .iter()

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 pub(crate) async fn seed_demo(app: &TestApp, slug: &str) -> catalogue::demo::Seeded {
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let registry = storage::tenants::load_registry(&db).await.unwrap();
     let cfg = registry
         .iter()

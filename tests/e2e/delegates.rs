@@ -28,7 +28,7 @@ async fn book(b: &Browser, slug: &str, key: &str, session: &str) {
 }
 
 async fn disclosures(app: &TestApp, slug: &str) -> Vec<(String, String, String)> {
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
     let rows = tx
         .query_all_raw(Statement::from_string(

@@ -437,7 +437,7 @@ async fn state_changes_are_audited() {
     verified_account(&app, "harrow", "audit@example.org").await;
     sign_in(&app, "harrow", "audit@example.org", "wrong password here").await;
     sign_in(&app, "harrow", "audit@example.org", PASSWORD).await;
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
     let actions: Vec<String> = storage::audit::list(&tx)
         .await
@@ -596,7 +596,7 @@ async fn profile_pages_need_a_session_and_a_csrf_token() {
 async fn secret_bytes(app: &TestApp, slug: &str, email: &str) -> Option<Vec<u8>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let id = {
-        let db = app.db.connect().await;
+        let db = app.store.clone();
         let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
         let a = identity::store::find_by_email(&tx, email)
             .await
@@ -605,7 +605,7 @@ async fn secret_bytes(app: &TestApp, slug: &str, email: &str) -> Option<Vec<u8>>
         tx.rollback().await.unwrap();
         a.id
     };
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
     let row = identity::store::entity::account_secret::Entity::find()
         .filter(identity::store::entity::account_secret::Column::AccountId.eq(id))
@@ -700,7 +700,7 @@ async fn a_ciphertext_moved_to_another_person_does_not_open() {
     let a_bytes = secret_bytes(&app, "havering", "a@example.org")
         .await
         .unwrap();
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&"havering".parse().unwrap()).await.unwrap();
     let b_id = identity::store::find_by_email(&tx, "b@example.org")
         .await
@@ -754,7 +754,7 @@ async fn consent_history(
     email: &str,
 ) -> Vec<privacy_engine::store::consent::Model> {
     let id = app.account(slug, email).await.unwrap().id;
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
     let events = privacy_engine::store::consent::history(&tx, &id)
         .await

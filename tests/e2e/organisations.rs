@@ -145,7 +145,7 @@ async fn a_lead_admin_adds_a_colleague_who_is_told_and_can_set_a_password() {
     assert!(account.contains("Booker"));
 
     // The audit log records who created the account and which notice was sent.
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
     let events = storage::audit::list(&tx).await.unwrap();
     tx.rollback().await.unwrap();
@@ -436,7 +436,7 @@ async fn only_tenant_admins_see_special_requirements_and_the_view_is_audited() {
         StatusCode::NOT_FOUND
     );
 
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
     let events = storage::audit::list(&tx).await.unwrap();
     tx.rollback().await.unwrap();

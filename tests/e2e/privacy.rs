@@ -86,7 +86,7 @@ async fn every_table_about_a_person_declares_how_it_is_erased() {
 async fn every_tenants_notice_states_exactly_the_rules_it_enforces() {
     use privacy_engine::domain::notice::retention_sentence;
     let app = e2e::spawn_app().await;
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let registry = storage::tenants::load_registry(&db).await.unwrap();
     for t in registry.iter() {
         let cfg = &t.config;

@@ -28,7 +28,7 @@ async fn sweep_with(
         .find(|t| t.config.slug.as_str() == slug)
         .unwrap()
         .config;
-    let sweep = Sweep::new(app.db.connect().await, app.clock.clone()).with_page(page);
+    let sweep = Sweep::new(app.store.clone(), app.clock.clone()).with_page(page);
     let mut pages = 0;
     sweep
         .tenant(
@@ -78,7 +78,7 @@ async fn state(app: &TestApp, slug: &str, email: &str) -> String {
 }
 
 async fn query_strings(app: &TestApp, slug: &str, sql: &str) -> Vec<String> {
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.system_tx(&slug.parse().unwrap()).await.unwrap();
     let rows = tx
         .query_all_raw(Statement::from_string(tx.get_database_backend(), sql))
@@ -98,7 +98,7 @@ async fn place_hold(
     until: Option<NaiveDate>,
 ) -> String {
     let account = app.account(slug, email).await.unwrap();
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.system_tx(&slug.parse().unwrap()).await.unwrap();
     let id = store::place_hold(
         &tx,
@@ -336,7 +336,7 @@ async fn warnings_sign_ins_and_holds_change_what_the_sweep_does() {
     );
 
     // Released, the hold no longer protects Dan.
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.system_tx(&slug.parse().unwrap()).await.unwrap();
     assert!(
         store::release_hold(&tx, &hold, app.clock.now())
@@ -470,7 +470,7 @@ async fn a_sweep_stopped_half_way_finishes_on_the_next_run_with_each_action_reco
     ids.sort();
     assert_eq!(recorded, ids);
     // Each audit event lists the accounts of one page; together, each account once.
-    let db = app.db.connect().await;
+    let db = app.store.clone();
     let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
     let events = storage::audit::list(&tx).await.unwrap();
     tx.rollback().await.unwrap();

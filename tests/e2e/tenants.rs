@@ -49,7 +49,7 @@ async fn restart_never_overwrites_a_tenant_from_a_changed_file() {
     assert!(body.contains("Support Services for Education"));
     assert!(!body.contains("Renamed In The File"));
 
-    let store = app.db.connect().await;
+    let store = app.store.clone();
     let report = storage::tenants::import_new(
         &store,
         &tenant_router::load::load_dir(tenants.path()).unwrap(),

@@ -138,6 +138,9 @@ pub struct TestApp {
     pub db: TestDb,
     /// The app's clock: tests move it forward.
     pub clock: storage::Clock,
+    /// The app's own database handle: helpers reading or writing beside the running app
+    /// use it, so on SQLite they take their turn with the app's transactions.
+    pub store: storage::Db,
     /// The default browser.
     pub browser: Browser,
     hosts: Vec<String>,
@@ -253,7 +256,7 @@ impl TestApp {
     /// Grants a tenant-wide role, as the operator's CLI does.
     pub async fn grant_role(&self, slug: &str, email: &str, role: &str, provider: Option<&str>) {
         let identity = identity::Identity::new(
-            self.db.connect().await,
+            self.store.clone(),
             identity::passwords::Hasher::new(1).unwrap(),
             identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "grant"),
             self.clock.clone(),
@@ -276,7 +279,7 @@ impl TestApp {
         slug: &str,
         email: &str,
     ) -> Option<identity::store::entity::account::Model> {
-        let db = self.db.connect().await;
+        let db = &self.store;
         let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
         let found = identity::store::find_by_email(&tx, email).await.unwrap();
         tx.rollback().await.unwrap();
@@ -322,7 +325,7 @@ impl TestApp {
 
     /// Emails queued for `to` in a tenant, oldest first.
     pub async fn outbox(&self, slug: &str, to: &str) -> Vec<storage::entity::outbox_email::Model> {
-        let db = self.db.connect().await;
+        let db = &self.store;
         let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
         let mail = storage::outbox::for_recipient(&tx, to).await.unwrap();
         tx.rollback().await.unwrap();
@@ -407,7 +410,7 @@ impl TestApp {
 
     /// The tenant's audit actions, oldest first.
     pub async fn audit_actions(&self, slug: &str) -> Vec<String> {
-        let db = self.db.connect().await;
+        let db = &self.store;
         let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
         let events = storage::audit::list(&tx).await.unwrap();
         tx.rollback().await.unwrap();
@@ -495,6 +498,7 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
     let addr = listener.local_addr().unwrap();
     let app = Application::build(settings).await.unwrap();
     let clock = app.state().clock.clone();
+    let app_db = app.state().db.clone();
     let hosts: Vec<String> = app
         .state()
         .registry
@@ -511,6 +515,7 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
         addr,
         client: client.clone(),
         browser: Browser { addr, client },
+        store: app_db,
         db,
         clock,
         hosts,
