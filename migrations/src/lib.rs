@@ -24,6 +24,7 @@ mod m20261123_000011_create_bookings;
 mod m20261123_000012_create_retention;
 mod m20261123_000013_create_attendance;
 mod m20261123_000014_outbox_delivery;
+mod m20261123_000015_create_notice_versions;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_create_retention::Migration),
             Box::new(m20261123_000013_create_attendance::Migration),
             Box::new(m20261123_000014_outbox_delivery::Migration),
+            Box::new(m20261123_000015_create_notice_versions::Migration),
         ]
     }
 }

@@ -25,8 +25,8 @@ pub(crate) async fn course_with_session(
     published_course(admin, slug, &body, capacity, days).await
 }
 
-/// Creates the course `body` describes with one 3-hour session of `capacity` places `days`
-/// ahead, and publishes it; returns (course id, session id).
+/// Creates the course `body` describes with one 3-hour session of `capacity` places, at
+/// 10:00 UTC `days` days from today, and publishes it; returns (course id, session id).
 pub(crate) async fn published_course(
     admin: &Browser,
     slug: &str,
@@ -42,7 +42,10 @@ pub(crate) async fn published_course(
         .as_str()
         .unwrap()
         .to_owned();
-    let start = Utc::now() + Duration::days(days);
+    // 10:00 UTC on the day: the session starts and ends on that date in UTC and UK time
+    // alike, whatever time of day the suite runs (delivery dates are then predictable).
+    let day = Utc::now().date_naive() + Duration::days(days);
+    let start = day.and_hms_opt(10, 0, 0).unwrap().and_utc();
     let res = admin
         .send_json(Method::POST, slug, &format!("/api/v1/courses/{course}/sessions"),
             &json!({"starts_at": start, "ends_at": start + Duration::hours(3), "venue": "Hall", "capacity": capacity}))

@@ -11,6 +11,7 @@ mod delegates;
 mod identity;
 mod isolation;
 mod mail;
+mod notices;
 mod oidc;
 mod organisations;
 mod privacy;

@@ -1,5 +1,6 @@
-//! Tenants become rows on first start; start-up never overwrites them afterwards; the audit
-//! log records each import in a verifiable chain.
+//! Tenants become rows on first start; start-up never overwrites them afterwards (a changed
+//! folder becomes a notice draft instead); the audit log records each import in a
+//! verifiable chain.
 
 use e2e::{LAUNCH_TENANTS, TestDb, copy_tenants, edit_tenant, spawn_on, tenants_dir};
 use server::Application;
@@ -11,7 +12,7 @@ async fn first_start_imports_every_tenant_and_audits_it() {
     let app = Application::build(db.settings(&tenants_dir()))
         .await
         .unwrap();
-    let registry = &app.state().registry;
+    let registry = app.state().registry.current();
     let ids: Vec<&str> = registry.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, LAUNCH_TENANTS);
 
@@ -43,6 +44,14 @@ async fn restart_never_overwrites_a_tenant_from_a_changed_file() {
         "display_name = \"Support Services for Education\"",
         "display_name = \"Renamed In The File\"",
     );
+    // Two starts: the second, with the first's draft still open, drafts nothing more.
+    for _ in 0..2 {
+        drop(
+            Application::build(db.settings(tenants.path()))
+                .await
+                .unwrap(),
+        );
+    }
     let settings = db.settings(tenants.path());
     let app = spawn_on(db, settings).await;
     let body = app.get_tenant("somerset", "/").await.text().await.unwrap();
@@ -62,12 +71,29 @@ async fn restart_never_overwrites_a_tenant_from_a_changed_file() {
         vec!["somerset".parse::<TenantId>().unwrap()]
     );
     assert!(report.imported.is_empty());
+    // The file's change became a draft of the notice, to be published by the council's
+    // administrators; it is audited, and nothing is imported a second time.
     let tx = store.tenant_tx(&"somerset".parse().unwrap()).await.unwrap();
+    let draft = privacy_engine::store::notice::draft(&tx)
+        .await
+        .unwrap()
+        .expect("a draft");
     assert_eq!(
-        storage::audit::verify(&tx).await.unwrap(),
-        1,
-        "no second import event"
+        draft.config.display_name, "Renamed In The File",
+        "{draft:?}"
     );
+    assert_eq!(
+        draft.changes,
+        ["Changed in the tenant folder: display_name"]
+    );
+    let actions: Vec<String> = storage::audit::list(&tx)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, ["tenant.imported", "notice.draft_changed"]);
+    assert_eq!(storage::audit::verify(&tx).await.unwrap(), 2);
     tx.rollback().await.unwrap();
 }
 
@@ -92,6 +118,15 @@ async fn a_new_tenant_folder_is_imported_beside_existing_ones() {
     let app = Application::build(db.settings(tenants.path()))
         .await
         .unwrap();
-    assert_eq!(app.state().registry.len(), LAUNCH_TENANTS.len() + 1);
-    assert!(app.state().registry.by_host("anytown.localhost").is_some());
+    assert_eq!(
+        app.state().registry.current().len(),
+        LAUNCH_TENANTS.len() + 1
+    );
+    assert!(
+        app.state()
+            .registry
+            .current()
+            .by_host("anytown.localhost")
+            .is_some()
+    );
 }

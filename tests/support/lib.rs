@@ -141,6 +141,8 @@ pub struct TestApp {
     /// The app's own database handle: helpers reading or writing beside the running app
     /// use it, so on SQLite they take their turn with the app's transactions.
     pub store: storage::Db,
+    /// The app's running tenant registry (publishing a notice replaces it).
+    pub registry: tenant_router::LiveRegistry,
     /// The default browser.
     pub browser: Browser,
     hosts: Vec<String>,
@@ -499,9 +501,11 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
     let app = Application::build(settings).await.unwrap();
     let clock = app.state().clock.clone();
     let app_db = app.state().db.clone();
+    let registry = app.state().registry.clone();
     let hosts: Vec<String> = app
         .state()
         .registry
+        .current()
         .iter()
         .flat_map(|t| t.config.hostnames.clone())
         .chain(["unknown.localhost".to_owned()])
@@ -516,6 +520,7 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
         client: client.clone(),
         browser: Browser { addr, client },
         store: app_db,
+        registry,
         db,
         clock,
         hosts,

@@ -21,21 +21,39 @@ pub const ALERT_FREQUENCIES: [(&str, &str); 4] = [
     ("never", "Never"),
 ];
 
-/// Consent purposes offered where the tenant has a newsletter, with their labels.
-pub const CONSENT_PURPOSES: [(&str, &str); 2] = [
-    ("newsletter", "Send me the newsletter by email"),
+/// Consent purposes, with their labels and whether only tenants with a newsletter ask.
+pub const CONSENT_PURPOSES: [(&str, &str, bool); 3] = [
+    (
+        NOTICE_CHANGES,
+        "Email me when the privacy notice changes significantly",
+        false,
+    ),
+    ("newsletter", "Send me the newsletter by email", true),
     (
         "marketing",
         "Send me news about training, events and services",
+        true,
     ),
 ];
+
+/// The purpose of emails announcing a significant change to the privacy notice.
+pub const NOTICE_CHANGES: &str = "notice_changes";
+
+/// The purposes this tenant asks about, with their labels.
+pub fn offered(tenant: &TenantConfig) -> impl Iterator<Item = (&'static str, &'static str)> {
+    let newsletter = tenant.has_module(Module::Newsletter);
+    CONSENT_PURPOSES
+        .into_iter()
+        .filter(move |(_, _, needs_newsletter)| newsletter || !needs_newsletter)
+        .map(|(p, label, _)| (p, label))
+}
 
 /// A person's current preferences.
 #[derive(Debug, Clone)]
 pub struct Preferences {
     /// Management-alert frequency.
     pub alert_frequency: String,
-    /// Current consent per purpose (empty where the tenant has no newsletter).
+    /// Current consent per purpose offered.
     pub consents: Vec<(&'static str, &'static str, bool)>,
 }
 
@@ -52,14 +70,9 @@ impl Identity {
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         let current = consent::current(&tx, &who.account.id).await?;
         tx.rollback().await?;
-        let consents = if tenant.has_module(Module::Newsletter) {
-            CONSENT_PURPOSES
-                .iter()
-                .map(|(p, label)| (*p, *label, current.get(*p).copied().unwrap_or(false)))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let consents = offered(tenant)
+            .map(|(p, label)| (p, label, current.get(p).copied().unwrap_or(false)))
+            .collect();
         Ok(Preferences {
             alert_frequency: who.account.alert_frequency.clone(),
             consents,
@@ -89,9 +102,9 @@ impl Identity {
         let id = &who.account.id;
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         store::set_alert_frequency(&tx, id, frequency).await?;
-        if tenant.has_module(Module::Newsletter) {
+        {
             let current = consent::current(&tx, id).await?;
-            for (purpose, _) in CONSENT_PURPOSES {
+            for (purpose, _) in offered(tenant) {
                 let given = form.get(purpose).is_some_and(|v| v == "yes");
                 if current.get(purpose).copied().unwrap_or(false) != given {
                     consent::record(
@@ -166,5 +179,125 @@ impl Identity {
         self.audit_own(&tx, id, "induction.record_saved").await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Binds an unsubscribe token to its tenant.
+fn unsubscribe_aad(tenant: &str) -> String {
+    format!("unsubscribe:{tenant}")
+}
+
+impl Identity {
+    /// A token for a link that withdraws `purpose` for `account_id` without signing in. It
+    /// is sealed with the master key and bound to the tenant, so it cannot be forged,
+    /// altered, or used on another tenant's portal.
+    ///
+    /// # Errors
+    /// When encryption fails.
+    pub fn unsubscribe_token(
+        &self,
+        tenant: &tenant_router::TenantId,
+        account_id: &str,
+        purpose: &str,
+    ) -> Result<String, IdentityError> {
+        use base64::Engine as _;
+        let sealed = self.master.seal(
+            format!("{account_id}\n{purpose}").as_bytes(),
+            &unsubscribe_aad(tenant.as_str()),
+        )?;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// What an unsubscribe token stops: `(account id, purpose, label)`.
+    ///
+    /// # Errors
+    /// [`IdentityError::BadToken`] for a token that is not one of ours, for this tenant,
+    /// naming a purpose it asks about.
+    pub fn read_unsubscribe_token(
+        &self,
+        tenant: &TenantConfig,
+        token: &str,
+    ) -> Result<(String, &'static str, &'static str), IdentityError> {
+        use base64::Engine as _;
+        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .map_err(|_| IdentityError::BadToken)?;
+        let plain = self
+            .master
+            .open(&sealed, &unsubscribe_aad(tenant.slug.as_str()))
+            .map_err(|_| IdentityError::BadToken)?;
+        let text = String::from_utf8(plain).map_err(|_| IdentityError::BadToken)?;
+        let (account, purpose) = text.split_once('\n').ok_or(IdentityError::BadToken)?;
+        let (purpose, label) = offered(tenant)
+            .find(|(p, _)| *p == purpose)
+            .ok_or(IdentityError::BadToken)?;
+        Ok((account.to_owned(), purpose, label))
+    }
+
+    /// Withdraws consent through an unsubscribe link: one withdrawal event (method
+    /// `unsubscribe_link`), unless the choice is already withdrawn or the account is gone.
+    /// Returns what was stopped, in words.
+    ///
+    /// # Errors
+    /// [`IdentityError::BadToken`] for a bad token; the database's errors.
+    pub async fn unsubscribe(
+        &self,
+        tenant: &TenantConfig,
+        notice_version: &str,
+        token: &str,
+    ) -> Result<&'static str, IdentityError> {
+        let (account, purpose, label) = self.read_unsubscribe_token(tenant, token)?;
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let given = consent::current(&tx, &account)
+            .await?
+            .get(purpose)
+            .copied()
+            .unwrap_or(false);
+        if given && store::find_by_id(&tx, &account).await?.is_some() {
+            consent::record(
+                &tx,
+                self.clock.now(),
+                Decision {
+                    account_id: &account,
+                    purpose,
+                    given: false,
+                    method: "unsubscribe_link",
+                    notice_version,
+                },
+            )
+            .await?;
+            record_detail(
+                &tx,
+                &self.clock,
+                &actor(&account),
+                "consent.withdrawn",
+                &account,
+                serde_json::json!({ "purpose": purpose, "method": "unsubscribe_link" }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(label)
+    }
+
+    /// The active accounts whose current choice for `purpose` is "yes".
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn consenting(
+        &self,
+        tx: &storage::TenantTx,
+        purpose: &str,
+    ) -> Result<Vec<crate::store::entity::account::Model>, IdentityError> {
+        let ids = consent::given_for(tx, purpose).await?;
+        let mut people = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(a) = store::find_by_id(tx, &id).await?
+                && a.status == "active"
+            {
+                people.push(a);
+            }
+        }
+        Ok(people)
     }
 }

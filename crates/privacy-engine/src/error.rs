@@ -20,4 +20,7 @@ pub enum PrivacyError {
         /// The category the column is declared under.
         category: &'static str,
     },
+    /// A stored value no longer decodes.
+    #[error("stored privacy data does not decode: {0}")]
+    Corrupt(String),
 }

@@ -43,6 +43,7 @@ async fn run(url: String) -> bool {
     let state = app.state().clone();
     let t = state
         .registry
+        .current()
         .iter()
         .find(|t| t.id.as_str() == "somerset")
         .unwrap()

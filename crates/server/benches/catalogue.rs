@@ -62,6 +62,7 @@ fn main() {
         let state = app.state().clone();
         let somerset = state
             .registry
+            .current()
             .iter()
             .find(|t| t.id.as_str() == "somerset")
             .unwrap()

@@ -55,7 +55,7 @@ async fn run(url: String, total: u64) -> bool {
     let sweep = Sweep::new(state.db.clone(), state.clock.clone());
     let started = Instant::now();
     let mut deleted = 0;
-    for t in state.registry.iter() {
+    for t in state.registry.current().iter() {
         let report = sweep
             .tenant(
                 &t.id,

@@ -11,7 +11,7 @@ use axum::extract::Request;
 use http::{HeaderName, HeaderValue, header};
 use secrecy::ExposeSecret;
 use storage::{Db, DbOptions};
-use tenant_router::{TenantLayer, TenantRegistry, load};
+use tenant_router::{LiveRegistry, TenantLayer, load};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -21,8 +21,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::settings::Settings;
 use crate::{
-    auth, bookings_web, catalogue_web, delegates_web, health, induction, oidc, orgs, privacy_web,
-    profile, second_factor, web,
+    auth, bookings_web, catalogue_web, cookies, delegates_web, health, induction, notice_admin,
+    oidc, orgs, privacy_web, profile, second_factor, web,
 };
 
 /// Shared state handed to handlers.
@@ -33,7 +33,7 @@ pub struct AppState {
     /// Redis, when configured.
     pub redis: Option<redis::Client>,
     /// The running tenants.
-    pub registry: Arc<TenantRegistry>,
+    pub registry: LiveRegistry,
     /// Accounts, sessions and sign-in.
     pub identity: identity::Identity,
     /// Courses, sessions and services.
@@ -48,6 +48,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The SMTP sender, when `smtp.url` is set (otherwise mail stays in the outbox).
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Each tenant's latest significant privacy-notice change.
+    pub announced: crate::notices::Announced,
 }
 
 /// A built application, ready to serve.
@@ -82,13 +84,18 @@ impl Application {
         for id in &report.imported {
             tracing::info!(tenant = %id, "tenant imported from its folder");
         }
-        for id in &report.changed {
-            tracing::warn!(
-                tenant = %id,
-                "tenant folder differs from the database; the database stays the running truth"
-            );
-        }
-        let registry = Arc::new(storage::tenants::load_registry(&db).await?);
+        let registry = LiveRegistry::new(storage::tenants::load_registry(&db).await?);
+        let announced = crate::notices::Announced::default();
+        crate::notices::publish_first_versions(&db, &registry, chrono::Utc::now()).await?;
+        crate::notices::draft_changed_folders(
+            &db,
+            &registry,
+            &loaded,
+            &report.changed,
+            chrono::Utc::now(),
+        )
+        .await?;
+        crate::notices::reload(&db, &registry, &announced).await?;
         let redis = match &settings.redis.url {
             Some(url) if !url.expose_secret().is_empty() => {
                 Some(redis::Client::open(url.expose_secret()).context("redis.url is not usable")?)
@@ -128,6 +135,7 @@ impl Application {
                 clock,
                 secure_cookies: settings.http.secure_cookies,
                 mailer: crate::mail::Mailer::from_settings(&settings.smtp)?.map(Arc::new),
+                announced,
             },
             settings,
         })
@@ -160,7 +168,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, tenants = self.state.registry.len(), "serving");
+        tracing::info!(%addr, tenants = self.state.registry.current().len(), "serving");
         spawn_jobs(self.state.clone(), addr.port());
         // The peer address feeds sign-in throttling per client.
         axum::serve(
@@ -179,6 +187,7 @@ impl Application {
 /// twice.
 fn spawn_jobs(state: AppState, port: u16) {
     tokio::spawn(daily_retention(state.clone(), port));
+    tokio::spawn(crate::notices::follow_changes(state.clone()));
     if let Some(mailer) = state.mailer.clone() {
         tokio::spawn(send_mail(state.clone(), mailer));
     }
@@ -186,7 +195,7 @@ fn spawn_jobs(state: AppState, port: u16) {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            for t in state.registry.iter() {
+            for t in state.registry.current().iter() {
                 let base = tenant_base_url(&t.config, state.secure_cookies, port);
                 match state.bookings.expire_offers(&t.id, &base).await {
                     Ok(0) => {}
@@ -208,7 +217,7 @@ async fn send_mail(state: AppState, mailer: Arc<crate::mail::Mailer>) {
     let mut tick = tokio::time::interval(mailer.poll);
     loop {
         tick.tick().await;
-        for t in state.registry.iter() {
+        for t in state.registry.current().iter() {
             match mailer
                 .drain(&state.db, &state.clock, &t.id, &t.config.display_name)
                 .await
@@ -251,7 +260,7 @@ async fn daily_retention(state: AppState, port: u16) {
                 continue;
             }
         }
-        for t in state.registry.iter() {
+        for t in state.registry.current().iter() {
             let base = tenant_base_url(&t.config, state.secure_cookies, port);
             let outcome = sweep
                 .tenant(
@@ -396,7 +405,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
     // Resolution wraps the whole tenant router, so an unknown host never reaches routing.
     let tenant_app = tower::ServiceBuilder::new()
         .layer(TenantLayer::new(
-            Arc::clone(&state.registry),
+            state.registry.clone(),
             settings.http.trust_forwarded_host,
         ))
         .service(
@@ -409,8 +418,14 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(bookings_web::router())
                 .merge(delegates_web::router())
                 .merge(privacy_web::router())
+                .merge(notice_admin::router())
+                .merge(cookies::router())
                 .merge(profile::router())
                 .merge(second_factor::router())
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    cookies::analytics,
+                ))
                 .with_state(state.clone()),
         );
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).

@@ -202,6 +202,25 @@ pub(crate) fn message(v: Visitor, status: StatusCode, heading: &str, body: &str)
     v.respond(html)
 }
 
+/// A page that asks the visitor to confirm with one button posting to `action`.
+pub(crate) fn confirm(
+    v: Visitor,
+    heading: &str,
+    body: &str,
+    action: String,
+    label: &str,
+) -> Response {
+    let page = MessagePage {
+        chrome: v.chrome(""),
+        heading,
+        body,
+        button: Some((action, label)),
+        csrf: v.csrf().to_owned(),
+    };
+    let html = render(StatusCode::OK, &page);
+    v.respond(html)
+}
+
 /// Email links open a page with a button rather than acting on GET: mail scanners fetch
 /// links, and a single-use token must not be spent by a scanner.
 async fn verify_form(v: Visitor, Path(token): Path<String>) -> Response {

@@ -270,12 +270,16 @@ async fn demo_data(app: &Application, only: Option<&str>) -> anyhow::Result<()> 
     let state = app.state();
     if let Some(slug) = only {
         anyhow::ensure!(
-            state.registry.iter().any(|t| t.id.as_str() == slug),
+            state
+                .registry
+                .current()
+                .iter()
+                .any(|t| t.id.as_str() == slug),
             "no tenant `{slug}`: `portal tenants list` shows them"
         );
     }
     let operator = catalogue::domain::Manager::Operator { tool: "demo-data" };
-    for t in state.registry.iter() {
+    for t in state.registry.current().iter() {
         if only.is_some_and(|slug| slug != t.id.as_str()) {
             continue;
         }
@@ -302,7 +306,7 @@ async fn serve(settings: Settings, with_demo_data: bool) -> anyhow::Result<()> {
     if with_demo_data {
         demo_data(&app, None).await?;
     }
-    for t in app.state().registry.iter() {
+    for t in app.state().registry.current().iter() {
         if let Some(host) = t
             .config
             .hostnames

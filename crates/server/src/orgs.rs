@@ -173,8 +173,7 @@ async fn add_colleague(
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
     let actor = signed_in(&v)?;
-    let notice = storage::tenants::fingerprint(&v.tenant().config, None)
-        .map_err(|e| PageError::from(IdentityError::from(e)))?;
+    let notice = crate::privacy_web::version_in_force(&state, v.tenant()).await?;
     let outcome = state
         .identity
         .add_colleague(

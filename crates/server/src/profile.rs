@@ -386,8 +386,7 @@ async fn save_preferences(
     let Some(s) = v.signed_in() else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
-    let notice = storage::tenants::fingerprint(&v.tenant().config, None)
-        .map_err(|e| PageError::from(IdentityError::from(e)))?;
+    let notice = crate::privacy_web::version_in_force(&state, v.tenant()).await?;
     match state
         .identity
         .set_preferences(&v.tenant().config, &notice, s, &form)

@@ -156,14 +156,16 @@ pub async fn run(app: &Application, cmd: RetentionCommand) -> anyhow::Result<()>
     }
 }
 
-fn find_tenant<'a>(
-    app: &'a Application,
+fn find_tenant(
+    app: &Application,
     slug: &str,
-) -> anyhow::Result<&'a std::sync::Arc<tenant_router::TenantContext>> {
+) -> anyhow::Result<std::sync::Arc<tenant_router::TenantContext>> {
     app.state()
         .registry
+        .current()
         .iter()
         .find(|t| t.id.as_str() == slug)
+        .cloned()
         .ok_or_else(|| anyhow::anyhow!("no tenant `{slug}`: `portal tenants list` shows them"))
 }
 
@@ -181,7 +183,7 @@ async fn sweep(
     let sweep = Sweep::new(state.db.clone(), state.clock.clone());
     let today = today.unwrap_or_else(|| sweep.today());
     let mut reports = Vec::new();
-    for t in state.registry.iter() {
+    for t in state.registry.current().iter() {
         if only.is_some_and(|slug| slug != t.id.as_str()) {
             continue;
         }

@@ -23,6 +23,9 @@ use crate::web::{Chrome, UserChrome};
 
 pub(crate) const SESSION_COOKIE: &str = "portal_session";
 pub(crate) const CSRF_COOKIE: &str = "portal_csrf";
+/// The last privacy-notice version this browser's person acknowledged: saves asking the
+/// database on every page.
+pub(crate) const NOTICE_ACK_COOKIE: &str = "portal_notice_seen";
 const CSRF_FIELD: &str = "csrf_token";
 
 /// Whoever is making the request: their CSRF token, and their account when signed in.
@@ -35,6 +38,10 @@ pub struct Visitor {
     pending: Option<(Session, identity::store::entity::account::Model)>,
     secure: bool,
     base_url: String,
+    /// A significant notice change the signed-in person has yet to acknowledge.
+    announcement: Option<crate::web::Announcement>,
+    /// The path asked for (pages return here after a banner's form).
+    path: String,
 }
 
 /// A page-level failure: status, a stable code (also sent as `x-error-code`) and a message.
@@ -161,6 +168,16 @@ impl FromRequestParts<AppState> for Visitor {
                 value
             }
         };
+        let announcement = match &signed_in {
+            Some(who) => announcement(state, &tenant, &jar, who)
+                .await
+                .map_err(IntoResponse::into_response)?
+                .map(|mut a| {
+                    a.back = parts.uri.path().to_owned();
+                    a
+                }),
+            None => None,
+        };
         let scheme = if state.secure_cookies {
             "https"
         } else {
@@ -181,6 +198,8 @@ impl FromRequestParts<AppState> for Visitor {
             signed_in,
             pending,
             secure: state.secure_cookies,
+            announcement,
+            path: parts.uri.path().to_owned(),
         })
     }
 }
@@ -233,6 +252,12 @@ impl Visitor {
             csrf: s.session.csrf.clone(),
         });
         c.offer_sign_in = c.user.is_none();
+        c.announcement.clone_from(&self.announcement);
+        c.cookie_banner = self.tenant.config.cookies.analytics
+            && crate::cookies::choice(&self.jar).is_none()
+            && path != "/cookies";
+        c.csrf.clone_from(&self.csrf);
+        c.path = self.path.clone();
         c
     }
 
@@ -245,4 +270,39 @@ impl Visitor {
             Err(PageError::csrf())
         }
     }
+}
+
+/// The significant notice change `who` should be told about, if any: the tenant's latest,
+/// when it came after their account was made and they have not acknowledged it.
+async fn announcement(
+    state: &AppState,
+    tenant: &Tenant,
+    jar: &CookieJar,
+    who: &SignedIn,
+) -> Result<Option<crate::web::Announcement>, PageError> {
+    let Some((latest, published_at)) = state.announced.latest(&tenant.id) else {
+        return Ok(None);
+    };
+    let seen = jar
+        .get(NOTICE_ACK_COOKIE)
+        .and_then(|c| c.value().parse::<i32>().ok());
+    if published_at <= who.account.created_at || seen.is_some_and(|v| v >= latest) {
+        return Ok(None);
+    }
+    let tx = state
+        .db
+        .tenant_tx(&tenant.id)
+        .await
+        .map_err(|e| PageError::internal(&e))?;
+    let owed =
+        privacy_engine::store::notice::unacknowledged(&tx, &who.account.id, who.account.created_at)
+            .await
+            .map_err(|e| PageError::internal(&e))?;
+    tx.rollback().await.map_err(|e| PageError::internal(&e))?;
+    Ok(owed.map(|l| crate::web::Announcement {
+        version: l.version,
+        summary: l.summary,
+        csrf: who.session.csrf.clone(),
+        back: String::new(),
+    }))
 }

@@ -12,6 +12,7 @@ use tenant_router::config::Module;
 use tenant_router::{Tenant, TenantConfig};
 
 use crate::app::AppState;
+use crate::visitor::Visitor;
 
 /// The compiled GOV.UK Frontend styles with our header (see `assets/`).
 const APP_CSS: &str = include_str!("../assets/app.css");
@@ -72,6 +73,16 @@ pub(crate) struct UserChrome {
     pub csrf: String,
 }
 
+/// A significant privacy-notice change shown at the top of every page until acknowledged.
+#[derive(Clone)]
+pub(crate) struct Announcement {
+    pub(crate) version: i32,
+    pub(crate) summary: String,
+    pub(crate) csrf: String,
+    /// The page to return to once acknowledged.
+    pub(crate) back: String,
+}
+
 /// What every page's layout needs.
 pub(crate) struct Chrome<'a> {
     pub tenant: &'a TenantConfig,
@@ -83,6 +94,14 @@ pub(crate) struct Chrome<'a> {
     pub user: Option<UserChrome>,
     /// Whether the header offers "Sign in" (pages that looked and found no one).
     pub offer_sign_in: bool,
+    /// A notice change to announce to the signed-in person.
+    pub(crate) announcement: Option<Announcement>,
+    /// Ask about analytics cookies (the tenant uses them and the visitor has not chosen).
+    pub(crate) cookie_banner: bool,
+    /// The form token the banner's form carries.
+    pub(crate) csrf: String,
+    /// This page's path, to return to after choosing.
+    pub(crate) path: String,
 }
 
 impl<'a> Chrome<'a> {
@@ -124,6 +143,10 @@ impl<'a> Chrome<'a> {
             brand_version: brand_version(t),
             user: None,
             offer_sign_in: false,
+            announcement: None,
+            cookie_banner: false,
+            csrf: String::new(),
+            path: path.to_owned(),
         }
     }
 }
@@ -162,8 +185,8 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-async fn home(t: Tenant) -> Response {
-    let c = Chrome::new(&t, "/");
+async fn home(v: Visitor) -> Response {
+    let c = v.chrome("/");
     let cfg = c.tenant;
     let offers = [
         (Module::Courses, "Find and book training courses and events"),
@@ -195,14 +218,15 @@ async fn home(t: Tenant) -> Response {
         cfg.controller.name,
         audience_phrase(cfg)
     );
-    render(
+    let html = render(
         StatusCode::OK,
         &HomePage {
             chrome: c,
             intro,
             offers,
         },
-    )
+    );
+    v.respond(html)
 }
 
 fn audience_phrase(cfg: &TenantConfig) -> String {
@@ -214,14 +238,24 @@ fn audience_phrase(cfg: &TenantConfig) -> String {
     }
 }
 
-async fn data_controller(t: Tenant) -> Response {
-    let c = Chrome::new(&t, "/data-controller");
-    render(StatusCode::OK, &ControllerPage { chrome: c })
+async fn data_controller(v: Visitor) -> Response {
+    let html = render(
+        StatusCode::OK,
+        &ControllerPage {
+            chrome: v.chrome("/data-controller"),
+        },
+    );
+    v.respond(html)
 }
 
-async fn not_found(t: Tenant) -> Response {
-    let c = Chrome::new(&t, "");
-    render(StatusCode::NOT_FOUND, &NotFoundPage { chrome: c })
+async fn not_found(v: Visitor) -> Response {
+    let html = render(
+        StatusCode::NOT_FOUND,
+        &NotFoundPage {
+            chrome: v.chrome(""),
+        },
+    );
+    v.respond(html)
 }
 
 fn brand_version(t: &Tenant) -> String {
@@ -261,6 +295,6 @@ async fn logo(t: Tenant, State(_): State<AppState>) -> Response {
             bytes.clone(),
         )
             .into_response(),
-        None => not_found(t).await,
+        None => (StatusCode::NOT_FOUND, "This portal has no logo.").into_response(),
     }
 }

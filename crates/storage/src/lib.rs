@@ -11,6 +11,7 @@ mod db;
 pub mod entity;
 mod error;
 pub mod lease;
+pub mod markdown;
 pub mod objects;
 pub mod outbox;
 pub mod sql;

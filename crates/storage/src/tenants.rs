@@ -1,6 +1,7 @@
 //! Tenants as rows. A tenant folder is imported the first time it is seen; after that the
-//! database is the running truth and start-up never overwrites a row (re-applying a changed
-//! file is an explicit operator action). A changed file is reported, not applied.
+//! database is the running truth and start-up never overwrites a row. A changed file is
+//! reported, not applied: the server turns it into a draft of the tenant's privacy notice,
+//! which takes effect when the tenant's administrators publish it.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, EntityTrait, TryInsertResult};
@@ -170,4 +171,48 @@ pub fn fingerprint(cfg: &TenantConfig, logo: Option<&[u8]>) -> Result<String, St
         h.update(l);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// Puts a new configuration in force for the transaction's tenant (a published privacy
+/// notice's). Other replicas notice the change through [`last_changed`].
+///
+/// # Errors
+/// [`StorageError::CorruptTenant`] when the tenant has no
+/// row, [`StorageError::Db`] when the update fails.
+pub async fn put_in_force(
+    tx: &crate::TenantTx,
+    cfg: &TenantConfig,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    use sea_orm::ActiveModelTrait as _;
+    let row = tenant::Entity::find_by_id(tx.tenant().to_string())
+        .one(&**tx)
+        .await?
+        .ok_or_else(|| StorageError::CorruptTenant {
+            tenant: tx.tenant().to_string(),
+            message: "no tenant row".to_owned(),
+        })?;
+    let digest = fingerprint(cfg, row.logo.as_deref())?;
+    let mut active: tenant::ActiveModel = row.into();
+    active.display_name = Set(cfg.display_name.clone());
+    active.config = Set(to_json(cfg)?);
+    active.config_sha256 = Set(digest);
+    active.updated_at = Set(now);
+    active.update(&**tx).await?;
+    Ok(())
+}
+
+/// When any tenant's row last changed: a replica whose registry is older reloads it.
+///
+/// # Errors
+/// [`StorageError::Db`] when the query fails.
+pub async fn last_changed(db: &Db) -> Result<Option<DateTime<Utc>>, StorageError> {
+    use sea_orm::{ColumnTrait as _, QuerySelect as _};
+    Ok(tenant::Entity::find()
+        .select_only()
+        .column_as(tenant::Column::UpdatedAt.max(), "last")
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db.platform())
+        .await?
+        .flatten())
 }

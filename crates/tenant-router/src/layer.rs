@@ -16,7 +16,7 @@ use http::{HeaderMap, Request, StatusCode, header};
 use tower::{Layer, Service};
 
 use crate::host::{HostError, normalise_host};
-use crate::registry::{TenantContext, TenantRegistry};
+use crate::registry::{LiveRegistry, TenantContext, TenantRegistry};
 
 /// The header a trusted reverse proxy sets to the host the client asked for.
 pub const X_FORWARDED_HOST: &str = "x-forwarded-host";
@@ -24,7 +24,7 @@ pub const X_FORWARDED_HOST: &str = "x-forwarded-host";
 /// Resolves the tenant of every request from its host.
 #[derive(Clone)]
 pub struct TenantLayer {
-    registry: Arc<TenantRegistry>,
+    registry: LiveRegistry,
     trust_forwarded_host: bool,
 }
 
@@ -32,7 +32,7 @@ impl TenantLayer {
     /// A layer over `registry`. `trust_forwarded_host` must only be true behind a proxy that
     /// overwrites `X-Forwarded-Host`; otherwise any client could pick its tenant.
     #[must_use]
-    pub fn new(registry: Arc<TenantRegistry>, trust_forwarded_host: bool) -> Self {
+    pub fn new(registry: LiveRegistry, trust_forwarded_host: bool) -> Self {
         Self {
             registry,
             trust_forwarded_host,
@@ -126,7 +126,7 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         use futures_util::future::Either;
         let resolution = resolve(
-            &self.layer.registry,
+            &self.layer.registry.current(),
             self.layer.trust_forwarded_host,
             req.headers(),
             req.uri().authority().map(|a| a.as_str()),

@@ -19,4 +19,4 @@ pub use layer::{
     Resolution, Tenant, TenantLayer, TenantNotResolved, TenantService, X_FORWARDED_HOST, resolve,
     unknown_host,
 };
-pub use registry::{RegistryError, TenantContext, TenantRegistry, logo_content_type};
+pub use registry::{LiveRegistry, RegistryError, TenantContext, TenantRegistry, logo_content_type};

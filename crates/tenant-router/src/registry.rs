@@ -109,3 +109,28 @@ pub fn logo_content_type(name: &str) -> &'static str {
         "image/png"
     }
 }
+
+/// The registry requests and jobs read, replaced whole when a tenant's configuration changes
+/// (a published privacy notice brings new retention rules, contacts or prose). A request
+/// keeps the tenant it resolved for its whole life; the next request sees the new one.
+#[derive(Debug, Clone)]
+pub struct LiveRegistry(Arc<arc_swap::ArcSwap<TenantRegistry>>);
+
+impl LiveRegistry {
+    /// Starts with `registry`.
+    #[must_use]
+    pub fn new(registry: TenantRegistry) -> Self {
+        Self(Arc::new(arc_swap::ArcSwap::from_pointee(registry)))
+    }
+
+    /// The registry now: a cheap snapshot that later replacements do not change.
+    #[must_use]
+    pub fn current(&self) -> Arc<TenantRegistry> {
+        self.0.load_full()
+    }
+
+    /// Puts `registry` in place for every later lookup.
+    pub fn replace(&self, registry: TenantRegistry) {
+        self.0.store(Arc::new(registry));
+    }
+}

@@ -1,7 +1,7 @@
 //! Catalogue rules as plain types and pure functions: no axum, no sea-orm.
 
 pub mod course;
-pub mod markdown;
+pub use storage::markdown;
 pub mod money;
 pub mod query;
 pub mod resource;

@@ -3,7 +3,7 @@
 //! except the facts in `tenant.toml`, so the notice cannot promise a period, recipient or
 //! basis the platform does not apply.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tenant_router::TenantConfig;
 use tenant_router::config::{
     DataCategory, LawfulBasis, RetentionAction, RetentionRule, RetentionTrigger, Source,
@@ -14,7 +14,7 @@ pub const ICO: &str = "Information Commissioner's Office, Wycliffe House, Water 
 Cheshire, SK9 5AF; telephone 0303 123 1113; website ico.org.uk";
 
 /// A compiled notice.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Notice {
     /// The service.
     pub service: String,
@@ -49,7 +49,7 @@ pub struct Notice {
 }
 
 /// One data category.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Section {
     /// Category id.
     pub id: String,
@@ -270,4 +270,257 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
         },
         complaints,
     }
+}
+
+/// Longest prose section, in characters.
+pub const PROSE_MAX: usize = 10_000;
+
+/// The tenant's own words around the compiled facts, written in markdown and served
+/// sanitised. Facts (periods, recipients, contacts) never go here: they come from the
+/// configuration the platform enforces.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Prose {
+    /// Opens the notice: who the service is for and what it does.
+    pub introduction: String,
+    /// Closes it: anything else the council wants people to know.
+    pub more: String,
+}
+
+impl Prose {
+    /// Problems with the prose: `(field, message)`.
+    #[must_use]
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        [("introduction", &self.introduction), ("more", &self.more)]
+            .into_iter()
+            .filter(|(_, text)| text.chars().count() > PROSE_MAX)
+            .map(|(field, _)| {
+                (
+                    field,
+                    format!("Keep this to {PROSE_MAX} characters or fewer."),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A notice as readers get it: the compiled facts and the tenant's prose, the prose as
+/// sanitised HTML.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Rendered {
+    /// The facts.
+    pub notice: Notice,
+    /// The prose, as written.
+    pub prose: Prose,
+    /// The introduction, sanitised HTML.
+    pub introduction_html: String,
+    /// The closing section, sanitised HTML.
+    pub more_html: String,
+}
+
+/// Compiles the notice and renders the prose.
+#[must_use]
+pub fn render(cfg: &TenantConfig, prose: &Prose) -> Rendered {
+    Rendered {
+        notice: compile(cfg),
+        prose: prose.clone(),
+        introduction_html: storage::markdown::to_safe_html(&prose.introduction),
+        more_html: storage::markdown::to_safe_html(&prose.more),
+    }
+}
+
+/// One item of the ICO's right-to-be-informed checklist, and whether the notice meets it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CheckItem {
+    /// Stable code, e.g. `dpo_contact`.
+    pub code: &'static str,
+    /// What the notice must say.
+    pub item: &'static str,
+    /// Whether it does.
+    pub met: bool,
+    /// What to do when it does not.
+    pub fix: String,
+}
+
+/// The notice against every item the ICO's right-to-be-informed checklist requires. A
+/// notice with an unmet item is not published.
+#[must_use]
+pub fn checklist(n: &Notice) -> Vec<CheckItem> {
+    let lacking = |f: &dyn Fn(&Section) -> bool| -> Vec<String> {
+        n.categories
+            .iter()
+            .filter(|c| f(c))
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let per_category = |code, item, names: Vec<String>, what: &str| CheckItem {
+        code,
+        item,
+        met: names.is_empty() && !n.categories.is_empty(),
+        fix: if names.is_empty() {
+            String::new()
+        } else {
+            format!("Give {what} for: {}.", names.join(", "))
+        },
+    };
+    let rights_named = [
+        "Access",
+        "Rectification",
+        "Erasure",
+        "Restriction",
+        "Objection",
+        "Portability",
+    ]
+    .iter()
+    .all(|r| n.rights.iter().any(|(name, _)| name == r));
+    vec![
+        CheckItem {
+            code: "controller",
+            item: "The name of the organisation responsible (the data controller)",
+            met: !n.controller.trim().is_empty(),
+            fix: "Give the controller's name.".to_owned(),
+        },
+        CheckItem {
+            code: "controller_contact",
+            item: "How to contact the controller",
+            met: !n.controller_address.is_empty() || !n.contacts.is_empty(),
+            fix: "Give the controller's postal address or a service contact.".to_owned(),
+        },
+        CheckItem {
+            code: "dpo_contact",
+            item: "How to contact the data protection officer",
+            met: n.dpo.len() > 1,
+            fix: "Give the data protection officer's email address or telephone number.".to_owned(),
+        },
+        CheckItem {
+            code: "categories",
+            item: "The kinds of personal data held",
+            met: !n.categories.is_empty() && n.categories.iter().all(|c| !c.items.is_empty()),
+            fix: "List the data items held in every category.".to_owned(),
+        },
+        per_category(
+            "purposes",
+            "Why the data is used",
+            lacking(&|c| c.purposes.is_empty()),
+            "a purpose",
+        ),
+        per_category(
+            "lawful_basis",
+            "The lawful basis for each use",
+            lacking(&|c| c.lawful_basis.is_empty()),
+            "a lawful basis",
+        ),
+        per_category(
+            "sources",
+            "Where the data comes from",
+            lacking(&|c| c.sources.is_empty()),
+            "a source",
+        ),
+        CheckItem {
+            code: "recipients",
+            item: "Who the data is shared with",
+            // Stated per category: a list of recipients, or that only the controller holds it.
+            met: !n.categories.is_empty(),
+            fix: "Add the data categories.".to_owned(),
+        },
+        CheckItem {
+            code: "transfers",
+            item: "Transfers outside the UK, and how they are protected",
+            met: !n.transfers.trim().is_empty(),
+            fix: "Say whether data leaves the UK (transfers.safeguards).".to_owned(),
+        },
+        per_category(
+            "retention",
+            "How long the data is kept",
+            lacking(&|c| c.retention.is_empty()),
+            "a retention rule",
+        ),
+        CheckItem {
+            code: "rights",
+            item: "Each of the person's rights",
+            met: rights_named && !n.respond_within.is_empty(),
+            fix: "The rights list is incomplete.".to_owned(),
+        },
+        CheckItem {
+            code: "withdraw_consent",
+            item: "The right to withdraw consent, where consent is the basis",
+            met: n
+                .categories
+                .iter()
+                .filter(|c| c.lawful_basis.starts_with("Your consent"))
+                .all(|c| c.lawful_basis.contains("withdraw")),
+            fix: "Say that consent can be withdrawn.".to_owned(),
+        },
+        CheckItem {
+            code: "complain_to_ico",
+            item: "The right to complain to the Information Commissioner's Office",
+            met: n
+                .complaints
+                .iter()
+                .any(|c| c.contains("Information Commissioner")),
+            fix: "Name the ICO among the places to complain.".to_owned(),
+        },
+        CheckItem {
+            code: "automated_decisions",
+            item: "Whether decisions are made by automated means",
+            met: !n.automated_decisions.is_empty(),
+            fix: "Say whether any decision is automated.".to_owned(),
+        },
+    ]
+}
+
+/// The notice as plain lines, for showing what changed between two versions.
+#[must_use]
+pub fn lines(r: &Rendered) -> Vec<String> {
+    let n = &r.notice;
+    let mut out = Vec::new();
+    let mut push = |s: String| out.push(s);
+    for l in r
+        .prose
+        .introduction
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+    {
+        push(format!("Introduction: {l}"));
+    }
+    push(format!("Controller: {}", n.controller));
+    if let Some(reg) = &n.ico_registration {
+        push(format!("ICO registration: {reg}"));
+    }
+    if !n.controller_address.is_empty() {
+        push(format!("Address: {}", n.controller_address.join(", ")));
+    }
+    push(format!("Data protection officer: {}", n.dpo.join(", ")));
+    for c in &n.contacts {
+        push(format!("Contact: {c}"));
+    }
+    for c in &n.categories {
+        push(format!("{}: holds {}", c.name, c.items.join(", ")));
+        for p in &c.purposes {
+            push(format!("{}: used to {p}", c.name));
+        }
+        push(format!("{}: lawful basis: {}", c.name, c.lawful_basis));
+        push(format!("{}: comes from {}", c.name, c.sources.join(", ")));
+        for x in &c.recipients {
+            push(format!("{}: shared with {x}", c.name));
+        }
+        for x in &c.retention {
+            push(format!("{}: kept: {x}", c.name));
+        }
+    }
+    for p in &n.processors {
+        push(format!("Processor: {p}"));
+    }
+    push(format!("Outside the UK: {}", n.transfers));
+    for a in &n.analytics {
+        push(format!("Analytics cookies record: {a}"));
+    }
+    push(format!("Requests answered within {}", n.respond_within));
+    push(n.automated_decisions.clone());
+    for c in &n.complaints {
+        push(format!("Complaints: {c}"));
+    }
+    for l in r.prose.more.lines().filter(|l| !l.trim().is_empty()) {
+        push(format!("More: {l}"));
+    }
+    out
 }

@@ -109,3 +109,26 @@ pub async fn current(
         .map(|e| (e.purpose, e.given))
         .collect())
 }
+
+/// The accounts whose latest decision for `purpose` is "given".
+///
+/// # Errors
+/// When the query fails.
+pub async fn given_for(tx: &TenantTx, purpose: &str) -> Result<Vec<String>, PrivacyError> {
+    let events = Entity::find()
+        .filter(Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(Column::Purpose.eq(purpose))
+        .order_by_asc(Column::Id)
+        .all(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    let latest: BTreeMap<String, bool> = events
+        .into_iter()
+        .map(|e| (e.account_id, e.given))
+        .collect();
+    Ok(latest
+        .into_iter()
+        .filter(|(_, given)| *given)
+        .map(|(id, _)| id)
+        .collect())
+}

@@ -3,6 +3,7 @@
 //! tables the `storage` crate owns.
 
 pub mod consent;
+pub mod notice;
 pub mod retention;
 
 use tenant_router::config::Module;
@@ -38,12 +39,13 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         category: "account.contact",
         need: Need::Always,
     },
-    // Newsletter and marketing choices: only tenants offering a newsletter ask for them.
+    // Choices about emails: every tenant asks whether to email notice changes; those
+    // offering a newsletter also ask about it and about marketing.
     PersonalColumn {
         table: "consent_event",
         column: "purpose",
         category: "account.preferences",
-        need: Need::Module(Module::Newsletter),
+        need: Need::Always,
     },
     // What an administrator wrote about why a person's account is held.
     PersonalColumn {
@@ -56,7 +58,7 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         table: "consent_event",
         column: "given",
         category: "account.preferences",
-        need: Need::Module(Module::Newsletter),
+        need: Need::Always,
     },
 ];
 
@@ -123,4 +125,28 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "disposal_record.records",
     "disposal_record.remaining",
     "disposal_record.occurred_at",
+    // Notice drafts and versions hold what the notice publishes: the controller's and the
+    // DPO's published work contacts, never a reader's data. Editors are named by account id.
+    "notice_draft.tenant_id",
+    "notice_draft.config",
+    "notice_draft.prose",
+    "notice_draft.based_on",
+    "notice_draft.changes",
+    "notice_draft.updated_by",
+    "notice_draft.updated_at",
+    "notice_version.tenant_id",
+    "notice_version.version",
+    "notice_version.config",
+    "notice_version.prose",
+    "notice_version.notice",
+    "notice_version.significant",
+    "notice_version.summary",
+    "notice_version.changes",
+    "notice_version.published_by",
+    "notice_version.published_at",
+    // An acknowledgement says only who read which version when; it goes with the person.
+    "notice_ack.tenant_id",
+    "notice_ack.account_id",
+    "notice_ack.version",
+    "notice_ack.acknowledged_at",
 ];

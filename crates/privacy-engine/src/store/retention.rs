@@ -73,6 +73,11 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
         erase: Erase::Delete,
     },
     SubjectTable {
+        table: "notice_ack",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
         table: "retention_warning",
         key: SubjectKey::AccountId("account_id"),
         erase: Erase::Delete,

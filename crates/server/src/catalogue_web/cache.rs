@@ -4,7 +4,8 @@
 //! The key is (tenant, the catalogue's change counter, path and query), so a replica never
 //! serves a page older than its own last change; other replicas' changes show within the
 //! time-to-live. Signed-in visitors (a session cookie) always get a fresh page, since their
-//! pages name them and may show drafts. Only 200 responses of known, modest size are kept,
+//! pages name them and may show drafts. Nor do visitors still to be asked about analytics
+//! cookies: the banner's form carries their own token. Only 200 responses of known, modest size are kept,
 //! and never their cookies.
 
 use std::time::Duration;
@@ -41,6 +42,13 @@ impl PublicCache {
             }),
         }
     }
+
+    /// Forgets every page (the tenant's chrome changed: a notice put new contacts in force).
+    pub fn clear(&self) {
+        if let Some(p) = &self.pages {
+            p.invalidate_all();
+        }
+    }
 }
 
 fn has_session(req: &Request) -> bool {
@@ -49,6 +57,15 @@ fn has_session(req: &Request) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains(SESSION_COOKIE))
+}
+
+/// Whether the page will carry the cookie banner, whose form holds this visitor's own token.
+fn asks_about_cookies(tenant: &Tenant, req: &Request) -> bool {
+    tenant.config.cookies.analytics
+        && crate::cookies::choice(&axum_extra::extract::cookie::CookieJar::from_headers(
+            req.headers(),
+        ))
+        .is_none()
 }
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
@@ -61,7 +78,7 @@ pub(crate) async fn serve_cached(
     let Some(pages) = &state.public_cache.pages else {
         return next.run(req).await;
     };
-    if req.method() != Method::GET || has_session(&req) {
+    if req.method() != Method::GET || has_session(&req) || asks_about_cookies(&tenant, &req) {
         return next.run(req).await;
     }
     let key = format!(

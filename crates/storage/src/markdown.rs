@@ -1,5 +1,6 @@
-//! Descriptions are written in markdown and served as HTML that has been through an
-//! allow-list sanitiser, so nothing a manager types can run script in a visitor's browser.
+//! Text that people type in markdown (course descriptions, privacy-notice prose) is served as
+//! HTML that has been through an allow-list sanitiser, so nothing typed can run script in a
+//! visitor's browser.
 
 use pulldown_cmark::{Options, Parser, html};
 

@@ -1,0 +1,1098 @@
+//! Tenant administrators prepare the next privacy notice (`/manage/privacy`): controller
+//! and DPO details, their own prose, and the retention rules. Every change goes into the
+//! tenant's one draft and is audited; the draft can be previewed and compared with the
+//! published version, and publishing it (refused while the ICO's checklist is unmet) puts
+//! its rules in force at the same moment the notice that states them appears. So the
+//! published notice can never state a period the platform does not apply.
+//!
+//! Another tenant's administrator, or anyone who is not a tenant administrator, gets 404.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use http::StatusCode;
+use identity::SignedIn;
+use identity::domain::signup::FieldError;
+use privacy_engine::domain::notice::{self, CheckItem, Prose, retention_sentence};
+use privacy_engine::store::notice::{self as versions, Draft, Publication, PublishError};
+use storage::audit::{self, AuditEntry};
+use tenant_router::TenantConfig;
+use tenant_router::config::{Period, RetentionAction, RetentionRule, RetentionTrigger};
+
+use crate::app::AppState;
+use crate::auth::{PageError, Visitor};
+use crate::privacy_web::{Standing, notice_page};
+use crate::web::{Chrome, render};
+
+/// The notice-editing routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/manage/privacy", get(overview))
+        .route(
+            "/manage/privacy/details",
+            get(details_form).post(save_details),
+        )
+        .route("/manage/privacy/prose", get(prose_form).post(save_prose))
+        .route("/manage/privacy/retention", get(rules))
+        .route(
+            "/manage/privacy/retention/{rule}",
+            get(rule_form).post(save_rule),
+        )
+        .route("/manage/privacy/retention/{rule}/remove", post(remove_rule))
+        .route("/manage/privacy/preview", get(preview))
+        .route("/manage/privacy/changes", get(changes))
+        .route("/manage/privacy/publish", post(publish))
+        .route("/manage/privacy/discard", post(discard))
+}
+
+fn not_found() -> PageError {
+    PageError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Page not found. If you typed the web address, check it is correct.",
+    )
+}
+
+fn internal(e: impl std::fmt::Display) -> PageError {
+    PageError::internal(&e)
+}
+
+/// The signed-in tenant administrator, or 404 for anyone else.
+async fn admin<'v>(state: &AppState, v: &'v Visitor) -> Result<&'v SignedIn, PageError> {
+    let who = v.signed_in().ok_or_else(|| {
+        PageError::new(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "Sign in to see this page.",
+        )
+    })?;
+    if state.identity.is_tenant_admin(&v.tenant().id, who).await? {
+        Ok(who)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn actor(who: &SignedIn) -> String {
+    format!("account:{}", who.account.id)
+}
+
+/// What the next notice would be: the draft, or (with no draft) what is in force.
+struct Working {
+    config: TenantConfig,
+    prose: Prose,
+    draft: Option<Draft>,
+    published: Option<versions::Published>,
+}
+
+async fn working(state: &AppState, v: &Visitor) -> Result<Working, PageError> {
+    let tx = state.db.tenant_tx(&v.tenant().id).await.map_err(internal)?;
+    let draft = versions::draft(&tx).await.map_err(internal)?;
+    let published = versions::current(&tx).await.map_err(internal)?;
+    tx.rollback().await.map_err(internal)?;
+    Ok(match &draft {
+        Some(d) => Working {
+            config: d.config.clone(),
+            prose: d.prose.clone(),
+            draft,
+            published,
+        },
+        None => Working {
+            config: v.tenant().config.clone(),
+            prose: published
+                .as_ref()
+                .map(|p| p.rendered.prose.clone())
+                .unwrap_or_default(),
+            draft,
+            published,
+        },
+    })
+}
+
+/// Applies one edit to the draft (starting it from what is in force when there is none),
+/// validates the whole configuration, and saves and audits it; or returns the problems,
+/// saving nothing. An edit that changes nothing records nothing.
+async fn change(
+    state: &AppState,
+    v: &Visitor,
+    who: &SignedIn,
+    describe: &str,
+    edit: impl FnOnce(&mut TenantConfig, &mut Prose) -> Vec<FieldError>,
+) -> Result<Result<(), Vec<FieldError>>, PageError> {
+    let now = state.clock.now();
+    let tx = state.db.tenant_tx(&v.tenant().id).await.map_err(internal)?;
+    let (mut config, mut prose) = match versions::draft(&tx).await.map_err(internal)? {
+        Some(d) => (d.config, d.prose),
+        None => (
+            v.tenant().config.clone(),
+            versions::current(&tx)
+                .await
+                .map_err(internal)?
+                .map(|p| p.rendered.prose)
+                .unwrap_or_default(),
+        ),
+    };
+    let before = (config.clone(), prose.clone());
+    let mut errors = edit(&mut config, &mut prose);
+    if errors.is_empty() {
+        errors.extend(config.validate().into_iter().map(|p| FieldError {
+            field: "config",
+            message: format!("{}: {}", p.key, p.message),
+        }));
+        errors.extend(
+            prose
+                .problems()
+                .into_iter()
+                .map(|(field, message)| FieldError { field, message }),
+        );
+    }
+    if !errors.is_empty() {
+        tx.rollback().await.map_err(internal)?;
+        return Ok(Err(errors));
+    }
+    if before == (config.clone(), prose.clone()) {
+        tx.rollback().await.map_err(internal)?;
+        return Ok(Ok(()));
+    }
+    let by = actor(who);
+    versions::save_draft(&tx, now, &by, &config, &prose, describe)
+        .await
+        .map_err(internal)?;
+    audit::record(
+        &tx,
+        now,
+        AuditEntry {
+            actor: &by,
+            action: "notice.draft_changed",
+            subject: "privacy_notice",
+            detail: serde_json::json!({ "change": describe }),
+        },
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    Ok(Ok(()))
+}
+
+fn field(form: &HashMap<String, String>, name: &str) -> String {
+    form.get(name)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn optional(form: &HashMap<String, String>, name: &str) -> Option<String> {
+    Some(field(form, name)).filter(|s| !s.is_empty())
+}
+
+/// What a form page shows: the values entered, and what is wrong with them.
+struct FormFields {
+    values: HashMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl FormFields {
+    fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
+    fn error(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Overview
+
+#[derive(Template)]
+#[template(path = "privacy_admin/overview.html")]
+struct OverviewPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    published: Option<(i32, String)>,
+    draft: Option<(Vec<String>, String)>,
+    checklist: Vec<CheckItem>,
+    ready: bool,
+    just_published: Option<i32>,
+    errors: Vec<FieldError>,
+}
+
+async fn overview_page(
+    state: &AppState,
+    v: &Visitor,
+    status: StatusCode,
+    just_published: Option<i32>,
+    errors: Vec<FieldError>,
+) -> Result<Response, PageError> {
+    let w = working(state, v).await?;
+    let rendered = notice::render(&w.config, &w.prose);
+    let checklist = notice::checklist(&rendered.notice);
+    let page = OverviewPage {
+        chrome: v.chrome("/manage/privacy"),
+        csrf: v.csrf().to_owned(),
+        ready: checklist.iter().all(|c| c.met),
+        checklist,
+        published: w
+            .published
+            .map(|p| (p.version, catalogue::domain::uk::uk_day(p.published_at))),
+        draft: w.draft.map(|d| {
+            (
+                d.changes,
+                format!(
+                    "{} at {}",
+                    catalogue::domain::uk::uk_day(d.updated_at),
+                    catalogue::domain::uk::uk_clock(d.updated_at)
+                ),
+            )
+        }),
+        just_published,
+        errors,
+    };
+    Ok(render(status, &page))
+}
+
+#[derive(serde::Deserialize)]
+struct OverviewQuery {
+    published: Option<i32>,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<OverviewQuery>,
+) -> Result<Response, PageError> {
+    admin(&state, &v).await?;
+    let html = overview_page(&state, &v, StatusCode::OK, q.published, Vec::new()).await?;
+    Ok(v.respond(html))
+}
+
+// ---------------------------------------------------------------------------------------
+// Controller and DPO details
+
+#[derive(Template)]
+#[template(path = "privacy_admin/details.html")]
+struct DetailsPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    form: FormFields,
+    errors: Vec<FieldError>,
+}
+
+async fn details_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    admin(&state, &v).await?;
+    let c = working(&state, &v).await?.config;
+    let values = HashMap::from([
+        ("controller_name".to_owned(), c.controller.name.clone()),
+        (
+            "ico_registration".to_owned(),
+            c.controller.ico_registration.clone().unwrap_or_default(),
+        ),
+        ("address".to_owned(), c.controller.address.join("\n")),
+        ("dpo_name".to_owned(), c.dpo.name.clone()),
+        (
+            "dpo_email".to_owned(),
+            c.dpo.email.clone().unwrap_or_default(),
+        ),
+        (
+            "dpo_phone".to_owned(),
+            c.dpo.phone.clone().unwrap_or_default(),
+        ),
+    ]);
+    let html = render(
+        StatusCode::OK,
+        &DetailsPage {
+            chrome: v.chrome("/manage/privacy"),
+            csrf: v.csrf().to_owned(),
+            form: FormFields {
+                values,
+                errors: Vec::new(),
+            },
+            errors: Vec::new(),
+        },
+    );
+    Ok(v.respond(html))
+}
+
+async fn save_details(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let who = admin(&state, &v).await?;
+    let outcome = change(
+        &state,
+        &v,
+        who,
+        "Changed the controller and DPO details",
+        |c, _| {
+            let mut errors = Vec::new();
+            let name = field(&form, "controller_name");
+            if name.is_empty() {
+                errors.push(FieldError {
+                    field: "controller_name",
+                    message: "Enter the controller's name".to_owned(),
+                });
+            }
+            let dpo = field(&form, "dpo_name");
+            if dpo.is_empty() {
+                errors.push(FieldError {
+                    field: "dpo_name",
+                    message: "Enter the data protection officer's name".to_owned(),
+                });
+            }
+            let email = optional(&form, "dpo_email");
+            if email
+                .as_deref()
+                .is_some_and(|e| !e.contains('@') || e.contains(' '))
+            {
+                errors.push(FieldError {
+                    field: "dpo_email",
+                    message:
+                        "Enter an email address in the correct format, like dpo@council.gov.uk"
+                            .to_owned(),
+                });
+            }
+            c.controller.name = name;
+            c.controller.ico_registration = optional(&form, "ico_registration");
+            c.controller.address = field(&form, "address")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            c.dpo.name = dpo;
+            c.dpo.email = email;
+            c.dpo.phone = optional(&form, "dpo_phone");
+            errors
+        },
+    )
+    .await?;
+    let html = match outcome {
+        Ok(()) => return Ok(v.respond(Redirect::to("/manage/privacy").into_response())),
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &DetailsPage {
+                chrome: v.chrome("/manage/privacy"),
+                csrf: v.csrf().to_owned(),
+                errors: errors.clone(),
+                form: FormFields {
+                    values: form,
+                    errors,
+                },
+            },
+        ),
+    };
+    Ok(v.respond(html))
+}
+
+// ---------------------------------------------------------------------------------------
+// Prose
+
+#[derive(Template)]
+#[template(path = "privacy_admin/prose.html")]
+struct ProsePage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    /// `(field, label, text)`.
+    sections: Vec<(&'static str, &'static str, String)>,
+    form: FormFields,
+    errors: Vec<FieldError>,
+    max: usize,
+}
+
+fn prose_sections(introduction: String, more: String) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        ("introduction", "Introduction", introduction),
+        ("more", "More information", more),
+    ]
+}
+
+async fn prose_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    admin(&state, &v).await?;
+    let p = working(&state, &v).await?.prose;
+    let html = render(
+        StatusCode::OK,
+        &ProsePage {
+            chrome: v.chrome("/manage/privacy"),
+            csrf: v.csrf().to_owned(),
+            sections: prose_sections(p.introduction, p.more),
+            form: FormFields {
+                values: HashMap::new(),
+                errors: Vec::new(),
+            },
+            errors: Vec::new(),
+            max: notice::PROSE_MAX,
+        },
+    );
+    Ok(v.respond(html))
+}
+
+async fn save_prose(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let who = admin(&state, &v).await?;
+    let introduction = field(&form, "introduction");
+    let more = field(&form, "more");
+    let outcome = change(&state, &v, who, "Changed the notice's own words", |_, p| {
+        p.introduction.clone_from(&introduction);
+        p.more.clone_from(&more);
+        Vec::new()
+    })
+    .await?;
+    let html = match outcome {
+        Ok(()) => return Ok(v.respond(Redirect::to("/manage/privacy").into_response())),
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ProsePage {
+                chrome: v.chrome("/manage/privacy"),
+                csrf: v.csrf().to_owned(),
+                sections: prose_sections(introduction, more),
+                errors: errors.clone(),
+                form: FormFields {
+                    values: HashMap::new(),
+                    errors,
+                },
+                max: notice::PROSE_MAX,
+            },
+        ),
+    };
+    Ok(v.respond(html))
+}
+
+// ---------------------------------------------------------------------------------------
+// Retention rules
+
+const TRIGGERS: [(RetentionTrigger, &str, &str); 6] = [
+    (
+        RetentionTrigger::Inactivity,
+        "inactivity",
+        "After the account was last active",
+    ),
+    (
+        RetentionTrigger::LeftOrganisation,
+        "left_organisation",
+        "After the person leaves their organisation",
+    ),
+    (
+        RetentionTrigger::ServiceDelivered,
+        "service_delivered",
+        "After the course or service was delivered",
+    ),
+    (
+        RetentionTrigger::ContractEnded,
+        "contract_ended",
+        "After the contract ends",
+    ),
+    (
+        RetentionTrigger::Created,
+        "created",
+        "After the record was made",
+    ),
+    (
+        RetentionTrigger::AdminSchedule,
+        "admin_schedule",
+        "As the controller's own retention schedule says (applied by an administrator)",
+    ),
+];
+
+const ACTIONS: [(RetentionAction, &str, &str); 4] = [
+    (
+        RetentionAction::Deactivate,
+        "deactivate",
+        "Switch the account off",
+    ),
+    (RetentionAction::Delete, "delete", "Delete"),
+    (
+        RetentionAction::Anonymise,
+        "anonymise",
+        "Anonymise (remove the name and details)",
+    ),
+    (
+        RetentionAction::Review,
+        "review",
+        "Review, and delete unless there is a reason to keep it",
+    ),
+];
+
+const UNITS: [(&str, &str); 4] = [
+    ("d", "days"),
+    ("w", "weeks"),
+    ("m", "months"),
+    ("y", "years"),
+];
+
+#[derive(Template)]
+#[template(path = "privacy_admin/rules.html")]
+struct RulesPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    rules: Vec<(usize, String, String)>,
+}
+
+/// A category id or group, in words.
+fn category_name(c: &TenantConfig, id: &str) -> String {
+    c.data_categories
+        .iter()
+        .find(|d| d.id == id)
+        .map_or_else(|| format!("All {id} data"), |d| d.name.clone())
+}
+
+async fn rules(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    admin(&state, &v).await?;
+    let c = working(&state, &v).await?.config;
+    let rules = c
+        .retention
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i, category_name(&c, &r.category), retention_sentence(r)))
+        .collect();
+    let html = render(
+        StatusCode::OK,
+        &RulesPage {
+            chrome: v.chrome("/manage/privacy"),
+            csrf: v.csrf().to_owned(),
+            rules,
+        },
+    );
+    Ok(v.respond(html))
+}
+
+/// A set of radios: field, legend, and `(value, label)` options.
+type Choice = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
+
+#[derive(Template)]
+#[template(path = "privacy_admin/rule.html")]
+struct RulePage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    /// `new` or the rule's index.
+    rule: String,
+    categories: Vec<(String, String)>,
+    /// `(field, legend, [(value, label)])`: what happens, and when.
+    choices: Vec<Choice>,
+    units: Vec<(&'static str, &'static str)>,
+    form: FormFields,
+    errors: Vec<FieldError>,
+}
+
+fn rule_page<'a>(
+    v: &'a Visitor,
+    c: &TenantConfig,
+    rule: String,
+    values: HashMap<String, String>,
+    errors: Vec<FieldError>,
+) -> RulePage<'a> {
+    let mut categories: Vec<(String, String)> = c
+        .data_categories
+        .iter()
+        .map(|d| (d.id.clone(), d.name.clone()))
+        .collect();
+    let mut groups: Vec<String> = c
+        .data_categories
+        .iter()
+        .map(|d| d.group().to_owned())
+        .collect();
+    groups.dedup();
+    categories.extend(
+        groups
+            .into_iter()
+            .map(|g| (g.clone(), format!("All {g} data"))),
+    );
+    RulePage {
+        chrome: v.chrome("/manage/privacy"),
+        csrf: v.csrf().to_owned(),
+        rule,
+        categories,
+        choices: vec![
+            (
+                "action",
+                "What happens",
+                ACTIONS.iter().map(|(_, k, l)| (*k, *l)).collect(),
+            ),
+            (
+                "trigger",
+                "When",
+                TRIGGERS.iter().map(|(_, k, l)| (*k, *l)).collect(),
+            ),
+        ],
+        units: UNITS.to_vec(),
+        errors: errors.clone(),
+        form: FormFields { values, errors },
+    }
+}
+
+fn rule_values(r: &RetentionRule) -> HashMap<String, String> {
+    let after = r.after.map(|p| p.to_string()).unwrap_or_default();
+    let split = after
+        .find(|ch: char| !ch.is_ascii_digit())
+        .unwrap_or(after.len());
+    let (count, unit) = after.split_at(split);
+    HashMap::from([
+        ("category".to_owned(), r.category.clone()),
+        (
+            "trigger".to_owned(),
+            TRIGGERS
+                .iter()
+                .find(|(t, _, _)| *t == r.trigger)
+                .map_or("", |(_, k, _)| k)
+                .to_owned(),
+        ),
+        ("count".to_owned(), count.to_owned()),
+        ("unit".to_owned(), unit.to_owned()),
+        (
+            "action".to_owned(),
+            ACTIONS
+                .iter()
+                .find(|(a, _, _)| *a == r.action)
+                .map_or("", |(_, k, _)| k)
+                .to_owned(),
+        ),
+        (
+            "user_may_extend".to_owned(),
+            if r.user_may_extend { "yes" } else { "" }.to_owned(),
+        ),
+        (
+            "authority".to_owned(),
+            r.authority.clone().unwrap_or_default(),
+        ),
+    ])
+}
+
+/// `new`, or the index of an existing rule in `c`.
+fn rule_index(c: &TenantConfig, rule: &str) -> Result<Option<usize>, PageError> {
+    if rule == "new" {
+        return Ok(None);
+    }
+    rule.parse::<usize>()
+        .ok()
+        .filter(|i| *i < c.retention.len())
+        .map(Some)
+        .ok_or_else(not_found)
+}
+
+async fn rule_form(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(rule): Path<String>,
+) -> Result<Response, PageError> {
+    admin(&state, &v).await?;
+    let c = working(&state, &v).await?.config;
+    let values = match rule_index(&c, &rule)? {
+        Some(i) => rule_values(&c.retention[i]),
+        None => HashMap::new(),
+    };
+    let html = render(StatusCode::OK, &rule_page(&v, &c, rule, values, Vec::new()));
+    Ok(v.respond(html))
+}
+
+/// Reads a rule from the form, or says what is wrong with it.
+fn parse_rule(form: &HashMap<String, String>) -> Result<RetentionRule, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let trigger = TRIGGERS
+        .iter()
+        .find(|(_, k, _)| *k == field(form, "trigger"));
+    if trigger.is_none() {
+        errors.push(FieldError {
+            field: "trigger",
+            message: "Choose when the rule applies".to_owned(),
+        });
+    }
+    let action = ACTIONS.iter().find(|(_, k, _)| *k == field(form, "action"));
+    if action.is_none() {
+        errors.push(FieldError {
+            field: "action",
+            message: "Choose what happens".to_owned(),
+        });
+    }
+    let category = field(form, "category");
+    if category.is_empty() {
+        errors.push(FieldError {
+            field: "category",
+            message: "Choose the data the rule covers".to_owned(),
+        });
+    }
+    let count = field(form, "count");
+    let scheduled = trigger.is_some_and(|(t, _, _)| *t == RetentionTrigger::AdminSchedule);
+    let after = if scheduled {
+        if !count.is_empty() {
+            errors.push(FieldError {
+                field: "count",
+                message: "Leave the period empty: the controller's schedule sets it".to_owned(),
+            });
+        }
+        None
+    } else {
+        let unit = field(form, "unit");
+        match format!("{count}{unit}").parse::<Period>() {
+            Ok(p) if UNITS.iter().any(|(u, _)| *u == unit) => Some(p),
+            _ => {
+                errors.push(FieldError {
+                    field: "count",
+                    message: "Enter the period as a whole number of days, weeks, months or years, like 2 years"
+                        .to_owned(),
+                });
+                None
+            }
+        }
+    };
+    match (trigger, action) {
+        (Some((trigger, _, _)), Some((action, _, _))) if errors.is_empty() => Ok(RetentionRule {
+            category,
+            trigger: *trigger,
+            after,
+            action: *action,
+            user_may_extend: field(form, "user_may_extend") == "yes",
+            authority: optional(form, "authority"),
+        }),
+        _ => Err(errors),
+    }
+}
+
+async fn save_rule(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(rule): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let who = admin(&state, &v).await?;
+    let before = working(&state, &v).await?.config;
+    let index = rule_index(&before, &rule)?;
+    let outcome = match parse_rule(&form) {
+        Err(errors) => Err(errors),
+        Ok(new) => {
+            let describe = match index {
+                Some(i) => format!(
+                    "Changed a retention rule for {}: “{}” became “{}”",
+                    category_name(&before, &new.category),
+                    retention_sentence(&before.retention[i]),
+                    retention_sentence(&new)
+                ),
+                None => format!(
+                    "Added a retention rule for {}: “{}”",
+                    category_name(&before, &new.category),
+                    retention_sentence(&new)
+                ),
+            };
+            change(&state, &v, who, &describe, |c, _| {
+                match index {
+                    Some(i) if i < c.retention.len() => c.retention[i] = new,
+                    Some(_) => {
+                        return vec![FieldError {
+                            field: "config",
+                            message: "The rules changed while you were editing; start again"
+                                .to_owned(),
+                        }];
+                    }
+                    None => c.retention.push(new),
+                }
+                Vec::new()
+            })
+            .await?
+        }
+    };
+    let html = match outcome {
+        Ok(()) => return Ok(v.respond(Redirect::to("/manage/privacy/retention").into_response())),
+        Err(errors) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &rule_page(&v, &before, rule, form, errors),
+        ),
+    };
+    Ok(v.respond(html))
+}
+
+async fn remove_rule(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(rule): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let who = admin(&state, &v).await?;
+    let before = working(&state, &v).await?.config;
+    let i = rule_index(&before, &rule)?.ok_or_else(not_found)?;
+    let describe = format!(
+        "Removed a retention rule for {}: “{}”",
+        category_name(&before, &before.retention[i].category),
+        retention_sentence(&before.retention[i])
+    );
+    let removed = before.retention[i].clone();
+    let outcome = change(&state, &v, who, &describe, |c, _| {
+        if c.retention.get(i) == Some(&removed) {
+            c.retention.remove(i);
+            Vec::new()
+        } else {
+            vec![FieldError {
+                field: "config",
+                message: "The rules changed while you were editing; start again".to_owned(),
+            }]
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(()) => Ok(v.respond(Redirect::to("/manage/privacy/retention").into_response())),
+        Err(errors) => {
+            let html =
+                overview_page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, None, errors).await?;
+            Ok(v.respond(html))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Preview, changes, publish, discard
+
+async fn preview(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    admin(&state, &v).await?;
+    let w = working(&state, &v).await?;
+    let r = notice::render(&w.config, &w.prose);
+    let html = render(
+        StatusCode::OK,
+        &notice_page(v.chrome("/manage/privacy"), r, Standing::Preview),
+    );
+    Ok(v.respond(html))
+}
+
+#[derive(Template)]
+#[template(path = "privacy_admin/changes.html")]
+struct ChangesPage<'a> {
+    chrome: Chrome<'a>,
+    against: Option<i32>,
+    /// `(kind, line)`, kind `added` or `removed`.
+    lines: Vec<(&'static str, String)>,
+}
+
+async fn changes(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+    admin(&state, &v).await?;
+    let w = working(&state, &v).await?;
+    let new = notice::lines(&notice::render(&w.config, &w.prose));
+    let old = w
+        .published
+        .as_ref()
+        .map(|p| notice::lines(&p.rendered))
+        .unwrap_or_default();
+    let diff = similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new);
+    let mut lines = Vec::new();
+    for op in diff {
+        for change in op.iter_changes(&old, &new) {
+            match change.tag() {
+                similar::ChangeTag::Delete => lines.push(("removed", change.value().clone())),
+                similar::ChangeTag::Insert => lines.push(("added", change.value().clone())),
+                similar::ChangeTag::Equal => {}
+            }
+        }
+    }
+    let html = render(
+        StatusCode::OK,
+        &ChangesPage {
+            chrome: v.chrome("/manage/privacy"),
+            against: w.published.map(|p| p.version),
+            lines,
+        },
+    );
+    Ok(v.respond(html))
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let who = admin(&state, &v).await?;
+    let by = actor(who);
+    let now = state.clock.now();
+    let summary = field(&form, "summary");
+    if summary.chars().count() > 500 {
+        let errors = vec![FieldError {
+            field: "summary",
+            message: "Keep the summary to 500 characters or fewer".to_owned(),
+        }];
+        let html =
+            overview_page(&state, &v, StatusCode::UNPROCESSABLE_ENTITY, None, errors).await?;
+        return Ok(v.respond(html));
+    }
+    let significant = field(&form, "significant") == "yes";
+    // The connecting role: publishing changes the tenant's row, which requests only read.
+    let tx = state.db.system_tx(&v.tenant().id).await.map_err(internal)?;
+    let outcome = versions::publish(
+        &tx,
+        now,
+        Publication {
+            by: &by,
+            significant,
+            summary: &summary,
+        },
+    )
+    .await;
+    let published = match outcome {
+        Ok(p) => p,
+        Err(e) => {
+            tx.rollback().await.map_err(internal)?;
+            let (status, errors) = match e {
+                PublishError::NoDraft => (
+                    StatusCode::CONFLICT,
+                    vec![FieldError {
+                        field: "publish",
+                        message: "There are no changes to publish".to_owned(),
+                    }],
+                ),
+                PublishError::Stale(n) => (
+                    StatusCode::CONFLICT,
+                    vec![FieldError {
+                        field: "publish",
+                        message: format!(
+                            "Version {n} was published after this draft was started: discard the draft and make the changes again"
+                        ),
+                    }],
+                ),
+                PublishError::Incomplete(missing) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    missing
+                        .into_iter()
+                        .map(|m| FieldError {
+                            field: "checklist",
+                            message: format!("{}: {}", m.item, m.fix),
+                        })
+                        .collect(),
+                ),
+                PublishError::Privacy(e) => return Err(internal(e)),
+            };
+            let html = overview_page(&state, &v, status, None, errors).await?;
+            return Ok(crate::visitor::with_code(
+                v.respond(html),
+                if status == StatusCode::CONFLICT {
+                    "notice_not_publishable"
+                } else {
+                    "notice_incomplete"
+                },
+            ));
+        }
+    };
+    storage::tenants::put_in_force(&tx, &published.config, now)
+        .await
+        .map_err(internal)?;
+    let emailed = if significant {
+        announce(&state, &v, &tx, &published).await?
+    } else {
+        0
+    };
+    audit::record(
+        &tx,
+        now,
+        AuditEntry {
+            actor: &by,
+            action: "notice.published",
+            subject: "privacy_notice",
+            detail: serde_json::json!({
+                "version": published.version,
+                "significant": significant,
+                "summary": published.summary,
+                "changes": published.changes,
+                "emailed": emailed,
+            }),
+        },
+    )
+    .await
+    .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    // In force here at once; other replicas follow within seconds.
+    crate::notices::reload(&state.db, &state.registry, &state.announced)
+        .await
+        .map_err(internal)?;
+    state.public_cache.clear();
+    Ok(v.respond(
+        Redirect::to(&format!("/manage/privacy?published={}", published.version)).into_response(),
+    ))
+}
+
+async fn discard(
+    State(state): State<AppState>,
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    let who = admin(&state, &v).await?;
+    let now = state.clock.now();
+    let tx = state.db.tenant_tx(&v.tenant().id).await.map_err(internal)?;
+    if versions::discard_draft(&tx).await.map_err(internal)? {
+        audit::record(
+            &tx,
+            now,
+            AuditEntry {
+                actor: &actor(who),
+                action: "notice.draft_discarded",
+                subject: "privacy_notice",
+                detail: serde_json::json!({}),
+            },
+        )
+        .await
+        .map_err(internal)?;
+    }
+    tx.commit().await.map_err(internal)?;
+    Ok(v.respond(Redirect::to("/manage/privacy").into_response()))
+}
+
+/// Emails a significant change to everyone who asked to be told, each with a link that
+/// stops these emails without signing in. Queued in the publishing transaction, so the
+/// emails go if and only if the version is published.
+async fn announce(
+    state: &AppState,
+    v: &Visitor,
+    tx: &storage::TenantTx,
+    published: &versions::Published,
+) -> Result<usize, PageError> {
+    use identity::preferences::NOTICE_CHANGES;
+    let now = state.clock.now();
+    let cfg = &published.config;
+    let people = state
+        .identity
+        .consenting(tx, NOTICE_CHANGES)
+        .await
+        .map_err(internal)?;
+    let base = v.base_url();
+    for p in &people {
+        let token = state
+            .identity
+            .unsubscribe_token(&v.tenant().id, &p.id, NOTICE_CHANGES)
+            .map_err(internal)?;
+        let body = format!(
+            "Dear {first},\n\n{controller} has changed the privacy notice of {service}.\n\n\
+             What changed: {summary}\n\n\
+             Read version {n}: {base}/privacy/versions/{n}\n\n\
+             You get this email because you asked to be told about significant changes to \
+             the notice. To stop these emails (no sign-in needed): {base}/unsubscribe/{token}\n",
+            first = p.first_name,
+            controller = cfg.controller.name,
+            service = cfg.display_name,
+            summary = published.summary,
+            n = published.version,
+        );
+        storage::outbox::enqueue(
+            tx,
+            now,
+            storage::outbox::Email {
+                to: &p.email,
+                subject: "Our privacy notice has changed",
+                body: &body,
+            },
+        )
+        .await
+        .map_err(internal)?;
+    }
+    Ok(people.len())
+}

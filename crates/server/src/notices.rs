@@ -1,0 +1,241 @@
+//! Keeping every replica's view of each tenant's privacy notice current.
+//!
+//! Publishing a notice puts its configuration in force (the tenant row changes). Each
+//! replica checks every few seconds whether any tenant row changed and, if so, rebuilds its
+//! tenant registry, so new retention rules and contacts apply everywhere without a restart.
+//! It also keeps, per tenant, the latest significant version, so a signed-in page asks the
+//! database about acknowledgements only when there is something to acknowledge.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use tenant_router::load::LoadedTenant;
+use tenant_router::{LiveRegistry, TenantConfig, TenantId};
+
+use crate::app::AppState;
+
+/// The latest significant version per tenant: its number and when it was published.
+#[derive(Clone, Default)]
+pub struct Announced(Arc<RwLock<Latest>>);
+
+/// Tenant → (version, published at).
+type Latest = HashMap<TenantId, (i32, DateTime<Utc>)>;
+
+impl Announced {
+    /// The latest significant version of a tenant's notice, if any.
+    #[must_use]
+    pub fn latest(&self, tenant: &TenantId) -> Option<(i32, DateTime<Utc>)> {
+        self.0.read().ok().and_then(|m| m.get(tenant).copied())
+    }
+
+    /// Re-reads one tenant's latest significant version.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn refresh(&self, db: &storage::Db, tenant: &TenantId) -> anyhow::Result<()> {
+        let tx = db.tenant_tx(tenant).await?;
+        let list = privacy_engine::store::notice::list(&tx).await?;
+        tx.rollback().await?;
+        let latest = list
+            .into_iter()
+            .find(|l| l.significant)
+            .map(|l| (l.version, l.published_at));
+        if let Ok(mut m) = self.0.write() {
+            match latest {
+                Some(l) => m.insert(tenant.clone(), l),
+                None => m.remove(tenant),
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Rebuilds the registry from the tenant rows, and the announcements with it.
+///
+/// # Errors
+/// When the database fails or a stored configuration no longer validates (the running
+/// registry is then kept).
+pub async fn reload(
+    db: &storage::Db,
+    registry: &LiveRegistry,
+    announced: &Announced,
+) -> anyhow::Result<()> {
+    let fresh = storage::tenants::load_registry(db).await?;
+    for t in fresh.iter() {
+        announced.refresh(db, &t.id).await?;
+    }
+    registry.replace(fresh);
+    Ok(())
+}
+
+/// Every few seconds: reloads the registry when any tenant row has changed since it was
+/// last read (another replica published a notice).
+pub async fn follow_changes(state: AppState) {
+    let mut seen = storage::tenants::last_changed(&state.db)
+        .await
+        .ok()
+        .flatten();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        match storage::tenants::last_changed(&state.db).await {
+            Ok(now) if now != seen => {
+                match reload(&state.db, &state.registry, &state.announced).await {
+                    Ok(()) => {
+                        tracing::info!("tenant configuration changed; registry reloaded");
+                        seen = now;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "tenant registry could not be reloaded"),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "tenant changes could not be checked"),
+        }
+    }
+}
+
+/// At start-up, gives every tenant that has no notice yet its first version, compiled from
+/// the configuration it runs on. A tenant whose notice lacks an item the ICO's checklist
+/// requires gets a draft instead, which its administrators complete and publish.
+///
+/// # Errors
+/// When the database fails.
+pub async fn publish_first_versions(
+    db: &storage::Db,
+    registry: &LiveRegistry,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use privacy_engine::store::notice::{self, Publication, PublishError};
+    for t in registry.current().iter() {
+        let tx = db.tenant_tx(&t.id).await?;
+        if notice::current(&tx).await?.is_some() || notice::draft(&tx).await?.is_some() {
+            tx.rollback().await?;
+            continue;
+        }
+        notice::save_draft(
+            &tx,
+            now,
+            "system",
+            &t.config,
+            &privacy_engine::domain::notice::Prose::default(),
+            "First version, compiled from the tenant's configuration",
+        )
+        .await?;
+        let first = Publication {
+            by: "system",
+            significant: false,
+            summary: "First version on this portal.",
+        };
+        match notice::publish(&tx, now, first).await {
+            Ok(_) => tracing::info!(tenant = %t.id, "privacy notice version 1 published"),
+            Err(PublishError::Incomplete(missing)) => {
+                let codes: Vec<&str> = missing.iter().map(|m| m.code).collect();
+                tracing::warn!(
+                    tenant = %t.id,
+                    missing = %codes.join(", "),
+                    "privacy notice not published: its draft awaits the missing items"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if let Err(e) = tx.commit().await {
+            // Another replica starting at the same moment did it first.
+            tracing::info!(tenant = %t.id, error = %e, "first notice version not recorded here");
+        }
+    }
+    Ok(())
+}
+
+/// At start-up, turns each tenant folder that now differs from the configuration in force
+/// into a draft of that tenant's notice (unless a draft is already open), with the changed
+/// sections listed. An operator's change to a folder — a new recipient, a new retention
+/// rule — therefore reaches the running portal only through a notice version the tenant's
+/// administrators review and publish, so the published notice never states a period or a
+/// recipient the platform does not apply.
+///
+/// # Errors
+/// When the database fails.
+pub async fn draft_changed_folders(
+    db: &storage::Db,
+    registry: &LiveRegistry,
+    loaded: &[LoadedTenant],
+    changed: &[TenantId],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use privacy_engine::store::notice;
+    let running = registry.current();
+    for id in changed {
+        let (Some(file), Some(in_force)) = (
+            loaded.iter().find(|t| &t.config.slug == id),
+            running.get(id),
+        ) else {
+            continue;
+        };
+        let sections = changed_sections(&in_force.config, &file.config)?;
+        if sections.is_empty() {
+            tracing::warn!(
+                tenant = %id,
+                "tenant folder's logo differs from the database; the database's logo stays"
+            );
+            continue;
+        }
+        let tx = db.tenant_tx(id).await?;
+        if notice::draft(&tx).await?.is_some() {
+            tx.rollback().await?;
+            tracing::warn!(
+                tenant = %id,
+                sections = %sections.join(", "),
+                "tenant folder differs from the configuration in force, but a notice draft is \
+                 open: publish or discard it, then restart to draft the folder's changes"
+            );
+            continue;
+        }
+        let prose = notice::current(&tx)
+            .await?
+            .map(|p| p.rendered.prose)
+            .unwrap_or_default();
+        let change = format!("Changed in the tenant folder: {}", sections.join(", "));
+        notice::save_draft(&tx, now, FOLDER_ACTOR, &file.config, &prose, &change).await?;
+        storage::audit::record(
+            &tx,
+            now,
+            storage::audit::AuditEntry {
+                actor: FOLDER_ACTOR,
+                action: "notice.draft_changed",
+                subject: "privacy_notice",
+                detail: serde_json::json!({ "change": change, "sections": sections }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(
+            tenant = %id,
+            sections = %sections.join(", "),
+            "tenant folder differs from the configuration in force: its changes are now a \
+             notice draft, applied when the tenant's administrators publish it"
+        );
+    }
+    Ok(())
+}
+
+/// Who drafts a change read from a tenant folder.
+pub const FOLDER_ACTOR: &str = "operator:tenant-folder";
+
+/// The top-level sections of a tenant configuration that differ between two versions.
+fn changed_sections(old: &TenantConfig, new: &TenantConfig) -> anyhow::Result<Vec<String>> {
+    let (serde_json::Value::Object(old), serde_json::Value::Object(new)) =
+        (serde_json::to_value(old)?, serde_json::to_value(new)?)
+    else {
+        anyhow::bail!("a tenant configuration is not an object");
+    };
+    let mut keys: Vec<String> = old
+        .keys()
+        .chain(new.keys())
+        .filter(|k| old.get(*k) != new.get(*k))
+        .cloned()
+        .collect();
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}
