@@ -25,6 +25,7 @@ mod m20261123_000012_create_retention;
 mod m20261123_000013_create_attendance;
 mod m20261123_000014_outbox_delivery;
 mod m20261123_000015_create_notice_versions;
+mod m20261201_000016_reminders_feedback;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_create_attendance::Migration),
             Box::new(m20261123_000014_outbox_delivery::Migration),
             Box::new(m20261123_000015_create_notice_versions::Migration),
+            Box::new(m20261201_000016_reminders_feedback::Migration),
         ]
     }
 }

@@ -1,7 +1,8 @@
 // Opens each URL given on the command line in headless Chromium, runs axe-core with the
 // WCAG 2.0, 2.1 and 2.2 A and AA rules, and prints one JSON line per page:
-// {"url": …, "violations": [{"id", "impact", "help", "nodes": [target…]}]}.
-// CHROMIUM names the browser binary.
+// {"url": …, "final": the URL after any redirect, "status": …,
+//  "violations": [{"id", "impact", "help", "nodes": [target…]}]}.
+// CHROMIUM names the browser binary; AXE_COOKIES (optional) carries a session.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
@@ -16,8 +17,17 @@ const browser = await chromium.launch({
 try {
   // The portal's CSP forbids every script; axe is injected by the test, so let it in.
   const context = await browser.newContext({ bypassCSP: true });
+  const urls = process.argv.slice(2);
+  // AXE_COOKIES: a JSON list of "name=value" cookies (a signed-in session) for every
+  // origin checked.
+  const cookies = JSON.parse(process.env.AXE_COOKIES || '[]');
+  const origins = [...new Set(urls.map((u) => new URL(u).origin))];
+  await context.addCookies(origins.flatMap((url) => cookies.map((c) => {
+    const at = c.indexOf('=');
+    return { name: c.slice(0, at), value: c.slice(at + 1), url };
+  })));
   const page = await context.newPage();
-  for (const url of process.argv.slice(2)) {
+  for (const url of urls) {
     const res = await page.goto(url, { waitUntil: 'load' });
     await page.addScriptTag({ content: axeSource });
     const result = await page.evaluate(() => window.axe.run(document, {
@@ -26,7 +36,7 @@ try {
     const violations = result.violations.map((v) => ({
       id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')),
     }));
-    console.log(JSON.stringify({ url, status: res.status(), violations }));
+    console.log(JSON.stringify({ url, final: page.url(), status: res.status(), violations }));
   }
 } finally {
   await browser.close();

@@ -1,16 +1,67 @@
 //! Automated accessibility checks: axe-core's WCAG 2.0/2.1/2.2 A and AA rules in headless
-//! Chromium over the public pages of a tenant with a demo catalogue. Automated rules catch
-//! only part of WCAG; they stop regressions, they do not replace a manual audit.
+//! Chromium over the public pages of a tenant with a demo catalogue, and over the pages a
+//! signed-in delegate and a tenant administrator use. Automated rules catch only part of
+//! WCAG; they stop regressions, they do not replace a manual audit.
 
+use chrono::Duration;
 use e2e::spawn_app;
-use serde_json::Value;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
 
-#[tokio::test]
-async fn public_pages_pass_axe_wcag_aa_rules() {
+/// The axe script, when Chromium and npm are there (scripts/test.sh sets it up).
+fn script() -> Option<String> {
     let (Ok(script), Ok(_)) = (std::env::var("A11Y_SCRIPT"), std::env::var("CHROMIUM")) else {
         eprintln!(
             "A11Y_SCRIPT or CHROMIUM not set: skipped (scripts/test.sh sets them when Chromium and npm are present)"
         );
+        return None;
+    };
+    Some(script)
+}
+
+/// Checks every URL (with the given session cookies) and asserts there is no violation.
+async fn assert_accessible(script: String, urls: Vec<String>, cookies: Vec<String>) {
+    let expected = urls.len();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(&script)
+            .args(&urls)
+            .env("AXE_COOKIES", serde_json::to_string(&cookies).unwrap())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "axe run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let page: Value = serde_json::from_str(line).unwrap();
+        checked += 1;
+        // A signed-in page that bounced to the sign-in form would be checked vacuously.
+        assert_eq!(page["final"], page["url"], "redirected: {page}");
+        for v in page["violations"].as_array().unwrap() {
+            problems.push(format!(
+                "{} — {} ({}): {}",
+                page["url"], v["id"], v["impact"], v["nodes"]
+            ));
+        }
+    }
+    assert_eq!(checked, expected, "every page was checked");
+    assert!(
+        problems.is_empty(),
+        "WCAG violations:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn public_pages_pass_axe_wcag_aa_rules() {
+    let Some(script) = script() else {
         return;
     };
     let app = spawn_app().await;
@@ -48,37 +99,79 @@ async fn public_pages_pass_axe_wcag_aa_rules() {
         .map(|p| app.url("somerset.localhost", p))
         .chain(["/", "/cookies"].map(|p| app.url("harrow.localhost", p)))
         .collect();
-    let expected = urls.len();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(&script)
-            .args(&urls)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "axe run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut problems = Vec::new();
-    let mut checked = 0;
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let page: Value = serde_json::from_str(line).unwrap();
-        checked += 1;
-        for v in page["violations"].as_array().unwrap() {
-            problems.push(format!(
-                "{} — {} ({}): {}",
-                page["url"], v["id"], v["impact"], v["nodes"]
-            ));
-        }
-    }
-    assert_eq!(checked, expected, "every page was checked");
-    assert!(
-        problems.is_empty(),
-        "WCAG violations:\n{}",
-        problems.join("\n")
-    );
+    assert_accessible(script, urls, Vec::new()).await;
+}
+
+/// A delegate's account pages (bookings, CPD record, feedback) and an administrator's
+/// management pages (course, register, feedback, privacy notice).
+#[tokio::test]
+async fn signed_in_pages_pass_axe_wcag_aa_rules() {
+    let Some(script) = script() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let slug = "harrow";
+    let admin = app
+        .catalogue_manager(slug, "admin@harrow.example", None)
+        .await;
+    let body = json!({
+        "provider_id": "ss4e", "title": "Phonics leadership", "summary": "For phonics leads.",
+        "price_pence": 0, "cpd_minutes": 90, "cancellation_notice_days": 0,
+        "pre_course_info": "Bring your phonics plan."
+    });
+    let (course, session) = crate::bookings::published_course(&admin, slug, &body, 10, 2).await;
+    let ana = app.person(slug, "ana@school.example", None).await;
+    let res = crate::bookings::checkout(
+        &ana,
+        slug,
+        "ana-key-0001",
+        &json!({"items": [{"session_id": session}], "expected_total_pence": 0}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let booking = ana.get_json(slug, "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.clock.advance(Duration::days(3));
+    let res = admin
+        .send_json(
+            Method::POST,
+            slug,
+            &format!("/api/v1/sessions/{session}/attendance"),
+            &json!({"marks": [{"booking_id": booking, "attendance": "attended"}]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let host = format!("{slug}.localhost");
+    let delegate_pages = [
+        "/account".to_owned(),
+        "/account/bookings".to_owned(),
+        "/account/cpd".to_owned(),
+        format!("/account/bookings/{booking}/feedback"),
+    ];
+    assert_accessible(
+        script.clone(),
+        delegate_pages.iter().map(|p| app.url(&host, p)).collect(),
+        ana.cookies(slug),
+    )
+    .await;
+    let admin_pages = [
+        "/manage".to_owned(),
+        format!("/manage/courses/{course}"),
+        format!("/manage/courses/{course}/feedback"),
+        format!("/manage/sessions/{session}/delegates"),
+        "/manage/privacy".to_owned(),
+        "/manage/privacy/details".to_owned(),
+        "/manage/privacy/prose".to_owned(),
+        "/manage/privacy/retention".to_owned(),
+        "/manage/privacy/preview".to_owned(),
+    ];
+    assert_accessible(
+        script,
+        admin_pages.iter().map(|p| app.url(&host, p)).collect(),
+        admin.cookies(slug),
+    )
+    .await;
 }

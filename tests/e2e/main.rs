@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accessibility;
+mod after_course;
 mod bookings;
 mod catalogue;
 mod config_errors;

@@ -28,7 +28,8 @@ async fn sweep_with(
         .find(|t| t.config.slug.as_str() == slug)
         .unwrap()
         .config;
-    let sweep = Sweep::new(app.store.clone(), app.clock.clone()).with_page(page);
+    let sweep =
+        Sweep::new(app.store.clone(), app.clock.clone(), app.objects.clone()).with_page(page);
     let mut pages = 0;
     sweep
         .tenant(
@@ -50,7 +51,7 @@ async fn sweep_with(
         .unwrap()
 }
 
-async fn sweep(app: &TestApp, slug: &str) -> Report {
+pub(crate) async fn sweep(app: &TestApp, slug: &str) -> Report {
     sweep_with(app, slug, Mode::Run, 500, None).await
 }
 

@@ -8,6 +8,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sea_orm::ConnectionTrait;
 use server::{Application, Settings};
@@ -143,6 +144,10 @@ pub struct TestApp {
     pub store: storage::Db,
     /// The app's running tenant registry (publishing a notice replaces it).
     pub registry: tenant_router::LiveRegistry,
+    /// The app's object store.
+    pub objects: storage::Objects,
+    /// The app's bookings service (tests run its background jobs when they choose).
+    pub bookings: bookings::Bookings,
     /// The default browser.
     pub browser: Browser,
     hosts: Vec<String>,
@@ -156,9 +161,26 @@ pub struct Browser {
     pub addr: SocketAddr,
     /// The client (keeps cookies per host, follows no redirects).
     pub client: reqwest::Client,
+    /// Its cookies.
+    pub jar: Arc<reqwest::cookie::Jar>,
 }
 
 impl Browser {
+    /// The cookies this browser holds for a tenant, as `name=value` pairs (to hand a
+    /// session to another client, such as the accessibility checker's Chromium).
+    #[must_use]
+    pub fn cookies(&self, slug: &str) -> Vec<String> {
+        use reqwest::cookie::CookieStore as _;
+        let url = format!("http://{slug}.localhost:{}/", self.addr.port())
+            .parse()
+            .unwrap();
+        self.jar
+            .cookies(&url)
+            .and_then(|h| h.to_str().ok().map(str::to_owned))
+            .map(|h| h.split("; ").map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
     /// `http://{host}:{port}{path}`.
     #[must_use]
     pub fn url(&self, host: &str, path: &str) -> String {
@@ -249,9 +271,11 @@ impl TestApp {
     /// Another browser, with its own cookies (another person at another desk).
     #[must_use]
     pub fn new_browser(&self) -> Browser {
+        let (client, jar) = client_for(&self.hosts, self.addr);
         Browser {
             addr: self.addr,
-            client: client_for(&self.hosts, self.addr),
+            client,
+            jar,
         }
     }
 
@@ -502,6 +526,8 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
     let clock = app.state().clock.clone();
     let app_db = app.state().db.clone();
     let registry = app.state().registry.clone();
+    let objects = app.state().catalogue.objects().clone();
+    let bookings = app.state().bookings.clone();
     let hosts: Vec<String> = app
         .state()
         .registry
@@ -510,7 +536,7 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
         .flat_map(|t| t.config.hostnames.clone())
         .chain(["unknown.localhost".to_owned()])
         .collect();
-    let client = client_for(&hosts, addr);
+    let (client, jar) = client_for(&hosts, addr);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.serve(listener, async {
         let _ = stopped.await;
@@ -518,9 +544,11 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
     TestApp {
         addr,
         client: client.clone(),
-        browser: Browser { addr, client },
+        browser: Browser { addr, client, jar },
         store: app_db,
         registry,
+        objects,
+        bookings,
         db,
         clock,
         hosts,
@@ -528,14 +556,15 @@ pub async fn spawn_on(db: TestDb, settings: Settings) -> TestApp {
     }
 }
 
-fn client_for(hosts: &[String], addr: SocketAddr) -> reqwest::Client {
+fn client_for(hosts: &[String], addr: SocketAddr) -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
     let mut client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true);
+        .cookie_provider(jar.clone());
     for host in hosts {
         client = client.resolve(host, addr);
     }
-    client.build().unwrap()
+    (client.build().unwrap(), jar)
 }
 
 /// Copies the launch tenants into a temporary folder so a test can break one file.

@@ -66,6 +66,11 @@ pub(crate) async fn queue(
             price = format_pence(p.price_pence),
             days = p.course.cancellation_notice_days,
         );
+        let info = match p.course.pre_course_info.trim() {
+            "" => String::new(),
+            info => format!("\nBefore you come:\n{info}\n"),
+        };
+        let body = format!("{body}{info}");
         let subject = format!("Booking confirmed: {}", p.course.title);
         let ics = calendar(cfg, p);
         outbox::enqueue_with_attachment(
@@ -101,7 +106,8 @@ fn calendar(cfg: &TenantConfig, p: &Confirmed) -> String {
     Calendar::new().push(event).done().to_string()
 }
 
-fn where_(s: &course_session::Model) -> String {
+/// Where a session takes place, in words.
+pub(crate) fn where_(s: &course_session::Model) -> String {
     match (s.venue.as_deref(), s.online_url.as_deref()) {
         (Some(v), Some(u)) => format!("{v}, or online: {u}"),
         (Some(v), None) => v.to_owned(),

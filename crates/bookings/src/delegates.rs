@@ -237,8 +237,9 @@ impl Bookings {
     }
 
     /// Marks the register for bookings of a session. Attending makes the delegate's CPD
-    /// record (and counts as activity for retention); a no-show removes one made in error.
-    /// All the marks or none. Returns how many changed.
+    /// record and certificate (and counts as activity for retention) and emails them the
+    /// feedback link; a no-show removes a record made in error. All the marks or none.
+    /// Returns how many changed.
     ///
     /// # Errors
     /// [`BookingError::NotFound`] as for [`Bookings::delegate_list`], or for a booking that
@@ -250,6 +251,7 @@ impl Bookings {
         manager: &Manager,
         session_id: &str,
         marks: &[(String, Attendance)],
+        base_url: &str,
     ) -> Result<usize, BookingError> {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let (session, course) = managed_session(&tx, manager, session_id).await?;
@@ -258,6 +260,7 @@ impl Bookings {
             return Err(BookingError::NotStarted);
         }
         let mut changed = 0;
+        let mut attended = Vec::new();
         for (booking_id, mark) in marks {
             let b = booking::Entity::find()
                 .filter(booking::Column::TenantId.eq(cfg.slug.as_str()))
@@ -279,7 +282,7 @@ impl Bookings {
                 .await?;
             match mark {
                 Attendance::Attended => {
-                    cpd_record::ActiveModel {
+                    let record = cpd_record::ActiveModel {
                         tenant_id: Set(cfg.slug.to_string()),
                         id: Set(uuid::Uuid::now_v7().to_string()),
                         account_id: Set(b.account_id.clone()),
@@ -293,6 +296,8 @@ impl Bookings {
                     .insert(&*tx)
                     .await?;
                     identity::store::touch(&tx, &b.account_id, now).await?;
+                    thank(&tx, now, &course, &b, base_url).await?;
+                    attended.push(record);
                 }
                 Attendance::NoShow => {
                     cpd_record::Entity::delete_many()
@@ -322,6 +327,13 @@ impl Bookings {
             .await?;
         }
         tx.commit().await?;
+        // Certificates are made once the marks are safe; one that fails here is made when
+        // the delegate first downloads it.
+        for record in &attended {
+            if let Err(e) = self.store_certificate(cfg, record).await {
+                tracing::warn!(error = %e, record = %record.id, "certificate not stored yet");
+            }
+        }
         Ok(changed)
     }
 
@@ -377,6 +389,45 @@ fn value(field: PersonField, person: Option<&account::Model>, org: Option<&str>)
         PersonField::Organisation => org.unwrap_or_default().to_owned(),
         PersonField::OrganisationTelephone => p.organisation_telephone.clone().unwrap_or_default(),
     }
+}
+
+/// Thanks an attendee: where to give feedback and find the certificate.
+async fn thank(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    course: &course::Model,
+    b: &booking::Model,
+    base_url: &str,
+) -> Result<(), BookingError> {
+    let Some(person) = account::Entity::find()
+        .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account::Column::Id.eq(b.account_id.as_str()))
+        .one(&**tx)
+        .await?
+    else {
+        return Ok(());
+    };
+    let certificate = if course.certificate_after_feedback {
+        "Your certificate will be in your CPD record once you have answered."
+    } else {
+        "Your certificate is in your CPD record."
+    };
+    let body = format!(
+        "Thank you for attending {title}.\n\n         Tell us how it went (three questions):\n{base_url}/account/bookings/{booking}/feedback\n\n         {certificate}\n{base_url}/account/cpd\n",
+        title = course.title,
+        booking = b.id,
+    );
+    storage::outbox::enqueue(
+        tx,
+        now,
+        storage::outbox::Email {
+            to: &person.email,
+            subject: &format!("Your feedback on {}", course.title),
+            body: &body,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// The UK calendar day of an instant.

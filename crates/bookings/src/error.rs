@@ -50,6 +50,21 @@ pub enum BookingError {
     /// The register cannot be marked before the session starts.
     #[error("the session has not started yet")]
     NotStarted,
+    /// Feedback is open only to delegates marked as attended.
+    #[error("feedback is open once the delegate has attended")]
+    FeedbackNotOpen,
+    /// The delegate has already given feedback for this booking.
+    #[error("feedback already given")]
+    FeedbackGiven,
+    /// The course holds certificates until the delegate gives feedback.
+    #[error("feedback comes before the certificate")]
+    FeedbackFirst {
+        /// The booking to give feedback on.
+        booking_id: String,
+    },
+    /// Feedback answers that fail the checks, each with its field.
+    #[error("the feedback has problems")]
+    InvalidFeedback(Vec<(&'static str, String)>),
 }
 
 impl From<sea_orm::DbErr> for BookingError {

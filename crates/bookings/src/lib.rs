@@ -2,13 +2,16 @@
 //! overbooked, waiting lists, cancellation and the transaction log. (Attendance, CPD records,
 //! certificates and communications build on these.)
 
+pub mod after_course;
 pub mod cancellation;
+pub mod certificate;
 mod confirmation;
 pub mod delegates;
 pub mod domain;
 mod error;
 mod offers;
 pub mod organisation;
+mod reminders;
 pub mod retention;
 mod service;
 pub mod store;

@@ -194,6 +194,7 @@ impl Bookings {
             cancelled_at: Set(None),
             attendance: Set(None),
             attendance_marked_at: Set(None),
+            reminded_at: Set(None),
         }
         .insert(&*tx)
         .await

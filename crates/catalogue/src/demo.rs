@@ -424,6 +424,8 @@ pub async fn seed(
             booking_closes_at: None,
             cancellation_notice_days: 10,
             cancellation_terms: "Cancel at least 10 working days before the course for a full refund. After that the full fee is charged, but you may send a colleague in your place.".to_owned(),
+            pre_course_info: "Bring a laptop or tablet if you have one. Refreshments are provided.".to_owned(),
+            certificate_after_feedback: false,
         };
         let id = catalogue.create_course(cfg, manager, &fields).await?;
         let sessions = 1 + i % 3;

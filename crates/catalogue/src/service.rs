@@ -109,6 +109,13 @@ impl Catalogue {
         }
     }
 
+    /// The object store the platform keeps files in (resources here; certificates in the
+    /// bookings crate).
+    #[must_use]
+    pub fn objects(&self) -> &Objects {
+        &self.objects
+    }
+
     /// The same catalogue, telling `hook` of every session it cancels, in the same
     /// transaction (so a cancellation and its consequences commit together).
     #[must_use]
@@ -824,6 +831,8 @@ fn apply_course(row: &mut course_e::ActiveModel, v: &ValidCourse, now: DateTime<
     row.booking_closes_at = Set(v.booking_closes_at);
     row.cancellation_notice_days = Set(v.cancellation_notice_days);
     row.cancellation_terms = Set(v.cancellation_terms.clone());
+    row.pre_course_info = Set(v.pre_course_info.clone());
+    row.certificate_after_feedback = Set(v.certificate_after_feedback);
     row.updated_at = Set(now);
 }
 

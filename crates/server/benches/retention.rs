@@ -52,7 +52,11 @@ async fn run(url: String, total: u64) -> bool {
     eprintln!("loading {} accounts…", per_tenant * 5);
     load(&admin, &schema, per_tenant).await;
     let before = count(&admin, &schema).await;
-    let sweep = Sweep::new(state.db.clone(), state.clock.clone());
+    let sweep = Sweep::new(
+        state.db.clone(),
+        state.clock.clone(),
+        state.catalogue.objects().clone(),
+    );
     let started = Instant::now();
     let mut deleted = 0;
     for t in state.registry.current().iter() {

@@ -182,9 +182,9 @@ impl Application {
     }
 }
 
-/// Background work every minute: lapsed waiting-list offers pass to the next person. Every
-/// replica may run it; each offer is claimed by a conditional update, so none is handled
-/// twice.
+/// Background work every minute: lapsed waiting-list offers pass to the next person, and
+/// course reminders due are queued. Every replica may run it; each offer and each reminder
+/// is claimed by a conditional update, so none is handled twice.
 fn spawn_jobs(state: AppState, port: u16) {
     tokio::spawn(daily_retention(state.clone(), port));
     tokio::spawn(crate::notices::follow_changes(state.clone()));
@@ -204,6 +204,13 @@ fn spawn_jobs(state: AppState, port: u16) {
                     }
                     Err(e) => {
                         tracing::warn!(tenant = %t.id, error = %e, "waiting-list offers could not be checked")
+                    }
+                }
+                match state.bookings.send_reminders(&t.config).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(tenant = %t.id, queued = n, "course reminders queued"),
+                    Err(e) => {
+                        tracing::warn!(tenant = %t.id, error = %e, "course reminders could not be queued")
                     }
                 }
             }
@@ -237,7 +244,11 @@ async fn send_mail(state: AppState, mailer: Arc<crate::mail::Mailer>) {
 /// replica stopped) is finished by the next day's, and every action is recorded once.
 async fn daily_retention(state: AppState, port: u16) {
     let holder = uuid::Uuid::new_v4().to_string();
-    let sweep = crate::retention::Sweep::new(state.db.clone(), state.clock.clone());
+    let sweep = crate::retention::Sweep::new(
+        state.db.clone(),
+        state.clock.clone(),
+        state.catalogue.objects().clone(),
+    );
     // Not at once: a starting server has its own writes to make (imports, demo data).
     let first = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut tick = tokio::time::interval_at(first, Duration::from_secs(3600));
@@ -417,6 +428,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(catalogue_web::router(&state))
                 .merge(bookings_web::router())
                 .merge(delegates_web::router())
+                .merge(crate::after_course_web::router())
                 .merge(privacy_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())

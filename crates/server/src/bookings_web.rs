@@ -74,6 +74,33 @@ impl From<BookingError> for PageError {
                 "session_not_started",
                 "The register can be marked once the session has started.",
             ),
+            BookingError::FeedbackNotOpen => Self::new(
+                StatusCode::CONFLICT,
+                "feedback_not_open",
+                "You can give feedback on a course once the provider has marked you as attended.",
+            ),
+            BookingError::FeedbackGiven => Self::new(
+                StatusCode::CONFLICT,
+                "feedback_given",
+                "You have already given feedback on this course. Thank you.",
+            ),
+            BookingError::FeedbackFirst { booking_id } => Self::new(
+                StatusCode::CONFLICT,
+                "feedback_first",
+                &format!(
+                    "This course's certificate is ready once you have given your feedback: \
+                     answer at /account/bookings/{booking_id}/feedback."
+                ),
+            ),
+            BookingError::InvalidFeedback(problems) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_feedback",
+                &problems
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join(". "),
+            ),
             BookingError::OfferExpired => Self::new(
                 StatusCode::CONFLICT,
                 "offer_expired",

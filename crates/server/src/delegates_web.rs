@@ -189,7 +189,7 @@ async fn register_form(
     }
     state
         .bookings
-        .mark_attendance(&v.tenant().config, &m, &id, &marks)
+        .mark_attendance(&v.tenant().config, &m, &id, &marks, v.base_url())
         .await?;
     Ok(Redirect::to(&format!("/manage/sessions/{id}/delegates?saved")).into_response())
 }
@@ -342,15 +342,19 @@ pub(crate) async fn api_attendance(
     let m = manager(&state, &v).await?;
     let changed = state
         .bookings
-        .mark_attendance(&v.tenant().config, &m, &id, &marks)
+        .mark_attendance(&v.tenant().config, &m, &id, &marks, v.base_url())
         .await?;
     Ok(Json(AttendanceOut { changed }))
 }
 
 struct CpdRow {
+    id: String,
+    booking_id: String,
     title: String,
     completed: String,
     hours: String,
+    feedback_given: bool,
+    certificate_held: bool,
 }
 
 #[derive(Template)]
@@ -372,19 +376,23 @@ async fn cpd_page(State(state): State<AppState>, v: Visitor) -> Result<Response,
     let Some(s) = v.signed_in() else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
-    let records = state
+    let entries = state
         .bookings
-        .cpd_records(&v.tenant().config, &s.account.id)
+        .cpd_history(&v.tenant().config, &s.account.id)
         .await?;
-    let total: i64 = records.iter().map(|r| i64::from(r.minutes)).sum();
+    let total: i64 = entries.iter().map(|e| i64::from(e.record.minutes)).sum();
     let page = CpdPage {
         chrome: v.chrome("/account"),
-        rows: records
+        rows: entries
             .into_iter()
-            .map(|r| CpdRow {
-                title: r.title,
-                completed: r.completed_on.format("%-d %B %Y").to_string(),
-                hours: hours(r.minutes.into()),
+            .map(|e| CpdRow {
+                completed: e.record.completed_on.format("%-d %B %Y").to_string(),
+                hours: hours(e.record.minutes.into()),
+                id: e.record.id,
+                booking_id: e.record.booking_id,
+                title: e.record.title,
+                feedback_given: e.feedback_given,
+                certificate_held: e.certificate_held,
             })
             .collect(),
         total: hours(total),

@@ -3,6 +3,7 @@
 //! `main.rs` is a shim; everything is here so tests build the same application on a
 //! listener they bound themselves.
 
+pub mod after_course_web;
 pub mod app;
 pub mod auth;
 pub mod bookings_web;

@@ -20,7 +20,7 @@ use privacy_engine::store::retention::{self as store, Disposal, SubjectTable, ac
 use serde::Serialize;
 use storage::audit::{self, AuditEntry};
 use storage::outbox::{self, Email};
-use storage::{Clock, Db, TenantTx};
+use storage::{Clock, Db, Objects, TenantTx};
 use tenant_router::config::{RetentionAction, RetentionRule, RetentionTrigger};
 use tenant_router::{TenantConfig, TenantId};
 
@@ -95,17 +95,21 @@ pub struct Progress {
 pub struct Sweep {
     db: Db,
     clock: Clock,
+    /// Where certificates are kept: a deleted person's go with them.
+    objects: Objects,
     tables: Vec<SubjectTable>,
     page: u64,
 }
 
 impl Sweep {
-    /// A sweep over `db`, erasing from every crate's declared tables.
+    /// A sweep over `db`, erasing from every crate's declared tables and deleting the
+    /// certificates kept in `objects` for the people it deletes.
     #[must_use]
-    pub fn new(db: Db, clock: Clock) -> Self {
+    pub fn new(db: Db, clock: Clock, objects: Objects) -> Self {
         Self {
             db,
             clock,
+            objects,
             tables: crate::subject_tables().copied().collect(),
             page: PAGE,
         }
@@ -267,6 +271,14 @@ impl Sweep {
                 .await?;
         }
         for (rule, people) in &delete {
+            if ctx.mode == Mode::Run {
+                // Before the rows go (which name them): should the transaction then fail,
+                // a certificate still on record is made again when it is downloaded.
+                let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
+                for key in bookings::after_course::certificate_keys(tx, &ids).await? {
+                    self.objects.delete(ctx.tenant, &key).await?;
+                }
+            }
             let kept = store::erase_accounts(tx, people, &self.tables).await?;
             changed += people.len() as u64;
             let text = rule_text(ctx.cfg, *rule);

@@ -180,7 +180,11 @@ async fn sweep(
     if let Some(slug) = only {
         find_tenant(app, slug)?;
     }
-    let sweep = Sweep::new(state.db.clone(), state.clock.clone());
+    let sweep = Sweep::new(
+        state.db.clone(),
+        state.clock.clone(),
+        state.catalogue.objects().clone(),
+    );
     let today = today.unwrap_or_else(|| sweep.today());
     let mut reports = Vec::new();
     for t in state.registry.current().iter() {

@@ -37,6 +37,12 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
     booking("waiting_list_entry", "status"),
     booking("booking", "attendance"),
     booking("booking", "attendance_marked_at"),
+    booking("booking", "reminded_at"),
+    // A delegate's own words about a course they attended.
+    booking("course_feedback", "rating"),
+    booking("course_feedback", "useful"),
+    booking("course_feedback", "improve"),
+    booking("course_feedback", "submitted_at"),
     PersonalColumn {
         table: "cpd_record",
         column: "title",
@@ -116,6 +122,12 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "disclosure_log.actor_id",
     "disclosure_log.format",
     "disclosure_log.occurred_at",
+    "course_feedback.tenant_id",
+    "course_feedback.id",
+    "course_feedback.booking_id",
+    "course_feedback.course_id",
+    "course_feedback.session_id",
+    "course_feedback.account_id",
 ];
 
 /// Tables holding rows about one person, for erasure. Waiting-list entries go with the
@@ -129,6 +141,11 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
     },
     SubjectTable {
         table: "cpd_record",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "course_feedback",
         key: SubjectKey::AccountId("account_id"),
         erase: Erase::Delete,
     },

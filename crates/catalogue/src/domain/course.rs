@@ -76,6 +76,12 @@ pub struct CourseFields {
     /// Cancellation terms in words.
     #[serde(default)]
     pub cancellation_terms: String,
+    /// What delegates need to know before the day (sent with the reminder).
+    #[serde(default)]
+    pub pre_course_info: String,
+    /// Whether a delegate's certificate waits until they have given feedback.
+    #[serde(default)]
+    pub certificate_after_feedback: bool,
 }
 
 /// A course that passed every check.
@@ -113,6 +119,10 @@ pub struct ValidCourse {
     pub cancellation_notice_days: i32,
     /// Terms.
     pub cancellation_terms: String,
+    /// Pre-course information.
+    pub pre_course_info: String,
+    /// Certificate held until feedback.
+    pub certificate_after_feedback: bool,
 }
 
 fn price(errors: &mut Vec<FieldError>, field: &'static str, label: &str, pence: i64) -> i64 {
@@ -230,6 +240,14 @@ pub fn validate(
         false,
         SHORT_MAX * 4,
     );
+    let pre_course_info = text(
+        &mut errors,
+        "pre_course_info",
+        "pre-course information",
+        &f.pre_course_info,
+        false,
+        SHORT_MAX * 8,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -250,6 +268,8 @@ pub fn validate(
         booking_closes_at: f.booking_closes_at,
         cancellation_notice_days: i32::try_from(f.cancellation_notice_days).unwrap_or(0),
         cancellation_terms,
+        pre_course_info,
+        certificate_after_feedback: f.certificate_after_feedback,
     })
 }
 

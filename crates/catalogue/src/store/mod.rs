@@ -32,6 +32,8 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "course.booking_closes_at",
     "course.cancellation_notice_days",
     "course.cancellation_terms",
+    "course.pre_course_info",
+    "course.certificate_after_feedback",
     "course.status",
     "course.created_at",
     "course.updated_at",

@@ -86,9 +86,14 @@ pub(super) fn router() -> Router<AppState> {
         crate::bookings_web::api_cancel,
         crate::bookings_web::api_accept,
         crate::delegates_web::api_list,
-        crate::delegates_web::api_attendance
+        crate::delegates_web::api_attendance,
+        crate::after_course_web::api_feedback,
+        crate::after_course_web::api_course_feedback
     ),
     components(schemas(
+        bookings::after_course::FeedbackFields,
+        bookings::after_course::CourseFeedback,
+        bookings::after_course::Answer,
         ApiError,
         ErrorBody,
         FieldProblem,
@@ -406,6 +411,8 @@ pub struct CourseOut {
     booking_closes_at: Option<DateTime<Utc>>,
     cancellation_notice_days: i32,
     cancellation_terms: String,
+    pre_course_info: String,
+    certificate_after_feedback: bool,
     sessions: Vec<SessionOut>,
     sharing: Option<SharingStatement>,
 }
@@ -464,6 +471,8 @@ async fn course(
         booking_closes_at: c.booking_closes_at,
         cancellation_notice_days: c.cancellation_notice_days,
         cancellation_terms: c.cancellation_terms,
+        pre_course_info: c.pre_course_info,
+        certificate_after_feedback: c.certificate_after_feedback,
     }))
 }
 

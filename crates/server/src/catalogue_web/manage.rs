@@ -197,6 +197,11 @@ struct CourseForm {
     cancellation_notice_days: String,
     #[serde(default)]
     cancellation_terms: String,
+    #[serde(default)]
+    pre_course_info: String,
+    /// A checkbox: `yes` when ticked, absent otherwise.
+    #[serde(default)]
+    certificate_after_feedback: String,
 }
 
 fn field_error(errors: &mut Vec<FieldError>, field: &'static str, message: &str) {
@@ -298,6 +303,8 @@ impl CourseForm {
             booking_closes_at: closes.and_then(|d| d.succ_opt()).map(uk_midnight),
             cancellation_notice_days: notice,
             cancellation_terms: self.cancellation_terms.clone(),
+            pre_course_info: self.pre_course_info.clone(),
+            certificate_after_feedback: self.certificate_after_feedback == "yes",
         };
         (fields, errors)
     }
@@ -330,6 +337,12 @@ impl CourseForm {
             booking_closes: date(c.booking_closes_at, 1),
             cancellation_notice_days: c.cancellation_notice_days.to_string(),
             cancellation_terms: c.cancellation_terms.clone(),
+            pre_course_info: c.pre_course_info.clone(),
+            certificate_after_feedback: if c.certificate_after_feedback {
+                "yes".to_owned()
+            } else {
+                String::new()
+            },
         }
     }
 }

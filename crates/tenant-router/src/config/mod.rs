@@ -80,6 +80,35 @@ pub struct TenantConfig {
     /// Complaint handling, where the tenant states a procedure.
     #[serde(default)]
     pub complaints: Option<Complaints>,
+    /// Booking communications.
+    #[serde(default)]
+    pub bookings: BookingSettings,
+}
+
+/// How the portal writes to delegates about their bookings.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BookingSettings {
+    /// Days before a session that delegates are reminded of it, with the course's
+    /// pre-course information (0: no reminders). A place booked closer to the day than
+    /// this gets no reminder: its confirmation has just been sent.
+    #[serde(default = "three")]
+    pub reminder_days: u32,
+}
+
+/// The longest reminder lead time, in days.
+pub const REMINDER_DAYS_MAX: u32 = 60;
+
+impl Default for BookingSettings {
+    fn default() -> Self {
+        Self {
+            reminder_days: three(),
+        }
+    }
+}
+
+fn three() -> u32 {
+    3
 }
 
 /// Tenant colours and logo. Colours are checked for WCAG 2.2 AA contrast when loaded.

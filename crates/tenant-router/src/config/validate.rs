@@ -123,6 +123,12 @@ pub(crate) fn validate(cfg: &TenantConfig) -> Vec<Problem> {
     if cfg.audiences.is_empty() {
         c.fail("audiences", "at least one audience is required");
     }
+    if cfg.bookings.reminder_days > super::REMINDER_DAYS_MAX {
+        c.fail(
+            "bookings.reminder_days",
+            format!("must be between 0 and {} days", super::REMINDER_DAYS_MAX),
+        );
+    }
     account_fields(&mut c, cfg);
     inventory(&mut c, cfg);
     retention(&mut c, cfg);

@@ -34,6 +34,8 @@ pub struct Model {
     pub attendance: Option<String>,
     /// When the register was last marked for this booking.
     pub attendance_marked_at: Option<ChronoDateTimeUtc>,
+    /// When the reminder was queued (or skipped, for a place booked inside the window).
+    pub reminded_at: Option<ChronoDateTimeUtc>,
 }
 
 /// No relations are navigated from here.

@@ -2,6 +2,7 @@
 
 pub mod booking;
 pub mod booking_order;
+pub mod course_feedback;
 pub mod cpd_record;
 pub mod disclosure_log;
 pub mod transaction_log;

@@ -46,6 +46,11 @@ pub struct Model {
     pub cancellation_notice_days: i32,
     /// Terms in words.
     pub cancellation_terms: String,
+    /// What delegates need to know before the day.
+    #[sea_orm(column_type = "Text")]
+    pub pre_course_info: String,
+    /// Whether the certificate waits for the delegate's feedback.
+    pub certificate_after_feedback: bool,
     /// `draft`, `published` or `cancelled`.
     pub status: String,
     /// Created.
