@@ -26,6 +26,7 @@ mod m20261123_000013_create_attendance;
 mod m20261123_000014_outbox_delivery;
 mod m20261123_000015_create_notice_versions;
 mod m20261201_000016_reminders_feedback;
+mod m20261201_000017_create_service_purchase;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000014_outbox_delivery::Migration),
             Box::new(m20261123_000015_create_notice_versions::Migration),
             Box::new(m20261201_000016_reminders_feedback::Migration),
+            Box::new(m20261201_000017_create_service_purchase::Migration),
         ]
     }
 }

@@ -239,12 +239,12 @@ async fn bad_checkouts_are_refused_and_change_nothing() {
         (
             json!({"items": []}),
             StatusCode::BAD_REQUEST,
-            "invalid_checkout",
+            "invalid_request",
         ),
         (
             json!({"items": [{"session_id": session}, {"session_id": session}]}),
             StatusCode::BAD_REQUEST,
-            "invalid_checkout",
+            "invalid_request",
         ),
         (
             json!({"items": [{"session_id": session, "delegate_account_id": other_id}]}),

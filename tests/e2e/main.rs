@@ -16,6 +16,7 @@ mod notices;
 mod oidc;
 mod organisations;
 mod privacy;
+mod purchases;
 mod resources;
 mod retention;
 mod routing;

@@ -6,9 +6,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use catalogue::domain::Manager;
+use catalogue::domain::uk::uk_date;
 use catalogue::store::entity::{course, course_session};
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Europe::London;
+use chrono::{DateTime, Utc};
 use identity::store::entity::{account, organisation};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -428,9 +428,4 @@ async fn thank(
     )
     .await?;
     Ok(())
-}
-
-/// The UK calendar day of an instant.
-fn uk_date(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&London).date_naive()
 }

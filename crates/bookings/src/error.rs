@@ -50,6 +50,9 @@ pub enum BookingError {
     /// The register cannot be marked before the session starts.
     #[error("the session has not started yet")]
     NotStarted,
+    /// The organisation already holds this service.
+    #[error("the organisation already holds this service")]
+    AlreadyPurchased,
     /// Feedback is open only to delegates marked as attended.
     #[error("feedback is open once the delegate has attended")]
     FeedbackNotOpen,

@@ -11,6 +11,7 @@ pub mod domain;
 mod error;
 mod offers;
 pub mod organisation;
+pub mod purchases;
 mod reminders;
 pub mod retention;
 mod service;

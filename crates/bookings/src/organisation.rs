@@ -7,7 +7,7 @@ use catalogue::store::entity::{course, course_session};
 use identity::store::entity::{account, organisation};
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
 
-use crate::store::entity::{booking, booking_order};
+use crate::store::entity::{booking, booking_order, service_purchase};
 use crate::{BookingError, Bookings};
 
 /// One booking billed to the organisation.
@@ -32,7 +32,7 @@ pub struct OrgView {
     pub bookings: Vec<OrgBooking>,
     /// Orders, newest first.
     pub orders: Vec<booking_order::Model>,
-    /// What the places not cancelled cost, in pence.
+    /// What the places not cancelled and the services held cost, in pence.
     pub spend_pence: i64,
 }
 
@@ -93,12 +93,22 @@ impl Bookings {
             .into_iter()
             .map(|a| (a.id, format!("{} {}", a.first_name, a.last_name)))
             .collect();
-        tx.rollback().await?;
-        let spend_pence = bookings
+        let purchases: i64 = service_purchase::Entity::find()
+            .filter(service_purchase::Column::TenantId.eq(t))
+            .filter(service_purchase::Column::OrganisationId.eq(org_id))
+            .filter(service_purchase::Column::Status.eq(crate::purchases::ACTIVE))
+            .all(&*tx)
+            .await?
             .iter()
-            .filter(|b| b.status != "cancelled")
-            .map(|b| b.price_pence)
+            .map(|p| p.price_pence)
             .sum();
+        tx.rollback().await?;
+        let spend_pence = purchases
+            + bookings
+                .iter()
+                .filter(|b| b.status != "cancelled")
+                .map(|b| b.price_pence)
+                .sum::<i64>();
         let mut rows: Vec<OrgBooking> = bookings
             .into_iter()
             .filter_map(|b| {

@@ -86,9 +86,9 @@ struct IdRow {
     id: String,
 }
 
-/// Deletes every order placed before `before` whose sessions all ended before it, with
-/// its bookings, waiting-list entries and transaction-log entries. Returns the orders
-/// deleted.
+/// Deletes every order placed before `before` whose sessions all ended before it (and
+/// whose services' periods ended before its day), with its bookings, waiting-list
+/// entries, service purchases and transaction-log entries. Returns the orders deleted.
 ///
 /// # Errors
 /// When a statement fails.
@@ -107,8 +107,16 @@ pub async fn delete_delivered_orders(
          AND NOT EXISTS (SELECT 1 FROM waiting_list_entry w JOIN course_session s \
              ON s.tenant_id = w.tenant_id AND s.id = w.session_id \
            WHERE w.tenant_id = o.tenant_id AND w.order_id = o.id AND s.ends_at >= $2) \
+         AND NOT EXISTS (SELECT 1 FROM service_purchase p \
+           WHERE p.tenant_id = o.tenant_id AND p.order_id = o.id AND p.period_end > $3) \
          ORDER BY o.id",
-        [t.into(), before.into()],
+        [
+            t.into(),
+            before.into(),
+            // A service is delivered on the last day of its period; `before` is the
+            // (UTC) midnight after the last day due.
+            (before - chrono::Duration::seconds(1)).date_naive().into(),
+        ],
     ))
     .all(&**tx)
     .await
@@ -131,6 +139,7 @@ pub async fn delete_delivered_orders(
         )
         .await?;
         run(tx, &by_order("booking"), values.clone()).await?;
+        run(tx, &by_order("service_purchase"), values.clone()).await?;
         run(tx, &by_order("waiting_list_entry"), values.clone()).await?;
         deleted += run(
             tx,

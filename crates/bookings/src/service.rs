@@ -135,9 +135,21 @@ impl Bookings {
             if already_holds(&tx, &session.id, &delegate).await? {
                 return Err(BookingError::AlreadyBooked);
             }
-            // SLA coverage needs the organisation's service purchases, which arrive with
-            // purchasing; until then every place is at the standard price.
-            let amount = price(course.price_pence, course.sla_price_pence, false);
+            // The SLA price when the organisation billed holds the course's SLA on the
+            // session's day; the standard price otherwise.
+            let covered = match (org.as_deref(), course.sla_service_id.as_deref()) {
+                (Some(org), Some(sla)) => {
+                    crate::purchases::holds_sla(
+                        &tx,
+                        org,
+                        sla,
+                        catalogue::domain::uk::uk_date(session.starts_at),
+                    )
+                    .await?
+                }
+                _ => false,
+            };
+            let amount = price(course.price_pence, course.sla_price_pence, covered);
             lines.push((session, delegate, course, amount));
         }
         let computed: i64 = lines.iter().map(|l| l.3).sum();
@@ -458,7 +470,7 @@ pub(crate) fn duplicate_is_already_booked(e: sea_orm::DbErr) -> BookingError {
     }
 }
 
-async fn find_order(
+pub(crate) async fn find_order(
     tx: &TenantTx,
     account_id: &str,
     key: &str,

@@ -429,6 +429,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(bookings_web::router())
                 .merge(delegates_web::router())
                 .merge(crate::after_course_web::router())
+                .merge(crate::purchases_web::router())
                 .merge(privacy_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())

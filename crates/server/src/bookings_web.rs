@@ -46,9 +46,7 @@ impl From<BookingError> for PageError {
     fn from(e: BookingError) -> Self {
         match e {
             BookingError::NotFound => crate::catalogue_web::not_found(),
-            BookingError::BadRequest(m) => {
-                Self::new(StatusCode::BAD_REQUEST, "invalid_checkout", m)
-            }
+            BookingError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, "invalid_request", m),
             BookingError::NotBookable { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
             }
@@ -73,6 +71,11 @@ impl From<BookingError> for PageError {
                 StatusCode::CONFLICT,
                 "session_not_started",
                 "The register can be marked once the session has started.",
+            ),
+            BookingError::AlreadyPurchased => Self::new(
+                StatusCode::CONFLICT,
+                "already_purchased",
+                "Your organisation already holds this service.",
             ),
             BookingError::FeedbackNotOpen => Self::new(
                 StatusCode::CONFLICT,

@@ -20,6 +20,7 @@ pub mod oidc;
 pub mod orgs;
 pub mod privacy_web;
 pub mod profile;
+pub mod purchases_web;
 pub mod retention;
 pub mod retention_cli;
 pub mod second_factor;

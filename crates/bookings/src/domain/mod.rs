@@ -81,11 +81,7 @@ pub struct CheckoutOutcome {
 /// # Errors
 /// [`BookingError::BadRequest`] naming the problem.
 pub fn check_request(key: &str, req: &CheckoutRequest) -> Result<(), BookingError> {
-    if !(8..=100).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(BookingError::BadRequest(
-            "The idempotency key must be 8 to 100 printable characters",
-        ));
-    }
+    check_key(key)?;
     if req.items.is_empty() {
         return Err(BookingError::BadRequest("Add at least one place to book"));
     }
@@ -102,11 +98,62 @@ pub fn check_request(key: &str, req: &CheckoutRequest) -> Result<(), BookingErro
     Ok(())
 }
 
+/// Checks an idempotency key: 8 to 100 printable ASCII characters.
+///
+/// # Errors
+/// [`BookingError::BadRequest`] when it is not.
+pub fn check_key(key: &str) -> Result<(), BookingError> {
+    if !(8..=100).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(BookingError::BadRequest(
+            "The idempotency key must be 8 to 100 printable characters",
+        ));
+    }
+    Ok(())
+}
+
+/// A traded service or SLA bought for an organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseRequest {
+    /// The organisation it is for (and billed); the buyer needs the purchaser right there.
+    pub organisation_id: String,
+    /// The price band, by its label (as the service lists them).
+    pub band: String,
+    /// The total the buyer was shown, in pence; when given it must equal the band's price.
+    #[serde(default)]
+    pub expected_total_pence: Option<i64>,
+}
+
+/// What a purchase did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct PurchaseOutcome {
+    /// The order.
+    pub order_id: String,
+    /// Its number.
+    pub number: String,
+    /// The purchase.
+    pub purchase_id: String,
+    /// The price charged.
+    pub total_pence: i64,
+    /// First day covered.
+    pub period_start: chrono::NaiveDate,
+    /// Last day covered.
+    pub period_end: chrono::NaiveDate,
+    /// True when this answers a retry with the same key.
+    pub replayed: bool,
+}
+
+/// A request's fingerprint: a retry with the same key must send the same request.
+#[must_use]
+pub fn fingerprint(req: &impl Serialize) -> String {
+    let json = serde_json::to_vec(req).unwrap_or_default();
+    hex::encode(Sha256::digest(json))
+}
+
 /// The request's fingerprint: a retry with the same key must send the same request.
 #[must_use]
 pub fn request_hash(req: &CheckoutRequest) -> String {
-    let json = serde_json::to_vec(req).unwrap_or_default();
-    hex::encode(Sha256::digest(json))
+    fingerprint(req)
 }
 
 /// The price of a place: the SLA price when the course names an SLA and the organisation

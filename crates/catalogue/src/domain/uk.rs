@@ -1,7 +1,13 @@
 //! Times as people in the UK read them, on pages and in emails alike.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
+
+/// The UK calendar day of an instant.
+#[must_use]
+pub fn uk_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&London).date_naive()
+}
 
 /// `Tuesday 12 January 2027`
 #[must_use]

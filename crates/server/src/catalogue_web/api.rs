@@ -88,10 +88,13 @@ pub(super) fn router() -> Router<AppState> {
         crate::delegates_web::api_list,
         crate::delegates_web::api_attendance,
         crate::after_course_web::api_feedback,
-        crate::after_course_web::api_course_feedback
+        crate::after_course_web::api_course_feedback,
+        crate::purchases_web::api_purchase
     ),
     components(schemas(
         bookings::after_course::FeedbackFields,
+        bookings::domain::PurchaseRequest,
+        bookings::domain::PurchaseOutcome,
         bookings::after_course::CourseFeedback,
         bookings::after_course::Answer,
         ApiError,

@@ -477,6 +477,17 @@ struct ServicePage<'a> {
     draft: bool,
     cancelled: bool,
     can_manage: bool,
+    buying: Option<BuyForm>,
+    sign_in_to_buy: bool,
+}
+
+/// The form to buy a service, for a signed-in visitor who may buy for an organisation.
+struct BuyForm {
+    csrf: String,
+    /// A fresh key per page view, so a double-clicked button buys once.
+    idempotency_key: String,
+    /// `(id, name)` of the organisations they may buy for.
+    organisations: Vec<(String, String)>,
 }
 
 async fn service(
@@ -494,7 +505,28 @@ async fn service(
         .service(&v.tenant().id, &id, manager.as_ref())
         .await?;
     let s = d.service;
+    let on_sale = Status::parse(&s.status) == Status::Published
+        && s.period_end >= catalogue::domain::uk::uk_date(state.clock.now());
+    let buying = match v.signed_in() {
+        Some(who) if on_sale => {
+            let organisations = state.bookings.purchasing_for(cfg, &who.account.id).await?;
+            if organisations.is_empty() {
+                None
+            } else {
+                Some(BuyForm {
+                    csrf: v.csrf().to_owned(),
+                    idempotency_key: identity::domain::token::generate().map_err(|e| {
+                        PageError::from(identity::IdentityError::Internal(e.to_string()))
+                    })?,
+                    organisations,
+                })
+            }
+        }
+        _ => None,
+    };
     let page = ServicePage {
+        sign_in_to_buy: on_sale && v.signed_in().is_none(),
+        buying,
         chrome: v.chrome("/services"),
         provider: provider_name(cfg, &s.provider_id).to_owned(),
         bands: d

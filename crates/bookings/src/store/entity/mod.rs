@@ -5,5 +5,6 @@ pub mod booking_order;
 pub mod course_feedback;
 pub mod cpd_record;
 pub mod disclosure_log;
+pub mod service_purchase;
 pub mod transaction_log;
 pub mod waiting_list_entry;
