@@ -27,6 +27,8 @@ mod m20261123_000014_outbox_delivery;
 mod m20261123_000015_create_notice_versions;
 mod m20261201_000016_reminders_feedback;
 mod m20261201_000017_create_service_purchase;
+mod m20261201_000018_create_audit_pending;
+mod m20261201_000019_create_basket;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -59,6 +61,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000015_create_notice_versions::Migration),
             Box::new(m20261201_000016_reminders_feedback::Migration),
             Box::new(m20261201_000017_create_service_purchase::Migration),
+            Box::new(m20261201_000018_create_audit_pending::Migration),
+            Box::new(m20261201_000019_create_basket::Migration),
         ]
     }
 }

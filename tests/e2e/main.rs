@@ -5,6 +5,7 @@
 
 mod accessibility;
 mod after_course;
+mod basket;
 mod bookings;
 mod catalogue;
 mod config_errors;

@@ -291,15 +291,39 @@ impl Bookings {
         cfg: &TenantConfig,
         account_id: &str,
     ) -> Result<Vec<(String, String)>, BookingError> {
+        self.organisations_where(cfg, account_id, |r| {
+            r.has(Right::Purchaser) || r.has(Right::LeadAdmin)
+        })
+        .await
+    }
+
+    /// The organisations a person may bill bookings to (confirmed member): `(id, name)`,
+    /// by name.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn billable_for(
+        &self,
+        cfg: &TenantConfig,
+        account_id: &str,
+    ) -> Result<Vec<(String, String)>, BookingError> {
+        self.organisations_where(cfg, account_id, |_| true).await
+    }
+
+    async fn organisations_where(
+        &self,
+        cfg: &TenantConfig,
+        account_id: &str,
+        allowed: impl Fn(&Rights) -> bool,
+    ) -> Result<Vec<(String, String)>, BookingError> {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let rows = identity::store::organisations::memberships_of(&tx, account_id).await?;
         tx.rollback().await?;
         let mut orgs: Vec<(String, String)> = rows
             .into_iter()
             .filter(|(m, _)| {
-                let rights = Rights::parse(&m.rights).unwrap_or_default();
                 m.status == membership_status::VERIFIED
-                    && (rights.has(Right::Purchaser) || rights.has(Right::LeadAdmin))
+                    && allowed(&Rights::parse(&m.rights).unwrap_or_default())
             })
             .map(|(_, o)| (o.id, o.name))
             .collect();

@@ -23,7 +23,9 @@ use crate::domain::{
     Booked, CheckoutOutcome, CheckoutRequest, Waiting, check_request, order_number, price,
     request_hash,
 };
-use crate::store::entity::{booking, booking_order, transaction_log, waiting_list_entry};
+use crate::store::entity::{
+    basket_item, booking, booking_order, transaction_log, waiting_list_entry,
+};
 
 /// One of a person's bookings, with what they need to recognise it.
 #[derive(Debug, Clone)]
@@ -76,15 +78,44 @@ impl Bookings {
         key: &str,
         req: &CheckoutRequest,
     ) -> Result<CheckoutOutcome, BookingError> {
+        self.checkout_emptying(cfg, booker, key, req, &[]).await
+    }
+
+    /// A checkout that also takes `basket_lines` out of the booker's basket, in the same
+    /// transaction.
+    pub(crate) async fn checkout_emptying(
+        &self,
+        cfg: &TenantConfig,
+        booker: &account::Model,
+        key: &str,
+        req: &CheckoutRequest,
+        basket_lines: &[String],
+    ) -> Result<CheckoutOutcome, BookingError> {
         check_request(key, req)?;
-        match self.attempt(cfg, booker, key, req).await? {
+        match self.attempt(cfg, booker, key, req, basket_lines).await? {
             Attempt::Done(outcome) => Ok(outcome),
             // The twin committed first: answer as its retry.
-            Attempt::Raced => match self.attempt(cfg, booker, key, req).await? {
+            Attempt::Raced => match self.attempt(cfg, booker, key, req, basket_lines).await? {
                 Attempt::Done(outcome) => Ok(outcome),
                 Attempt::Raced => Err(BookingError::IdempotencyConflict),
             },
         }
+    }
+
+    /// The first answer to an earlier checkout with this key, if there was one.
+    pub(crate) async fn replay_key(
+        &self,
+        cfg: &TenantConfig,
+        booker_id: &str,
+        key: &str,
+    ) -> Result<Option<CheckoutOutcome>, BookingError> {
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let done = match find_order(&tx, booker_id, key).await? {
+            Some(previous) => Some(replay(&tx, previous).await?),
+            None => None,
+        };
+        tx.rollback().await?;
+        Ok(done)
     }
 
     async fn attempt(
@@ -93,6 +124,7 @@ impl Bookings {
         booker: &account::Model,
         key: &str,
         req: &CheckoutRequest,
+        basket_lines: &[String],
     ) -> Result<Attempt, BookingError> {
         let hash = request_hash(req);
         let tx = self.db.tenant_tx(&cfg.slug).await?;
@@ -260,6 +292,14 @@ impl Bookings {
             return Err(e.into());
         }
         crate::confirmation::queue(&tx, now, cfg, &number, &confirmations).await?;
+        if !basket_lines.is_empty() {
+            basket_item::Entity::delete_many()
+                .filter(basket_item::Column::TenantId.eq(cfg.slug.as_str()))
+                .filter(basket_item::Column::AccountId.eq(booker.id.as_str()))
+                .filter(basket_item::Column::Id.is_in(basket_lines.iter().map(String::as_str)))
+                .exec(&*tx)
+                .await?;
+        }
         let detail = serde_json::json!({
             "order": order_id,
             "booked": booked.iter().map(|b| &b.booking_id).collect::<Vec<_>>(),
@@ -559,7 +599,7 @@ pub(crate) async fn find_session(
 }
 
 /// The session and its course, if a place on it can be booked now.
-async fn bookable(
+pub(crate) async fn bookable(
     tx: &TenantTx,
     session_id: &str,
     now: DateTime<Utc>,

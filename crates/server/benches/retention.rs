@@ -85,7 +85,7 @@ async fn run(url: String, total: u64) -> bool {
     admin
         .execute_unprepared(&format!(
             "TRUNCATE {schema}.account, {schema}.account_token, {schema}.membership, \
-             {schema}.organisation, {schema}.disposal_record, {schema}.audit_event CASCADE"
+             {schema}.organisation, {schema}.disposal_record, {schema}.audit_event, {schema}.audit_pending CASCADE"
         ))
         .await
         .unwrap();

@@ -16,7 +16,7 @@ use identity::domain::signup::FieldError;
 
 use crate::app::AppState;
 use crate::auth::{PageError, Visitor};
-use crate::catalogue_web::{ApiResult, Failure, manager_of, require_json};
+use crate::catalogue_web::{ApiResult, manager_of, require_json};
 use crate::web::{Chrome, render};
 
 /// The routes.
@@ -177,13 +177,7 @@ pub(crate) async fn api_feedback(
     body: Result<Json<FeedbackFields>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     require_json(&headers)?;
-    let s = v.signed_in().ok_or_else(|| {
-        Failure::new(
-            StatusCode::UNAUTHORIZED,
-            "sign_in_required",
-            "Sign in first.",
-        )
-    })?;
+    let s = crate::bookings_web::signed_in_api(&v)?;
     let Json(fields) = body?;
     state
         .bookings

@@ -188,6 +188,7 @@ impl Application {
 fn spawn_jobs(state: AppState, port: u16) {
     tokio::spawn(daily_retention(state.clone(), port));
     tokio::spawn(crate::notices::follow_changes(state.clone()));
+    tokio::spawn(seal_audit(state.clone()));
     if let Some(mailer) = state.mailer.clone() {
         tokio::spawn(send_mail(state.clone(), mailer));
     }
@@ -216,6 +217,33 @@ fn spawn_jobs(state: AppState, port: u16) {
             }
         }
     });
+}
+
+/// Every second, links each tenant's newly committed audit events into its chain. Every
+/// replica may run it: sealing takes the tenant's chain lock for the moment it needs.
+async fn seal_audit(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for t in state.registry.current().iter() {
+            let sealed = async {
+                // A full batch means more may wait: keep going until the backlog is gone.
+                loop {
+                    let tx = state.db.tenant_tx(&t.id).await?;
+                    let n = storage::audit::seal(&tx).await?;
+                    tx.commit().await?;
+                    if n < storage::audit::SEAL_BATCH {
+                        return Ok::<_, storage::StorageError>(());
+                    }
+                }
+            }
+            .await;
+            if let Err(e) = sealed {
+                tracing::warn!(tenant = %t.id, error = %e, "audit events could not be sealed yet");
+            }
+        }
+    }
 }
 
 /// Drains every tenant's outbox to the SMTP server, every `smtp.poll_secs`. Every replica
@@ -430,6 +458,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(delegates_web::router())
                 .merge(crate::after_course_web::router())
                 .merge(crate::purchases_web::router())
+                .merge(crate::basket_web::router())
                 .merge(privacy_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())

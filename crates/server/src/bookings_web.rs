@@ -133,7 +133,7 @@ impl From<BookingError> for Failure {
     }
 }
 
-fn signed_in_api(v: &Visitor) -> ApiResult<&identity::SignedIn> {
+pub(crate) fn signed_in_api(v: &Visitor) -> ApiResult<&identity::SignedIn> {
     v.signed_in().ok_or_else(|| {
         Failure::new(
             StatusCode::UNAUTHORIZED,
@@ -141,6 +141,42 @@ fn signed_in_api(v: &Visitor) -> ApiResult<&identity::SignedIn> {
             "Sign in first.",
         )
     })
+}
+
+/// The `Idempotency-Key` header, required on requests that book or buy.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<&str> {
+    headers
+        .get("idempotency-key")
+        .and_then(|k| k.to_str().ok())
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "idempotency_key_required",
+                "Send an Idempotency-Key header so a retry cannot book or buy twice.",
+            )
+        })
+}
+
+/// A form on a course's page names one of that course's sessions, or is refused.
+pub(crate) async fn session_of_course(
+    state: &AppState,
+    v: &Visitor,
+    course_id: &str,
+    session_id: &str,
+) -> Result<(), PageError> {
+    let detail = state
+        .catalogue
+        .course(&v.tenant().id, course_id, None)
+        .await?;
+    if detail.sessions.iter().any(|x| x.id == session_id) {
+        Ok(())
+    } else {
+        Err(PageError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "choose_a_session",
+            "Choose a date for the course.",
+        ))
+    }
 }
 
 /// Books places: 201 with the order, or 200 with the first answer when the same
@@ -159,16 +195,7 @@ pub(crate) async fn api_checkout(
     require_json(&headers)?;
     let s = signed_in_api(&v)?;
     let Json(req) = body?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|k| k.to_str().ok())
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                "idempotency_key_required",
-                "Send an Idempotency-Key header so a retry cannot book twice.",
-            )
-        })?;
+    let key = idempotency_key(&headers)?;
     let outcome = state
         .bookings
         .checkout(&v.tenant().config, &s.account, key, &req)
@@ -249,18 +276,7 @@ async fn book_form(
     };
     let session_id = form.get("session_id").cloned().unwrap_or_default();
     let key = form.get("idempotency_key").cloned().unwrap_or_default();
-    // The session must belong to the course whose page the form is on.
-    let detail = state
-        .catalogue
-        .course(&v.tenant().id, &course_id, None)
-        .await?;
-    if !detail.sessions.iter().any(|x| x.id == session_id) {
-        return Err(PageError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "choose_a_session",
-            "Choose a date for the course.",
-        ));
-    }
+    session_of_course(&state, &v, &course_id, &session_id).await?;
     let req = CheckoutRequest {
         organisation_id: None,
         items: vec![CheckoutItem {

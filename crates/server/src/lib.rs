@@ -6,6 +6,7 @@
 pub mod after_course_web;
 pub mod app;
 pub mod auth;
+pub mod basket_web;
 pub mod bookings_web;
 pub mod catalogue_web;
 pub mod cli;

@@ -14,7 +14,8 @@ use http::{HeaderMap, StatusCode};
 
 use crate::app::AppState;
 use crate::auth::{PageError, Visitor};
-use crate::catalogue_web::{ApiResult, Failure, require_json};
+use crate::bookings_web::{idempotency_key, signed_in_api};
+use crate::catalogue_web::{ApiResult, require_json};
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -39,24 +40,9 @@ pub(crate) async fn api_purchase(
     body: Result<Json<PurchaseRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     require_json(&headers)?;
-    let s = v.signed_in().ok_or_else(|| {
-        Failure::new(
-            StatusCode::UNAUTHORIZED,
-            "sign_in_required",
-            "Sign in first.",
-        )
-    })?;
+    let s = signed_in_api(&v)?;
     let Json(req) = body?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|k| k.to_str().ok())
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::BAD_REQUEST,
-                "idempotency_key_required",
-                "Send an Idempotency-Key header so a retry cannot buy twice.",
-            )
-        })?;
+    let key = idempotency_key(&headers)?;
     let outcome = state
         .bookings
         .purchase(&v.tenant().config, &s.account, key, &id, &req)

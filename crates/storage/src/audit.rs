@@ -1,6 +1,8 @@
 //! The per-tenant audit log: insert-only and hash-chained, so a removed or altered event
-//! breaks verification. It is written in the same transaction as the change it records:
-//! if the audit write fails, the change fails too.
+//! breaks verification. An event is written in the same transaction as the change it
+//! records (if the audit write fails, the change fails too), into a waiting table; sealing
+//! links waiting events into the chain after they commit, so the chain's single head does
+//! not make a tenant's transactions commit one at a time.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
@@ -10,6 +12,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use crate::entity::audit_event::{self, Column, Entity};
+use crate::entity::audit_pending;
 use crate::{StorageError, TenantTx};
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -27,19 +30,41 @@ pub struct AuditEntry<'a> {
     pub detail: serde_json::Value,
 }
 
-/// Appends an event to the transaction's tenant's chain and returns its sequence number.
+/// Records an event with the change in hand: it commits or rolls back with `tx`, and is
+/// sealed into the tenant's chain soon after it commits (see [`seal`]). Nothing is locked,
+/// so a tenant's transactions do not queue behind one another here.
 ///
 /// # Errors
-/// [`StorageError::Db`] when reading the chain head or inserting fails.
+/// [`StorageError::Db`] when inserting fails.
 pub async fn record(
     tx: &TenantTx,
     now: DateTime<Utc>,
     entry: AuditEntry<'_>,
-) -> Result<i64, StorageError> {
+) -> Result<(), StorageError> {
+    audit_pending::Entity::insert(audit_pending::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        // PostgreSQL keeps microseconds; hash what is stored so verification agrees.
+        occurred_at: Set(now.trunc_subsecs(6)),
+        actor: Set(entry.actor.to_owned()),
+        action: Set(entry.action.to_owned()),
+        subject: Set(entry.subject.to_owned()),
+        detail: Set(entry.detail.to_string()),
+    })
+    .exec_without_returning(&**tx)
+    .await?;
+    Ok(())
+}
+
+/// Links every committed waiting event of the transaction's tenant into its chain, in the
+/// order they were recorded, and returns how many. One sealer at a time per tenant (a
+/// transaction-scoped lock on PostgreSQL; SQLite has one writer anyway).
+///
+/// # Errors
+/// [`StorageError::Db`] when reading or writing fails.
+pub async fn seal(tx: &TenantTx) -> Result<usize, StorageError> {
     let tenant = tx.tenant().as_str();
     if (**tx).get_database_backend() == sea_orm::DbBackend::Postgres {
-        // The chain has one head per tenant: concurrent writers queue here (until their
-        // transaction ends) instead of both claiming the next sequence number.
         (**tx)
             .execute_raw(sea_orm::Statement::from_sql_and_values(
                 sea_orm::DbBackend::Postgres,
@@ -48,47 +73,69 @@ pub async fn record(
             ))
             .await?;
     }
+    let waiting = audit_pending::Entity::find()
+        .filter(audit_pending::Column::TenantId.eq(tenant))
+        .order_by_asc(audit_pending::Column::Id)
+        .limit(SEAL_BATCH as u64)
+        .all(&**tx)
+        .await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
     let head = Entity::find()
         .filter(Column::TenantId.eq(tenant))
         .order_by_desc(Column::Seq)
         .limit(1)
         .one(&**tx)
         .await?;
-    let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |h| (h.seq + 1, h.hash));
-    // PostgreSQL keeps microseconds; hash what is stored so verification agrees.
-    let occurred_at = now.trunc_subsecs(6);
-    let detail = entry.detail.to_string();
-    let hash = chain_hash(
-        &prev_hash,
-        tenant,
-        seq,
-        occurred_at,
-        entry.actor,
-        entry.action,
-        entry.subject,
-        &detail,
-    );
-    Entity::insert(audit_event::ActiveModel {
-        tenant_id: Set(tenant.to_owned()),
-        seq: Set(seq),
-        occurred_at: Set(occurred_at),
-        actor: Set(entry.actor.to_owned()),
-        action: Set(entry.action.to_owned()),
-        subject: Set(entry.subject.to_owned()),
-        detail: Set(detail),
-        prev_hash: Set(prev_hash),
-        hash: Set(hash),
-    })
-    .exec_without_returning(&**tx)
-    .await?;
-    Ok(seq)
+    let (mut seq, mut prev_hash) = head.map_or((0, GENESIS.to_owned()), |h| (h.seq, h.hash));
+    let mut sealed = Vec::with_capacity(waiting.len());
+    for e in &waiting {
+        seq += 1;
+        let hash = chain_hash(
+            &prev_hash,
+            tenant,
+            seq,
+            e.occurred_at,
+            &e.actor,
+            &e.action,
+            &e.subject,
+            &e.detail,
+        );
+        sealed.push(audit_event::ActiveModel {
+            tenant_id: Set(tenant.to_owned()),
+            seq: Set(seq),
+            occurred_at: Set(e.occurred_at),
+            actor: Set(e.actor.clone()),
+            action: Set(e.action.clone()),
+            subject: Set(e.subject.clone()),
+            detail: Set(e.detail.clone()),
+            prev_hash: Set(std::mem::replace(&mut prev_hash, hash.clone())),
+            hash: Set(hash),
+        });
+    }
+    for chunk in sealed.chunks(100) {
+        Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&**tx)
+            .await?;
+    }
+    audit_pending::Entity::delete_many()
+        .filter(audit_pending::Column::TenantId.eq(tenant))
+        .filter(audit_pending::Column::Id.is_in(waiting.iter().map(|e| e.id.as_str())))
+        .exec(&**tx)
+        .await?;
+    Ok(waiting.len())
 }
 
-/// The events of the transaction's tenant, oldest first.
+/// Most events sealed in one go.
+pub const SEAL_BATCH: usize = 1_000;
+
+/// The events of the transaction's tenant, oldest first (sealing any waiting first).
 ///
 /// # Errors
 /// [`StorageError::Db`] when reading fails.
 pub async fn list(tx: &TenantTx) -> Result<Vec<audit_event::Model>, StorageError> {
+    while seal(tx).await? > 0 {}
     Ok(Entity::find()
         .filter(Column::TenantId.eq(tx.tenant().as_str()))
         .order_by_asc(Column::Seq)

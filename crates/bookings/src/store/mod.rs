@@ -38,6 +38,8 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
     booking("booking", "attendance"),
     booking("booking", "attendance_marked_at"),
     booking("booking", "reminded_at"),
+    // What someone has picked and not yet booked.
+    booking("basket_item", "session_id"),
     // A delegate's own words about a course they attended.
     booking("course_feedback", "rating"),
     booking("course_feedback", "useful"),
@@ -129,6 +131,11 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "disclosure_log.actor_id",
     "disclosure_log.format",
     "disclosure_log.occurred_at",
+    "basket_item.tenant_id",
+    "basket_item.id",
+    "basket_item.account_id",
+    "basket_item.delegate_account_id",
+    "basket_item.added_at",
     "service_purchase.tenant_id",
     "service_purchase.id",
     "service_purchase.order_id",
@@ -154,6 +161,17 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
     SubjectTable {
         table: "cpd_record",
         key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "basket_item",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    // A place in a colleague's basket for the person goes with the person too.
+    SubjectTable {
+        table: "basket_item",
+        key: SubjectKey::AccountId("delegate_account_id"),
         erase: Erase::Delete,
     },
     SubjectTable {

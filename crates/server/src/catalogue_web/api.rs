@@ -89,11 +89,18 @@ pub(super) fn router() -> Router<AppState> {
         crate::delegates_web::api_attendance,
         crate::after_course_web::api_feedback,
         crate::after_course_web::api_course_feedback,
-        crate::purchases_web::api_purchase
+        crate::purchases_web::api_purchase,
+        crate::basket_web::api_list,
+        crate::basket_web::api_add,
+        crate::basket_web::api_remove,
+        crate::basket_web::api_checkout
     ),
     components(schemas(
         bookings::after_course::FeedbackFields,
         bookings::domain::PurchaseRequest,
+        bookings::basket::BasketAdd,
+        bookings::basket::BasketCheckout,
+        bookings::basket::BasketLine,
         bookings::domain::PurchaseOutcome,
         bookings::after_course::CourseFeedback,
         bookings::after_course::Answer,

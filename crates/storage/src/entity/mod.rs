@@ -2,5 +2,6 @@
 //! scoped finders only; other code goes through [`crate::Db::tenant_tx`].
 
 pub mod audit_event;
+pub mod audit_pending;
 pub mod outbox_email;
 pub mod tenant;

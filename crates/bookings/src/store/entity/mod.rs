@@ -1,5 +1,6 @@
 //! sea-orm entities for the booking tables.
 
+pub mod basket_item;
 pub mod booking;
 pub mod booking_order;
 pub mod course_feedback;
