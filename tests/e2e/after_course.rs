@@ -306,3 +306,73 @@ async fn cpd_record_id(app: &TestApp, email: &str) -> String {
     tx.rollback().await.unwrap();
     row.try_get_by_index(0).unwrap()
 }
+
+/// An organisation's CPD lead (a right its lead administrator gives) gets a copy of the
+/// confirmation and the reminder for each place the organisation pays for, and none for
+/// places paid personally or their own.
+#[tokio::test]
+async fn the_cpd_lead_is_copied_on_places_the_organisation_pays_for() {
+    use crate::organisations::{admin_with_org, appoint, change};
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, SLUG, "Kenton School").await;
+    let (_, session) =
+        crate::bookings::course_with_session(&app, &admin, SLUG, "ss4e", 10, 10).await;
+    let (_, other) = crate::bookings::course_with_session(&app, &admin, SLUG, "ss4e", 10, 10).await;
+    let lead = app.person(SLUG, "lead@kenton.example", None).await;
+    appoint(&admin, SLUG, &org, "lead@kenton.example").await;
+    let cpd = app.person(SLUG, "cpd@kenton.example", Some(&org)).await;
+    let member = app.person(SLUG, "member@kenton.example", Some(&org)).await;
+    for (email, rights) in [
+        (
+            "cpd@kenton.example",
+            &[("action", "rights"), ("right_cpd_lead", "yes")][..],
+        ),
+        ("member@kenton.example", &[][..]),
+    ] {
+        let id = app.account(SLUG, email).await.unwrap().id;
+        let res = change(&lead, SLUG, &org, &id, &[("action", "verify")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        if !rights.is_empty() {
+            let res = change(&lead, SLUG, &org, &id, rights).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        }
+    }
+    let billed = |session: &str| json!({"organisation_id": org, "items": [{"session_id": session}], "expected_total_pence": 7500});
+    let res = checkout(&member, SLUG, "member-key-1", &billed(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = checkout(
+        &member,
+        SLUG,
+        "member-key-2",
+        &json!({"items": [{"session_id": other}], "expected_total_pence": 7500}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "paid personally");
+    let res = checkout(&cpd, SLUG, "cpd-key-1", &billed(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "the lead's own place");
+
+    app.clock.advance(Duration::days(8));
+    assert_eq!(app.bookings.send_reminders(&config(&app)).await.unwrap(), 3);
+    let copies: Vec<String> = subjects(&app.outbox(SLUG, "cpd@kenton.example").await)
+        .into_iter()
+        .filter(|s| s.starts_with("Copy: "))
+        .collect();
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    assert!(
+        copies
+            .iter()
+            .any(|s| s.starts_with("Copy: Booking confirmed: Moderating writing"))
+    );
+    assert!(
+        copies
+            .iter()
+            .any(|s| s.starts_with("Copy: Reminder: Moderating writing"))
+    );
+    assert!(
+        app.outbox(SLUG, "lead@kenton.example")
+            .await
+            .iter()
+            .all(|m| !m.subject.starts_with("Copy: ")),
+        "the lead administrator is not the CPD lead"
+    );
+}

@@ -25,29 +25,36 @@ pub(crate) struct Confirmed {
     pub price_pence: i64,
 }
 
-/// Queues a confirmation for each place, in the checkout's transaction.
+/// Queues a confirmation for each place, in the checkout's transaction, with a copy to
+/// the CPD leads of the organisation paying (`org`), if it has any.
 pub(crate) async fn queue(
     tx: &TenantTx,
     now: DateTime<Utc>,
     cfg: &TenantConfig,
     order_number: &str,
+    org: Option<&str>,
     places: &[Confirmed],
 ) -> Result<(), BookingError> {
     if places.is_empty() {
         return Ok(());
     }
-    let emails: HashMap<String, String> = account::Entity::find()
+    let people: HashMap<String, account::Model> = account::Entity::find()
         .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
         .filter(account::Column::Id.is_in(places.iter().map(|p| p.delegate.as_str())))
         .all(&**tx)
         .await?
         .into_iter()
-        .map(|a| (a.id, a.email))
+        .map(|a| (a.id.clone(), a))
         .collect();
+    let leads = match org {
+        Some(org) => identity::store::organisations::cpd_leads(tx, org).await?,
+        None => Vec::new(),
+    };
     for p in places {
-        let Some(to) = emails.get(&p.delegate) else {
+        let Some(person) = people.get(&p.delegate) else {
             continue;
         };
+        let to = &person.email;
         let when = uk_span(p.session.starts_at, p.session.ends_at);
         let place = where_(&p.session);
         let terms = if p.course.cancellation_terms.trim().is_empty() {
@@ -85,6 +92,40 @@ pub(crate) async fn queue(
                 name: "booking.ics",
                 content_type: "text/calendar; charset=utf-8; method=PUBLISH",
                 text: &ics,
+            },
+        )
+        .await?;
+        let name = format!("{} {}", person.first_name, person.last_name);
+        copy_to_leads(tx, now, &leads, &p.delegate, &name, &subject, &body).await?;
+    }
+    Ok(())
+}
+
+/// Sends the organisation's CPD leads a copy of an email about a colleague's place (not
+/// the colleague themself, who has the original).
+pub(crate) async fn copy_to_leads(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    leads: &[(String, String)],
+    delegate_id: &str,
+    delegate_name: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), BookingError> {
+    for (lead_id, lead_email) in leads {
+        if lead_id == delegate_id {
+            continue;
+        }
+        let body = format!(
+            "A copy for your organisation's CPD lead, about {delegate_name}'s place.\n\n{body}"
+        );
+        outbox::enqueue(
+            tx,
+            now,
+            Email {
+                to: lead_email,
+                subject: &format!("Copy: {subject} ({delegate_name})"),
+                body: &body,
             },
         )
         .await?;

@@ -3,6 +3,7 @@
 //! information. A place booked closer to the day than that gets none (its confirmation has
 //! just gone). Each booking is claimed by a conditional update of `reminded_at` in the
 //! transaction that queues its email, so replicas running the job at once queue it once.
+//! The CPD leads of the organisation paying get a copy.
 
 use std::collections::HashMap;
 
@@ -17,7 +18,7 @@ use sea_orm::{
 use storage::outbox::{self, Email};
 use tenant_router::TenantConfig;
 
-use crate::confirmation::where_;
+use crate::confirmation::{copy_to_leads, where_};
 use crate::store::entity::booking;
 use crate::{BookingError, Bookings};
 
@@ -68,14 +69,15 @@ impl Bookings {
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
-        let emails: HashMap<String, String> = account::Entity::find()
+        let people: HashMap<String, account::Model> = account::Entity::find()
             .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
             .filter(account::Column::Id.is_in(due.iter().map(|b| b.account_id.as_str())))
             .all(&*tx)
             .await?
             .into_iter()
-            .map(|a| (a.id, a.email))
+            .map(|a| (a.id.clone(), a))
             .collect();
+        let mut leads: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut queued = 0;
         for b in due {
             let claimed = booking::Entity::update_many()
@@ -87,10 +89,10 @@ impl Bookings {
                 .await?
                 .rows_affected
                 == 1;
-            let (Some(session), Some(course), Some(to)) = (
+            let (Some(session), Some(course), Some(person)) = (
                 sessions.get(&b.session_id),
                 courses.get(&b.course_id),
-                emails.get(&b.account_id),
+                people.get(&b.account_id),
             ) else {
                 continue;
             };
@@ -104,12 +106,22 @@ impl Bookings {
                 &tx,
                 now,
                 Email {
-                    to,
+                    to: &person.email,
                     subject: &subject,
                     body: &body,
                 },
             )
             .await?;
+            if let Some(org) = &b.organisation_id {
+                if !leads.contains_key(org) {
+                    let found = identity::store::organisations::cpd_leads(&tx, org).await?;
+                    leads.insert(org.clone(), found);
+                }
+                let name = format!("{} {}", person.first_name, person.last_name);
+                if let Some(to) = leads.get(org) {
+                    copy_to_leads(&tx, now, to, &person.id, &name, &subject, &body).await?;
+                }
+            }
             queued += 1;
         }
         tx.commit().await?;

@@ -291,7 +291,7 @@ impl Bookings {
             }
             return Err(e.into());
         }
-        crate::confirmation::queue(&tx, now, cfg, &number, &confirmations).await?;
+        crate::confirmation::queue(&tx, now, cfg, &number, org.as_deref(), &confirmations).await?;
         if !basket_lines.is_empty() {
             basket_item::Entity::delete_many()
                 .filter(basket_item::Column::TenantId.eq(cfg.slug.as_str()))

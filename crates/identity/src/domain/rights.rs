@@ -15,11 +15,19 @@ pub enum Right {
     Purchaser,
     /// Manages the organisation's accounts ("User Management").
     LeadAdmin,
+    /// The organisation's CPD lead: copied on colleagues' booking emails.
+    CpdLead,
 }
 
 impl Right {
     /// Every right, in display order.
-    pub const ALL: [Self; 4] = [Self::Member, Self::Booker, Self::Purchaser, Self::LeadAdmin];
+    pub const ALL: [Self; 5] = [
+        Self::Member,
+        Self::Booker,
+        Self::Purchaser,
+        Self::LeadAdmin,
+        Self::CpdLead,
+    ];
 
     /// Stored and form name.
     #[must_use]
@@ -29,6 +37,7 @@ impl Right {
             Self::Booker => "booker",
             Self::Purchaser => "purchaser",
             Self::LeadAdmin => "lead_admin",
+            Self::CpdLead => "cpd_lead",
         }
     }
 
@@ -40,6 +49,9 @@ impl Right {
             Self::Booker => "Booker: books training for colleagues",
             Self::Purchaser => "Purchaser: buys services and SLAs for the organisation",
             Self::LeadAdmin => "Lead administrator: manages the organisation's accounts",
+            Self::CpdLead => {
+                "CPD lead: gets a copy of the booking emails for places the organisation pays for"
+            }
         }
     }
 }

@@ -290,3 +290,24 @@ pub async fn can_manage(
                     .is_ok_and(|r| r.has(crate::domain::rights::Right::LeadAdmin))
         }))
 }
+
+/// The email addresses of an organisation's CPD leads (confirmed members with the right),
+/// with their account ids.
+///
+/// # Errors
+/// When the query fails.
+pub async fn cpd_leads(
+    tx: &TenantTx,
+    organisation_id: &str,
+) -> Result<Vec<(String, String)>, IdentityError> {
+    Ok(members(tx, organisation_id)
+        .await?
+        .into_iter()
+        .filter(|(m, _)| {
+            m.status == crate::domain::rights::membership_status::VERIFIED
+                && crate::domain::rights::Rights::parse(&m.rights)
+                    .is_ok_and(|r| r.has(crate::domain::rights::Right::CpdLead))
+        })
+        .map(|(_, a)| (a.id, a.email))
+        .collect())
+}
