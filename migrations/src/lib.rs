@@ -29,6 +29,7 @@ mod m20261201_000016_reminders_feedback;
 mod m20261201_000017_create_service_purchase;
 mod m20261201_000018_create_audit_pending;
 mod m20261201_000019_create_basket;
+mod m20261201_000020_session_org_limit;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000017_create_service_purchase::Migration),
             Box::new(m20261201_000018_create_audit_pending::Migration),
             Box::new(m20261201_000019_create_basket::Migration),
+            Box::new(m20261201_000020_session_org_limit::Migration),
         ]
     }
 }

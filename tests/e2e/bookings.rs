@@ -896,3 +896,104 @@ async fn cancelling_a_session_or_course_cancels_its_bookings_and_tells_everyone(
         "{mine}"
     );
 }
+
+/// A session may limit the places one organisation holds: a colleague beyond the limit is
+/// refused (the whole checkout), places paid personally do not count, and a cancelled
+/// place frees the organisation's share again.
+#[tokio::test]
+async fn a_session_limits_the_places_one_organisation_may_hold() {
+    use crate::organisations::{admin_with_org, appoint, change};
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Kenton School").await;
+    let (course, _) = course_with_session(&app, &admin, "harrow", "ss4e", 10, 30).await;
+    let start = (Utc::now() + Duration::days(31)).to_rfc3339();
+    let end = (Utc::now() + Duration::days(31) + Duration::hours(2)).to_rfc3339();
+    let bad = admin
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/courses/{course}/sessions"),
+            &json!({"starts_at": start, "ends_at": end, "venue": "Hall", "capacity": 10, "org_place_limit": 11}),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = admin
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/courses/{course}/sessions"),
+            &json!({"starts_at": start, "ends_at": end, "venue": "Hall", "capacity": 10, "org_place_limit": 2}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let session = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lead = app.person("harrow", "lead@kenton.example", None).await;
+    appoint(&admin, "harrow", &org, "lead@kenton.example").await;
+    let mut ids = Vec::new();
+    for who in ["a", "b", "c"] {
+        let email = format!("{who}@kenton.example");
+        app.person("harrow", &email, Some(&org)).await;
+        let id = app.account("harrow", &email).await.unwrap().id;
+        let res = change(&lead, "harrow", &org, &id, &[("action", "verify")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        ids.push(id);
+    }
+    let places = |who: &[&String]| json!({"organisation_id": org, "items": who.iter().map(|d| json!({"session_id": session, "delegate_account_id": d})).collect::<Vec<_>>()});
+    // Three at once: refused whole.
+    let res = checkout(
+        &lead,
+        "harrow",
+        "lead-limit-1",
+        &places(&[&ids[0], &ids[1], &ids[2]]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "organisation_limit");
+    let mine = lead.get_json("harrow", "/api/v1/bookings").await;
+    assert_eq!(mine, json!([]), "nothing was booked");
+    // Two fit; the third is refused; paid personally, the lead's own place does not count.
+    let res = checkout(
+        &lead,
+        "harrow",
+        "lead-limit-2",
+        &places(&[&ids[0], &ids[1]]),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = checkout(&lead, "harrow", "lead-limit-3", &places(&[&ids[2]])).await;
+    assert_eq!(error_code(&res), "organisation_limit");
+    let res = checkout(
+        &lead,
+        "harrow",
+        "lead-limit-4",
+        &json!({"items": [{"session_id": session}]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // A cancelled place frees the organisation's share.
+    let a = app.new_browser();
+    assert_eq!(
+        a.sign_in("harrow", "a@kenton.example", e2e::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let booking = a.get_json("harrow", "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = a
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = checkout(&lead, "harrow", "lead-limit-5", &places(&[&ids[2]])).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}

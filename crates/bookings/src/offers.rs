@@ -162,7 +162,14 @@ impl Bookings {
             .one(&*tx)
             .await?
             .ok_or(BookingError::NotFound)?;
-        let price = crate::domain::price(course.price_pence, course.sla_price_pence, false);
+        let price =
+            crate::purchases::place_price(&tx, &course, &session, entry.organisation_id.as_deref())
+                .await?;
+        if let (Some(limit), Some(org)) =
+            (session.org_place_limit, entry.organisation_id.as_deref())
+        {
+            crate::service::check_org_limit(&tx, &session.id, org, limit).await?;
+        }
         let order_id = uuid::Uuid::now_v7().to_string();
         let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
         booking_order::ActiveModel {

@@ -331,3 +331,34 @@ impl Bookings {
         Ok(orgs)
     }
 }
+
+/// The price of a place on `session` of `course` billed to `org`: the course's SLA price
+/// when the organisation holds its SLA on the session's (UK) day, the standard price
+/// otherwise. Computed, never typed.
+///
+/// # Errors
+/// When the database fails.
+pub(crate) async fn place_price(
+    tx: &TenantTx,
+    course: &catalogue::store::entity::course::Model,
+    session: &catalogue::store::entity::course_session::Model,
+    org: Option<&str>,
+) -> Result<i64, BookingError> {
+    let covered = match (org, course.sla_service_id.as_deref()) {
+        (Some(org), Some(sla)) => {
+            holds_sla(
+                tx,
+                org,
+                sla,
+                catalogue::domain::uk::uk_date(session.starts_at),
+            )
+            .await?
+        }
+        _ => false,
+    };
+    Ok(crate::domain::price(
+        course.price_pence,
+        course.sla_price_pence,
+        covered,
+    ))
+}

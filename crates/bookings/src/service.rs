@@ -12,7 +12,7 @@ use identity::store::entity::account;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
-    QueryFilter as _, QueryOrder as _, Set, SqlErr,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, Set, SqlErr,
 };
 use storage::audit::{self, AuditEntry};
 use storage::{Backend, Clock, Db, TenantTx};
@@ -20,8 +20,7 @@ use tenant_router::{TenantConfig, TenantId};
 
 use crate::BookingError;
 use crate::domain::{
-    Booked, CheckoutOutcome, CheckoutRequest, Waiting, check_request, order_number, price,
-    request_hash,
+    Booked, CheckoutOutcome, CheckoutRequest, Waiting, check_request, order_number, request_hash,
 };
 use crate::store::entity::{
     basket_item, booking, booking_order, transaction_log, waiting_list_entry,
@@ -167,21 +166,8 @@ impl Bookings {
             if already_holds(&tx, &session.id, &delegate).await? {
                 return Err(BookingError::AlreadyBooked);
             }
-            // The SLA price when the organisation billed holds the course's SLA on the
-            // session's day; the standard price otherwise.
-            let covered = match (org.as_deref(), course.sla_service_id.as_deref()) {
-                (Some(org), Some(sla)) => {
-                    crate::purchases::holds_sla(
-                        &tx,
-                        org,
-                        sla,
-                        catalogue::domain::uk::uk_date(session.starts_at),
-                    )
-                    .await?
-                }
-                _ => false,
-            };
-            let amount = price(course.price_pence, course.sla_price_pence, covered);
+            let amount =
+                crate::purchases::place_price(&tx, &course, &session, org.as_deref()).await?;
             lines.push((session, delegate, course, amount));
         }
         let computed: i64 = lines.iter().map(|l| l.3).sum();
@@ -198,6 +184,9 @@ impl Bookings {
         let mut confirmations = Vec::new();
         for (session, delegate, course, amount) in lines {
             if take_place(&tx, &session.id).await? {
+                if let (Some(limit), Some(org)) = (session.org_place_limit, org.as_deref()) {
+                    check_org_limit(&tx, &session.id, org, limit).await?;
+                }
                 let id = uuid::Uuid::now_v7().to_string();
                 booking::ActiveModel {
                     tenant_id: Set(cfg.slug.to_string()),
@@ -658,6 +647,33 @@ async fn already_holds(
         .await?
         .is_some();
     Ok(booked || waiting)
+}
+
+/// Refuses a place beyond the organisation's limit on the session. Called after
+/// [`take_place`], whose update holds the session's row until commit: every booking of the
+/// session queues there, so the count includes every place committed before this one and
+/// concurrent checkouts cannot both take an organisation's last place.
+pub(crate) async fn check_org_limit(
+    tx: &TenantTx,
+    session_id: &str,
+    org: &str,
+    limit: i32,
+) -> Result<(), BookingError> {
+    let held = booking::Entity::find()
+        .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(booking::Column::SessionId.eq(session_id))
+        .filter(booking::Column::OrganisationId.eq(org))
+        .filter(booking::Column::Status.eq("confirmed"))
+        .count(&**tx)
+        .await?;
+    // (`count` is sea-orm's `PaginatorTrait::count`: one `SELECT COUNT(*)`.)
+    if held >= u64::try_from(limit).unwrap_or(0) {
+        return Err(BookingError::NotBookable {
+            code: "organisation_limit",
+            message: "Your organisation already has all the places it may have on this session",
+        });
+    }
+    Ok(())
 }
 
 /// Takes one place if one is free: a single conditional update, so concurrent checkouts

@@ -446,6 +446,7 @@ pub async fn seed(
                 venue: (!online).then(|| VENUES[i % VENUES.len()].to_owned()),
                 online_url: online.then(|| format!("https://meet.example.org/{}-{s}", cfg.slug)),
                 capacity: [12, 20, 24, 30, 40][i % 5],
+                org_place_limit: None,
             };
             catalogue
                 .add_session(&cfg.slug, manager, &id, &session)

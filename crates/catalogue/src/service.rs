@@ -488,6 +488,7 @@ impl Catalogue {
             venue: Set(v.venue),
             online_url: Set(v.online_url),
             capacity: Set(v.capacity),
+            org_place_limit: Set(v.org_place_limit),
             places_taken: Set(0),
             status: Set("scheduled".to_owned()),
             created_at: Set(now),
@@ -544,6 +545,7 @@ impl Catalogue {
         row.venue = Set(v.venue);
         row.online_url = Set(v.online_url);
         row.capacity = Set(v.capacity);
+        row.org_place_limit = Set(v.org_place_limit);
         row.updated_at = Set(now);
         row.update(&*tx).await?;
         touch_course(&tx, course_id, now).await?;

@@ -85,6 +85,7 @@ async fn run(url: String) -> bool {
             venue: Some("Hall".into()),
             online_url: None,
             capacity: i64::try_from(CLIENTS).unwrap(),
+            org_place_limit: None,
         };
         sessions.push(
             state

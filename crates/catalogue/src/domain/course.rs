@@ -289,6 +289,9 @@ pub struct SessionFields {
     pub online_url: Option<String>,
     /// Places.
     pub capacity: i64,
+    /// Most places one organisation may hold (no limit when absent).
+    #[serde(default)]
+    pub org_place_limit: Option<i64>,
 }
 
 /// A session that passed every check.
@@ -304,6 +307,8 @@ pub struct ValidSession {
     pub online_url: Option<String>,
     /// Places.
     pub capacity: i32,
+    /// Per-organisation limit.
+    pub org_place_limit: Option<i32>,
 }
 
 /// Checks a session. `must_be_future` holds for sessions of a published course (a new
@@ -342,6 +347,15 @@ pub fn validate_session(
             &mut errors,
             "capacity",
             "Places must be a whole number between 1 and 10,000",
+        );
+    }
+    if f.org_place_limit
+        .is_some_and(|l| l < 1 || l > f.capacity.max(1))
+    {
+        error(
+            &mut errors,
+            "org_place_limit",
+            "Places per organisation must be between 1 and the session's places",
         );
     }
     let clean = |v: &Option<String>| {
@@ -390,6 +404,7 @@ pub fn validate_session(
         venue,
         online_url,
         capacity: i32::try_from(f.capacity).unwrap_or(1),
+        org_place_limit: f.org_place_limit.and_then(|l| i32::try_from(l).ok()),
     })
 }
 
@@ -411,6 +426,7 @@ mod tests {
             venue: Some("Taunton".into()),
             online_url: None,
             capacity,
+            org_place_limit: None,
         }
     }
 

@@ -40,6 +40,7 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "course.published_at",
     "course_session.tenant_id",
     "course_session.id",
+    "course_session.org_place_limit",
     "course_session.course_id",
     "course_session.starts_at",
     "course_session.ends_at",

@@ -392,6 +392,8 @@ pub struct SessionOut {
     venue: Option<String>,
     online_url: Option<String>,
     capacity: i32,
+    /// Most places one organisation may hold, when limited.
+    org_place_limit: Option<i32>,
     places_left: i32,
     status: String,
 }
@@ -463,6 +465,7 @@ async fn course(
                 venue: s.venue,
                 online_url: s.online_url,
                 capacity: s.capacity,
+                org_place_limit: s.org_place_limit,
                 status: s.status,
             })
             .collect(),

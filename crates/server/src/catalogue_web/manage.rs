@@ -660,6 +660,8 @@ struct SessionForm {
     online_url: String,
     #[serde(default)]
     capacity: String,
+    #[serde(default)]
+    org_place_limit: String,
 }
 
 impl SessionForm {
@@ -682,6 +684,17 @@ impl SessionForm {
         };
         let start = clock("start", &self.start, "start");
         let end = clock("end", &self.end, "end");
+        let org_place_limit = match self.org_place_limit.trim() {
+            "" => None,
+            n => n.parse::<i64>().map(Some).unwrap_or_else(|_| {
+                field_error(
+                    &mut errors,
+                    "org_place_limit",
+                    "Places per organisation must be a whole number, or empty for no limit",
+                );
+                None
+            }),
+        };
         let capacity = self.capacity.trim().parse::<i64>().unwrap_or_else(|_| {
             field_error(
                 &mut errors,
@@ -704,6 +717,7 @@ impl SessionForm {
                     venue: Some(self.venue.clone()),
                     online_url: Some(self.online_url.clone()),
                     capacity,
+                    org_place_limit,
                 }),
                 _ => {
                     field_error(

@@ -24,6 +24,8 @@ pub struct Model {
     pub online_url: Option<String>,
     /// Places.
     pub capacity: i32,
+    /// Most places one organisation may hold (none when absent).
+    pub org_place_limit: Option<i32>,
     /// Places booked (bookings change it with a conditional update; a CHECK keeps it
     /// within capacity).
     pub places_taken: i32,
