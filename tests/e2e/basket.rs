@@ -181,7 +181,13 @@ async fn a_basket_of_places_is_booked_as_one_order_all_or_nothing() {
 
     // The pages: add from the course page, remove, book.
     let page = member
-        .get_tenant(SLUG, &format!("/courses/{}", course_of(&app, &first).await))
+        .get_tenant(
+            SLUG,
+            &format!(
+                "/courses/{}",
+                crate::bookings::course_of_session(&app, &first).await
+            ),
+        )
         .await
         .text()
         .await
@@ -191,7 +197,10 @@ async fn a_basket_of_places_is_booked_as_one_order_all_or_nothing() {
         .submit_with_page(
             &page,
             SLUG,
-            &format!("/courses/{}/basket", course_of(&app, &first).await),
+            &format!(
+                "/courses/{}/basket",
+                crate::bookings::course_of_session(&app, &first).await
+            ),
             &[("session_id", first.as_str())],
         )
         .await;
@@ -237,24 +246,4 @@ async fn a_basket_of_places_is_booked_as_one_order_all_or_nothing() {
     assert!(res.text().await.unwrap().contains("1 booked"));
     let actions = log_actions(&app).await;
     assert_eq!(actions.iter().filter(|a| *a == "basket.remove").count(), 1);
-}
-
-async fn course_of(app: &TestApp, session: &str) -> String {
-    use sea_orm::{ConnectionTrait, Statement};
-    let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
-    let sql = match tx.get_database_backend() {
-        sea_orm::DbBackend::Postgres => "SELECT course_id FROM course_session WHERE id = $1",
-        _ => "SELECT course_id FROM course_session WHERE id = ?",
-    };
-    let row = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            tx.get_database_backend(),
-            sql,
-            [session.into()],
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    tx.rollback().await.unwrap();
-    row.try_get_by_index(0).unwrap()
 }

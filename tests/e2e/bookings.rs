@@ -997,3 +997,214 @@ async fn a_session_limits_the_places_one_organisation_may_hold() {
     let res = checkout(&lead, "harrow", "lead-limit-5", &places(&[&ids[2]])).await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
+
+/// An organisation that asks for it approves its staff's bookings: a member's place on its
+/// account holds a seat as pending, the lead administrators are alerted, and approving
+/// confirms it (with the confirmation) while declining frees the seat. A lead
+/// administrator's own bookings, and places paid personally, need no approval; no one
+/// else reaches the approvals page.
+#[tokio::test]
+async fn staff_bookings_wait_for_approval_when_the_organisation_asks() {
+    use crate::organisations::{admin_with_org, appoint, change};
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Kenton School").await;
+    let (_, session) = course_with_session(&app, &admin, "harrow", "ss4e", 3, 30).await;
+    let (_, other) = course_with_session(&app, &admin, "harrow", "ss4e", 3, 30).await;
+    let lead = app.person("harrow", "lead@kenton.example", None).await;
+    appoint(&admin, "harrow", &org, "lead@kenton.example").await;
+    let member = app
+        .person("harrow", "member@kenton.example", Some(&org))
+        .await;
+    let member_id = app
+        .account("harrow", "member@kenton.example")
+        .await
+        .unwrap()
+        .id;
+    let res = change(&lead, "harrow", &org, &member_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let approvals = format!("/organisations/{org}/approvals");
+
+    // Only the organisation's managers reach the page and the setting.
+    assert_eq!(
+        member.get_tenant("harrow", &approvals).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = lead
+        .get_tenant("harrow", &approvals)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let own = member
+        .get_tenant("harrow", "/account")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let res = member
+        .submit_with_page(
+            &own,
+            "harrow",
+            &format!("{approvals}/setting"),
+            &[("approve_bookings", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = lead
+        .submit_with_page(
+            &page,
+            "harrow",
+            &format!("{approvals}/setting"),
+            &[("approve_bookings", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let billed = |s: &str| json!({"organisation_id": org, "items": [{"session_id": s}]});
+    let res = checkout(&member, "harrow", "member-approve-1", &billed(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let out: Value = res.json().await.unwrap();
+    assert_eq!(out["booked"][0]["status"], "pending");
+    let first = out["booked"][0]["booking_id"].as_str().unwrap().to_owned();
+    let res = checkout(&member, "harrow", "member-approve-2", &billed(&other)).await;
+    let second = res.json::<Value>().await.unwrap()["booked"][0]["booking_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Paid personally, or booked by the lead administrator: confirmed at once.
+    let res = checkout(&lead, "harrow", "lead-approve-1", &billed(&session)).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["booked"][0]["status"],
+        "confirmed"
+    );
+
+    // The lead was alerted; the member was told it waits, and has no confirmation yet.
+    assert!(
+        app.outbox("harrow", "lead@kenton.example")
+            .await
+            .iter()
+            .any(|m| m.subject.starts_with("Approval needed: Moderating writing"))
+    );
+    let subjects = |mail: Vec<storage::entity::outbox_email::Model>| {
+        mail.into_iter().map(|m| m.subject).collect::<Vec<_>>()
+    };
+    let told = subjects(app.outbox("harrow", "member@kenton.example").await);
+    assert!(
+        told.iter().any(|s| s.starts_with("Waiting for approval")),
+        "{told:?}"
+    );
+    assert!(
+        !told.iter().any(|s| s.starts_with("Booking confirmed")),
+        "{told:?}"
+    );
+    // The seat is held: the 3-place session has 1 left (member pending + lead).
+    let places_left = |s: &str| {
+        let app = &app;
+        let s = s.to_owned();
+        async move {
+            let c = app
+                .get_json(
+                    "harrow",
+                    &format!("/api/v1/courses/{}", course_of_session(app, &s).await),
+                )
+                .await;
+            c["sessions"][0]["places_left"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(places_left(&session).await, 1);
+
+    // Approve one, decline the other; a bad decision and a repeat are refused.
+    let page = lead
+        .get_tenant("harrow", &approvals)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Moderating writing"), "{page}");
+    let res = lead
+        .submit_with_page(
+            &page,
+            "harrow",
+            &format!("{approvals}/{first}"),
+            &[("decision", "maybe")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = lead
+        .submit_with_page(
+            &page,
+            "harrow",
+            &format!("{approvals}/{first}"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = lead
+        .submit_with_page(
+            &page,
+            "harrow",
+            &format!("{approvals}/{first}"),
+            &[("decision", "decline")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "no longer waiting");
+    let res = lead
+        .submit_with_page(
+            &page,
+            "harrow",
+            &format!("{approvals}/{second}"),
+            &[("decision", "decline")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let told = subjects(app.outbox("harrow", "member@kenton.example").await);
+    assert!(
+        told.iter().any(|s| s.starts_with("Booking confirmed")),
+        "{told:?}"
+    );
+    assert!(
+        told.iter().any(|s| s.starts_with("Not approved")),
+        "{told:?}"
+    );
+    assert_eq!(
+        places_left(&other).await,
+        3,
+        "the declined seat is free again"
+    );
+    let mine = member.get_json("harrow", "/api/v1/bookings").await;
+    let status = |id: &str| {
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(&first), "confirmed");
+    assert_eq!(status(&second), "cancelled");
+}
+
+/// The course of a Harrow session.
+pub(crate) async fn course_of_session(app: &TestApp, session: &str) -> String {
+    use sea_orm::{ConnectionTrait, Statement};
+    let tx = app
+        .store
+        .tenant_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    let sql = match tx.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "SELECT course_id FROM course_session WHERE id = $1",
+        _ => "SELECT course_id FROM course_session WHERE id = ?",
+    };
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            sql,
+            [session.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    tx.rollback().await.unwrap();
+    row.try_get_by_index(0).unwrap()
+}

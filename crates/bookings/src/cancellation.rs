@@ -40,7 +40,7 @@ impl CancelBookings {
         let booked = booking::Entity::find()
             .filter(booking::Column::TenantId.eq(t))
             .filter(booking::Column::SessionId.is_in(ids.clone()))
-            .filter(booking::Column::Status.eq("confirmed"))
+            .filter(booking::Column::Status.is_in(["confirmed", crate::approvals::PENDING]))
             .all(&**tx)
             .await?;
         let waiting = waiting_list_entry::Entity::find()

@@ -3,6 +3,7 @@
 //! certificates and communications build on these.)
 
 pub mod after_course;
+pub mod approvals;
 pub mod basket;
 pub mod cancellation;
 pub mod certificate;

@@ -182,6 +182,12 @@ impl Bookings {
         let mut booked = Vec::new();
         let mut waiting = Vec::new();
         let mut confirmations = Vec::new();
+        let mut to_approve = Vec::new();
+        let status = if crate::approvals::needs_approval(&tx, booker, org.as_deref()).await? {
+            crate::approvals::PENDING
+        } else {
+            "confirmed"
+        };
         for (session, delegate, course, amount) in lines {
             if take_place(&tx, &session.id).await? {
                 if let (Some(limit), Some(org)) = (session.org_place_limit, org.as_deref()) {
@@ -197,7 +203,7 @@ impl Bookings {
                     account_id: Set(delegate.clone()),
                     organisation_id: Set(org.clone()),
                     price_pence: Set(amount),
-                    status: Set("confirmed".to_owned()),
+                    status: Set(status.to_owned()),
                     created_at: Set(now),
                     cancelled_at: Set(None),
                     attendance: Set(None),
@@ -207,18 +213,24 @@ impl Bookings {
                 .insert(&*tx)
                 .await
                 .map_err(duplicate_is_already_booked)?;
-                confirmations.push(crate::confirmation::Confirmed {
+                let place = crate::confirmation::Confirmed {
                     booking_id: id.clone(),
                     delegate: delegate.clone(),
                     session: session.clone(),
                     course: course.clone(),
                     price_pence: amount,
-                });
+                };
+                if status == crate::approvals::PENDING {
+                    to_approve.push(place);
+                } else {
+                    confirmations.push(place);
+                }
                 booked.push(Booked {
                     booking_id: id,
                     session_id: session.id,
                     delegate_account_id: delegate,
                     price_pence: amount,
+                    status: status.to_owned(),
                 });
             } else {
                 let id = uuid::Uuid::now_v7().to_string();
@@ -281,6 +293,9 @@ impl Bookings {
             return Err(e.into());
         }
         crate::confirmation::queue(&tx, now, cfg, &number, org.as_deref(), &confirmations).await?;
+        if let Some(org) = org.as_deref() {
+            crate::approvals::ask(&tx, now, org, &to_approve).await?;
+        }
         if !basket_lines.is_empty() {
             basket_item::Entity::delete_many()
                 .filter(basket_item::Column::TenantId.eq(cfg.slug.as_str()))
@@ -433,7 +448,7 @@ impl Bookings {
             .one(&*tx)
             .await?
             .ok_or(BookingError::NotFound)?;
-        if b.status != "confirmed" {
+        if b.status != "confirmed" && b.status != crate::approvals::PENDING {
             return Err(BookingError::CannotCancel(
                 "This booking is already cancelled",
             ));
@@ -529,6 +544,7 @@ async fn replay(
             session_id: b.session_id,
             delegate_account_id: b.account_id,
             price_pence: b.price_pence,
+            status: b.status,
         })
         .collect();
     let waiting = waiting_list_entry::Entity::find()
@@ -634,7 +650,7 @@ async fn already_holds(
         .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(booking::Column::SessionId.eq(session_id))
         .filter(booking::Column::AccountId.eq(account_id))
-        .filter(booking::Column::Status.eq("confirmed"))
+        .filter(booking::Column::Status.is_in(["confirmed", crate::approvals::PENDING]))
         .one(&**tx)
         .await?
         .is_some();
@@ -663,7 +679,7 @@ pub(crate) async fn check_org_limit(
         .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(booking::Column::SessionId.eq(session_id))
         .filter(booking::Column::OrganisationId.eq(org))
-        .filter(booking::Column::Status.eq("confirmed"))
+        .filter(booking::Column::Status.is_in(["confirmed", crate::approvals::PENDING]))
         .count(&**tx)
         .await?;
     // (`count` is sea-orm's `PaginatorTrait::count`: one `SELECT COUNT(*)`.)

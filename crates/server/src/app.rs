@@ -459,6 +459,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(crate::after_course_web::router())
                 .merge(crate::purchases_web::router())
                 .merge(crate::basket_web::router())
+                .merge(crate::approvals_web::router())
                 .merge(privacy_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())

@@ -496,6 +496,7 @@ async fn organisation_page(
                 price: format_pence(b.booking.price_pence),
                 status: match (b.booking.status.as_str(), b.booking.attendance.as_deref()) {
                     ("cancelled", _) => "Cancelled",
+                    ("pending", _) => "Waiting for approval",
                     (_, Some("attended")) => "Attended",
                     (_, Some("no_show")) => "Did not attend",
                     _ => "Booked",

@@ -5,6 +5,7 @@
 
 pub mod after_course_web;
 pub mod app;
+pub mod approvals_web;
 pub mod auth;
 pub mod basket_web;
 pub mod bookings_web;

@@ -46,6 +46,8 @@ pub struct Booked {
     pub delegate_account_id: String,
     /// Price charged.
     pub price_pence: i64,
+    /// `confirmed`, or `pending` while it waits for the organisation's approval.
+    pub status: String,
 }
 
 /// A place waited for (the session was full).

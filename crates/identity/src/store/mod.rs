@@ -184,6 +184,7 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "organisation.name",
     "organisation.kind",
     "organisation.created_at",
+    "organisation.approve_bookings",
     "membership.tenant_id",
     "membership.organisation_id",
     "membership.account_id",

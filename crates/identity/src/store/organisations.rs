@@ -25,6 +25,7 @@ pub async fn create(
         name: Set(name.to_owned()),
         kind: Set(kind.to_owned()),
         created_at: Set(now),
+        approve_bookings: Set(false),
     }
     .insert(&**tx)
     .await
@@ -300,13 +301,53 @@ pub async fn cpd_leads(
     tx: &TenantTx,
     organisation_id: &str,
 ) -> Result<Vec<(String, String)>, IdentityError> {
+    with_right(tx, organisation_id, crate::domain::rights::Right::CpdLead).await
+}
+
+/// The email addresses of an organisation's confirmed lead administrators, with their
+/// account ids (the people who approve its staff's bookings).
+///
+/// # Errors
+/// When the query fails.
+pub async fn lead_admins(
+    tx: &TenantTx,
+    organisation_id: &str,
+) -> Result<Vec<(String, String)>, IdentityError> {
+    with_right(tx, organisation_id, crate::domain::rights::Right::LeadAdmin).await
+}
+
+/// Turns approval of staff bookings on or off for an organisation.
+///
+/// # Errors
+/// When the query fails.
+pub async fn set_approve_bookings(
+    tx: &TenantTx,
+    organisation_id: &str,
+    on: bool,
+) -> Result<(), IdentityError> {
+    organisation::Entity::update_many()
+        .filter(organisation::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(organisation::Column::Id.eq(organisation_id))
+        .col_expr(
+            organisation::Column::ApproveBookings,
+            sea_orm::sea_query::Expr::value(on),
+        )
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
+async fn with_right(
+    tx: &TenantTx,
+    organisation_id: &str,
+    right: crate::domain::rights::Right,
+) -> Result<Vec<(String, String)>, IdentityError> {
     Ok(members(tx, organisation_id)
         .await?
         .into_iter()
         .filter(|(m, _)| {
             m.status == crate::domain::rights::membership_status::VERIFIED
-                && crate::domain::rights::Rights::parse(&m.rights)
-                    .is_ok_and(|r| r.has(crate::domain::rights::Right::CpdLead))
+                && crate::domain::rights::Rights::parse(&m.rights).is_ok_and(|r| r.has(right))
         })
         .map(|(_, a)| (a.id, a.email))
         .collect())

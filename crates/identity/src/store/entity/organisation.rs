@@ -18,6 +18,8 @@ pub struct Model {
     pub kind: String,
     /// When it was added.
     pub created_at: ChronoDateTimeUtc,
+    /// Whether places its staff book on its account wait for a lead administrator.
+    pub approve_bookings: bool,
 }
 
 /// No relations are navigated from here.
