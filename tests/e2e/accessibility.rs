@@ -1,7 +1,9 @@
 //! Automated accessibility checks: axe-core's WCAG 2.0/2.1/2.2 A and AA rules in headless
 //! Chromium over the public pages of a tenant with a demo catalogue, and over the pages a
-//! signed-in delegate and a tenant administrator use. Automated rules catch only part of
-//! WCAG; they stop regressions, they do not replace a manual audit.
+//! signed-in delegate (account, bookings, basket, CPD, feedback) and a tenant
+//! administrator (management, privacy notice, an organisation's people, bookings and
+//! approvals) use. Automated rules catch only part of WCAG; they stop regressions, they do
+//! not replace a manual audit.
 
 use chrono::Duration;
 use e2e::spawn_app;
@@ -111,15 +113,14 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
     };
     let app = spawn_app().await;
     let slug = "harrow";
-    let admin = app
-        .catalogue_manager(slug, "admin@harrow.example", None)
-        .await;
+    let (admin, org) = crate::organisations::admin_with_org(&app, slug, "Kenton School").await;
     let body = json!({
         "provider_id": "ss4e", "title": "Phonics leadership", "summary": "For phonics leads.",
         "price_pence": 0, "cpd_minutes": 90, "cancellation_notice_days": 0,
         "pre_course_info": "Bring your phonics plan."
     });
     let (course, session) = crate::bookings::published_course(&admin, slug, &body, 10, 2).await;
+    let (_, later) = crate::bookings::published_course(&admin, slug, &body, 10, 20).await;
     let ana = app.person(slug, "ana@school.example", None).await;
     let res = crate::bookings::checkout(
         &ana,
@@ -133,6 +134,15 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         .as_str()
         .unwrap()
         .to_owned();
+    let res = ana
+        .send_json(
+            Method::POST,
+            slug,
+            "/api/v1/basket/items",
+            &json!({"session_id": later}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
     app.clock.advance(Duration::days(3));
     let res = admin
         .send_json(
@@ -149,6 +159,7 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         "/account".to_owned(),
         "/account/bookings".to_owned(),
         "/account/cpd".to_owned(),
+        "/basket".to_owned(),
         format!("/account/bookings/{booking}/feedback"),
     ];
     assert_accessible(
@@ -167,6 +178,9 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         "/manage/privacy/prose".to_owned(),
         "/manage/privacy/retention".to_owned(),
         "/manage/privacy/preview".to_owned(),
+        format!("/organisations/{org}/people"),
+        format!("/organisations/{org}/bookings"),
+        format!("/organisations/{org}/approvals"),
     ];
     assert_accessible(
         script,
