@@ -84,6 +84,24 @@ async fn a_basket_of_places_is_booked_as_one_order_all_or_nothing() {
     )
     .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Another tenant's person cannot put this tenant's session in their basket.
+    let sam_browser = app.new_browser();
+    assert_eq!(
+        sam_browser
+            .sign_in("somerset", "sam@school.example", e2e::PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = sam_browser
+        .send_json(
+            Method::POST,
+            "somerset",
+            "/api/v1/basket/items",
+            &json!({"session_id": first}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let basket = lead.get_json(SLUG, "/api/v1/basket").await;
     assert_eq!(basket.as_array().unwrap().len(), 2, "{basket}");
 

@@ -1029,6 +1029,14 @@ async fn staff_bookings_wait_for_approval_when_the_organisation_asks() {
         member.get_tenant("harrow", &approvals).await.status(),
         StatusCode::NOT_FOUND
     );
+    let somerset = app
+        .catalogue_manager("somerset", "admin@somerset.example", None)
+        .await;
+    assert_eq!(
+        somerset.get_tenant("somerset", &approvals).await.status(),
+        StatusCode::NOT_FOUND,
+        "another tenant's administrator"
+    );
     let page = lead
         .get_tenant("harrow", &approvals)
         .await

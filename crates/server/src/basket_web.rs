@@ -243,10 +243,8 @@ pub(crate) async fn api_checkout(
         .bookings
         .checkout_basket(&v.tenant().config, &s.account, key, &how)
         .await?;
-    let status = if outcome.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(outcome)).into_response())
+    Ok(crate::bookings_web::first_or_replayed(
+        outcome.replayed,
+        outcome,
+    ))
 }

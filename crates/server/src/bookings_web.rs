@@ -143,6 +143,17 @@ pub(crate) fn signed_in_api(v: &Visitor) -> ApiResult<&identity::SignedIn> {
     })
 }
 
+/// 201 with what an idempotent request did, or 200 when it answers a retry of an
+/// earlier request with the same key.
+pub(crate) fn first_or_replayed(replayed: bool, body: impl serde::Serialize) -> Response {
+    let status = if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    (status, Json(body)).into_response()
+}
+
 /// The `Idempotency-Key` header, required on requests that book or buy.
 pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<&str> {
     headers
@@ -200,12 +211,10 @@ pub(crate) async fn api_checkout(
         .bookings
         .checkout(&v.tenant().config, &s.account, key, &req)
         .await?;
-    let status = if outcome.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(outcome)).into_response())
+    Ok(crate::bookings_web::first_or_replayed(
+        outcome.replayed,
+        outcome,
+    ))
 }
 
 /// One of the person's bookings.

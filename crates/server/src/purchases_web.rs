@@ -47,12 +47,10 @@ pub(crate) async fn api_purchase(
         .bookings
         .purchase(&v.tenant().config, &s.account, key, &id, &req)
         .await?;
-    let status = if outcome.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(outcome)).into_response())
+    Ok(crate::bookings_web::first_or_replayed(
+        outcome.replayed,
+        outcome,
+    ))
 }
 
 /// The form on a service's page.

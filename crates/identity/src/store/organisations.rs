@@ -328,10 +328,7 @@ pub async fn set_approve_bookings(
     organisation::Entity::update_many()
         .filter(organisation::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(organisation::Column::Id.eq(organisation_id))
-        .col_expr(
-            organisation::Column::ApproveBookings,
-            sea_orm::sea_query::Expr::value(on),
-        )
+        .col_expr(organisation::Column::ApproveBookings, Expr::value(on))
         .exec(&**tx)
         .await?;
     Ok(())
@@ -342,13 +339,26 @@ async fn with_right(
     organisation_id: &str,
     right: crate::domain::rights::Right,
 ) -> Result<Vec<(String, String)>, IdentityError> {
-    Ok(members(tx, organisation_id)
+    // Two queries whatever the organisation's size: this runs on the checkout path.
+    let holders: Vec<String> = membership::Entity::find()
+        .filter(membership::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(membership::Column::OrganisationId.eq(organisation_id))
+        .filter(membership::Column::Status.eq(crate::domain::rights::membership_status::VERIFIED))
+        .all(&**tx)
         .await?
         .into_iter()
-        .filter(|(m, _)| {
-            m.status == crate::domain::rights::membership_status::VERIFIED
-                && crate::domain::rights::Rights::parse(&m.rights).is_ok_and(|r| r.has(right))
-        })
-        .map(|(_, a)| (a.id, a.email))
+        .filter(|m| crate::domain::rights::Rights::parse(&m.rights).is_ok_and(|r| r.has(right)))
+        .map(|m| m.account_id)
+        .collect();
+    if holders.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(account::Entity::find()
+        .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account::Column::Id.is_in(holders))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.email))
         .collect())
 }
