@@ -282,3 +282,86 @@ async fn without_a_tenant_setting_reads_return_nothing_and_writes_fail() {
     assert_eq!(setting, vec![String::new()]);
     tx.rollback().await.unwrap();
 }
+
+/// The batch a checkout ends with (`storage::Writes`: one statement on PostgreSQL) is all
+/// or nothing and stays in its tenant. On every backend a row the database refuses takes
+/// the whole batch with it; on PostgreSQL a row for another tenant inside the batch is
+/// refused by row-level security like any other statement.
+#[tokio::test]
+async fn a_write_batch_is_all_or_nothing_and_stays_in_its_tenant() {
+    use storage::entity::audit_pending;
+    use storage::{Writes, outbox};
+
+    let (_testdb, app) = started().await;
+    let db = &app.state().db;
+    let harrow = id("harrow");
+    let now = chrono::Utc::now();
+    let email = |to| outbox::Email {
+        to,
+        subject: "Batch",
+        body: "A message in a batch.",
+    };
+    let event = |tenant: &str, id: &str| audit_pending::ActiveModel {
+        tenant_id: sea_orm::Set(tenant.to_owned()),
+        id: sea_orm::Set(id.to_owned()),
+        occurred_at: sea_orm::Set(now),
+        actor: sea_orm::Set("test".to_owned()),
+        action: sea_orm::Set("test.batch".to_owned()),
+        subject: sea_orm::Set("batch".to_owned()),
+        detail: sea_orm::Set("{}".to_owned()),
+    };
+    let scope = &harrow;
+    let queued = |to: &'static str| async move {
+        let tx = db.tenant_tx(scope).await.unwrap();
+        let n = outbox::for_recipient(&tx, to).await.unwrap().len();
+        tx.rollback().await.unwrap();
+        n
+    };
+
+    // Two emails, then an event whose key repeats one already in the batch: nothing kept.
+    let tx = db.tenant_tx(&harrow).await.unwrap();
+    let mut writes = Writes::new();
+    outbox::add(&mut writes, &harrow, now, email("one@batch.example"), None);
+    outbox::add(&mut writes, &harrow, now, email("two@batch.example"), None);
+    writes.insert(event("harrow", "batch-event"));
+    writes.insert(event("harrow", "batch-event"));
+    assert_eq!(writes.len(), 4);
+    assert!(
+        writes.run(&tx).await.is_err(),
+        "a repeated key was accepted"
+    );
+    tx.rollback().await.unwrap();
+    assert_eq!(queued("one@batch.example").await, 0);
+    assert_eq!(queued("two@batch.example").await, 0);
+
+    // The same batch without the repeat is kept whole.
+    let tx = db.tenant_tx(&harrow).await.unwrap();
+    let mut writes = Writes::new();
+    outbox::add(&mut writes, &harrow, now, email("one@batch.example"), None);
+    outbox::add(&mut writes, &harrow, now, email("two@batch.example"), None);
+    writes.insert(event("harrow", "batch-event"));
+    writes.run(&tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(queued("one@batch.example").await, 1);
+    assert_eq!(queued("two@batch.example").await, 1);
+
+    if db.backend() == Backend::Postgres {
+        // Another tenant's row, slipped into harrow's batch.
+        let tx = db.tenant_tx(&harrow).await.unwrap();
+        let mut writes = Writes::new();
+        outbox::add(
+            &mut writes,
+            &harrow,
+            now,
+            email("three@batch.example"),
+            None,
+        );
+        writes.insert(event("somerset", "forged-event"));
+        assert!(
+            writes.run(&tx).await.is_err(),
+            "a batch wrote a row into another tenant"
+        );
+        tx.rollback().await.unwrap();
+        assert_eq!(queued("three@batch.example").await, 0);
+    }
+}

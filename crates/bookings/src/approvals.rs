@@ -15,7 +15,7 @@ use storage::outbox::{self, Email};
 use tenant_router::TenantConfig;
 
 use crate::confirmation::Confirmed;
-use crate::service::{find_session, log};
+use crate::service::{Entry, find_session, log};
 use crate::store::entity::{booking, booking_order};
 use crate::{BookingError, Bookings};
 
@@ -246,7 +246,10 @@ impl Bookings {
                 course,
                 price_pence: b.price_pence,
             };
-            crate::confirmation::queue(&tx, now, cfg, &number, Some(org), &[place]).await?;
+            let mut mail = storage::Writes::new();
+            crate::confirmation::queue(&tx, &mut mail, now, cfg, &number, Some(org), &[], &[place])
+                .await?;
+            mail.run(&tx).await?;
         } else {
             crate::offers::pass_on(&tx, &b.session_id, now, base_url).await?;
             if let Some(person) = account::Entity::find()
@@ -274,7 +277,18 @@ impl Bookings {
             }
         }
         let detail = serde_json::json!({ "booking": b.id, "session": b.session_id });
-        log(&tx, now, actor_id, Some(org), action, &b.id, &detail).await?;
+        log(
+            &tx,
+            now,
+            Entry {
+                account: actor_id,
+                organisation: Some(org),
+                action,
+                subject: &b.id,
+                detail: &detail,
+            },
+        )
+        .await?;
         tx.commit().await?;
         self.catalogue.changed();
         Ok(())

@@ -16,7 +16,7 @@ use tenant_router::TenantConfig;
 use utoipa::ToSchema;
 
 use crate::domain::{CheckoutItem, CheckoutOutcome, CheckoutRequest, ITEMS_MAX, check_key};
-use crate::service::{bookable, log};
+use crate::service::{Entry, bookable, log};
 use crate::store::entity::basket_item;
 use crate::{BookingError, Bookings};
 
@@ -190,7 +190,18 @@ impl Bookings {
             _ => e.into(),
         })?;
         let detail = serde_json::json!({ "session": session.id, "delegate": delegate });
-        log(&tx, now, &owner.id, None, "basket.add", &id, &detail).await?;
+        log(
+            &tx,
+            now,
+            Entry {
+                account: &owner.id,
+                organisation: None,
+                action: "basket.add",
+                subject: &id,
+                detail: &detail,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -224,7 +235,18 @@ impl Bookings {
             "session": item.session_id,
             "delegate": item.delegate_account_id,
         });
-        log(&tx, now, owner_id, None, "basket.remove", &item.id, &detail).await?;
+        log(
+            &tx,
+            now,
+            Entry {
+                account: owner_id,
+                organisation: None,
+                action: "basket.remove",
+                subject: &item.id,
+                detail: &detail,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -242,7 +264,7 @@ impl Bookings {
         how: &BasketCheckout,
     ) -> Result<CheckoutOutcome, BookingError> {
         check_key(key)?;
-        if let Some(done) = self.replay_key(cfg, &booker.id, key).await? {
+        if let Some(done) = self.replay_key(cfg, &booker.id, key, None).await? {
             return Ok(done);
         }
         let tx = self.db.tenant_tx(&cfg.slug).await?;

@@ -69,11 +69,13 @@ impl CancelBookings {
             crate::service::log(
                 tx,
                 now,
-                &b.account_id,
-                b.organisation_id.as_deref(),
-                "booking.cancelled_by_provider",
-                &b.id,
-                &serde_json::json!({ "session": b.session_id }),
+                crate::service::Entry {
+                    account: &b.account_id,
+                    organisation: b.organisation_id.as_deref(),
+                    action: "booking.cancelled_by_provider",
+                    subject: &b.id,
+                    detail: &serde_json::json!({ "session": b.session_id }),
+                },
             )
             .await?;
         }

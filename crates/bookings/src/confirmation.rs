@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, Event, EventLike};
 use identity::store::entity::account;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
-use storage::TenantTx;
 use storage::outbox::{self, Attachment, Email};
-use tenant_router::TenantConfig;
+use storage::{TenantTx, Writes};
+use tenant_router::{TenantConfig, TenantId};
 
 use crate::BookingError;
 
@@ -25,27 +25,41 @@ pub(crate) struct Confirmed {
     pub price_pence: i64,
 }
 
-/// Queues a confirmation for each place, in the checkout's transaction, with a copy to
-/// the CPD leads of the organisation paying (`org`), if it has any.
+/// Adds to `writes` a confirmation for each place, with a copy to the CPD leads of the
+/// organisation paying (`org`), if it has any. The delegates are looked up in `tx`, except
+/// those in `known` (the booker, usually, who is in hand already).
+#[allow(clippy::too_many_arguments)] // one call per checkout; each is a different fact
 pub(crate) async fn queue(
     tx: &TenantTx,
+    writes: &mut Writes,
     now: DateTime<Utc>,
     cfg: &TenantConfig,
     order_number: &str,
     org: Option<&str>,
+    known: &[&account::Model],
     places: &[Confirmed],
 ) -> Result<(), BookingError> {
     if places.is_empty() {
         return Ok(());
     }
-    let people: HashMap<String, account::Model> = account::Entity::find()
-        .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
-        .filter(account::Column::Id.is_in(places.iter().map(|p| p.delegate.as_str())))
-        .all(&**tx)
-        .await?
-        .into_iter()
-        .map(|a| (a.id.clone(), a))
+    let mut people: HashMap<String, account::Model> =
+        known.iter().map(|a| (a.id.clone(), (*a).clone())).collect();
+    let unknown: Vec<&str> = places
+        .iter()
+        .map(|p| p.delegate.as_str())
+        .filter(|d| !people.contains_key(*d))
         .collect();
+    if !unknown.is_empty() {
+        people.extend(
+            account::Entity::find()
+                .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
+                .filter(account::Column::Id.is_in(unknown))
+                .all(&**tx)
+                .await?
+                .into_iter()
+                .map(|a| (a.id.clone(), a)),
+        );
+    }
     let leads = match org {
         Some(org) => identity::store::organisations::cpd_leads(tx, org).await?,
         None => Vec::new(),
@@ -80,38 +94,49 @@ pub(crate) async fn queue(
         let body = format!("{body}{info}");
         let subject = format!("Booking confirmed: {}", p.course.title);
         let ics = calendar(cfg, p);
-        outbox::enqueue_with_attachment(
-            tx,
+        outbox::add(
+            writes,
+            tx.tenant(),
             now,
             Email {
                 to,
                 subject: &subject,
                 body: &body,
             },
-            Attachment {
+            Some(Attachment {
                 name: "booking.ics",
                 content_type: "text/calendar; charset=utf-8; method=PUBLISH",
                 text: &ics,
-            },
-        )
-        .await?;
+            }),
+        );
         let name = format!("{} {}", person.first_name, person.last_name);
-        copy_to_leads(tx, now, &leads, &p.delegate, &name, &subject, &body).await?;
+        copy_to_leads(
+            writes,
+            tx.tenant(),
+            now,
+            &leads,
+            &p.delegate,
+            &name,
+            &subject,
+            &body,
+        );
     }
     Ok(())
 }
 
-/// Sends the organisation's CPD leads a copy of an email about a colleague's place (not
-/// the colleague themself, who has the original).
-pub(crate) async fn copy_to_leads(
-    tx: &TenantTx,
+/// Adds to `writes` a copy, for the organisation's CPD leads, of an email about a
+/// colleague's place (not for the colleague themself, who has the original).
+#[allow(clippy::too_many_arguments)] // each is a different fact of the one email
+pub(crate) fn copy_to_leads(
+    writes: &mut Writes,
+    tenant: &TenantId,
     now: DateTime<Utc>,
     leads: &[(String, String)],
     delegate_id: &str,
     delegate_name: &str,
     subject: &str,
     body: &str,
-) -> Result<(), BookingError> {
+) {
     for (lead_id, lead_email) in leads {
         if lead_id == delegate_id {
             continue;
@@ -119,18 +144,18 @@ pub(crate) async fn copy_to_leads(
         let body = format!(
             "A copy for your organisation's CPD lead, about {delegate_name}'s place.\n\n{body}"
         );
-        outbox::enqueue(
-            tx,
+        outbox::add(
+            writes,
+            tenant,
             now,
             Email {
                 to: lead_email,
                 subject: &format!("Copy: {subject} ({delegate_name})"),
                 body: &body,
             },
-        )
-        .await?;
+            None,
+        );
     }
-    Ok(())
 }
 
 /// The iCalendar (RFC 5545) entry for one place; its UID is the booking's, so a calendar

@@ -18,7 +18,7 @@ use storage::outbox::{self, Email};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::domain::order_number;
-use crate::service::{find_session, log};
+use crate::service::{Entry, find_session, log};
 use crate::store::entity::{booking, booking_order, waiting_list_entry};
 use crate::{BookingError, Bookings};
 
@@ -168,7 +168,7 @@ impl Bookings {
         if let (Some(limit), Some(org)) =
             (session.org_place_limit, entry.organisation_id.as_deref())
         {
-            crate::service::check_org_limit(&tx, &session.id, org, limit).await?;
+            crate::service::check_org_limit(&tx, &session.id, org, limit, 0).await?;
         }
         let order_id = uuid::Uuid::now_v7().to_string();
         let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
@@ -216,11 +216,13 @@ impl Bookings {
         log(
             &tx,
             now,
-            &who.id,
-            organisation.as_deref(),
-            "waiting_list.accept",
-            &order_id,
-            &detail,
+            Entry {
+                account: &who.id,
+                organisation: organisation.as_deref(),
+                action: "waiting_list.accept",
+                subject: &order_id,
+                detail: &detail,
+            },
         )
         .await?;
         audit::record(

@@ -19,7 +19,7 @@ use tenant_router::TenantConfig;
 use catalogue::domain::money::format_pence;
 
 use crate::domain::{PurchaseOutcome, PurchaseRequest, check_key, fingerprint, order_number};
-use crate::service::{find_order, log};
+use crate::service::{Entry, find_order, log};
 use crate::store::entity::{booking_order, service_purchase};
 use crate::{BookingError, Bookings};
 
@@ -186,11 +186,13 @@ impl Bookings {
         log(
             &tx,
             now,
-            &buyer.id,
-            Some(org),
-            "purchase",
-            &order_id,
-            &detail,
+            Entry {
+                account: &buyer.id,
+                organisation: Some(org),
+                action: "purchase",
+                subject: &order_id,
+                detail: &detail,
+            },
         )
         .await?;
         audit::record(

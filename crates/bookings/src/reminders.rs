@@ -119,7 +119,18 @@ impl Bookings {
                 }
                 let name = format!("{} {}", person.first_name, person.last_name);
                 if let Some(to) = leads.get(org) {
-                    copy_to_leads(&tx, now, to, &person.id, &name, &subject, &body).await?;
+                    let mut copies = storage::Writes::new();
+                    copy_to_leads(
+                        &mut copies,
+                        tx.tenant(),
+                        now,
+                        to,
+                        &person.id,
+                        &name,
+                        &subject,
+                        &body,
+                    );
+                    copies.run(&tx).await?;
                 }
             }
             queued += 1;

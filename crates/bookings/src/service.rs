@@ -9,13 +9,14 @@ use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Duration, Utc};
 use identity::domain::rights::{Right, Rights, membership_status};
 use identity::store::entity::account;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
-    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, Set, SqlErr,
+    ColumnTrait as _, ConnectionTrait as _, EntityTrait, FromQueryResult as _, JoinType,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait, Set,
+    SqlErr,
 };
 use storage::audit::{self, AuditEntry};
-use storage::{Backend, Clock, Db, TenantTx};
+use storage::{Clock, Db, TenantTx, Writes};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::BookingError;
@@ -46,11 +47,8 @@ pub struct Bookings {
     pub(crate) catalogue: catalogue::Catalogue,
 }
 
-/// A checkout that lost an idempotency race to a concurrent twin; it is answered as a retry.
-enum Attempt {
-    Done(CheckoutOutcome),
-    Raced,
-}
+/// How long a checkout waits for a row lock (a session's, say) before it gives up.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Bookings {
     /// Bookings over `db`, reading time from `clock`, telling `catalogue` when places change.
@@ -91,25 +89,39 @@ impl Bookings {
         basket_lines: &[String],
     ) -> Result<CheckoutOutcome, BookingError> {
         check_request(key, req)?;
-        match self.attempt(cfg, booker, key, req, basket_lines).await? {
-            Attempt::Done(outcome) => Ok(outcome),
-            // The twin committed first: answer as its retry.
-            Attempt::Raced => match self.attempt(cfg, booker, key, req, basket_lines).await? {
-                Attempt::Done(outcome) => Ok(outcome),
-                Attempt::Raced => Err(BookingError::IdempotencyConflict),
+        let hash = request_hash(req);
+        match self
+            .attempt(cfg, booker, key, &hash, req, basket_lines)
+            .await
+        {
+            Ok(outcome) => Ok(outcome),
+            // The key is looked up only when something stops the checkout. A retry of a
+            // checkout that was placed always stops (on its own places, which it already
+            // holds, or on its own order's key, which is unique), so it is answered here
+            // with the first result; a checkout that goes through had no twin to answer.
+            Err(refused) => match self.replay_key(cfg, &booker.id, key, Some(&hash)).await {
+                Ok(Some(first)) => Ok(first),
+                Err(BookingError::IdempotencyConflict) => Err(BookingError::IdempotencyConflict),
+                // No earlier checkout with this key (or no telling): the refusal stands.
+                Ok(None) | Err(_) => Err(refused),
             },
         }
     }
 
-    /// The first answer to an earlier checkout with this key, if there was one.
+    /// The first answer to an earlier checkout with this key, if there was one;
+    /// [`BookingError::IdempotencyConflict`] if its request's hash is not `hash` (when given).
     pub(crate) async fn replay_key(
         &self,
         cfg: &TenantConfig,
         booker_id: &str,
         key: &str,
+        hash: Option<&str>,
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let done = match find_order(&tx, booker_id, key).await? {
+            Some(previous) if hash.is_some_and(|h| h != previous.request_hash) => {
+                return Err(BookingError::IdempotencyConflict);
+            }
             Some(previous) => Some(replay(&tx, previous).await?),
             None => None,
         };
@@ -117,32 +129,22 @@ impl Bookings {
         Ok(done)
     }
 
+    /// One checkout, in one transaction: for each place, one statement takes it if one is
+    /// free and looks up what is to be checked (everything is rolled back if a check
+    /// fails); then every row the checkout writes goes in one batch ([`Writes`]) before
+    /// the commit.
     async fn attempt(
         &self,
         cfg: &TenantConfig,
         booker: &account::Model,
         key: &str,
+        hash: &str,
         req: &CheckoutRequest,
         basket_lines: &[String],
-    ) -> Result<Attempt, BookingError> {
-        let hash = request_hash(req);
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
-        if self.db.backend() == Backend::Postgres {
-            // Bounded waits: a checkout queued behind a stuck lock fails instead of hanging.
-            tx.execute_unprepared("SET LOCAL lock_timeout = '5s'")
-                .await?;
-        }
-        if let Some(previous) = find_order(&tx, &booker.id, key).await? {
-            if previous.request_hash != hash {
-                return Err(BookingError::IdempotencyConflict);
-            }
-            let outcome = replay(&tx, previous).await?;
-            tx.rollback().await?;
-            return Ok(Attempt::Done(outcome));
-        }
+    ) -> Result<CheckoutOutcome, BookingError> {
+        let tx = self.db.tenant_tx_bounded(&cfg.slug, LOCK_WAIT).await?;
         let now = self.clock.now();
         let org = self.check_organisation(&tx, booker, req).await?;
-        // Look everything up and check it before taking any place.
         let mut lines = Vec::with_capacity(req.items.len());
         for item in &req.items {
             let delegate = item
@@ -151,9 +153,7 @@ impl Bookings {
                 .unwrap_or_else(|| booker.id.clone());
             if lines
                 .iter()
-                .any(|l: &(course_session::Model, String, course::Model, i64)| {
-                    l.0.id == item.session_id && l.1 == delegate
-                })
+                .any(|l: &Line| l.session.id == item.session_id && l.delegate == delegate)
             {
                 return Err(BookingError::BadRequest(
                     "The same place is in the checkout twice",
@@ -162,15 +162,22 @@ impl Bookings {
             if delegate != booker.id {
                 check_colleague(&tx, org.as_deref(), &delegate).await?;
             }
-            let (session, course) = bookable(&tx, &item.session_id, now).await?;
-            if already_holds(&tx, &session.id, &delegate).await? {
+            let place = place_on(&tx, &item.session_id, Some(&delegate), now).await?;
+            if place.held {
                 return Err(BookingError::AlreadyBooked);
             }
             let amount =
-                crate::purchases::place_price(&tx, &course, &session, org.as_deref()).await?;
-            lines.push((session, delegate, course, amount));
+                crate::purchases::place_price(&tx, &place.course, &place.session, org.as_deref())
+                    .await?;
+            lines.push(Line {
+                session: place.session,
+                course: place.course,
+                taken: place.taken,
+                delegate,
+                amount,
+            });
         }
-        let computed: i64 = lines.iter().map(|l| l.3).sum();
+        let computed: i64 = lines.iter().map(|l| l.amount).sum();
         if req.expected_total_pence.is_some_and(|t| t != computed) {
             return Err(BookingError::PriceMismatch {
                 computed_pence: computed,
@@ -179,6 +186,7 @@ impl Bookings {
         let order_uuid = uuid::Uuid::now_v7();
         let order_id = order_uuid.to_string();
         let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
+        let mut writes = Writes::new();
         let mut booked = Vec::new();
         let mut waiting = Vec::new();
         let mut confirmations = Vec::new();
@@ -188,13 +196,25 @@ impl Bookings {
         } else {
             "confirmed"
         };
-        for (session, delegate, course, amount) in lines {
-            if take_place(&tx, &session.id).await? {
+        for Line {
+            session,
+            course,
+            taken,
+            delegate,
+            amount,
+        } in lines
+        {
+            if taken {
                 if let (Some(limit), Some(org)) = (session.org_place_limit, org.as_deref()) {
-                    check_org_limit(&tx, &session.id, org, limit).await?;
+                    // Places this checkout took before on the session are not written yet.
+                    let earlier = booked
+                        .iter()
+                        .filter(|b: &&Booked| b.session_id == session.id);
+                    let earlier = u64::try_from(earlier.count()).unwrap_or(u64::MAX);
+                    check_org_limit(&tx, &session.id, org, limit, earlier).await?;
                 }
                 let id = uuid::Uuid::now_v7().to_string();
-                booking::ActiveModel {
+                writes.insert(booking::ActiveModel {
                     tenant_id: Set(cfg.slug.to_string()),
                     id: Set(id.clone()),
                     order_id: Set(order_id.clone()),
@@ -209,10 +229,7 @@ impl Bookings {
                     attendance: Set(None),
                     attendance_marked_at: Set(None),
                     reminded_at: Set(None),
-                }
-                .insert(&*tx)
-                .await
-                .map_err(duplicate_is_already_booked)?;
+                });
                 let place = crate::confirmation::Confirmed {
                     booking_id: id.clone(),
                     delegate: delegate.clone(),
@@ -234,7 +251,7 @@ impl Bookings {
                 });
             } else {
                 let id = uuid::Uuid::now_v7().to_string();
-                waiting_list_entry::ActiveModel {
+                writes.insert(waiting_list_entry::ActiveModel {
                     tenant_id: Set(cfg.slug.to_string()),
                     id: Set(id.clone()),
                     order_id: Set(order_id.clone()),
@@ -246,10 +263,7 @@ impl Bookings {
                     offer_token_hash: Set(None),
                     offer_expires_at: Set(None),
                     created_at: Set(now),
-                }
-                .insert(&*tx)
-                .await
-                .map_err(duplicate_is_already_booked)?;
+                });
                 waiting.push(Waiting {
                     entry_id: id,
                     session_id: session.id,
@@ -257,22 +271,26 @@ impl Bookings {
                 });
             }
         }
-        // Activity, for retention: a booking made by or for a person counts for both.
-        let mut active: Vec<&str> = vec![booker.id.as_str()];
+        // Activity, for retention: a booking made by or for a person counts for both (the
+        // booker's only if not counted within the hour, see `identity::store::touch_due`).
+        let mut active: Vec<&str> = Vec::new();
+        if identity::store::touch_due(booker, now) {
+            active.push(booker.id.as_str());
+        }
         for d in booked
             .iter()
             .map(|b| b.delegate_account_id.as_str())
             .chain(waiting.iter().map(|w| w.delegate_account_id.as_str()))
         {
-            if !active.contains(&d) {
+            if d != booker.id && !active.contains(&d) {
                 active.push(d);
             }
         }
         for id in active {
-            identity::store::touch(&tx, id, now).await?;
+            identity::store::touch_later(&mut writes, &cfg.slug, id, now);
         }
         let total: i64 = booked.iter().map(|b| b.price_pence).sum();
-        let inserted = booking_order::ActiveModel {
+        writes.insert(booking_order::ActiveModel {
             tenant_id: Set(cfg.slug.to_string()),
             id: Set(order_id.clone()),
             number: Set(number.clone()),
@@ -280,29 +298,31 @@ impl Bookings {
             organisation_id: Set(org.clone()),
             total_pence: Set(total),
             idempotency_key: Set(key.to_owned()),
-            request_hash: Set(hash),
+            request_hash: Set(hash.to_owned()),
             created_at: Set(now),
-        }
-        .insert(&*tx)
-        .await;
-        if let Err(e) = inserted {
-            if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
-                tx.rollback().await?;
-                return Ok(Attempt::Raced);
-            }
-            return Err(e.into());
-        }
-        crate::confirmation::queue(&tx, now, cfg, &number, org.as_deref(), &confirmations).await?;
+        });
+        crate::confirmation::queue(
+            &tx,
+            &mut writes,
+            now,
+            cfg,
+            &number,
+            org.as_deref(),
+            &[booker],
+            &confirmations,
+        )
+        .await?;
         if let Some(org) = org.as_deref() {
             crate::approvals::ask(&tx, now, org, &to_approve).await?;
         }
         if !basket_lines.is_empty() {
-            basket_item::Entity::delete_many()
-                .filter(basket_item::Column::TenantId.eq(cfg.slug.as_str()))
-                .filter(basket_item::Column::AccountId.eq(booker.id.as_str()))
-                .filter(basket_item::Column::Id.is_in(basket_lines.iter().map(String::as_str)))
-                .exec(&*tx)
-                .await?;
+            writes.delete(
+                basket_item::Entity::delete_many()
+                    .filter(basket_item::Column::TenantId.eq(cfg.slug.as_str()))
+                    .filter(basket_item::Column::AccountId.eq(booker.id.as_str()))
+                    .filter(basket_item::Column::Id.is_in(basket_lines.iter().map(String::as_str)))
+                    .into_query(),
+            );
         }
         let detail = serde_json::json!({
             "order": order_id,
@@ -310,18 +330,21 @@ impl Bookings {
             "waiting": waiting.iter().map(|w| &w.entry_id).collect::<Vec<_>>(),
             "total_pence": total,
         });
-        log(
-            &tx,
+        log_later(
+            &mut writes,
+            &cfg.slug,
             now,
-            &booker.id,
-            org.as_deref(),
-            "checkout",
-            &order_id,
-            &detail,
-        )
-        .await?;
-        audit::record(
-            &tx,
+            Entry {
+                account: &booker.id,
+                organisation: org.as_deref(),
+                action: "checkout",
+                subject: &order_id,
+                detail: &detail,
+            },
+        );
+        audit::add(
+            &mut writes,
+            &cfg.slug,
             now,
             AuditEntry {
                 actor: &format!("account:{}", booker.id),
@@ -329,18 +352,21 @@ impl Bookings {
                 subject: &order_id,
                 detail,
             },
-        )
-        .await?;
+        );
+        // A unique index refusing a row here means a concurrent checkout placed it first:
+        // the same person's place (already booked) or this key's order (answered by the
+        // caller as a retry).
+        writes.run(&tx).await.map_err(duplicate_is_already_booked)?;
         tx.commit().await?;
         self.catalogue.changed();
-        Ok(Attempt::Done(CheckoutOutcome {
+        Ok(CheckoutOutcome {
             order_id,
             number,
             total_pence: total,
             booked,
             waiting,
             replayed: false,
-        }))
+        })
     }
 
     /// The organisation billed, checked: the booker must be a confirmed member; booking for
@@ -481,11 +507,13 @@ impl Bookings {
         log(
             &tx,
             now,
-            account_id,
-            b.organisation_id.as_deref(),
-            "booking.cancel",
-            booking_id,
-            &detail,
+            Entry {
+                account: account_id,
+                organisation: b.organisation_id.as_deref(),
+                action: "booking.cancel",
+                subject: booking_id,
+                detail: &detail,
+            },
         )
         .await?;
         audit::record(
@@ -609,13 +637,132 @@ pub(crate) async fn bookable(
     session_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(course_session::Model, course::Model), BookingError> {
-    let session = find_session(tx, session_id).await?;
-    let course = course::Entity::find()
-        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course::Column::Id.eq(&session.course_id))
-        .one(&**tx)
-        .await?
-        .ok_or(BookingError::NotFound)?;
+    let place = place_on(tx, session_id, None, now).await?;
+    Ok((place.session, place.course))
+}
+
+/// One place of a checkout, checked.
+struct Line {
+    session: course_session::Model,
+    course: course::Model,
+    /// Whether a place was free and is now taken (or the delegate is to wait).
+    taken: bool,
+    delegate: String,
+    amount: i64,
+}
+
+/// A session found bookable, by [`place_on`].
+struct Place {
+    session: course_session::Model,
+    course: course::Model,
+    /// Whether the delegate already holds a place or a waiting-list entry on it.
+    held: bool,
+    /// Whether a place was taken for them.
+    taken: bool,
+}
+
+/// The session and its course, if a place on it can be booked now. With a `delegate`, it
+/// also takes a place if one is free (a conditional update of the session's count, so
+/// concurrent checkouts cannot both take the last one) and says whether the delegate
+/// already holds a place or a waiting-list entry there: one statement on PostgreSQL. The
+/// caller rolls back, releasing the place, when it refuses the booking.
+async fn place_on(
+    tx: &TenantTx,
+    session_id: &str,
+    delegate: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Place, BookingError> {
+    let t = tx.tenant().as_str();
+    let mut select = course_session::Entity::find()
+        .select_also(course::Entity)
+        .join(
+            JoinType::InnerJoin,
+            course_session::Entity::belongs_to(course::Entity)
+                .from((
+                    course_session::Column::TenantId,
+                    course_session::Column::CourseId,
+                ))
+                .to((course::Column::TenantId, course::Column::Id))
+                .into(),
+        )
+        .filter(course_session::Column::TenantId.eq(t))
+        .filter(course_session::Column::Id.eq(session_id))
+        .into_query();
+    let (taken, row) = match delegate {
+        None => (false, tx.query_one(&select).await?),
+        Some(delegate) => {
+            use booking::Column as B;
+            use waiting_list_entry::Column as W;
+            let held = [crate::approvals::PENDING, "confirmed"];
+            let booked = live_row::<booking::Entity>(
+                [B::TenantId, B::SessionId, B::AccountId, B::Status],
+                [t, session_id, delegate],
+                held,
+            );
+            let waiting = live_row::<waiting_list_entry::Entity>(
+                [W::TenantId, W::SessionId, W::AccountId, W::Status],
+                [t, session_id, delegate],
+                ["waiting", "offered"],
+            );
+            // 1 or 0 rather than a boolean, which SQLite does not have.
+            select.expr_as(
+                Expr::case(Expr::exists(booked).or(Expr::exists(waiting)), 1).finally(0),
+                "held",
+            );
+            let take = course_session::Entity::update_many()
+                .col_expr(
+                    course_session::Column::PlacesTaken,
+                    Expr::col(course_session::Column::PlacesTaken).add(1),
+                )
+                .filter(course_session::Column::TenantId.eq(t))
+                .filter(course_session::Column::Id.eq(session_id))
+                .filter(course_session::Column::Status.eq("scheduled"))
+                .filter(
+                    Expr::col(course_session::Column::PlacesTaken)
+                        .lt(Expr::col(course_session::Column::Capacity)),
+                )
+                .into_query();
+            let (updated, row) = storage::writes::update_then_select(tx, take, select).await?;
+            (updated == 1, row)
+        }
+    };
+    let row = row.ok_or(BookingError::NotFound)?;
+    let session = course_session::Model::from_query_result(&row, "A_")?;
+    let course = course::Model::from_query_result(&row, "B_")?;
+    check_bookable(&session, &course, now)?;
+    let held = delegate.is_some() && row.try_get::<i32>("", "held")? == 1;
+    Ok(Place {
+        session,
+        course,
+        held,
+        taken,
+    })
+}
+
+/// `SELECT 1` from `E` where the row of tenant, session and account (`of`, in the order
+/// of `cols`, the fourth being the status) has one of the live `statuses`.
+fn live_row<E: EntityTrait>(
+    cols: [E::Column; 4],
+    of: [&str; 3],
+    statuses: [&str; 2],
+) -> sea_orm::sea_query::SelectStatement {
+    let [tenant, session, account, status] = cols;
+    E::find()
+        .select_only()
+        .expr(Expr::val(1))
+        .filter(tenant.eq(of[0]))
+        .filter(session.eq(of[1]))
+        .filter(account.eq(of[2]))
+        .filter(status.is_in(statuses))
+        .into_query()
+}
+
+/// Refuses a place on `session` of `course` at `now` unless both are open for booking.
+fn check_bookable(
+    session: &course_session::Model,
+    course: &course::Model,
+    now: DateTime<Utc>,
+) -> Result<(), BookingError> {
     let refuse = |code, message| Err(BookingError::NotBookable { code, message });
     match Status::parse(&course.status) {
         // A draft is not public: as if it did not exist.
@@ -638,42 +785,20 @@ pub(crate) async fn bookable(
     if course.booking_closes_at.is_some_and(|t| now >= t) {
         return refuse("booking_closed", "Booking for this course has closed");
     }
-    Ok((session, course))
+    Ok(())
 }
 
-async fn already_holds(
-    tx: &TenantTx,
-    session_id: &str,
-    account_id: &str,
-) -> Result<bool, BookingError> {
-    let booked = booking::Entity::find()
-        .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(booking::Column::SessionId.eq(session_id))
-        .filter(booking::Column::AccountId.eq(account_id))
-        .filter(booking::Column::Status.is_in(["confirmed", crate::approvals::PENDING]))
-        .one(&**tx)
-        .await?
-        .is_some();
-    let waiting = waiting_list_entry::Entity::find()
-        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(waiting_list_entry::Column::SessionId.eq(session_id))
-        .filter(waiting_list_entry::Column::AccountId.eq(account_id))
-        .filter(waiting_list_entry::Column::Status.is_in(["waiting", "offered"]))
-        .one(&**tx)
-        .await?
-        .is_some();
-    Ok(booked || waiting)
-}
-
-/// Refuses a place beyond the organisation's limit on the session. Called after
-/// [`take_place`], whose update holds the session's row until commit: every booking of the
-/// session queues there, so the count includes every place committed before this one and
-/// concurrent checkouts cannot both take an organisation's last place.
+/// Refuses a place beyond the organisation's limit on the session, counting the places it
+/// holds and `also` more taken by this transaction but not yet written. Called after the
+/// place is taken, by an update that holds the session's row until commit: every booking
+/// of the session queues there, so the count includes every place committed before this
+/// one and concurrent checkouts cannot both take an organisation's last place.
 pub(crate) async fn check_org_limit(
     tx: &TenantTx,
     session_id: &str,
     org: &str,
     limit: i32,
+    also: u64,
 ) -> Result<(), BookingError> {
     let held = booking::Entity::find()
         .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
@@ -683,7 +808,7 @@ pub(crate) async fn check_org_limit(
         .count(&**tx)
         .await?;
     // (`count` is sea-orm's `PaginatorTrait::count`: one `SELECT COUNT(*)`.)
-    if held >= u64::try_from(limit).unwrap_or(0) {
+    if held + also >= u64::try_from(limit).unwrap_or(0) {
         return Err(BookingError::NotBookable {
             code: "organisation_limit",
             message: "Your organisation already has all the places it may have on this session",
@@ -692,42 +817,37 @@ pub(crate) async fn check_org_limit(
     Ok(())
 }
 
-/// Takes one place if one is free: a single conditional update, so concurrent checkouts
-/// cannot both take the last place.
-async fn take_place(tx: &TenantTx, session_id: &str) -> Result<bool, BookingError> {
-    let backend = (**tx).get_database_backend();
-    let sql = "UPDATE course_session SET places_taken = places_taken + 1 \
-               WHERE tenant_id = $1 AND id = $2 AND status = 'scheduled' AND places_taken < capacity";
-    let done = tx
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            [tx.tenant().as_str().into(), session_id.into()],
-        ))
-        .await?;
-    Ok(done.rows_affected() == 1)
+/// A transaction-log entry: who did what to what, with details.
+pub(crate) struct Entry<'a> {
+    pub account: &'a str,
+    pub organisation: Option<&'a str>,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: &'a serde_json::Value,
 }
 
+/// Writes a transaction-log entry in `tx`.
 pub(crate) async fn log(
     tx: &TenantTx,
     now: DateTime<Utc>,
-    account_id: &str,
-    organisation_id: Option<&str>,
-    action: &str,
-    subject: &str,
-    detail: &serde_json::Value,
+    entry: Entry<'_>,
 ) -> Result<(), BookingError> {
-    transaction_log::ActiveModel {
-        tenant_id: Set(tx.tenant().to_string()),
-        id: Set(uuid::Uuid::now_v7().to_string()),
-        account_id: Set(account_id.to_owned()),
-        organisation_id: Set(organisation_id.map(str::to_owned)),
-        action: Set(action.to_owned()),
-        subject: Set(subject.to_owned()),
-        detail: Set(detail.to_string()),
-        occurred_at: Set(now),
-    }
-    .insert(&**tx)
-    .await?;
+    let mut writes = Writes::new();
+    log_later(&mut writes, tx.tenant(), now, entry);
+    writes.run(tx).await?;
     Ok(())
+}
+
+/// Adds a transaction-log entry to `writes` (see [`log`]).
+pub(crate) fn log_later(writes: &mut Writes, tenant: &TenantId, now: DateTime<Utc>, e: Entry<'_>) {
+    writes.insert(transaction_log::ActiveModel {
+        tenant_id: Set(tenant.to_string()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        account_id: Set(e.account.to_owned()),
+        organisation_id: Set(e.organisation.map(str::to_owned)),
+        action: Set(e.action.to_owned()),
+        subject: Set(e.subject.to_owned()),
+        detail: Set(e.detail.to_string()),
+        occurred_at: Set(now),
+    });
 }

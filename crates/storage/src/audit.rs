@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::entity::audit_event::{self, Column, Entity};
 use crate::entity::audit_pending;
-use crate::{StorageError, TenantTx};
+use crate::{StorageError, TenantTx, Writes};
+use tenant_router::TenantId;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -41,8 +42,17 @@ pub async fn record(
     now: DateTime<Utc>,
     entry: AuditEntry<'_>,
 ) -> Result<(), StorageError> {
-    audit_pending::Entity::insert(audit_pending::ActiveModel {
-        tenant_id: Set(tx.tenant().to_string()),
+    let mut writes = Writes::new();
+    add(&mut writes, tx.tenant(), now, entry);
+    writes.run(tx).await?;
+    Ok(())
+}
+
+/// Adds an event to `writes`, for a transaction of `tenant`: recorded when the writes run,
+/// as [`record`] does.
+pub fn add(writes: &mut Writes, tenant: &TenantId, now: DateTime<Utc>, entry: AuditEntry<'_>) {
+    writes.insert(audit_pending::ActiveModel {
+        tenant_id: Set(tenant.to_string()),
         id: Set(uuid::Uuid::now_v7().to_string()),
         // PostgreSQL keeps microseconds; hash what is stored so verification agrees.
         occurred_at: Set(now.trunc_subsecs(6)),
@@ -50,10 +60,7 @@ pub async fn record(
         action: Set(entry.action.to_owned()),
         subject: Set(entry.subject.to_owned()),
         detail: Set(entry.detail.to_string()),
-    })
-    .exec_without_returning(&**tx)
-    .await?;
-    Ok(())
+    });
 }
 
 /// Links every committed waiting event of the transaction's tenant into its chain, in the

@@ -3,10 +3,10 @@
 use std::ops::Deref;
 use std::time::Duration;
 
-use migration::{APP_ROLE, Migrator, MigratorTrait};
+use migration::{APP_ROLE, Migrator, MigratorTrait, TENANT_SETTING};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
+    TransactionTrait,
 };
 use tenant_router::TenantId;
 
@@ -127,22 +127,21 @@ impl Db {
     /// # Errors
     /// [`StorageError::Db`] when the transaction cannot begin or be scoped.
     pub async fn tenant_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
-        // SQLite has one writer, and a transaction that read first cannot start writing once
-        // another has committed since (SQLITE_BUSY_SNAPSHOT, which no timeout cures). With
-        // background senders and sweeps writing beside requests, every tenant transaction
-        // of this process takes its turn; short transactions keep the queue short.
-        let guard = self.writer_turn().await;
-        let tx = self.conn.begin().await?;
-        if self.backend == Backend::Postgres {
-            tx.execute_unprepared(&format!("SET LOCAL ROLE {APP_ROLE}"))
-                .await?;
-            scope(&tx, tenant).await?;
-        }
-        Ok(TenantTx {
-            tx,
-            tenant: tenant.clone(),
-            _writer: guard,
-        })
+        self.begin(tenant, true, None).await
+    }
+
+    /// A [`Db::tenant_tx`] whose waits for a row lock end in an error after `lock_wait`
+    /// (PostgreSQL), for request paths that would rather refuse than hang behind a stuck
+    /// transaction.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the transaction cannot begin or be scoped.
+    pub async fn tenant_tx_bounded(
+        &self,
+        tenant: &TenantId,
+        lock_wait: Duration,
+    ) -> Result<TenantTx, StorageError> {
+        self.begin(tenant, true, Some(lock_wait)).await
     }
 
     /// A transaction as the connecting (migrating) role, for platform work such as importing
@@ -151,10 +150,24 @@ impl Db {
     /// # Errors
     /// [`StorageError::Db`] when the transaction cannot begin.
     pub async fn system_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
+        self.begin(tenant, false, None).await
+    }
+
+    async fn begin(
+        &self,
+        tenant: &TenantId,
+        restricted: bool,
+        lock_wait: Option<Duration>,
+    ) -> Result<TenantTx, StorageError> {
+        // SQLite has one writer, and a transaction that read first cannot start writing once
+        // another has committed since (SQLITE_BUSY_SNAPSHOT, which no timeout cures). With
+        // background senders and sweeps writing beside requests, every tenant transaction
+        // of this process takes its turn; short transactions keep the queue short.
         let guard = self.writer_turn().await;
         let tx = self.conn.begin().await?;
         if self.backend == Backend::Postgres {
-            scope(&tx, tenant).await?;
+            tx.execute_unprepared(&scope(tenant, restricted, lock_wait))
+                .await?;
         }
         Ok(TenantTx {
             tx,
@@ -186,14 +199,29 @@ impl Db {
     }
 }
 
-async fn scope(tx: &DatabaseTransaction, tenant: &TenantId) -> Result<(), StorageError> {
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT set_config('app.tenant_id', $1, true)",
-        [tenant.as_str().into()],
-    ))
-    .await?;
-    Ok(())
+/// The statements that confine a PostgreSQL transaction to `tenant`, sent in one round
+/// trip: the restricted role (unless `restricted` is false), the transaction-local tenant
+/// setting and, if given, the lock-wait bound. The slug is written into the text rather than
+/// bound (a round trip of several statements cannot bind values); a [`TenantId`] holds only
+/// `a-z`, `0-9` and `-`, so it cannot end the quoted string.
+fn scope(tenant: &TenantId, restricted: bool, lock_wait: Option<Duration>) -> String {
+    debug_assert!(
+        tenant
+            .as_str()
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    );
+    let mut sql = String::new();
+    if restricted {
+        sql.push_str(&format!("SET LOCAL ROLE {APP_ROLE}; "));
+    }
+    sql.push_str(&format!(
+        "SELECT set_config('{TENANT_SETTING}', '{tenant}', true);"
+    ));
+    if let Some(wait) = lock_wait {
+        sql.push_str(&format!(" SET LOCAL lock_timeout = {};", wait.as_millis()));
+    }
+    sql
 }
 
 /// A transaction scoped to one tenant. Dropped without [`TenantTx::commit`], it rolls back.

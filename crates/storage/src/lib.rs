@@ -16,9 +16,11 @@ pub mod objects;
 pub mod outbox;
 pub mod sql;
 pub mod tenants;
+pub mod writes;
 
 pub use clock::Clock;
 pub use db::{Backend, Db, DbOptions, TenantTx};
 pub use error::StorageError;
 pub use migration::{APP_ROLE, TENANT_SETTING};
 pub use objects::{Objects, S3Settings};
+pub use writes::Writes;

@@ -3,10 +3,11 @@
 //! configured) drains it; until then the outbox is where mail can be read.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entity::outbox_email::{self, Column, Entity};
-use crate::{StorageError, TenantTx};
+use crate::{StorageError, TenantTx, Writes};
+use tenant_router::TenantId;
 
 /// An email to queue.
 #[derive(Debug, Clone)]
@@ -61,9 +62,24 @@ async fn insert(
     email: Email<'_>,
     attachment: Option<Attachment<'_>>,
 ) -> Result<String, StorageError> {
+    let mut writes = Writes::new();
+    let id = add(&mut writes, tx.tenant(), now, email, attachment);
+    writes.run(tx).await?;
+    Ok(id)
+}
+
+/// Adds an email (with an attachment, if any) to `writes`, for a transaction of `tenant`;
+/// returns its id. It is queued when the writes run, with the rest of the transaction.
+pub fn add(
+    writes: &mut Writes,
+    tenant: &TenantId,
+    now: DateTime<Utc>,
+    email: Email<'_>,
+    attachment: Option<Attachment<'_>>,
+) -> String {
     let id = uuid::Uuid::now_v7().to_string();
-    outbox_email::ActiveModel {
-        tenant_id: Set(tx.tenant().to_string()),
+    writes.insert(outbox_email::ActiveModel {
+        tenant_id: Set(tenant.to_string()),
         id: Set(id.clone()),
         to_address: Set(email.to.to_owned()),
         subject: Set(email.subject.to_owned()),
@@ -76,10 +92,8 @@ async fn insert(
         attachment_name: Set(attachment.as_ref().map(|a| a.name.to_owned())),
         attachment_type: Set(attachment.as_ref().map(|a| a.content_type.to_owned())),
         attachment_text: Set(attachment.map(|a| a.text.to_owned())),
-    }
-    .insert(&**tx)
-    .await?;
-    Ok(id)
+    });
+    id
 }
 
 /// Every email queued for `to` in the transaction's tenant, oldest first.

@@ -15,8 +15,9 @@ use chrono::{DateTime, Duration, Utc};
 use privacy_engine::store::retention::{Erase, SubjectKey, SubjectTable};
 use privacy_engine::{Need, PersonalColumn};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set, SqlErr};
 use storage::TenantTx;
+use tenant_router::TenantId;
 use tenant_router::config::Module;
 
 use crate::IdentityError;
@@ -466,6 +467,28 @@ pub async fn touch(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), Id
         u.col_expr(account::Column::LastActivityAt, Expr::value(now))
     })
     .await
+}
+
+/// How finely activity is recorded: an action within this long of the last one counted
+/// need not be counted again (retention works in months and years).
+pub const ACTIVITY_GRAIN: Duration = Duration::hours(1);
+
+/// Whether `account`'s activity is to be counted again at `now` ([`ACTIVITY_GRAIN`]).
+#[must_use]
+pub fn touch_due(account: &account::Model, now: DateTime<Utc>) -> bool {
+    now - account.last_activity_at >= ACTIVITY_GRAIN
+}
+
+/// Adds to `writes` the update that counts `now` as activity of account `id` of `tenant`
+/// (as [`touch`], sent with the rest of the transaction's writes).
+pub fn touch_later(writes: &mut storage::Writes, tenant: &TenantId, id: &str, now: DateTime<Utc>) {
+    writes.update(
+        account::Entity::update_many()
+            .filter(account::Column::TenantId.eq(tenant.as_str()))
+            .filter(account::Column::Id.eq(id))
+            .col_expr(account::Column::LastActivityAt, Expr::value(now))
+            .into_query(),
+    );
 }
 
 /// Issues a single-use token for `account_id` and returns it (only its hash is stored).
