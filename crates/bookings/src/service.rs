@@ -47,9 +47,6 @@ pub struct Bookings {
     pub(crate) catalogue: catalogue::Catalogue,
 }
 
-/// How long a checkout waits for a row lock (a session's, say) before it gives up.
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
 impl Bookings {
     /// Bookings over `db`, reading time from `clock`, telling `catalogue` when places change.
     #[must_use]
@@ -142,7 +139,7 @@ impl Bookings {
         req: &CheckoutRequest,
         basket_lines: &[String],
     ) -> Result<CheckoutOutcome, BookingError> {
-        let tx = self.db.tenant_tx_bounded(&cfg.slug, LOCK_WAIT).await?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
         let now = self.clock.now();
         let org = self.check_organisation(&tx, booker, req).await?;
         let mut lines = Vec::with_capacity(req.items.len());

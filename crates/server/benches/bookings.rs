@@ -16,12 +16,15 @@
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
-use sea_orm::{ConnectionTrait as _, Database, DbBackend, Statement};
+use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
 
 mod support;
 
 const CLIENTS: usize = 64;
 const SESSIONS: usize = 100;
+
+/// Connections, for the platform and for the baseline alike.
+const POOL: u32 = 32;
 
 fn main() {
     let Ok(url) = std::env::var("DATABASE_URL") else {
@@ -51,7 +54,7 @@ fn spread(sessions: &[String], i: usize) -> impl Iterator<Item = &String> {
 
 async fn run(url: String) -> bool {
     let data = tempfile::tempdir().unwrap();
-    let (app, admin, schema) = support::portal_on_fresh_schema(&url, data.path(), Some(32)).await;
+    let (app, admin, schema) = support::portal_on_fresh_schema(&url, data.path(), Some(POOL)).await;
     let state = app.state().clone();
     let t = state
         .registry
@@ -170,13 +173,18 @@ async fn run(url: String) -> bool {
         ))
         .await
         .unwrap();
-    let pool = Database::connect(
-        sea_orm::ConnectOptions::new(url.clone())
-            .max_connections(32)
-            .to_owned(),
+    // The platform's own database handle, so the baseline's connections are set up as the
+    // platform's are (pool size, when a connection is pinged before use).
+    let raw = storage::Db::connect(
+        &url,
+        &storage::DbOptions {
+            pg_schema: None,
+            max_connections: Some(POOL),
+        },
     )
     .await
     .unwrap();
+    let pool = raw.platform().clone();
     let started = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS)
         .map(|i| {

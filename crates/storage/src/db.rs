@@ -1,12 +1,13 @@
 //! Connecting, migrating and scoping transactions to a tenant.
 
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::time::Duration;
 
 use migration::{APP_ROLE, Migrator, MigratorTrait, TENANT_SETTING};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    Statement, TransactionTrait,
 };
 use tenant_router::TenantId;
 
@@ -30,6 +31,15 @@ pub struct DbOptions {
     pub max_connections: Option<u32>,
 }
 
+/// How long a tenant transaction on PostgreSQL waits for a lock (a session's row, say)
+/// before it fails: a request refuses rather than hangs behind a stuck transaction.
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// A pooled connection idle this long is checked (pinged) before it is handed out; one in
+/// use since is handed out as it is (a ping on every checkout would add a round trip to
+/// every transaction).
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(10);
+
 /// The database handle.
 #[derive(Debug, Clone)]
 pub struct Db {
@@ -37,6 +47,19 @@ pub struct Db {
     backend: Backend,
     /// SQLite's one writer: each tenant transaction of this process takes its turn.
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// PostgreSQL: a pool per tenant, made when the tenant is first used.
+    tenant_pools: std::sync::Arc<TenantPools>,
+}
+
+/// PostgreSQL pools whose connections are bound to one tenant for their whole life: the
+/// restricted role, the tenant setting and the lock-wait bound are startup parameters of
+/// the connection, so no statement on it runs unscoped or for another tenant, and a
+/// transaction needs no statement of its own to be scoped.
+#[derive(Debug)]
+struct TenantPools {
+    url: String,
+    options: DbOptions,
+    pools: tokio::sync::RwLock<HashMap<TenantId, DatabaseConnection>>,
 }
 
 impl Db {
@@ -55,6 +78,7 @@ impl Db {
         let mut opts = ConnectOptions::new(url.to_owned());
         opts.connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
             .sqlx_logging(false);
         match backend {
             Backend::Sqlite => {
@@ -79,6 +103,11 @@ impl Db {
             conn,
             backend,
             writer: std::sync::Arc::default(),
+            tenant_pools: std::sync::Arc::new(TenantPools {
+                url: url.to_owned(),
+                options: options.clone(),
+                pools: tokio::sync::RwLock::default(),
+            }),
         })
     }
 
@@ -119,55 +148,81 @@ impl Db {
     }
 
     /// A transaction confined to one tenant: the only way request-path code reaches
-    /// tenant-owned tables. On PostgreSQL it runs as [`APP_ROLE`] with `app.tenant_id` set
-    /// for this transaction only (never per connection, so a pooled connection cannot leak
-    /// one tenant's scope into the next borrower). If either step fails the transaction is
-    /// refused, never run unscoped.
-    ///
-    /// # Errors
-    /// [`StorageError::Db`] when the transaction cannot begin or be scoped.
-    pub async fn tenant_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
-        self.begin(tenant, true, None).await
-    }
-
-    /// A [`Db::tenant_tx`] whose waits for a row lock end in an error after `lock_wait`
-    /// (PostgreSQL), for request paths that would rather refuse than hang behind a stuck
-    /// transaction.
-    ///
-    /// # Errors
-    /// [`StorageError::Db`] when the transaction cannot begin or be scoped.
-    pub async fn tenant_tx_bounded(
-        &self,
-        tenant: &TenantId,
-        lock_wait: Duration,
-    ) -> Result<TenantTx, StorageError> {
-        self.begin(tenant, true, Some(lock_wait)).await
-    }
-
-    /// A transaction as the connecting (migrating) role, for platform work such as importing
-    /// tenants. Tenant-owned tables are still scoped: pass the tenant whose rows it touches.
+    /// tenant-owned tables. On PostgreSQL it runs on a connection of the tenant's own pool,
+    /// which is [`APP_ROLE`] with `app.tenant_id` set from the moment it connects (so a
+    /// connection never serves two tenants and no transaction on it runs unscoped), and
+    /// waits at most [`LOCK_WAIT`] for a lock.
     ///
     /// # Errors
     /// [`StorageError::Db`] when the transaction cannot begin.
-    pub async fn system_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
-        self.begin(tenant, false, None).await
-    }
-
-    async fn begin(
-        &self,
-        tenant: &TenantId,
-        restricted: bool,
-        lock_wait: Option<Duration>,
-    ) -> Result<TenantTx, StorageError> {
+    pub async fn tenant_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
         // SQLite has one writer, and a transaction that read first cannot start writing once
         // another has committed since (SQLITE_BUSY_SNAPSHOT, which no timeout cures). With
         // background senders and sweeps writing beside requests, every tenant transaction
         // of this process takes its turn; short transactions keep the queue short.
         let guard = self.writer_turn().await;
+        let tx = match self.backend {
+            Backend::Postgres => self.tenant_pool(tenant).await?.begin().await?,
+            Backend::Sqlite => self.conn.begin().await?,
+        };
+        Ok(TenantTx {
+            tx,
+            tenant: tenant.clone(),
+            _writer: guard,
+        })
+    }
+
+    /// The pool of `tenant`'s connections (PostgreSQL), made on first use.
+    async fn tenant_pool(&self, tenant: &TenantId) -> Result<DatabaseConnection, StorageError> {
+        let pools = &self.tenant_pools;
+        if let Some(pool) = pools.pools.read().await.get(tenant) {
+            return Ok(pool.clone());
+        }
+        let mut all = pools.pools.write().await;
+        if let Some(pool) = all.get(tenant) {
+            return Ok(pool.clone());
+        }
+        let mut opts = ConnectOptions::new(pools.url.clone());
+        opts.connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
+            // A tenant seldom used gives its connections back.
+            .idle_timeout(Duration::from_secs(60))
+            .max_connections(pools.options.max_connections.unwrap_or(16))
+            .sqlx_logging(false);
+        if let Some(schema) = &pools.options.pg_schema {
+            opts.set_schema_search_path(schema.clone());
+        }
+        let slug = tenant.to_string();
+        let lock_wait = format!("{}ms", LOCK_WAIT.as_millis());
+        opts.map_sqlx_postgres_opts(move |o| {
+            o.options([
+                ("role", APP_ROLE),
+                (TENANT_SETTING, slug.as_str()),
+                ("lock_timeout", lock_wait.as_str()),
+            ])
+        });
+        let pool = Database::connect(opts).await?;
+        all.insert(tenant.clone(), pool.clone());
+        Ok(pool)
+    }
+
+    /// A transaction as the connecting (migrating) role, for platform work such as importing
+    /// tenants. Tenant-owned tables are still scoped (the tenant setting is set for this
+    /// transaction only): pass the tenant whose rows it touches.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the transaction cannot begin.
+    pub async fn system_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
+        let guard = self.writer_turn().await;
         let tx = self.conn.begin().await?;
         if self.backend == Backend::Postgres {
-            tx.execute_unprepared(&scope(tenant, restricted, lock_wait))
-                .await?;
+            tx.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!("SELECT set_config('{TENANT_SETTING}', $1, true)"),
+                [tenant.as_str().into()],
+            ))
+            .await?;
         }
         Ok(TenantTx {
             tx,
@@ -195,33 +250,19 @@ impl Db {
     /// # Errors
     /// [`StorageError::Db`] when closing fails.
     pub async fn close(self) -> Result<(), StorageError> {
+        let pools: Vec<DatabaseConnection> = self
+            .tenant_pools
+            .pools
+            .write()
+            .await
+            .drain()
+            .map(|(_, pool)| pool)
+            .collect();
+        for pool in pools {
+            pool.close().await?;
+        }
         Ok(self.conn.close().await?)
     }
-}
-
-/// The statements that confine a PostgreSQL transaction to `tenant`, sent in one round
-/// trip: the restricted role (unless `restricted` is false), the transaction-local tenant
-/// setting and, if given, the lock-wait bound. The slug is written into the text rather than
-/// bound (a round trip of several statements cannot bind values); a [`TenantId`] holds only
-/// `a-z`, `0-9` and `-`, so it cannot end the quoted string.
-fn scope(tenant: &TenantId, restricted: bool, lock_wait: Option<Duration>) -> String {
-    debug_assert!(
-        tenant
-            .as_str()
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    );
-    let mut sql = String::new();
-    if restricted {
-        sql.push_str(&format!("SET LOCAL ROLE {APP_ROLE}; "));
-    }
-    sql.push_str(&format!(
-        "SELECT set_config('{TENANT_SETTING}', '{tenant}', true);"
-    ));
-    if let Some(wait) = lock_wait {
-        sql.push_str(&format!(" SET LOCAL lock_timeout = {};", wait.as_millis()));
-    }
-    sql
 }
 
 /// A transaction scoped to one tenant. Dropped without [`TenantTx::commit`], it rolls back.
