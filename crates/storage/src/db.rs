@@ -27,7 +27,8 @@ pub enum Backend {
 pub struct DbOptions {
     /// PostgreSQL schema to work in (tests use a fresh one each); `None` uses the default.
     pub pg_schema: Option<String>,
-    /// Pool size; `None` picks a default for the backend.
+    /// Pool size; `None` picks a default for the backend. On PostgreSQL each tenant's pool
+    /// (see [`Db::tenant_tx`]) has this many connections at most too (8 by default).
     pub max_connections: Option<u32>,
 }
 
@@ -188,7 +189,7 @@ impl Db {
             .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
             // A tenant seldom used gives its connections back.
             .idle_timeout(Duration::from_secs(60))
-            .max_connections(pools.options.max_connections.unwrap_or(16))
+            .max_connections(pools.options.max_connections.unwrap_or(8))
             .sqlx_logging(false);
         if let Some(schema) = &pools.options.pg_schema {
             opts.set_schema_search_path(schema.clone());
