@@ -6,7 +6,7 @@
 
 use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Utc};
-use identity::domain::rights::{Right, Rights, membership_status};
+use identity::domain::rights::{Right, Rights};
 use identity::store::entity::account;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
@@ -22,26 +22,20 @@ use crate::{BookingError, Bookings};
 /// `booking.status` of a place waiting for approval.
 pub const PENDING: &str = "pending";
 
-/// Whether places `booker` books on `org`'s account wait for approval.
+/// Whether places booked on an organisation's account wait for approval: `billed` is the
+/// organisation and the booker's rights there (a lead administrator's own bookings never
+/// wait).
 pub(crate) async fn needs_approval(
     tx: &TenantTx,
-    booker: &account::Model,
-    org: Option<&str>,
+    billed: Option<&(String, Rights)>,
 ) -> Result<bool, BookingError> {
-    let Some(org) = org else {
+    let Some((org, rights)) = billed else {
         return Ok(false);
     };
     let Some(o) = identity::store::organisations::find(tx, org).await? else {
         return Ok(false);
     };
-    if !o.approve_bookings {
-        return Ok(false);
-    }
-    let lead = identity::store::organisations::membership(tx, org, &booker.id)
-        .await?
-        .filter(|m| m.status == membership_status::VERIFIED)
-        .is_some_and(|m| Rights::parse(&m.rights).is_ok_and(|r| r.has(Right::LeadAdmin)));
-    Ok(!lead)
+    Ok(o.approve_bookings && !rights.has(Right::LeadAdmin))
 }
 
 /// Tells the organisation's lead administrators, and each delegate, that places wait for
@@ -148,31 +142,22 @@ impl Bookings {
             .order_by_asc(booking::Column::CreatedAt)
             .all(&*tx)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for b in rows {
-            let session = find_session(&tx, &b.session_id).await?;
-            let title = course::Entity::find()
-                .filter(course::Column::TenantId.eq(cfg.slug.as_str()))
-                .filter(course::Column::Id.eq(b.course_id.as_str()))
-                .one(&*tx)
-                .await?
-                .map(|c| c.title)
-                .unwrap_or_default();
-            let delegate = account::Entity::find()
-                .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
-                .filter(account::Column::Id.eq(b.account_id.as_str()))
-                .one(&*tx)
-                .await?
-                .map(|a| format!("{} {}", a.first_name, a.last_name))
-                .unwrap_or_default();
-            out.push(PendingPlace {
-                booking_id: b.id,
-                delegate,
-                course_title: title,
-                session,
-                price_pence: b.price_pence,
-            });
-        }
+        // Three queries whatever the number of places waiting.
+        let (sessions, titles) = crate::service::sessions_and_titles(&tx, &rows).await?;
+        let names =
+            crate::service::names_of(&tx, rows.iter().map(|b| b.account_id.as_str())).await?;
+        let out = rows
+            .into_iter()
+            .filter_map(|b| {
+                Some(PendingPlace {
+                    session: sessions.get(&b.session_id)?.clone(),
+                    delegate: names.get(&b.account_id).cloned().unwrap_or_default(),
+                    course_title: titles.get(&b.course_id).cloned().unwrap_or_default(),
+                    booking_id: b.id,
+                    price_pence: b.price_pence,
+                })
+            })
+            .collect();
         tx.rollback().await?;
         Ok((o, out))
     }

@@ -100,14 +100,9 @@ impl Bookings {
             .into_iter()
             .map(|c| (c.id.clone(), c))
             .collect();
-        let names: HashMap<String, String> = account::Entity::find()
-            .filter(account::Column::TenantId.eq(t))
-            .filter(account::Column::Id.is_in(items.iter().map(|i| i.delegate_account_id.as_str())))
-            .all(&*tx)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, format!("{} {}", a.first_name, a.last_name)))
-            .collect();
+        let names =
+            crate::service::names_of(&tx, items.iter().map(|i| i.delegate_account_id.as_str()))
+                .await?;
         tx.rollback().await?;
         Ok(items
             .into_iter()

@@ -1,10 +1,8 @@
 //! The organisation view: what an organisation's lead administrator (or a tenant admin)
 //! sees of the bookings and orders billed to it, and what it has spent.
 
-use std::collections::HashMap;
-
-use catalogue::store::entity::{course, course_session};
-use identity::store::entity::{account, organisation};
+use catalogue::store::entity::course_session;
+use identity::store::entity::organisation;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
 
 use crate::store::entity::{booking, booking_order, service_purchase};
@@ -67,32 +65,9 @@ impl Bookings {
             .order_by_desc(booking_order::Column::CreatedAt)
             .all(&*tx)
             .await?;
-        let sessions: HashMap<String, course_session::Model> = course_session::Entity::find()
-            .filter(course_session::Column::TenantId.eq(t))
-            .filter(
-                course_session::Column::Id.is_in(bookings.iter().map(|b| b.session_id.as_str())),
-            )
-            .all(&*tx)
-            .await?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
-        let titles: HashMap<String, String> = course::Entity::find()
-            .filter(course::Column::TenantId.eq(t))
-            .filter(course::Column::Id.is_in(bookings.iter().map(|b| b.course_id.as_str())))
-            .all(&*tx)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.title))
-            .collect();
-        let names: HashMap<String, String> = account::Entity::find()
-            .filter(account::Column::TenantId.eq(t))
-            .filter(account::Column::Id.is_in(bookings.iter().map(|b| b.account_id.as_str())))
-            .all(&*tx)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, format!("{} {}", a.first_name, a.last_name)))
-            .collect();
+        let (sessions, titles) = crate::service::sessions_and_titles(&tx, &bookings).await?;
+        let names =
+            crate::service::names_of(&tx, bookings.iter().map(|b| b.account_id.as_str())).await?;
         let purchases: i64 = service_purchase::Entity::find()
             .filter(service_purchase::Column::TenantId.eq(t))
             .filter(service_purchase::Column::OrganisationId.eq(org_id))

@@ -141,7 +141,8 @@ impl Bookings {
     ) -> Result<CheckoutOutcome, BookingError> {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let now = self.clock.now();
-        let org = self.check_organisation(&tx, booker, req).await?;
+        let billed = self.check_organisation(&tx, booker, req).await?;
+        let org = billed.as_ref().map(|(org, _)| org.clone());
         let mut lines = Vec::with_capacity(req.items.len());
         for item in &req.items {
             let delegate = item
@@ -188,7 +189,7 @@ impl Bookings {
         let mut waiting = Vec::new();
         let mut confirmations = Vec::new();
         let mut to_approve = Vec::new();
-        let status = if crate::approvals::needs_approval(&tx, booker, org.as_deref()).await? {
+        let status = if crate::approvals::needs_approval(&tx, billed.as_ref()).await? {
             crate::approvals::PENDING
         } else {
             "confirmed"
@@ -366,14 +367,14 @@ impl Bookings {
         })
     }
 
-    /// The organisation billed, checked: the booker must be a confirmed member; booking for
-    /// anyone else needs the booker right there.
+    /// The organisation billed, checked, with the booker's rights there: the booker must be
+    /// a confirmed member; booking for anyone else needs the booker right there.
     async fn check_organisation(
         &self,
         tx: &TenantTx,
         booker: &account::Model,
         req: &CheckoutRequest,
-    ) -> Result<Option<String>, BookingError> {
+    ) -> Result<Option<(String, Rights)>, BookingError> {
         let for_others = req.items.iter().any(|i| {
             i.delegate_account_id
                 .as_deref()
@@ -399,7 +400,7 @@ impl Bookings {
                 "Booking for colleagues needs the booker right in your organisation",
             ));
         }
-        Ok(Some(org.to_owned()))
+        Ok(Some((org.to_owned(), rights)))
     }
 
     /// The person's live bookings, soonest session first.
@@ -418,24 +419,11 @@ impl Bookings {
             .order_by_asc(booking::Column::CreatedAt)
             .all(&*tx)
             .await?;
-        // Two queries for all the sessions and courses, not two per booking.
-        let sessions = course_session::Entity::find()
-            .filter(course_session::Column::TenantId.eq(tenant.as_str()))
-            .filter(course_session::Column::Id.is_in(bookings.iter().map(|b| b.session_id.clone())))
-            .all(&*tx)
-            .await?;
-        let titles: std::collections::HashMap<String, String> = course::Entity::find()
-            .filter(course::Column::TenantId.eq(tenant.as_str()))
-            .filter(course::Column::Id.is_in(bookings.iter().map(|b| b.course_id.clone())))
-            .all(&*tx)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.title))
-            .collect();
+        let (sessions, titles) = sessions_and_titles(&tx, &bookings).await?;
         let mut out: Vec<MyBooking> = bookings
             .into_iter()
             .filter_map(|b| {
-                let session = sessions.iter().find(|s| s.id == b.session_id)?.clone();
+                let session = sessions.get(&b.session_id)?.clone();
                 let course_title = titles.get(&b.course_id).cloned().unwrap_or_default();
                 Some(MyBooking {
                     booking: b,
@@ -528,6 +516,53 @@ impl Bookings {
         self.catalogue.changed();
         Ok(())
     }
+}
+
+/// The sessions (by id) and course titles (by course id) of `bookings`: two queries
+/// whatever their number.
+pub(crate) async fn sessions_and_titles(
+    tx: &TenantTx,
+    bookings: &[booking::Model],
+) -> Result<
+    (
+        std::collections::HashMap<String, course_session::Model>,
+        std::collections::HashMap<String, String>,
+    ),
+    BookingError,
+> {
+    let t = tx.tenant().as_str();
+    let sessions = course_session::Entity::find()
+        .filter(course_session::Column::TenantId.eq(t))
+        .filter(course_session::Column::Id.is_in(bookings.iter().map(|b| b.session_id.as_str())))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let titles = course::Entity::find()
+        .filter(course::Column::TenantId.eq(t))
+        .filter(course::Column::Id.is_in(bookings.iter().map(|b| b.course_id.as_str())))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.title))
+        .collect();
+    Ok((sessions, titles))
+}
+
+/// The full names of the accounts `ids`, by id: one query.
+pub(crate) async fn names_of<'a>(
+    tx: &TenantTx,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<std::collections::HashMap<String, String>, BookingError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account::Column::Id.is_in(ids))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, format!("{} {}", a.first_name, a.last_name)))
+        .collect())
 }
 
 /// A unique-index violation on a booking or waiting entry means a concurrent checkout gave

@@ -126,13 +126,23 @@ pub async fn memberships_of(
         .filter(membership::Column::AccountId.eq(account_id))
         .all(&**tx)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for m in rows {
-        if let Some(org) = find(tx, &m.organisation_id).await? {
-            out.push((m, org));
-        }
-    }
-    Ok(out)
+    // Two queries whatever the number of memberships.
+    let mut orgs: std::collections::HashMap<String, organisation::Model> =
+        organisation::Entity::find()
+            .filter(organisation::Column::TenantId.eq(tx.tenant().as_str()))
+            .filter(organisation::Column::Id.is_in(rows.iter().map(|m| m.organisation_id.as_str())))
+            .all(&**tx)
+            .await?
+            .into_iter()
+            .map(|o| (o.id.clone(), o))
+            .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|m| {
+            let org = orgs.remove(&m.organisation_id)?;
+            Some((m, org))
+        })
+        .collect())
 }
 
 /// An organisation's members with their accounts, by name.
