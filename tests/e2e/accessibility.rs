@@ -105,7 +105,8 @@ async fn public_pages_pass_axe_wcag_aa_rules() {
 }
 
 /// A delegate's account pages (bookings, CPD record, feedback) and an administrator's
-/// management pages (course, register, feedback, privacy notice).
+/// management pages (course, register, feedback, privacy notice), and a lead
+/// administrator's view of a service with its buy form.
 #[tokio::test]
 async fn signed_in_pages_pass_axe_wcag_aa_rules() {
     let Some(script) = script() else {
@@ -183,9 +184,29 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         format!("/organisations/{org}/approvals"),
     ];
     assert_accessible(
-        script,
+        script.clone(),
         admin_pages.iter().map(|p| app.url(&host, p)).collect(),
         admin.cookies(slug),
+    )
+    .await;
+    // A lead administrator sees the service's buy form (band, organisation, price).
+    let service = crate::purchases::sla(&admin).await;
+    let lead = app.person(slug, "lead@kenton.example", None).await;
+    crate::organisations::appoint(&admin, slug, &org, "lead@kenton.example").await;
+    let page = lead
+        .get_tenant(slug, &format!("/services/{service}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Buy for your organisation"),
+        "no buy form on the service page"
+    );
+    assert_accessible(
+        script,
+        vec![app.url(&host, &format!("/services/{service}"))],
+        lead.cookies(slug),
     )
     .await;
 }

@@ -27,7 +27,7 @@ async fn buy(b: &Browser, key: &str, service: &str, body: &Value) -> reqwest::Re
 }
 
 /// A published SLA from 30 days ago to 300 days ahead, with two bands; returns its id.
-async fn sla(admin: &Browser) -> String {
+pub(crate) async fn sla(admin: &Browser) -> String {
     let today = Utc::now().date_naive();
     let body = json!({
         "provider_id": "ss4e", "title": "Training SLA", "summary": "Core training.",
