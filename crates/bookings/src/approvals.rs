@@ -6,7 +6,6 @@
 
 use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Utc};
-use identity::domain::rights::{Right, Rights};
 use identity::store::entity::account;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
@@ -21,22 +20,6 @@ use crate::{BookingError, Bookings};
 
 /// `booking.status` of a place waiting for approval.
 pub const PENDING: &str = "pending";
-
-/// Whether places booked on an organisation's account wait for approval: `billed` is the
-/// organisation and the booker's rights there (a lead administrator's own bookings never
-/// wait).
-pub(crate) async fn needs_approval(
-    tx: &TenantTx,
-    billed: Option<&(String, Rights)>,
-) -> Result<bool, BookingError> {
-    let Some((org, rights)) = billed else {
-        return Ok(false);
-    };
-    let Some(o) = identity::store::organisations::find(tx, org).await? else {
-        return Ok(false);
-    };
-    Ok(o.approve_bookings && !rights.has(Right::LeadAdmin))
-}
 
 /// Tells the organisation's lead administrators, and each delegate, that places wait for
 /// approval.

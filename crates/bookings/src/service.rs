@@ -142,7 +142,7 @@ impl Bookings {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let now = self.clock.now();
         let billed = self.check_organisation(&tx, booker, req).await?;
-        let org = billed.as_ref().map(|(org, _)| org.clone());
+        let org = billed.as_ref().map(|b| b.organisation.clone());
         let mut lines = Vec::with_capacity(req.items.len());
         for item in &req.items {
             let delegate = item
@@ -189,7 +189,7 @@ impl Bookings {
         let mut waiting = Vec::new();
         let mut confirmations = Vec::new();
         let mut to_approve = Vec::new();
-        let status = if crate::approvals::needs_approval(&tx, billed.as_ref()).await? {
+        let status = if billed.as_ref().is_some_and(Billed::needs_approval) {
             crate::approvals::PENDING
         } else {
             "confirmed"
@@ -374,7 +374,7 @@ impl Bookings {
         tx: &TenantTx,
         booker: &account::Model,
         req: &CheckoutRequest,
-    ) -> Result<Option<(String, Rights)>, BookingError> {
+    ) -> Result<Option<Billed>, BookingError> {
         let for_others = req.items.iter().any(|i| {
             i.delegate_account_id
                 .as_deref()
@@ -388,8 +388,10 @@ impl Bookings {
             }
             return Ok(None);
         };
-        let membership = identity::store::organisations::membership(tx, org, &booker.id).await?;
-        let Some(m) = membership.filter(|m| m.status == membership_status::VERIFIED) else {
+        let found =
+            identity::store::organisations::membership_with_organisation(tx, org, &booker.id)
+                .await?;
+        let Some((m, o)) = found.filter(|(m, _)| m.status == membership_status::VERIFIED) else {
             return Err(BookingError::NotAllowed(
                 "You can only bill an organisation you are a confirmed member of",
             ));
@@ -400,7 +402,11 @@ impl Bookings {
                 "Booking for colleagues needs the booker right in your organisation",
             ));
         }
-        Ok(Some((org.to_owned(), rights)))
+        Ok(Some(Billed {
+            organisation: org.to_owned(),
+            approves_bookings: o.approve_bookings,
+            rights,
+        }))
     }
 
     /// The person's live bookings, soonest session first.
@@ -671,6 +677,23 @@ pub(crate) async fn bookable(
 ) -> Result<(course_session::Model, course::Model), BookingError> {
     let place = place_on(tx, session_id, None, now).await?;
     Ok((place.session, place.course))
+}
+
+/// The organisation a checkout bills, with what the checkout needs to know of it.
+pub(crate) struct Billed {
+    organisation: String,
+    /// Whether its staff's bookings wait for a lead administrator's approval.
+    approves_bookings: bool,
+    /// The booker's rights there.
+    rights: Rights,
+}
+
+impl Billed {
+    /// Whether places booked on this account wait for approval (a lead administrator's
+    /// own bookings never do).
+    fn needs_approval(&self) -> bool {
+        self.approves_bookings && !self.rights.has(Right::LeadAdmin)
+    }
 }
 
 /// One place of a checkout, checked.

@@ -2,7 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    Set, SqlErr,
+};
 use storage::TenantTx;
 
 use super::entity::{account, account_role, account_totp, membership, organisation};
@@ -111,6 +114,35 @@ pub async fn membership(
         .filter(membership::Column::AccountId.eq(account_id))
         .one(&**tx)
         .await?)
+}
+
+/// A membership with its organisation: one query.
+///
+/// # Errors
+/// When the query fails.
+pub async fn membership_with_organisation(
+    tx: &TenantTx,
+    organisation_id: &str,
+    account_id: &str,
+) -> Result<Option<(membership::Model, organisation::Model)>, IdentityError> {
+    let found = membership::Entity::find()
+        .select_also(organisation::Entity)
+        .join(
+            JoinType::InnerJoin,
+            membership::Entity::belongs_to(organisation::Entity)
+                .from((
+                    membership::Column::TenantId,
+                    membership::Column::OrganisationId,
+                ))
+                .to((organisation::Column::TenantId, organisation::Column::Id))
+                .into(),
+        )
+        .filter(membership::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(membership::Column::OrganisationId.eq(organisation_id))
+        .filter(membership::Column::AccountId.eq(account_id))
+        .one(&**tx)
+        .await?;
+    Ok(found.and_then(|(m, o)| Some((m, o?))))
 }
 
 /// A person's memberships, with their organisations.
