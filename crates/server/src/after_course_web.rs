@@ -105,9 +105,7 @@ async fn feedback_page(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let target = state
         .bookings
         .feedback_target(&v.tenant().config, &s.account.id, &id)
@@ -128,9 +126,7 @@ async fn feedback_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let cfg = &v.tenant().config;
     let field = |name: &str| form.get(name).cloned().unwrap_or_default();
     let fields = FeedbackFields {
@@ -192,9 +188,7 @@ async fn certificate_pdf(
     v: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let pdf = state
         .bookings
         .certificate(&v.tenant().config, &s.account.id, &id)
@@ -244,9 +238,7 @@ async fn course_feedback_page(
     v: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if v.signed_in().is_none() {
-        return Ok(Redirect::to("/sign-in").into_response());
-    }
+    v.signed_in_or_redirect()?;
     let feedback = read_feedback(&state, &v, &id).await?;
     let page = CourseFeedbackPage {
         chrome: v.chrome("/manage"),

@@ -50,9 +50,7 @@ async fn page(
     Path(org): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let (o, pending) = state
         .bookings
         .pending_approvals(&v.tenant().config, &s.account.id, &org)
@@ -92,9 +90,7 @@ async fn decide(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let approve = match form.get("decision").map(String::as_str) {
         Some("approve") => true,
         Some("decline") => false,
@@ -130,9 +126,7 @@ async fn setting(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let on = form.get("approve_bookings").is_some_and(|x| x == "yes");
     state
         .bookings

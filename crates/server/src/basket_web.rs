@@ -15,7 +15,7 @@ use http::{HeaderMap, StatusCode};
 
 use crate::app::AppState;
 use crate::auth::{PageError, Visitor};
-use crate::bookings_web::{idempotency_key, signed_in_api};
+use crate::bookings_web::signed_in_api;
 use crate::catalogue_web::{ApiResult, require_json, uk_span};
 use crate::web::{Chrome, render};
 
@@ -62,9 +62,7 @@ async fn page(
     v: Visitor,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let cfg = &v.tenant().config;
     let lines = state.bookings.basket(cfg, &s.account.id).await?;
     let organisations = state.bookings.billable_for(cfg, &s.account.id).await?;
@@ -100,9 +98,7 @@ async fn add_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let session_id = form.get("session_id").cloned().unwrap_or_default();
     crate::bookings_web::session_of_course(&state, &v, &course_id, &session_id).await?;
     state
@@ -126,9 +122,7 @@ async fn remove_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     state
         .bookings
         .remove_from_basket(&v.tenant().config, &s.account.id, &id)
@@ -142,9 +136,7 @@ async fn checkout_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let how = BasketCheckout {
         organisation_id: form.get("organisation_id").cloned(),
         expected_total_pence: None,
@@ -235,10 +227,7 @@ pub(crate) async fn api_checkout(
     headers: HeaderMap,
     body: Result<Json<BasketCheckout>, JsonRejection>,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let s = signed_in_api(&v)?;
-    let Json(how) = body?;
-    let key = idempotency_key(&headers)?;
+    let (s, key, how) = crate::bookings_web::idempotent_call(&v, &headers, body)?;
     let outcome = state
         .bookings
         .checkout_basket(&v.tenant().config, &s.account, key, &how)

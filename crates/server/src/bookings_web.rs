@@ -155,6 +155,19 @@ pub(crate) fn first_or_replayed(replayed: bool, body: impl serde::Serialize) -> 
 }
 
 /// The `Idempotency-Key` header, required on requests that book or buy.
+/// What an idempotent JSON call carries, checked in this order: a JSON body, a signed-in
+/// person, a readable body and an `Idempotency-Key`.
+pub(crate) fn idempotent_call<'a, T>(
+    v: &'a Visitor,
+    headers: &'a HeaderMap,
+    body: Result<Json<T>, JsonRejection>,
+) -> ApiResult<(&'a identity::SignedIn, &'a str, T)> {
+    require_json(headers)?;
+    let s = signed_in_api(v)?;
+    let Json(body) = body?;
+    Ok((s, idempotency_key(headers)?, body))
+}
+
 pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<&str> {
     headers
         .get("idempotency-key")
@@ -203,10 +216,7 @@ pub(crate) async fn api_checkout(
     headers: HeaderMap,
     body: Result<Json<CheckoutRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let s = signed_in_api(&v)?;
-    let Json(req) = body?;
-    let key = idempotency_key(&headers)?;
+    let (s, key, req) = crate::bookings_web::idempotent_call(&v, &headers, body)?;
     let outcome = state
         .bookings
         .checkout(&v.tenant().config, &s.account, key, &req)
@@ -280,9 +290,7 @@ async fn book_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let session_id = form.get("session_id").cloned().unwrap_or_default();
     let key = form.get("idempotency_key").cloned().unwrap_or_default();
     session_of_course(&state, &v, &course_id, &session_id).await?;
@@ -342,9 +350,7 @@ async fn my_bookings(
     v: Visitor,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let mine = state.bookings.mine(&v.tenant().id, &s.account.id).await?;
     let page = MinePage {
         chrome: v.chrome("/account"),
@@ -372,9 +378,7 @@ async fn cancel_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     state
         .bookings
         .cancel(&v.tenant().id, &s.account.id, &id, v.base_url())
@@ -412,9 +416,7 @@ async fn accept_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let done = state
         .bookings
         .accept_offer(&v.tenant().config, &s.account, &token, v.base_url())
@@ -482,9 +484,7 @@ async fn organisation_page(
     v: Visitor,
     Path(org): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let view = state
         .bookings
         .organisation_view(&v.tenant().id, &s.account.id, &org)

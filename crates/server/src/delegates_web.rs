@@ -373,9 +373,7 @@ fn hours(minutes: i64) -> String {
 }
 
 async fn cpd_page(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let entries = state
         .bookings
         .cpd_history(&v.tenant().config, &s.account.id)
@@ -402,9 +400,7 @@ async fn cpd_page(State(state): State<AppState>, v: Visitor) -> Result<Response,
 }
 
 async fn cpd_csv(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let records = state
         .bookings
         .cpd_records(&v.tenant().config, &s.account.id)

@@ -75,9 +75,7 @@ fn page(
 }
 
 async fn form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let record = match state.identity.induction(&v.tenant().config, s).await {
         Ok(r) => r,
         Err(IdentityError::NotCollected) => return Err(not_found()),
@@ -111,9 +109,7 @@ async fn save(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     match state
         .identity
         .save_induction(&v.tenant().config, s, &form)

@@ -51,9 +51,7 @@ struct AccountPage<'a> {
 }
 
 async fn account(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let memberships = state
         .identity
         .memberships(&v.tenant().id, s)
@@ -171,9 +169,7 @@ async fn update_details(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     match state
         .identity
         .update_details(&v.tenant().config, s, &form)
@@ -226,9 +222,7 @@ async fn change_password(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     match state
         .identity
@@ -292,9 +286,7 @@ async fn special_requirements_form(
     State(state): State<AppState>,
     v: Visitor,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let value = match state
         .identity
         .special_requirements(&v.tenant().config, s)
@@ -315,9 +307,7 @@ async fn save_special_requirements(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let value = form
         .get("special_requirements")
         .map(String::as_str)
@@ -355,9 +345,7 @@ async fn preferences_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let prefs = state.identity.preferences(&v.tenant().config, s).await?;
     let page = PreferencesPage {
         chrome: v.chrome("/account"),
@@ -383,9 +371,7 @@ async fn save_preferences(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let notice = crate::privacy_web::version_in_force(&state, v.tenant()).await?;
     match state
         .identity

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::post;
 use axum::{Form, Json, Router};
 use bookings::domain::PurchaseRequest;
@@ -14,8 +14,7 @@ use http::{HeaderMap, StatusCode};
 
 use crate::app::AppState;
 use crate::auth::{PageError, Visitor};
-use crate::bookings_web::{idempotency_key, signed_in_api};
-use crate::catalogue_web::{ApiResult, require_json};
+use crate::catalogue_web::ApiResult;
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -39,10 +38,7 @@ pub(crate) async fn api_purchase(
     headers: HeaderMap,
     body: Result<Json<PurchaseRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
-    require_json(&headers)?;
-    let s = signed_in_api(&v)?;
-    let Json(req) = body?;
-    let key = idempotency_key(&headers)?;
+    let (s, key, req) = crate::bookings_web::idempotent_call(&v, &headers, body)?;
     let outcome = state
         .bookings
         .purchase(&v.tenant().config, &s.account, key, &id, &req)
@@ -61,9 +57,7 @@ async fn buy_form(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    let Some(s) = v.signed_in() else {
-        return Ok(Redirect::to("/sign-in").into_response());
-    };
+    let s = v.signed_in_or_redirect()?;
     let field = |name: &str| form.get(name).cloned().unwrap_or_default();
     let req = PurchaseRequest {
         organisation_id: field("organisation_id"),

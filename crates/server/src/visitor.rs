@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
@@ -44,11 +44,14 @@ pub struct Visitor {
     path: String,
 }
 
-/// A page-level failure: status, a stable code (also sent as `x-error-code`) and a message.
+/// A page-level failure: status, a stable code (also sent as `x-error-code`) and a message;
+/// or, for a page that needs a signed-in person, the way to the sign-in page.
 pub struct PageError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Where to send the browser instead of showing the message.
+    redirect: Option<&'static str>,
 }
 
 impl From<IdentityError> for PageError {
@@ -80,6 +83,7 @@ impl PageError {
             status,
             code,
             message: message.to_owned(),
+            redirect: None,
         }
     }
 
@@ -98,6 +102,18 @@ impl PageError {
         (self.status, self.code, &self.message)
     }
 
+    /// Not signed in, on a form or page that needs it: off to the sign-in page.
+    fn sign_in() -> Self {
+        Self {
+            redirect: Some("/sign-in"),
+            ..Self::new(
+                StatusCode::SEE_OTHER,
+                "sign_in_required",
+                "Sign in to continue.",
+            )
+        }
+    }
+
     fn csrf() -> Self {
         Self::new(
             StatusCode::FORBIDDEN,
@@ -109,6 +125,9 @@ impl PageError {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        if let Some(to) = self.redirect {
+            return Redirect::to(to).into_response();
+        }
         with_code((self.status, self.message).into_response(), self.code)
     }
 }
@@ -223,6 +242,11 @@ impl Visitor {
     /// The signed-in person, if any.
     pub(crate) fn signed_in(&self) -> Option<&SignedIn> {
         self.signed_in.as_ref()
+    }
+
+    /// The signed-in person, or a [`PageError`] that sends the browser to the sign-in page.
+    pub(crate) fn signed_in_or_redirect(&self) -> Result<&SignedIn, PageError> {
+        self.signed_in().ok_or_else(PageError::sign_in)
     }
 
     /// `scheme://host` of this tenant's portal, for links in emails.
