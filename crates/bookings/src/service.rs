@@ -796,10 +796,16 @@ async fn place_on(
 
 /// `SELECT 1` from `E` where the row of tenant, session and account (`of`, in the order
 /// of `cols`, the fourth being the status) has one of the live `statuses`.
+///
+/// The statuses are written into the SQL rather than bound: they are the predicate of the
+/// partial unique index that holds one live row per person and session, and PostgreSQL
+/// can only use a partial index for a prepared statement's (generic) plan when the
+/// statement itself implies the index's predicate. With bound statuses it walks all of
+/// the person's bookings instead.
 fn live_row<E: EntityTrait>(
     cols: [E::Column; 4],
     of: [&str; 3],
-    statuses: [&str; 2],
+    statuses: [&'static str; 2],
 ) -> sea_orm::sea_query::SelectStatement {
     let [tenant, session, account, status] = cols;
     E::find()
@@ -808,7 +814,7 @@ fn live_row<E: EntityTrait>(
         .filter(tenant.eq(of[0]))
         .filter(session.eq(of[1]))
         .filter(account.eq(of[2]))
-        .filter(status.is_in(statuses))
+        .filter(Expr::col((E::default(), status)).is_in(statuses.map(|s| Expr::Constant(s.into()))))
         .into_query()
 }
 
