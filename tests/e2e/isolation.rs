@@ -365,3 +365,87 @@ async fn a_write_batch_is_all_or_nothing_and_stays_in_its_tenant() {
         assert_eq!(queued("three@batch.example").await, 0);
     }
 }
+
+/// A batch with a required update (`Writes::require`, how a checkout without a transaction
+/// takes its places) is written only if that update changes a row, on statements that are
+/// each their own transaction on PostgreSQL (`Db::tenant_statements`) as on SQLite.
+#[tokio::test]
+async fn a_batch_whose_required_update_changes_nothing_writes_nothing() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryTrait as _};
+    use storage::entity::outbox_email::{Column, Entity as OutboxEmail};
+    use storage::{TenantStatements, Writes, outbox};
+
+    let (_testdb, app) = started().await;
+    let db = &app.state().db;
+    let harrow = id("harrow");
+    let scope = &harrow;
+    let now = chrono::Utc::now();
+    let email = |to| outbox::Email {
+        to,
+        subject: "Required",
+        body: "Kept only if the batch's required update changed a row.",
+    };
+    // An update that changes the email `id` (if it can see it) without altering it.
+    let touch = |id: &str| {
+        OutboxEmail::update_many()
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts))
+            .filter(Column::Id.eq(id))
+            .into_query()
+    };
+    let batch = |id: &str, to: &'static str| {
+        let mut writes = Writes::new();
+        writes.require(touch(id));
+        outbox::add(&mut writes, scope, now, email(to), None);
+        writes
+    };
+    let run = |writes: Writes| async move {
+        let statements = db.tenant_statements(scope).await.unwrap();
+        let done = match &statements {
+            TenantStatements::Alone { pool, .. } => writes.run_on(pool).await,
+            TenantStatements::Together(tx) => writes.run_on(&**tx).await,
+        };
+        match done {
+            Ok(()) => statements.finish().await.unwrap(),
+            Err(_) => statements.abandon().await.unwrap(),
+        }
+        done
+    };
+    let queued = |to: &'static str| async move {
+        let tx = db.tenant_tx(scope).await.unwrap();
+        let n = outbox::for_recipient(&tx, to).await.unwrap().len();
+        tx.rollback().await.unwrap();
+        n
+    };
+    let marker = |tenant: TenantId| async move {
+        let tx = db.tenant_tx(&tenant).await.unwrap();
+        let id = outbox::enqueue(&tx, now, email("marker@required.example"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+
+    // No such email: the required update changes nothing, so nothing is kept.
+    let refused = run(batch("no-such-email", "nothing@required.example"))
+        .await
+        .unwrap_err();
+    assert!(storage::writes::is_unmet(&refused), "{refused}");
+    assert_eq!(queued("nothing@required.example").await, 0);
+
+    // With a row to change, the same batch is kept whole.
+    let mine = marker(harrow.clone()).await;
+    run(batch(&mine, "kept@required.example")).await.unwrap();
+    assert_eq!(queued("kept@required.example").await, 1);
+
+    if db.backend() == Backend::Postgres {
+        // Somerset's row, which row-level security hides from harrow's statements even
+        // though the update names it by id alone: nothing is kept.
+        let theirs = marker(id("somerset")).await;
+        let refused = run(batch(&theirs, "forged@required.example"))
+            .await
+            .unwrap_err();
+        assert!(storage::writes::is_unmet(&refused), "{refused}");
+        assert_eq!(queued("forged@required.example").await, 0);
+    }
+}

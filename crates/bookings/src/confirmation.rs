@@ -25,6 +25,54 @@ pub(crate) struct Confirmed {
     pub price_pence: i64,
 }
 
+/// Who a checkout's confirmations go to: the delegates, and the CPD leads of the
+/// organisation paying.
+pub(crate) struct Recipients {
+    people: HashMap<String, account::Model>,
+    leads: Vec<(String, String)>,
+}
+
+impl Recipients {
+    /// Only people in hand (`known`), with no organisation paying: needs no lookup.
+    pub(crate) fn known(known: &[&account::Model]) -> Self {
+        Self {
+            people: known.iter().map(|a| (a.id.clone(), (*a).clone())).collect(),
+            leads: Vec::new(),
+        }
+    }
+
+    /// The delegates of `places` (looked up in `tx`, except those in `known`, usually the
+    /// booker) and the CPD leads of `org`, if any.
+    pub(crate) async fn look_up(
+        tx: &TenantTx,
+        org: Option<&str>,
+        known: &[&account::Model],
+        places: &[Confirmed],
+    ) -> Result<Self, BookingError> {
+        let mut found = Self::known(known);
+        let unknown: Vec<&str> = places
+            .iter()
+            .map(|p| p.delegate.as_str())
+            .filter(|d| !found.people.contains_key(*d))
+            .collect();
+        if !unknown.is_empty() {
+            found.people.extend(
+                account::Entity::find()
+                    .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+                    .filter(account::Column::Id.is_in(unknown))
+                    .all(&**tx)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.id.clone(), a)),
+            );
+        }
+        if let Some(org) = org {
+            found.leads = identity::store::organisations::cpd_leads(tx, org).await?;
+        }
+        Ok(found)
+    }
+}
+
 /// Adds to `writes` a confirmation for each place, with a copy to the CPD leads of the
 /// organisation paying (`org`), if it has any. The delegates are looked up in `tx`, except
 /// those in `known` (the booker, usually, who is in hand already).
@@ -42,28 +90,22 @@ pub(crate) async fn queue(
     if places.is_empty() {
         return Ok(());
     }
-    let mut people: HashMap<String, account::Model> =
-        known.iter().map(|a| (a.id.clone(), (*a).clone())).collect();
-    let unknown: Vec<&str> = places
-        .iter()
-        .map(|p| p.delegate.as_str())
-        .filter(|d| !people.contains_key(*d))
-        .collect();
-    if !unknown.is_empty() {
-        people.extend(
-            account::Entity::find()
-                .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
-                .filter(account::Column::Id.is_in(unknown))
-                .all(&**tx)
-                .await?
-                .into_iter()
-                .map(|a| (a.id.clone(), a)),
-        );
-    }
-    let leads = match org {
-        Some(org) => identity::store::organisations::cpd_leads(tx, org).await?,
-        None => Vec::new(),
-    };
+    let to = Recipients::look_up(tx, org, known, places).await?;
+    stage(writes, tx.tenant(), now, cfg, order_number, &to, places);
+    Ok(())
+}
+
+/// Adds to `writes` a confirmation for each place, to `to`'s delegates and CPD leads.
+pub(crate) fn stage(
+    writes: &mut Writes,
+    tenant: &TenantId,
+    now: DateTime<Utc>,
+    cfg: &TenantConfig,
+    order_number: &str,
+    to: &Recipients,
+    places: &[Confirmed],
+) {
+    let (people, leads) = (&to.people, &to.leads);
     for p in places {
         let Some(person) = people.get(&p.delegate) else {
             continue;
@@ -96,7 +138,7 @@ pub(crate) async fn queue(
         let ics = calendar(cfg, p);
         outbox::add(
             writes,
-            tx.tenant(),
+            tenant,
             now,
             Email {
                 to,
@@ -112,16 +154,15 @@ pub(crate) async fn queue(
         let name = format!("{} {}", person.first_name, person.last_name);
         copy_to_leads(
             writes,
-            tx.tenant(),
+            tenant,
             now,
-            &leads,
+            leads,
             &p.delegate,
             &name,
             &subject,
             &body,
         );
     }
-    Ok(())
 }
 
 /// Adds to `writes` a copy, for the organisation's CPD leads, of an email about a

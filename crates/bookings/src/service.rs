@@ -1,8 +1,13 @@
-//! Checkout and cancellation. One checkout is one transaction: it either places the whole
-//! order (some places may go to the waiting list) or changes nothing. A place is taken by a
-//! conditional update of the session's `places_taken` (`… AND places_taken < capacity`),
-//! so the database, not a check-then-insert, decides who gets the last place; the session's
-//! CHECK constraint is the backstop.
+//! Checkout and cancellation. One checkout either places the whole order (some places may
+//! go to the waiting list) or changes nothing. A place is taken by a conditional update of
+//! the session's `places_taken` (`… AND places_taken < capacity`), so the database, not a
+//! check-then-insert, decides who gets the last place; the session's CHECK constraint is
+//! the backstop.
+//!
+//! A checkout billed to nobody reads, then writes everything in one statement whose takes
+//! are required (on PostgreSQL no transaction is opened). Any other checkout, and one whose
+//! free place went to someone else between its read and its write, is one transaction
+//! that takes each place first.
 
 use catalogue::domain::Status;
 use catalogue::store::entity::{course, course_session};
@@ -11,7 +16,7 @@ use identity::domain::rights::{Right, Rights, membership_status};
 use identity::store::entity::account;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait as _, EntityTrait, FromQueryResult as _, JoinType,
+    ColumnTrait as _, ConnectionTrait, EntityTrait, FromQueryResult as _, JoinType,
     PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait, Set,
     SqlErr,
 };
@@ -87,10 +92,18 @@ impl Bookings {
     ) -> Result<CheckoutOutcome, BookingError> {
         check_request(key, req)?;
         let hash = request_hash(req);
-        match self
-            .attempt(cfg, booker, key, &hash, req, basket_lines)
+        let done = match self
+            .attempt_alone(cfg, booker, key, &hash, req, basket_lines)
             .await
         {
+            Ok(Some(outcome)) => Ok(outcome),
+            Ok(None) => {
+                self.attempt(cfg, booker, key, &hash, req, basket_lines)
+                    .await
+            }
+            Err(refused) => Err(refused),
+        };
+        match done {
             Ok(outcome) => Ok(outcome),
             // The key is looked up only when something stops the checkout. A retry of a
             // checkout that was placed always stops (on its own places, which it already
@@ -143,24 +156,25 @@ impl Bookings {
         let now = self.clock.now();
         let billed = self.check_organisation(&tx, booker, req).await?;
         let org = billed.as_ref().map(|b| b.organisation.clone());
-        let mut lines = Vec::with_capacity(req.items.len());
+        let mut lines: Vec<Line> = Vec::with_capacity(req.items.len());
         for item in &req.items {
             let delegate = item
                 .delegate_account_id
                 .clone()
                 .unwrap_or_else(|| booker.id.clone());
-            if lines
-                .iter()
-                .any(|l: &Line| l.session.id == item.session_id && l.delegate == delegate)
-            {
-                return Err(BookingError::BadRequest(
-                    "The same place is in the checkout twice",
-                ));
-            }
+            check_once(&lines, &item.session_id, &delegate)?;
             if delegate != booker.id {
                 check_colleague(&tx, org.as_deref(), &delegate).await?;
             }
-            let place = place_on(&tx, &item.session_id, Some(&delegate), now).await?;
+            let place = place_on(
+                &*tx,
+                tx.tenant(),
+                &item.session_id,
+                Some(&delegate),
+                true,
+                now,
+            )
+            .await?;
             if place.held {
                 return Err(BookingError::AlreadyBooked);
             }
@@ -170,201 +184,121 @@ impl Bookings {
             lines.push(Line {
                 session: place.session,
                 course: place.course,
-                taken: place.taken,
+                taken: place.free,
                 delegate,
                 amount,
             });
         }
-        let computed: i64 = lines.iter().map(|l| l.amount).sum();
-        if req.expected_total_pence.is_some_and(|t| t != computed) {
-            return Err(BookingError::PriceMismatch {
-                computed_pence: computed,
-            });
+        check_total(req, &lines)?;
+        if let Some(org) = org.as_deref() {
+            for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.taken) {
+                if let Some(limit) = line.session.org_place_limit {
+                    // Places this checkout took before on the session are not written yet.
+                    let earlier = lines[..i]
+                        .iter()
+                        .filter(|e| e.taken && e.session.id == line.session.id)
+                        .count();
+                    let earlier = u64::try_from(earlier).unwrap_or(u64::MAX);
+                    check_org_limit(&tx, &line.session.id, org, limit, earlier).await?;
+                }
+            }
         }
-        let order_uuid = uuid::Uuid::now_v7();
-        let order_id = order_uuid.to_string();
-        let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
-        let mut writes = Writes::new();
-        let mut booked = Vec::new();
-        let mut waiting = Vec::new();
-        let mut confirmations = Vec::new();
-        let mut to_approve = Vec::new();
         let status = if billed.as_ref().is_some_and(Billed::needs_approval) {
             crate::approvals::PENDING
         } else {
             "confirmed"
         };
-        for Line {
-            session,
-            course,
-            taken,
-            delegate,
-            amount,
-        } in lines
-        {
-            if taken {
-                if let (Some(limit), Some(org)) = (session.org_place_limit, org.as_deref()) {
-                    // Places this checkout took before on the session are not written yet.
-                    let earlier = booked
-                        .iter()
-                        .filter(|b: &&Booked| b.session_id == session.id);
-                    let earlier = u64::try_from(earlier.count()).unwrap_or(u64::MAX);
-                    check_org_limit(&tx, &session.id, org, limit, earlier).await?;
-                }
-                let id = uuid::Uuid::now_v7().to_string();
-                writes.insert(booking::ActiveModel {
-                    tenant_id: Set(cfg.slug.to_string()),
-                    id: Set(id.clone()),
-                    order_id: Set(order_id.clone()),
-                    session_id: Set(session.id.clone()),
-                    course_id: Set(course.id.clone()),
-                    account_id: Set(delegate.clone()),
-                    organisation_id: Set(org.clone()),
-                    price_pence: Set(amount),
-                    status: Set(status.to_owned()),
-                    created_at: Set(now),
-                    cancelled_at: Set(None),
-                    attendance: Set(None),
-                    attendance_marked_at: Set(None),
-                    reminded_at: Set(None),
-                });
-                let place = crate::confirmation::Confirmed {
-                    booking_id: id.clone(),
-                    delegate: delegate.clone(),
-                    session: session.clone(),
-                    course: course.clone(),
-                    price_pence: amount,
-                };
-                if status == crate::approvals::PENDING {
-                    to_approve.push(place);
-                } else {
-                    confirmations.push(place);
-                }
-                booked.push(Booked {
-                    booking_id: id,
-                    session_id: session.id,
-                    delegate_account_id: delegate,
-                    price_pence: amount,
-                    status: status.to_owned(),
-                });
-            } else {
-                let id = uuid::Uuid::now_v7().to_string();
-                writes.insert(waiting_list_entry::ActiveModel {
-                    tenant_id: Set(cfg.slug.to_string()),
-                    id: Set(id.clone()),
-                    order_id: Set(order_id.clone()),
-                    session_id: Set(session.id.clone()),
-                    course_id: Set(course.id.clone()),
-                    account_id: Set(delegate.clone()),
-                    organisation_id: Set(org.clone()),
-                    status: Set("waiting".to_owned()),
-                    offer_token_hash: Set(None),
-                    offer_expires_at: Set(None),
-                    created_at: Set(now),
-                });
-                waiting.push(Waiting {
-                    entry_id: id,
-                    session_id: session.id,
-                    delegate_account_id: delegate,
-                });
-            }
-        }
-        // Activity, for retention: a booking made by or for a person counts for both (the
-        // booker's only if not counted within the hour, see `identity::store::touch_due`).
-        let mut active: Vec<&str> = Vec::new();
-        if identity::store::touch_due(booker, now) {
-            active.push(booker.id.as_str());
-        }
-        for d in booked
-            .iter()
-            .map(|b| b.delegate_account_id.as_str())
-            .chain(waiting.iter().map(|w| w.delegate_account_id.as_str()))
-        {
-            if d != booker.id && !active.contains(&d) {
-                active.push(d);
-            }
-        }
-        for id in active {
-            identity::store::touch_later(&mut writes, &cfg.slug, id, now);
-        }
-        let total: i64 = booked.iter().map(|b| b.price_pence).sum();
-        writes.insert(booking_order::ActiveModel {
-            tenant_id: Set(cfg.slug.to_string()),
-            id: Set(order_id.clone()),
-            number: Set(number.clone()),
-            account_id: Set(booker.id.clone()),
-            organisation_id: Set(org.clone()),
-            total_pence: Set(total),
-            idempotency_key: Set(key.to_owned()),
-            request_hash: Set(hash.to_owned()),
-            created_at: Set(now),
-        });
+        let mut writes = Writes::new();
+        let order = Order {
+            cfg,
+            booker,
+            key,
+            hash,
+            now,
+            org: org.as_deref(),
+            status,
+            basket_lines,
+        };
+        let staged = order.stage(&mut writes, lines);
+        let outcome = staged.outcome;
         crate::confirmation::queue(
             &tx,
             &mut writes,
             now,
             cfg,
-            &number,
+            &outcome.number,
             org.as_deref(),
             &[booker],
-            &confirmations,
+            &staged.confirmations,
         )
         .await?;
         if let Some(org) = org.as_deref() {
-            crate::approvals::ask(&tx, now, org, &to_approve).await?;
+            crate::approvals::ask(&tx, now, org, &staged.to_approve).await?;
         }
-        if !basket_lines.is_empty() {
-            writes.delete(
-                basket_item::Entity::delete_many()
-                    .filter(basket_item::Column::TenantId.eq(cfg.slug.as_str()))
-                    .filter(basket_item::Column::AccountId.eq(booker.id.as_str()))
-                    .filter(basket_item::Column::Id.is_in(basket_lines.iter().map(String::as_str)))
-                    .into_query(),
-            );
-        }
-        let detail = serde_json::json!({
-            "order": order_id,
-            "booked": booked.iter().map(|b| &b.booking_id).collect::<Vec<_>>(),
-            "waiting": waiting.iter().map(|w| &w.entry_id).collect::<Vec<_>>(),
-            "total_pence": total,
-        });
-        log_later(
-            &mut writes,
-            &cfg.slug,
-            now,
-            Entry {
-                account: &booker.id,
-                organisation: org.as_deref(),
-                action: "checkout",
-                subject: &order_id,
-                detail: &detail,
-            },
-        );
-        audit::add(
-            &mut writes,
-            &cfg.slug,
-            now,
-            AuditEntry {
-                actor: &format!("account:{}", booker.id),
-                action: "order.placed",
-                subject: &order_id,
-                detail,
-            },
-        );
         // A unique index refusing a row here means a concurrent checkout placed it first:
         // the same person's place (already booked) or this key's order (answered by the
         // caller as a retry).
         writes.run(&tx).await.map_err(duplicate_is_already_booked)?;
         tx.commit().await?;
         self.catalogue.changed();
-        Ok(CheckoutOutcome {
-            order_id,
-            number,
-            total_pence: total,
-            booked,
-            waiting,
-            replayed: false,
-        })
+        Ok(outcome)
+    }
+
+    /// A checkout billed to nobody (people booking and paying for themselves), without a
+    /// transaction: one read per place (the session, its course, whether the person holds
+    /// a place there), then one statement that takes every place read as free and writes
+    /// every row, each take required ([`Writes::require`]), so it is still all or
+    /// nothing. `None` when the checkout bills an organisation (its checks read what the
+    /// place must be taken under: [`Self::attempt`] does those) or when a place read as
+    /// free went to someone else before the write (nothing was written; the caller then
+    /// runs [`Self::attempt`], which takes places first).
+    async fn attempt_alone(
+        &self,
+        cfg: &TenantConfig,
+        booker: &account::Model,
+        key: &str,
+        hash: &str,
+        req: &CheckoutRequest,
+        basket_lines: &[String],
+    ) -> Result<Option<CheckoutOutcome>, BookingError> {
+        let for_others = req.items.iter().any(|i| {
+            i.delegate_account_id
+                .as_deref()
+                .is_some_and(|d| d != booker.id)
+        });
+        if req.organisation_id.is_some() || for_others {
+            return Ok(None);
+        }
+        let statements = self.db.tenant_statements(&cfg.slug).await?;
+        let order = Order {
+            cfg,
+            booker,
+            key,
+            hash,
+            now: self.clock.now(),
+            org: None,
+            status: "confirmed",
+            basket_lines,
+        };
+        let done = match &statements {
+            storage::TenantStatements::Alone { pool, tenant } => {
+                order.alone_on(pool, tenant, req).await
+            }
+            storage::TenantStatements::Together(tx) => {
+                order.alone_on(&**tx, tx.tenant(), req).await
+            }
+        };
+        match done {
+            Ok(Some(outcome)) => {
+                statements.finish().await?;
+                self.catalogue.changed();
+                Ok(Some(outcome))
+            }
+            other => {
+                statements.abandon().await?;
+                other
+            }
+        }
     }
 
     /// The organisation billed, checked, with the booker's rights there: the booker must be
@@ -675,7 +609,7 @@ pub(crate) async fn bookable(
     session_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(course_session::Model, course::Model), BookingError> {
-    let place = place_on(tx, session_id, None, now).await?;
+    let place = place_on(&**tx, tx.tenant(), session_id, None, false, now).await?;
     Ok((place.session, place.course))
 }
 
@@ -700,10 +634,286 @@ impl Billed {
 struct Line {
     session: course_session::Model,
     course: course::Model,
-    /// Whether a place was free and is now taken (or the delegate is to wait).
+    /// Whether the delegate has a place: taken, or free and to be taken by the checkout's
+    /// write (otherwise they are to wait).
     taken: bool,
     delegate: String,
     amount: i64,
+}
+
+/// Refuses a checkout that has the same delegate on the same session twice.
+fn check_once(lines: &[Line], session_id: &str, delegate: &str) -> Result<(), BookingError> {
+    if lines
+        .iter()
+        .any(|l| l.session.id == session_id && l.delegate == delegate)
+    {
+        return Err(BookingError::BadRequest(
+            "The same place is in the checkout twice",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a checkout whose expected total is not the computed one.
+fn check_total(req: &CheckoutRequest, lines: &[Line]) -> Result<(), BookingError> {
+    let computed: i64 = lines.iter().map(|l| l.amount).sum();
+    if req.expected_total_pence.is_some_and(|t| t != computed) {
+        return Err(BookingError::PriceMismatch {
+            computed_pence: computed,
+        });
+    }
+    Ok(())
+}
+
+/// What every checkout writes the same way, whichever path took its places.
+struct Order<'a> {
+    cfg: &'a TenantConfig,
+    booker: &'a account::Model,
+    key: &'a str,
+    hash: &'a str,
+    now: DateTime<Utc>,
+    /// The organisation billed.
+    org: Option<&'a str>,
+    /// The status of the bookings made (confirmed, or waiting for approval).
+    status: &'static str,
+    /// Basket lines to take out of the booker's basket.
+    basket_lines: &'a [String],
+}
+
+/// A checkout staged into a [`Writes`]: its answer and the places to confirm or to have
+/// approved.
+struct Staged {
+    outcome: CheckoutOutcome,
+    confirmations: Vec<crate::confirmation::Confirmed>,
+    to_approve: Vec<crate::confirmation::Confirmed>,
+}
+
+impl Order<'_> {
+    /// Adds to `writes` the rows of a checkout of `lines` (places checked and, where
+    /// `taken`, taken or to be taken): each booking or waiting-list entry, the people's
+    /// activity, the order, the basket lines it empties, the transaction log entry and
+    /// the audit event. Confirmations and approvals are the caller's: they may need
+    /// lookups.
+    fn stage(&self, writes: &mut Writes, lines: Vec<Line>) -> Staged {
+        let Self {
+            cfg,
+            booker,
+            now,
+            org,
+            status,
+            ..
+        } = *self;
+        let order_id = uuid::Uuid::now_v7().to_string();
+        let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
+        let mut booked = Vec::new();
+        let mut waiting = Vec::new();
+        let mut confirmations = Vec::new();
+        let mut to_approve = Vec::new();
+        for Line {
+            session,
+            course,
+            taken,
+            delegate,
+            amount,
+        } in lines
+        {
+            let id = uuid::Uuid::now_v7().to_string();
+            if taken {
+                writes.insert(booking::ActiveModel {
+                    tenant_id: Set(cfg.slug.to_string()),
+                    id: Set(id.clone()),
+                    order_id: Set(order_id.clone()),
+                    session_id: Set(session.id.clone()),
+                    course_id: Set(course.id.clone()),
+                    account_id: Set(delegate.clone()),
+                    organisation_id: Set(org.map(str::to_owned)),
+                    price_pence: Set(amount),
+                    status: Set(status.to_owned()),
+                    created_at: Set(now),
+                    cancelled_at: Set(None),
+                    attendance: Set(None),
+                    attendance_marked_at: Set(None),
+                    reminded_at: Set(None),
+                });
+                let place = crate::confirmation::Confirmed {
+                    booking_id: id.clone(),
+                    delegate: delegate.clone(),
+                    session: session.clone(),
+                    course: course.clone(),
+                    price_pence: amount,
+                };
+                if status == crate::approvals::PENDING {
+                    to_approve.push(place);
+                } else {
+                    confirmations.push(place);
+                }
+                booked.push(Booked {
+                    booking_id: id,
+                    session_id: session.id,
+                    delegate_account_id: delegate,
+                    price_pence: amount,
+                    status: status.to_owned(),
+                });
+            } else {
+                writes.insert(waiting_list_entry::ActiveModel {
+                    tenant_id: Set(cfg.slug.to_string()),
+                    id: Set(id.clone()),
+                    order_id: Set(order_id.clone()),
+                    session_id: Set(session.id.clone()),
+                    course_id: Set(course.id.clone()),
+                    account_id: Set(delegate.clone()),
+                    organisation_id: Set(org.map(str::to_owned)),
+                    status: Set("waiting".to_owned()),
+                    offer_token_hash: Set(None),
+                    offer_expires_at: Set(None),
+                    created_at: Set(now),
+                });
+                waiting.push(Waiting {
+                    entry_id: id,
+                    session_id: session.id,
+                    delegate_account_id: delegate,
+                });
+            }
+        }
+        // Activity, for retention: a booking made by or for a person counts for both (the
+        // booker's only if not counted within the hour, see `identity::store::touch_due`).
+        let mut active: Vec<&str> = Vec::new();
+        if identity::store::touch_due(booker, now) {
+            active.push(booker.id.as_str());
+        }
+        for d in booked
+            .iter()
+            .map(|b| b.delegate_account_id.as_str())
+            .chain(waiting.iter().map(|w| w.delegate_account_id.as_str()))
+        {
+            if d != booker.id && !active.contains(&d) {
+                active.push(d);
+            }
+        }
+        for id in active {
+            identity::store::touch_later(writes, &cfg.slug, id, now);
+        }
+        let total: i64 = booked.iter().map(|b| b.price_pence).sum();
+        writes.insert(booking_order::ActiveModel {
+            tenant_id: Set(cfg.slug.to_string()),
+            id: Set(order_id.clone()),
+            number: Set(number.clone()),
+            account_id: Set(booker.id.clone()),
+            organisation_id: Set(org.map(str::to_owned)),
+            total_pence: Set(total),
+            idempotency_key: Set(self.key.to_owned()),
+            request_hash: Set(self.hash.to_owned()),
+            created_at: Set(now),
+        });
+        if !self.basket_lines.is_empty() {
+            writes.delete(
+                basket_item::Entity::delete_many()
+                    .filter(basket_item::Column::TenantId.eq(cfg.slug.as_str()))
+                    .filter(basket_item::Column::AccountId.eq(booker.id.as_str()))
+                    .filter(
+                        basket_item::Column::Id.is_in(self.basket_lines.iter().map(String::as_str)),
+                    )
+                    .into_query(),
+            );
+        }
+        let detail = serde_json::json!({
+            "order": order_id,
+            "booked": booked.iter().map(|b| &b.booking_id).collect::<Vec<_>>(),
+            "waiting": waiting.iter().map(|w| &w.entry_id).collect::<Vec<_>>(),
+            "total_pence": total,
+        });
+        log_later(
+            writes,
+            &cfg.slug,
+            now,
+            Entry {
+                account: &booker.id,
+                organisation: org,
+                action: "checkout",
+                subject: &order_id,
+                detail: &detail,
+            },
+        );
+        audit::add(
+            writes,
+            &cfg.slug,
+            now,
+            AuditEntry {
+                actor: &format!("account:{}", booker.id),
+                action: "order.placed",
+                subject: &order_id,
+                detail,
+            },
+        );
+        Staged {
+            outcome: CheckoutOutcome {
+                order_id,
+                number,
+                total_pence: total,
+                booked,
+                waiting,
+                replayed: false,
+            },
+            confirmations,
+            to_approve,
+        }
+    }
+
+    /// [`Bookings::attempt_alone`]'s work on `conn`: the booker's own places, read, then
+    /// one statement. `None` when a place read as free was gone by the write.
+    async fn alone_on<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tenant: &TenantId,
+        req: &CheckoutRequest,
+    ) -> Result<Option<CheckoutOutcome>, BookingError> {
+        let me = self.booker.id.as_str();
+        let mut lines: Vec<Line> = Vec::with_capacity(req.items.len());
+        for item in &req.items {
+            check_once(&lines, &item.session_id, me)?;
+            let place = place_on(conn, tenant, &item.session_id, Some(me), false, self.now).await?;
+            if place.held {
+                return Err(BookingError::AlreadyBooked);
+            }
+            // Billed to nobody: no SLA can cover it.
+            let amount = crate::domain::price(
+                place.course.price_pence,
+                place.course.sla_price_pence,
+                false,
+            );
+            lines.push(Line {
+                session: place.session,
+                course: place.course,
+                taken: place.free,
+                delegate: me.to_owned(),
+                amount,
+            });
+        }
+        check_total(req, &lines)?;
+        let mut writes = Writes::new();
+        for line in lines.iter().filter(|l| l.taken) {
+            writes.require(take_place(tenant, &line.session.id));
+        }
+        let staged = self.stage(&mut writes, lines);
+        crate::confirmation::stage(
+            &mut writes,
+            tenant,
+            self.now,
+            self.cfg,
+            &staged.outcome.number,
+            &crate::confirmation::Recipients::known(&[self.booker]),
+            &staged.confirmations,
+        );
+        match writes.run_on(conn).await {
+            Err(e) if storage::writes::is_unmet(&e) => Ok(None),
+            // As in `attempt`: a unique index refusing a row means a concurrent checkout
+            // placed it first.
+            done => {
+                done.map_err(duplicate_is_already_booked)?;
+                Ok(Some(staged.outcome))
+            }
+        }
+    }
 }
 
 /// A session found bookable, by [`place_on`].
@@ -712,22 +922,42 @@ struct Place {
     course: course::Model,
     /// Whether the delegate already holds a place or a waiting-list entry on it.
     held: bool,
-    /// Whether a place was taken for them.
-    taken: bool,
+    /// Whether a place was free: taken for the delegate when [`place_on`] was asked to
+    /// take it, otherwise free when read (to be taken by a required update).
+    free: bool,
+}
+
+/// The conditional update that takes a place on `session_id` if one is free: the
+/// database, not a check before it, decides who gets the last one.
+fn take_place(tenant: &TenantId, session_id: &str) -> sea_orm::sea_query::UpdateStatement {
+    course_session::Entity::update_many()
+        .col_expr(
+            course_session::Column::PlacesTaken,
+            Expr::col(course_session::Column::PlacesTaken).add(1),
+        )
+        .filter(course_session::Column::TenantId.eq(tenant.as_str()))
+        .filter(course_session::Column::Id.eq(session_id))
+        .filter(course_session::Column::Status.eq("scheduled"))
+        .filter(
+            Expr::col(course_session::Column::PlacesTaken)
+                .lt(Expr::col(course_session::Column::Capacity)),
+        )
+        .into_query()
 }
 
 /// The session and its course, if a place on it can be booked now. With a `delegate`, it
-/// also takes a place if one is free (a conditional update of the session's count, so
-/// concurrent checkouts cannot both take the last one) and says whether the delegate
-/// already holds a place or a waiting-list entry there: one statement on PostgreSQL. The
-/// caller rolls back, releasing the place, when it refuses the booking.
-async fn place_on(
-    tx: &TenantTx,
+/// says whether the delegate already holds a place or a waiting-list entry there, and
+/// with `take` it also takes a place if one is free ([`take_place`]): one statement on
+/// PostgreSQL. The caller rolls back, releasing the place, when it refuses the booking.
+async fn place_on<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
     session_id: &str,
     delegate: Option<&str>,
+    take: bool,
     now: DateTime<Utc>,
 ) -> Result<Place, BookingError> {
-    let t = tx.tenant().as_str();
+    let t = tenant.as_str();
     let mut select = course_session::Entity::find()
         .select_also(course::Entity)
         .join(
@@ -743,54 +973,45 @@ async fn place_on(
         .filter(course_session::Column::TenantId.eq(t))
         .filter(course_session::Column::Id.eq(session_id))
         .into_query();
-    let (taken, row) = match delegate {
-        None => (false, tx.query_one(&select).await?),
-        Some(delegate) => {
-            use booking::Column as B;
-            use waiting_list_entry::Column as W;
-            let held = [crate::approvals::PENDING, "confirmed"];
-            let booked = live_row::<booking::Entity>(
-                [B::TenantId, B::SessionId, B::AccountId, B::Status],
-                [t, session_id, delegate],
-                held,
-            );
-            let waiting = live_row::<waiting_list_entry::Entity>(
-                [W::TenantId, W::SessionId, W::AccountId, W::Status],
-                [t, session_id, delegate],
-                ["waiting", "offered"],
-            );
-            // 1 or 0 rather than a boolean, which SQLite does not have.
-            select.expr_as(
-                Expr::case(Expr::exists(booked).or(Expr::exists(waiting)), 1).finally(0),
-                "held",
-            );
-            let take = course_session::Entity::update_many()
-                .col_expr(
-                    course_session::Column::PlacesTaken,
-                    Expr::col(course_session::Column::PlacesTaken).add(1),
-                )
-                .filter(course_session::Column::TenantId.eq(t))
-                .filter(course_session::Column::Id.eq(session_id))
-                .filter(course_session::Column::Status.eq("scheduled"))
-                .filter(
-                    Expr::col(course_session::Column::PlacesTaken)
-                        .lt(Expr::col(course_session::Column::Capacity)),
-                )
-                .into_query();
-            let (updated, row) = storage::writes::update_then_select(tx, take, select).await?;
-            (updated == 1, row)
-        }
+    if let Some(delegate) = delegate {
+        use booking::Column as B;
+        use waiting_list_entry::Column as W;
+        let held = [crate::approvals::PENDING, "confirmed"];
+        let booked = live_row::<booking::Entity>(
+            [B::TenantId, B::SessionId, B::AccountId, B::Status],
+            [t, session_id, delegate],
+            held,
+        );
+        let waiting = live_row::<waiting_list_entry::Entity>(
+            [W::TenantId, W::SessionId, W::AccountId, W::Status],
+            [t, session_id, delegate],
+            ["waiting", "offered"],
+        );
+        // 1 or 0 rather than a boolean, which SQLite does not have.
+        select.expr_as(
+            Expr::case(Expr::exists(booked).or(Expr::exists(waiting)), 1).finally(0),
+            "held",
+        );
+    }
+    let (taken, row) = if take {
+        let (updated, row) =
+            storage::writes::update_then_select(conn, take_place(tenant, session_id), select)
+                .await?;
+        (Some(updated == 1), row)
+    } else {
+        (None, conn.query_one(&select).await?)
     };
     let row = row.ok_or(BookingError::NotFound)?;
     let session = course_session::Model::from_query_result(&row, "A_")?;
     let course = course::Model::from_query_result(&row, "B_")?;
     check_bookable(&session, &course, now)?;
     let held = delegate.is_some() && row.try_get::<i32>("", "held")? == 1;
+    let free = taken.unwrap_or(session.places_taken < session.capacity);
     Ok(Place {
         session,
         course,
         held,
-        taken,
+        free,
     })
 }
 

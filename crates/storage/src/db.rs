@@ -173,6 +173,26 @@ impl Db {
         })
     }
 
+    /// Statements confined to one tenant, for work whose only write is one statement (see
+    /// [`crate::Writes::require`]): on PostgreSQL each statement runs on its own on the
+    /// tenant's pool (no `BEGIN` or `COMMIT` round trips), on SQLite they run in one
+    /// transaction, which [`TenantStatements::finish`] commits.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the pool or the transaction cannot be had.
+    pub async fn tenant_statements(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<TenantStatements, StorageError> {
+        Ok(match self.backend {
+            Backend::Postgres => TenantStatements::Alone {
+                pool: self.tenant_pool(tenant).await?,
+                tenant: tenant.clone(),
+            },
+            Backend::Sqlite => TenantStatements::Together(self.tenant_tx(tenant).await?),
+        })
+    }
+
     /// The pool of `tenant`'s connections (PostgreSQL), made on first use.
     async fn tenant_pool(&self, tenant: &TenantId) -> Result<DatabaseConnection, StorageError> {
         let pools = &self.tenant_pools;
@@ -297,6 +317,57 @@ impl TenantTx {
     /// [`StorageError::Db`] when the database cannot be told.
     pub async fn rollback(self) -> Result<(), StorageError> {
         Ok(self.tx.rollback().await?)
+    }
+}
+
+/// Statements confined to one tenant, from [`Db::tenant_statements`]. Code running on them
+/// must write in one statement only (reads before it see no lock and no snapshot shared
+/// with it): what the write depends on is re-checked by the write itself.
+#[derive(Debug)]
+pub enum TenantStatements {
+    /// PostgreSQL: each statement on its own, on a connection of the tenant's pool.
+    Alone {
+        /// The tenant's pool.
+        pool: DatabaseConnection,
+        /// The tenant.
+        tenant: TenantId,
+    },
+    /// SQLite: one transaction.
+    Together(TenantTx),
+}
+
+impl TenantStatements {
+    /// The tenant the statements are confined to.
+    #[must_use]
+    pub fn tenant(&self) -> &TenantId {
+        match self {
+            Self::Alone { tenant, .. } => tenant,
+            Self::Together(tx) => tx.tenant(),
+        }
+    }
+
+    /// Rolls the SQLite transaction back now (on PostgreSQL there is nothing to undo: the
+    /// one write either happened whole or not at all).
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the database cannot be told.
+    pub async fn abandon(self) -> Result<(), StorageError> {
+        match self {
+            Self::Alone { .. } => Ok(()),
+            Self::Together(tx) => tx.rollback().await,
+        }
+    }
+
+    /// Commits the SQLite transaction (on PostgreSQL each statement is already committed).
+    /// Dropped without this, the SQLite transaction rolls back.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the commit fails.
+    pub async fn finish(self) -> Result<(), StorageError> {
+        match self {
+            Self::Alone { .. } => Ok(()),
+            Self::Together(tx) => tx.commit().await,
+        }
     }
 }
 

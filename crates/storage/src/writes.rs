@@ -16,7 +16,8 @@ use sea_orm::sea_query::{
     SubQueryStatement, UpdateStatement, WithClause,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait as _, DbBackend, DbErr, EntityTrait, QueryResult, QueryTrait,
+    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryResult, QueryTrait,
+    RuntimeErr,
 };
 
 use crate::TenantTx;
@@ -25,7 +26,23 @@ use crate::TenantTx;
 #[derive(Debug, Default)]
 pub struct Writes {
     statements: Vec<SubQueryStatement>,
+    /// Which of `statements` must change a row for any of them to count.
+    required: Vec<usize>,
 }
+
+/// The message of the error [`Writes::run`] returns when a required update changed no row.
+pub const UNMET: &str = "a required update changed no row";
+
+/// Whether `e` is [`Writes::run`]'s "a required update changed no row" (nothing was
+/// written; on SQLite the caller's transaction is still to be rolled back).
+#[must_use]
+pub fn is_unmet(e: &DbErr) -> bool {
+    matches!(e, DbErr::Custom(m) if m == UNMET)
+}
+
+/// PostgreSQL's `division_by_zero`, which is how a required update that changed no row
+/// stops the one statement (see [`Writes::require`]).
+const DIVISION_BY_ZERO: &str = "22012";
 
 impl Writes {
     /// Nothing yet.
@@ -50,6 +67,17 @@ impl Writes {
         self.statements.push(statement.into());
     }
 
+    /// Adds an update that must change at least one row: if it changes none, nothing of
+    /// the batch is written and [`Writes::run`] fails with [`is_unmet`]. This is what lets
+    /// work that read without locks write in one statement and stay all or nothing (a
+    /// place taken by someone else since the read, say). On PostgreSQL the statement's
+    /// final `SELECT` divides by the number of rows the update changed, so a zero fails
+    /// the whole statement; on SQLite the update runs first and its count is checked.
+    pub fn require(&mut self, statement: UpdateStatement) {
+        self.required.push(self.statements.len());
+        self.statements.push(statement.into());
+    }
+
     /// How many writes wait.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -68,8 +96,49 @@ impl Writes {
     /// The database's error for the first write it refuses (a unique index, say); the
     /// caller's transaction is then to be rolled back.
     pub async fn run(self, tx: &TenantTx) -> Result<(), DbErr> {
-        let conn = &**tx;
-        let mut statements = self.statements;
+        self.run_on(&**tx).await
+    }
+
+    /// [`Writes::run`] on any connection: on a PostgreSQL connection outside a transaction
+    /// the one statement is its own transaction, which is what makes the batch all or
+    /// nothing there.
+    ///
+    /// # Errors
+    /// As [`Writes::run`]; [`is_unmet`] when a required update changed no row.
+    pub async fn run_on<C: ConnectionTrait>(self, conn: &C) -> Result<(), DbErr> {
+        let Self {
+            mut statements,
+            required,
+        } = self;
+        if conn.get_database_backend() == DbBackend::Postgres && !required.is_empty() {
+            let mut with = WithClause::new();
+            let mut divisors = Vec::new();
+            for (i, statement) in statements.into_iter().enumerate() {
+                let statement = match statement {
+                    SubQueryStatement::UpdateStatement(mut u) if required.contains(&i) => {
+                        u.returning(ReturningClause::Exprs(vec![Expr::val(1)]));
+                        divisors.push(format!("(SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")"));
+                        u.into()
+                    }
+                    other => other,
+                };
+                with.cte(
+                    CommonTableExpression::new()
+                        .table_name(Alias::new(format!("w{i}")))
+                        .query(statement)
+                        .to_owned(),
+                );
+            }
+            let check = Query::select()
+                .expr(Expr::cust(format!("1 / {}", divisors.join(" / "))))
+                .take();
+            return match conn.execute(&with.query(check)).await {
+                Err(e) if sqlstate(&e).as_deref() == Some(DIVISION_BY_ZERO) => {
+                    Err(DbErr::Custom(UNMET.to_owned()))
+                }
+                other => other.map(|_| ()),
+            };
+        }
         if conn.get_database_backend() == DbBackend::Postgres && statements.len() > 1 {
             let last = statements.remove(statements.len() - 1);
             let mut with = WithClause::new();
@@ -84,9 +153,16 @@ impl Writes {
             conn.execute(&with.query(last)).await?;
             return Ok(());
         }
-        for statement in statements {
+        for (i, statement) in statements.into_iter().enumerate() {
             match statement {
                 SubQueryStatement::InsertStatement(s) => conn.execute(&s).await?,
+                SubQueryStatement::UpdateStatement(s) if required.contains(&i) => {
+                    let done = conn.execute(&s).await?;
+                    if done.rows_affected() == 0 {
+                        return Err(DbErr::Custom(UNMET.to_owned()));
+                    }
+                    done
+                }
                 SubQueryStatement::UpdateStatement(s) => conn.execute(&s).await?,
                 SubQueryStatement::DeleteStatement(s) => conn.execute(&s).await?,
                 SubQueryStatement::SelectStatement(s) => conn.execute(&s).await?,
@@ -94,6 +170,17 @@ impl Writes {
             };
         }
         Ok(())
+    }
+}
+
+/// The SQLSTATE of a database error, if `e` is one.
+fn sqlstate(e: &DbErr) -> Option<String> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = e else {
+        return None;
+    };
+    match &**e {
+        sea_orm::sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+        _ => None,
     }
 }
 
@@ -107,12 +194,11 @@ pub const UPDATED: &str = "updated_rows";
 ///
 /// # Errors
 /// The database's error.
-pub async fn update_then_select(
-    tx: &TenantTx,
+pub async fn update_then_select<C: ConnectionTrait>(
+    conn: &C,
     mut update: UpdateStatement,
     mut select: SelectStatement,
 ) -> Result<(u64, Option<QueryResult>), DbErr> {
-    let conn = &**tx;
     if conn.get_database_backend() == DbBackend::Postgres {
         update.returning(ReturningClause::Exprs(vec![Expr::val(1)]));
         let changed = Alias::new("changed");
