@@ -5,8 +5,9 @@
 //! its own, one published course with 100 sessions of 64 places in Somerset and 64 accounts,
 //! then 64 concurrent clients each book every session once (each starting at its own place
 //! in the list, so they spread over the sessions) through `Bookings::checkout`
-//! (6,400 checkouts: each a full transaction with idempotency, checks, the place, the order,
-//! the transaction log and the audit event). The baseline is 64 clients running the bare
+//! (6,400 checkouts, each with idempotency, checks, the place, the order, the confirmation,
+//! the transaction log and the audit event; billed to nobody, so each is a read and one
+//! statement, see the README's design notes). The baseline is 64 clients running the bare
 //! conditional `UPDATE … SET places_taken = places_taken + 1 … AND places_taken < capacity`
 //! 6,400 times, on the platform's own database handle (same pool size, same pinging of
 //! pooled connections). Each side first warms up untimed, every client on four sessions of
