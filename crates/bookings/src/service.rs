@@ -261,12 +261,7 @@ impl Bookings {
         req: &CheckoutRequest,
         basket_lines: &[String],
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
-        let for_others = req.items.iter().any(|i| {
-            i.delegate_account_id
-                .as_deref()
-                .is_some_and(|d| d != booker.id)
-        });
-        if req.organisation_id.is_some() || for_others {
+        if req.organisation_id.is_some() || books_for_others(req, booker) {
             return Ok(None);
         }
         let statements = self.db.tenant_statements(&cfg.slug).await?;
@@ -309,11 +304,7 @@ impl Bookings {
         booker: &account::Model,
         req: &CheckoutRequest,
     ) -> Result<Option<Billed>, BookingError> {
-        let for_others = req.items.iter().any(|i| {
-            i.delegate_account_id
-                .as_deref()
-                .is_some_and(|d| d != booker.id)
-        });
+        let for_others = books_for_others(req, booker);
         let Some(org) = req.organisation_id.as_deref() else {
             if for_others {
                 return Err(BookingError::NotAllowed(
@@ -639,6 +630,15 @@ struct Line {
     taken: bool,
     delegate: String,
     amount: i64,
+}
+
+/// Whether any place of the checkout is for someone other than the booker.
+fn books_for_others(req: &CheckoutRequest, booker: &account::Model) -> bool {
+    req.items.iter().any(|i| {
+        i.delegate_account_id
+            .as_deref()
+            .is_some_and(|d| d != booker.id)
+    })
 }
 
 /// Refuses a checkout that has the same delegate on the same session twice.

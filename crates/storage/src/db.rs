@@ -337,15 +337,6 @@ pub enum TenantStatements {
 }
 
 impl TenantStatements {
-    /// The tenant the statements are confined to.
-    #[must_use]
-    pub fn tenant(&self) -> &TenantId {
-        match self {
-            Self::Alone { tenant, .. } => tenant,
-            Self::Together(tx) => tx.tenant(),
-        }
-    }
-
     /// Rolls the SQLite transaction back now (on PostgreSQL there is nothing to undo: the
     /// one write either happened whole or not at all).
     ///

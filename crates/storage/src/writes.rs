@@ -72,7 +72,9 @@ impl Writes {
     /// work that read without locks write in one statement and stay all or nothing (a
     /// place taken by someone else since the read, say). On PostgreSQL the statement's
     /// final `SELECT` divides by the number of rows the update changed, so a zero fails
-    /// the whole statement; on SQLite the update runs first and its count is checked.
+    /// the whole statement; on SQLite the update runs in its turn, its count is checked,
+    /// and the caller rolls its transaction back (add required updates first, so nothing
+    /// else runs before a refusal).
     pub fn require(&mut self, statement: UpdateStatement) {
         self.required.push(self.statements.len());
         self.statements.push(statement.into());
