@@ -31,6 +31,7 @@ mod m20261201_000018_create_audit_pending;
 mod m20261201_000019_create_basket;
 mod m20261201_000020_session_org_limit;
 mod m20261201_000021_booking_approval;
+mod m20261201_000022_catalogue_revision;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000019_create_basket::Migration),
             Box::new(m20261201_000020_session_org_limit::Migration),
             Box::new(m20261201_000021_booking_approval::Migration),
+            Box::new(m20261201_000022_catalogue_revision::Migration),
         ]
     }
 }

@@ -714,12 +714,17 @@ async fn another_tenants_booking_ids_and_offer_links_are_not_found() {
     let (course, session) = course_with_session(&app, &admin, "harrow", "ss4e", 1, 30).await;
     let ana = app.person("harrow", "ana@school.example", None).await;
     let ben = app.person("harrow", "ben@school.example", None).await;
+    let other = app.person("somerset", "ana@school.example", None).await;
     assert_eq!(
         checkout(&ana, "harrow", "ana-key-01", &one(&session))
             .await
             .status(),
         StatusCode::CREATED
     );
+    // The session Harrow's checkout just read (and remembers) is not Somerset's to book.
+    let res = checkout(&other, "somerset", "other-key-01", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(places_left(&app, "harrow", &course).await, 0);
     assert_eq!(
         checkout(&ben, "harrow", "ben-key-01", &one(&session))
             .await
@@ -731,7 +736,6 @@ async fn another_tenants_booking_ids_and_offer_links_are_not_found() {
         .unwrap()
         .to_owned();
     // Someone in another tenant, with an account of the same email there, gets 404.
-    let other = app.person("somerset", "ana@school.example", None).await;
     let res = other
         .send_json(
             Method::POST,
@@ -1215,4 +1219,103 @@ pub(crate) async fn course_of_session(app: &TestApp, session: &str) -> String {
         .unwrap();
     tx.rollback().await.unwrap();
     row.try_get_by_index(0).unwrap()
+}
+
+/// A checkout remembers the sessions it read, but never books against a remembered course
+/// or session that has changed since: the next checkout confirms what the catalogue says
+/// now. The test clock stands still, so the change is not told by its time.
+#[tokio::test]
+async fn a_checkout_confirms_the_course_as_it_is_after_a_change() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, "harrow", "ss4e", 5, 30).await;
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let ben = app.person("harrow", "ben@school.example", None).await;
+    let cara = app.person("harrow", "cara@school.example", None).await;
+    let dan = app.person("harrow", "dan@school.example", None).await;
+    let res = checkout(&ana, "harrow", "ana-key-0001", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // The course is renamed and its price goes up.
+    let res = admin
+        .send_json(
+            Method::PUT,
+            "harrow",
+            &format!("/api/v1/courses/{course}"),
+            &json!({
+                "provider_id": "ss4e", "title": "Moderating writing, revised",
+                "summary": "Key stage 2 moderation.", "price_pence": 9000,
+                "cancellation_notice_days": 7
+            }),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let mut body = one(&session);
+    body["expected_total_pence"] = json!(7500);
+    let res = checkout(&ben, "harrow", "ben-key-0001", &body).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "price_changed");
+    body["expected_total_pence"] = json!(9000);
+    let res = checkout(&ben, "harrow", "ben-key-0002", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap()["total_pence"], 9000);
+    let mail = app.outbox("harrow", "ben@school.example").await;
+    let confirmed = mail.last().unwrap();
+    assert_eq!(
+        confirmed.subject,
+        "Booking confirmed: Moderating writing, revised"
+    );
+    assert!(
+        confirmed.body_text.contains("£90.00"),
+        "{}",
+        confirmed.body_text
+    );
+
+    // The session moves to another venue.
+    let found = app
+        .get_json("harrow", &format!("/api/v1/courses/{course}"))
+        .await;
+    let (starts, ends) = (
+        found["sessions"][0]["starts_at"].clone(),
+        found["sessions"][0]["ends_at"].clone(),
+    );
+    let res = admin
+        .send_json(
+            Method::PUT,
+            "harrow",
+            &format!("/api/v1/courses/{course}/sessions/{session}"),
+            &json!({"starts_at": starts, "ends_at": ends, "venue": "Civic Centre", "capacity": 5}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = checkout(&cara, "harrow", "cara-key-0001", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mail = app.outbox("harrow", "cara@school.example").await;
+    assert!(
+        mail.last().unwrap().body_text.contains("Civic Centre"),
+        "{}",
+        mail.last().unwrap().body_text
+    );
+
+    // The session is cancelled: nobody books it.
+    let res = admin
+        .send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/courses/{course}/sessions/{session}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = checkout(&dan, "harrow", "dan-key-0001", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "cancelled");
+    assert!(
+        app.outbox("harrow", "dan@school.example")
+            .await
+            .iter()
+            .all(|m| !m.subject.starts_with("Booking confirmed"))
+    );
 }

@@ -4,10 +4,13 @@
 //! check-then-insert, decides who gets the last place; the session's CHECK constraint is
 //! the backstop.
 //!
-//! A checkout billed to nobody reads, then writes everything in one statement whose takes
-//! are required (on PostgreSQL no transaction is opened). Any other checkout, and one whose
-//! free place went to someone else between its read and its write, is one transaction
-//! that takes each place first.
+//! A checkout billed to nobody reads (or remembers, see [`Seen`]), then writes everything in
+//! one statement whose takes are required (on PostgreSQL no transaction is opened): each
+//! take holds only while the session and course have the revisions read and the person
+//! holds no place there. Any other checkout, and one whose take failed (the place went to
+//! someone else, the course changed), is one transaction that takes each place first.
+
+use std::sync::Arc;
 
 use catalogue::domain::Status;
 use catalogue::store::entity::{course, course_session};
@@ -16,7 +19,7 @@ use identity::domain::rights::{Right, Rights, membership_status};
 use identity::store::entity::account;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait, EntityTrait, FromQueryResult as _, JoinType,
+    ColumnTrait as _, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult as _, JoinType,
     PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait, Set,
     SqlErr,
 };
@@ -50,6 +53,29 @@ pub struct Bookings {
     pub(crate) clock: Clock,
     /// Told of every change to places, so cached public pages show them.
     pub(crate) catalogue: catalogue::Catalogue,
+    /// Sessions lately read with room on them.
+    seen: Seen,
+}
+
+/// Sessions (with their courses) as a checkout last read them with a place free, so the
+/// next checkout of the same session need not read them again. Nothing here is trusted:
+/// a place is taken against it only while the session and its course still have the
+/// revisions remembered ([`take_seen`]), and a take that fails forgets the session.
+/// Keyed by tenant and session, so one tenant's entries never answer another's.
+#[derive(Clone)]
+struct Seen(moka::sync::Cache<(TenantId, String), Arc<(course_session::Model, course::Model)>>);
+
+impl Seen {
+    /// Enough for every upcoming session of a large council; an entry unused for ten
+    /// minutes goes.
+    fn new() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(2_000)
+                .time_to_idle(std::time::Duration::from_secs(600))
+                .build(),
+        )
+    }
 }
 
 impl Bookings {
@@ -60,6 +86,7 @@ impl Bookings {
             db,
             clock,
             catalogue,
+            seen: Seen::new(),
         }
     }
 
@@ -277,10 +304,10 @@ impl Bookings {
         };
         let done = match &statements {
             storage::TenantStatements::Alone { pool, tenant } => {
-                order.alone_on(pool, tenant, req).await
+                order.alone_on(pool, tenant, &self.seen, req).await
             }
             storage::TenantStatements::Together(tx) => {
-                order.alone_on(&**tx, tx.tenant(), req).await
+                order.alone_on(&**tx, tx.tenant(), &self.seen, req).await
             }
         };
         match done {
@@ -859,19 +886,46 @@ impl Order<'_> {
         }
     }
 
-    /// [`Bookings::attempt_alone`]'s work on `conn`: the booker's own places, read, then
-    /// one statement. `None` when a place read as free was gone by the write.
+    /// [`Bookings::attempt_alone`]'s work on `conn`: the booker's own places, remembered
+    /// (`seen`) or read, then one statement. `None` when a take failed: a place read as
+    /// free was gone by the write, or the session or course had changed, or the booker
+    /// held a place there after all (the sessions are forgotten).
     async fn alone_on<C: ConnectionTrait>(
         &self,
         conn: &C,
         tenant: &TenantId,
+        seen: &Seen,
         req: &CheckoutRequest,
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
         let me = self.booker.id.as_str();
         let mut lines: Vec<Line> = Vec::with_capacity(req.items.len());
         for item in &req.items {
             check_once(&lines, &item.session_id, me)?;
-            let place = place_on(conn, tenant, &item.session_id, Some(me), false, self.now).await?;
+            let key = (tenant.clone(), item.session_id.clone());
+            // Remembered with room, and bookable now: the take checks the rest. Anything
+            // else is read, for the exact answer.
+            let remembered = seen.0.get(&key).filter(|s| {
+                let (session, course) = &**s;
+                session.places_taken < session.capacity
+                    && check_bookable(session, course, self.now).is_ok()
+            });
+            let place = match remembered {
+                Some(s) => Place {
+                    session: s.0.clone(),
+                    course: s.1.clone(),
+                    held: false,
+                    free: true,
+                },
+                None => {
+                    let place =
+                        place_on(conn, tenant, &item.session_id, Some(me), false, self.now).await?;
+                    if place.free {
+                        seen.0
+                            .insert(key, Arc::new((place.session.clone(), place.course.clone())));
+                    }
+                    place
+                }
+            };
             if place.held {
                 return Err(BookingError::AlreadyBooked);
             }
@@ -892,8 +946,15 @@ impl Order<'_> {
         check_total(req, &lines)?;
         let mut writes = Writes::new();
         for line in lines.iter().filter(|l| l.taken) {
-            writes.require(take_place(tenant, &line.session.id));
+            writes.require(take_seen(
+                conn.get_database_backend(),
+                tenant,
+                &line.session,
+                &line.course,
+                me,
+            ));
         }
+        let sessions: Vec<String> = lines.iter().map(|l| l.session.id.clone()).collect();
         let staged = self.stage(&mut writes, lines);
         crate::confirmation::stage(
             &mut writes,
@@ -905,7 +966,12 @@ impl Order<'_> {
             &staged.confirmations,
         );
         match writes.run_on(conn).await {
-            Err(e) if storage::writes::is_unmet(&e) => Ok(None),
+            Err(e) if storage::writes::is_unmet(&e) => {
+                for id in sessions {
+                    seen.0.invalidate(&(tenant.clone(), id));
+                }
+                Ok(None)
+            }
             // As in `attempt`: a unique index refusing a row means a concurrent checkout
             // placed it first.
             done => {
@@ -945,6 +1011,87 @@ fn take_place(tenant: &TenantId, session_id: &str) -> sea_orm::sea_query::Update
         .into_query()
 }
 
+/// [`take_place`] for a checkout that did not lock what it read: it takes the place only
+/// while `session` and `course` still have the revisions read (so nothing the booking is
+/// confirmed with has changed since) and `delegate` holds no place or live waiting-list
+/// entry on the session.
+///
+/// The guard is written as SQL (every value bound, see [`numbered`]): it is on every
+/// checkout's path, and sea-query's expression trees for it cost more to build and render
+/// than the rest of the checkout's statement.
+fn take_seen(
+    backend: DbBackend,
+    tenant: &TenantId,
+    session: &course_session::Model,
+    course: &course::Model,
+    delegate: &str,
+) -> sea_orm::sea_query::UpdateStatement {
+    static GUARD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let live = |statuses: [&str; 2]| format!("'{}', '{}'", statuses[0], statuses[1]);
+        format!(
+            r#""course_session"."revision" = $1
+            AND EXISTS (SELECT 1 FROM "course" WHERE "course"."tenant_id" = $2
+                AND "course"."id" = $3 AND "course"."revision" = $4)
+            AND NOT EXISTS (SELECT 1 FROM "booking" WHERE "booking"."tenant_id" = $2
+                AND "booking"."session_id" = $5 AND "booking"."account_id" = $6
+                AND "booking"."status" IN ({held}))
+            AND NOT EXISTS (SELECT 1 FROM "waiting_list_entry"
+                WHERE "waiting_list_entry"."tenant_id" = $2
+                AND "waiting_list_entry"."session_id" = $5
+                AND "waiting_list_entry"."account_id" = $6
+                AND "waiting_list_entry"."status" IN ({waiting}))"#,
+            held = live(HELD),
+            waiting = live(LIVE_WAITING),
+        )
+    });
+    let values = [
+        session.revision.into(),
+        tenant.as_str().into(),
+        course.id.as_str().into(),
+        course.revision.into(),
+        session.id.as_str().into(),
+        delegate.into(),
+    ];
+    let mut take = take_place(tenant, &session.id);
+    take.and_where(numbered(backend, GUARD.as_str(), &values));
+    take
+}
+
+/// A custom SQL expression whose parameters are written `$1`, `$2`, … (each may appear
+/// more than once), for either backend: PostgreSQL's builder reads the numbers, SQLite's
+/// takes plain `?`s in order, so for SQLite each `$n` becomes `?` with its value repeated
+/// (`sql` has no `$n` inside quoted text).
+fn numbered(backend: DbBackend, sql: &'static str, values: &[sea_orm::Value]) -> Expr {
+    if backend == DbBackend::Postgres {
+        return Expr::cust_with_values(sql, values.iter().cloned());
+    }
+    let mut plain = String::with_capacity(sql.len());
+    let mut in_order = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        plain.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(rest.len() - at - 1, |n| n);
+        let n: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
+        match n.checked_sub(1).and_then(|i| values.get(i)) {
+            Some(v) => {
+                plain.push('?');
+                in_order.push(v.clone());
+            }
+            None => plain.push_str(&rest[at..at + 1 + digits]),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    plain.push_str(rest);
+    Expr::cust_with_values(plain, in_order)
+}
+
+/// A booking's statuses that hold a place.
+const HELD: [&str; 2] = [crate::approvals::PENDING, "confirmed"];
+/// A waiting-list entry's statuses that keep someone in line.
+const LIVE_WAITING: [&str; 2] = ["waiting", "offered"];
+
 /// The session and its course, if a place on it can be booked now. With a `delegate`, it
 /// says whether the delegate already holds a place or a waiting-list entry there, and
 /// with `take` it also takes a place if one is free ([`take_place`]): one statement on
@@ -976,16 +1123,15 @@ async fn place_on<C: ConnectionTrait>(
     if let Some(delegate) = delegate {
         use booking::Column as B;
         use waiting_list_entry::Column as W;
-        let held = [crate::approvals::PENDING, "confirmed"];
         let booked = live_row::<booking::Entity>(
             [B::TenantId, B::SessionId, B::AccountId, B::Status],
             [t, session_id, delegate],
-            held,
+            HELD,
         );
         let waiting = live_row::<waiting_list_entry::Entity>(
             [W::TenantId, W::SessionId, W::AccountId, W::Status],
             [t, session_id, delegate],
-            ["waiting", "offered"],
+            LIVE_WAITING,
         );
         // 1 or 0 rather than a boolean, which SQLite does not have.
         select.expr_as(
@@ -1132,4 +1278,38 @@ pub(crate) fn log_later(writes: &mut Writes, tenant: &TenantId, now: DateTime<Ut
         detail: Set(e.detail.to_string()),
         occurred_at: Set(now),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{PostgresQueryBuilder, Query, SqliteQueryBuilder};
+    use sea_orm::{DbBackend, Value};
+
+    use super::numbered;
+
+    fn built(backend: DbBackend) -> (String, Vec<Value>) {
+        let values: [Value; 2] = ["a".into(), 7i64.into()];
+        let q = Query::select()
+            .expr(numbered(
+                backend,
+                "x = $1 AND y = $2 AND z = $1 AND w = '$9'",
+                &values,
+            ))
+            .take();
+        let (sql, values) = match backend {
+            DbBackend::Postgres => q.build(PostgresQueryBuilder),
+            _ => q.build(SqliteQueryBuilder),
+        };
+        (sql, values.0)
+    }
+
+    #[test]
+    fn numbered_parameters_are_bound_on_both_backends() {
+        let (sql, values) = built(DbBackend::Postgres);
+        assert_eq!(sql, "SELECT x = $1 AND y = $2 AND z = $3 AND w = '$9'");
+        assert_eq!(values, vec!["a".into(), 7i64.into(), "a".into()]);
+        let (sql, values) = built(DbBackend::Sqlite);
+        assert_eq!(sql, "SELECT x = ? AND y = ? AND z = ? AND w = '$9'");
+        assert_eq!(values, vec!["a".into(), 7i64.into(), "a".into()]);
+    }
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use identity::domain::rights::Role;
 use identity::domain::signup::FieldError;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, IntoActiveModel as _,
     QueryFilter as _, QueryOrder as _, Set,
@@ -313,6 +314,7 @@ impl Catalogue {
             status: Set(Status::Draft.as_str().to_owned()),
             created_at: Set(now),
             published_at: Set(None),
+            revision: Set(0),
             ..Default::default()
         };
         apply_course(&mut row, &valid, now);
@@ -353,6 +355,7 @@ impl Catalogue {
         let mut row = c.into_active_model();
         apply_course(&mut row, &valid, now);
         row.update(&*tx).await?;
+        touch_course(&tx, id, now).await?;
         self.audit(
             &tx,
             manager,
@@ -406,8 +409,8 @@ impl Catalogue {
         let mut row = c.into_active_model();
         row.status = Set(Status::Published.as_str().to_owned());
         row.published_at = Set(Some(now));
-        row.updated_at = Set(now);
         row.update(&*tx).await?;
+        touch_course(&tx, id, now).await?;
         self.audit(&tx, manager, "course.published", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
@@ -443,12 +446,16 @@ impl Catalogue {
             .filter(course_session::Column::CourseId.eq(id))
             .col_expr(course_session::Column::Status, "cancelled".into())
             .col_expr(course_session::Column::UpdatedAt, now.into())
+            .col_expr(
+                course_session::Column::Revision,
+                Expr::col(course_session::Column::Revision).add(1),
+            )
             .exec(&*tx)
             .await?;
         let mut row = c.into_active_model();
         row.status = Set(Status::Cancelled.as_str().to_owned());
-        row.updated_at = Set(now);
         row.update(&*tx).await?;
+        touch_course(&tx, id, now).await?;
         self.audit(&tx, manager, "course.cancelled", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
@@ -493,6 +500,7 @@ impl Catalogue {
             status: Set("scheduled".to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
+            revision: Set(0),
         }
         .insert(&*tx)
         .await?;
@@ -546,8 +554,8 @@ impl Catalogue {
         row.online_url = Set(v.online_url);
         row.capacity = Set(v.capacity);
         row.org_place_limit = Set(v.org_place_limit);
-        row.updated_at = Set(now);
         row.update(&*tx).await?;
+        touch_session(&tx, session_id, now).await?;
         touch_course(&tx, course_id, now).await?;
         self.audit(
             &tx,
@@ -583,8 +591,8 @@ impl Catalogue {
         let now = self.clock.now();
         let mut row = s.into_active_model();
         row.status = Set("cancelled".to_owned());
-        row.updated_at = Set(now);
         row.update(&*tx).await?;
+        touch_session(&tx, session_id, now).await?;
         touch_course(&tx, course_id, now).await?;
         self.audit(
             &tx,
@@ -953,11 +961,34 @@ async fn detail(tx: &TenantTx, c: course_e::Model) -> Result<CourseDetail, Catal
     })
 }
 
+/// Marks a course changed at `now`, adding one to its revision. Every change to a course,
+/// or to one of its sessions, ends with it: a checkout takes a place only while the course
+/// has the revision it read (see the bookings crate's `take_place`).
 async fn touch_course(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), CatalogueError> {
     course_e::Entity::update_many()
         .filter(course_e::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(course_e::Column::Id.eq(id))
         .col_expr(course_e::Column::UpdatedAt, now.into())
+        .col_expr(
+            course_e::Column::Revision,
+            Expr::col(course_e::Column::Revision).add(1),
+        )
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// [`touch_course`] for a session: every change the catalogue makes to a session ends
+/// with it (the places taken are the bookings' and do not count).
+async fn touch_session(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), CatalogueError> {
+    course_session::Entity::update_many()
+        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_session::Column::Id.eq(id))
+        .col_expr(course_session::Column::UpdatedAt, now.into())
+        .col_expr(
+            course_session::Column::Revision,
+            Expr::col(course_session::Column::Revision).add(1),
+        )
         .exec(&**tx)
         .await?;
     Ok(())

@@ -6,14 +6,18 @@
 //! then 64 concurrent clients each book every session once (each starting at its own place
 //! in the list, so they spread over the sessions) through `Bookings::checkout`
 //! (6,400 checkouts, each with idempotency, checks, the place, the order, the confirmation,
-//! the transaction log and the audit event; billed to nobody, so each is a read and one
-//! statement, see the README's design notes). The baseline is 64 clients running the bare
+//! the transaction log and the audit event; billed to nobody, so each is one statement once
+//! the service remembers the session, see the README's design notes). The baseline is 64
+//! clients running the bare
 //! conditional `UPDATE … SET places_taken = places_taken + 1 … AND places_taken < capacity`
 //! 6,400 times, on the platform's own database handle (same pool size, same pinging of
 //! pooled connections). Each side first warms up untimed, every client on four sessions of
 //! their own, so new connections and each database process's first statements are not
 //! in the figures. Targets: at least 1,000 confirmed bookings a second, at least 25% of
-//! the baseline's rate, and no session over capacity.
+//! the baseline's rate, and no session over capacity. Where PostgreSQL runs on the same
+//! machine (Linux), it also prints the CPU time per booking of this process and of all
+//! PostgreSQL processes on each side: steadier than rates on a shared machine, and it
+//! says which side a change helped.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -132,9 +136,11 @@ async fn run(url: String) -> bool {
     // its own (new connections and each server process's first statements are not timed).
     let cfg = t.config.clone();
     book_all(&state.bookings, &cfg, &people, &warm_up).await;
+    let cpu0 = cpu();
     let started = Instant::now();
     let booked = book_all(&state.bookings, &cfg, &people, &sessions).await;
     let platform_secs = started.elapsed().as_secs_f64();
+    let cpu1 = cpu();
     let platform_rate = booked as f64 / platform_secs;
     let over = admin
         .query_one_raw(Statement::from_string(
@@ -167,9 +173,19 @@ async fn run(url: String) -> bool {
     .unwrap();
     let pool = raw.platform().clone();
     take_all(&pool, &schema, &warm_up).await;
+    let cpu2 = cpu();
     let started = Instant::now();
     let taken = take_all(&pool, &schema, &sessions).await;
     let raw_secs = started.elapsed().as_secs_f64();
+    let cpu3 = cpu();
+    let per = |a: (u64, u64), b: (u64, u64), n: u64| {
+        let us = |t: u64| t as f64 * 10_000.0 / n.max(1) as f64;
+        format!(
+            "this process {:.0} µs, postgres {:.0} µs",
+            us(b.0.saturating_sub(a.0)),
+            us(b.1.saturating_sub(a.1))
+        )
+    };
     let raw_rate = taken as f64 / raw_secs;
     support::drop_schema(&admin, &schema).await;
 
@@ -186,6 +202,10 @@ async fn run(url: String) -> bool {
     println!("share of baseline: {:.1}% (target ≥ 25%)", ratio * 100.0);
     println!("confirmed bookings a second: {platform_rate:.0} (target ≥ 1,000)");
     println!("sessions over capacity: {over} (target 0)");
+    if cpu0.1 > 0 {
+        println!("CPU per booking, platform: {}", per(cpu0, cpu1, booked));
+        println!("CPU per booking, baseline: {}", per(cpu2, cpu3, taken));
+    }
     let expected = u64::try_from(CLIENTS * SESSIONS).unwrap();
     booked != expected || over != 0 || ratio < 0.25 || platform_rate < 1000.0
 }
@@ -262,4 +282,29 @@ async fn take_all(pool: &sea_orm::DatabaseConnection, schema: &str, sessions: &[
         }
     })
     .await
+}
+
+/// CPU time (user and system, in Linux's 1/100 s ticks) used so far by this process and by
+/// every process named `postgres` on the machine; zeros where `/proc` cannot tell.
+fn cpu() -> (u64, u64) {
+    // Fields 14 and 15 of `/proc/<pid>/stat`, counted after the command name's `)`.
+    let ticks = |path: std::path::PathBuf| -> Option<u64> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        let mut fields = stat.get(stat.rfind(')')? + 2..)?.split(' ').skip(11);
+        let user: u64 = fields.next()?.parse().ok()?;
+        let system: u64 = fields.next()?.parse().ok()?;
+        Some(user + system)
+    };
+    let me = ticks("/proc/self/stat".into()).unwrap_or(0);
+    let Ok(all) = std::fs::read_dir("/proc") else {
+        return (me, 0);
+    };
+    let pg = all
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(|e| ticks(e.path().join("stat")))
+        .sum();
+    (me, pg)
 }

@@ -13,7 +13,7 @@
 
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, DeleteStatement, Expr, Query, ReturningClause, SelectStatement,
-    SubQueryStatement, UpdateStatement, WithClause,
+    SubQueryStatement, UpdateStatement, WithClause, WithQuery,
 };
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryResult, QueryTrait,
@@ -113,28 +113,24 @@ impl Writes {
             required,
         } = self;
         if conn.get_database_backend() == DbBackend::Postgres && !required.is_empty() {
-            let mut with = WithClause::new();
             let mut divisors = Vec::new();
-            for (i, statement) in statements.into_iter().enumerate() {
-                let statement = match statement {
-                    SubQueryStatement::UpdateStatement(mut u) if required.contains(&i) => {
-                        u.returning(ReturningClause::Exprs(vec![Expr::val(1)]));
-                        divisors.push(format!("(SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")"));
-                        u.into()
-                    }
-                    other => other,
-                };
-                with.cte(
-                    CommonTableExpression::new()
-                        .table_name(Alias::new(format!("w{i}")))
-                        .query(statement)
-                        .to_owned(),
-                );
-            }
+            let statements =
+                statements
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, statement)| match statement {
+                        SubQueryStatement::UpdateStatement(mut u) if required.contains(&i) => {
+                            u.returning(ReturningClause::Exprs(vec![Expr::val(1)]));
+                            divisors.push(format!("(SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")"));
+                            u.into()
+                        }
+                        other => other,
+                    });
+            let with = with_clause(statements);
             let check = Query::select()
                 .expr(Expr::cust(format!("1 / {}", divisors.join(" / "))))
                 .take();
-            return match conn.execute(&with.query(check)).await {
+            return match conn.execute(&with_query(with, check)).await {
                 Err(e) if sqlstate(&e).as_deref() == Some(DIVISION_BY_ZERO) => {
                     Err(DbErr::Custom(UNMET.to_owned()))
                 }
@@ -143,16 +139,8 @@ impl Writes {
         }
         if conn.get_database_backend() == DbBackend::Postgres && statements.len() > 1 {
             let last = statements.remove(statements.len() - 1);
-            let mut with = WithClause::new();
-            for (i, statement) in statements.into_iter().enumerate() {
-                with.cte(
-                    CommonTableExpression::new()
-                        .table_name(Alias::new(format!("w{i}")))
-                        .query(statement)
-                        .to_owned(),
-                );
-            }
-            conn.execute(&with.query(last)).await?;
+            conn.execute(&with_query(with_clause(statements), last))
+                .await?;
             return Ok(());
         }
         for (i, statement) in statements.into_iter().enumerate() {
@@ -173,6 +161,25 @@ impl Writes {
         }
         Ok(())
     }
+}
+
+/// `statements` as the data-modifying `WITH` clauses `w0`, `w1`, … (built in place: sea-query's
+/// own `to_owned`/`WithClause::query` would copy every statement).
+fn with_clause(statements: impl IntoIterator<Item = SubQueryStatement>) -> WithClause {
+    let mut with = WithClause::new();
+    for (i, statement) in statements.into_iter().enumerate() {
+        let mut cte = CommonTableExpression::new();
+        cte.table_name(Alias::new(format!("w{i}"))).query(statement);
+        with.cte(cte);
+    }
+    with
+}
+
+/// `with` followed by `query`, without copying either.
+fn with_query(with: WithClause, query: impl Into<SubQueryStatement>) -> WithQuery {
+    let mut q = WithQuery::new();
+    q.with_clause(with).query(query);
+    q
 }
 
 /// The SQLSTATE of a database error, if `e` is one.
@@ -217,15 +224,9 @@ pub async fn update_then_select<C: ConnectionTrait>(
             ),
             Alias::new(UPDATED),
         );
-        let query = WithClause::new()
-            .cte(
-                CommonTableExpression::new()
-                    .table_name(changed)
-                    .query(update)
-                    .to_owned(),
-            )
-            .to_owned()
-            .query(select);
+        let mut cte = CommonTableExpression::new();
+        cte.table_name(changed).query(update);
+        let query = with_query(WithClause::from(cte), select);
         let row = conn.query_one(&query).await?;
         let updated = match &row {
             Some(r) => u64::try_from(r.try_get::<i64>("", UPDATED)?).unwrap_or(0),

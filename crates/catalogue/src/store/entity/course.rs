@@ -59,6 +59,9 @@ pub struct Model {
     pub updated_at: ChronoDateTimeUtc,
     /// First published.
     pub published_at: Option<ChronoDateTimeUtc>,
+    /// How many times the catalogue has changed the course since it was created; see
+    /// `touch_course`.
+    pub revision: i64,
 }
 
 /// No relations are navigated from here.

@@ -35,6 +35,9 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     /// Last changed.
     pub updated_at: ChronoDateTimeUtc,
+    /// How many times the catalogue has changed the row (places taken do not count); see
+    /// `touch_session`.
+    pub revision: i64,
 }
 
 impl Model {
