@@ -1235,6 +1235,8 @@ async fn a_checkout_confirms_the_course_as_it_is_after_a_change() {
     let ben = app.person("harrow", "ben@school.example", None).await;
     let cara = app.person("harrow", "cara@school.example", None).await;
     let dan = app.person("harrow", "dan@school.example", None).await;
+    let eve = app.person("harrow", "eve@school.example", None).await;
+    let fay = app.person("harrow", "fay@school.example", None).await;
     let res = checkout(&ana, "harrow", "ana-key-0001", &one(&session)).await;
     assert_eq!(res.status(), StatusCode::CREATED);
 
@@ -1252,13 +1254,11 @@ async fn a_checkout_confirms_the_course_as_it_is_after_a_change() {
         )
         .await;
     assert!(res.status().is_success(), "{}", res.status());
+    // The new price is accepted (the remembered course still had the old one) and the
+    // old one refused.
     let mut body = one(&session);
-    body["expected_total_pence"] = json!(7500);
-    let res = checkout(&ben, "harrow", "ben-key-0001", &body).await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert_eq!(error_code(&res), "price_changed");
     body["expected_total_pence"] = json!(9000);
-    let res = checkout(&ben, "harrow", "ben-key-0002", &body).await;
+    let res = checkout(&ben, "harrow", "ben-key-0001", &body).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.json::<Value>().await.unwrap()["total_pence"], 9000);
     let mail = app.outbox("harrow", "ben@school.example").await;
@@ -1272,6 +1272,10 @@ async fn a_checkout_confirms_the_course_as_it_is_after_a_change() {
         "{}",
         confirmed.body_text
     );
+    body["expected_total_pence"] = json!(7500);
+    let res = checkout(&eve, "harrow", "eve-key-0001", &body).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "price_changed");
 
     // The session moves to another venue.
     let found = app
@@ -1299,7 +1303,10 @@ async fn a_checkout_confirms_the_course_as_it_is_after_a_change() {
         mail.last().unwrap().body_text
     );
 
-    // The session is cancelled: nobody books it.
+    // Fay's checkout books (and remembers the session as it is now); then the session is
+    // cancelled: nobody books it.
+    let res = checkout(&fay, "harrow", "fay-key-0001", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
     let res = admin
         .send_json(
             Method::POST,

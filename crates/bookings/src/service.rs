@@ -887,9 +887,11 @@ impl Order<'_> {
     }
 
     /// [`Bookings::attempt_alone`]'s work on `conn`: the booker's own places, remembered
-    /// (`seen`) or read, then one statement. `None` when a take failed: a place read as
+    /// (`seen`) or read, then one statement. `None` when a take failed (a place read as
     /// free was gone by the write, or the session or course had changed, or the booker
-    /// held a place there after all (the sessions are forgotten).
+    /// held a place there after all) or when the checkout would be refused on anything
+    /// remembered: the sessions are forgotten, and the transaction, which reads
+    /// everything, gives the answer.
     async fn alone_on<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -897,6 +899,69 @@ impl Order<'_> {
         seen: &Seen,
         req: &CheckoutRequest,
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
+        let me = self.booker.id.as_str();
+        let forget = || {
+            for item in &req.items {
+                seen.0
+                    .invalidate(&(tenant.clone(), item.session_id.clone()));
+            }
+        };
+        let mut remembered_any = false;
+        let lines = match self
+            .lines_alone(conn, tenant, seen, req, &mut remembered_any)
+            .await
+        {
+            Ok(lines) => lines,
+            Err(_) if remembered_any => {
+                forget();
+                return Ok(None);
+            }
+            Err(refused) => return Err(refused),
+        };
+        let mut writes = Writes::new();
+        for line in lines.iter().filter(|l| l.taken) {
+            writes.require(take_seen(
+                conn.get_database_backend(),
+                tenant,
+                &line.session,
+                &line.course,
+                me,
+            ));
+        }
+        let staged = self.stage(&mut writes, lines);
+        crate::confirmation::stage(
+            &mut writes,
+            tenant,
+            self.now,
+            self.cfg,
+            &staged.outcome.number,
+            &crate::confirmation::Recipients::known(&[self.booker]),
+            &staged.confirmations,
+        );
+        match writes.run_on(conn).await {
+            Err(e) if storage::writes::is_unmet(&e) => {
+                forget();
+                Ok(None)
+            }
+            // As in `attempt`: a unique index refusing a row means a concurrent checkout
+            // placed it first.
+            done => {
+                done.map_err(duplicate_is_already_booked)?;
+                Ok(Some(staged.outcome))
+            }
+        }
+    }
+
+    /// The checked lines of a self-billed checkout, each session remembered (`seen`) or
+    /// read; sets `remembered_any` when a line came from memory.
+    async fn lines_alone<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tenant: &TenantId,
+        seen: &Seen,
+        req: &CheckoutRequest,
+        remembered_any: &mut bool,
+    ) -> Result<Vec<Line>, BookingError> {
         let me = self.booker.id.as_str();
         let mut lines: Vec<Line> = Vec::with_capacity(req.items.len());
         for item in &req.items {
@@ -910,12 +975,15 @@ impl Order<'_> {
                     && check_bookable(session, course, self.now).is_ok()
             });
             let place = match remembered {
-                Some(s) => Place {
-                    session: s.0.clone(),
-                    course: s.1.clone(),
-                    held: false,
-                    free: true,
-                },
+                Some(s) => {
+                    *remembered_any = true;
+                    Place {
+                        session: s.0.clone(),
+                        course: s.1.clone(),
+                        held: false,
+                        free: true,
+                    }
+                }
                 None => {
                     let place =
                         place_on(conn, tenant, &item.session_id, Some(me), false, self.now).await?;
@@ -944,41 +1012,7 @@ impl Order<'_> {
             });
         }
         check_total(req, &lines)?;
-        let mut writes = Writes::new();
-        for line in lines.iter().filter(|l| l.taken) {
-            writes.require(take_seen(
-                conn.get_database_backend(),
-                tenant,
-                &line.session,
-                &line.course,
-                me,
-            ));
-        }
-        let sessions: Vec<String> = lines.iter().map(|l| l.session.id.clone()).collect();
-        let staged = self.stage(&mut writes, lines);
-        crate::confirmation::stage(
-            &mut writes,
-            tenant,
-            self.now,
-            self.cfg,
-            &staged.outcome.number,
-            &crate::confirmation::Recipients::known(&[self.booker]),
-            &staged.confirmations,
-        );
-        match writes.run_on(conn).await {
-            Err(e) if storage::writes::is_unmet(&e) => {
-                for id in sessions {
-                    seen.0.invalidate(&(tenant.clone(), id));
-                }
-                Ok(None)
-            }
-            // As in `attempt`: a unique index refusing a row means a concurrent checkout
-            // placed it first.
-            done => {
-                done.map_err(duplicate_is_already_booked)?;
-                Ok(Some(staged.outcome))
-            }
-        }
+        Ok(lines)
     }
 }
 
@@ -1014,7 +1048,9 @@ fn take_place(tenant: &TenantId, session_id: &str) -> sea_orm::sea_query::Update
 /// [`take_place`] for a checkout that did not lock what it read: it takes the place only
 /// while `session` and `course` still have the revisions read (so nothing the booking is
 /// confirmed with has changed since) and `delegate` holds no place or live waiting-list
-/// entry on the session.
+/// entry on the session. The times they were last changed must match too: a replica of
+/// the previous release, during a rolling upgrade, changes a course without counting a
+/// revision, but it does set `updated_at`.
 ///
 /// The guard is written as SQL (every value bound, see [`numbered`]): it is on every
 /// checkout's path, and sea-query's expression trees for it cost more to build and render
@@ -1029,9 +1065,10 @@ fn take_seen(
     static GUARD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let live = |statuses: [&str; 2]| format!("'{}', '{}'", statuses[0], statuses[1]);
         format!(
-            r#""course_session"."revision" = $1
+            r#""course_session"."revision" = $1 AND "course_session"."updated_at" = $7
             AND EXISTS (SELECT 1 FROM "course" WHERE "course"."tenant_id" = $2
-                AND "course"."id" = $3 AND "course"."revision" = $4)
+                AND "course"."id" = $3 AND "course"."revision" = $4
+                AND "course"."updated_at" = $8)
             AND NOT EXISTS (SELECT 1 FROM "booking" WHERE "booking"."tenant_id" = $2
                 AND "booking"."session_id" = $5 AND "booking"."account_id" = $6
                 AND "booking"."status" IN ({held}))
@@ -1056,6 +1093,8 @@ fn take_seen(
         course.revision.into(),
         session.id.as_str().into(),
         delegate.into(),
+        session.updated_at.into(),
+        course.updated_at.into(),
     ];
     let mut take = take_place(tenant, &session.id);
     take.and_where(numbered(backend, GUARD.as_str(), &values));
