@@ -967,13 +967,12 @@ impl Order<'_> {
         for item in &req.items {
             check_once(&lines, &item.session_id, me)?;
             let key = (tenant.clone(), item.session_id.clone());
-            // Remembered with room, and bookable now: the take checks the rest. Anything
-            // else is read, for the exact answer.
-            let remembered = seen.0.get(&key).filter(|s| {
-                let (session, course) = &**s;
-                session.places_taken < session.capacity
-                    && check_bookable(session, course, self.now).is_ok()
-            });
+            // Remembered (only sessions read with room are), and bookable now: the take
+            // checks the rest. Anything else is read, for the exact answer.
+            let remembered = seen
+                .0
+                .get(&key)
+                .filter(|s| check_bookable(&s.0, &s.1, self.now).is_ok());
             let place = match remembered {
                 Some(s) => {
                     *remembered_any = true;
@@ -1052,7 +1051,7 @@ fn take_place(tenant: &TenantId, session_id: &str) -> sea_orm::sea_query::Update
 /// the previous release, during a rolling upgrade, changes a course without counting a
 /// revision, but it does set `updated_at`.
 ///
-/// The guard is written as SQL (every value bound, see [`numbered`]): it is on every
+/// The guard is written as SQL (every value bound, see [`storage::sql::numbered`]): it is on every
 /// checkout's path, and sea-query's expression trees for it cost more to build and render
 /// than the rest of the checkout's statement.
 fn take_seen(
@@ -1097,38 +1096,8 @@ fn take_seen(
         course.updated_at.into(),
     ];
     let mut take = take_place(tenant, &session.id);
-    take.and_where(numbered(backend, GUARD.as_str(), &values));
+    take.and_where(storage::sql::numbered(backend, GUARD.as_str(), &values));
     take
-}
-
-/// A custom SQL expression whose parameters are written `$1`, `$2`, … (each may appear
-/// more than once), for either backend: PostgreSQL's builder reads the numbers, SQLite's
-/// takes plain `?`s in order, so for SQLite each `$n` becomes `?` with its value repeated
-/// (`sql` has no `$n` inside quoted text).
-fn numbered(backend: DbBackend, sql: &'static str, values: &[sea_orm::Value]) -> Expr {
-    if backend == DbBackend::Postgres {
-        return Expr::cust_with_values(sql, values.iter().cloned());
-    }
-    let mut plain = String::with_capacity(sql.len());
-    let mut in_order = Vec::new();
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        plain.push_str(&rest[..at]);
-        let digits = rest[at + 1..]
-            .find(|c: char| !c.is_ascii_digit())
-            .map_or(rest.len() - at - 1, |n| n);
-        let n: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
-        match n.checked_sub(1).and_then(|i| values.get(i)) {
-            Some(v) => {
-                plain.push('?');
-                in_order.push(v.clone());
-            }
-            None => plain.push_str(&rest[at..at + 1 + digits]),
-        }
-        rest = &rest[at + 1 + digits..];
-    }
-    plain.push_str(rest);
-    Expr::cust_with_values(plain, in_order)
 }
 
 /// A booking's statuses that hold a place.
@@ -1322,38 +1291,4 @@ pub(crate) fn log_later(writes: &mut Writes, tenant: &TenantId, now: DateTime<Ut
         detail: Set(e.detail.to_string()),
         occurred_at: Set(now),
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use sea_orm::sea_query::{PostgresQueryBuilder, Query, SqliteQueryBuilder};
-    use sea_orm::{DbBackend, Value};
-
-    use super::numbered;
-
-    fn built(backend: DbBackend) -> (String, Vec<Value>) {
-        let values: [Value; 2] = ["a".into(), 7i64.into()];
-        let q = Query::select()
-            .expr(numbered(
-                backend,
-                "x = $1 AND y = $2 AND z = $1 AND w = '$9'",
-                &values,
-            ))
-            .take();
-        let (sql, values) = match backend {
-            DbBackend::Postgres => q.build(PostgresQueryBuilder),
-            _ => q.build(SqliteQueryBuilder),
-        };
-        (sql, values.0)
-    }
-
-    #[test]
-    fn numbered_parameters_are_bound_on_both_backends() {
-        let (sql, values) = built(DbBackend::Postgres);
-        assert_eq!(sql, "SELECT x = $1 AND y = $2 AND z = $3 AND w = '$9'");
-        assert_eq!(values, vec!["a".into(), 7i64.into(), "a".into()]);
-        let (sql, values) = built(DbBackend::Sqlite);
-        assert_eq!(sql, "SELECT x = ? AND y = ? AND z = ? AND w = '$9'");
-        assert_eq!(values, vec!["a".into(), 7i64.into(), "a".into()]);
-    }
 }
