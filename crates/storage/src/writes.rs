@@ -12,22 +12,148 @@
 //! writes change the same row.
 
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, DeleteStatement, Expr, Query, ReturningClause, SelectStatement,
-    SubQueryStatement, UpdateStatement, WithClause, WithQuery,
+    Alias, CommonTableExpression, DeleteStatement, Expr, PostgresQueryBuilder, Query,
+    ReturningClause, SelectStatement, SubQueryStatement, UpdateStatement, WithClause, WithQuery,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryResult, QueryTrait,
-    RuntimeErr,
+    ActiveModelTrait, ActiveValue, ConnectionTrait, DbBackend, DbErr, EntityName as _, EntityTrait,
+    IdenStatic as _, Iterable as _, QueryResult, RuntimeErr, Statement, Value,
 };
 
 use crate::TenantTx;
+use crate::sql::Sql;
 
 /// Inserts, updates and deletes to run together at the end of a transaction.
 #[derive(Debug, Default)]
 pub struct Writes {
-    statements: Vec<SubQueryStatement>,
-    /// Which of `statements` must change a row for any of them to count.
+    parts: Vec<Part>,
+    /// Which of `parts` must change a row for any of them to count.
     required: Vec<usize>,
+}
+
+/// One write of a [`Writes`].
+#[derive(Debug)]
+enum Part {
+    /// One row: its table, the columns given a value and those values, in column order.
+    /// Written out here rather than by sea-query: a checkout's statement is mostly
+    /// inserts, and building and rendering their expression trees cost more than the rest
+    /// of the checkout's work in this process.
+    Insert {
+        table: &'static str,
+        columns: Vec<&'static str>,
+        values: Vec<Value>,
+    },
+    /// A statement written by hand, with `$1`, `$2`, … placeholders of its own.
+    Written(Sql),
+    /// An update or delete sea-query builds (boxed: it is many times the others' size).
+    Built(Box<SubQueryStatement>),
+}
+
+impl Part {
+    /// Appends the statement to `text` for PostgreSQL, its values to `values`: its
+    /// placeholders follow on from those already in `values`.
+    fn render_pg(self, text: &mut String, values: &mut Vec<Value>) {
+        match self {
+            Part::Insert {
+                table,
+                columns,
+                values: row,
+            } => {
+                text.push_str("INSERT INTO \"");
+                text.push_str(table);
+                if columns.is_empty() {
+                    text.push_str("\" DEFAULT VALUES");
+                    return;
+                }
+                text.push_str("\" (");
+                for (i, c) in columns.iter().enumerate() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push('"');
+                    text.push_str(c);
+                    text.push('"');
+                }
+                text.push_str(") VALUES (");
+                for i in 0..row.len() {
+                    if i > 0 {
+                        text.push_str(", ");
+                    }
+                    text.push('$');
+                    text.push_str(&(values.len() + i + 1).to_string());
+                }
+                text.push(')');
+                values.extend(row);
+            }
+            Part::Written(sql) => {
+                renumber(&sql.text, values.len(), text);
+                values.extend(sql.values);
+            }
+            Part::Built(statement) => {
+                let (sql, built) = match *statement {
+                    SubQueryStatement::UpdateStatement(s) => s.build(PostgresQueryBuilder),
+                    SubQueryStatement::DeleteStatement(s) => s.build(PostgresQueryBuilder),
+                    SubQueryStatement::InsertStatement(s) => s.build(PostgresQueryBuilder),
+                    SubQueryStatement::SelectStatement(s) => s.build(PostgresQueryBuilder),
+                    SubQueryStatement::WithStatement(s) => s.build(PostgresQueryBuilder),
+                };
+                renumber(&sql, values.len(), text);
+                values.extend(built.0);
+            }
+        }
+    }
+
+    /// Runs the statement on its own; returns the rows it changed.
+    async fn run_alone<C: ConnectionTrait>(self, conn: &C) -> Result<u64, DbErr> {
+        let backend = conn.get_database_backend();
+        let done = match self {
+            Part::Built(statement) => match *statement {
+                SubQueryStatement::UpdateStatement(s) => conn.execute(&s).await?,
+                SubQueryStatement::DeleteStatement(s) => conn.execute(&s).await?,
+                SubQueryStatement::InsertStatement(s) => conn.execute(&s).await?,
+                SubQueryStatement::SelectStatement(s) => conn.execute(&s).await?,
+                SubQueryStatement::WithStatement(s) => conn.execute(&s).await?,
+            },
+            Part::Written(sql) => conn.execute_raw(sql.statement(backend)).await?,
+            insert @ Part::Insert { .. } => {
+                // `$n` placeholders, which both databases read (see `crate::sql`).
+                let (mut text, mut values) = (String::new(), Vec::new());
+                insert.render_pg(&mut text, &mut values);
+                conn.execute_raw(Statement::from_sql_and_values(backend, text, values))
+                    .await?
+            }
+        };
+        Ok(done.rows_affected())
+    }
+}
+
+/// Appends `sql` to `out` with each `$n` placeholder (outside quoted text) moved up by
+/// `by`, so a statement written with placeholders of its own can follow others.
+fn renumber(sql: &str, by: usize, out: &mut String) {
+    if by == 0 {
+        out.push_str(sql);
+        return;
+    }
+    let mut quote = None;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if q == c => quote = None,
+            (None, '$') if chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) => {
+                let mut n = 0usize;
+                while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+                    n = n * 10 + d.to_digit(10).map_or(0, |d| d as usize);
+                    chars.next();
+                }
+                out.push('$');
+                out.push_str(&(n + by).to_string());
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
 }
 
 /// The message of the error [`Writes::run`] returns when a required update changed no row.
@@ -51,20 +177,32 @@ impl Writes {
         Self::default()
     }
 
-    /// Adds the insert of one row.
-    pub fn insert<A: ActiveModelTrait>(&mut self, row: A) {
-        self.statements
-            .push(<A::Entity as EntityTrait>::insert(row).into_query().into());
+    /// Adds the insert of one row: the columns `row` sets, as sea-orm's own insert has
+    /// them (the entities here have no database enums, whose values sea-orm would cast).
+    pub fn insert<A: ActiveModelTrait>(&mut self, mut row: A) {
+        let mut columns = Vec::new();
+        let mut values = Vec::new();
+        for col in <A::Entity as EntityTrait>::Column::iter() {
+            if let ActiveValue::Set(v) | ActiveValue::Unchanged(v) = row.take(col) {
+                columns.push(col.as_str());
+                values.push(v);
+            }
+        }
+        self.parts.push(Part::Insert {
+            table: A::Entity::default().table_name(),
+            columns,
+            values,
+        });
     }
 
     /// Adds an update.
     pub fn update(&mut self, statement: UpdateStatement) {
-        self.statements.push(statement.into());
+        self.parts.push(Part::Built(Box::new(statement.into())));
     }
 
     /// Adds a delete.
     pub fn delete(&mut self, statement: DeleteStatement) {
-        self.statements.push(statement.into());
+        self.parts.push(Part::Built(Box::new(statement.into())));
     }
 
     /// Adds an update that must change at least one row: if it changes none, nothing of
@@ -76,20 +214,28 @@ impl Writes {
     /// and the caller rolls its transaction back (add required updates first, so nothing
     /// else runs before a refusal).
     pub fn require(&mut self, statement: UpdateStatement) {
-        self.required.push(self.statements.len());
-        self.statements.push(statement.into());
+        self.required.push(self.parts.len());
+        self.parts.push(Part::Built(Box::new(statement.into())));
+    }
+
+    /// [`Writes::require`] for an `UPDATE` written by hand (`$1`, `$2`, … placeholders,
+    /// no `RETURNING`): for an update on a hot path, whose text need not be built anew
+    /// each time.
+    pub fn require_written(&mut self, update: Sql) {
+        self.required.push(self.parts.len());
+        self.parts.push(Part::Written(update));
     }
 
     /// How many writes wait.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.statements.len()
+        self.parts.len()
     }
 
     /// Whether none do.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
+        self.parts.is_empty()
     }
 
     /// Runs them all in `tx`: one statement on PostgreSQL, each in turn on SQLite.
@@ -108,71 +254,60 @@ impl Writes {
     /// # Errors
     /// As [`Writes::run`]; [`is_unmet`] when a required update changed no row.
     pub async fn run_on<C: ConnectionTrait>(self, conn: &C) -> Result<(), DbErr> {
-        let Self {
-            mut statements,
-            required,
-        } = self;
-        if conn.get_database_backend() == DbBackend::Postgres && !required.is_empty() {
-            let mut divisors = Vec::new();
-            let statements =
-                statements
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, statement)| match statement {
-                        SubQueryStatement::UpdateStatement(mut u) if required.contains(&i) => {
-                            u.returning(ReturningClause::Exprs(vec![Expr::val(1)]));
-                            divisors.push(format!("(SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")"));
-                            u.into()
-                        }
-                        other => other,
-                    });
-            let with = with_clause(statements);
-            let check = Query::select()
-                .expr(Expr::cust(format!("1 / {}", divisors.join(" / "))))
-                .take();
-            return match conn.execute(&with_query(with, check)).await {
+        let Self { parts, required } = self;
+        if conn.get_database_backend() == DbBackend::Postgres
+            && (parts.len() > 1 || !required.is_empty())
+        {
+            let (text, values) = one_statement(parts, &required);
+            return match conn
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    text,
+                    values,
+                ))
+                .await
+            {
                 Err(e) if sqlstate(&e).as_deref() == Some(DIVISION_BY_ZERO) => {
                     Err(DbErr::Custom(UNMET.to_owned()))
                 }
                 other => other.map(|_| ()),
             };
         }
-        if conn.get_database_backend() == DbBackend::Postgres && statements.len() > 1 {
-            let last = statements.remove(statements.len() - 1);
-            conn.execute(&with_query(with_clause(statements), last))
-                .await?;
-            return Ok(());
-        }
-        for (i, statement) in statements.into_iter().enumerate() {
-            match statement {
-                SubQueryStatement::InsertStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::UpdateStatement(s) if required.contains(&i) => {
-                    let done = conn.execute(&s).await?;
-                    if done.rows_affected() == 0 {
-                        return Err(DbErr::Custom(UNMET.to_owned()));
-                    }
-                    done
-                }
-                SubQueryStatement::UpdateStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::DeleteStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::SelectStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::WithStatement(s) => conn.execute(&s).await?,
-            };
+        for (i, part) in parts.into_iter().enumerate() {
+            if part.run_alone(conn).await? == 0 && required.contains(&i) {
+                return Err(DbErr::Custom(UNMET.to_owned()));
+            }
         }
         Ok(())
     }
 }
 
-/// `statements` as the data-modifying `WITH` clauses `w0`, `w1`, … (built in place: sea-query's
-/// own `to_owned`/`WithClause::query` would copy every statement).
-fn with_clause(statements: impl IntoIterator<Item = SubQueryStatement>) -> WithClause {
-    let mut with = WithClause::new();
-    for (i, statement) in statements.into_iter().enumerate() {
-        let mut cte = CommonTableExpression::new();
-        cte.table_name(Alias::new(format!("w{i}"))).query(statement);
-        with.cte(cte);
+/// `parts` as one PostgreSQL statement: data-modifying `WITH` clauses `w0`, `w1`, …; with
+/// `required` parts, a final `SELECT` that divides by whether each changed a row, or else
+/// the last part as the statement itself.
+fn one_statement(parts: Vec<Part>, required: &[usize]) -> (String, Vec<Value>) {
+    let mut text = String::with_capacity(4096);
+    let mut values = Vec::with_capacity(64);
+    let last = parts.len().saturating_sub(1);
+    let mut divisors = String::new();
+    for (i, part) in parts.into_iter().enumerate() {
+        if i == last && required.is_empty() {
+            text.push(' ');
+            part.render_pg(&mut text, &mut values);
+            return (text, values);
+        }
+        text.push_str(if i == 0 { "WITH " } else { ", " });
+        text.push_str(&format!("\"w{i}\" AS ("));
+        part.render_pg(&mut text, &mut values);
+        if required.contains(&i) {
+            text.push_str(" RETURNING 1");
+            divisors.push_str(&format!(" / (SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")"));
+        }
+        text.push(')');
     }
-    with
+    text.push_str(" SELECT 1");
+    text.push_str(&divisors);
+    (text, values)
 }
 
 /// `with` followed by `query`, without copying either.
@@ -236,4 +371,78 @@ pub async fn update_then_select<C: ConnectionTrait>(
     }
     let updated = conn.execute(&update).await?.rows_affected();
     Ok((updated, conn.query_one(&select).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone as _, Utc};
+    use sea_orm::sea_query::PostgresQueryBuilder;
+    use sea_orm::{ActiveValue::Set, EntityTrait as _, QueryTrait as _, Value};
+
+    use super::{Part, Writes, one_statement, renumber};
+    use crate::entity::outbox_email;
+    use crate::sql::Sql;
+
+    fn email() -> outbox_email::ActiveModel {
+        outbox_email::ActiveModel {
+            tenant_id: Set("somerset".into()),
+            id: Set("m1".into()),
+            to_address: Set("a@school.example".into()),
+            subject: Set("Hello".into()),
+            body_text: Set("It's $1 'quoted'".into()),
+            created_at: Set(Utc.with_ymd_and_hms(2027, 1, 12, 9, 30, 0).unwrap()),
+            attempts: Set(0),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_insert_is_written_as_sea_orm_writes_it() {
+        let (expected, expected_values) = outbox_email::Entity::insert(email())
+            .into_query()
+            .build(PostgresQueryBuilder);
+        let mut writes = Writes::new();
+        writes.insert(email());
+        let (text, values) = one_statement(writes.parts, &[]);
+        assert_eq!(text.trim(), expected);
+        assert_eq!(values, expected_values.0);
+    }
+
+    #[test]
+    fn placeholders_outside_quotes_follow_on() {
+        let mut out = String::new();
+        renumber(r#"a = $1 AND "b$2" = '$3' AND c IN ($2, $10)"#, 4, &mut out);
+        assert_eq!(out, r#"a = $5 AND "b$2" = '$3' AND c IN ($6, $14)"#);
+    }
+
+    #[test]
+    fn required_writes_are_one_statement_that_fails_if_any_changed_nothing() {
+        let mut writes = Writes::new();
+        writes.require_written(Sql {
+            text: "UPDATE t SET n = n + 1 WHERE id = $1 AND k = $1".into(),
+            values: vec!["x".into()],
+        });
+        writes.insert(email());
+        writes.require_written(Sql {
+            text: "UPDATE u SET n = 0 WHERE id = $1".into(),
+            values: vec!["y".into()],
+        });
+        assert!(matches!(writes.parts[1], Part::Insert { .. }));
+        let (text, values) = one_statement(writes.parts, &writes.required);
+        assert!(
+            text.starts_with(
+                r#"WITH "w0" AS (UPDATE t SET n = n + 1 WHERE id = $1 AND k = $1 RETURNING 1), "w1" AS (INSERT INTO "outbox_email" ("#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                r#""w2" AS (UPDATE u SET n = 0 WHERE id = $9 RETURNING 1) SELECT 1 / (SELECT LEAST(COUNT(*), 1) FROM "w0") / (SELECT LEAST(COUNT(*), 1) FROM "w2")"#
+            ),
+            "{text}"
+        );
+        assert_eq!(values.len(), 9);
+        assert_eq!(values[0], Value::from("x"));
+        assert_eq!(values[8], Value::from("y"));
+    }
 }

@@ -27,7 +27,7 @@ pub fn uk_clock(t: DateTime<Utc>) -> String {
 /// `Tuesday 12 January 2027, 9:30am to 12:30pm` (or across days when it spans them).
 #[must_use]
 pub fn uk_span(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
-    if uk_day(start) == uk_day(end) {
+    if uk_date(start) == uk_date(end) {
         format!(
             "{}, {} to {}",
             uk_day(start),
