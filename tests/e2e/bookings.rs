@@ -93,6 +93,28 @@ async fn places_left(app: &TestApp, slug: &str, course: &str) -> i64 {
 }
 
 #[tokio::test]
+async fn booking_a_session_with_room_again_is_refused_and_takes_no_second_place() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, "harrow", "ss4e", 5, 30).await;
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let res = checkout(&ana, "harrow", "ana-key-0001", &one(&session)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // The service remembers the session, which still has room: the next checkout is one
+    // statement, and the database's one-held-place index refuses it whole.
+    for key in ["ana-key-0002", "ana-key-0003"] {
+        let res = checkout(&ana, "harrow", key, &one(&session)).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert_eq!(error_code(&res), "already_booked");
+    }
+    assert_eq!(places_left(&app, "harrow", &course).await, 4);
+    let mine = ana.get_json("harrow", "/api/v1/bookings").await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+}
+
+#[tokio::test]
 async fn a_place_is_booked_once_a_full_session_waits_and_cancelling_frees_the_place() {
     let app = spawn_app().await;
     let admin = app

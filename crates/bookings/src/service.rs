@@ -1040,8 +1040,10 @@ fn take_place(tenant: &TenantId, session_id: &str) -> sea_orm::sea_query::Update
 
 /// [`take_place`] for a checkout that did not lock what it read: it takes the place only
 /// while `session` and `course` still have the revisions read (so nothing the booking is
-/// confirmed with has changed since) and `delegate` holds no place or live waiting-list
-/// entry on the session. The times they were last changed must match too: a replica of
+/// confirmed with has changed since) and `delegate` has no live waiting-list entry on the
+/// session. A place `delegate` already holds needs no check here: the booking's unique
+/// index (`booking_one_held`) refuses the second, which fails the whole statement
+/// ([`duplicate_is_already_booked`]). The times they were last changed must match too: a replica of
 /// the previous release, during a rolling upgrade, changes a course without counting a
 /// revision, but it does set `updated_at`.
 ///
@@ -1055,7 +1057,7 @@ fn take_seen(
     delegate: &str,
 ) -> storage::sql::Sql {
     static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let live = |statuses: [&str; 2]| format!("'{}', '{}'", statuses[0], statuses[1]);
+        let waiting = LIVE_WAITING;
         format!(
             r#"UPDATE "course_session" SET "places_taken" = "places_taken" + 1
             WHERE "tenant_id" = $1 AND "id" = $2 AND "status" = 'scheduled'
@@ -1064,16 +1066,12 @@ fn take_seen(
             AND EXISTS (SELECT 1 FROM "course" WHERE "course"."tenant_id" = $1
                 AND "course"."id" = $5 AND "course"."revision" = $6
                 AND "course"."updated_at" = $7)
-            AND NOT EXISTS (SELECT 1 FROM "booking" WHERE "booking"."tenant_id" = $1
-                AND "booking"."session_id" = $2 AND "booking"."account_id" = $8
-                AND "booking"."status" IN ({held}))
             AND NOT EXISTS (SELECT 1 FROM "waiting_list_entry"
                 WHERE "waiting_list_entry"."tenant_id" = $1
                 AND "waiting_list_entry"."session_id" = $2
                 AND "waiting_list_entry"."account_id" = $8
-                AND "waiting_list_entry"."status" IN ({waiting}))"#,
-            held = live(HELD),
-            waiting = live(LIVE_WAITING),
+                AND "waiting_list_entry"."status" IN ('{}', '{}'))"#,
+            waiting[0], waiting[1],
         )
         // One line: the statement log stays readable.
         .split_whitespace()

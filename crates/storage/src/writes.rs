@@ -11,6 +11,8 @@
 //! two rules hold for everything added: no write reads what another one writes, and no two
 //! writes change the same row.
 
+use std::fmt::Write as _;
+
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, DeleteStatement, Expr, PostgresQueryBuilder, Query,
     ReturningClause, SelectStatement, SubQueryStatement, UpdateStatement, WithClause, WithQuery,
@@ -76,11 +78,8 @@ impl Part {
                 }
                 text.push_str(") VALUES (");
                 for i in 0..row.len() {
-                    if i > 0 {
-                        text.push_str(", ");
-                    }
-                    text.push('$');
-                    text.push_str(&(values.len() + i + 1).to_string());
+                    let sep = if i > 0 { ", " } else { "" };
+                    let _ = write!(text, "{sep}${}", values.len() + i + 1);
                 }
                 text.push(')');
                 values.extend(row);
@@ -146,8 +145,7 @@ fn renumber(sql: &str, by: usize, out: &mut String) {
                     n = n * 10 + d.to_digit(10).map_or(0, |d| d as usize);
                     chars.next();
                 }
-                out.push('$');
-                out.push_str(&(n + by).to_string());
+                let _ = write!(out, "${}", n + by);
                 continue;
             }
             _ => {}
@@ -296,12 +294,11 @@ fn one_statement(parts: Vec<Part>, required: &[usize]) -> (String, Vec<Value>) {
             part.render_pg(&mut text, &mut values);
             return (text, values);
         }
-        text.push_str(if i == 0 { "WITH " } else { ", " });
-        text.push_str(&format!("\"w{i}\" AS ("));
+        let _ = write!(text, "{}\"w{i}\" AS (", if i == 0 { "WITH " } else { ", " });
         part.render_pg(&mut text, &mut values);
         if required.contains(&i) {
             text.push_str(" RETURNING 1");
-            divisors.push_str(&format!(" / (SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")"));
+            let _ = write!(divisors, " / (SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")");
         }
         text.push(')');
     }
