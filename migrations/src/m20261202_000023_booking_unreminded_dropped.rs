@@ -4,7 +4,7 @@
 //! paid for it when written.
 //!
 //! Safe during a rolling upgrade: the previous release's queries are the same, and an
-//! index is only ever a way to read.
+//! index is only ever a way to read. Dropping it locks `booking` for a moment.
 
 // async_trait expands the signature; its elided lifetime cannot be written out here.
 #![allow(elided_lifetimes_in_paths)]

@@ -274,7 +274,7 @@ impl Bookings {
     /// A checkout billed to nobody (people booking and paying for themselves), without a
     /// transaction: one read per place (the session, its course, whether the person holds
     /// a place there), then one statement that takes every place read as free and writes
-    /// every row, each take required ([`Writes::require`]), so it is still all or
+    /// every row, each take required ([`Writes::require_written`]), so it is still all or
     /// nothing. `None` when the checkout bills an organisation (its checks read what the
     /// place must be taken under: [`Self::attempt`] does those) or when a place read as
     /// free went to someone else before the write (nothing was written; the caller then
@@ -889,9 +889,11 @@ impl Order<'_> {
     /// [`Bookings::attempt_alone`]'s work on `conn`: the booker's own places, remembered
     /// (`seen`) or read, then one statement. `None` when a take failed (a place read as
     /// free was gone by the write, or the session or course had changed, or the booker
-    /// held a place there after all) or when the checkout would be refused on anything
+    /// joined its waiting list since) or when the checkout would be refused on anything
     /// remembered: the sessions are forgotten, and the transaction, which reads
-    /// everything, gives the answer.
+    /// everything, gives the answer. A place the booker already holds is refused by the
+    /// booking's unique index: [`BookingError::AlreadyBooked`], the session still
+    /// remembered (nothing about it was stale).
     async fn alone_on<C: ConnectionTrait>(
         &self,
         conn: &C,

@@ -85,7 +85,11 @@ impl Part {
                 values.extend(row);
             }
             Part::Written(sql) => {
-                renumber(&sql.text, values.len(), text);
+                if values.is_empty() {
+                    text.push_str(&sql.text);
+                } else {
+                    renumber(&sql.text, values.len(), text);
+                }
                 values.extend(sql.values);
             }
             Part::Built(statement) => {
@@ -127,12 +131,11 @@ impl Part {
 }
 
 /// Appends `sql` to `out` with each `$n` placeholder (outside quoted text) moved up by
-/// `by`, so a statement written with placeholders of its own can follow others.
-fn renumber(sql: &str, by: usize, out: &mut String) {
-    if by == 0 {
-        out.push_str(sql);
-        return;
-    }
+/// `by`, so a statement written with placeholders of its own can follow others. Returns
+/// the highest `n` (0 if none). The statements given to it have plain `'…'` strings and
+/// `"…"` identifiers only (no `E'…'` escapes, comments or dollar quoting).
+fn renumber(sql: &str, by: usize, out: &mut String) -> usize {
+    let mut highest = 0;
     let mut quote = None;
     let mut chars = sql.char_indices().peekable();
     while let Some((_, c)) = chars.next() {
@@ -146,12 +149,14 @@ fn renumber(sql: &str, by: usize, out: &mut String) {
                     chars.next();
                 }
                 let _ = write!(out, "${}", n + by);
+                highest = highest.max(n);
                 continue;
             }
             _ => {}
         }
         out.push(c);
     }
+    highest
 }
 
 /// The message of the error [`Writes::run`] returns when a required update changed no row.
@@ -220,6 +225,11 @@ impl Writes {
     /// no `RETURNING`): for an update on a hot path, whose text need not be built anew
     /// each time.
     pub fn require_written(&mut self, update: Sql) {
+        debug_assert!(
+            renumber(&update.text, 0, &mut String::new()) <= update.values.len(),
+            "a placeholder without a value: {}",
+            update.text
+        );
         self.required.push(self.parts.len());
         self.parts.push(Part::Written(update));
     }
@@ -408,7 +418,8 @@ mod tests {
     #[test]
     fn placeholders_outside_quotes_follow_on() {
         let mut out = String::new();
-        renumber(r#"a = $1 AND "b$2" = '$3' AND c IN ($2, $10)"#, 4, &mut out);
+        let highest = renumber(r#"a = $1 AND "b$2" = '$3' AND c IN ($2, $10)"#, 4, &mut out);
+        assert_eq!(highest, 10);
         assert_eq!(out, r#"a = $5 AND "b$2" = '$3' AND c IN ($6, $14)"#);
     }
 
