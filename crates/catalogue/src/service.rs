@@ -963,32 +963,33 @@ async fn detail(tx: &TenantTx, c: course_e::Model) -> Result<CourseDetail, Catal
 
 /// Marks a course changed at `now`, adding one to its revision. Every change to a course,
 /// or to one of its sessions, ends with it: a checkout takes a place only while the course
-/// has the revision it read (see the bookings crate's `take_place`).
+/// has the revision it read (see the bookings crate's `take_seen`).
 async fn touch_course(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), CatalogueError> {
-    course_e::Entity::update_many()
-        .filter(course_e::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course_e::Column::Id.eq(id))
-        .col_expr(course_e::Column::UpdatedAt, now.into())
-        .col_expr(
-            course_e::Column::Revision,
-            Expr::col(course_e::Column::Revision).add(1),
-        )
-        .exec(&**tx)
-        .await?;
-    Ok(())
+    use course_e::Column as C;
+    touch::<course_e::Entity>(tx, id, now, [C::TenantId, C::Id, C::UpdatedAt, C::Revision]).await
 }
 
 /// [`touch_course`] for a session: every change the catalogue makes to a session ends
 /// with it (the places taken are the bookings' and do not count).
 async fn touch_session(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), CatalogueError> {
-    course_session::Entity::update_many()
-        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course_session::Column::Id.eq(id))
-        .col_expr(course_session::Column::UpdatedAt, now.into())
-        .col_expr(
-            course_session::Column::Revision,
-            Expr::col(course_session::Column::Revision).add(1),
-        )
+    use course_session::Column as S;
+    touch::<course_session::Entity>(tx, id, now, [S::TenantId, S::Id, S::UpdatedAt, S::Revision])
+        .await
+}
+
+/// Sets the row's `updated_at` (the third of `columns`) to `now` and adds one to its
+/// revision (the fourth), the row found by tenant and id (the first two).
+async fn touch<E: sea_orm::EntityTrait>(
+    tx: &TenantTx,
+    id: &str,
+    now: DateTime<Utc>,
+    [tenant, key, updated_at, revision]: [E::Column; 4],
+) -> Result<(), CatalogueError> {
+    E::update_many()
+        .filter(tenant.eq(tx.tenant().as_str()))
+        .filter(key.eq(id))
+        .col_expr(updated_at, now.into())
+        .col_expr(revision, Expr::col(revision).add(1))
         .exec(&**tx)
         .await?;
     Ok(())

@@ -14,12 +14,12 @@
 use std::fmt::Write as _;
 
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, DeleteStatement, Expr, PostgresQueryBuilder, Query,
-    ReturningClause, SelectStatement, SubQueryStatement, UpdateStatement, WithClause, WithQuery,
+    Alias, CommonTableExpression, DeleteStatement, Expr, Query, ReturningClause, SelectStatement,
+    SubQueryStatement, UpdateStatement, WithClause, WithQuery,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ConnectionTrait, DbBackend, DbErr, EntityName as _, EntityTrait,
-    IdenStatic as _, Iterable as _, QueryResult, RuntimeErr, Statement, Value,
+    IdenStatic as _, Iterable as _, QueryResult, RuntimeErr, Statement, StatementBuilder, Value,
 };
 
 use crate::TenantTx;
@@ -47,14 +47,20 @@ enum Part {
     },
     /// A statement written by hand, with `$1`, `$2`, … placeholders of its own.
     Written(Sql),
-    /// An update or delete sea-query builds (boxed: it is many times the others' size).
-    Built(Box<SubQueryStatement>),
+
+    Built(Box<dyn Buildable>),
 }
 
+/// An update or delete, for [`Part::Built`]: sea-orm renders it for either database.
+trait Buildable: StatementBuilder + std::fmt::Debug + Send {}
+
+impl<T: StatementBuilder + std::fmt::Debug + Send> Buildable for T {}
+
 impl Part {
-    /// Appends the statement to `text` for PostgreSQL, its values to `values`: its
-    /// placeholders follow on from those already in `values`.
-    fn render_pg(self, text: &mut String, values: &mut Vec<Value>) {
+    /// Appends the statement to `text`, its values to `values`: its `$n` placeholders
+    /// follow on from those already in `values` (PostgreSQL reads them; so does SQLite,
+    /// for a part run alone, see `crate::sql`).
+    fn render(self, text: &mut String, values: &mut Vec<Value>) {
         match self {
             Part::Insert {
                 table,
@@ -93,15 +99,9 @@ impl Part {
                 values.extend(sql.values);
             }
             Part::Built(statement) => {
-                let (sql, built) = match *statement {
-                    SubQueryStatement::UpdateStatement(s) => s.build(PostgresQueryBuilder),
-                    SubQueryStatement::DeleteStatement(s) => s.build(PostgresQueryBuilder),
-                    SubQueryStatement::InsertStatement(s) => s.build(PostgresQueryBuilder),
-                    SubQueryStatement::SelectStatement(s) => s.build(PostgresQueryBuilder),
-                    SubQueryStatement::WithStatement(s) => s.build(PostgresQueryBuilder),
-                };
-                renumber(&sql, values.len(), text);
-                values.extend(built.0);
+                let built = statement.build(&DbBackend::Postgres);
+                renumber(&built.sql, values.len(), text);
+                values.extend(built.values.map(|v| v.0).unwrap_or_default());
             }
         }
     }
@@ -109,23 +109,16 @@ impl Part {
     /// Runs the statement on its own; returns the rows it changed.
     async fn run_alone<C: ConnectionTrait>(self, conn: &C) -> Result<u64, DbErr> {
         let backend = conn.get_database_backend();
-        let done = match self {
-            Part::Built(statement) => match *statement {
-                SubQueryStatement::UpdateStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::DeleteStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::InsertStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::SelectStatement(s) => conn.execute(&s).await?,
-                SubQueryStatement::WithStatement(s) => conn.execute(&s).await?,
-            },
-            Part::Written(sql) => conn.execute_raw(sql.statement(backend)).await?,
+        let statement = match self {
+            Part::Built(statement) => statement.build(&backend),
+            Part::Written(sql) => sql.statement(backend),
             insert @ Part::Insert { .. } => {
-                // `$n` placeholders, which both databases read (see `crate::sql`).
                 let (mut text, mut values) = (String::new(), Vec::new());
-                insert.render_pg(&mut text, &mut values);
-                conn.execute_raw(Statement::from_sql_and_values(backend, text, values))
-                    .await?
+                insert.render(&mut text, &mut values);
+                Statement::from_sql_and_values(backend, text, values)
             }
         };
+        let done = conn.execute_raw(statement).await?;
         Ok(done.rows_affected())
     }
 }
@@ -200,12 +193,12 @@ impl Writes {
 
     /// Adds an update.
     pub fn update(&mut self, statement: UpdateStatement) {
-        self.parts.push(Part::Built(Box::new(statement.into())));
+        self.parts.push(Part::Built(Box::new(statement)));
     }
 
     /// Adds a delete.
     pub fn delete(&mut self, statement: DeleteStatement) {
-        self.parts.push(Part::Built(Box::new(statement.into())));
+        self.parts.push(Part::Built(Box::new(statement)));
     }
 
     /// Adds an update that must change at least one row: if it changes none, nothing of
@@ -218,7 +211,7 @@ impl Writes {
     /// else runs before a refusal).
     pub fn require(&mut self, statement: UpdateStatement) {
         self.required.push(self.parts.len());
-        self.parts.push(Part::Built(Box::new(statement.into())));
+        self.parts.push(Part::Built(Box::new(statement)));
     }
 
     /// [`Writes::require`] for an `UPDATE` written by hand (`$1`, `$2`, … placeholders,
@@ -301,11 +294,11 @@ fn one_statement(parts: Vec<Part>, required: &[usize]) -> (String, Vec<Value>) {
     for (i, part) in parts.into_iter().enumerate() {
         if i == last && required.is_empty() {
             text.push(' ');
-            part.render_pg(&mut text, &mut values);
+            part.render(&mut text, &mut values);
             return (text, values);
         }
         let _ = write!(text, "{}\"w{i}\" AS (", if i == 0 { "WITH " } else { ", " });
-        part.render_pg(&mut text, &mut values);
+        part.render(&mut text, &mut values);
         if required.contains(&i) {
             text.push_str(" RETURNING 1");
             let _ = write!(divisors, " / (SELECT LEAST(COUNT(*), 1) FROM \"w{i}\")");
