@@ -7,7 +7,7 @@
 //! in the list, so they spread over the sessions) through `Bookings::checkout`
 //! (6,400 checkouts, each with idempotency, checks, the place, the order, the confirmation,
 //! the transaction log and the audit event; billed to nobody, so each is one statement once
-//! the service remembers the session, see the README's design notes). The baseline is 64
+//! the service remembers the session, see docs/architecture.md). The baseline is 64
 //! clients running the bare
 //! conditional `UPDATE … SET places_taken = places_taken + 1 … AND places_taken < capacity`
 //! 6,400 times, on the platform's own database handle (same pool size, same pinging of
