@@ -156,20 +156,29 @@ async fn a_weak_password_is_refused() {
 }
 
 #[tokio::test]
-async fn a_duplicate_email_is_refused_in_the_tenant_but_free_in_another() {
+async fn a_duplicate_email_makes_no_account_and_looks_like_any_sign_up() {
     let app = spawn_app().await;
-    assert_eq!(
-        sign_up(&app, "harrow", "dup@example.org").await.status(),
-        StatusCode::OK
-    );
+    let first = sign_up(&app, "harrow", "dup@example.org").await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first = first.text().await.unwrap();
     let res = sign_up(&app, "harrow", "DUP@example.org").await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert!(res.text().await.unwrap().contains("already exists"));
-    assert_eq!(
-        app.outbox("harrow", "dup@example.org").await.len(),
-        1,
-        "one email only"
-    );
+    // The same answer as a new address: it does not tell who has an account.
+    assert_eq!(res.status(), StatusCode::OK);
+    let again = res.text().await.unwrap();
+    let strip_csrf = |html: &str| -> String {
+        html.lines()
+            .filter(|l| !l.contains("csrf_token"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip_csrf(&first), strip_csrf(&again));
+    // The holder is told instead, once an hour however often it is tried.
+    sign_up(&app, "harrow", "dup@example.org").await;
+    let mail = app.outbox("harrow", "dup@example.org").await;
+    assert_eq!(mail.len(), 2, "the verification, then one notice");
+    assert!(mail[1].subject.contains("already have an account"));
+    assert!(mail[1].body_text.contains("/reset-password"));
+    assert_eq!(account_count(&app, "harrow", "dup@example.org").await, 1);
     // The same person at another council is another, unrelated account.
     assert_eq!(
         sign_up(&app, "havering", "dup@example.org").await.status(),

@@ -154,8 +154,9 @@ async fn a_booking_confirmation_carries_a_calendar_entry() {
     assert!(ics.contains("SUMMARY:Moderating writing"), "{ics}");
     assert!(ics.contains("LOCATION:Hall"), "{ics}");
 
-    // Over SMTP it is a two-part message: the text and the calendar file.
-    let got = sink.wait_for(3, 20).await;
+    // Over SMTP it is a two-part message: the text and the calendar file. Four messages:
+    // the admin's verification and second-factor notice, Ana's verification, the booking.
+    let got = sink.wait_for(4, 20).await;
     let sent = got
         .iter()
         .find(|m| m.contains("Booking confirmed"))

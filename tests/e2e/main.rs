@@ -22,4 +22,5 @@ mod resources;
 mod retention;
 mod routing;
 mod second_factor;
+mod security;
 mod tenants;

@@ -127,8 +127,11 @@ impl Bookings {
             .collect())
     }
 
-    /// Adds a place to the person's basket. Whether they may book it for that colleague is
-    /// checked at checkout, against the organisation billed.
+    /// Adds a place to the person's basket. A place for someone else needs the checkout's
+    /// rule already: the owner holds the booker (or lead administrator) right in an
+    /// organisation where that person is a confirmed member; any other id is answered as
+    /// unknown, so the basket reveals no one. Checkout checks again, against the
+    /// organisation billed.
     ///
     /// # Errors
     /// [`BookingError::NotFound`] (unknown session or person, also another tenant's),
@@ -148,14 +151,7 @@ impl Bookings {
             .delegate_account_id
             .clone()
             .unwrap_or_else(|| owner.id.clone());
-        if delegate != owner.id
-            && account::Entity::find()
-                .filter(account::Column::TenantId.eq(t))
-                .filter(account::Column::Id.eq(delegate.as_str()))
-                .one(&*tx)
-                .await?
-                .is_none()
-        {
+        if delegate != owner.id && !may_book_for(&tx, &owner.id, &delegate).await? {
             return Err(BookingError::NotFound);
         }
         let lines = basket_item::Entity::find()
@@ -287,4 +283,29 @@ impl Bookings {
         let lines: Vec<String> = items.into_iter().map(|i| i.id).collect();
         self.checkout_emptying(cfg, booker, key, &req, &lines).await
     }
+}
+
+/// Whether `owner` may book for `delegate`: both confirmed members of one organisation,
+/// where the owner holds the booker or lead administrator right.
+async fn may_book_for(
+    tx: &storage::TenantTx,
+    owner: &str,
+    delegate: &str,
+) -> Result<bool, BookingError> {
+    use identity::domain::rights::{Right, Rights};
+    use identity::store::organisations::{membership, memberships_of};
+    let verified = identity::domain::rights::membership_status::VERIFIED;
+    for (m, o) in memberships_of(tx, owner).await? {
+        let rights = Rights::parse(&m.rights).unwrap_or_default();
+        if m.status != verified || !(rights.has(Right::Booker) || rights.has(Right::LeadAdmin)) {
+            continue;
+        }
+        if membership(tx, &o.id, delegate)
+            .await?
+            .is_some_and(|d| d.status == verified)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -54,6 +54,19 @@ impl Key {
         Ok(Self(SecretBox::new(Box::new(array))))
     }
 
+    /// HMAC-SHA256 of `message` under this key, for values the server hands out and must
+    /// recognise again (signed CSRF cookies, derived link tokens). Callers put a purpose
+    /// first in `message`, so one key serves several uses without their MACs mixing.
+    #[must_use]
+    pub fn mac(&self, message: &str) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.0.expose_secret())
+                .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(message.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(self.0.expose_secret().into())
     }

@@ -70,6 +70,9 @@ pub enum IdentityError {
     /// The tenant does not collect this kind of data.
     #[error("this portal does not collect that information")]
     NotCollected,
+    /// The person's role needs a second factor, so it cannot be turned off.
+    #[error("your role needs a second factor")]
+    SecondFactorRequired,
     /// A link token is unknown, used or expired.
     #[error("this link has expired or has already been used")]
     BadToken,

@@ -4,12 +4,19 @@
 //! Required for tenant admins and provider staff: after their password they reach only the
 //! set-up page until they have enrolled. Optional for everyone else. Completing the second
 //! factor replaces the session token, as signing in does.
+//!
+//! A factor in force is never changed by starting a set-up: a new secret waits apart until
+//! a code from it is entered, and replacing or removing a factor in force needs the
+//! password and a current code (or a recovery code). Every change is audited and emailed
+//! to the account holder.
 
 use storage::TenantTx;
+use storage::outbox::{self, Email};
 use tenant_router::TenantId;
 use totp_rs::{Algorithm, TOTP};
 
 use crate::domain::rights::Role;
+use crate::domain::signup::FieldError;
 use crate::domain::token;
 use crate::service::{actor, record_detail};
 use crate::sessions::{Session, Stage};
@@ -21,6 +28,30 @@ use crate::{Identity, IdentityError};
 pub const STEP_SECS: i64 = 30;
 /// Recovery codes issued at enrolment.
 pub const RECOVERY_CODES: usize = 10;
+
+/// Proof that the person at the keyboard holds the account: for changing or removing a
+/// second factor in force.
+#[derive(Debug, Clone, Copy)]
+pub struct Proof<'a> {
+    /// Their current password (ignored for an account signed in only through its
+    /// organisation's OpenID provider, which has none).
+    pub password: &'a str,
+    /// A current code from their app, or one of their recovery codes.
+    pub code: &'a str,
+    /// The client's address, for throttling.
+    pub client: &'a str,
+}
+
+/// Where an account's second factor stands.
+#[derive(Debug, Clone)]
+pub struct SecondFactorStatus {
+    /// A factor is in force: sign-in needs a code.
+    pub enrolled: bool,
+    /// The account's role needs one (it cannot be turned off).
+    pub required: bool,
+    /// A set-up in progress, not yet confirmed with a code.
+    pub setting_up: Option<Enrolment>,
+}
 
 /// What someone needs to set up their authenticator app.
 #[derive(Debug, Clone)]
@@ -43,6 +74,30 @@ fn matching_step(secret: &[u8], code: &str, now: i64) -> Option<i64> {
     (current - 1..=current + 1).find(|step| {
         u64::try_from(step * STEP_SECS).is_ok_and(|secs| token::same(&t.generate(secs), &code))
     })
+}
+
+fn enrolment_for(
+    tenant: &tenant_router::TenantConfig,
+    account: &account::Model,
+    secret: &[u8],
+) -> Enrolment {
+    let secret_base32 = totp(secret).get_secret_base32();
+    let issuer = percent_encode(&tenant.display_name);
+    let uri = format!(
+        "otpauth://totp/{issuer}:{}?secret={secret_base32}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
+        percent_encode(&account.email)
+    );
+    Enrolment { secret_base32, uri }
+}
+
+/// Whether the account holds a role that needs a second factor.
+async fn needs_second_factor(tx: &TenantTx, account_id: &str) -> Result<bool, IdentityError> {
+    for role in [Role::TenantAdmin, Role::ProviderStaff] {
+        if orgs::has_role(tx, account_id, role).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn percent_encode(s: &str) -> String {
@@ -71,10 +126,8 @@ impl Identity {
         if enrolled {
             return Ok(Stage::NeedsCode);
         }
-        for role in [Role::TenantAdmin, Role::ProviderStaff] {
-            if orgs::has_role(tx, &account.id, role).await? {
-                return Ok(Stage::NeedsEnrolment);
-            }
+        if needs_second_factor(tx, &account.id).await? {
+            return Ok(Stage::NeedsEnrolment);
         }
         Ok(Stage::Full)
     }
@@ -102,57 +155,238 @@ impl Identity {
             .map(|a| (session, a)))
     }
 
-    /// Starts (or restarts) enrolment for an account: a new secret, unconfirmed until a code
-    /// from it is entered.
+    /// Where the account's second factor stands, for its page: whether one is in force,
+    /// whether the account's role needs one, and a set-up in progress. Reads only.
     ///
     /// # Errors
-    /// When the database or randomness fails.
+    /// When the database fails.
+    pub async fn second_factor_status(
+        &self,
+        tenant: &tenant_router::TenantConfig,
+        account: &account::Model,
+    ) -> Result<SecondFactorStatus, IdentityError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let enrolled = sf::enrolment(&tx, &self.master, &account.id, now)
+            .await?
+            .is_some();
+        let required = needs_second_factor(&tx, &account.id).await?;
+        let setting_up = sf::pending(&tx, &self.master, &account.id, now)
+            .await?
+            .map(|secret| enrolment_for(tenant, account, &secret));
+        tx.rollback().await?;
+        Ok(SecondFactorStatus {
+            enrolled,
+            required,
+            setting_up,
+        })
+    }
+
+    /// Starts setting up an authenticator app: a new secret, not in force until a code
+    /// from it is entered ([`Identity::confirm_enrolment`]). Someone who already has a
+    /// second factor must prove it is them first ([`Proof`]: their password and a current
+    /// code or a recovery code); the factor in force stays in force meanwhile.
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] naming `password` or `code` when the proof fails
+    /// (counted with sign-in failures), [`IdentityError::Throttled`] after too many;
+    /// nothing changes either way.
     pub async fn begin_enrolment(
         &self,
         tenant: &tenant_router::TenantConfig,
         account: &account::Model,
+        proof: &Proof<'_>,
     ) -> Result<Enrolment, IdentityError> {
+        let now = self.clock.now();
         let mut secret = [0u8; 20];
         getrandom::fill(&mut secret).map_err(IdentityError::random)?;
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        sf::begin(&tx, &self.master, &account.id, &secret, self.clock.now()).await?;
+        if sf::enrolment(&tx, &self.master, &account.id, now)
+            .await?
+            .is_some()
+        {
+            self.check_proof(&tx, &tenant.slug, account, proof).await?;
+        }
+        sf::begin(&tx, &self.master, &account.id, &secret, now).await?;
         tx.commit().await?;
-        let secret_base32 = totp(&secret).get_secret_base32();
-        let issuer = percent_encode(&tenant.display_name);
-        let uri = format!(
-            "otpauth://totp/{issuer}:{}?secret={secret_base32}&issuer={issuer}&algorithm=SHA1&digits=6&period=30",
-            percent_encode(&account.email)
-        );
-        Ok(Enrolment { secret_base32, uri })
+        Ok(enrolment_for(tenant, account, &secret))
     }
 
-    /// Confirms enrolment with a code from the app; returns a fresh session token (fully
-    /// signed in) and the recovery codes, shown once.
+    /// Checks a [`Proof`] against the account's password (when it has one) and its
+    /// factor in force, spending the code; failures count with sign-in failures.
+    async fn check_proof(
+        &self,
+        tx: &TenantTx,
+        tenant: &TenantId,
+        account: &account::Model,
+        proof: &Proof<'_>,
+    ) -> Result<(), IdentityError> {
+        self.sessions
+            .check_account_throttle(tenant, &account.email)
+            .await?;
+        let password_ok = match account.password_hash.as_deref() {
+            Some(hash) => self.hasher.verify(proof.password, Some(hash)).await?,
+            None => true,
+        };
+        let code_ok = password_ok && self.spend_code(tx, &account.id, proof.code).await.is_ok();
+        if code_ok {
+            return Ok(());
+        }
+        self.sessions
+            .record_failure(tenant, &account.email, proof.client)
+            .await?;
+        let (field, message) = if password_ok {
+            (
+                "code",
+                "Enter the 6-digit code your app shows now, or one of your recovery codes",
+            )
+        } else {
+            ("password", "Your password is not right")
+        };
+        Err(IdentityError::Invalid(vec![FieldError {
+            field,
+            message: message.to_owned(),
+        }]))
+    }
+
+    /// Spends a code of the factor in force: a TOTP code (its step, once) or a recovery
+    /// code (once).
+    async fn spend_code(
+        &self,
+        tx: &TenantTx,
+        account_id: &str,
+        code: &str,
+    ) -> Result<&'static str, IdentityError> {
+        let now = self.clock.now();
+        let (_, secret) = sf::enrolment(tx, &self.master, account_id, now)
+            .await?
+            .ok_or(IdentityError::BadSecondFactor)?;
+        match matching_step(&secret, code, now.timestamp()) {
+            Some(step) => sf::accept_step(tx, account_id, step).await.map(|()| "totp"),
+            None => sf::use_recovery_code(tx, account_id, code, now)
+                .await
+                .map(|()| "recovery_code"),
+        }
+    }
+
+    /// Confirms a set-up with a code from the new app: the new secret replaces any factor
+    /// in force, new recovery codes are issued (shown once), the change is audited and the
+    /// person emailed. Returns a fresh session token (fully signed in) and the codes.
     ///
     /// # Errors
-    /// [`IdentityError::BadSecondFactor`] for a wrong code (nothing changes).
+    /// [`IdentityError::BadSecondFactor`] for a wrong code or no set-up in progress
+    /// (nothing changes).
     pub async fn confirm_enrolment(
         &self,
-        tenant: &TenantId,
+        tenant: &tenant_router::TenantConfig,
         session_token: &str,
         session: &Session,
         code: &str,
     ) -> Result<(String, Vec<String>), IdentityError> {
         let now = self.clock.now();
-        let tx = self.db.tenant_tx(tenant).await?;
-        let (_, secret) = sf::enrolment(&tx, &self.master, &session.account_id, now)
+        let id = &session.account_id;
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let secret = sf::pending(&tx, &self.master, id, now)
             .await?
             .ok_or(IdentityError::BadSecondFactor)?;
         let step =
             matching_step(&secret, code, now.timestamp()).ok_or(IdentityError::BadSecondFactor)?;
-        sf::accept_step(&tx, &session.account_id, step, now).await?;
-        let codes = sf::new_recovery_codes(&tx, &session.account_id, RECOVERY_CODES).await?;
-        let id = &session.account_id;
-        self.audit_own(&tx, id, "account.second_factor_enrolled")
-            .await?;
+        let replaced = sf::enrolment(&tx, &self.master, id, now).await?.is_some();
+        sf::promote(&tx, &self.master, id, &secret, step, now).await?;
+        let codes = sf::new_recovery_codes(&tx, id, RECOVERY_CODES).await?;
+        let (action, what) = if replaced {
+            (
+                "account.second_factor_replaced",
+                "A new authenticator app now gives the security codes for your account; codes \
+                 from the one before no longer work, nor do your old recovery codes.",
+            )
+        } else {
+            (
+                "account.second_factor_enrolled",
+                "Security codes from an authenticator app are now needed, with your password, \
+                 to sign in to your account.",
+            )
+        };
+        self.audit_own(&tx, id, action).await?;
+        self.tell_of_change(&tx, tenant, id, what).await?;
         tx.commit().await?;
-        let token = self.upgrade(tenant, session_token, id).await?;
+        let token = self.upgrade(&tenant.slug, session_token, id).await?;
         Ok((token, codes))
+    }
+
+    /// Turns the signed-in person's second factor off, after their password and a current
+    /// code or recovery code; audited, and the person emailed.
+    ///
+    /// # Errors
+    /// [`IdentityError::SecondFactorRequired`] when their role needs one;
+    /// [`IdentityError::BadSecondFactor`] when they have none; [`IdentityError::Invalid`]
+    /// or [`IdentityError::Throttled`] as for [`Identity::begin_enrolment`]. Nothing
+    /// changes on any error.
+    pub async fn remove_second_factor(
+        &self,
+        tenant: &tenant_router::TenantConfig,
+        account: &account::Model,
+        proof: &Proof<'_>,
+    ) -> Result<(), IdentityError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        if needs_second_factor(&tx, &account.id).await? {
+            return Err(IdentityError::SecondFactorRequired);
+        }
+        if sf::enrolment(&tx, &self.master, &account.id, now)
+            .await?
+            .is_none()
+        {
+            return Err(IdentityError::BadSecondFactor);
+        }
+        self.check_proof(&tx, &tenant.slug, account, proof).await?;
+        sf::remove(&tx, &account.id).await?;
+        self.audit_own(&tx, &account.id, "account.second_factor_removed")
+            .await?;
+        self.tell_of_change(
+            &tx,
+            tenant,
+            &account.id,
+            "Security codes are no longer needed to sign in to your account: your password \
+             alone is enough.",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Emails the account holder that their second factor changed, in `tx`.
+    async fn tell_of_change(
+        &self,
+        tx: &TenantTx,
+        tenant: &tenant_router::TenantConfig,
+        account_id: &str,
+        what: &str,
+    ) -> Result<(), IdentityError> {
+        let Some(account) = store::find_by_id(tx, account_id).await? else {
+            return Ok(());
+        };
+        let when = self.clock.now().format("%-d %B %Y at %H:%M UTC");
+        let body = format!(
+            "Hello {},\n\nThe second factor of your account on {} changed on {when}.\n\n\
+             {what}\n\nIf you did not make this change, reset your password at once and tell \
+             the service team.\n",
+            account.first_name, tenant.display_name
+        );
+        outbox::enqueue(
+            tx,
+            self.clock.now(),
+            Email {
+                to: &account.email,
+                subject: &format!(
+                    "Your sign-in security codes changed on {}",
+                    tenant.display_name
+                ),
+                body: &body,
+            },
+        )
+        .await?;
+        Ok(())
     }
 
     /// Completes sign-in with a code from the app or a recovery code; returns a fresh
@@ -176,18 +410,9 @@ impl Identity {
         self.sessions
             .check_throttle_of("second_factor", tenant, email, client)
             .await?;
-        let now = self.clock.now();
         let tx = self.db.tenant_tx(tenant).await?;
         let id = &session.account_id;
-        let (_, secret) = sf::enrolment(&tx, &self.master, id, now)
-            .await?
-            .ok_or(IdentityError::BadSecondFactor)?;
-        let outcome = match matching_step(&secret, code, now.timestamp()) {
-            Some(step) => sf::accept_step(&tx, id, step, now).await.map(|()| "totp"),
-            None => sf::use_recovery_code(&tx, id, code, now)
-                .await
-                .map(|()| "recovery_code"),
-        };
+        let outcome = self.spend_code(&tx, id, code).await;
         match outcome {
             Ok(method) => {
                 record_detail(

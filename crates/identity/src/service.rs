@@ -17,11 +17,16 @@ use crate::sessions::{Session, Sessions};
 use crate::store::entity::account;
 use crate::store::{self, Purpose, status};
 
+/// Password-reset requests allowed per address an hour.
+pub const RESET_PER_ADDRESS: u64 = 3;
+/// Password-reset requests allowed per client address an hour.
+pub const RESET_PER_CLIENT: u64 = 20;
+
 /// The identity service, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub(crate) db: Db,
-    hasher: Hasher,
+    pub(crate) hasher: Hasher,
     pub(crate) sessions: Sessions,
     pub(crate) clock: Clock,
     pub(crate) master: std::sync::Arc<crate::crypto::Key>,
@@ -216,23 +221,34 @@ impl Identity {
     }
 
     /// Creates an account from a sign-up form and emails a verification link
-    /// (`{base_url}/verify-email/{token}`).
+    /// (`{base_url}/verify-email/{token}`). When the address already has an account, no
+    /// account is made and the existing holder is emailed instead (at most once an hour),
+    /// so the answer is the same either way and never reveals who has an account.
+    /// Returns the new account, or `None` when the address was taken.
     ///
     /// # Errors
-    /// [`IdentityError::Invalid`] with every field error, [`IdentityError::EmailTaken`];
-    /// either way nothing is saved.
+    /// [`IdentityError::Invalid`] with every field error; nothing is saved.
     pub async fn sign_up(
         &self,
         tenant: &TenantConfig,
         form: &HashMap<String, String>,
         base_url: &str,
-    ) -> Result<account::Model, IdentityError> {
+    ) -> Result<Option<account::Model>, IdentityError> {
         let new = signup::validate(&tenant.account_fields, &tenant.job_categories, form)
             .map_err(IdentityError::Invalid)?;
         let hash = self.hasher.hash(&new.password).await?;
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        let account = store::insert_account(&tx, &new, Some(hash), now, None).await?;
+        let account = match store::insert_account(&tx, &new, Some(hash), now, None).await {
+            Ok(account) => account,
+            Err(IdentityError::EmailTaken) => {
+                tx.rollback().await?;
+                self.tell_holder_of_sign_up(tenant, &new.email, base_url)
+                    .await?;
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
         if let Some(org) = form.get("organisation_id").filter(|o| !o.is_empty()) {
             Self::claim(&tx, org, &account.id, now).await?;
         }
@@ -257,7 +273,58 @@ impl Identity {
         self.audit_own(&tx, &account.id, "account.signed_up")
             .await?;
         tx.commit().await?;
-        Ok(account)
+        Ok(Some(account))
+    }
+
+    /// Someone tried to sign up with an address that has an account: its holder is told
+    /// (at most once an hour per address) how to sign in or reset their password.
+    async fn tell_holder_of_sign_up(
+        &self,
+        tenant: &TenantConfig,
+        email: &str,
+        base_url: &str,
+    ) -> Result<(), IdentityError> {
+        let key = self.sessions.key(
+            tenant.slug.as_str(),
+            "signup_taken",
+            &crate::domain::token::digest(email),
+        );
+        if self
+            .sessions
+            .kv()
+            .incr(&key, std::time::Duration::from_secs(3600))
+            .await?
+            > 1
+        {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let Some(account) = store::find_by_email(&tx, email).await? else {
+            tx.rollback().await?;
+            return Ok(());
+        };
+        let body = format!(
+            "Hello {},\n\nSomeone (we hope you) tried to create an account on {} with this \
+             email address, which already has one. Nothing has changed.\n\nSign in here: \
+             {base_url}/sign-in\n\nIf you have forgotten your password, choose a new one \
+             here: {base_url}/reset-password\n\nIf it was not you, you can ignore this email.\n",
+            account.first_name, tenant.display_name
+        );
+        outbox::enqueue(
+            &tx,
+            now,
+            Email {
+                to: &account.email,
+                subject: &format!("You already have an account on {}", tenant.display_name),
+                body: &body,
+            },
+        )
+        .await?;
+        self.audit_own(&tx, &account.id, "account.sign_up_with_taken_email")
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Confirms an email address with the token from the link.
@@ -289,17 +356,24 @@ impl Identity {
         client: &str,
     ) -> Result<(String, Session), IdentityError> {
         let email = email.trim().to_lowercase();
-        self.sessions.check_throttle(tenant, &email, client).await?;
+        // Only the account's own failures refuse up front: a client address over its limit
+        // (a school behind one address) still lets a correct password in.
+        self.sessions.check_account_throttle(tenant, &email).await?;
         let tx = self.db.tenant_tx(tenant).await?;
         let found = store::find_by_email(&tx, &email).await?;
         let stored = found.as_ref().and_then(|a| a.password_hash.as_deref());
         if !self.hasher.verify(password, stored).await? {
+            let client_over = self.sessions.client_throttled(tenant, client).await?;
             self.sessions.record_failure(tenant, &email, client).await?;
             if let Some(a) = &found {
                 self.audit_own(&tx, &a.id, "account.sign_in_failed").await?;
                 tx.commit().await?;
             }
-            return Err(IdentityError::BadCredentials);
+            return Err(if client_over {
+                crate::sessions::Sessions::throttled()
+            } else {
+                IdentityError::BadCredentials
+            });
         }
         let Some(account) = found else {
             return Err(IdentityError::BadCredentials);
@@ -356,19 +430,38 @@ impl Identity {
     }
 
     /// Emails a password-reset link when the address has an active account; does nothing
-    /// visible otherwise, so the answer never reveals whether an account exists.
+    /// visible otherwise, so the answer never reveals whether an account exists. While a
+    /// link sent before is still live, the same link is sent again (one live link per
+    /// account, however often it is asked for). Requests are limited per address
+    /// ([`RESET_PER_ADDRESS`] an hour, whether or not it has an account) and per client
+    /// ([`RESET_PER_CLIENT`]).
     ///
     /// # Errors
-    /// When the database fails.
+    /// [`IdentityError::Throttled`] past either limit; when the database fails.
     pub async fn request_reset(
         &self,
         tenant: &TenantConfig,
         email: &str,
+        client: &str,
         base_url: &str,
     ) -> Result<(), IdentityError> {
+        let hour = std::time::Duration::from_secs(3600);
+        let email = email.trim().to_lowercase();
+        self.sessions
+            .count_request("reset_client", &tenant.slug, client, RESET_PER_CLIENT, hour)
+            .await?;
+        self.sessions
+            .count_request(
+                "reset_address",
+                &tenant.slug,
+                &email,
+                RESET_PER_ADDRESS,
+                hour,
+            )
+            .await?;
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        let Some(account) = store::find_by_email(&tx, email).await? else {
+        let Some(account) = store::find_by_email(&tx, &email).await? else {
             tx.rollback().await?;
             return Ok(());
         };
@@ -376,21 +469,109 @@ impl Identity {
             tx.rollback().await?;
             return Ok(());
         }
-        let subject = format!("Reset your password for {}", tenant.display_name);
-        email_link(&tx, now, &account, Purpose::ResetPassword, &subject, |token| {
-            format!(
-                "Hello {},\n\nSomeone (we hope you) asked to reset the password of your account \
-                 on {}. Choose a new password here:\n\n{base_url}/reset-password/{token}\n\n\
-                 The link works once and expires in 1 hour. If you did not ask, ignore this \
-                 email: your password has not changed.\n",
-                account.first_name, tenant.display_name
+        let purpose = Purpose::ResetPassword;
+        let live = store::live_token(&tx, &account.id, purpose, now).await?;
+        let token = match live.map(|row| {
+            (
+                self.link_token(&tenant.slug, &row.account_id, purpose, row.created_at),
+                row,
             )
-        })
+        }) {
+            Some((token, row))
+                if crate::domain::token::same(
+                    &crate::domain::token::digest(&token),
+                    &row.token_hash,
+                ) =>
+            {
+                token
+            }
+            _ => {
+                let token = self.link_token(&tenant.slug, &account.id, purpose, now);
+                store::insert_token(&tx, &account.id, purpose, now, &token).await?;
+                token
+            }
+        };
+        let body = format!(
+            "Hello {},\n\nSomeone (we hope you) asked to reset the password of your account \
+             on {}. Choose a new password here:\n\n{base_url}/reset-password/{token}\n\n\
+             The link works once and expires 1 hour after it was first sent. If you did not \
+             ask, ignore this email: your password has not changed.\n",
+            account.first_name, tenant.display_name
+        );
+        outbox::enqueue(
+            &tx,
+            now,
+            Email {
+                to: &account.email,
+                subject: &format!("Reset your password for {}", tenant.display_name),
+                body: &body,
+            },
+        )
         .await?;
         self.audit_own(&tx, &account.id, "account.reset_requested")
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A link token derived from the master key and when it was issued, so a live link
+    /// can be sent again without keeping the token itself (only its digest is stored).
+    fn link_token(
+        &self,
+        tenant: &TenantId,
+        account_id: &str,
+        purpose: Purpose,
+        issued: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        use base64::Engine as _;
+        let mac = self.master.mac(&format!(
+            "link-token|{tenant}|{account_id}|{}|{}",
+            purpose.as_str(),
+            issued.timestamp_millis()
+        ));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
+    }
+
+    /// A new pre-sign-in CSRF token: a random value signed (HMAC) for this tenant, so the
+    /// server can tell its own tokens from values planted in a browser's cookies.
+    ///
+    /// # Errors
+    /// When the random source fails.
+    pub fn new_csrf(&self, tenant: &TenantId) -> Result<String, IdentityError> {
+        let random = crate::domain::token::generate().map_err(IdentityError::random)?;
+        let mac = self.csrf_mac(tenant, &random);
+        Ok(format!("{random}.{mac}"))
+    }
+
+    /// Whether a pre-sign-in CSRF token is one this server signed for this tenant.
+    #[must_use]
+    pub fn csrf_is_ours(&self, tenant: &TenantId, value: &str) -> bool {
+        value.split_once('.').is_some_and(|(random, mac)| {
+            random.len() >= 32 && crate::domain::token::same(mac, &self.csrf_mac(tenant, random))
+        })
+    }
+
+    fn csrf_mac(&self, tenant: &TenantId, random: &str) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(self.master.mac(&format!("csrf|{tenant}|{random}")))
+    }
+
+    /// Whether a link token is live (unused, unexpired, of `purpose`) without using it:
+    /// a link's page shows its form only for a live token.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn token_is_live(
+        &self,
+        tenant: &TenantId,
+        purpose: Purpose,
+        token: &str,
+    ) -> Result<bool, IdentityError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let live = store::token_is_live(&tx, token, purpose, self.clock.now()).await?;
+        tx.rollback().await?;
+        Ok(live)
     }
 
     /// Sets a new password with the token from a reset link (or, for `Purpose::Invitation`,
@@ -460,11 +641,13 @@ impl Identity {
         Ok(())
     }
 
-    /// Changes the signed-in person's password after checking the current one.
+    /// Changes the signed-in person's password after checking the current one. A wrong
+    /// current password counts with failed sign-ins (`client` is the client's address).
     ///
     /// # Errors
     /// [`IdentityError::Invalid`] naming `current_password` when it is wrong, or the new
-    /// password's problem; nothing changes.
+    /// password's problem; [`IdentityError::Throttled`] after too many wrong ones; nothing
+    /// changes.
     pub async fn change_password(
         &self,
         tenant: &TenantId,
@@ -472,13 +655,20 @@ impl Identity {
         current: &str,
         password: &str,
         confirm: &str,
+        client: &str,
     ) -> Result<String, IdentityError> {
         let a = &who.account;
+        self.sessions
+            .check_account_throttle(tenant, &a.email)
+            .await?;
         if !self
             .hasher
             .verify(current, a.password_hash.as_deref())
             .await?
         {
+            self.sessions
+                .record_failure(tenant, &a.email, client)
+                .await?;
             return Err(IdentityError::Invalid(vec![signup::FieldError {
                 field: "current_password",
                 message: "Your current password is not right".to_owned(),

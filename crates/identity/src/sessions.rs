@@ -370,16 +370,13 @@ impl Sessions {
         email: &str,
         client: &str,
     ) -> Result<(), IdentityError> {
-        let count = |kind: &'static str, who: String| async move {
-            let v = self.kv.get(&self.throttle_key(tenant, kind, &who)).await?;
-            Ok::<u64, IdentityError>(v.and_then(|v| v.parse().ok()).unwrap_or(0))
-        };
-        if count(kind, email.to_lowercase()).await? >= ACCOUNT_LIMIT
-            || count("client", client.to_owned()).await? >= CLIENT_LIMIT
+        if self
+            .count(&self.throttle_key(tenant, kind, &email.to_lowercase()))
+            .await?
+            >= ACCOUNT_LIMIT
+            || self.client_throttled(tenant, client).await?
         {
-            return Err(IdentityError::Throttled {
-                minutes: u32::try_from(THROTTLE_WINDOW.as_secs() / 60).unwrap_or(15),
-            });
+            return Err(Self::throttled());
         }
         Ok(())
     }
@@ -388,6 +385,58 @@ impl Sessions {
     ///
     /// # Errors
     /// When the store fails.
+    /// Refuses when the account itself has had too many failures: the per-account limit
+    /// only, so a school's shared address being busy never locks out a correct password.
+    ///
+    /// # Errors
+    /// [`IdentityError::Throttled`]; [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn check_account_throttle(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> Result<(), IdentityError> {
+        let n = self
+            .count(&self.throttle_key(tenant, "account", &email.to_lowercase()))
+            .await?;
+        if n >= ACCOUNT_LIMIT {
+            return Err(Self::throttled());
+        }
+        Ok(())
+    }
+
+    /// Whether the client address has had too many failures (any account).
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn client_throttled(
+        &self,
+        tenant: &TenantId,
+        client: &str,
+    ) -> Result<bool, IdentityError> {
+        let n = self
+            .count(&self.throttle_key(tenant, "client", client))
+            .await?;
+        Ok(n >= CLIENT_LIMIT)
+    }
+
+    /// The counter at `key` (0 when unset or expired).
+    async fn count(&self, key: &str) -> Result<u64, IdentityError> {
+        Ok(self
+            .kv
+            .get(key)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// The error for a refused attempt: wait the throttling window.
+    #[must_use]
+    pub fn throttled() -> IdentityError {
+        IdentityError::Throttled {
+            minutes: u32::try_from(THROTTLE_WINDOW.as_secs() / 60).unwrap_or(15),
+        }
+    }
+
     pub async fn record_failure(
         &self,
         tenant: &TenantId,
@@ -428,6 +477,32 @@ impl Sessions {
     ///
     /// # Errors
     /// When the store fails.
+    /// Counts one more request of `kind` by `who` and refuses it once more than `limit`
+    /// were made in `window` (the window starts at the first).
+    ///
+    /// # Errors
+    /// [`IdentityError::Throttled`] past the limit; [`IdentityError::SessionStore`] when
+    /// Redis fails.
+    pub async fn count_request(
+        &self,
+        kind: &'static str,
+        tenant: &TenantId,
+        who: &str,
+        limit: u64,
+        window: Duration,
+    ) -> Result<(), IdentityError> {
+        let n = self
+            .kv
+            .incr(&self.throttle_key(tenant, kind, who), window)
+            .await?;
+        if n > limit {
+            return Err(IdentityError::Throttled {
+                minutes: u32::try_from(window.as_secs().div_ceil(60)).unwrap_or(60),
+            });
+        }
+        Ok(())
+    }
+
     pub async fn clear_failures(
         &self,
         tenant: &TenantId,

@@ -50,6 +50,23 @@ pub struct AppState {
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Each tenant's latest significant privacy-notice change.
     pub announced: crate::notices::Announced,
+    /// The port this process listens on (set when serving starts), for links to a
+    /// tenant's development host.
+    pub port: Arc<std::sync::atomic::AtomicU16>,
+}
+
+impl AppState {
+    /// The address every link in this tenant's emails starts with: its configured public
+    /// host (HTTPS when cookies are secure), else its development host on this process's
+    /// port. Never the request's `Host` or forwarded host, which a client chooses.
+    #[must_use]
+    pub fn base_url(&self, cfg: &tenant_router::TenantConfig) -> String {
+        tenant_base_url(
+            cfg,
+            self.secure_cookies,
+            self.port.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
 }
 
 /// A built application, ready to serve.
@@ -59,6 +76,8 @@ pub struct Application {
 }
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Where a client's own `X-Request-Id` is kept (when it is a plain token), beside ours.
+static X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 
 impl Application {
     /// Connects to the database, applies migrations (when configured), loads and imports
@@ -136,6 +155,7 @@ impl Application {
                 secure_cookies: settings.http.secure_cookies,
                 mailer: crate::mail::Mailer::from_settings(&settings.smtp)?.map(Arc::new),
                 announced,
+                port: Arc::new(std::sync::atomic::AtomicU16::new(settings.http.port)),
             },
             settings,
         })
@@ -144,7 +164,7 @@ impl Application {
     /// The address links in this tenant's emails start with, when sent from here.
     #[must_use]
     pub fn base_url(&self, cfg: &tenant_router::TenantConfig) -> String {
-        tenant_base_url(cfg, self.state.secure_cookies, self.settings.http.port)
+        self.state.base_url(cfg)
     }
 
     /// The state handlers see.
@@ -168,8 +188,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
+        self.state
+            .port
+            .store(addr.port(), std::sync::atomic::Ordering::Relaxed);
         tracing::info!(%addr, tenants = self.state.registry.current().len(), "serving");
-        spawn_jobs(self.state.clone(), addr.port());
+        spawn_jobs(self.state.clone());
         // The peer address feeds sign-in throttling per client.
         axum::serve(
             listener,
@@ -185,8 +208,8 @@ impl Application {
 /// Background work every minute: lapsed waiting-list offers pass to the next person, and
 /// course reminders due are queued. Every replica may run it; each offer and each reminder
 /// is claimed by a conditional update, so none is handled twice.
-fn spawn_jobs(state: AppState, port: u16) {
-    tokio::spawn(daily_retention(state.clone(), port));
+fn spawn_jobs(state: AppState) {
+    tokio::spawn(daily_retention(state.clone()));
     tokio::spawn(crate::notices::follow_changes(state.clone()));
     tokio::spawn(seal_audit(state.clone()));
     if let Some(mailer) = state.mailer.clone() {
@@ -196,27 +219,33 @@ fn spawn_jobs(state: AppState, port: u16) {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            for t in state.registry.current().iter() {
-                let base = tenant_base_url(&t.config, state.secure_cookies, port);
-                match state.bookings.expire_offers(&t.id, &base).await {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::info!(tenant = %t.id, lapsed = n, "waiting-list offers passed on")
-                    }
-                    Err(e) => {
-                        tracing::warn!(tenant = %t.id, error = %e, "waiting-list offers could not be checked")
-                    }
-                }
-                match state.bookings.send_reminders(&t.config).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(tenant = %t.id, queued = n, "course reminders queued"),
-                    Err(e) => {
-                        tracing::warn!(tenant = %t.id, error = %e, "course reminders could not be queued")
-                    }
-                }
-            }
+            minute_jobs(&state).await;
         }
     });
+}
+
+/// The minute's work for every tenant: lapsed waiting-list offers pass on, due course
+/// reminders are queued. Failures are logged; the next minute tries again.
+pub async fn minute_jobs(state: &AppState) {
+    for t in state.registry.current().iter() {
+        let base = state.base_url(&t.config);
+        match state.bookings.expire_offers(&t.id, &base).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(tenant = %t.id, lapsed = n, "waiting-list offers passed on")
+            }
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "waiting-list offers could not be checked")
+            }
+        }
+        match state.bookings.send_reminders(&t.config).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tenant = %t.id, queued = n, "course reminders queued"),
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "course reminders could not be queued")
+            }
+        }
+    }
 }
 
 /// Every second, links each tenant's newly committed audit events into its chain. Every
@@ -270,7 +299,7 @@ async fn send_mail(state: AppState, mailer: Arc<crate::mail::Mailer>) {
 /// The retention sweep, once a day on one replica: every replica tries each hour to take
 /// the day's lease, and the one that gets it sweeps every tenant. A sweep cut short (the
 /// replica stopped) is finished by the next day's, and every action is recorded once.
-async fn daily_retention(state: AppState, port: u16) {
+async fn daily_retention(state: AppState) {
     let holder = uuid::Uuid::new_v4().to_string();
     let sweep = crate::retention::Sweep::new(
         state.db.clone(),
@@ -282,58 +311,68 @@ async fn daily_retention(state: AppState, port: u16) {
     let mut tick = tokio::time::interval_at(first, Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        let now = state.clock.now();
-        match storage::lease::try_acquire(
-            &state.db,
-            "retention-sweep",
-            &holder,
-            now,
-            chrono::Duration::hours(23),
-        )
-        .await
-        {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, "retention lease could not be checked");
-                continue;
-            }
-        }
-        for t in state.registry.current().iter() {
-            let base = tenant_base_url(&t.config, state.secure_cookies, port);
-            let outcome = sweep
-                .tenant(
-                    &t.id,
-                    &t.config,
-                    sweep.today(),
-                    crate::retention::Mode::Run,
-                    &base,
-                    &mut |_| std::ops::ControlFlow::Continue(()),
-                )
-                .await;
-            match outcome {
-                Ok(r) => tracing::info!(
-                    tenant = %t.id,
-                    run = %r.run_id,
-                    checked = r.accounts_checked,
-                    warned = r.warned,
-                    acted = r.rules.iter().map(|x| x.count).sum::<u64>(),
-                    "retention sweep done"
-                ),
-                Err(e) => tracing::warn!(tenant = %t.id, error = %e, "retention sweep failed"),
-            }
-        }
+        daily_jobs(&state, &sweep, &holder).await;
     }
 }
 
-/// The address links in background emails use: the tenant's public host when it has one,
-/// else its development host on this port.
+/// The day's work, when `holder` can take the day's lease: the retention sweep of every
+/// tenant. Returns whether the lease was taken. Failures are logged.
+pub async fn daily_jobs(state: &AppState, sweep: &crate::retention::Sweep, holder: &str) -> bool {
+    let now = state.clock.now();
+    match storage::lease::try_acquire(
+        &state.db,
+        "retention-sweep",
+        holder,
+        now,
+        chrono::Duration::hours(23),
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(e) => {
+            tracing::warn!(error = %e, "retention lease could not be checked");
+            return false;
+        }
+    }
+    for t in state.registry.current().iter() {
+        let base = state.base_url(&t.config);
+        let outcome = sweep
+            .tenant(
+                &t.id,
+                &t.config,
+                sweep.today(),
+                crate::retention::Mode::Run,
+                &base,
+                &mut |_| std::ops::ControlFlow::Continue(()),
+            )
+            .await;
+        match outcome {
+            Ok(r) => tracing::info!(
+                tenant = %t.id,
+                run = %r.run_id,
+                checked = r.accounts_checked,
+                warned = r.warned,
+                acted = r.rules.iter().map(|x| x.count).sum::<u64>(),
+                "retention sweep done"
+            ),
+            Err(e) => tracing::warn!(tenant = %t.id, error = %e, "retention sweep failed"),
+        }
+    }
+    true
+}
+
+/// The address links in emails use, from the tenant's configuration alone: served over
+/// HTTPS (secure cookies), its first public host name; in development, its `.localhost`
+/// host on this process's port (a tenant with no such host falls back to its first name).
 fn tenant_base_url(cfg: &tenant_router::TenantConfig, secure: bool, port: u16) -> String {
     let public = cfg.hostnames.iter().find(|h| !h.ends_with(".localhost"));
-    match (public, cfg.hostnames.first()) {
-        (Some(h), _) => format!("{}://{h}", if secure { "https" } else { "http" }),
-        (None, Some(h)) => format!("http://{h}:{port}"),
-        (None, None) => String::new(),
+    let development = cfg.hostnames.iter().find(|h| h.ends_with(".localhost"));
+    match (secure, public, development) {
+        (true, Some(h), _) => format!("https://{h}"),
+        (_, _, Some(h)) => format!("http://{h}:{port}"),
+        (false, Some(h), None) => format!("http://{h}:{port}"),
+        (true, None, None) | (false, None, None) => String::new(),
     }
 }
 
@@ -471,6 +510,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
                 ))
                 .with_state(state.clone()),
         );
+    let secure = state.secure_cookies;
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).
     Router::new()
         .merge(health::router().with_state(state))
@@ -479,6 +519,7 @@ fn router(state: AppState, settings: &Settings) -> Router {
         .layer(
             // Outermost first: the request id exists before the span that logs it.
             ServiceBuilder::new()
+                .map_request(client_request_id)
                 .layer(SetRequestIdLayer::new(
                     X_REQUEST_ID.clone(),
                     MakeRequestUuid,
@@ -491,17 +532,27 @@ fn router(state: AppState, settings: &Settings) -> Router {
                                 .get(&X_REQUEST_ID)
                                 .and_then(|v| v.to_str().ok())
                                 .unwrap_or("");
+                            let client_request_id = req
+                                .headers()
+                                .get(&X_CLIENT_REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
                             tracing::info_span!(
                                 "http",
                                 method = %req.method(),
                                 path = %req.uri().path(),
                                 request_id,
+                                client_request_id,
                                 tenant = tracing::field::Empty,
                             )
                         })
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+                .layer(axum::middleware::from_fn(no_store))
+                .option_layer(secure.then(|| {
+                    security_header(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")
+                }))
                 .layer(TimeoutLayer::with_status_code(
                     http::StatusCode::REQUEST_TIMEOUT,
                     Duration::from_secs(settings.http.request_timeout_secs),
@@ -519,6 +570,85 @@ fn router(state: AppState, settings: &Settings) -> Router {
                     "strict-origin-when-cross-origin",
                 )),
         )
+}
+
+/// Our request id is always our own: a client's `X-Request-Id` is moved to
+/// `X-Client-Request-Id` (kept only when it is a short plain token, so nothing a client
+/// sends is logged as if it were ours or can forge a log line).
+fn client_request_id(mut req: Request) -> Request {
+    if let Some(theirs) = req.headers_mut().remove(&X_REQUEST_ID) {
+        let plain = theirs.len() <= 128
+            && theirs
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if plain && !theirs.is_empty() {
+            req.headers_mut()
+                .insert(X_CLIENT_REQUEST_ID.clone(), theirs);
+        }
+    }
+    req
+}
+
+/// Paths whose answers are personal or for managers, cached by no one even when the
+/// request carries no session (a link's page, a sign-in form).
+const PRIVATE_PATHS: &[&str] = &[
+    "/account",
+    "/admin",
+    "/manage",
+    "/organisations",
+    "/basket",
+    "/sign-in",
+    "/sign-up",
+    "/sign-out",
+    "/reset-password",
+    "/set-password",
+    "/verify-email",
+    "/waiting-list",
+    "/unsubscribe",
+    "/privacy/acknowledge",
+    "/api/v1/basket",
+    "/api/v1/bookings",
+    "/api/v1/checkout",
+    "/api/v1/sessions",
+    "/api/v1/waiting-list",
+];
+
+/// `Cache-Control: no-store` on every answer to a request with a session and on every
+/// personal or management path: a shared computer's browser history or back button, or a
+/// proxy, must not show them to the next person.
+async fn no_store(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req.uri().path();
+    let private = PRIVATE_PATHS.iter().any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with(['/', '.']))
+    }) || has_session_cookie(req.headers());
+    let mut res = next.run(req).await;
+    let says_no_store = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    if private && !says_no_store {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn has_session_cookie(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.trim()))
+        .any(|name| {
+            name == crate::visitor::SESSION_COOKIE
+                || name == format!("__Host-{}", crate::visitor::SESSION_COOKIE)
+        })
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

@@ -11,7 +11,6 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use axum_extra::extract::cookie::Cookie;
 use http::StatusCode;
 use identity::IdentityError;
 use identity::domain::signup::{self, FieldError, FieldSpec};
@@ -22,7 +21,7 @@ use tenant_router::config::FieldPolicy;
 use crate::app::AppState;
 // The page modules import these from here as well as from `visitor`.
 pub(crate) use crate::visitor::{
-    CSRF_COOKIE, PageError, SESSION_COOKIE, Visitor, cookie, with_code,
+    CSRF_COOKIE, PageError, SESSION_COOKIE, Visitor, cookie, removal, with_code,
 };
 use crate::web::{Chrome, render};
 
@@ -163,18 +162,6 @@ async fn sign_up(
             let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
             Ok(v.respond(html))
         }
-        Err(IdentityError::EmailTaken) => {
-            let errors = vec![FieldError {
-                field: "email",
-                message: "An account with this email address already exists: sign in, or \
-                          reset your password if you have forgotten it"
-                    .to_owned(),
-            }];
-            let orgs = organisation_choices(&state, &v).await?;
-            let page = sign_up_page(&v, orgs, &form, errors);
-            let html = render(StatusCode::CONFLICT, &page);
-            Ok(v.respond(html))
-        }
         Err(e) => Err(e.into()),
     }
 }
@@ -223,7 +210,18 @@ pub(crate) fn confirm(
 
 /// Email links open a page with a button rather than acting on GET: mail scanners fetch
 /// links, and a single-use token must not be spent by a scanner.
-async fn verify_form(v: Visitor, Path(token): Path<String>) -> Response {
+async fn verify_form(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    if !state
+        .identity
+        .token_is_live(&v.tenant().id, Purpose::VerifyEmail, &token)
+        .await?
+    {
+        return Ok(bad_link(v));
+    }
     let page = MessagePage {
         chrome: v.chrome(""),
         heading: "Confirm your email address",
@@ -232,7 +230,7 @@ async fn verify_form(v: Visitor, Path(token): Path<String>) -> Response {
         csrf: v.csrf().to_owned(),
     };
     let html = render(StatusCode::OK, &page);
-    v.respond(html)
+    Ok(v.respond(html))
 }
 
 async fn verify(
@@ -314,7 +312,7 @@ async fn sign_in(
                 .jar()
                 .clone()
                 .add(cookie(SESSION_COOKIE, token, v.secure()))
-                .remove(Cookie::from(CSRF_COOKIE));
+                .add(removal(CSRF_COOKIE, v.secure()));
             let next = match session.stage {
                 Stage::Full => "/account",
                 Stage::NeedsCode => "/sign-in/code",
@@ -360,10 +358,10 @@ async fn sign_out(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
-    if let Some(c) = v.jar().get(SESSION_COOKIE) {
-        state.identity.sign_out(&v.tenant().id, c.value()).await?;
+    if let Some(token) = v.session_token() {
+        state.identity.sign_out(&v.tenant().id, &token).await?;
     }
-    let jar = v.jar().clone().remove(Cookie::from(SESSION_COOKIE));
+    let jar = v.jar().clone().add(removal(SESSION_COOKIE, v.secure()));
     Ok((jar, Redirect::to("/")).into_response())
 }
 
@@ -385,15 +383,40 @@ async fn reset_request_form(v: Visitor) -> Response {
 
 async fn reset_request(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
     let email = form.get("email").map(String::as_str).unwrap_or_default();
-    state
+    match state
         .identity
-        .request_reset(&v.tenant().config, email, v.base_url())
-        .await?;
+        .request_reset(
+            &v.tenant().config,
+            email,
+            &peer.ip().to_string(),
+            v.base_url(),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(IdentityError::Throttled { minutes }) => {
+            return Ok(with_code(
+                message(
+                    v,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Too many requests",
+                    &format!(
+                        "There have been too many requests to reset a password. Wait \
+                         {minutes} minutes and try again; a link we have already sent keeps \
+                         working for 1 hour."
+                    ),
+                ),
+                "too_many_requests",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(message(
         v,
         StatusCode::OK,
@@ -436,18 +459,40 @@ fn reset_page<'a>(
     }
 }
 
-async fn reset_form(v: Visitor, Path(token): Path<String>) -> Response {
-    password_form(v, Purpose::ResetPassword, &token)
+async fn reset_form(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    password_form(&state, v, Purpose::ResetPassword, &token).await
 }
 
-async fn invitation_form(v: Visitor, Path(token): Path<String>) -> Response {
-    password_form(v, Purpose::Invitation, &token)
+async fn invitation_form(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
+    password_form(&state, v, Purpose::Invitation, &token).await
 }
 
-fn password_form(v: Visitor, purpose: Purpose, token: &str) -> Response {
+/// The form a reset or invitation link opens: only for a live link (an unknown, used or
+/// expired one says so at once, before anyone types a password).
+async fn password_form(
+    state: &AppState,
+    v: Visitor,
+    purpose: Purpose,
+    token: &str,
+) -> Result<Response, PageError> {
+    if !state
+        .identity
+        .token_is_live(&v.tenant().id, purpose, token)
+        .await?
+    {
+        return Ok(bad_link(v));
+    }
     let page = reset_page(&v, purpose, token, &[]);
     let html = render(StatusCode::OK, &page);
-    v.respond(html)
+    Ok(v.respond(html))
 }
 
 async fn reset(

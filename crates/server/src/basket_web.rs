@@ -177,10 +177,13 @@ pub(crate) async fn api_list(
     ))
 }
 
-/// Adds a place to the basket: 201 with the line's id.
+/// Adds a place to the basket: 201 with the line's id. A place for someone else needs the
+/// caller to be a booker or lead administrator of an organisation where that person is a
+/// confirmed member; any other person's id is 404, like an unknown one.
 #[utoipa::path(post, path = "/api/v1/basket/items", request_body = BasketAdd,
     responses((status = 201, body = crate::catalogue_web::api::Created),
-        (status = 404, body = crate::catalogue_web::api::ApiError),
+        (status = 404, description = "no such session, or a person the caller may not book for",
+            body = crate::catalogue_web::api::ApiError),
         (status = 409, body = crate::catalogue_web::api::ApiError)))]
 pub(crate) async fn api_add(
     State(state): State<AppState>,

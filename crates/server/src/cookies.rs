@@ -38,8 +38,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The visitor's choice about analytics cookies, if made.
-pub(crate) fn choice(jar: &CookieJar) -> Option<bool> {
-    match jar.get(CHOICE_COOKIE).map(Cookie::value) {
+pub(crate) fn choice(jar: &CookieJar, secure: bool) -> Option<bool> {
+    match jar
+        .get(&crate::visitor::named(CHOICE_COOKIE, secure))
+        .map(Cookie::value)
+    {
         Some("yes") => Some(true),
         Some("no") => Some(false),
         _ => None,
@@ -67,7 +70,7 @@ async fn page(v: Visitor, Query(q): Query<PageQuery>) -> Response {
     let page = CookiesPage {
         analytics: cfg.cookies.analytics,
         analytics_items: cfg.cookies.analytics_items.clone(),
-        choice: choice(v.jar()),
+        choice: choice(v.jar(), v.secure()),
         saved: q.saved.is_some(),
         csrf: v.csrf().to_owned(),
         chrome: v.chrome("/cookies"),
@@ -109,13 +112,10 @@ async fn save(
     c.set_max_age(time::Duration::seconds(YEAR));
     let mut jar = v.jar().clone().add(c);
     if !agreed {
-        jar = jar.remove(Cookie::build(ANALYTICS_COOKIE).path("/"));
+        jar = jar.add(crate::visitor::removal(ANALYTICS_COOKIE, v.secure()));
     }
     // Only a path on this site: never an address the form could point elsewhere.
-    let back = form
-        .get("back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .map_or_else(|| "/cookies?saved=1".to_owned(), Clone::clone);
+    let back = crate::web::back_to(&form, "/cookies?saved=1")?.to_owned();
     Ok((jar, Redirect::to(&back)).into_response())
 }
 
@@ -137,8 +137,14 @@ pub(crate) async fn analytics(
         .unwrap_or("")
         .to_owned();
     let mut res = next.run(req).await;
-    let agreed = tenant.config.cookies.analytics && choice(&jar) == Some(true);
-    let existing = jar.get(ANALYTICS_COOKIE).map(|c| c.value().to_owned());
+    let agreed =
+        tenant.config.cookies.analytics && choice(&jar, state.secure_cookies) == Some(true);
+    let existing = jar
+        .get(&crate::visitor::named(
+            ANALYTICS_COOKIE,
+            state.secure_cookies,
+        ))
+        .map(|c| c.value().to_owned());
     if agreed && page_view && res.status().is_success() {
         let visitor = match existing {
             Some(id) => id,

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use axum_extra::extract::cookie::Cookie;
 use http::StatusCode;
 use identity::IdentityError;
 use identity::domain::signup::{self, FieldError};
@@ -112,7 +111,7 @@ async fn callback(
     let (Some(code), Some(flow_state)) = (answer.code, answer.state) else {
         return Err(page_error(IdentityError::BadOidcState));
     };
-    let browser_state = v.jar().get(FLOW_COOKIE).map(|c| c.value().to_owned());
+    let browser_state = v.cookie_value(FLOW_COOKIE).map(str::to_owned);
     let outcome = state
         .identity
         .oidc_finish(
@@ -125,7 +124,10 @@ async fn callback(
         )
         .await
         .map_err(page_error)?;
-    let jar = v.jar().clone().remove(Cookie::from(FLOW_COOKIE));
+    let jar = v
+        .jar()
+        .clone()
+        .add(crate::visitor::removal(FLOW_COOKIE, v.secure()));
     let secure = v.secure();
     Ok(match outcome {
         OidcOutcome::SignedIn(token, session) => {
@@ -164,9 +166,8 @@ async fn signup_page(
     errors: Vec<FieldError>,
 ) -> Result<(StatusCode, Response), PageError> {
     let key = v
-        .jar()
-        .get(SIGNUP_COOKIE)
-        .map(|c| c.value().to_owned())
+        .cookie_value(SIGNUP_COOKIE)
+        .map(str::to_owned)
         .ok_or_else(|| page_error(IdentityError::BadOidcState))?;
     let vouched = state
         .identity
@@ -212,9 +213,8 @@ async fn complete(
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
     let key = v
-        .jar()
-        .get(SIGNUP_COOKIE)
-        .map(|c| c.value().to_owned())
+        .cookie_value(SIGNUP_COOKIE)
+        .map(str::to_owned)
         .ok_or_else(|| page_error(IdentityError::BadOidcState))?;
     match state
         .identity
@@ -225,7 +225,7 @@ async fn complete(
             let jar = v
                 .jar()
                 .clone()
-                .remove(Cookie::from(SIGNUP_COOKIE))
+                .add(crate::visitor::removal(SIGNUP_COOKIE, v.secure()))
                 .add(cookie(SESSION_COOKIE, token, v.secure()));
             Ok((jar, Redirect::to("/account")).into_response())
         }

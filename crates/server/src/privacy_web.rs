@@ -303,6 +303,8 @@ async fn acknowledge(
         .get("version")
         .and_then(|n| n.parse().ok())
         .ok_or_else(no_such_version)?;
+    // Only a path on this site: never an address the form could point elsewhere.
+    let back = crate::web::back_to(&form, "/")?;
     let now = state.clock.now();
     let tx = state
         .db
@@ -320,11 +322,6 @@ async fn acknowledge(
         .await
         .map_err(|e| PageError::internal(&e))?;
     tx.commit().await.map_err(|e| PageError::internal(&e))?;
-    // Only a path on this site: never an address the form could point elsewhere.
-    let back = form
-        .get("back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .map_or("/", String::as_str);
     let jar = v.jar().clone().add(crate::visitor::cookie(
         crate::visitor::NOTICE_ACK_COOKIE,
         number.to_string(),

@@ -2,9 +2,10 @@
 //! choices. Every page needs a full sign-in; every form carries the session's CSRF token.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -218,6 +219,7 @@ async fn password_change_form(v: Visitor) -> Response {
 
 async fn change_password(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
@@ -232,6 +234,7 @@ async fn change_password(
             get("current_password"),
             get("password"),
             get("password_confirm"),
+            &peer.ip().to_string(),
         )
         .await
     {
@@ -251,6 +254,18 @@ async fn change_password(
             let page = change_password_page(&v, errors);
             let html = render(StatusCode::UNPROCESSABLE_ENTITY, &page);
             Ok(v.respond(html))
+        }
+        Err(IdentityError::Throttled { minutes }) => {
+            let errors = vec![FieldError {
+                field: "current_password",
+                message: format!(
+                    "There have been too many wrong passwords. Wait {minutes} minutes and try \
+                     again"
+                ),
+            }];
+            let page = change_password_page(&v, errors);
+            let html = render(StatusCode::TOO_MANY_REQUESTS, &page);
+            Ok(with_code(v.respond(html), "too_many_attempts"))
         }
         Err(e) => Err(e.into()),
     }

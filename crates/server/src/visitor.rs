@@ -13,7 +13,7 @@ use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use http::request::Parts;
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, StatusCode};
 use identity::sessions::Session;
 use identity::{IdentityError, SignedIn};
 use tenant_router::Tenant;
@@ -139,8 +139,27 @@ pub(crate) fn with_code(mut res: Response, code: &'static str) -> Response {
     res
 }
 
+/// A cookie's name as sent: with the `__Host-` prefix when cookies are secure, so the
+/// browser accepts it only from this very host, over HTTPS, for the whole site, and no
+/// sibling host (another tenant's, say) can plant one of the same name.
+pub(crate) fn named(name: &'static str, secure: bool) -> std::borrow::Cow<'static, str> {
+    if secure {
+        format!("__Host-{name}").into()
+    } else {
+        name.into()
+    }
+}
+
+/// What removes one of the portal's cookies from the browser.
+pub(crate) fn removal(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut c = cookie(name, String::new(), secure);
+    c.make_removal();
+    c
+}
+
+/// A cookie set by the portal: HttpOnly, SameSite=Lax, host-only, for the whole site.
 pub(crate) fn cookie(name: &'static str, value: String, secure: bool) -> Cookie<'static> {
-    let mut c = Cookie::new(name, value);
+    let mut c = Cookie::new(named(name, secure), value);
     c.set_http_only(true);
     c.set_same_site(SameSite::Lax);
     c.set_path("/");
@@ -156,7 +175,8 @@ impl FromRequestParts<AppState> for Visitor {
             .await
             .map_err(IntoResponse::into_response)?;
         let mut jar = CookieJar::from_headers(&parts.headers);
-        let signed_in = match jar.get(SESSION_COOKIE) {
+        let secure = state.secure_cookies;
+        let signed_in = match jar.get(&named(SESSION_COOKIE, secure)) {
             Some(c) => state
                 .identity
                 .current(&tenant.id, c.value())
@@ -164,7 +184,7 @@ impl FromRequestParts<AppState> for Visitor {
                 .map_err(|e| PageError::from(e).into_response())?,
             None => None,
         };
-        let pending = match (&signed_in, jar.get(SESSION_COOKIE)) {
+        let pending = match (&signed_in, jar.get(&named(SESSION_COOKIE, secure))) {
             (None, Some(c)) => state
                 .identity
                 .pending(&tenant.id, c.value())
@@ -176,14 +196,19 @@ impl FromRequestParts<AppState> for Visitor {
             .as_ref()
             .map(|s| &s.session.csrf)
             .or(pending.as_ref().map(|(s, _)| &s.csrf));
-        let csrf = match (session_csrf, jar.get(CSRF_COOKIE)) {
+        // Before sign-in the token is the cookie's value, which must carry our signature
+        // for this tenant: a value planted in the browser by anyone else is replaced.
+        let csrf = match (session_csrf, jar.get(&named(CSRF_COOKIE, secure))) {
             (Some(c), _) => c.clone(),
-            (None, Some(c)) if c.value().len() >= 32 => c.value().to_owned(),
+            (None, Some(c)) if state.identity.csrf_is_ours(&tenant.id, c.value()) => {
+                c.value().to_owned()
+            }
             (None, _) => {
-                let value = identity::domain::token::generate().map_err(|e| {
-                    PageError::from(IdentityError::Internal(e.to_string())).into_response()
-                })?;
-                jar = jar.add(cookie(CSRF_COOKIE, value.clone(), state.secure_cookies));
+                let value = state
+                    .identity
+                    .new_csrf(&tenant.id)
+                    .map_err(|e| PageError::from(e).into_response())?;
+                jar = jar.add(cookie(CSRF_COOKIE, value.clone(), secure));
                 value
             }
         };
@@ -197,20 +222,8 @@ impl FromRequestParts<AppState> for Visitor {
                 }),
             None => None,
         };
-        let scheme = if state.secure_cookies {
-            "https"
-        } else {
-            "http"
-        };
-        // The tenant layer already matched this host to the tenant, so links built from it
-        // can only point at the tenant's own portal.
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map_or_else(|| tenant.config.hostnames[0].clone(), str::to_owned);
         Ok(Self {
-            base_url: format!("{scheme}://{host}"),
+            base_url: state.base_url(&tenant.config),
             tenant,
             jar,
             csrf,
@@ -259,6 +272,16 @@ impl Visitor {
         &self.jar
     }
 
+    /// The value of one of the portal's cookies (by its unprefixed name).
+    pub(crate) fn cookie_value(&self, name: &'static str) -> Option<&str> {
+        self.jar.get(&named(name, self.secure)).map(Cookie::value)
+    }
+
+    /// The session token, when the browser sent one.
+    pub(crate) fn session_token(&self) -> Option<String> {
+        self.cookie_value(SESSION_COOKIE).map(str::to_owned)
+    }
+
     /// Whether cookies are marked `Secure`.
     pub(crate) fn secure(&self) -> bool {
         self.secure
@@ -278,7 +301,7 @@ impl Visitor {
         c.offer_sign_in = c.user.is_none();
         c.announcement.clone_from(&self.announcement);
         c.cookie_banner = self.tenant.config.cookies.analytics
-            && crate::cookies::choice(&self.jar).is_none()
+            && crate::cookies::choice(&self.jar, self.secure).is_none()
             && path != "/cookies";
         c.csrf.clone_from(&self.csrf);
         c.path = self.path.clone();
@@ -308,7 +331,7 @@ async fn announcement(
         return Ok(None);
     };
     let seen = jar
-        .get(NOTICE_ACK_COOKIE)
+        .get(&named(NOTICE_ACK_COOKIE, state.secure_cookies))
         .and_then(|c| c.value().parse::<i32>().ok());
     if published_at <= who.account.created_at || seen.is_some_and(|v| v >= latest) {
         return Ok(None);

@@ -171,6 +171,40 @@ struct NotFoundPage<'a> {
     chrome: Chrome<'a>,
 }
 
+/// A `back` value from a form, if it is a path on this very site: one leading `/`, no
+/// second `/` or `\` after it (which browsers read as another host), no control
+/// characters or spaces, and a valid path and query. Anything else is refused.
+pub(crate) fn same_site_path(back: &str) -> Option<&str> {
+    let rest = back.strip_prefix('/')?;
+    if rest.starts_with(['/', '\\'])
+        || back.contains('\\')
+        || back.chars().any(|c| c.is_control() || c.is_whitespace())
+        || back.len() > 2048
+    {
+        return None;
+    }
+    let parsed = back.parse::<http::uri::PathAndQuery>().ok()?;
+    (parsed.as_str() == back).then_some(back)
+}
+
+/// Where a form's `back` field sends the browser: `default` when there is none, the path
+/// when it is on this site, and a 400 otherwise.
+pub(crate) fn back_to<'a>(
+    form: &'a std::collections::HashMap<String, String>,
+    default: &'a str,
+) -> Result<&'a str, crate::visitor::PageError> {
+    match form.get("back").map(String::as_str) {
+        None | Some("") => Ok(default),
+        Some(b) => same_site_path(b).ok_or_else(|| {
+            crate::visitor::PageError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_back",
+                "The page to return to is not on this site.",
+            )
+        }),
+    }
+}
+
 pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
@@ -296,5 +330,30 @@ async fn logo(t: Tenant, State(_): State<AppState>) -> Response {
         )
             .into_response(),
         None => (StatusCode::NOT_FOUND, "This portal has no logo.").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn back_paths_stay_on_this_site() {
+        assert_eq!(same_site_path("/courses?q=maths"), Some("/courses?q=maths"));
+        assert_eq!(same_site_path("/"), Some("/"));
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "\\/evil.example",
+            "/\tevil",
+            "/a\nb",
+            "/a b",
+            "https://evil.example/",
+            "evil",
+            "",
+            "/%0d%0a\r",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use migration::{APP_ROLE, Migrator, MigratorTrait, TENANT_SETTING};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    Statement, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tenant_router::TenantId;
 
@@ -164,7 +164,7 @@ impl Db {
         let guard = self.writer_turn().await;
         let tx = match self.backend {
             Backend::Postgres => self.tenant_pool(tenant).await?.begin().await?,
-            Backend::Sqlite => self.conn.begin().await?,
+            Backend::Sqlite => self.begin_writing().await?,
         };
         Ok(TenantTx {
             tx,
@@ -236,7 +236,10 @@ impl Db {
     /// [`StorageError::Db`] when the transaction cannot begin.
     pub async fn system_tx(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
         let guard = self.writer_turn().await;
-        let tx = self.conn.begin().await?;
+        let tx = match self.backend {
+            Backend::Postgres => self.conn.begin().await?,
+            Backend::Sqlite => self.begin_writing().await?,
+        };
         if self.backend == Backend::Postgres {
             tx.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -250,6 +253,35 @@ impl Db {
             tenant: tenant.clone(),
             _writer: guard,
         })
+    }
+
+    /// A SQLite transaction that holds the database's write lock from its `BEGIN`
+    /// (`BEGIN IMMEDIATE`), so it never has to upgrade a read to a write: such an upgrade
+    /// fails outright (`SQLITE_BUSY_SNAPSHOT`, no busy timeout helps) when another writer,
+    /// in this process or another (the CLI), committed since the read began. Waiting for
+    /// the lock at `BEGIN` is covered by the busy timeout.
+    async fn begin_writing(&self) -> Result<DatabaseTransaction, StorageError> {
+        Ok(self
+            .conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await?)
+    }
+
+    /// A transaction on the platform's own tables (leases), as the connecting role, taking
+    /// SQLite's writer turn like every other write.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the transaction cannot begin.
+    pub async fn platform_tx(&self) -> Result<PlatformTx, StorageError> {
+        let guard = self.writer_turn().await;
+        let tx = match self.backend {
+            Backend::Postgres => self.conn.begin().await?,
+            Backend::Sqlite => self.begin_writing().await?,
+        };
+        Ok(PlatformTx { tx, _writer: guard })
     }
 
     /// On SQLite, waits for the one writer's turn; on PostgreSQL there is no queue.
@@ -283,6 +315,32 @@ impl Db {
             pool.close().await?;
         }
         Ok(self.conn.close().await?)
+    }
+}
+
+/// A transaction on platform tables (not tenant-owned). Dropped without
+/// [`PlatformTx::commit`], it rolls back.
+#[derive(Debug)]
+pub struct PlatformTx {
+    tx: DatabaseTransaction,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl PlatformTx {
+    /// Commits.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the commit fails.
+    pub async fn commit(self) -> Result<(), StorageError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl Deref for PlatformTx {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
     }
 }
 

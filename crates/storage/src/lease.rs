@@ -19,7 +19,10 @@ pub async fn try_acquire(
     now: DateTime<Utc>,
     ttl: Duration,
 ) -> Result<bool, StorageError> {
-    let conn = db.platform();
+    // In a transaction that takes SQLite's writer turn: a write beside the queue would
+    // commit under a request's open transaction and fail its next write.
+    let tx = db.platform_tx().await?;
+    let conn = &*tx;
     let backend = conn.get_database_backend();
     let until = now + ttl;
     conn.execute_raw(Statement::from_sql_and_values(
@@ -36,6 +39,7 @@ pub async fn try_acquire(
         ))
         .await?
         .rows_affected();
+    tx.commit().await?;
     Ok(taken == 1)
 }
 

@@ -19,7 +19,7 @@ pub mod tenants;
 pub mod writes;
 
 pub use clock::Clock;
-pub use db::{Backend, Db, DbOptions, LOCK_WAIT, TenantStatements, TenantTx};
+pub use db::{Backend, Db, DbOptions, LOCK_WAIT, PlatformTx, TenantStatements, TenantTx};
 pub use error::StorageError;
 pub use migration::{APP_ROLE, TENANT_SETTING};
 pub use objects::{Objects, S3Settings};

@@ -13,6 +13,10 @@ pub enum HostError {
     /// Not a DNS name (or an IP literal) with an optional port.
     #[error("the host name is not valid")]
     Malformed,
+    /// Two `Host` headers, or a request target whose host disagrees with `Host`: which
+    /// portal was meant cannot be told.
+    #[error("the request names more than one host")]
+    Ambiguous,
 }
 
 /// Lowercases, drops the port and a trailing dot, and checks DNS label syntax.

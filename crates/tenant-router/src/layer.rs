@@ -84,6 +84,19 @@ pub fn resolve(
     headers: &HeaderMap,
     authority: Option<&str>,
 ) -> Resolution {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = hosts.next();
+    if hosts.next().is_some() {
+        return Resolution::Bad(HostError::Ambiguous);
+    }
+    // An absolute-form target (`GET http://a/ HTTP/1.1`) must name the host `Host` names.
+    if let (Some(target), Some(Ok(named))) = (authority, host.map(|h| h.to_str())) {
+        match (normalise_host(target), normalise_host(named)) {
+            (Ok(a), Ok(b)) if a == b => {}
+            (Err(e), _) | (_, Err(e)) => return Resolution::Bad(e),
+            _ => return Resolution::Bad(HostError::Ambiguous),
+        }
+    }
     let forwarded = trust_forwarded_host
         .then(|| headers.get(X_FORWARDED_HOST))
         .flatten()
@@ -92,7 +105,7 @@ pub fn resolve(
     let raw = match forwarded {
         Some(Ok(h)) => Some(h),
         Some(Err(_)) => return Resolution::Bad(HostError::Malformed),
-        None => match headers.get(header::HOST).map(|v| v.to_str()) {
+        None => match host.map(|v| v.to_str()) {
             Some(Ok(h)) => Some(h),
             Some(Err(_)) => return Resolution::Bad(HostError::Malformed),
             None => authority,
@@ -167,6 +180,7 @@ fn bad_host(e: HostError) -> Response {
     let reason = match e {
         HostError::TooLong => "The address is too long.",
         HostError::Malformed => "The address is not a valid web address.",
+        HostError::Ambiguous => "The request names more than one address.",
     };
     plain_page(
         StatusCode::BAD_REQUEST,

@@ -168,8 +168,8 @@ pub async fn courses(
         ("job_categories", &query.job_category),
     ] {
         if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            let p = sql.bind(format!("%,{v},%"));
-            sql.push(&format!(" AND c.{column} LIKE {p}"));
+            let p = sql.bind(list_pattern(v));
+            sql.push(&format!(" AND c.{column} LIKE {p} ESCAPE '\\'"));
         }
     }
     if let Some(text) = query.text()
@@ -235,8 +235,8 @@ pub async fn services(
         sql.push(&format!(" AND t.provider_id = {p}"));
     }
     if let Some(v) = query.audience.as_deref().filter(|v| !v.is_empty()) {
-        let p = sql.bind(format!("%,{v},%"));
-        sql.push(&format!(" AND t.audiences LIKE {p}"));
+        let p = sql.bind(list_pattern(v));
+        sql.push(&format!(" AND t.audiences LIKE {p} ESCAPE '\\'"));
     }
     let text = query
         .q
@@ -293,5 +293,28 @@ mod tests {
             uk_midnight(winter).to_rfc3339(),
             "2027-01-01T00:00:00+00:00"
         );
+    }
+}
+
+/// The `LIKE` pattern matching `value` as one item of a `,a,b,` list: `%` and `_` in what
+/// was typed match only themselves (escaped with `\`).
+fn list_pattern(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len() + 4);
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    format!("%,{escaped},%")
+}
+
+#[cfg(test)]
+mod like_tests {
+    #[test]
+    fn typed_wildcards_match_only_themselves() {
+        assert_eq!(super::list_pattern("early-years"), "%,early-years,%");
+        assert_eq!(super::list_pattern("%"), "%,\\%,%");
+        assert_eq!(super::list_pattern("a_b\\"), "%,a\\_b\\\\,%");
     }
 }

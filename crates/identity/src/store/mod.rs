@@ -149,6 +149,12 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         Need::Always,
     ),
     col(
+        "account_totp_pending",
+        "secret_sealed",
+        "account.profile",
+        Need::Always,
+    ),
+    col(
         "federated_identity",
         "subject",
         "account.profile",
@@ -209,6 +215,9 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "account_totp.confirmed_at",
     "account_totp.last_step",
     "account_totp.created_at",
+    "account_totp_pending.tenant_id",
+    "account_totp_pending.account_id",
+    "account_totp_pending.created_at",
     "recovery_code.tenant_id",
     "recovery_code.account_id",
     "recovery_code.code_hash",
@@ -231,6 +240,7 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
     subject("account_token"),
     subject("account_secret"),
     subject("account_totp"),
+    subject("account_totp_pending"),
     subject("recovery_code"),
     subject("federated_identity"),
     subject("induction_record"),
@@ -258,7 +268,7 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
@@ -502,9 +512,46 @@ pub async fn issue_token(
     now: DateTime<Utc>,
 ) -> Result<String, IdentityError> {
     let secret = token::generate().map_err(IdentityError::random)?;
+    insert_token(tx, account_id, purpose, now, &secret).await?;
+    Ok(secret)
+}
+
+/// The account's newest unused, unexpired token for `purpose`, if any.
+///
+/// # Errors
+/// When the query fails.
+pub async fn live_token(
+    tx: &TenantTx,
+    account_id: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<Option<account_token::Model>, IdentityError> {
+    use sea_orm::QueryOrder as _;
+    Ok(account_token::Entity::find()
+        .filter(account_token::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_token::Column::AccountId.eq(account_id))
+        .filter(account_token::Column::Purpose.eq(purpose.as_str()))
+        .filter(account_token::Column::UsedAt.is_null())
+        .filter(account_token::Column::ExpiresAt.gt(now))
+        .order_by_desc(account_token::Column::CreatedAt)
+        .one(&**tx)
+        .await?)
+}
+
+/// Stores a token the caller made (only its digest is kept).
+///
+/// # Errors
+/// When the insert fails.
+pub async fn insert_token(
+    tx: &TenantTx,
+    account_id: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+    secret: &str,
+) -> Result<(), IdentityError> {
     account_token::ActiveModel {
         tenant_id: Set(tx.tenant().to_string()),
-        token_hash: Set(token::digest(&secret)),
+        token_hash: Set(token::digest(secret)),
         account_id: Set(account_id.to_owned()),
         purpose: Set(purpose.as_str().to_owned()),
         created_at: Set(now),
@@ -513,7 +560,28 @@ pub async fn issue_token(
     }
     .insert(&**tx)
     .await?;
-    Ok(secret)
+    Ok(())
+}
+
+/// Whether a token is live (unused, unexpired, of `purpose`), without using it.
+///
+/// # Errors
+/// When the query fails.
+pub async fn token_is_live(
+    tx: &TenantTx,
+    secret: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<bool, IdentityError> {
+    Ok(account_token::Entity::find()
+        .filter(account_token::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_token::Column::TokenHash.eq(token::digest(secret)))
+        .filter(account_token::Column::Purpose.eq(purpose.as_str()))
+        .filter(account_token::Column::UsedAt.is_null())
+        .filter(account_token::Column::ExpiresAt.gt(now))
+        .one(&**tx)
+        .await?
+        .is_some())
 }
 
 /// Uses a token: succeeds once, before expiry, for its purpose, in its tenant; returns the

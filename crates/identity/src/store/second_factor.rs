@@ -5,7 +5,7 @@ use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use storage::TenantTx;
 
-use super::entity::{account_totp, recovery_code};
+use super::entity::{account_totp, account_totp_pending, recovery_code};
 use super::secrets::tenant_key;
 use crate::IdentityError;
 use crate::crypto::{Key, field_aad};
@@ -13,7 +13,7 @@ use crate::domain::token;
 
 const TOTP_FIELD: &str = "totp_secret";
 
-/// The account's enrolment, if any, with its secret decrypted.
+/// The account's second factor in force (confirmed), if any, with its secret decrypted.
 ///
 /// # Errors
 /// When the database fails or the secret does not open.
@@ -26,18 +26,65 @@ pub async fn enrolment(
     let Some(row) = account_totp::Entity::find()
         .filter(account_totp::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(account_totp::Column::AccountId.eq(account_id))
+        .filter(account_totp::Column::ConfirmedAt.is_not_null())
         .one(&**tx)
         .await?
     else {
         return Ok(None);
     };
-    let key = tenant_key(tx, master, now).await?;
-    let aad = field_aad(tx.tenant().as_str(), account_id, TOTP_FIELD);
-    let secret = key.open(&row.secret_sealed, &aad)?;
+    let secret = open(tx, master, account_id, &row.secret_sealed, now).await?;
     Ok(Some((row, secret)))
 }
 
-/// Replaces any enrolment with a new, unconfirmed one holding `secret`.
+async fn open(
+    tx: &TenantTx,
+    master: &Key,
+    account_id: &str,
+    sealed: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, IdentityError> {
+    let key = tenant_key(tx, master, now).await?;
+    let aad = field_aad(tx.tenant().as_str(), account_id, TOTP_FIELD);
+    key.open(sealed, &aad)
+}
+
+async fn seal(
+    tx: &TenantTx,
+    master: &Key,
+    account_id: &str,
+    secret: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, IdentityError> {
+    let key = tenant_key(tx, master, now).await?;
+    let aad = field_aad(tx.tenant().as_str(), account_id, TOTP_FIELD);
+    key.seal(secret, &aad)
+}
+
+/// The secret of a set-up in progress, if any.
+///
+/// # Errors
+/// When the database fails or the secret does not open.
+pub async fn pending(
+    tx: &TenantTx,
+    master: &Key,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<u8>>, IdentityError> {
+    let Some(row) = account_totp_pending::Entity::find()
+        .filter(account_totp_pending::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_totp_pending::Column::AccountId.eq(account_id))
+        .one(&**tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(
+        open(tx, master, account_id, &row.secret_sealed, now).await?,
+    ))
+}
+
+/// Starts a set-up with `secret`, replacing any set-up in progress. The factor in force,
+/// if any, is untouched until [`promote`].
 ///
 /// # Errors
 /// When the database or encryption fails.
@@ -48,19 +95,12 @@ pub async fn begin(
     secret: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    let key = tenant_key(tx, master, now).await?;
-    let aad = field_aad(tx.tenant().as_str(), account_id, TOTP_FIELD);
-    account_totp::Entity::delete_many()
-        .filter(account_totp::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(account_totp::Column::AccountId.eq(account_id))
-        .exec(&**tx)
-        .await?;
-    account_totp::ActiveModel {
+    let sealed = seal(tx, master, account_id, secret, now).await?;
+    delete_pending(tx, account_id).await?;
+    account_totp_pending::ActiveModel {
         tenant_id: Set(tx.tenant().to_string()),
         account_id: Set(account_id.to_owned()),
-        secret_sealed: Set(key.seal(secret, &aad)?),
-        confirmed_at: Set(None),
-        last_step: Set(None),
+        secret_sealed: Set(sealed),
         created_at: Set(now),
     }
     .insert(&**tx)
@@ -68,18 +108,76 @@ pub async fn begin(
     Ok(())
 }
 
-/// Records that a code for `step` was accepted (and confirms the enrolment). Succeeds only
+async fn delete_pending(tx: &TenantTx, account_id: &str) -> Result<(), IdentityError> {
+    account_totp_pending::Entity::delete_many()
+        .filter(account_totp_pending::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_totp_pending::Column::AccountId.eq(account_id))
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// Puts the set-up's `secret` in force, confirmed now with `step` as its last used step,
+/// in place of any factor before it; the set-up is done.
+///
+/// # Errors
+/// When the database or encryption fails.
+pub async fn promote(
+    tx: &TenantTx,
+    master: &Key,
+    account_id: &str,
+    secret: &[u8],
+    step: i64,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let sealed = seal(tx, master, account_id, secret, now).await?;
+    delete_in_force(tx, account_id).await?;
+    delete_pending(tx, account_id).await?;
+    account_totp::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        account_id: Set(account_id.to_owned()),
+        secret_sealed: Set(sealed),
+        confirmed_at: Set(Some(now)),
+        last_step: Set(Some(step)),
+        created_at: Set(now),
+    }
+    .insert(&**tx)
+    .await?;
+    Ok(())
+}
+
+async fn delete_in_force(tx: &TenantTx, account_id: &str) -> Result<(), IdentityError> {
+    account_totp::Entity::delete_many()
+        .filter(account_totp::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_totp::Column::AccountId.eq(account_id))
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// Removes the account's second factor: the one in force, any set-up and the recovery
+/// codes.
+///
+/// # Errors
+/// When the database fails.
+pub async fn remove(tx: &TenantTx, account_id: &str) -> Result<(), IdentityError> {
+    delete_in_force(tx, account_id).await?;
+    delete_pending(tx, account_id).await?;
+    recovery_code::Entity::delete_many()
+        .filter(recovery_code::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(recovery_code::Column::AccountId.eq(account_id))
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
+/// Records that a code for `step` was accepted. Succeeds only
 /// when `step` is later than any step used before, in one conditional update, so the same
 /// code cannot be used twice even by two simultaneous requests.
 ///
 /// # Errors
 /// [`IdentityError::BadSecondFactor`] for a replayed step.
-pub async fn accept_step(
-    tx: &TenantTx,
-    account_id: &str,
-    step: i64,
-    now: DateTime<Utc>,
-) -> Result<(), IdentityError> {
+pub async fn accept_step(tx: &TenantTx, account_id: &str, step: i64) -> Result<(), IdentityError> {
     let done = account_totp::Entity::update_many()
         .filter(account_totp::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(account_totp::Column::AccountId.eq(account_id))
@@ -89,10 +187,6 @@ pub async fn accept_step(
                 .or(account_totp::Column::LastStep.lt(step)),
         )
         .col_expr(account_totp::Column::LastStep, Expr::value(step))
-        .col_expr(
-            account_totp::Column::ConfirmedAt,
-            Expr::col(account_totp::Column::ConfirmedAt).if_null(now),
-        )
         .exec(&**tx)
         .await?;
     if done.rows_affected == 1 {

@@ -60,11 +60,12 @@ fn has_session(req: &Request) -> bool {
 }
 
 /// Whether the page will carry the cookie banner, whose form holds this visitor's own token.
-fn asks_about_cookies(tenant: &Tenant, req: &Request) -> bool {
+fn asks_about_cookies(tenant: &Tenant, req: &Request, secure: bool) -> bool {
     tenant.config.cookies.analytics
-        && crate::cookies::choice(&axum_extra::extract::cookie::CookieJar::from_headers(
-            req.headers(),
-        ))
+        && crate::cookies::choice(
+            &axum_extra::extract::cookie::CookieJar::from_headers(req.headers()),
+            secure,
+        )
         .is_none()
 }
 
@@ -78,7 +79,10 @@ pub(crate) async fn serve_cached(
     let Some(pages) = &state.public_cache.pages else {
         return next.run(req).await;
     };
-    if req.method() != Method::GET || has_session(&req) || asks_about_cookies(&tenant, &req) {
+    if req.method() != Method::GET
+        || has_session(&req)
+        || asks_about_cookies(&tenant, &req, state.secure_cookies)
+    {
         return next.run(req).await;
     }
     let key = format!(

@@ -5,6 +5,7 @@ pub mod account_role;
 pub mod account_secret;
 pub mod account_token;
 pub mod account_totp;
+pub mod account_totp_pending;
 pub mod federated_identity;
 pub mod induction_record;
 pub mod membership;
