@@ -52,6 +52,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         let conn = m.get_connection();
+        let postgres = m.get_database_backend() == DbBackend::Postgres;
+        // Row-level security is forced on `account_totp`, even for its owner: lift it for
+        // the move (this migration's transaction), so every tenant's rows are seen.
+        if postgres {
+            conn.execute_unprepared("ALTER TABLE account_totp NO FORCE ROW LEVEL SECURITY")
+                .await?;
+        }
         conn.execute_unprepared(
             "INSERT INTO account_totp_pending (tenant_id, account_id, secret_sealed, created_at) \
              SELECT tenant_id, account_id, secret_sealed, created_at FROM account_totp \
@@ -60,7 +67,9 @@ impl MigrationTrait for Migration {
         .await?;
         conn.execute_unprepared("DELETE FROM account_totp WHERE confirmed_at IS NULL")
             .await?;
-        if m.get_database_backend() == DbBackend::Postgres {
+        if postgres {
+            conn.execute_unprepared("ALTER TABLE account_totp FORCE ROW LEVEL SECURITY")
+                .await?;
             conn.execute_unprepared(&tenant_rls(
                 "account_totp_pending",
                 "SELECT, INSERT, UPDATE, DELETE",

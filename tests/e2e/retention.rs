@@ -8,10 +8,10 @@ use chrono::{Days, Months, NaiveDate};
 use e2e::{PASSWORD, TestApp, spawn_app};
 use privacy_engine::domain::retention::HoldKind;
 use privacy_engine::store::retention::{self as store, NewHold};
+use privacy_engine::sweep::{Mode, Report};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
-use server::retention::{Mode, Report, Sweep};
 
 /// Runs (or plans) the sweep for one tenant at the app's clock, `page` accounts at a time,
 /// stopping after `stop_after` pages when given.
@@ -28,11 +28,10 @@ async fn sweep_with(
         .find(|t| t.config.slug.as_str() == slug)
         .unwrap()
         .config;
-    let sweep =
-        Sweep::new(app.store.clone(), app.clock.clone(), app.objects.clone()).with_page(page);
+    let sweep = app.state.privacy.clone().with_page(page);
     let mut pages = 0;
     sweep
-        .tenant(
+        .sweep(
             &cfg.slug,
             cfg,
             sweep.today(),

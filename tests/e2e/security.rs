@@ -643,16 +643,11 @@ async fn background_jobs_beside_a_stream_of_requests_cause_no_server_error() {
     let jobs = {
         let stop = stop.clone();
         tokio::spawn(async move {
-            let sweep = server::retention::Sweep::new(
-                state.db.clone(),
-                state.clock.clone(),
-                state.catalogue.objects().clone(),
-            );
             let mut n = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 server::app::minute_jobs(&state).await;
                 // A new holder each time, as if another replica, so the lease is fought for.
-                server::app::daily_jobs(&state, &sweep, &format!("replica-{n}")).await;
+                server::app::daily_jobs(&state, &format!("replica-{n}")).await;
                 // A lease taken for the first time writes (as the daily job's first run
                 // does, a minute after start): the write that used to break a request.
                 storage::lease::try_acquire(
@@ -711,5 +706,238 @@ async fn background_jobs_beside_a_stream_of_requests_cause_no_server_error() {
     assert!(
         statuses.iter().all(|s| !s.is_server_error()),
         "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_demo_administrator_signs_in_with_a_recovery_code() {
+    let app = spawn_app().await;
+    let cfg = app
+        .registry
+        .current()
+        .iter()
+        .find(|t| t.id.as_str() == "harrow")
+        .unwrap()
+        .config
+        .clone();
+    let admin = app
+        .state
+        .identity
+        .create_demo_admin(&cfg, "demo@harrow.example")
+        .await
+        .unwrap();
+    assert_eq!(admin.recovery_codes.len(), 10);
+    let b = app.new_browser();
+    let res = b
+        .sign_in("harrow", "demo@harrow.example", &admin.password)
+        .await;
+    assert_eq!(res.headers()["location"], "/sign-in/code");
+    let res = b
+        .submit(
+            "harrow",
+            "/sign-in/code",
+            "/sign-in/code",
+            &[("code", &admin.recovery_codes[0])],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        b.get_tenant("harrow", "/admin/organisations")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // The app's codes work too.
+    let b = app.new_browser();
+    b.sign_in("harrow", "demo@harrow.example", &admin.password)
+        .await;
+    let res = b
+        .submit(
+            "harrow",
+            "/sign-in/code",
+            "/sign-in/code",
+            &[("code", &app.totp_code(&admin.setup_key, 0))],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+/// The `name=value` of a `Set-Cookie` header named `name`, if the response sets it.
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn with_secure_cookies_a_person_signs_in_uses_the_portal_and_signs_out() {
+    let app = spawn_app_with(|s| s.http.secure_cookies = true).await;
+    let email = "secure@example.org";
+    // The account is made on the plain-HTTP client's terms: sign-up and link, by hand.
+    let raw = app.new_browser();
+    let url = |path: &str| raw.url("havering.localhost", path);
+    let page = raw.client.get(url("/sign-up")).send().await.unwrap();
+    let csrf_cookie = set_cookie(&page, "__Host-portal_csrf").unwrap();
+    let token = csrf_cookie.split_once('=').unwrap().1.to_owned();
+    let fields = [
+        ("first_name", "Sam"),
+        ("last_name", "Secure"),
+        ("email", email),
+        ("job_title", "Teacher"),
+        ("organisation_name", "A school"),
+        ("organisation_telephone", "01632 960001"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+        ("csrf_token", token.as_str()),
+    ];
+    let res = raw
+        .client
+        .post(url("/sign-up"))
+        .header("cookie", &csrf_cookie)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let link = app.emailed_link("havering", email, "/verify-email/").await;
+    let res = raw
+        .client
+        .post(url(&link))
+        .header("cookie", &csrf_cookie)
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // Sign in: the session cookie is `__Host-` prefixed and Secure.
+    let res = raw
+        .client
+        .post(url("/sign-in"))
+        .header("cookie", &csrf_cookie)
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&res, "__Host-portal_session").unwrap();
+    let account = raw
+        .client
+        .get(url("/account"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(account.status(), StatusCode::OK);
+    assert_eq!(account.headers()["cache-control"], "no-store");
+    let body = account.text().await.unwrap();
+    let session_csrf = e2e::csrf_in(&body).unwrap();
+    // The plain name means nothing here.
+    let plain = session.replacen("__Host-", "", 1);
+    let res = raw
+        .client
+        .get(url("/account"))
+        .header("cookie", &plain)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Sign out removes the prefixed cookie, and the session is over.
+    let res = raw
+        .client
+        .post(url("/sign-out"))
+        .header("cookie", &session)
+        .form(&[("csrf_token", session_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let removed = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|c| c.starts_with("__Host-portal_session=;") && c.contains("Max-Age=0"));
+    assert!(removed);
+    let res = raw
+        .client
+        .get(url("/account"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_unknown_organisation_is_refused_alike_for_new_and_taken_addresses() {
+    let app = spawn_app().await;
+    app.person("harrow", "taken@example.org", None).await;
+    let mut statuses = Vec::new();
+    for email in ["taken@example.org", "fresh@example.org"] {
+        let res = app
+            .submit(
+                "harrow",
+                "/sign-up",
+                "/sign-up",
+                &[
+                    ("first_name", "Pat"),
+                    ("last_name", "Probe"),
+                    ("email", email),
+                    ("job_title", "Teacher"),
+                    ("organisation_name", "A school"),
+                    ("organisation_telephone", "01632 960001"),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                    ("organisation_id", "no-such-organisation"),
+                ],
+            )
+            .await;
+        statuses.push(res.status());
+    }
+    assert_eq!(statuses, [StatusCode::UNPROCESSABLE_ENTITY; 2]);
+    assert!(app.account("harrow", "fresh@example.org").await.is_none());
+}
+
+#[tokio::test]
+async fn changing_the_second_factor_signs_out_every_other_session() {
+    let app = spawn_app().await;
+    let email = "two-desks@example.org";
+    let desk = app.person("segfl", email, None).await;
+    let (key, _) = app.enrol_second_factor(&desk, "segfl").await;
+    app.clock.advance(chrono::Duration::seconds(60));
+    let other = signed_in_with_code(&app, "segfl", email, &app.totp_code(&key, 0)).await;
+    assert_eq!(
+        other.get_tenant("segfl", "/account").await.status(),
+        StatusCode::OK
+    );
+    app.clock.advance(chrono::Duration::seconds(60));
+    let res = desk
+        .submit(
+            "segfl",
+            "/account/two-factor",
+            "/account/two-factor/remove",
+            &[
+                ("remove_password", PASSWORD),
+                ("remove_code", &app.totp_code(&key, 0)),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        desk.get_tenant("segfl", "/account").await.status(),
+        StatusCode::OK,
+        "this browser carries on"
+    );
+    assert_eq!(
+        other.get_tenant("segfl", "/account").await.status(),
+        StatusCode::SEE_OTHER,
+        "the other desk is signed out"
     );
 }

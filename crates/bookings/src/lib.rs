@@ -1,6 +1,9 @@
 //! What people book and buy: checkout into orders and bookings, places that are never
-//! overbooked, waiting lists, cancellation and the transaction log. (Attendance, CPD records,
-//! certificates and communications build on these.)
+//! overbooked, waiting lists, cancellation and the transaction log, attendance, CPD records,
+//! certificates and communications; and the privacy engine's [`privacy_engine::Records`]
+//! view of kept records (`retention`).
+//!
+//! Never touches: HTTP; account status (identity's) or notices (the privacy engine's).
 
 pub mod after_course;
 pub mod approvals;

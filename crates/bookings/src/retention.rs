@@ -160,3 +160,41 @@ fn placeholders(values: &mut Vec<Value>, items: impl Iterator<Item = String>) ->
     }
     format!("({})", list.join(", "))
 }
+
+fn privacy_error(e: BookingError) -> privacy_engine::PrivacyError {
+    match e {
+        BookingError::Store(e) => privacy_engine::PrivacyError::Store(e),
+        other => privacy_engine::PrivacyError::Accounts(other.to_string()),
+    }
+}
+
+/// Bookings' side of the privacy engine's sweep: bookings anonymised and orders deleted
+/// under service-delivered rules, and the certificates a deleted person leaves.
+#[async_trait::async_trait]
+impl privacy_engine::Records for crate::Bookings {
+    async fn apply(
+        &self,
+        tx: &TenantTx,
+        group: &str,
+        action: tenant_router::config::RetentionAction,
+        before: DateTime<Utc>,
+    ) -> Result<Option<u64>, privacy_engine::PrivacyError> {
+        use tenant_router::config::RetentionAction;
+        let n = match (group, action) {
+            ("booking", RetentionAction::Anonymise) => anonymise_delivered(tx, before).await,
+            ("purchase", RetentionAction::Delete) => delete_delivered_orders(tx, before).await,
+            _ => return Ok(None),
+        };
+        n.map(Some).map_err(privacy_error)
+    }
+
+    async fn files_of(
+        &self,
+        tx: &TenantTx,
+        accounts: &[String],
+    ) -> Result<Vec<String>, privacy_engine::PrivacyError> {
+        crate::after_course::certificate_keys(tx, accounts)
+            .await
+            .map_err(privacy_error)
+    }
+}

@@ -1,6 +1,8 @@
 //! What a tenant offers: providers, courses and events with their sessions, traded services
 //! and SLAs. Providers come from the tenant's configuration (with the data they receive);
 //! everything else lives in tenant-scoped tables.
+//!
+//! Never touches: accounts beyond their ids, bookings, HTTP.
 
 pub mod demo;
 pub mod domain;

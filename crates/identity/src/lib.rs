@@ -2,6 +2,11 @@
 //!
 //! Every account belongs to exactly one tenant: the same email at two councils is two
 //! unrelated accounts. Sessions, cookies and tokens are bound to the tenant that issued them.
+//!
+//! Owns: accounts and their status, passwords, sessions and throttles, second factors,
+//! organisations and rights, envelope encryption, OpenID Connect; and the privacy engine's
+//! [`privacy_engine::Accounts`] view of them ([`privacy`]). Never touches: catalogue or
+//! bookings tables, HTTP.
 
 pub mod api;
 pub mod crypto;
@@ -11,6 +16,7 @@ pub mod oidc;
 pub mod organisations;
 pub mod passwords;
 pub mod preferences;
+pub mod privacy;
 pub mod second_factor;
 mod service;
 pub mod sessions;

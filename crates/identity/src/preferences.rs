@@ -293,7 +293,7 @@ impl Identity {
         let mut people = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(a) = store::find_by_id(tx, &id).await?
-                && a.status == "active"
+                && a.status == store::status::ACTIVE
             {
                 people.push(a);
             }

@@ -222,7 +222,7 @@ impl Identity {
         proof: &Proof<'_>,
     ) -> Result<(), IdentityError> {
         self.sessions
-            .check_account_throttle(tenant, &account.email)
+            .check_account_throttle(tenant, "account", &account.email, proof.client)
             .await?;
         let password_ok = match account.password_hash.as_deref() {
             Some(hash) => self.hasher.verify(proof.password, Some(hash)).await?,
@@ -235,18 +235,17 @@ impl Identity {
         self.sessions
             .record_failure(tenant, &account.email, proof.client)
             .await?;
-        let (field, message) = if password_ok {
-            (
-                "code",
-                "Enter the 6-digit code your app shows now, or one of your recovery codes",
-            )
-        } else {
-            ("password", "Your password is not right")
-        };
-        Err(IdentityError::Invalid(vec![FieldError {
-            field,
-            message: message.to_owned(),
-        }]))
+        // One answer for both, so the form does not tell whether the password was right.
+        let message = "Your password or security code is not right";
+        Err(IdentityError::Invalid(
+            ["password", "code"]
+                .into_iter()
+                .map(|field| FieldError {
+                    field,
+                    message: message.to_owned(),
+                })
+                .collect(),
+        ))
     }
 
     /// Spends a code of the factor in force: a TOTP code (its step, once) or a recovery
@@ -310,12 +309,15 @@ impl Identity {
         self.audit_own(&tx, id, action).await?;
         self.tell_of_change(&tx, tenant, id, what).await?;
         tx.commit().await?;
+        // Every other session of the account ends: they signed in under the factor before.
+        self.sessions.end_all(&tenant.slug, id).await?;
         let token = self.upgrade(&tenant.slug, session_token, id).await?;
         Ok((token, codes))
     }
 
     /// Turns the signed-in person's second factor off, after their password and a current
-    /// code or recovery code; audited, and the person emailed.
+    /// code or recovery code; audited, and the person emailed. Every session of the account
+    /// ends; returns a fresh one for this browser.
     ///
     /// # Errors
     /// [`IdentityError::SecondFactorRequired`] when their role needs one;
@@ -327,7 +329,7 @@ impl Identity {
         tenant: &tenant_router::TenantConfig,
         account: &account::Model,
         proof: &Proof<'_>,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<String, IdentityError> {
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         if needs_second_factor(&tx, &account.id).await? {
@@ -352,7 +354,12 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        self.sessions.end_all(&tenant.slug, &account.id).await?;
+        let (token, _) = self
+            .sessions
+            .start(&tenant.slug, &account.id, Stage::Full)
+            .await?;
+        Ok(token)
     }
 
     /// Emails the account holder that their second factor changed, in `tx`.
@@ -408,7 +415,7 @@ impl Identity {
             return Err(IdentityError::BadSecondFactor);
         }
         self.sessions
-            .check_throttle_of("second_factor", tenant, email, client)
+            .check_account_throttle(tenant, "second_factor", email, client)
             .await?;
         let tx = self.db.tenant_tx(tenant).await?;
         let id = &session.account_id;
@@ -465,5 +472,92 @@ mod tests {
         assert_eq!(matching_step(secret, &code, now + 95), None);
         // RFC 6238 test vector (SHA-1, T = 59 s): 94287082 → last 6 digits.
         assert_eq!(t.generate(59), "287082");
+    }
+}
+
+/// A demonstration administrator, made by the CLI on the embedded default.
+#[derive(Debug, Clone)]
+pub struct DemoAdmin {
+    /// Their email address.
+    pub email: String,
+    /// Their password (random, shown once).
+    pub password: String,
+    /// Their authenticator app's setup key.
+    pub setup_key: String,
+    /// Single-use recovery codes, each good for one sign-in without the app.
+    pub recovery_codes: Vec<String>,
+}
+
+impl Identity {
+    /// Makes a ready-to-use tenant administrator for trying the portal out: a confirmed
+    /// account with a random password, the tenant-admin role and a second factor already
+    /// set up (its recovery codes let someone sign in without an authenticator app).
+    /// Audited as the operator's.
+    ///
+    /// # Errors
+    /// [`IdentityError::EmailTaken`] when the address has an account;
+    /// [`IdentityError::Invalid`] when the tenant's sign-up policy refuses the demo details.
+    pub async fn create_demo_admin(
+        &self,
+        tenant: &tenant_router::TenantConfig,
+        email: &str,
+    ) -> Result<DemoAdmin, IdentityError> {
+        let password = format!(
+            "try-{}",
+            crate::domain::token::generate()
+                .map_err(IdentityError::random)?
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(16)
+                .collect::<String>()
+        );
+        let mut form: std::collections::HashMap<String, String> = [
+            ("first_name", "Portal"),
+            ("last_name", "Administrator"),
+            ("email", email),
+            ("job_title", "Service manager"),
+            ("organisation_name", "The council"),
+            ("organisation_telephone", "01632 960000"),
+            ("is_childminder", "no"),
+            ("password", password.as_str()),
+            ("password_confirm", password.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        if let Some(category) = tenant.job_categories.first() {
+            form.insert("job_category".to_owned(), category.clone());
+        }
+        let new =
+            crate::domain::signup::validate(&tenant.account_fields, &tenant.job_categories, &form)
+                .map_err(IdentityError::Invalid)?;
+        let hash = self.hasher.hash(&password).await?;
+        let mut secret = [0u8; 20];
+        getrandom::fill(&mut secret).map_err(IdentityError::random)?;
+        let now = self.clock.now();
+        let tx = self.db.system_tx(&tenant.slug).await?;
+        let account = store::insert_account(&tx, &new, Some(hash), now, None).await?;
+        store::mark_verified(&tx, &account.id, now).await?;
+        crate::store::organisations::grant_role(&tx, &account.id, Role::TenantAdmin, None, now)
+            .await?;
+        let step = now.timestamp().div_euclid(STEP_SECS) - 2;
+        sf::promote(&tx, &self.master, &account.id, &secret, step, now).await?;
+        let recovery_codes = sf::new_recovery_codes(&tx, &account.id, RECOVERY_CODES).await?;
+        record_detail(
+            &tx,
+            &self.clock,
+            "operator:cli",
+            "account.demo_admin_created",
+            &account.id,
+            serde_json::json!({ "role": Role::TenantAdmin.as_str() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(DemoAdmin {
+            email: account.email,
+            password,
+            setup_key: totp(&secret).get_secret_base32(),
+            recovery_codes,
+        })
     }
 }

@@ -239,6 +239,19 @@ impl Identity {
         let hash = self.hasher.hash(&new.password).await?;
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
+        let claimed = form.get("organisation_id").filter(|o| !o.is_empty());
+        // Checked before anything else, so an unknown organisation is refused alike for a
+        // new address and for one that has an account.
+        if let Some(org) = claimed
+            && store::organisations::find(&tx, org).await?.is_none()
+        {
+            return Err(IdentityError::Invalid(vec![
+                crate::domain::signup::FieldError {
+                    field: "organisation_id",
+                    message: "Select your organisation from the list".to_owned(),
+                },
+            ]));
+        }
         let account = match store::insert_account(&tx, &new, Some(hash), now, None).await {
             Ok(account) => account,
             Err(IdentityError::EmailTaken) => {
@@ -249,7 +262,7 @@ impl Identity {
             }
             Err(e) => return Err(e),
         };
-        if let Some(org) = form.get("organisation_id").filter(|o| !o.is_empty()) {
+        if let Some(org) = claimed {
             Self::claim(&tx, org, &account.id, now).await?;
         }
         let subject = format!("Confirm your email address for {}", tenant.display_name);
@@ -356,16 +369,21 @@ impl Identity {
         client: &str,
     ) -> Result<(String, Session), IdentityError> {
         let email = email.trim().to_lowercase();
-        // Only the account's own failures refuse up front: a client address over its limit
-        // (a school behind one address) still lets a correct password in.
-        self.sessions.check_account_throttle(tenant, &email).await?;
+        // Only the account's own failures (or a client far past any school's) refuse up
+        // front: a client address over its limit still lets a correct password in.
+        self.sessions
+            .check_account_throttle(tenant, "account", &email, client)
+            .await?;
+        // The hash is checked outside any transaction, so a slow check holds no turn.
         let tx = self.db.tenant_tx(tenant).await?;
         let found = store::find_by_email(&tx, &email).await?;
+        tx.rollback().await?;
         let stored = found.as_ref().and_then(|a| a.password_hash.as_deref());
         if !self.hasher.verify(password, stored).await? {
             let client_over = self.sessions.client_throttled(tenant, client).await?;
             self.sessions.record_failure(tenant, &email, client).await?;
             if let Some(a) = &found {
+                let tx = self.db.tenant_tx(tenant).await?;
                 self.audit_own(&tx, &a.id, "account.sign_in_failed").await?;
                 tx.commit().await?;
             }
@@ -378,6 +396,7 @@ impl Identity {
         let Some(account) = found else {
             return Err(IdentityError::BadCredentials);
         };
+        let tx = self.db.tenant_tx(tenant).await?;
         self.admit(&tx, &account).await?;
         if account.email_verified_at.is_none() {
             return Err(IdentityError::EmailNotVerified);
@@ -487,8 +506,15 @@ impl Identity {
             }
             _ => {
                 let token = self.link_token(&tenant.slug, &account.id, purpose, now);
-                store::insert_token(&tx, &account.id, purpose, now, &token).await?;
-                token
+                match store::insert_token(&tx, &account.id, purpose, now, &token).await {
+                    Ok(()) => token,
+                    // A request in the same millisecond made this very link, and sends it.
+                    Err(IdentityError::Store(e)) if e.is_unique_violation() => {
+                        tx.rollback().await?;
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         let body = format!(
@@ -659,7 +685,7 @@ impl Identity {
     ) -> Result<String, IdentityError> {
         let a = &who.account;
         self.sessions
-            .check_account_throttle(tenant, &a.email)
+            .check_account_throttle(tenant, "account", &a.email, client)
             .await?;
         if !self
             .hasher

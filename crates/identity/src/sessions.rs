@@ -32,6 +32,9 @@ fn now_ms() -> u64 {
 pub const ACCOUNT_LIMIT: u64 = 5;
 /// Failed sign-ins allowed per client address in [`THROTTLE_WINDOW`].
 pub const CLIENT_LIMIT: u64 = 30;
+/// Failed attempts per client address in [`THROTTLE_WINDOW`] past which even a correct
+/// password is refused: far beyond a busy school, plainly an attack.
+pub const CLIENT_HARD_LIMIT: u64 = 10 * CLIENT_LIMIT;
 /// The throttling window.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -381,24 +384,26 @@ impl Sessions {
         Ok(())
     }
 
-    /// Counts a failed sign-in against the account and the client.
-    ///
-    /// # Errors
-    /// When the store fails.
-    /// Refuses when the account itself has had too many failures: the per-account limit
-    /// only, so a school's shared address being busy never locks out a correct password.
+    /// Refuses when the account itself has had too many failures (the per-account limit),
+    /// or the client so many that it is plainly an attack ([`CLIENT_HARD_LIMIT`]): a school's
+    /// shared address merely busy ([`CLIENT_LIMIT`]) never locks out a correct password.
     ///
     /// # Errors
     /// [`IdentityError::Throttled`]; [`IdentityError::SessionStore`] when Redis fails.
     pub async fn check_account_throttle(
         &self,
         tenant: &TenantId,
+        kind: &'static str,
         email: &str,
+        client: &str,
     ) -> Result<(), IdentityError> {
         let n = self
-            .count(&self.throttle_key(tenant, "account", &email.to_lowercase()))
+            .count(&self.throttle_key(tenant, kind, &email.to_lowercase()))
             .await?;
-        if n >= ACCOUNT_LIMIT {
+        let by_client = self
+            .count(&self.throttle_key(tenant, "client", client))
+            .await?;
+        if n >= ACCOUNT_LIMIT || by_client >= CLIENT_HARD_LIMIT {
             return Err(Self::throttled());
         }
         Ok(())
@@ -437,6 +442,10 @@ impl Sessions {
         }
     }
 
+    /// Counts a failed sign-in against the account and the client.
+    ///
+    /// # Errors
+    /// When the store fails.
     pub async fn record_failure(
         &self,
         tenant: &TenantId,
@@ -503,6 +512,10 @@ impl Sessions {
         Ok(())
     }
 
+    /// Clears the account's failure count after a successful sign-in.
+    ///
+    /// # Errors
+    /// When the store fails.
     pub async fn clear_failures(
         &self,
         tenant: &TenantId,

@@ -20,6 +20,12 @@ pub enum PrivacyError {
         /// The category the column is declared under.
         category: &'static str,
     },
+    /// The crate that owns accounts or kept records failed.
+    #[error("account owner: {0}")]
+    Accounts(String),
+    /// The tenant has no account with that address (or id).
+    #[error("no such account")]
+    NoSuchAccount,
     /// A stored value no longer decodes.
     #[error("stored privacy data does not decode: {0}")]
     Corrupt(String),

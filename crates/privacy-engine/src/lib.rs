@@ -1,15 +1,25 @@
 //! The privacy engine: makes the platform do what each tenant's privacy notice says.
 //!
-//! It sits below the domain crates and sees them only through narrow declarations: each crate
-//! lists the columns that hold personal data and the inventory category each belongs to
-//! ([`PersonalColumn`]); the server hands every crate's list to the engine. From the tenant's
-//! inventory and those declarations the engine will render notices, run retention, answer
-//! subject-access requests and erase (later issues fill those in).
+//! Owns the [`Privacy`] service and its use cases: notices (working copy, draft edits,
+//! publication with its announcement, acknowledgements), the retention sweep with holds and
+//! disposal records, and the consent ledger; with the data-inventory declarations every
+//! crate makes of its columns ([`PersonalColumn`]) and tables ([`store::retention::SubjectTable`]).
+//!
+//! It sits below the domain crates and reaches them only through the traits in
+//! [`accounts`] ([`Accounts`], implemented by identity; [`Records`], by bookings), which the
+//! server wires at start-up. Never touches: another crate's table by name, an account's
+//! status, HTTP.
 
+pub mod accounts;
 pub mod api;
 pub mod domain;
 mod error;
+pub mod notices;
+mod service;
 pub mod store;
+pub mod sweep;
 
+pub use accounts::{Accounts, Records};
 pub use domain::inventory::{Need, PersonalColumn, coverage_problems};
 pub use error::PrivacyError;
+pub use service::{HoldRequest, PAGE, Privacy};

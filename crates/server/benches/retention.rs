@@ -18,8 +18,8 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use chrono::{Duration, Utc};
+use privacy_engine::sweep::Mode;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, Statement};
-use server::retention::{Mode, Sweep};
 
 mod support;
 
@@ -52,16 +52,12 @@ async fn run(url: String, total: u64) -> bool {
     eprintln!("loading {} accounts…", per_tenant * 5);
     load(&admin, &schema, per_tenant).await;
     let before = count(&admin, &schema).await;
-    let sweep = Sweep::new(
-        state.db.clone(),
-        state.clock.clone(),
-        state.catalogue.objects().clone(),
-    );
+    let sweep = &state.privacy;
     let started = Instant::now();
     let mut deleted = 0;
     for t in state.registry.current().iter() {
         let report = sweep
-            .tenant(
+            .sweep(
                 &t.id,
                 &t.config,
                 sweep.today(),

@@ -50,12 +50,31 @@ pub struct AppState {
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Each tenant's latest significant privacy-notice change.
     pub announced: crate::notices::Announced,
+    /// The privacy engine: retention, holds and disposal records.
+    pub privacy: privacy_engine::Privacy,
     /// The port this process listens on (set when serving starts), for links to a
     /// tenant's development host.
     pub port: Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl AppState {
+    /// The address of the tenant's portal on `host`, one of its configured names (the one
+    /// a request came in on): HTTPS when cookies are secure, and this process's port on a
+    /// development (`.localhost`) name. For redirects back to the same browser (OpenID
+    /// Connect), whose cookies are on that host.
+    #[must_use]
+    pub fn site_url(&self, cfg: &tenant_router::TenantConfig, host: &str) -> String {
+        match cfg.hostnames.iter().find(|h| h.as_str() == host) {
+            Some(h) if h.ends_with(".localhost") => format!(
+                "http://{h}:{}",
+                self.port.load(std::sync::atomic::Ordering::Relaxed)
+            ),
+            Some(h) if self.secure_cookies => format!("https://{h}"),
+            Some(h) => format!("http://{h}"),
+            None => self.base_url(cfg),
+        }
+    }
+
     /// The address every link in this tenant's emails starts with: its configured public
     /// host (HTTPS when cookies are secure), else its development host on this process's
     /// port. Never the request's `Host` or forwarded host, which a client chooses.
@@ -140,9 +159,19 @@ impl Application {
             master_key(&settings)?,
         )
         .with_oidc_secrets(settings.oidc_secrets.clone());
+        let bookings = bookings::Bookings::new(db.clone(), clock.clone(), catalogue.clone());
+        let privacy = privacy_engine::Privacy::new(
+            db.clone(),
+            clock.clone(),
+            catalogue.objects().clone(),
+            crate::subject_tables().copied().collect(),
+            Arc::new(identity.clone()),
+            Arc::new(bookings.clone()),
+        );
         Ok(Self {
             state: AppState {
-                bookings: bookings::Bookings::new(db.clone(), clock.clone(), catalogue.clone()),
+                bookings,
+                privacy,
                 catalogue,
                 public_cache: catalogue_web::cache::PublicCache::new(Duration::from_secs(
                     settings.http.public_cache_secs,
@@ -301,23 +330,18 @@ async fn send_mail(state: AppState, mailer: Arc<crate::mail::Mailer>) {
 /// replica stopped) is finished by the next day's, and every action is recorded once.
 async fn daily_retention(state: AppState) {
     let holder = uuid::Uuid::new_v4().to_string();
-    let sweep = crate::retention::Sweep::new(
-        state.db.clone(),
-        state.clock.clone(),
-        state.catalogue.objects().clone(),
-    );
     // Not at once: a starting server has its own writes to make (imports, demo data).
     let first = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut tick = tokio::time::interval_at(first, Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        daily_jobs(&state, &sweep, &holder).await;
+        daily_jobs(&state, &holder).await;
     }
 }
 
 /// The day's work, when `holder` can take the day's lease: the retention sweep of every
 /// tenant. Returns whether the lease was taken. Failures are logged.
-pub async fn daily_jobs(state: &AppState, sweep: &crate::retention::Sweep, holder: &str) -> bool {
+pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
     let now = state.clock.now();
     match storage::lease::try_acquire(
         &state.db,
@@ -337,12 +361,13 @@ pub async fn daily_jobs(state: &AppState, sweep: &crate::retention::Sweep, holde
     }
     for t in state.registry.current().iter() {
         let base = state.base_url(&t.config);
-        let outcome = sweep
-            .tenant(
+        let outcome = state
+            .privacy
+            .sweep(
                 &t.id,
                 &t.config,
-                sweep.today(),
-                crate::retention::Mode::Run,
+                state.privacy.today(),
+                privacy_engine::sweep::Mode::Run,
                 &base,
                 &mut |_| std::ops::ControlFlow::Continue(()),
             )
@@ -371,7 +396,7 @@ fn tenant_base_url(cfg: &tenant_router::TenantConfig, secure: bool, port: u16) -
     match (secure, public, development) {
         (true, Some(h), _) => format!("https://{h}"),
         (_, _, Some(h)) => format!("http://{h}:{port}"),
-        (false, Some(h), None) => format!("http://{h}:{port}"),
+        (false, Some(h), None) => format!("http://{h}"),
         (true, None, None) | (false, None, None) => String::new(),
     }
 }

@@ -136,6 +136,16 @@ pub enum RetentionCommand {
 /// `accounts` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AccountsCommand {
+    /// Make a ready-to-use tenant administrator for trying the portal out, and print how to
+    /// sign in (password and single-use recovery codes). Embedded default (SQLite) only.
+    DemoAdmin {
+        /// The tenant's slug, e.g. `harrow`.
+        #[arg(long)]
+        tenant: String,
+        /// The administrator's email address.
+        #[arg(long, default_value = "admin@demo.localhost")]
+        email: String,
+    },
     /// Give an existing account a tenant-wide role (how a tenant's first admin is made).
     GrantRole {
         /// The tenant's slug, e.g. `harrow`.
@@ -209,11 +219,67 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             role,
             provider,
         }) => grant_role(&settings, &tenant, &email, &role, provider.as_deref()).await,
+        Command::Accounts(AccountsCommand::DemoAdmin { tenant, email }) => {
+            demo_admin(settings, &tenant, &email).await
+        }
         Command::Retention(cmd) => {
             let app = Application::build(settings).await?;
             crate::retention_cli::run(&app, cmd).await
         }
     }
+}
+
+async fn demo_admin(settings: Settings, tenant: &str, email: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        settings.database.url.is_none(),
+        "demo administrators are for the embedded default only; with PostgreSQL, sign up and \
+         use `portal accounts grant-role`"
+    );
+    let app = Application::build(settings).await?;
+    let state = app.state();
+    let t = state
+        .registry
+        .current()
+        .iter()
+        .find(|t| t.id.as_str() == tenant)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no tenant `{tenant}`: `portal tenants list` shows them"))?;
+    let admin = state
+        .identity
+        .create_demo_admin(&t.config, email)
+        .await
+        .map_err(|e| match e {
+            identity::IdentityError::EmailTaken => {
+                anyhow::anyhow!(
+                    "`{email}` already has an account in `{tenant}`: pass another --email"
+                )
+            }
+            identity::IdentityError::Invalid(errors) => anyhow::anyhow!(
+                "the tenant's sign-up policy refuses the demo details: {}",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            other => other.into(),
+        })?;
+    println!(
+        "Demo administrator for {} ({tenant})",
+        t.config.display_name
+    );
+    println!("  sign in at: {}/sign-in", app.base_url(&t.config));
+    println!("  email:      {}", admin.email);
+    println!("  password:   {}", admin.password);
+    println!("  security code: any one of these recovery codes (each works once):");
+    for code in &admin.recovery_codes {
+        println!("    {code}");
+    }
+    println!(
+        "  or add this setup key to an authenticator app: {}",
+        admin.setup_key
+    );
+    Ok(())
 }
 
 async fn grant_role(

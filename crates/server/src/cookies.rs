@@ -58,6 +58,8 @@ struct CookiesPage<'a> {
     analytics_items: Vec<String>,
     choice: Option<bool>,
     saved: bool,
+    /// `__Host-` where cookies are secure: the names as the browser shows them.
+    prefix: &'static str,
 }
 
 #[derive(serde::Deserialize)]
@@ -72,6 +74,7 @@ async fn page(v: Visitor, Query(q): Query<PageQuery>) -> Response {
         analytics_items: cfg.cookies.analytics_items.clone(),
         choice: choice(v.jar(), v.secure()),
         saved: q.saved.is_some(),
+        prefix: if v.secure() { "__Host-" } else { "" },
         csrf: v.csrf().to_owned(),
         chrome: v.chrome("/cookies"),
     };

@@ -1,7 +1,9 @@
-//! The portal server: composes the domain crates into one HTTP service and CLI.
+//! The portal server: composes the domain crates into one HTTP service, background jobs and
+//! a CLI, and wires the privacy engine's traits to the crates that implement them.
 //!
 //! `main.rs` is a shim; everything is here so tests build the same application on a
-//! listener they bound themselves.
+//! listener they bound themselves. Handlers and CLI commands call the services; the use
+//! cases, rules and storage live in the domain crates.
 
 pub mod after_course_web;
 pub mod app;
@@ -23,7 +25,6 @@ pub mod orgs;
 pub mod privacy_web;
 pub mod profile;
 pub mod purchases_web;
-pub mod retention;
 pub mod retention_cli;
 pub mod second_factor;
 pub mod settings;

@@ -18,8 +18,8 @@ use http::StatusCode;
 use identity::SignedIn;
 use identity::domain::signup::FieldError;
 use privacy_engine::domain::notice::{self, CheckItem, Prose, retention_sentence};
-use privacy_engine::store::notice::{self as versions, Draft, Publication, PublishError};
-use storage::audit::{self, AuditEntry};
+use privacy_engine::notices::Working;
+use privacy_engine::store::notice::{Publication, PublishError};
 use tenant_router::TenantConfig;
 use tenant_router::config::{Period, RetentionAction, RetentionRule, RetentionTrigger};
 
@@ -81,41 +81,15 @@ fn actor(who: &SignedIn) -> String {
     format!("account:{}", who.account.id)
 }
 
-/// What the next notice would be: the draft, or (with no draft) what is in force.
-struct Working {
-    config: TenantConfig,
-    prose: Prose,
-    draft: Option<Draft>,
-    published: Option<versions::Published>,
-}
-
 async fn working(state: &AppState, v: &Visitor) -> Result<Working, PageError> {
-    let tx = state.db.tenant_tx(&v.tenant().id).await.map_err(internal)?;
-    let draft = versions::draft(&tx).await.map_err(internal)?;
-    let published = versions::current(&tx).await.map_err(internal)?;
-    tx.rollback().await.map_err(internal)?;
-    Ok(match &draft {
-        Some(d) => Working {
-            config: d.config.clone(),
-            prose: d.prose.clone(),
-            draft,
-            published,
-        },
-        None => Working {
-            config: v.tenant().config.clone(),
-            prose: published
-                .as_ref()
-                .map(|p| p.rendered.prose.clone())
-                .unwrap_or_default(),
-            draft,
-            published,
-        },
-    })
+    state
+        .privacy
+        .working(&v.tenant().config)
+        .await
+        .map_err(internal)
 }
 
-/// Applies one edit to the draft (starting it from what is in force when there is none),
-/// validates the whole configuration, and saves and audits it; or returns the problems,
-/// saving nothing. An edit that changes nothing records nothing.
+/// Applies one edit to the draft (see [`privacy_engine::Privacy::change_draft`]).
 async fn change(
     state: &AppState,
     v: &Visitor,
@@ -123,59 +97,17 @@ async fn change(
     describe: &str,
     edit: impl FnOnce(&mut TenantConfig, &mut Prose) -> Vec<FieldError>,
 ) -> Result<Result<(), Vec<FieldError>>, PageError> {
-    let now = state.clock.now();
-    let tx = state.db.tenant_tx(&v.tenant().id).await.map_err(internal)?;
-    let (mut config, mut prose) = match versions::draft(&tx).await.map_err(internal)? {
-        Some(d) => (d.config, d.prose),
-        None => (
-            v.tenant().config.clone(),
-            versions::current(&tx)
-                .await
-                .map_err(internal)?
-                .map(|p| p.rendered.prose)
-                .unwrap_or_default(),
-        ),
-    };
-    let before = (config.clone(), prose.clone());
-    let mut errors = edit(&mut config, &mut prose);
-    if errors.is_empty() {
-        errors.extend(config.validate().into_iter().map(|p| FieldError {
-            field: "config",
-            message: format!("{}: {}", p.key, p.message),
-        }));
-        errors.extend(
-            prose
-                .problems()
-                .into_iter()
-                .map(|(field, message)| FieldError { field, message }),
-        );
-    }
-    if !errors.is_empty() {
-        tx.rollback().await.map_err(internal)?;
-        return Ok(Err(errors));
-    }
-    if before == (config.clone(), prose.clone()) {
-        tx.rollback().await.map_err(internal)?;
-        return Ok(Ok(()));
-    }
-    let by = actor(who);
-    versions::save_draft(&tx, now, &by, &config, &prose, describe)
+    state
+        .privacy
+        .change_draft(
+            &v.tenant().config,
+            &actor(who),
+            describe,
+            edit,
+            |field, message| FieldError { field, message },
+        )
         .await
-        .map_err(internal)?;
-    audit::record(
-        &tx,
-        now,
-        AuditEntry {
-            actor: &by,
-            action: "notice.draft_changed",
-            subject: "privacy_notice",
-            detail: serde_json::json!({ "change": describe }),
-        },
-    )
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
-    Ok(Ok(()))
+        .map_err(internal)
 }
 
 fn field(form: &HashMap<String, String>, name: &str) -> String {
@@ -915,7 +847,6 @@ async fn publish(
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
     let by = actor(who);
-    let now = state.clock.now();
     let summary = field(&form, "summary");
     if summary.chars().count() > 500 {
         let errors = vec![FieldError {
@@ -927,22 +858,21 @@ async fn publish(
         return Ok(v.respond(html));
     }
     let significant = field(&form, "significant") == "yes";
-    // The connecting role: publishing changes the tenant's row, which requests only read.
-    let tx = state.db.system_tx(&v.tenant().id).await.map_err(internal)?;
-    let outcome = versions::publish(
-        &tx,
-        now,
-        Publication {
-            by: &by,
-            significant,
-            summary: &summary,
-        },
-    )
-    .await;
+    let outcome = state
+        .privacy
+        .publish(
+            &v.tenant().id,
+            Publication {
+                by: &by,
+                significant,
+                summary: &summary,
+            },
+            v.base_url(),
+        )
+        .await;
     let published = match outcome {
-        Ok(p) => p,
+        Ok(done) => done.published,
         Err(e) => {
-            tx.rollback().await.map_err(internal)?;
             let (status, errors) = match e {
                 PublishError::NoDraft => (
                     StatusCode::CONFLICT,
@@ -983,33 +913,6 @@ async fn publish(
             ));
         }
     };
-    storage::tenants::put_in_force(&tx, &published.config, now)
-        .await
-        .map_err(internal)?;
-    let emailed = if significant {
-        announce(&state, &v, &tx, &published).await?
-    } else {
-        0
-    };
-    audit::record(
-        &tx,
-        now,
-        AuditEntry {
-            actor: &by,
-            action: "notice.published",
-            subject: "privacy_notice",
-            detail: serde_json::json!({
-                "version": published.version,
-                "significant": significant,
-                "summary": published.summary,
-                "changes": published.changes,
-                "emailed": emailed,
-            }),
-        },
-    )
-    .await
-    .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
     // In force here at once; other replicas follow within seconds.
     crate::notices::reload(&state.db, &state.registry, &state.announced)
         .await
@@ -1027,72 +930,10 @@ async fn discard(
 ) -> Result<Response, PageError> {
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
-    let now = state.clock.now();
-    let tx = state.db.tenant_tx(&v.tenant().id).await.map_err(internal)?;
-    if versions::discard_draft(&tx).await.map_err(internal)? {
-        audit::record(
-            &tx,
-            now,
-            AuditEntry {
-                actor: &actor(who),
-                action: "notice.draft_discarded",
-                subject: "privacy_notice",
-                detail: serde_json::json!({}),
-            },
-        )
+    state
+        .privacy
+        .discard_draft(&v.tenant().id, &actor(who))
         .await
         .map_err(internal)?;
-    }
-    tx.commit().await.map_err(internal)?;
     Ok(v.respond(Redirect::to("/manage/privacy").into_response()))
-}
-
-/// Emails a significant change to everyone who asked to be told, each with a link that
-/// stops these emails without signing in. Queued in the publishing transaction, so the
-/// emails go if and only if the version is published.
-async fn announce(
-    state: &AppState,
-    v: &Visitor,
-    tx: &storage::TenantTx,
-    published: &versions::Published,
-) -> Result<usize, PageError> {
-    use identity::preferences::NOTICE_CHANGES;
-    let now = state.clock.now();
-    let cfg = &published.config;
-    let people = state
-        .identity
-        .consenting(tx, NOTICE_CHANGES)
-        .await
-        .map_err(internal)?;
-    let base = v.base_url();
-    for p in &people {
-        let token = state
-            .identity
-            .unsubscribe_token(&v.tenant().id, &p.id, NOTICE_CHANGES)
-            .map_err(internal)?;
-        let body = format!(
-            "Dear {first},\n\n{controller} has changed the privacy notice of {service}.\n\n\
-             What changed: {summary}\n\n\
-             Read version {n}: {base}/privacy/versions/{n}\n\n\
-             You get this email because you asked to be told about significant changes to \
-             the notice. To stop these emails (no sign-in needed): {base}/unsubscribe/{token}\n",
-            first = p.first_name,
-            controller = cfg.controller.name,
-            service = cfg.display_name,
-            summary = published.summary,
-            n = published.version,
-        );
-        storage::outbox::enqueue(
-            tx,
-            now,
-            storage::outbox::Email {
-                to: &p.email,
-                subject: "Our privacy notice has changed",
-                body: &body,
-            },
-        )
-        .await
-        .map_err(internal)?;
-    }
-    Ok(people.len())
 }

@@ -75,7 +75,7 @@ async fn start(
 ) -> Result<Response, PageError> {
     let started = state
         .identity
-        .oidc_start(&v.tenant().config, &provider, v.base_url())
+        .oidc_start(&v.tenant().config, &provider, v.site_url())
         .await
         .map_err(page_error)?;
     let jar = v
@@ -120,7 +120,7 @@ async fn callback(
             &flow_state,
             browser_state.as_deref(),
             &code,
-            v.base_url(),
+            v.site_url(),
         )
         .await
         .map_err(page_error)?;

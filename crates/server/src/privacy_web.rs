@@ -305,23 +305,14 @@ async fn acknowledge(
         .ok_or_else(no_such_version)?;
     // Only a path on this site: never an address the form could point elsewhere.
     let back = crate::web::back_to(&form, "/")?;
-    let now = state.clock.now();
-    let tx = state
-        .db
-        .tenant_tx(&v.tenant().id)
-        .await
-        .map_err(|e| PageError::internal(&e))?;
-    if versions::get(&tx, number)
+    if !state
+        .privacy
+        .acknowledge(&v.tenant().id, &who.account.id, number)
         .await
         .map_err(|e| PageError::internal(&e))?
-        .is_none()
     {
         return Err(no_such_version());
     }
-    versions::acknowledge(&tx, now, &who.account.id, number)
-        .await
-        .map_err(|e| PageError::internal(&e))?;
-    tx.commit().await.map_err(|e| PageError::internal(&e))?;
     let jar = v.jar().clone().add(crate::visitor::cookie(
         crate::visitor::NOTICE_ACK_COOKIE,
         number.to_string(),

@@ -4,12 +4,11 @@ use std::ops::ControlFlow;
 
 use anyhow::Context as _;
 use privacy_engine::domain::retention::HoldKind;
-use privacy_engine::store::retention::{self as store, NewHold};
-use storage::audit::{self, AuditEntry};
+use privacy_engine::{HoldRequest, PrivacyError};
 
 use crate::app::Application;
 use crate::cli::RetentionCommand;
-use crate::retention::{Mode, Report, Sweep};
+use privacy_engine::sweep::{Mode, Progress, Report};
 
 /// Runs one `retention` subcommand.
 ///
@@ -49,67 +48,43 @@ pub async fn run(app: &Application, cmd: RetentionCommand) -> anyhow::Result<()>
             if let Some(u) = until {
                 anyhow::ensure!(u > now, "--until must be a day after today");
             }
-            let tx = state.db.system_tx(&t.id).await?;
-            let account = identity::store::find_by_email(&tx, &email.trim().to_lowercase())
-                .await?
-                .ok_or_else(|| {
-                    anyhow::anyhow!("no account with email `{email}` in tenant `{tenant}`")
+            let id = state
+                .privacy
+                .place_hold(
+                    &t.id,
+                    &HoldRequest {
+                        email: &email,
+                        kind,
+                        reason: reason.trim(),
+                        by: "operator:cli",
+                        until,
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    PrivacyError::NoSuchAccount => {
+                        anyhow::anyhow!("no account with email `{email}` in tenant `{tenant}`")
+                    }
+                    other => other.into(),
                 })?;
-            let id = store::place_hold(
-                &tx,
-                now,
-                &NewHold {
-                    account_id: &account.id,
-                    kind,
-                    reason: reason.trim(),
-                    placed_by: "operator",
-                    until,
-                },
-            )
-            .await?;
-            audit::record(
-                &tx,
-                now,
-                AuditEntry {
-                    actor: "operator:cli",
-                    action: "retention.hold_placed",
-                    subject: &account.id,
-                    detail: serde_json::json!({ "hold": id, "kind": kind.as_str() }),
-                },
-            )
-            .await?;
-            tx.commit().await?;
             println!("hold {id} placed on {email}: {}", kind.describe());
             Ok(())
         }
         RetentionCommand::Release { tenant, hold } => {
             let t = find_tenant(app, &tenant)?;
-            let now = state.clock.now();
-            let tx = state.db.system_tx(&t.id).await?;
             anyhow::ensure!(
-                store::release_hold(&tx, &hold, now).await?,
+                state
+                    .privacy
+                    .release_hold(&t.id, &hold, "operator:cli")
+                    .await?,
                 "no hold `{hold}` in force in tenant `{tenant}`: `portal retention holds --tenant {tenant}` lists them"
             );
-            audit::record(
-                &tx,
-                now,
-                AuditEntry {
-                    actor: "operator:cli",
-                    action: "retention.hold_released",
-                    subject: &hold,
-                    detail: serde_json::json!({}),
-                },
-            )
-            .await?;
-            tx.commit().await?;
             println!("hold {hold} released");
             Ok(())
         }
         RetentionCommand::Holds { tenant } => {
             let t = find_tenant(app, &tenant)?;
-            let tx = state.db.system_tx(&t.id).await?;
-            let holds = store::holds(&tx, None, state.clock.now()).await?;
-            tx.rollback().await?;
+            let holds = state.privacy.holds(&t.id).await?;
             if holds.is_empty() {
                 println!("no holds in force in {tenant}");
             }
@@ -131,9 +106,10 @@ pub async fn run(app: &Application, cmd: RetentionCommand) -> anyhow::Result<()>
             limit,
         } => {
             let t = find_tenant(app, &tenant)?;
-            let tx = state.db.system_tx(&t.id).await?;
-            let rows = store::disposals(&tx, account.as_deref(), limit).await?;
-            tx.rollback().await?;
+            let rows = state
+                .privacy
+                .disposals(&t.id, account.as_deref(), limit)
+                .await?;
             if rows.is_empty() {
                 println!("no disposal records in {tenant}");
             }
@@ -180,11 +156,7 @@ async fn sweep(
     if let Some(slug) = only {
         find_tenant(app, slug)?;
     }
-    let sweep = Sweep::new(
-        state.db.clone(),
-        state.clock.clone(),
-        state.catalogue.objects().clone(),
-    );
+    let sweep = &state.privacy;
     let today = today.unwrap_or_else(|| sweep.today());
     let mut reports = Vec::new();
     for t in state.registry.current().iter() {
@@ -192,7 +164,7 @@ async fn sweep(
             continue;
         }
         let slug = t.id.to_string();
-        let mut progress = |p: crate::retention::Progress| {
+        let mut progress = |p: Progress| {
             if !json {
                 eprintln!(
                     "{slug}: {} accounts checked, {} changed",
@@ -202,7 +174,7 @@ async fn sweep(
             ControlFlow::Continue(())
         };
         let report = sweep
-            .tenant(
+            .sweep(
                 &t.id,
                 &t.config,
                 today,

@@ -293,12 +293,20 @@ async fn remove(
         )
         .await
     {
-        Ok(()) => Ok(message(
-            v,
-            StatusCode::OK,
-            "Security codes are off",
-            "You now sign in with your password alone. We have emailed you about the change.",
-        )),
+        Ok(token) => {
+            let jar = v
+                .jar()
+                .clone()
+                .add(cookie(SESSION_COOKIE, token, v.secure()));
+            let page = message(
+                v,
+                StatusCode::OK,
+                "Security codes are off",
+                "You now sign in with your password alone, and you have been signed out \
+                 everywhere else. We have emailed you about the change.",
+            );
+            Ok((jar, page).into_response())
+        }
         Err(e) => refused(&state, v, e, "remove_").await,
     }
 }

@@ -38,6 +38,8 @@ pub struct Visitor {
     pending: Option<(Session, identity::store::entity::account::Model)>,
     secure: bool,
     base_url: String,
+    /// `scheme://host` of the configured name this request came in on.
+    site_url: String,
     /// A significant notice change the signed-in person has yet to acknowledge.
     announcement: Option<crate::web::Announcement>,
     /// The path asked for (pages return here after a banner's form).
@@ -224,6 +226,15 @@ impl FromRequestParts<AppState> for Visitor {
         };
         Ok(Self {
             base_url: state.base_url(&tenant.config),
+            site_url: {
+                let host = parts
+                    .headers
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(|h| tenant_router::normalise_host(h).ok())
+                    .unwrap_or_default();
+                state.site_url(&tenant.config, &host)
+            },
             tenant,
             jar,
             csrf,
@@ -265,6 +276,12 @@ impl Visitor {
     /// `scheme://host` of this tenant's portal, for links in emails.
     pub(crate) fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// `scheme://host` of the tenant's configured name this request came in on (never a
+    /// port or host the client chose), for redirects back to this browser.
+    pub(crate) fn site_url(&self) -> &str {
+        &self.site_url
     }
 
     /// The request's cookies (with any this request has set).

@@ -265,3 +265,46 @@ fn retention_plans_every_tenant_and_refuses_bad_input_with_a_message() {
         );
     }
 }
+
+#[test]
+fn demo_admin_prints_working_credentials_once_and_refuses_postgres() {
+    let data = tempfile::tempdir().unwrap();
+    let out = portal(
+        data.path(),
+        &["accounts", "demo-admin", "--tenant", "harrow"],
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("email:      admin@demo.localhost"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("password:   try-"), "{stdout}");
+    let codes = stdout
+        .lines()
+        .filter(|l| l.trim().len() == 11 && l.trim().as_bytes()[5] == b'-')
+        .count();
+    assert_eq!(codes, 10, "{stdout}");
+    // Twice is refused, naming the address.
+    let again = portal(
+        data.path(),
+        &["accounts", "demo-admin", "--tenant", "harrow"],
+    );
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already has an account"));
+    let unknown = portal(
+        data.path(),
+        &["accounts", "demo-admin", "--tenant", "nowhere"],
+    );
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no tenant `nowhere`"));
+    // Never with a real database.
+    let pg = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(["accounts", "demo-admin", "--tenant", "harrow"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("APP__TENANTS__DIR", tenants_dir())
+        .output()
+        .unwrap();
+    assert!(!pg.status.success());
+    assert!(text(&pg.stderr).contains("embedded default only"));
+}

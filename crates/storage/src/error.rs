@@ -29,3 +29,14 @@ pub enum StorageError {
     #[error("the audit log of tenant `{0}` is broken at event {1}")]
     AuditChainBroken(TenantId, i64),
 }
+
+impl StorageError {
+    /// Whether the database refused a row because a unique key already holds it.
+    #[must_use]
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Db(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+        )
+    }
+}

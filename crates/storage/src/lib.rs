@@ -4,6 +4,9 @@
 //! Request-path code reaches tenant data only through [`Db::tenant_tx`], which on PostgreSQL
 //! switches to the restricted role and sets the transaction-local tenant, so row-level
 //! security confines every statement to one tenant even when a query forgets its filter.
+//!
+//! Owns: connections and transactions, the tenant rows, the audit log, the outbox, leases
+//! and object storage. Never touches: a domain crate's tables or rules.
 
 pub mod audit;
 mod clock;

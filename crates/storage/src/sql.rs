@@ -31,6 +31,16 @@ impl Sql {
         self.text.push_str(s);
     }
 
+    /// Runs the finished statement in `tx`; returns the rows it changed.
+    ///
+    /// # Errors
+    /// When the database refuses it.
+    pub async fn execute(self, tx: &crate::TenantTx) -> Result<u64, crate::StorageError> {
+        use sea_orm::ConnectionTrait as _;
+        let stmt = self.statement((**tx).get_database_backend());
+        Ok((**tx).execute_raw(stmt).await?.rows_affected())
+    }
+
     /// The finished statement.
     #[must_use]
     pub fn statement(self, backend: DbBackend) -> Statement {

@@ -4,6 +4,8 @@
 //! ([`config::TenantConfig`]) with its strict loader ([`load`]), the running registry
 //! ([`TenantRegistry`]) and the tower layer that turns a request's host into a tenant
 //! ([`TenantLayer`], [`Tenant`]). Every other crate learns "which council is this?" from here.
+//!
+//! Never touches: the database, or any other crate of the platform (it is the bottom).
 
 pub mod config;
 mod host;

@@ -231,8 +231,16 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "induction_record.updated_at",
 ];
 
-/// Account status values (the privacy engine's retention sweep sets them too).
-pub use privacy_engine::store::retention::account_status as status;
+/// Account status values. Identity owns them: the privacy engine's retention sweep asks
+/// identity to switch accounts off (`crate::privacy`) and never writes a status itself.
+pub mod status {
+    /// May sign in.
+    pub const ACTIVE: &str = "active";
+    /// Switched off after inactivity: signing in with the right password reopens it.
+    pub const DORMANT: &str = "dormant";
+    /// Switched off (a leaver, or an administrator's decision): stays off.
+    pub const DEACTIVATED: &str = "deactivated";
+}
 
 /// Tables holding rows about one person, for erasure. Sign-in credentials, tokens,
 /// memberships and roles go with the person.

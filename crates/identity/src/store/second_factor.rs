@@ -60,7 +60,11 @@ async fn seal(
     key.seal(secret, &aad)
 }
 
-/// The secret of a set-up in progress, if any.
+/// How long a set-up in progress waits for its first code: after that it is gone, and
+/// someone with the account's session but not its proof cannot finish it.
+pub const PENDING_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
+
+/// The secret of a set-up in progress begun within [`PENDING_LIFETIME`], if any.
 ///
 /// # Errors
 /// When the database fails or the secret does not open.
@@ -73,6 +77,7 @@ pub async fn pending(
     let Some(row) = account_totp_pending::Entity::find()
         .filter(account_totp_pending::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(account_totp_pending::Column::AccountId.eq(account_id))
+        .filter(account_totp_pending::Column::CreatedAt.gt(now - PENDING_LIFETIME))
         .one(&**tx)
         .await?
     else {

@@ -54,8 +54,8 @@ pub struct SubjectTable {
     pub erase: Erase,
 }
 
-/// This crate's tables about a person. (The `account` row itself is erased last, by
-/// [`erase_accounts`].)
+/// This crate's tables about a person. (The `account` row itself is deleted last, by the
+/// account owner: [`crate::accounts::Accounts::delete`].)
 pub const SUBJECT_TABLES: &[SubjectTable] = &[
     SubjectTable {
         table: "consent_event",
@@ -84,37 +84,12 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
     },
 ];
 
-/// Account status values the sweep sets and reads (the identity crate owns the table).
-pub mod account_status {
-    /// May sign in.
-    pub const ACTIVE: &str = "active";
-    /// Switched off after inactivity: signing in with the right password reopens it.
-    pub const DORMANT: &str = "dormant";
-    /// Switched off (a leaver, or an administrator's decision): stays off.
-    pub const DEACTIVATED: &str = "deactivated";
-}
-
 fn backend(tx: &TenantTx) -> DbBackend {
     (**tx).get_database_backend()
 }
 
 async fn execute(tx: &TenantTx, sql: Sql) -> Result<u64, PrivacyError> {
-    let stmt = sql.statement(backend(tx));
-    Ok((**tx)
-        .execute_raw(stmt)
-        .await
-        .map_err(StorageError::from)?
-        .rows_affected())
-}
-
-#[derive(Debug, FromQueryResult)]
-struct FactsRow {
-    id: String,
-    email: String,
-    status: String,
-    last_activity_at: DateTime<Utc>,
-    left_at: Option<DateTime<Utc>>,
-    current: i64,
+    Ok(sql.execute(tx).await?)
 }
 
 /// A candidate account with what the sweep needs beyond the facts.
@@ -126,67 +101,6 @@ pub struct Candidate {
     pub email: String,
 }
 
-/// One page (ordered by id, after `after`) of accounts that retention may touch today:
-/// last active before `inactive_before`, or still active after leaving their last
-/// organisation. Holds in force at `now` are attached.
-///
-/// # Errors
-/// When the query fails.
-pub async fn candidates(
-    tx: &TenantTx,
-    inactive_before: Option<DateTime<Utc>>,
-    after: &str,
-    limit: u64,
-    now: DateTime<Utc>,
-) -> Result<Vec<Candidate>, PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let after = sql.bind(after);
-    let active = sql.bind(account_status::ACTIVE);
-    let inactive = match inactive_before {
-        Some(at) => {
-            let p = sql.bind(at);
-            format!("a.last_activity_at < {p} OR ")
-        }
-        None => String::new(),
-    };
-    let limit = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
-    sql.text = format!(
-        "SELECT a.id, a.email, a.status, a.last_activity_at, \
-           (SELECT MAX(m.updated_at) FROM membership m \
-             WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left') AS left_at, \
-           (SELECT COUNT(*) FROM membership m \
-             WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status <> 'left') AS current \
-         FROM account a \
-         WHERE a.tenant_id = {t} AND a.id > {after} AND ({inactive}(a.status = {active} AND EXISTS \
-           (SELECT 1 FROM membership m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left'))) \
-         ORDER BY a.id LIMIT {limit}"
-    );
-    let rows = FactsRow::find_by_statement(sql.statement(backend(tx)))
-        .all(&**tx)
-        .await
-        .map_err(StorageError::from)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut holds = holds_in_force(tx, &ids, now).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Candidate {
-            facts: AccountFacts {
-                holds: holds.remove(&r.id).unwrap_or_default(),
-                id: r.id,
-                active: r.status == account_status::ACTIVE,
-                last_activity: r.last_activity_at.date_naive(),
-                left_on: if r.current == 0 {
-                    r.left_at.map(|t| t.date_naive())
-                } else {
-                    None
-                },
-            },
-            email: r.email,
-        })
-        .collect())
-}
-
 #[derive(Debug, FromQueryResult)]
 struct HoldRow {
     account_id: String,
@@ -194,7 +108,10 @@ struct HoldRow {
 }
 
 /// Holds in force at `now` for `accounts`.
-async fn holds_in_force(
+///
+/// # Errors
+/// When the query fails.
+pub async fn holds_in_force(
     tx: &TenantTx,
     accounts: &[String],
     now: DateTime<Utc>,
@@ -223,29 +140,6 @@ async fn holds_in_force(
     Ok(out)
 }
 
-/// Sets `status` on those of `accounts` that are still active; returns how many changed.
-///
-/// # Errors
-/// When the update fails.
-pub async fn deactivate(
-    tx: &TenantTx,
-    accounts: &[String],
-    status: &str,
-) -> Result<u64, PrivacyError> {
-    if accounts.is_empty() {
-        return Ok(0);
-    }
-    let mut sql = Sql::default();
-    let s = sql.bind(status);
-    let t = sql.bind(tx.tenant().as_str());
-    let a = sql.bind(account_status::ACTIVE);
-    let ids = sql.list(accounts);
-    sql.text = format!(
-        "UPDATE account SET status = {s} WHERE tenant_id = {t} AND status = {a} AND id IN {ids}"
-    );
-    execute(tx, sql).await
-}
-
 #[derive(Debug, FromQueryResult)]
 struct CountRow {
     key: String,
@@ -263,14 +157,14 @@ pub struct Kept {
     pub rows: i64,
 }
 
-/// Erases `accounts` (id and email pairs) from every declared table and deletes the
-/// account rows. Rows with their own retention are kept with the person's id replaced by
+/// Erases `accounts` (id and email pairs) from every declared table (the account rows
+/// themselves are the account owner's to delete, after). Rows with their own retention are kept with the person's id replaced by
 /// a pseudonym (`pseudonym:` and a random id, one per person, recorded nowhere).
 /// Returns, per account id, what was kept.
 ///
 /// # Errors
 /// When a statement fails; the caller's transaction then keeps nothing.
-pub async fn erase_accounts(
+pub async fn erase_subjects(
     tx: &TenantTx,
     accounts: &[(String, String)],
     tables: &[SubjectTable],
@@ -336,11 +230,6 @@ pub async fn erase_accounts(
             }
         }
     }
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let list = sql.list(&ids);
-    sql.text = format!("DELETE FROM account WHERE tenant_id = {t} AND id IN {list}");
-    execute(tx, sql).await?;
     Ok(kept)
 }
 
@@ -367,37 +256,6 @@ pub async fn note_warning(
          VALUES ({t}, {a}, {s}, {d}, {n}) ON CONFLICT DO NOTHING"
     );
     Ok(execute(tx, sql).await? == 1)
-}
-
-#[derive(Debug, FromQueryResult)]
-struct EmailRow {
-    email: String,
-}
-
-/// The addresses of the lead administrators of the organisations `account` belongs to
-/// (its current memberships), excluding the person.
-///
-/// # Errors
-/// When the query fails.
-pub async fn lead_admins_of(tx: &TenantTx, account: &str) -> Result<Vec<String>, PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let a = sql.bind(account);
-    sql.text = format!(
-        "SELECT DISTINCT la.email AS email FROM membership m \
-         JOIN membership lm ON lm.tenant_id = m.tenant_id AND lm.organisation_id = m.organisation_id \
-         JOIN account la ON la.tenant_id = lm.tenant_id AND la.id = lm.account_id \
-         WHERE m.tenant_id = {t} AND m.account_id = {a} AND m.status <> 'left' \
-           AND lm.status = 'verified' AND lm.rights LIKE '%lead_admin%' AND la.id <> {a} \
-           AND la.status = 'active' ORDER BY la.email"
-    );
-    Ok(EmailRow::find_by_statement(sql.statement(backend(tx)))
-        .all(&**tx)
-        .await
-        .map_err(StorageError::from)?
-        .into_iter()
-        .map(|r| r.email)
-        .collect())
 }
 
 /// One disposal record to write.

@@ -1,4 +1,4 @@
-//! The retention sweep: does, for one tenant and one day, what the tenant's retention rules
+//! The retention sweep ([`Privacy::sweep`]): does, for one tenant and one day, what the tenant's retention rules
 //! say (the same rules its privacy notice prints). Accounts are warned, deactivated and
 //! deleted; bookings are anonymised and purchases deleted once delivered long enough ago.
 //!
@@ -12,23 +12,21 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use privacy_engine::domain::notice::retention_sentence;
-use privacy_engine::domain::retention::{
-    self as rules, AccountPlan, Decision, RecordRule, Step, WARN_DAYS,
-};
-use privacy_engine::store::retention::{self as store, Disposal, SubjectTable, account_status};
 use serde::Serialize;
+use storage::TenantTx;
 use storage::audit::{self, AuditEntry};
 use storage::outbox::{self, Email};
-use storage::{Clock, Db, Objects, TenantTx};
 use tenant_router::config::{RetentionAction, RetentionRule, RetentionTrigger};
 use tenant_router::{TenantConfig, TenantId};
 
+use crate::accounts::SwitchOff;
+use crate::domain::notice::retention_sentence;
+use crate::domain::retention::{self as rules, AccountPlan, Decision, RecordRule, Step, WARN_DAYS};
+use crate::store::retention::{self as store, Disposal};
+use crate::{Privacy, PrivacyError};
+
 /// Who the audit log names for the sweep's actions.
 pub const ACTOR: &str = "system:retention";
-
-/// Accounts per page (one transaction each).
-pub const PAGE: u64 = 500;
 
 /// Whether the sweep acts or only says what it would do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,50 +88,13 @@ pub struct Progress {
     pub changed: u64,
 }
 
-/// Runs retention for tenants.
-#[derive(Clone)]
-pub struct Sweep {
-    db: Db,
-    clock: Clock,
-    /// Where certificates are kept: a deleted person's go with them.
-    objects: Objects,
-    tables: Vec<SubjectTable>,
-    page: u64,
-}
-
-impl Sweep {
-    /// A sweep over `db`, erasing from every crate's declared tables and deleting the
-    /// certificates kept in `objects` for the people it deletes.
-    #[must_use]
-    pub fn new(db: Db, clock: Clock, objects: Objects) -> Self {
-        Self {
-            db,
-            clock,
-            objects,
-            tables: crate::subject_tables().copied().collect(),
-            page: PAGE,
-        }
-    }
-
-    /// The same sweep with `n` accounts per page.
-    #[must_use]
-    pub fn with_page(mut self, n: u64) -> Self {
-        self.page = n.max(1);
-        self
-    }
-
-    /// Today by the sweep's clock (UTC).
-    #[must_use]
-    pub fn today(&self) -> NaiveDate {
-        self.clock.now().date_naive()
-    }
-
+impl Privacy {
     /// Applies (or plans) `cfg`'s rules for `today`. `progress` is told after each page and
     /// may stop the sweep there; what was done stays done.
     ///
     /// # Errors
     /// When the database fails; the page in hand is rolled back.
-    pub async fn tenant(
+    pub async fn sweep(
         &self,
         tenant: &TenantId,
         cfg: &TenantConfig,
@@ -141,7 +102,7 @@ impl Sweep {
         mode: Mode,
         base_url: &str,
         progress: &mut (dyn FnMut(Progress) -> ControlFlow<()> + Send),
-    ) -> anyhow::Result<Report> {
+    ) -> Result<Report, PrivacyError> {
         let run_id = uuid::Uuid::now_v7().to_string();
         let mut report = Report {
             tenant: tenant.to_string(),
@@ -170,7 +131,9 @@ impl Sweep {
         let mut changed = 0;
         loop {
             let tx = self.db.system_tx(tenant).await?;
-            let page = store::candidates(&tx, inactive_before, &after, self.page, ctx.now).await?;
+            let page = self
+                .candidates(&tx, inactive_before, &after, ctx.now)
+                .await?;
             let Some(last) = page.last() else {
                 tx.rollback().await?;
                 break;
@@ -210,8 +173,8 @@ impl Sweep {
         tx: &TenantTx,
         plans: &[(store::Candidate, AccountPlan)],
         report: &mut Report,
-    ) -> anyhow::Result<u64> {
-        let mut deactivate: BTreeMap<(usize, &str), Vec<String>> = BTreeMap::new();
+    ) -> Result<u64, PrivacyError> {
+        let mut deactivate: BTreeMap<(usize, SwitchOffKey), Vec<String>> = BTreeMap::new();
         let mut delete: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
         for (c, plan) in plans {
             if let Some((d, holds)) = &plan.held {
@@ -228,12 +191,12 @@ impl Sweep {
                         .push((c.facts.id.clone(), c.email.clone())),
                     Step::Deactivate => {
                         // A leaver stays switched off; after inactivity, signing in reopens.
-                        let status = match ctx.cfg.retention[d.rule].trigger {
-                            RetentionTrigger::LeftOrganisation => account_status::DEACTIVATED,
-                            _ => account_status::DORMANT,
+                        let why = match ctx.cfg.retention[d.rule].trigger {
+                            RetentionTrigger::LeftOrganisation => SwitchOffKey::Left,
+                            _ => SwitchOffKey::Dormant,
                         };
                         deactivate
-                            .entry((d.rule, status))
+                            .entry((d.rule, why))
                             .or_default()
                             .push(c.facts.id.clone());
                     }
@@ -246,8 +209,8 @@ impl Sweep {
             }
         }
         let mut changed = 0;
-        for ((rule, status), ids) in &deactivate {
-            let n = store::deactivate(tx, ids, status).await?;
+        for ((rule, why), ids) in &deactivate {
+            let n = self.accounts.switch_off(tx, ids, why.switch_off()).await?;
             changed += n;
             let text = rule_text(ctx.cfg, *rule);
             let deletion = next_deletion(ctx.cfg);
@@ -275,11 +238,13 @@ impl Sweep {
                 // Before the rows go (which name them): should the transaction then fail,
                 // a certificate still on record is made again when it is downloaded.
                 let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
-                for key in bookings::after_course::certificate_keys(tx, &ids).await? {
+                for key in self.records.files_of(tx, &ids).await? {
                     self.objects.delete(ctx.tenant, &key).await?;
                 }
             }
-            let kept = store::erase_accounts(tx, people, &self.tables).await?;
+            let kept = store::erase_subjects(tx, people, &self.tables).await?;
+            let erased: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
+            self.accounts.delete(tx, &erased).await?;
             changed += people.len() as u64;
             let text = rule_text(ctx.cfg, *rule);
             let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
@@ -311,7 +276,7 @@ impl Sweep {
         rule: usize,
         ids: &[String],
         records: &[Disposal<'_>],
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), PrivacyError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -338,7 +303,7 @@ impl Sweep {
         tx: &TenantTx,
         who: &store::Candidate,
         decision: &Decision,
-    ) -> anyhow::Result<bool> {
+    ) -> Result<bool, PrivacyError> {
         if !store::note_warning(
             tx,
             &who.facts.id,
@@ -389,7 +354,7 @@ impl Sweep {
             email = who.email,
             base = ctx.base_url,
         );
-        for admin in store::lead_admins_of(tx, &who.facts.id).await? {
+        for admin in self.accounts.lead_admins_of(tx, &who.facts.id).await? {
             outbox::enqueue(
                 tx,
                 ctx.now,
@@ -421,23 +386,18 @@ impl Sweep {
 
     /// Applies one record rule (bookings or purchases) in a transaction of its own; in plan
     /// mode the transaction is rolled back, so the count is exact and nothing changes.
-    async fn records(&self, ctx: &Ctx<'_>, rule: &RecordRule) -> anyhow::Result<u64> {
+    async fn records(&self, ctx: &Ctx<'_>, rule: &RecordRule) -> Result<u64, PrivacyError> {
         let tx = self.db.system_tx(ctx.tenant).await?;
         let before = start_of(rule.delivered_by.checked_add_days(Days::new(1)));
-        let (n, unit) = match (rule.group, rule.action) {
-            ("booking", RetentionAction::Anonymise) => (
-                bookings::retention::anonymise_delivered(&tx, before).await?,
-                "bookings",
-            ),
-            ("purchase", RetentionAction::Delete) => (
-                bookings::retention::delete_delivered_orders(&tx, before).await?,
-                "orders",
-            ),
-            _ => {
-                tx.rollback().await?;
-                return Ok(0);
-            }
+        let Some(n) = self
+            .records
+            .apply(&tx, rule.group, rule.action, before)
+            .await?
+        else {
+            tx.rollback().await?;
+            return Ok(0);
         };
+        let unit = record_unit(rule.group);
         if n > 0 && ctx.mode == Mode::Run {
             let text = rule_text(ctx.cfg, rule.rule);
             let action = match rule.action {
@@ -475,6 +435,31 @@ impl Sweep {
             tx.rollback().await?;
         }
         Ok(n)
+    }
+}
+
+/// What a service-delivered rule counts, in the report.
+fn record_unit(group: &str) -> &'static str {
+    match group {
+        "booking" => "bookings",
+        "purchase" => "orders",
+        _ => "records",
+    }
+}
+
+/// Why a group of accounts is switched off (an ordered key for the batch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SwitchOffKey {
+    Dormant,
+    Left,
+}
+
+impl SwitchOffKey {
+    fn switch_off(self) -> SwitchOff {
+        match self {
+            Self::Dormant => SwitchOff::Dormant,
+            Self::Left => SwitchOff::Left,
+        }
     }
 }
 

@@ -1,0 +1,187 @@
+//! Identity's side of the privacy engine ([`privacy_engine::Accounts`]): the accounts
+//! retention may act on, switching them off and deleting them, who is told of notice
+//! changes. The account and membership tables and the account status values are
+//! identity's; the engine reaches them only through this.
+
+use chrono::{DateTime, Utc};
+use privacy_engine::PrivacyError;
+use privacy_engine::accounts::{AccountCandidate, Accounts, Recipient, SwitchOff};
+use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult};
+use storage::sql::Sql;
+use storage::{StorageError, TenantTx};
+use tenant_router::TenantId;
+
+use crate::store::{self, status};
+use crate::{Identity, IdentityError};
+
+fn backend(tx: &TenantTx) -> DbBackend {
+    (**tx).get_database_backend()
+}
+
+fn privacy_error(e: IdentityError) -> PrivacyError {
+    match e {
+        IdentityError::Store(e) => PrivacyError::Store(e),
+        IdentityError::Privacy(e) => e,
+        other => PrivacyError::Accounts(other.to_string()),
+    }
+}
+
+async fn execute(tx: &TenantTx, sql: Sql) -> Result<u64, PrivacyError> {
+    Ok(sql.execute(tx).await?)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct FactsRow {
+    id: String,
+    email: String,
+    status: String,
+    last_activity_at: DateTime<Utc>,
+    left_at: Option<DateTime<Utc>>,
+    current: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct EmailRow {
+    email: String,
+}
+
+#[async_trait::async_trait]
+impl Accounts for Identity {
+    async fn candidates(
+        &self,
+        tx: &TenantTx,
+        inactive_before: Option<DateTime<Utc>>,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<AccountCandidate>, PrivacyError> {
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let after = sql.bind(after);
+        let active = sql.bind(status::ACTIVE);
+        let inactive = match inactive_before {
+            Some(at) => {
+                let p = sql.bind(at);
+                format!("a.last_activity_at < {p} OR ")
+            }
+            None => String::new(),
+        };
+        let limit = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        sql.text = format!(
+            "SELECT a.id, a.email, a.status, a.last_activity_at, \
+               (SELECT MAX(m.updated_at) FROM membership m \
+                 WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left') AS left_at, \
+               (SELECT COUNT(*) FROM membership m \
+                 WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status <> 'left') AS current \
+             FROM account a \
+             WHERE a.tenant_id = {t} AND a.id > {after} AND ({inactive}(a.status = {active} AND EXISTS \
+               (SELECT 1 FROM membership m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left'))) \
+             ORDER BY a.id LIMIT {limit}"
+        );
+        let rows = FactsRow::find_by_statement(sql.statement(backend(tx)))
+            .all(&**tx)
+            .await
+            .map_err(StorageError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AccountCandidate {
+                active: r.status == status::ACTIVE,
+                last_activity: r.last_activity_at.date_naive(),
+                left_on: if r.current == 0 {
+                    r.left_at.map(|t| t.date_naive())
+                } else {
+                    None
+                },
+                id: r.id,
+                email: r.email,
+            })
+            .collect())
+    }
+
+    async fn switch_off(
+        &self,
+        tx: &TenantTx,
+        ids: &[String],
+        why: SwitchOff,
+    ) -> Result<u64, PrivacyError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let to = match why {
+            SwitchOff::Dormant => status::DORMANT,
+            SwitchOff::Left => status::DEACTIVATED,
+        };
+        let mut sql = Sql::default();
+        let s = sql.bind(to);
+        let t = sql.bind(tx.tenant().as_str());
+        let a = sql.bind(status::ACTIVE);
+        let list = sql.list(ids);
+        sql.text = format!(
+            "UPDATE account SET status = {s} WHERE tenant_id = {t} AND status = {a} AND id IN {list}"
+        );
+        execute(tx, sql).await
+    }
+
+    async fn delete(&self, tx: &TenantTx, ids: &[String]) -> Result<(), PrivacyError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let list = sql.list(ids);
+        sql.text = format!("DELETE FROM account WHERE tenant_id = {t} AND id IN {list}");
+        execute(tx, sql).await?;
+        Ok(())
+    }
+
+    async fn lead_admins_of(&self, tx: &TenantTx, id: &str) -> Result<Vec<String>, PrivacyError> {
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let a = sql.bind(id);
+        let active = sql.bind(status::ACTIVE);
+        sql.text = format!(
+            "SELECT DISTINCT la.email AS email FROM membership m \
+             JOIN membership lm ON lm.tenant_id = m.tenant_id AND lm.organisation_id = m.organisation_id \
+             JOIN account la ON la.tenant_id = lm.tenant_id AND la.id = lm.account_id \
+             WHERE m.tenant_id = {t} AND m.account_id = {a} AND m.status <> 'left' \
+               AND lm.status = 'verified' AND lm.rights LIKE '%lead_admin%' AND la.id <> {a} \
+               AND la.status = {active} ORDER BY la.email"
+        );
+        Ok(EmailRow::find_by_statement(sql.statement(backend(tx)))
+            .all(&**tx)
+            .await
+            .map_err(StorageError::from)?
+            .into_iter()
+            .map(|r| r.email)
+            .collect())
+    }
+
+    async fn find_by_email(
+        &self,
+        tx: &TenantTx,
+        email: &str,
+    ) -> Result<Option<String>, PrivacyError> {
+        Ok(store::find_by_email(tx, &email.trim().to_lowercase())
+            .await
+            .map_err(privacy_error)?
+            .map(|a| a.id))
+    }
+
+    async fn told_of_notice_changes(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError> {
+        Ok(self
+            .consenting(tx, crate::preferences::NOTICE_CHANGES)
+            .await
+            .map_err(privacy_error)?
+            .into_iter()
+            .map(|a| Recipient {
+                id: a.id,
+                first_name: a.first_name,
+                email: a.email,
+            })
+            .collect())
+    }
+
+    fn unsubscribe_token(&self, tenant: &TenantId, id: &str) -> Result<String, PrivacyError> {
+        Identity::unsubscribe_token(self, tenant, id, crate::preferences::NOTICE_CHANGES)
+            .map_err(privacy_error)
+    }
+}

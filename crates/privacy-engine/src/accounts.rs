@@ -1,0 +1,115 @@
+//! What the engine needs from the crate that owns accounts (identity), as a trait that
+//! crate implements and the server wires at start-up. The engine never reads or writes
+//! the account or membership tables itself: it asks through [`Accounts`], and identity
+//! alone decides what an account's status is and how it is stored.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use storage::TenantTx;
+use tenant_router::TenantId;
+
+use crate::PrivacyError;
+
+/// An account retention may act on, as the account owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountCandidate {
+    /// Account id.
+    pub id: String,
+    /// Where warnings go.
+    pub email: String,
+    /// Whether the account can sign in now.
+    pub active: bool,
+    /// Day of the last counted activity.
+    pub last_activity: NaiveDate,
+    /// Day the person left their last organisation; `None` while any membership is current
+    /// or they never had one.
+    pub left_on: Option<NaiveDate>,
+}
+
+/// Why retention switches an account off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwitchOff {
+    /// Inactive for the rule's period: signing in again reopens it.
+    Dormant,
+    /// Left their organisation: it stays off.
+    Left,
+}
+
+/// Someone who asked to be told of significant changes to the privacy notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipient {
+    /// Account id.
+    pub id: String,
+    /// First name, for the greeting.
+    pub first_name: String,
+    /// Address.
+    pub email: String,
+}
+
+/// The account owner's side of retention, holds and notice announcements.
+#[async_trait::async_trait]
+pub trait Accounts: Send + Sync {
+    /// One page (ordered by id, after `after`, at most `limit`) of accounts retention may
+    /// touch: last active before `inactive_before`, or still active after leaving their
+    /// last organisation.
+    async fn candidates(
+        &self,
+        tx: &TenantTx,
+        inactive_before: Option<DateTime<Utc>>,
+        after: &str,
+        limit: u64,
+    ) -> Result<Vec<AccountCandidate>, PrivacyError>;
+
+    /// Switches off those of `ids` still active; returns how many changed.
+    async fn switch_off(
+        &self,
+        tx: &TenantTx,
+        ids: &[String],
+        why: SwitchOff,
+    ) -> Result<u64, PrivacyError>;
+
+    /// Deletes the account rows of `ids` (after every declared table was erased).
+    async fn delete(&self, tx: &TenantTx, ids: &[String]) -> Result<(), PrivacyError>;
+
+    /// Addresses of the active lead administrators of the organisations `id` currently
+    /// belongs to, the person excluded.
+    async fn lead_admins_of(&self, tx: &TenantTx, id: &str) -> Result<Vec<String>, PrivacyError>;
+
+    /// The id of the account with this email address, if any.
+    async fn find_by_email(
+        &self,
+        tx: &TenantTx,
+        email: &str,
+    ) -> Result<Option<String>, PrivacyError>;
+
+    /// Everyone who asked to be told of significant notice changes.
+    async fn told_of_notice_changes(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
+
+    /// A token for a link that stops notice-change emails to `id` without signing in.
+    ///
+    /// # Errors
+    /// When no token can be made.
+    fn unsubscribe_token(&self, tenant: &TenantId, id: &str) -> Result<String, PrivacyError>;
+}
+
+/// The kept-record side of retention (bookings, orders, certificates): what a
+/// service-delivered rule does to records of a group, and the files a person leaves.
+#[async_trait::async_trait]
+pub trait Records: Send + Sync {
+    /// Applies `action` to the records of `group` delivered before `before`; `None` when
+    /// nothing here keeps such records or knows that action (the rule is then reported as
+    /// not acted on).
+    async fn apply(
+        &self,
+        tx: &TenantTx,
+        group: &str,
+        action: tenant_router::config::RetentionAction,
+        before: DateTime<Utc>,
+    ) -> Result<Option<u64>, PrivacyError>;
+
+    /// Object-store keys of files about these accounts (certificates), deleted with them.
+    async fn files_of(
+        &self,
+        tx: &TenantTx,
+        accounts: &[String],
+    ) -> Result<Vec<String>, PrivacyError>;
+}
