@@ -246,6 +246,8 @@ async fn demo_catalogue_can_be_browsed_filtered_and_searched_without_signing_in(
     assert!(doc["paths"]["/api/v1/courses"]["get"].is_object());
     assert!(doc["paths"]["/api/v1/courses/{id}/publish"]["post"].is_object());
     for path in [
+        "/api/v1/providers",
+        "/api/v1/basket/items",
         "/api/v1/resources",
         "/api/v1/checkout",
         "/api/v1/bookings",

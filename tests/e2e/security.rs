@@ -645,9 +645,9 @@ async fn background_jobs_beside_a_stream_of_requests_cause_no_server_error() {
         tokio::spawn(async move {
             let mut n = 0u32;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                server::app::minute_jobs(&state).await;
+                server::jobs::minute_jobs(&state).await;
                 // A new holder each time, as if another replica, so the lease is fought for.
-                server::app::daily_jobs(&state, &format!("replica-{n}")).await;
+                server::jobs::daily_jobs(&state, &format!("replica-{n}")).await;
                 // A lease taken for the first time writes (as the daily job's first run
                 // does, a minute after start): the write that used to break a request.
                 storage::lease::try_acquire(

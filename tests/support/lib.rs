@@ -151,7 +151,7 @@ pub struct TestApp {
     /// The default browser.
     pub browser: Browser,
     /// The app's shared state (tests run its background jobs when they choose).
-    pub state: server::app::AppState,
+    pub state: server::AppState,
     hosts: Vec<String>,
     stop: Option<oneshot::Sender<()>>,
 }

@@ -138,7 +138,7 @@ impl Bookings {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let b = attended_booking(&tx, account_id, booking_id).await?;
         let course = find_course(&tx, &b.course_id).await?;
-        let session = crate::service::find_session(&tx, &b.session_id).await?;
+        let session = crate::common::find_session(&tx, &b.session_id).await?;
         let given = course_feedback::Entity::find()
             .filter(course_feedback::Column::TenantId.eq(cfg.slug.as_str()))
             .filter(course_feedback::Column::BookingId.eq(booking_id))

@@ -13,13 +13,12 @@ use storage::TenantTx;
 use storage::outbox::{self, Email};
 use tenant_router::TenantConfig;
 
+use crate::common::{Entry, find_session, log};
 use crate::confirmation::Confirmed;
-use crate::service::{Entry, find_session, log};
 use crate::store::entity::{booking, booking_order};
 use crate::{BookingError, Bookings};
 
-/// `booking.status` of a place waiting for approval.
-pub const PENDING: &str = "pending";
+pub use crate::common::PENDING;
 
 /// Tells the organisation's lead administrators, and each delegate, that places wait for
 /// approval.
@@ -126,9 +125,9 @@ impl Bookings {
             .all(&*tx)
             .await?;
         // Three queries whatever the number of places waiting.
-        let (sessions, titles) = crate::service::sessions_and_titles(&tx, &rows).await?;
+        let (sessions, titles) = crate::common::sessions_and_titles(&tx, &rows).await?;
         let names =
-            crate::service::names_of(&tx, rows.iter().map(|b| b.account_id.as_str())).await?;
+            crate::common::names_of(&tx, rows.iter().map(|b| b.account_id.as_str())).await?;
         let out = rows
             .into_iter()
             .filter_map(|b| {

@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 use tenant_router::TenantConfig;
 use utoipa::ToSchema;
 
+use crate::common::{Entry, log};
 use crate::domain::{CheckoutItem, CheckoutOutcome, CheckoutRequest, ITEMS_MAX, check_key};
-use crate::service::{Entry, bookable, log};
 use crate::store::entity::basket_item;
+use crate::take::bookable;
 use crate::{BookingError, Bookings};
 
 /// A line to add.
@@ -101,7 +102,7 @@ impl Bookings {
             .map(|c| (c.id.clone(), c))
             .collect();
         let names =
-            crate::service::names_of(&tx, items.iter().map(|i| i.delegate_account_id.as_str()))
+            crate::common::names_of(&tx, items.iter().map(|i| i.delegate_account_id.as_str()))
                 .await?;
         tx.rollback().await?;
         Ok(items

@@ -66,10 +66,10 @@ impl CancelBookings {
             .exec(&**tx)
             .await?;
         for b in &booked {
-            crate::service::log(
+            crate::common::log(
                 tx,
                 now,
-                crate::service::Entry {
+                crate::common::Entry {
                     account: &b.account_id,
                     organisation: b.organisation_id.as_deref(),
                     action: "booking.cancelled_by_provider",

@@ -365,7 +365,7 @@ async fn managed_session(
     manager: &Manager,
     session_id: &str,
 ) -> Result<(course_session::Model, course::Model), BookingError> {
-    let session = crate::service::find_session(tx, session_id).await?;
+    let session = crate::common::find_session(tx, session_id).await?;
     let course = course::Entity::find()
         .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(course::Column::Id.eq(session.course_id.as_str()))

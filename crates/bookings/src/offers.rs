@@ -17,8 +17,8 @@ use storage::audit::{self, AuditEntry};
 use storage::outbox::{self, Email};
 use tenant_router::{TenantConfig, TenantId};
 
+use crate::common::{Entry, find_session, log};
 use crate::domain::order_number;
-use crate::service::{Entry, find_session, log};
 use crate::store::entity::{booking, booking_order, waiting_list_entry};
 use crate::{BookingError, Bookings};
 
@@ -168,7 +168,7 @@ impl Bookings {
         if let (Some(limit), Some(org)) =
             (session.org_place_limit, entry.organisation_id.as_deref())
         {
-            crate::service::check_org_limit(&tx, &session.id, org, limit, 0).await?;
+            crate::common::check_org_limit(&tx, &session.id, org, limit, 0).await?;
         }
         let order_id = uuid::Uuid::now_v7().to_string();
         let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
@@ -205,7 +205,7 @@ impl Bookings {
         }
         .insert(&*tx)
         .await
-        .map_err(crate::service::duplicate_is_already_booked)?;
+        .map_err(crate::common::duplicate_is_already_booked)?;
         identity::store::touch(&tx, &who.id, now).await?;
         let organisation = entry.organisation_id.clone();
         let entry_id = entry.id.clone();

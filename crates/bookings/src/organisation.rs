@@ -65,9 +65,9 @@ impl Bookings {
             .order_by_desc(booking_order::Column::CreatedAt)
             .all(&*tx)
             .await?;
-        let (sessions, titles) = crate::service::sessions_and_titles(&tx, &bookings).await?;
+        let (sessions, titles) = crate::common::sessions_and_titles(&tx, &bookings).await?;
         let names =
-            crate::service::names_of(&tx, bookings.iter().map(|b| b.account_id.as_str())).await?;
+            crate::common::names_of(&tx, bookings.iter().map(|b| b.account_id.as_str())).await?;
         let purchases: i64 = service_purchase::Entity::find()
             .filter(service_purchase::Column::TenantId.eq(t))
             .filter(service_purchase::Column::OrganisationId.eq(org_id))

@@ -18,8 +18,8 @@ use tenant_router::TenantConfig;
 
 use catalogue::domain::money::format_pence;
 
+use crate::common::{Entry, find_order, log};
 use crate::domain::{PurchaseOutcome, PurchaseRequest, check_key, fingerprint, order_number};
-use crate::service::{Entry, find_order, log};
 use crate::store::entity::{booking_order, service_purchase};
 use crate::{BookingError, Bookings};
 

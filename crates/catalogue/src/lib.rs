@@ -9,6 +9,8 @@ pub mod domain;
 mod error;
 mod resources;
 mod service;
+mod services;
+mod sessions;
 pub mod store;
 
 pub use error::CatalogueError;

@@ -17,13 +17,13 @@ use storage::{Clock, Db, Objects, TenantTx};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::CatalogueError;
-use crate::domain::course::{self, CourseFields, SessionFields, ValidCourse};
+use crate::domain::course::{self, CourseFields, ValidCourse};
 use crate::domain::query::CourseQuery;
-use crate::domain::service::{self as traded, ServiceFields, ValidService};
 use crate::domain::{Manager, Status, join_list, markdown};
 use crate::store::entity::{
     course as course_e, course_session, service_price_band, traded_service,
 };
+pub(crate) use crate::store::rows::*;
 use crate::store::search::{self, CourseRow, ServiceQuery, ServiceRow};
 
 /// A course with its sessions, soonest first.
@@ -85,14 +85,14 @@ pub trait SessionsCancelled: Send + Sync {
     ) -> Result<(), CatalogueError>;
 }
 
-fn invalid(field: &'static str, message: &str) -> CatalogueError {
+pub(crate) fn invalid(field: &'static str, message: &str) -> CatalogueError {
     CatalogueError::Invalid(vec![FieldError {
         field,
         message: message.to_owned(),
     }])
 }
 
-const CANCELLED: CatalogueError = CatalogueError::Conflict {
+pub(crate) const CANCELLED: CatalogueError = CatalogueError::Conflict {
     code: "cancelled",
     message: "This has been cancelled and can no longer be changed",
 };
@@ -125,7 +125,7 @@ impl Catalogue {
         self
     }
 
-    async fn cancelled(
+    pub(crate) async fn cancelled(
         &self,
         tx: &TenantTx,
         course: &course_e::Model,
@@ -283,7 +283,7 @@ impl Catalogue {
     }
 
     /// The course, if this manager manages it, in `tx`.
-    async fn managed_course(
+    pub(crate) async fn managed_course(
         tx: &TenantTx,
         manager: &Manager,
         id: &str,
@@ -463,323 +463,6 @@ impl Catalogue {
         Ok(())
     }
 
-    /// Adds a session to a course the manager manages. A published course's new session
-    /// must be in the future.
-    ///
-    /// # Errors
-    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict for a
-    /// cancelled course.
-    pub async fn add_session(
-        &self,
-        tenant: &TenantId,
-        manager: &Manager,
-        course_id: &str,
-        fields: &SessionFields,
-    ) -> Result<String, CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let c = Self::managed_course(&tx, manager, course_id).await?;
-        let status = Status::parse(&c.status);
-        if status == Status::Cancelled {
-            return Err(CANCELLED);
-        }
-        let now = self.clock.now();
-        let v = course::validate_session(fields, now, status == Status::Published)
-            .map_err(CatalogueError::Invalid)?;
-        let id = uuid::Uuid::now_v7().to_string();
-        course_session::ActiveModel {
-            tenant_id: Set(tenant.to_string()),
-            id: Set(id.clone()),
-            course_id: Set(course_id.to_owned()),
-            starts_at: Set(v.starts_at),
-            ends_at: Set(v.ends_at),
-            venue: Set(v.venue),
-            online_url: Set(v.online_url),
-            capacity: Set(v.capacity),
-            org_place_limit: Set(v.org_place_limit),
-            places_taken: Set(0),
-            status: Set("scheduled".to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            revision: Set(0),
-        }
-        .insert(&*tx)
-        .await?;
-        touch_course(&tx, course_id, now).await?;
-        self.audit(
-            &tx,
-            manager,
-            "session.added",
-            &id,
-            serde_json::json!({"course": course_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.changed();
-        Ok(id)
-    }
-
-    /// Changes a scheduled session. Places cannot drop below those already booked.
-    ///
-    /// # Errors
-    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict for a
-    /// cancelled course or session.
-    pub async fn update_session(
-        &self,
-        tenant: &TenantId,
-        manager: &Manager,
-        course_id: &str,
-        session_id: &str,
-        fields: &SessionFields,
-    ) -> Result<(), CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let c = Self::managed_course(&tx, manager, course_id).await?;
-        let s = find_session(&tx, course_id, session_id).await?;
-        let status = Status::parse(&c.status);
-        if status == Status::Cancelled || s.status == "cancelled" {
-            return Err(CANCELLED);
-        }
-        let now = self.clock.now();
-        let v = course::validate_session(fields, now, status == Status::Published)
-            .map_err(CatalogueError::Invalid)?;
-        if v.capacity < s.places_taken {
-            return Err(invalid(
-                "capacity",
-                "Places cannot be fewer than the places already booked",
-            ));
-        }
-        let mut row = s.into_active_model();
-        row.starts_at = Set(v.starts_at);
-        row.ends_at = Set(v.ends_at);
-        row.venue = Set(v.venue);
-        row.online_url = Set(v.online_url);
-        row.capacity = Set(v.capacity);
-        row.org_place_limit = Set(v.org_place_limit);
-        row.update(&*tx).await?;
-        touch_session(&tx, session_id, now).await?;
-        touch_course(&tx, course_id, now).await?;
-        self.audit(
-            &tx,
-            manager,
-            "session.updated",
-            session_id,
-            serde_json::json!({"course": course_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.changed();
-        Ok(())
-    }
-
-    /// Cancels one session.
-    ///
-    /// # Errors
-    /// [`CatalogueError::NotFound`]; database failures.
-    pub async fn cancel_session(
-        &self,
-        tenant: &TenantId,
-        manager: &Manager,
-        course_id: &str,
-        session_id: &str,
-    ) -> Result<(), CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let c = Self::managed_course(&tx, manager, course_id).await?;
-        let s = find_session(&tx, course_id, session_id).await?;
-        if s.status == "cancelled" {
-            return Ok(());
-        }
-        self.cancelled(&tx, &c, vec![s.clone()]).await?;
-        let now = self.clock.now();
-        let mut row = s.into_active_model();
-        row.status = Set("cancelled".to_owned());
-        row.update(&*tx).await?;
-        touch_session(&tx, session_id, now).await?;
-        touch_course(&tx, course_id, now).await?;
-        self.audit(
-            &tx,
-            manager,
-            "session.cancelled",
-            session_id,
-            serde_json::json!({"course": course_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.changed();
-        Ok(())
-    }
-
-    /// A service and its bands; drafts only for their managers.
-    ///
-    /// # Errors
-    /// [`CatalogueError::NotFound`]; database failures.
-    pub async fn service(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        viewer: Option<&Manager>,
-    ) -> Result<ServiceDetail, CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let s = find_service(&tx, id).await?;
-        visible_to(viewer, &s.status, &s.provider_id)?;
-        let bands = bands_of(&tx, id).await?;
-        tx.rollback().await?;
-        Ok(ServiceDetail { service: s, bands })
-    }
-
-    async fn managed_service(
-        tx: &TenantTx,
-        manager: &Manager,
-        id: &str,
-    ) -> Result<traded_service::Model, CatalogueError> {
-        let s = find_service(tx, id).await?;
-        owned_by(manager, &s.provider_id)?;
-        Ok(s)
-    }
-
-    /// Creates a draft service.
-    ///
-    /// # Errors
-    /// [`CatalogueError::Invalid`]; database failures.
-    pub async fn create_service(
-        &self,
-        cfg: &TenantConfig,
-        manager: &Manager,
-        fields: &ServiceFields,
-    ) -> Result<String, CatalogueError> {
-        let valid = traded::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let now = self.clock.now();
-        let id = uuid::Uuid::now_v7().to_string();
-        let mut row = traded_service::ActiveModel {
-            tenant_id: Set(cfg.slug.to_string()),
-            id: Set(id.clone()),
-            status: Set(Status::Draft.as_str().to_owned()),
-            created_at: Set(now),
-            published_at: Set(None),
-            ..Default::default()
-        };
-        apply_service(&mut row, &valid, now);
-        row.insert(&*tx).await?;
-        replace_bands(&tx, &id, &valid).await?;
-        self.audit(
-            &tx,
-            manager,
-            "service.created",
-            &id,
-            serde_json::json!({"provider": valid.provider_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.changed();
-        Ok(id)
-    }
-
-    /// Replaces a service's details and bands.
-    ///
-    /// # Errors
-    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict when cancelled.
-    pub async fn update_service(
-        &self,
-        cfg: &TenantConfig,
-        manager: &Manager,
-        id: &str,
-        fields: &ServiceFields,
-    ) -> Result<(), CatalogueError> {
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let s = Self::managed_service(&tx, manager, id).await?;
-        if Status::parse(&s.status) == Status::Cancelled {
-            return Err(CANCELLED);
-        }
-        let valid = traded::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
-        let now = self.clock.now();
-        let mut row = s.into_active_model();
-        apply_service(&mut row, &valid, now);
-        row.update(&*tx).await?;
-        replace_bands(&tx, id, &valid).await?;
-        self.audit(
-            &tx,
-            manager,
-            "service.updated",
-            id,
-            serde_json::json!({"provider": valid.provider_id}),
-        )
-        .await?;
-        tx.commit().await?;
-        self.changed();
-        Ok(())
-    }
-
-    /// Publishes or cancels a service (`publish` true or false). Publishing needs a period
-    /// that has not ended.
-    ///
-    /// # Errors
-    /// [`CatalogueError::NotFound`]; [`CatalogueError::Invalid`]; a conflict when cancelled.
-    pub async fn set_service_status(
-        &self,
-        tenant: &TenantId,
-        manager: &Manager,
-        id: &str,
-        publish: bool,
-    ) -> Result<(), CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let s = Self::managed_service(&tx, manager, id).await?;
-        let now = self.clock.now();
-        let current = Status::parse(&s.status);
-        let target = if publish {
-            Status::Published
-        } else {
-            Status::Cancelled
-        };
-        if current == target {
-            return Ok(());
-        }
-        if current == Status::Cancelled {
-            return Err(CANCELLED);
-        }
-        if publish && s.period_end < now.date_naive() {
-            return Err(invalid(
-                "period_end",
-                "The service's period has ended: change it before publishing",
-            ));
-        }
-        let mut row = s.into_active_model();
-        row.status = Set(target.as_str().to_owned());
-        if publish {
-            row.published_at = Set(Some(now));
-        }
-        row.updated_at = Set(now);
-        row.update(&*tx).await?;
-        let action = if publish {
-            "service.published"
-        } else {
-            "service.cancelled"
-        };
-        self.audit(&tx, manager, action, id, serde_json::json!({}))
-            .await?;
-        tx.commit().await?;
-        self.changed();
-        Ok(())
-    }
-
-    /// Services a course can name as the SLA that covers it: every service of the tenant
-    /// that is not cancelled, as (id, title).
-    ///
-    /// # Errors
-    /// When the database fails.
-    pub async fn sla_choices(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<(String, String)>, CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let rows = traded_service::Entity::find()
-            .filter(traded_service::Column::TenantId.eq(tenant.as_str()))
-            .filter(traded_service::Column::Status.ne(Status::Cancelled.as_str()))
-            .order_by_asc(traded_service::Column::Title)
-            .all(&*tx)
-            .await?;
-        tx.rollback().await?;
-        Ok(rows.into_iter().map(|s| (s.id, s.title)).collect())
-    }
-
     /// Whether the tenant's catalogue has anything in it yet.
     ///
     /// # Errors
@@ -802,7 +485,7 @@ impl Catalogue {
 }
 
 /// Drafts are visible only to someone who manages them; everything else to everyone.
-fn visible_to(
+pub(crate) fn visible_to(
     viewer: Option<&Manager>,
     status: &str,
     provider_id: &str,
@@ -823,7 +506,7 @@ pub(crate) fn owned_by(manager: &Manager, provider_id: &str) -> Result<(), Catal
     }
 }
 
-fn apply_course(row: &mut course_e::ActiveModel, v: &ValidCourse, now: DateTime<Utc>) {
+pub(crate) fn apply_course(row: &mut course_e::ActiveModel, v: &ValidCourse, now: DateTime<Utc>) {
     row.provider_id = Set(v.provider_id.clone());
     row.kind = Set(v.kind.to_owned());
     row.title = Set(v.title.clone());
@@ -846,44 +529,7 @@ fn apply_course(row: &mut course_e::ActiveModel, v: &ValidCourse, now: DateTime<
     row.updated_at = Set(now);
 }
 
-fn apply_service(row: &mut traded_service::ActiveModel, v: &ValidService, now: DateTime<Utc>) {
-    row.provider_id = Set(v.provider_id.clone());
-    row.title = Set(v.title.clone());
-    row.summary = Set(v.summary.clone());
-    row.description = Set(v.description.clone());
-    row.description_html = Set(markdown::to_safe_html(&v.description));
-    row.audiences = Set(join_list(&v.audiences));
-    row.period_start = Set(v.period_start);
-    row.period_end = Set(v.period_end);
-    row.term = Set(v.term.clone());
-    row.updated_at = Set(now);
-}
-
-async fn replace_bands(tx: &TenantTx, id: &str, v: &ValidService) -> Result<(), CatalogueError> {
-    service_price_band::Entity::delete_many()
-        .filter(service_price_band::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(service_price_band::Column::ServiceId.eq(id))
-        .exec(&**tx)
-        .await?;
-    let rows: Vec<_> = v
-        .price_bands
-        .iter()
-        .zip(0..)
-        .map(|(b, position)| service_price_band::ActiveModel {
-            tenant_id: Set(tx.tenant().to_string()),
-            service_id: Set(id.to_owned()),
-            position: Set(position),
-            label: Set(b.label.clone()),
-            price_pence: Set(b.price_pence),
-        })
-        .collect();
-    service_price_band::Entity::insert_many(rows)
-        .exec_without_returning(&**tx)
-        .await?;
-    Ok(())
-}
-
-async fn check_sla(tx: &TenantTx, v: &ValidCourse) -> Result<(), CatalogueError> {
+pub(crate) async fn check_sla(tx: &TenantTx, v: &ValidCourse) -> Result<(), CatalogueError> {
     if let Some(sla) = &v.sla_service_id
         && find_service(tx, sla).await.is_err()
     {
@@ -892,63 +538,10 @@ async fn check_sla(tx: &TenantTx, v: &ValidCourse) -> Result<(), CatalogueError>
     Ok(())
 }
 
-async fn find_course(tx: &TenantTx, id: &str) -> Result<course_e::Model, CatalogueError> {
-    course_e::Entity::find()
-        .filter(course_e::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course_e::Column::Id.eq(id))
-        .one(&**tx)
-        .await?
-        .ok_or(CatalogueError::NotFound)
-}
-
-async fn find_session(
+pub(crate) async fn detail(
     tx: &TenantTx,
-    course_id: &str,
-    id: &str,
-) -> Result<course_session::Model, CatalogueError> {
-    course_session::Entity::find()
-        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course_session::Column::CourseId.eq(course_id))
-        .filter(course_session::Column::Id.eq(id))
-        .one(&**tx)
-        .await?
-        .ok_or(CatalogueError::NotFound)
-}
-
-async fn find_service(tx: &TenantTx, id: &str) -> Result<traded_service::Model, CatalogueError> {
-    traded_service::Entity::find()
-        .filter(traded_service::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(traded_service::Column::Id.eq(id))
-        .one(&**tx)
-        .await?
-        .ok_or(CatalogueError::NotFound)
-}
-
-async fn sessions_of(
-    tx: &TenantTx,
-    course_id: &str,
-) -> Result<Vec<course_session::Model>, CatalogueError> {
-    Ok(course_session::Entity::find()
-        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course_session::Column::CourseId.eq(course_id))
-        .order_by_asc(course_session::Column::StartsAt)
-        .all(&**tx)
-        .await?)
-}
-
-async fn bands_of(
-    tx: &TenantTx,
-    id: &str,
-) -> Result<Vec<service_price_band::Model>, CatalogueError> {
-    Ok(service_price_band::Entity::find()
-        .filter(service_price_band::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(service_price_band::Column::ServiceId.eq(id))
-        .order_by_asc(service_price_band::Column::Position)
-        .all(&**tx)
-        .await?)
-}
-
-async fn detail(tx: &TenantTx, c: course_e::Model) -> Result<CourseDetail, CatalogueError> {
+    c: course_e::Model,
+) -> Result<CourseDetail, CatalogueError> {
     let sessions = sessions_of(tx, &c.id).await?;
     let sla = match &c.sla_service_id {
         Some(id) => find_service(tx, id).await.ok().map(|s| (s.id, s.title)),
@@ -959,38 +552,4 @@ async fn detail(tx: &TenantTx, c: course_e::Model) -> Result<CourseDetail, Catal
         sessions,
         sla,
     })
-}
-
-/// Marks a course changed at `now`, adding one to its revision. Every change to a course,
-/// or to one of its sessions, ends with it: a checkout takes a place only while the course
-/// has the revision it read (see the bookings crate's `take_seen`).
-async fn touch_course(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), CatalogueError> {
-    use course_e::Column as C;
-    touch::<course_e::Entity>(tx, id, now, [C::TenantId, C::Id, C::UpdatedAt, C::Revision]).await
-}
-
-/// [`touch_course`] for a session: every change the catalogue makes to a session ends
-/// with it (the places taken are the bookings' and do not count).
-async fn touch_session(tx: &TenantTx, id: &str, now: DateTime<Utc>) -> Result<(), CatalogueError> {
-    use course_session::Column as S;
-    touch::<course_session::Entity>(tx, id, now, [S::TenantId, S::Id, S::UpdatedAt, S::Revision])
-        .await
-}
-
-/// Sets the row's `updated_at` (the third of `columns`) to `now` and adds one to its
-/// revision (the fourth), the row found by tenant and id (the first two).
-async fn touch<E: sea_orm::EntityTrait>(
-    tx: &TenantTx,
-    id: &str,
-    now: DateTime<Utc>,
-    [tenant, key, updated_at, revision]: [E::Column; 4],
-) -> Result<(), CatalogueError> {
-    E::update_many()
-        .filter(tenant.eq(tx.tenant().as_str()))
-        .filter(key.eq(id))
-        .col_expr(updated_at, now.into())
-        .col_expr(revision, Expr::col(revision).add(1))
-        .exec(&**tx)
-        .await?;
-    Ok(())
 }

@@ -17,6 +17,7 @@ pub mod organisations;
 pub mod passwords;
 pub mod preferences;
 pub mod privacy;
+mod recovery;
 pub mod second_factor;
 mod service;
 pub mod sessions;

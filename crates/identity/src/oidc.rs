@@ -18,7 +18,7 @@ use openidconnect::{
     TokenResponse as _,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use storage::TenantTx;
 use tenant_router::TenantConfig;
@@ -35,8 +35,7 @@ use crate::{Identity, IdentityError};
 /// How long a started sign-in may take.
 const FLOW_SECS: u64 = 600;
 
-/// Client secrets by tenant, then provider id.
-pub type OidcSecrets = HashMap<String, HashMap<String, SecretString>>;
+pub use crate::service::OidcSecrets;
 
 /// What the browser needs to start: where to go, and the state to remember in a cookie.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use storage::outbox::{self, Email};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::domain::notice::Prose;
-use crate::store::notice::{self as versions, Draft, Publication, PublishError, Published};
+use crate::store::notice::{self as versions, Draft, Listed, Publication, PublishError, Published};
 use crate::{Privacy, PrivacyError};
 
 /// What the next notice would be: the draft, or (with no draft) what is in force.
@@ -266,5 +266,66 @@ impl Privacy {
         versions::acknowledge(&tx, self.clock.now(), account, number).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The latest published version, if any. Reads only.
+    ///
+    /// # Errors
+    /// When the database fails or the stored version no longer decodes.
+    pub async fn version_in_force(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<Published>, PrivacyError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let current = versions::current(&tx).await?;
+        tx.rollback().await?;
+        Ok(current)
+    }
+
+    /// Every published version, newest first. Reads only.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn versions(&self, tenant: &TenantId) -> Result<Vec<Listed>, PrivacyError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let list = versions::list(&tx).await?;
+        tx.rollback().await?;
+        Ok(list)
+    }
+
+    /// Version `number`, if published, with the number of the latest version. Reads only.
+    ///
+    /// # Errors
+    /// When the database fails or the stored version no longer decodes.
+    pub async fn version(
+        &self,
+        tenant: &TenantId,
+        number: i32,
+    ) -> Result<Option<(Published, i32)>, PrivacyError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let found = versions::get(&tx, number).await?;
+        let current = versions::current(&tx).await?;
+        tx.rollback().await?;
+        Ok(found.map(|p| {
+            let latest = current.map_or(p.version, |c| c.version);
+            (p, latest)
+        }))
+    }
+
+    /// The latest significant version `account` (made at `account_created`) has yet to
+    /// acknowledge, if any. Reads only.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn unacknowledged(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        account_created: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Listed>, PrivacyError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let owed = versions::unacknowledged(&tx, account, account_created).await?;
+        tx.rollback().await?;
+        Ok(owed)
     }
 }

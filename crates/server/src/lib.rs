@@ -5,32 +5,14 @@
 //! listener they bound themselves. Handlers and CLI commands call the services; the use
 //! cases, rules and storage live in the domain crates.
 
-pub mod after_course_web;
 pub mod app;
-pub mod approvals_web;
-pub mod auth;
-pub mod basket_web;
-pub mod bookings_web;
-pub mod catalogue_web;
 pub mod cli;
-pub mod cookies;
-pub mod delegates_web;
-pub mod health;
-pub mod induction;
+pub mod http;
+pub mod jobs;
 pub mod mail;
-pub mod notice_admin;
 pub mod notices;
-pub mod oidc;
-pub mod orgs;
-pub mod privacy_web;
-pub mod profile;
-pub mod purchases_web;
-pub mod retention_cli;
-pub mod second_factor;
 pub mod settings;
 pub mod telemetry;
-pub mod visitor;
-pub mod web;
 
 pub use app::{AppState, Application};
 pub use settings::Settings;

@@ -6,50 +6,11 @@
 //! It also keeps, per tenant, the latest significant version, so a signed-in page asks the
 //! database about acknowledgements only when there is something to acknowledge.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-
 use chrono::{DateTime, Utc};
 use tenant_router::load::LoadedTenant;
 use tenant_router::{LiveRegistry, TenantConfig, TenantId};
 
-use crate::app::AppState;
-
-/// The latest significant version per tenant: its number and when it was published.
-#[derive(Clone, Default)]
-pub struct Announced(Arc<RwLock<Latest>>);
-
-/// Tenant → (version, published at).
-type Latest = HashMap<TenantId, (i32, DateTime<Utc>)>;
-
-impl Announced {
-    /// The latest significant version of a tenant's notice, if any.
-    #[must_use]
-    pub fn latest(&self, tenant: &TenantId) -> Option<(i32, DateTime<Utc>)> {
-        self.0.read().ok().and_then(|m| m.get(tenant).copied())
-    }
-
-    /// Re-reads one tenant's latest significant version.
-    ///
-    /// # Errors
-    /// When the database fails.
-    pub async fn refresh(&self, db: &storage::Db, tenant: &TenantId) -> anyhow::Result<()> {
-        let tx = db.tenant_tx(tenant).await?;
-        let list = privacy_engine::store::notice::list(&tx).await?;
-        tx.rollback().await?;
-        let latest = list
-            .into_iter()
-            .find(|l| l.significant)
-            .map(|l| (l.version, l.published_at));
-        if let Ok(mut m) = self.0.write() {
-            match latest {
-                Some(l) => m.insert(tenant.clone(), l),
-                None => m.remove(tenant),
-            };
-        }
-        Ok(())
-    }
-}
+use crate::http::state::{Announced, AppState};
 
 /// Rebuilds the registry from the tenant rows, and the announcements with it.
 ///

@@ -2,6 +2,7 @@
 //! filters on the transaction's tenant as well as relying on row-level security.
 
 pub mod entity;
+pub(crate) mod rows;
 pub mod search;
 
 use privacy_engine::PersonalColumn;

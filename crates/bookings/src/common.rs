@@ -1,0 +1,211 @@
+//! What the bookings use cases share: the [`Bookings`] service itself, the lookups several
+//! of them make, and the transaction log. Every use-case module (checkout, approvals,
+//! offers, purchases, …) imports from here and none imports another's internals back.
+
+use std::sync::Arc;
+
+use catalogue::store::entity::{course, course_session};
+use chrono::{DateTime, Utc};
+use identity::store::entity::account;
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, Set, SqlErr,
+};
+use storage::{Clock, Db, TenantTx, Writes};
+use tenant_router::TenantId;
+
+use crate::BookingError;
+use crate::store::entity::{booking, booking_order, transaction_log};
+
+/// A booking's status while it waits for a lead administrator's approval.
+pub const PENDING: &str = "pending";
+
+/// The bookings service.
+#[derive(Clone)]
+pub struct Bookings {
+    pub(crate) db: Db,
+    pub(crate) clock: Clock,
+    /// Told of every change to places, so cached public pages show them.
+    pub(crate) catalogue: catalogue::Catalogue,
+    /// Sessions lately read with room on them.
+    pub(crate) seen: Seen,
+}
+
+/// Sessions (with their courses) as a checkout last read them with a place free, so the
+/// next checkout of the same session need not read them again. Nothing here is trusted:
+/// a place is taken against it only while the session and its course still have the
+/// revisions remembered ([`take_seen`]), and a take that fails forgets the session.
+/// Keyed by tenant and session, so one tenant's entries never answer another's.
+#[derive(Clone)]
+pub(crate) struct Seen(
+    pub(crate) moka::sync::Cache<(TenantId, String), Arc<(course_session::Model, course::Model)>>,
+);
+
+impl Seen {
+    /// Enough for every upcoming session of a large council; an entry unused for ten
+    /// minutes goes.
+    pub(crate) fn new() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(2_000)
+                .time_to_idle(std::time::Duration::from_secs(600))
+                .build(),
+        )
+    }
+}
+
+impl Bookings {
+    /// Bookings over `db`, reading time from `clock`, telling `catalogue` when places change.
+    #[must_use]
+    pub fn new(db: Db, clock: Clock, catalogue: catalogue::Catalogue) -> Self {
+        Self {
+            db,
+            clock,
+            catalogue,
+            seen: Seen::new(),
+        }
+    }
+}
+
+/// The sessions (by id) and course titles (by course id) of `bookings`: two queries
+/// whatever their number.
+pub(crate) async fn sessions_and_titles(
+    tx: &TenantTx,
+    bookings: &[booking::Model],
+) -> Result<
+    (
+        std::collections::HashMap<String, course_session::Model>,
+        std::collections::HashMap<String, String>,
+    ),
+    BookingError,
+> {
+    let t = tx.tenant().as_str();
+    let sessions = course_session::Entity::find()
+        .filter(course_session::Column::TenantId.eq(t))
+        .filter(course_session::Column::Id.is_in(bookings.iter().map(|b| b.session_id.as_str())))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let titles = course::Entity::find()
+        .filter(course::Column::TenantId.eq(t))
+        .filter(course::Column::Id.is_in(bookings.iter().map(|b| b.course_id.as_str())))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.title))
+        .collect();
+    Ok((sessions, titles))
+}
+
+/// The full names of the accounts `ids`, by id: one query.
+pub(crate) async fn names_of<'a>(
+    tx: &TenantTx,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<std::collections::HashMap<String, String>, BookingError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account::Column::Id.is_in(ids))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, format!("{} {}", a.first_name, a.last_name)))
+        .collect())
+}
+
+/// A unique-index violation on a booking or waiting entry means a concurrent checkout gave
+/// the same person the same session first.
+pub(crate) fn duplicate_is_already_booked(e: sea_orm::DbErr) -> BookingError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => BookingError::AlreadyBooked,
+        _ => e.into(),
+    }
+}
+
+pub(crate) async fn find_order(
+    tx: &TenantTx,
+    account_id: &str,
+    key: &str,
+) -> Result<Option<booking_order::Model>, BookingError> {
+    Ok(booking_order::Entity::find()
+        .filter(booking_order::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(booking_order::Column::AccountId.eq(account_id))
+        .filter(booking_order::Column::IdempotencyKey.eq(key))
+        .one(&**tx)
+        .await?)
+}
+
+pub(crate) async fn find_session(
+    tx: &TenantTx,
+    id: &str,
+) -> Result<course_session::Model, BookingError> {
+    course_session::Entity::find()
+        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_session::Column::Id.eq(id))
+        .one(&**tx)
+        .await?
+        .ok_or(BookingError::NotFound)
+}
+
+/// Refuses a place beyond the organisation's limit on the session, counting the places it
+/// holds and `also` more taken by this transaction but not yet written. Called after the
+/// place is taken, by an update that holds the session's row until commit: every booking
+/// of the session queues there, so the count includes every place committed before this
+/// one and concurrent checkouts cannot both take an organisation's last place.
+pub(crate) async fn check_org_limit(
+    tx: &TenantTx,
+    session_id: &str,
+    org: &str,
+    limit: i32,
+    also: u64,
+) -> Result<(), BookingError> {
+    let held = booking::Entity::find()
+        .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(booking::Column::SessionId.eq(session_id))
+        .filter(booking::Column::OrganisationId.eq(org))
+        .filter(booking::Column::Status.is_in(["confirmed", PENDING]))
+        .count(&**tx)
+        .await?;
+    // (`count` is sea-orm's `PaginatorTrait::count`: one `SELECT COUNT(*)`.)
+    if held + also >= u64::try_from(limit).unwrap_or(0) {
+        return Err(BookingError::NotBookable {
+            code: "organisation_limit",
+            message: "Your organisation already has all the places it may have on this session",
+        });
+    }
+    Ok(())
+}
+
+/// A transaction-log entry: who did what to what, with details.
+pub(crate) struct Entry<'a> {
+    pub account: &'a str,
+    pub organisation: Option<&'a str>,
+    pub action: &'a str,
+    pub subject: &'a str,
+    pub detail: &'a serde_json::Value,
+}
+
+/// Writes a transaction-log entry in `tx`.
+pub(crate) async fn log(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    entry: Entry<'_>,
+) -> Result<(), BookingError> {
+    let mut writes = Writes::new();
+    log_later(&mut writes, tx.tenant(), now, entry);
+    writes.run(tx).await?;
+    Ok(())
+}
+/// Adds a transaction-log entry to `writes` (see [`log`]).
+pub(crate) fn log_later(writes: &mut Writes, tenant: &TenantId, now: DateTime<Utc>, e: Entry<'_>) {
+    writes.insert(transaction_log::ActiveModel {
+        tenant_id: Set(tenant.to_string()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        account_id: Set(e.account.to_owned()),
+        organisation_id: Set(e.organisation.map(str::to_owned)),
+        action: Set(e.action.to_owned()),
+        subject: Set(e.subject.to_owned()),
+        detail: Set(e.detail.to_string()),
+        occurred_at: Set(now),
+    });
+}

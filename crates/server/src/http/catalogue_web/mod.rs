@@ -1,0 +1,148 @@
+//! The catalogue over HTTP: public pages (`pages`), management pages (`manage`) and the
+//! JSON API with its OpenAPI document (`api`). Handlers stay thin: they read input, call
+//! one `catalogue::Catalogue` method and render.
+
+pub mod api;
+pub(crate) use api::{ApiResult, Failure, require_json};
+pub mod cache;
+mod manage;
+pub(crate) mod pages;
+pub(crate) mod providers;
+pub(crate) mod resources;
+
+use axum::Router;
+use catalogue::CatalogueError;
+use catalogue::domain::Manager;
+use http::StatusCode;
+use tenant_router::TenantConfig;
+
+use crate::http::auth::{PageError, Visitor};
+use crate::http::state::AppState;
+
+/// The catalogue's pages and API; the public reads go through the page cache.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let cached = axum::middleware::from_fn_with_state(
+        cache::Cached {
+            cache: state.public_cache.clone(),
+            catalogue: state.catalogue.clone(),
+            secure: state.secure_cookies,
+        },
+        cache::serve_cached,
+    );
+    pages::router()
+        .merge(api::public_router())
+        .merge(providers::public_router())
+        .merge(resources::public_router())
+        .route_layer(cached)
+        .merge(manage::router())
+        .merge(api::router())
+        .merge(resources::router())
+}
+
+pub(crate) fn not_found() -> PageError {
+    PageError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Page not found. If you typed the web address, check it is correct.",
+    )
+}
+
+impl From<CatalogueError> for PageError {
+    fn from(e: CatalogueError) -> Self {
+        match e {
+            CatalogueError::NotFound => not_found(),
+            CatalogueError::SignInRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_required",
+                "Sign in to download this resource.",
+            ),
+            CatalogueError::NotManager => Self::new(
+                StatusCode::FORBIDDEN,
+                "not_catalogue_manager",
+                "Only tenant admins and provider staff can manage courses and services.",
+            ),
+            CatalogueError::Conflict { code, message } => {
+                Self::new(StatusCode::CONFLICT, code, message)
+            }
+            CatalogueError::Invalid(errors) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                &errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(". "),
+            ),
+            CatalogueError::Identity(e) => e.into(),
+            CatalogueError::Store(cause) => {
+                tracing::error!(%cause, "catalogue request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Sorry, there is a problem with the service. Try again later.",
+                )
+            }
+        }
+    }
+}
+
+/// Whether the tenant offers courses; services are offered under either services module.
+pub(crate) use crate::http::page::{offers_courses, offers_resources, offers_services};
+
+/// The signed-in visitor's management scope, if they have one.
+pub(crate) async fn manager_of(
+    state: &AppState,
+    v: &Visitor,
+) -> Result<Option<Manager>, PageError> {
+    match v.signed_in() {
+        Some(s) => Ok(state
+            .catalogue
+            .manager(&v.tenant().id, &s.account.id)
+            .await?),
+        None => Ok(None),
+    }
+}
+
+pub(crate) use catalogue::domain::uk::{uk_day, uk_span};
+
+/// CPD minutes as hours: `3 hours`, `1.5 hours`, `1 hour`.
+pub(crate) fn hours(minutes: i32) -> String {
+    if minutes == 60 {
+        "1 hour".to_owned()
+    } else if minutes % 60 == 0 {
+        format!("{} hours", minutes / 60)
+    } else {
+        format!("{:.1} hours", f64::from(minutes) / 60.0).replace(".0 ", " ")
+    }
+}
+
+pub(crate) fn provider_name<'a>(cfg: &'a TenantConfig, id: &'a str) -> &'a str {
+    cfg.providers
+        .iter()
+        .find(|p| p.id == id)
+        .map_or(id, |p| p.name.as_str())
+}
+
+pub(crate) fn audience_label(id: &str) -> &str {
+    tenant_router::config::Audience::ALL
+        .into_iter()
+        .find(|a| a.as_str() == id)
+        .map_or(id, |a| a.label())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+    use chrono::Utc;
+
+    #[test]
+    fn times_read_in_uk_time() {
+        let start = Utc.with_ymd_and_hms(2027, 7, 6, 8, 30, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(2027, 7, 6, 11, 0, 0).unwrap();
+        assert_eq!(uk_span(start, end), "Tuesday 6 July 2027, 9:30am to 12pm");
+        assert_eq!(hours(90), "1.5 hours");
+        assert_eq!(hours(180), "3 hours");
+        assert_eq!(hours(60), "1 hour");
+    }
+}

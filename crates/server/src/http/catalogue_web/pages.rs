@@ -1,0 +1,554 @@
+//! Public catalogue pages: find a course, a course's page, traded services and a service's
+//! page. No sign-in needed; drafts show only to the people who manage them.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use catalogue::domain::Status;
+use catalogue::domain::money::format_pence;
+use catalogue::domain::query::{CourseQuery, PER_PAGE, Sort};
+use catalogue::domain::sharing::{self, Occasion, SharingStatement};
+use catalogue::domain::split_list;
+use catalogue::store::search::ServiceQuery;
+use http::StatusCode;
+use serde::Deserialize;
+
+use super::{
+    audience_label, hours, manager_of, not_found, offers_courses, offers_services, provider_name,
+    uk_span,
+};
+use crate::http::auth::{PageError, Visitor};
+use crate::http::page::{Chrome, render};
+use crate::http::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/courses", get(courses))
+        .route("/courses/{id}", get(course))
+        .route("/services", get(services))
+        .route("/services/{id}", get(service))
+}
+
+/// The list's filters as typed into the page's form: every value a string, so an empty
+/// or mistyped box narrows nothing instead of failing the page.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    audience: String,
+    #[serde(default)]
+    job_category: String,
+    #[serde(default)]
+    has_places: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: String,
+}
+
+impl ListParams {
+    fn query(&self) -> (CourseQuery, Vec<&'static str>) {
+        let mut problems = Vec::new();
+        let mut date = |s: &str, what: &'static str| {
+            let s = s.trim();
+            if s.is_empty() {
+                return None;
+            }
+            let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+            if d.is_none() {
+                problems.push(what);
+            }
+            d
+        };
+        let from = date(
+            &self.from,
+            "The ‘from’ date must be a real date, like 2027-03-21",
+        );
+        let to = date(
+            &self.to,
+            "The ‘to’ date must be a real date, like 2027-03-21",
+        );
+        let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let q = CourseQuery {
+            q: nonempty(&self.q),
+            from,
+            to,
+            provider: nonempty(&self.provider),
+            audience: nonempty(&self.audience),
+            job_category: nonempty(&self.job_category),
+            has_places: Some(self.has_places == "yes"),
+            sort: Some(match self.sort.as_str() {
+                "title" => Sort::Title,
+                "price" => Sort::Price,
+                _ => Sort::Date,
+            }),
+            page: self.page.parse().ok(),
+        };
+        (q, problems)
+    }
+
+    /// This query string with another page number.
+    fn with_page(&self, page: u64) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", &self.q),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("provider", &self.provider),
+            ("audience", &self.audience),
+            ("job_category", &self.job_category),
+            ("has_places", &self.has_places),
+            ("sort", &self.sort),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        s.append_pair("page", &page.to_string());
+        format!("?{}", s.finish())
+    }
+}
+
+pub(super) struct Row {
+    pub(super) id: String,
+    pub(super) title: String,
+    pub(super) summary: String,
+    pub(super) kind: &'static str,
+    pub(super) provider: String,
+    pub(super) next: String,
+    pub(super) sessions: i64,
+    pub(super) places: String,
+    pub(super) price: String,
+    pub(super) cpd: String,
+}
+
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+fn choices<'a>(items: impl Iterator<Item = (&'a str, &'a str)>, current: &str) -> Vec<Choice> {
+    items
+        .map(|(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            selected: value == current,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "catalogue/courses.html")]
+struct CoursesPage<'a> {
+    chrome: Chrome<'a>,
+    params: ListParams,
+    problems: Vec<&'static str>,
+    rows: Vec<Row>,
+    total: i64,
+    providers: Vec<Choice>,
+    audiences: Vec<Choice>,
+    job_categories: Vec<Choice>,
+    prev: Option<String>,
+    next: Option<String>,
+    page: u64,
+    pages: u64,
+}
+
+async fn courses(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(params): Query<ListParams>,
+) -> Result<Response, PageError> {
+    let cfg = &v.tenant().config;
+    if !offers_courses(cfg) {
+        return Err(not_found());
+    }
+    let (query, problems) = params.query();
+    let found = state.catalogue.list_courses(&v.tenant().id, &query).await?;
+    let total = found.first().map_or(0, |r| r.total);
+    let page = query.page();
+    let pages = u64::try_from(total).unwrap_or(0).div_ceil(PER_PAGE).max(1);
+    let rows = found
+        .into_iter()
+        .map(|r| Row {
+            provider: provider_name(cfg, &r.provider_id).to_owned(),
+            next: r.next_start.map(super::uk_day).unwrap_or_default(),
+            places: match r.places_left {
+                Some(0) | None => "Fully booked".to_owned(),
+                Some(1) => "1 place left".to_owned(),
+                Some(n) => format!("{n} places left"),
+            },
+            price: format_pence(r.price_pence),
+            cpd: hours(r.cpd_minutes),
+            kind: if r.kind == "event" { "Event" } else { "Course" },
+            sessions: r.sessions,
+            id: r.id,
+            title: r.title,
+            summary: r.summary,
+        })
+        .collect();
+    let providers = choices(
+        cfg.providers
+            .iter()
+            .map(|p| (p.id.as_str(), p.name.as_str())),
+        &params.provider,
+    );
+    let audiences = choices(
+        cfg.audiences.iter().map(|a| (a.as_str(), a.label())),
+        &params.audience,
+    );
+    let job_categories = choices(
+        cfg.job_categories.iter().map(|j| (j.as_str(), j.as_str())),
+        &params.job_category,
+    );
+    let page_view = CoursesPage {
+        chrome: v.chrome("/courses"),
+        prev: (page > 1).then(|| params.with_page(page - 1)),
+        next: (page < pages).then(|| params.with_page(page + 1)),
+        params,
+        problems,
+        rows,
+        total,
+        providers,
+        audiences,
+        job_categories,
+        page,
+        pages,
+    };
+    let html = render(StatusCode::OK, &page_view);
+    Ok(v.respond(html))
+}
+
+pub(super) struct SessionView {
+    pub(super) id: String,
+    pub(super) when: String,
+    pub(super) place: String,
+    pub(super) places: String,
+    pub(super) cancelled: bool,
+}
+
+pub(super) fn session_views(
+    sessions: &[catalogue::store::entity::course_session::Model],
+) -> Vec<SessionView> {
+    sessions
+        .iter()
+        .map(|s| SessionView {
+            id: s.id.clone(),
+            when: uk_span(s.starts_at, s.ends_at),
+            place: match (&s.venue, &s.online_url) {
+                (Some(v), Some(_)) => format!("{v}, or online"),
+                (Some(v), None) => v.clone(),
+                (None, _) => "Online".to_owned(),
+            },
+            places: match s.places_left() {
+                0 => "Fully booked".to_owned(),
+                n => format!("{n} of {}", s.capacity),
+            },
+            cancelled: s.status == "cancelled",
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "catalogue/course.html")]
+struct CoursePage<'a> {
+    chrome: Chrome<'a>,
+    c: catalogue::store::entity::course::Model,
+    provider: String,
+    sessions: Vec<SessionView>,
+    price: String,
+    sla: Option<(String, String, String)>,
+    cpd: String,
+    audiences: Vec<String>,
+    job_categories: Vec<String>,
+    sharing: Option<SharingStatement>,
+    draft: bool,
+    cancelled: bool,
+    can_manage: bool,
+    booking: Option<BookingForm>,
+    sign_in_to_book: bool,
+}
+
+/// The booking form on a published course's page, for a signed-in visitor.
+struct BookingForm {
+    csrf: String,
+    /// A fresh key per page view, so a double-clicked button books once.
+    idempotency_key: String,
+    price_pence: i64,
+    price: String,
+    /// (session id, when and where, full)
+    sessions: Vec<(String, String, bool)>,
+}
+
+async fn course(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let cfg = &v.tenant().config;
+    if !offers_courses(cfg) {
+        return Err(not_found());
+    }
+    let manager = manager_of(&state, &v).await?;
+    let d = state
+        .catalogue
+        .course(&v.tenant().id, &id, manager.as_ref())
+        .await?;
+    let c = d.course;
+    let now = state.catalogue.clock().now();
+    let bookable: Vec<(String, String, bool)> = d
+        .sessions
+        .iter()
+        .filter(|s| s.status == "scheduled" && s.starts_at > now)
+        .map(|s| {
+            (
+                s.id.clone(),
+                format!(
+                    "{} ({})",
+                    uk_span(s.starts_at, s.ends_at),
+                    s.venue.as_deref().unwrap_or("online")
+                ),
+                s.places_left() == 0,
+            )
+        })
+        .collect();
+    let open = Status::parse(&c.status) == Status::Published && !bookable.is_empty();
+    let booking = match v.signed_in() {
+        Some(_) if open => Some(BookingForm {
+            csrf: v.csrf().to_owned(),
+            idempotency_key: identity::domain::token::generate()
+                .map_err(|e| PageError::from(identity::IdentityError::Internal(e.to_string())))?,
+            price_pence: c.price_pence,
+            price: format_pence(c.price_pence),
+            sessions: bookable,
+        }),
+        _ => None,
+    };
+    let page = CoursePage {
+        sign_in_to_book: open && v.signed_in().is_none(),
+        booking,
+        chrome: v.chrome("/courses"),
+        provider: provider_name(cfg, &c.provider_id).to_owned(),
+        sessions: session_views(&d.sessions),
+        price: format_pence(c.price_pence),
+        sla: d
+            .sla
+            .zip(c.sla_price_pence)
+            .map(|((id, title), p)| (id, title, format_pence(p))),
+        cpd: hours(c.cpd_minutes),
+        audiences: split_list(&c.audiences)
+            .iter()
+            .map(|a| audience_label(a).to_owned())
+            .collect(),
+        job_categories: split_list(&c.job_categories),
+        sharing: sharing::statement(cfg, &c.provider_id, Occasion::Booking),
+        draft: Status::parse(&c.status) == Status::Draft,
+        cancelled: Status::parse(&c.status) == Status::Cancelled,
+        can_manage: manager.is_some_and(|m| m.manages(&c.provider_id)),
+        c,
+    };
+    let html = render(StatusCode::OK, &page);
+    Ok(v.respond(html))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ServiceParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    audience: String,
+    #[serde(default)]
+    page: String,
+}
+
+struct ServiceRowView {
+    id: String,
+    title: String,
+    summary: String,
+    provider: String,
+    term: String,
+    from: String,
+}
+
+#[derive(Template)]
+#[template(path = "catalogue/services.html")]
+struct ServicesPage<'a> {
+    chrome: Chrome<'a>,
+    q: String,
+    rows: Vec<ServiceRowView>,
+    total: i64,
+    providers: Vec<Choice>,
+    audiences: Vec<Choice>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+async fn services(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(params): Query<ServiceParams>,
+) -> Result<Response, PageError> {
+    let cfg = &v.tenant().config;
+    if !offers_services(cfg) {
+        return Err(not_found());
+    }
+    let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let page: u64 = params.page.parse().unwrap_or(1).max(1);
+    let query = ServiceQuery {
+        q: nonempty(&params.q),
+        provider: nonempty(&params.provider),
+        audience: nonempty(&params.audience),
+        page: Some(page),
+    };
+    let found = state
+        .catalogue
+        .list_services(&v.tenant().id, &query)
+        .await?;
+    let total = found.first().map_or(0, |r| r.total);
+    let pages = u64::try_from(total).unwrap_or(0).div_ceil(PER_PAGE).max(1);
+    let link = |p: u64| {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, val) in [
+            ("q", &params.q),
+            ("provider", &params.provider),
+            ("audience", &params.audience),
+        ] {
+            if !val.is_empty() {
+                s.append_pair(k, val);
+            }
+        }
+        s.append_pair("page", &p.to_string());
+        format!("?{}", s.finish())
+    };
+    let view = ServicesPage {
+        chrome: v.chrome("/services"),
+        q: params.q.clone(),
+        rows: found
+            .into_iter()
+            .map(|r| ServiceRowView {
+                provider: provider_name(cfg, &r.provider_id).to_owned(),
+                from: r.from_pence.map(format_pence).unwrap_or_default(),
+                id: r.id,
+                title: r.title,
+                summary: r.summary,
+                term: r.term,
+            })
+            .collect(),
+        total,
+        providers: choices(
+            cfg.providers
+                .iter()
+                .map(|p| (p.id.as_str(), p.name.as_str())),
+            &params.provider,
+        ),
+        audiences: choices(
+            cfg.audiences.iter().map(|a| (a.as_str(), a.label())),
+            &params.audience,
+        ),
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    let html = render(StatusCode::OK, &view);
+    Ok(v.respond(html))
+}
+
+#[derive(Template)]
+#[template(path = "catalogue/service.html")]
+struct ServicePage<'a> {
+    chrome: Chrome<'a>,
+    s: catalogue::store::entity::traded_service::Model,
+    provider: String,
+    bands: Vec<(String, String)>,
+    period: String,
+    audiences: Vec<String>,
+    sharing: Option<SharingStatement>,
+    draft: bool,
+    cancelled: bool,
+    can_manage: bool,
+    buying: Option<BuyForm>,
+    sign_in_to_buy: bool,
+}
+
+/// The form to buy a service, for a signed-in visitor who may buy for an organisation.
+struct BuyForm {
+    csrf: String,
+    /// A fresh key per page view, so a double-clicked button buys once.
+    idempotency_key: String,
+    /// `(id, name)` of the organisations they may buy for.
+    organisations: Vec<(String, String)>,
+}
+
+async fn service(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let cfg = &v.tenant().config;
+    if !offers_services(cfg) {
+        return Err(not_found());
+    }
+    let manager = manager_of(&state, &v).await?;
+    let d = state
+        .catalogue
+        .service(&v.tenant().id, &id, manager.as_ref())
+        .await?;
+    let s = d.service;
+    let on_sale = Status::parse(&s.status) == Status::Published
+        && s.period_end >= catalogue::domain::uk::uk_date(state.clock.now());
+    let buying = match v.signed_in() {
+        Some(who) if on_sale => {
+            let organisations = state.bookings.purchasing_for(cfg, &who.account.id).await?;
+            if organisations.is_empty() {
+                None
+            } else {
+                Some(BuyForm {
+                    csrf: v.csrf().to_owned(),
+                    idempotency_key: identity::domain::token::generate().map_err(|e| {
+                        PageError::from(identity::IdentityError::Internal(e.to_string()))
+                    })?,
+                    organisations,
+                })
+            }
+        }
+        _ => None,
+    };
+    let page = ServicePage {
+        sign_in_to_buy: on_sale && v.signed_in().is_none(),
+        buying,
+        chrome: v.chrome("/services"),
+        provider: provider_name(cfg, &s.provider_id).to_owned(),
+        bands: d
+            .bands
+            .into_iter()
+            .map(|b| (b.label, format_pence(b.price_pence)))
+            .collect(),
+        period: format!(
+            "{} to {}",
+            s.period_start.format("%-d %B %Y"),
+            s.period_end.format("%-d %B %Y")
+        ),
+        audiences: split_list(&s.audiences)
+            .iter()
+            .map(|a| audience_label(a).to_owned())
+            .collect(),
+        sharing: sharing::statement(cfg, &s.provider_id, Occasion::Purchase),
+        draft: Status::parse(&s.status) == Status::Draft,
+        cancelled: Status::parse(&s.status) == Status::Cancelled,
+        can_manage: manager.is_some_and(|m| m.manages(&s.provider_id)),
+        s,
+    };
+    let html = render(StatusCode::OK, &page);
+    Ok(v.respond(html))
+}

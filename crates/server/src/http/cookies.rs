@@ -1,0 +1,164 @@
+//! Cookie consent. Essential cookies (session, form security, remembered choices) need no
+//! consent. Analytics runs only where the tenant's notice says it does, and only for a
+//! visitor who has agreed: until then no analytics cookie is set and no page view is
+//! recorded. The choice is asked in a banner on every page until made, is remembered for a
+//! year, and can be changed from the "Cookies" link in every page's footer.
+//!
+//! A page view by a consenting visitor is an `analytics` event in the structured log
+//! (tenant, path, referrer, a random visitor id held in the `portal_analytics` cookie), for
+//! the council's analytics tool to collect; nothing else is kept.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use http::{HeaderValue, Method, StatusCode, header};
+use tenant_router::Tenant;
+
+use crate::http::auth::{PageError, Visitor};
+pub(crate) use crate::http::cookie::{ANALYTICS_COOKIE, CHOICE_COOKIE, choice};
+use crate::http::page::{Chrome, render};
+use crate::http::state::AppState;
+
+/// A year, in seconds.
+const YEAR: i64 = 365 * 24 * 3600;
+
+/// The cookie routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/cookies", get(page).post(save))
+}
+
+#[derive(Template)]
+#[template(path = "cookies.html")]
+struct CookiesPage<'a> {
+    chrome: Chrome<'a>,
+    csrf: String,
+    analytics: bool,
+    analytics_items: Vec<String>,
+    choice: Option<bool>,
+    saved: bool,
+    /// `__Host-` where cookies are secure: the names as the browser shows them.
+    prefix: &'static str,
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    saved: Option<String>,
+}
+
+async fn page(v: Visitor, Query(q): Query<PageQuery>) -> Response {
+    let cfg = &v.tenant().config;
+    let page = CookiesPage {
+        analytics: cfg.cookies.analytics,
+        analytics_items: cfg.cookies.analytics_items.clone(),
+        choice: choice(v.jar(), v.secure()),
+        saved: q.saved.is_some(),
+        prefix: if v.secure() { "__Host-" } else { "" },
+        csrf: v.csrf().to_owned(),
+        chrome: v.chrome("/cookies"),
+    };
+    let html = render(StatusCode::OK, &page);
+    v.respond(html)
+}
+
+/// Saves the choice from the banner or the cookies page, and returns the visitor where
+/// they were (the banner) or to the cookies page saying it is saved.
+async fn save(
+    v: Visitor,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    v.check_csrf(&form)?;
+    if !v.tenant().config.cookies.analytics {
+        return Err(PageError::new(
+            StatusCode::BAD_REQUEST,
+            "no_analytics",
+            "This portal uses no analytics cookies, so there is nothing to choose.",
+        ));
+    }
+    let agreed = match form.get("analytics").map(String::as_str) {
+        Some("yes") => true,
+        Some("no") => false,
+        _ => {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_cookie_choice",
+                "Choose whether to allow analytics cookies.",
+            ));
+        }
+    };
+    let mut c = crate::http::visitor::cookie(
+        CHOICE_COOKIE,
+        if agreed { "yes" } else { "no" }.to_owned(),
+        v.secure(),
+    );
+    c.set_max_age(time::Duration::seconds(YEAR));
+    let mut jar = v.jar().clone().add(c);
+    if !agreed {
+        jar = jar.add(crate::http::visitor::removal(ANALYTICS_COOKIE, v.secure()));
+    }
+    // Only a path on this site: never an address the form could point elsewhere.
+    let back = crate::http::web::back_to(&form, "/cookies?saved=1")?.to_owned();
+    Ok((jar, Redirect::to(&back)).into_response())
+}
+
+/// Counts a page view for analytics when, and only when, the tenant uses analytics and the
+/// visitor has agreed; otherwise makes sure no analytics cookie is left behind.
+pub(crate) async fn analytics(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    req: Request,
+    next: Next,
+) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let page_view = req.method() == Method::GET && !req.uri().path().starts_with("/assets/");
+    let path = req.uri().path().to_owned();
+    let referrer = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut res = next.run(req).await;
+    let agreed =
+        tenant.config.cookies.analytics && choice(&jar, state.secure_cookies) == Some(true);
+    let existing = jar
+        .get(&crate::http::visitor::named(
+            ANALYTICS_COOKIE,
+            state.secure_cookies,
+        ))
+        .map(|c| c.value().to_owned());
+    if agreed && page_view && res.status().is_success() {
+        let visitor = match existing {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                let mut c = crate::http::visitor::cookie(
+                    ANALYTICS_COOKIE,
+                    id.clone(),
+                    state.secure_cookies,
+                );
+                c.set_max_age(time::Duration::seconds(YEAR));
+                append_cookie(&mut res, &c);
+                id
+            }
+        };
+        tracing::info!(target: "analytics", tenant = %tenant.id, %path, %referrer, %visitor, "page view");
+    } else if !agreed && existing.is_some() {
+        let mut c =
+            crate::http::visitor::cookie(ANALYTICS_COOKIE, String::new(), state.secure_cookies);
+        c.make_removal();
+        append_cookie(&mut res, &c);
+    }
+    res
+}
+
+fn append_cookie(res: &mut Response, c: &Cookie<'_>) {
+    if let Ok(v) = HeaderValue::from_str(&c.to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}

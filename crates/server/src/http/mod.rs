@@ -1,0 +1,226 @@
+//! The HTTP side: the state handlers see, the router that puts every area together behind
+//! the tenant layer, and the cross-cutting layers (request ids, security headers, cache
+//! headers). One module per area; the OpenAPI document is assembled in [`openapi`].
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use http::{HeaderName, HeaderValue, header};
+use tenant_router::TenantLayer;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+use crate::settings::Settings;
+use state::AppState;
+
+pub mod after_course_web;
+pub mod approvals_web;
+pub mod auth;
+pub mod basket_web;
+pub mod bookings_web;
+pub mod catalogue_web;
+pub mod cookie;
+pub mod cookies;
+pub mod delegates_web;
+pub mod error;
+pub mod health;
+pub mod induction;
+pub mod notice_admin;
+pub mod oidc;
+pub mod openapi;
+pub mod orgs;
+pub mod page;
+pub mod privacy_web;
+pub mod profile;
+pub mod public_cache;
+pub mod purchases_web;
+pub mod second_factor;
+pub mod state;
+pub mod visitor;
+pub mod web;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Where a client's own `X-Request-Id` is kept (when it is a plain token), beside ours.
+static X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
+
+/// The complete HTTP service.
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    // Resolution wraps the whole tenant router, so an unknown host never reaches routing.
+    let tenant_app = tower::ServiceBuilder::new()
+        .layer(TenantLayer::new(
+            state.registry.clone(),
+            settings.http.trust_forwarded_host,
+        ))
+        .service(
+            web::router()
+                .merge(auth::router())
+                .merge(orgs::router())
+                .merge(oidc::router())
+                .merge(induction::router())
+                .merge(catalogue_web::router(&state))
+                .merge(bookings_web::router())
+                .merge(delegates_web::router())
+                .merge(after_course_web::router())
+                .merge(purchases_web::router())
+                .merge(basket_web::router())
+                .merge(approvals_web::router())
+                .merge(privacy_web::router())
+                .merge(notice_admin::router())
+                .merge(cookies::router())
+                .merge(openapi::router())
+                .merge(profile::router())
+                .merge(second_factor::router())
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    cookies::analytics,
+                ))
+                .with_state(state.clone()),
+        );
+    let secure = state.secure_cookies;
+    // Probes and the shared stylesheet answer on any host (load balancers use IPs).
+    Router::new()
+        .merge(health::router().with_state(state))
+        .merge(web::shared_assets())
+        .fallback_service(tenant_app)
+        .layer(
+            // Outermost first: the request id exists before the span that logs it.
+            ServiceBuilder::new()
+                .map_request(client_request_id)
+                .layer(SetRequestIdLayer::new(
+                    X_REQUEST_ID.clone(),
+                    MakeRequestUuid,
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let request_id = req
+                                .headers()
+                                .get(&X_REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            let client_request_id = req
+                                .headers()
+                                .get(&X_CLIENT_REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            tracing::info_span!(
+                                "http",
+                                method = %req.method(),
+                                path = %req.uri().path(),
+                                request_id,
+                                client_request_id,
+                                tenant = tracing::field::Empty,
+                            )
+                        })
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+                .layer(axum::middleware::from_fn(no_store))
+                .option_layer(secure.then(|| {
+                    security_header(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000")
+                }))
+                .layer(TimeoutLayer::with_status_code(
+                    http::StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(settings.http.request_timeout_secs),
+                ))
+                .layer(security_header(
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                     script-src 'none'; object-src 'none'; base-uri 'none'; \
+                     form-action 'self'; frame-ancestors 'none'",
+                ))
+                .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+                .layer(security_header(
+                    header::REFERRER_POLICY,
+                    "strict-origin-when-cross-origin",
+                )),
+        )
+}
+
+/// Our request id is always our own: a client's `X-Request-Id` is moved to
+/// `X-Client-Request-Id` (kept only when it is a short plain token, so nothing a client
+/// sends is logged as if it were ours or can forge a log line).
+fn client_request_id(mut req: Request) -> Request {
+    if let Some(theirs) = req.headers_mut().remove(&X_REQUEST_ID) {
+        let plain = theirs.len() <= 128
+            && theirs
+                .as_bytes()
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if plain && !theirs.is_empty() {
+            req.headers_mut()
+                .insert(X_CLIENT_REQUEST_ID.clone(), theirs);
+        }
+    }
+    req
+}
+
+/// Paths whose answers are personal or for managers, cached by no one even when the
+/// request carries no session (a link's page, a sign-in form).
+const PRIVATE_PATHS: &[&str] = &[
+    "/account",
+    "/admin",
+    "/manage",
+    "/organisations",
+    "/basket",
+    "/sign-in",
+    "/sign-up",
+    "/sign-out",
+    "/reset-password",
+    "/set-password",
+    "/verify-email",
+    "/waiting-list",
+    "/unsubscribe",
+    "/privacy/acknowledge",
+    "/api/v1/basket",
+    "/api/v1/bookings",
+    "/api/v1/checkout",
+    "/api/v1/sessions",
+    "/api/v1/waiting-list",
+];
+
+/// `Cache-Control: no-store` on every answer to a request with a session and on every
+/// personal or management path: a shared computer's browser history or back button, or a
+/// proxy, must not show them to the next person.
+async fn no_store(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let path = req.uri().path();
+    let private = PRIVATE_PATHS.iter().any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with(['/', '.']))
+    }) || has_session_cookie(req.headers());
+    let mut res = next.run(req).await;
+    let says_no_store = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("no-store"));
+    if private && !says_no_store {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn has_session_cookie(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.split_once('=').map(|(name, _)| name.trim()))
+        .any(|name| {
+            name == crate::http::cookie::SESSION_COOKIE
+                || name == format!("__Host-{}", crate::http::cookie::SESSION_COOKIE)
+        })
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}

@@ -1,0 +1,166 @@
+//! Background work: the minute's jobs (waiting-list offers, reminders), the daily retention
+//! sweep, sealing the audit log and sending mail. Every replica runs them; each job claims
+//! its work, so nothing is done twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::http::state::AppState;
+
+/// Starts every background loop.
+pub fn spawn(state: AppState) {
+    spawn_jobs(state);
+}
+
+/// Background work every minute: lapsed waiting-list offers pass to the next person, and
+/// course reminders due are queued. Every replica may run it; each offer and each reminder
+/// is claimed by a conditional update, so none is handled twice.
+fn spawn_jobs(state: AppState) {
+    tokio::spawn(daily_retention(state.clone()));
+    tokio::spawn(crate::notices::follow_changes(state.clone()));
+    tokio::spawn(seal_audit(state.clone()));
+    if let Some(mailer) = state.mailer.clone() {
+        tokio::spawn(send_mail(state.clone(), mailer));
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            minute_jobs(&state).await;
+        }
+    });
+}
+
+/// The minute's work for every tenant: lapsed waiting-list offers pass on, due course
+/// reminders are queued. Failures are logged; the next minute tries again.
+pub async fn minute_jobs(state: &AppState) {
+    for t in state.registry.current().iter() {
+        let base = state.base_url(&t.config);
+        match state.bookings.expire_offers(&t.id, &base).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(tenant = %t.id, lapsed = n, "waiting-list offers passed on")
+            }
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "waiting-list offers could not be checked")
+            }
+        }
+        match state.bookings.send_reminders(&t.config).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tenant = %t.id, queued = n, "course reminders queued"),
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "course reminders could not be queued")
+            }
+        }
+    }
+}
+
+/// Every second, links each tenant's newly committed audit events into its chain. Every
+/// replica may run it: sealing takes the tenant's chain lock for the moment it needs.
+async fn seal_audit(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for t in state.registry.current().iter() {
+            let sealed = async {
+                // A full batch means more may wait: keep going until the backlog is gone.
+                loop {
+                    let tx = state.db.tenant_tx(&t.id).await?;
+                    let n = storage::audit::seal(&tx).await?;
+                    tx.commit().await?;
+                    if n < storage::audit::SEAL_BATCH {
+                        return Ok::<_, storage::StorageError>(());
+                    }
+                }
+            }
+            .await;
+            if let Err(e) = sealed {
+                tracing::warn!(tenant = %t.id, error = %e, "audit events could not be sealed yet");
+            }
+        }
+    }
+}
+
+/// Drains every tenant's outbox to the SMTP server, every `smtp.poll_secs`. Every replica
+/// may run it: messages are claimed before they are sent.
+async fn send_mail(state: AppState, mailer: Arc<crate::mail::Mailer>) {
+    let mut tick = tokio::time::interval(mailer.poll);
+    loop {
+        tick.tick().await;
+        for t in state.registry.current().iter() {
+            match mailer
+                .drain(&state.db, &state.clock, &t.id, &t.config.display_name)
+                .await
+            {
+                Ok(d) if d.sent + d.failed > 0 => {
+                    tracing::info!(tenant = %t.id, sent = d.sent, failed = d.failed, "outbox drained");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(tenant = %t.id, error = %e, "outbox could not be drained"),
+            }
+        }
+    }
+}
+
+/// The retention sweep, once a day on one replica: every replica tries each hour to take
+/// the day's lease, and the one that gets it sweeps every tenant. A sweep cut short (the
+/// replica stopped) is finished by the next day's, and every action is recorded once.
+async fn daily_retention(state: AppState) {
+    let holder = uuid::Uuid::new_v4().to_string();
+    // Not at once: a starting server has its own writes to make (imports, demo data).
+    let first = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut tick = tokio::time::interval_at(first, Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        daily_jobs(&state, &holder).await;
+    }
+}
+
+/// The day's work, when `holder` can take the day's lease: the retention sweep of every
+/// tenant. Returns whether the lease was taken. Failures are logged.
+pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
+    let now = state.clock.now();
+    match storage::lease::try_acquire(
+        &state.db,
+        "retention-sweep",
+        holder,
+        now,
+        chrono::Duration::hours(23),
+    )
+    .await
+    {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(e) => {
+            tracing::warn!(error = %e, "retention lease could not be checked");
+            return false;
+        }
+    }
+    for t in state.registry.current().iter() {
+        let base = state.base_url(&t.config);
+        let outcome = state
+            .privacy
+            .sweep(
+                &t.id,
+                &t.config,
+                state.privacy.today(),
+                privacy_engine::sweep::Mode::Run,
+                &base,
+                &mut |_| std::ops::ControlFlow::Continue(()),
+            )
+            .await;
+        match outcome {
+            Ok(r) => tracing::info!(
+                tenant = %t.id,
+                run = %r.run_id,
+                checked = r.accounts_checked,
+                warned = r.warned,
+                acted = r.rules.iter().map(|x| x.count).sum::<u64>(),
+                "retention sweep done"
+            ),
+            Err(e) => tracing::warn!(tenant = %t.id, error = %e, "retention sweep failed"),
+        }
+    }
+    true
+}
