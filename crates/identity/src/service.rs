@@ -397,10 +397,20 @@ impl Identity {
                 IdentityError::BadCredentials
             });
         }
-        let Some(account) = found else {
+        let Some(checked) = found else {
             return Err(IdentityError::BadCredentials);
         };
+        // Read again under the transaction that signs in: an account switched off,
+        // deleted or given a new password while its hash was being checked is not let in
+        // on the strength of the copy read before.
         let tx = self.db.tenant_tx(tenant).await?;
+        let account = store::find_by_id(&tx, &checked.id)
+            .await?
+            .filter(|a| a.password_hash == checked.password_hash)
+            .ok_or(IdentityError::BadCredentials)?;
+        if account.status != checked.status {
+            return Err(IdentityError::BadCredentials);
+        }
         self.admit(&tx, &account).await?;
         if account.email_verified_at.is_none() {
             return Err(IdentityError::EmailNotVerified);

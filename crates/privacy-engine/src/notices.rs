@@ -151,7 +151,14 @@ impl Privacy {
             .system_tx(tenant)
             .await
             .map_err(PrivacyError::from)?;
-        let published = versions::publish(&tx, now, publication).await?;
+        let published = match versions::publish(&tx, now, publication).await {
+            Ok(p) => p,
+            Err(e) => {
+                // Rolled back at once, not left to the connection's next use.
+                tx.rollback().await.map_err(PrivacyError::from)?;
+                return Err(e);
+            }
+        };
         storage::tenants::put_in_force(&tx, &published.config, now)
             .await
             .map_err(PrivacyError::from)?;

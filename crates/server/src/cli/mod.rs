@@ -162,7 +162,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn demo_admin(settings: Settings, tenant: &str, email: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
-        settings.database.url.is_none(),
+        !settings
+            .database
+            .url
+            .as_ref()
+            .is_some_and(|u| secrecy::ExposeSecret::expose_secret(u).starts_with("postgres")),
         "demo administrators are for the embedded default only; with PostgreSQL, sign up and \
          use `portal accounts grant-role`"
     );

@@ -197,11 +197,13 @@ impl FromRequestParts<AppState> for Visitor {
         Ok(Self {
             base_url: state.base_url(&tenant.config),
             site_url: {
-                let host = parts
-                    .headers
-                    .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .and_then(|h| tenant_router::normalise_host(h).ok())
+                // The name the request came in on (the proxy's forwarded host first), if it
+                // is one of the tenant's configured names; any other value is ignored.
+                let host = [tenant_router::X_FORWARDED_HOST, "host"]
+                    .into_iter()
+                    .filter_map(|h| parts.headers.get(h)?.to_str().ok())
+                    .filter_map(|h| tenant_router::normalise_host(h.split(',').next()?.trim()).ok())
+                    .find(|h| tenant.config.hostnames.contains(h))
                     .unwrap_or_default();
                 state.site_url(&tenant.config, &host)
             },
