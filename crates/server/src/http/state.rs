@@ -48,12 +48,11 @@ impl AppState {
     #[must_use]
     pub fn site_url(&self, cfg: &tenant_router::TenantConfig, host: &str) -> String {
         match cfg.hostnames.iter().find(|h| h.as_str() == host) {
-            Some(h) if h.ends_with(".localhost") => format!(
-                "http://{h}:{}",
-                self.port.load(std::sync::atomic::Ordering::Relaxed)
+            Some(h) => address_of(
+                h,
+                self.secure_cookies,
+                self.port.load(std::sync::atomic::Ordering::Relaxed),
             ),
-            Some(h) if self.secure_cookies => format!("https://{h}"),
-            Some(h) => format!("http://{h}"),
             None => self.base_url(cfg),
         }
     }
@@ -77,11 +76,23 @@ impl AppState {
 fn tenant_base_url(cfg: &tenant_router::TenantConfig, secure: bool, port: u16) -> String {
     let public = cfg.hostnames.iter().find(|h| !h.ends_with(".localhost"));
     let development = cfg.hostnames.iter().find(|h| h.ends_with(".localhost"));
-    match (secure, public, development) {
-        (true, Some(h), _) => format!("https://{h}"),
-        (_, _, Some(h)) => format!("http://{h}:{port}"),
-        (false, Some(h), None) => format!("http://{h}"),
-        (true, None, None) | (false, None, None) => String::new(),
+    let host = if secure {
+        public.or(development)
+    } else {
+        development.or(public)
+    };
+    host.map_or_else(String::new, |h| address_of(h, secure, port))
+}
+
+/// `scheme://host` of one configured name: a development (`.localhost`) name over HTTP on
+/// this process's port, any other over HTTPS when cookies are secure, else plain HTTP.
+fn address_of(host: &str, secure: bool, port: u16) -> String {
+    if host.ends_with(".localhost") {
+        format!("http://{host}:{port}")
+    } else if secure {
+        format!("https://{host}")
+    } else {
+        format!("http://{host}")
     }
 }
 
