@@ -34,6 +34,7 @@ mod m20261201_000021_booking_approval;
 mod m20261201_000022_catalogue_revision;
 mod m20261202_000023_booking_unreminded_dropped;
 mod m20261205_000024_second_factor_pending;
+mod m20261205_000025_rights_requests;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000022_catalogue_revision::Migration),
             Box::new(m20261202_000023_booking_unreminded_dropped::Migration),
             Box::new(m20261205_000024_second_factor_pending::Migration),
+            Box::new(m20261205_000025_rights_requests::Migration),
         ]
     }
 }

@@ -155,9 +155,20 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 
+    let res = ana
+        .submit(
+            slug,
+            "/account/requests",
+            "/account/requests",
+            &[("kind", "access"), ("details", "A copy of my bookings.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
     let host = format!("{slug}.localhost");
     let delegate_pages = [
         "/account".to_owned(),
+        "/account/requests".to_owned(),
         "/account/bookings".to_owned(),
         "/account/cpd".to_owned(),
         "/basket".to_owned(),
@@ -187,6 +198,22 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         script.clone(),
         admin_pages.iter().map(|p| app.url(&host, p)).collect(),
         admin.cookies(slug),
+    )
+    .await;
+    // The privacy officer's desk: the queue, logging a request, one request.
+    let officer = app
+        .role_holder(slug, "dpo@harrow.example", "privacy-officer", None)
+        .await;
+    let request = crate::rights::newest_request(&officer).await;
+    let desk_pages = [
+        "/manage/requests".to_owned(),
+        "/manage/requests/new".to_owned(),
+        format!("/manage/requests/{request}"),
+    ];
+    assert_accessible(
+        script.clone(),
+        desk_pages.iter().map(|p| app.url(&host, p)).collect(),
+        officer.cookies(slug),
     )
     .await;
     // A lead administrator sees the service's buy form (band, organisation, price).

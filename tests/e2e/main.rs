@@ -20,6 +20,7 @@ mod privacy;
 mod purchases;
 mod resources;
 mod retention;
+mod rights;
 mod routing;
 mod second_factor;
 mod security;

@@ -452,12 +452,24 @@ impl TestApp {
         email: &str,
         provider: Option<&str>,
     ) -> Browser {
-        self.person(slug, email, None).await;
         let role = if provider.is_some() {
             "provider-staff"
         } else {
             "tenant-admin"
         };
+        self.role_holder(slug, email, role, provider).await
+    }
+
+    /// A browser signed in as a new account holding `role` (for provider staff, of
+    /// `provider`), with the second factor set up so the role is in force.
+    pub async fn role_holder(
+        &self,
+        slug: &str,
+        email: &str,
+        role: &str,
+        provider: Option<&str>,
+    ) -> Browser {
+        self.person(slug, email, None).await;
         self.grant_role(slug, email, role, provider).await;
         let b = self.new_browser();
         let res = b.sign_in(slug, email, PASSWORD).await;

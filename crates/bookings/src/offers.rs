@@ -3,13 +3,13 @@
 //! [`OFFER_HOURS`]; accepting books the held place, and an offer that lapses passes to the
 //! next person (or the place goes back to the session when no one is left).
 
-use catalogue::store::entity::{course, course_session};
+use catalogue::store::entity::course;
 use chrono::{DateTime, Duration, Utc};
 use identity::store::entity::account;
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, IntoActiveModel as _,
-    QueryFilter as _, QueryOrder as _, Set,
+    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
+    IntoActiveModel as _, QueryFilter as _, QueryOrder as _, Set,
 };
 use sha2::{Digest as _, Sha256};
 use storage::TenantTx;
@@ -56,15 +56,7 @@ pub(crate) async fn pass_on(
         .one(&**tx)
         .await?;
     let Some(entry) = next else {
-        course_session::Entity::update_many()
-            .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
-            .filter(course_session::Column::Id.eq(session_id))
-            .filter(course_session::Column::PlacesTaken.gt(0))
-            .col_expr(
-                course_session::Column::PlacesTaken,
-                Expr::col(course_session::Column::PlacesTaken).sub(1),
-            )
-            .exec(&**tx)
+        tx.execute(&catalogue::store::places::release(tx.tenant(), session_id))
             .await?;
         return Ok(());
     };

@@ -37,39 +37,16 @@ pub(crate) struct Place {
     pub(crate) free: bool,
 }
 
-/// The conditional update that takes a place on `session_id` if one is free: the
-/// database, not a check before it, decides who gets the last one.
-pub(crate) fn take_place(
-    tenant: &TenantId,
-    session_id: &str,
-) -> sea_orm::sea_query::UpdateStatement {
-    course_session::Entity::update_many()
-        .col_expr(
-            course_session::Column::PlacesTaken,
-            Expr::col(course_session::Column::PlacesTaken).add(1),
-        )
-        .filter(course_session::Column::TenantId.eq(tenant.as_str()))
-        .filter(course_session::Column::Id.eq(session_id))
-        .filter(course_session::Column::Status.eq("scheduled"))
-        .filter(
-            Expr::col(course_session::Column::PlacesTaken)
-                .lt(Expr::col(course_session::Column::Capacity)),
-        )
-        .into_query()
-}
+/// The conditional update that takes a place on `session_id` if one is free (the
+/// catalogue's [`catalogue::store::places::take`]).
+pub(crate) use catalogue::store::places::take as take_place;
 
-/// [`take_place`] for a checkout that did not lock what it read: it takes the place only
-/// while `session` and `course` still have the revisions read (so nothing the booking is
-/// confirmed with has changed since) and `delegate` has no live waiting-list entry on the
-/// session. A place `delegate` already holds needs no check here: the booking's unique
-/// index (`booking_one_held`) refuses the second, which fails the whole statement
-/// ([`duplicate_is_already_booked`]). The times they were last changed must match too: a replica of
-/// the previous release, during a rolling upgrade, changes a course without counting a
-/// revision, but it does set `updated_at`.
-///
-/// Written as SQL, every value bound (`$n`, which both databases read): it is on every
-/// checkout's path, and sea-query's expression trees for it cost more to build and render
-/// than the rest of the checkout's statement. Its first line is [`take_place`]'s.
+/// [`take_place`] for a checkout that did not lock what it read: the catalogue's
+/// [`catalogue::store::places::take_seen_text`] (the session and course unchanged since
+/// they were read) with bookings' own condition, that `delegate` has no live waiting-list
+/// entry on the session. A place `delegate` already holds needs no check here: the
+/// booking's unique index (`booking_one_held`) refuses the second, which fails the whole
+/// statement ([`duplicate_is_already_booked`]).
 pub(crate) fn take_seen(
     tenant: &TenantId,
     session: &course_session::Model,
@@ -78,38 +55,20 @@ pub(crate) fn take_seen(
 ) -> storage::sql::Sql {
     static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let waiting = LIVE_WAITING;
-        format!(
-            r#"UPDATE "course_session" SET "places_taken" = "places_taken" + 1
-            WHERE "tenant_id" = $1 AND "id" = $2 AND "status" = 'scheduled'
-                AND "places_taken" < "capacity"
-            AND "revision" = $3 AND "updated_at" = $4
-            AND EXISTS (SELECT 1 FROM "course" WHERE "course"."tenant_id" = $1
-                AND "course"."id" = $5 AND "course"."revision" = $6
-                AND "course"."updated_at" = $7)
-            AND NOT EXISTS (SELECT 1 FROM "waiting_list_entry"
+        catalogue::store::places::take_seen_text(&format!(
+            r#"NOT EXISTS (SELECT 1 FROM "waiting_list_entry"
                 WHERE "waiting_list_entry"."tenant_id" = $1
                 AND "waiting_list_entry"."session_id" = $2
                 AND "waiting_list_entry"."account_id" = $8
                 AND "waiting_list_entry"."status" IN ('{}', '{}'))"#,
             waiting[0], waiting[1],
-        )
-        // One line: the statement log stays readable.
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+        ))
     });
+    let mut values = catalogue::store::places::take_seen_values(tenant, session, course);
+    values.push(delegate.into());
     storage::sql::Sql {
         text: TEXT.clone(),
-        values: vec![
-            tenant.as_str().into(),
-            session.id.as_str().into(),
-            session.revision.into(),
-            session.updated_at.into(),
-            course.id.as_str().into(),
-            course.revision.into(),
-            course.updated_at.into(),
-            delegate.into(),
-        ],
+        values,
     }
 }
 

@@ -81,10 +81,23 @@ impl Identity {
         tenant: &TenantId,
         actor: &SignedIn,
     ) -> Result<bool, IdentityError> {
+        self.may_act_as(tenant, actor, Role::TenantAdmin).await
+    }
+
+    /// Whether the actor may use `role` now (holds it, with a confirmed second factor).
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn may_act_as(
+        &self,
+        tenant: &TenantId,
+        actor: &SignedIn,
+        role: Role,
+    ) -> Result<bool, IdentityError> {
         let tx = self.db.tenant_tx(tenant).await?;
-        let admin = orgs::can_act_as(&tx, &actor.account.id, Role::TenantAdmin).await?;
+        let may = orgs::can_act_as(&tx, &actor.account.id, role).await?;
         tx.rollback().await?;
-        Ok(admin)
+        Ok(may)
     }
 
     /// The tenant's organisations (for sign-up's list and the admin page).

@@ -155,6 +155,13 @@ impl Accounts for Identity {
             .collect())
     }
 
+    async fn email_of(&self, tx: &TenantTx, id: &str) -> Result<Option<String>, PrivacyError> {
+        Ok(store::find_by_id(tx, id)
+            .await
+            .map_err(privacy_error)?
+            .map(|a| a.email))
+    }
+
     async fn find_by_email(
         &self,
         tx: &TenantTx,
@@ -178,6 +185,48 @@ impl Accounts for Identity {
                 email: a.email,
             })
             .collect())
+    }
+
+    fn withheld_columns(&self) -> &'static [&'static str] {
+        &[
+            "account.password_hash",
+            "account_totp.secret_sealed",
+            "account_totp_pending.secret_sealed",
+            "account_secret.special_requirements",
+            "account_secret.subject_key",
+            "account_token.token_hash",
+            "recovery_code.code_hash",
+        ]
+    }
+
+    async fn unsealed(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+    ) -> Result<Vec<(&'static str, String)>, PrivacyError> {
+        let value =
+            crate::store::secrets::special_requirements(tx, &self.master, id, self.clock.now())
+                .await
+                .map_err(privacy_error)?;
+        Ok(value
+            .map(|v| ("account_secret.special_requirements", v))
+            .into_iter()
+            .collect())
+    }
+
+    async fn privacy_officers(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError> {
+        Ok(
+            crate::store::organisations::acting_as(tx, crate::domain::rights::Role::PrivacyOfficer)
+                .await
+                .map_err(privacy_error)?
+                .into_iter()
+                .map(|a| Recipient {
+                    id: a.id,
+                    first_name: a.first_name,
+                    email: a.email,
+                })
+                .collect(),
+        )
     }
 
     fn unsubscribe_token(&self, tenant: &TenantId, id: &str) -> Result<String, PrivacyError> {

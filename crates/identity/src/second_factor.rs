@@ -92,7 +92,7 @@ fn enrolment_for(
 
 /// Whether the account holds a role that needs a second factor.
 async fn needs_second_factor(tx: &TenantTx, account_id: &str) -> Result<bool, IdentityError> {
-    for role in [Role::TenantAdmin, Role::ProviderStaff] {
+    for role in [Role::TenantAdmin, Role::ProviderStaff, Role::PrivacyOfficer] {
         if orgs::has_role(tx, account_id, role).await? {
             return Ok(true);
         }
@@ -538,8 +538,10 @@ impl Identity {
         let tx = self.db.system_tx(&tenant.slug).await?;
         let account = store::insert_account(&tx, &new, Some(hash), now, None).await?;
         store::mark_verified(&tx, &account.id, now).await?;
-        crate::store::organisations::grant_role(&tx, &account.id, Role::TenantAdmin, None, now)
-            .await?;
+        // The demo administrator also answers rights requests, so the desk can be tried.
+        for role in [Role::TenantAdmin, Role::PrivacyOfficer] {
+            crate::store::organisations::grant_role(&tx, &account.id, role, None, now).await?;
+        }
         let step = now.timestamp().div_euclid(STEP_SECS) - 2;
         sf::promote(&tx, &self.master, &account.id, &secret, step, now).await?;
         let recovery_codes = sf::new_recovery_codes(&tx, &account.id, RECOVERY_CODES).await?;
@@ -549,7 +551,9 @@ impl Identity {
             "operator:cli",
             "account.demo_admin_created",
             &account.id,
-            serde_json::json!({ "role": Role::TenantAdmin.as_str() }),
+            serde_json::json!({
+                "roles": [Role::TenantAdmin.as_str(), Role::PrivacyOfficer.as_str()]
+            }),
         )
         .await?;
         tx.commit().await?;

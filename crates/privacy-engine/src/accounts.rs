@@ -74,12 +74,31 @@ pub trait Accounts: Send + Sync {
     /// belongs to, the person excluded.
     async fn lead_admins_of(&self, tx: &TenantTx, id: &str) -> Result<Vec<String>, PrivacyError>;
 
+    /// The email address of account `id`, if it exists.
+    async fn email_of(&self, tx: &TenantTx, id: &str) -> Result<Option<String>, PrivacyError>;
+
     /// The id of the account with this email address, if any.
     async fn find_by_email(
         &self,
         tx: &TenantTx,
         email: &str,
     ) -> Result<Option<String>, PrivacyError>;
+
+    /// Columns (`table.column`) a copy of a person's data names but never shows: sign-in
+    /// credentials and sealed values, whose readable form comes from [`Accounts::unsealed`].
+    fn withheld_columns(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The readable form of the person's sealed values, as `(table.column, value)`.
+    async fn unsealed(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+    ) -> Result<Vec<(&'static str, String)>, PrivacyError>;
+
+    /// The tenant's active privacy officers, who answer rights requests.
+    async fn privacy_officers(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
 
     /// Everyone who asked to be told of significant notice changes.
     async fn told_of_notice_changes(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;

@@ -26,6 +26,20 @@ pub enum PrivacyError {
     /// The tenant has no account with that address (or id).
     #[error("no such account")]
     NoSuchAccount,
+    /// The tenant has no such rights request.
+    #[error("no such request")]
+    NoSuchRequest,
+    /// The request's fields have problems: `(field, message)` each; nothing was stored.
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<(&'static str, String)>),
+    /// The change is refused as things stand (a stable code and a message for people).
+    #[error("{message}")]
+    Refused {
+        /// Stable code.
+        code: &'static str,
+        /// In words.
+        message: &'static str,
+    },
     /// A stored value no longer decodes.
     #[error("stored privacy data does not decode: {0}")]
     Corrupt(String),

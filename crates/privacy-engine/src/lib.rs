@@ -2,7 +2,8 @@
 //!
 //! Owns the [`Privacy`] service and its use cases: notices (working copy, draft edits,
 //! publication with its announcement, acknowledgements), the retention sweep with holds and
-//! disposal records, and the consent ledger; with the data-inventory declarations every
+//! disposal records, the consent ledger, and rights requests on the UK calendar
+//! (the privacy officer's desk); with the data-inventory declarations every
 //! crate makes of its columns ([`PersonalColumn`]) and tables ([`store::retention::SubjectTable`]).
 //!
 //! It sits below the domain crates and reaches them only through the traits in
@@ -12,9 +13,11 @@
 
 pub mod accounts;
 pub mod api;
+pub mod bundle;
 pub mod domain;
 mod error;
 pub mod notices;
+pub mod rights;
 mod service;
 pub mod store;
 pub mod sweep;
@@ -22,4 +25,5 @@ pub mod sweep;
 pub use accounts::{Accounts, Records};
 pub use domain::inventory::{Need, PersonalColumn, coverage_problems};
 pub use error::PrivacyError;
+pub use rights::{Action, NewRequest, RequestSummary};
 pub use service::{HoldRequest, PAGE, Privacy};

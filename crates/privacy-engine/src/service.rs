@@ -10,12 +10,12 @@ use storage::audit::{self, AuditEntry};
 use storage::{Clock, Db, Objects, TenantTx};
 use tenant_router::TenantId;
 
-use crate::PrivacyError;
 use crate::accounts::{Accounts, Records};
 use crate::domain::retention::{AccountFacts, HoldKind};
 use crate::store::retention::{
     self as store, Candidate, DisposalRow, HoldDetail, NewHold, SubjectTable,
 };
+use crate::{PersonalColumn, PrivacyError};
 
 /// Accounts per page of the sweep (one transaction each).
 pub const PAGE: u64 = 500;
@@ -32,6 +32,10 @@ pub struct Privacy {
     pub(crate) accounts: Arc<dyn Accounts>,
     pub(crate) records: Arc<dyn Records>,
     pub(crate) page: u64,
+    /// Every crate's personal-data columns, for copies of a person's data.
+    pub(crate) personal: Arc<[PersonalColumn]>,
+    /// Every declared column, `(table, column)`, personal or not.
+    pub(crate) columns: Arc<[(&'static str, &'static str)]>,
 }
 
 /// A hold to place, from an operator or a privacy officer.
@@ -69,7 +73,28 @@ impl Privacy {
             accounts,
             records,
             page: PAGE,
+            personal: Arc::new([]),
+            columns: Arc::new([]),
         }
+    }
+
+    /// The same engine knowing every crate's column declarations: `personal` (with their
+    /// categories) and `other` (`table.column`), so a copy of a person's data holds every
+    /// declared column of every table about them.
+    #[must_use]
+    pub fn with_declarations(
+        mut self,
+        personal: impl IntoIterator<Item = PersonalColumn>,
+        other: impl IntoIterator<Item = &'static str>,
+    ) -> Self {
+        self.personal = personal.into_iter().collect();
+        self.columns = self
+            .personal
+            .iter()
+            .map(|p| (p.table, p.column))
+            .chain(other.into_iter().filter_map(|c| c.split_once('.')))
+            .collect();
+        self
     }
 
     /// The same engine with `n` accounts per sweep page.

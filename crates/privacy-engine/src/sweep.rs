@@ -241,6 +241,7 @@ impl Privacy {
                 for key in self.records.files_of(tx, &ids).await? {
                     self.objects.delete(ctx.tenant, &key).await?;
                 }
+                self.delete_copies_of(tx, &ids).await?;
             }
             let kept = store::erase_subjects(tx, people, &self.tables).await?;
             let erased: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();

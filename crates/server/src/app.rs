@@ -90,7 +90,8 @@ impl Application {
             crate::subject_tables().copied().collect(),
             Arc::new(identity.clone()),
             Arc::new(bookings.clone()),
-        );
+        )
+        .with_declarations(crate::personal_data().copied(), crate::other_columns());
         Ok(Self {
             state: AppState {
                 bookings,

@@ -150,6 +150,24 @@ pub async fn list(tx: &TenantTx) -> Result<Vec<audit_event::Model>, StorageError
         .await?)
 }
 
+/// The events about account `id` or done by it, oldest first (for a copy of their data).
+///
+/// # Errors
+/// [`StorageError::Db`] when reading fails.
+pub async fn about(tx: &TenantTx, id: &str) -> Result<Vec<audit_event::Model>, StorageError> {
+    while seal(tx).await? > 0 {}
+    Ok(Entity::find()
+        .filter(Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::Subject.eq(id))
+                .add(Column::Actor.eq(format!("account:{id}"))),
+        )
+        .order_by_asc(Column::Seq)
+        .all(&**tx)
+        .await?)
+}
+
 /// Walks the tenant's chain and returns how many events it holds.
 ///
 /// # Errors

@@ -2,6 +2,7 @@
 //! filters on the transaction's tenant as well as relying on row-level security.
 
 pub mod entity;
+pub mod places;
 pub(crate) mod rows;
 pub mod search;
 

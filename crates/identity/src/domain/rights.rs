@@ -128,6 +128,8 @@ pub enum Role {
     TenantAdmin,
     /// Staff of one provider: manages that provider's courses and delegate lists.
     ProviderStaff,
+    /// Answers rights requests: the queue, each request's clock and history.
+    PrivacyOfficer,
 }
 
 impl Role {
@@ -137,6 +139,7 @@ impl Role {
         match self {
             Self::TenantAdmin => "tenant_admin",
             Self::ProviderStaff => "provider_staff",
+            Self::PrivacyOfficer => "privacy_officer",
         }
     }
 }
@@ -148,8 +151,9 @@ impl FromStr for Role {
         match s.replace('-', "_").as_str() {
             "tenant_admin" => Ok(Self::TenantAdmin),
             "provider_staff" => Ok(Self::ProviderStaff),
+            "privacy_officer" => Ok(Self::PrivacyOfficer),
             _ => Err(format!(
-                "unknown role `{s}`: use tenant-admin or provider-staff"
+                "unknown role `{s}`: use tenant-admin, provider-staff or privacy-officer"
             )),
         }
     }

@@ -262,6 +262,40 @@ pub async fn has_role(tx: &TenantTx, account_id: &str, role: Role) -> Result<boo
         .is_some())
 }
 
+/// The active accounts that may use `role` now (holding it, with a confirmed second factor),
+/// by name.
+///
+/// # Errors
+/// When the query fails.
+pub async fn acting_as(tx: &TenantTx, role: Role) -> Result<Vec<account::Model>, IdentityError> {
+    let t = tx.tenant().as_str();
+    let holders: Vec<String> = account_role::Entity::find()
+        .filter(account_role::Column::TenantId.eq(t))
+        .filter(account_role::Column::Role.eq(role.as_str()))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|r| r.account_id)
+        .collect();
+    let confirmed: Vec<String> = account_totp::Entity::find()
+        .filter(account_totp::Column::TenantId.eq(t))
+        .filter(account_totp::Column::AccountId.is_in(holders))
+        .filter(account_totp::Column::ConfirmedAt.is_not_null())
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|r| r.account_id)
+        .collect();
+    Ok(account::Entity::find()
+        .filter(account::Column::TenantId.eq(t))
+        .filter(account::Column::Id.is_in(confirmed))
+        .filter(account::Column::Status.eq(super::status::ACTIVE))
+        .order_by_asc(account::Column::LastName)
+        .order_by_asc(account::Column::FirstName)
+        .all(&**tx)
+        .await?)
+}
+
 /// Whether the account may use a role now: it holds the role *and* has a confirmed second
 /// factor. A role granted to someone already signed in therefore does nothing until they
 /// have set one up (their next sign-in sends them to do so).

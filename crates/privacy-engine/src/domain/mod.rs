@@ -1,5 +1,7 @@
 //! Privacy rules as plain data and pure functions: no axum, no sea-orm.
 
+pub mod calendar;
 pub mod inventory;
 pub mod notice;
 pub mod retention;
+pub mod rights;

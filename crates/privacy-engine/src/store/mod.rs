@@ -5,6 +5,7 @@
 pub mod consent;
 pub mod notice;
 pub mod retention;
+pub mod rights;
 
 use tenant_router::config::Module;
 
@@ -51,6 +52,38 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
     PersonalColumn {
         table: "retention_hold",
         column: "reason",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    // A rights request: who asked, where to answer and what they asked for, in their words;
+    // its history's notes may quote them.
+    PersonalColumn {
+        table: "rights_request",
+        column: "requester_name",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "rights_request",
+        column: "requester_email",
+        category: "account.contact",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "rights_request",
+        column: "details",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "rights_request",
+        column: "extension_reason",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "rights_request_event",
+        column: "note",
         category: "account.profile",
         need: Need::Always,
     },
@@ -156,4 +189,41 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "notice_ack.account_id",
     "notice_ack.version",
     "notice_ack.acknowledged_at",
+    // A rights request's clock and state, and who did what to it, by account id.
+    "rights_request.tenant_id",
+    "rights_request.id",
+    "rights_request.kind",
+    "rights_request.channel",
+    "rights_request.account_id",
+    "rights_request.received_on",
+    "rights_request.started_on",
+    "rights_request.paused_since",
+    "rights_request.paused_days",
+    "rights_request.extension_months",
+    "rights_request.due_on",
+    "rights_request.stage",
+    "rights_request.outcome",
+    "rights_request.assignee",
+    "rights_request.hold_id",
+    "rights_request.created_by",
+    "rights_request.created_at",
+    "rights_request.updated_at",
+    "rights_request.closed_at",
+    "rights_request_event.tenant_id",
+    "rights_request_event.id",
+    "rights_request_event.request_id",
+    "rights_request_event.account_id",
+    "rights_request_event.occurred_at",
+    "rights_request_event.actor",
+    "rights_request_event.action",
+    // A bundle names the object holding the copy and the digest of its link's token.
+    "rights_bundle.tenant_id",
+    "rights_bundle.id",
+    "rights_bundle.request_id",
+    "rights_bundle.account_id",
+    "rights_bundle.object_key",
+    "rights_bundle.token_hash",
+    "rights_bundle.created_at",
+    "rights_bundle.expires_at",
+    "rights_bundle.used_at",
 ];

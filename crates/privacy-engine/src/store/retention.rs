@@ -82,6 +82,22 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
         key: SubjectKey::AccountId("account_id"),
         erase: Erase::Delete,
     },
+    // Bundles and history first: they name the request they belong to.
+    SubjectTable {
+        table: "rights_bundle",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "rights_request_event",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "rights_request",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
 ];
 
 fn backend(tx: &TenantTx) -> DbBackend {

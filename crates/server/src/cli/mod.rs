@@ -243,7 +243,9 @@ async fn grant_role(
         (Role::ProviderStaff, Some(p)) if !t.config.providers.iter().any(|x| x.id == p) => {
             anyhow::bail!("tenant `{tenant}` has no provider `{p}`")
         }
-        (Role::TenantAdmin, Some(_)) => anyhow::bail!("--provider applies to provider staff only"),
+        (Role::TenantAdmin | Role::PrivacyOfficer, Some(_)) => {
+            anyhow::bail!("--provider applies to provider staff only")
+        }
         _ => {}
     }
     let identity = identity::Identity::new(

@@ -14,7 +14,7 @@ use bookings::{BookingError, certificate};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use identity::domain::signup::FieldError;
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::catalogue_web::{ApiResult, manager_of, require_json};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
@@ -104,7 +104,7 @@ async fn feedback_page(
     v: Visitor,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let target = state
         .bookings
@@ -124,7 +124,7 @@ async fn feedback_form(
     v: Visitor,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let cfg = &v.tenant().config;
@@ -187,7 +187,7 @@ async fn certificate_pdf(
     State(state): State<AppState>,
     v: Visitor,
     Path(id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let pdf = state
         .bookings
@@ -219,11 +219,7 @@ struct CourseFeedbackPage<'a> {
     average: String,
 }
 
-async fn read_feedback(
-    state: &AppState,
-    v: &Visitor,
-    id: &str,
-) -> Result<CourseFeedback, PageError> {
+async fn read_feedback(state: &AppState, v: &Visitor, id: &str) -> Result<CourseFeedback, Failure> {
     let m = manager_of(state, v)
         .await?
         .ok_or_else(crate::http::catalogue_web::not_found)?;
@@ -237,7 +233,7 @@ async fn course_feedback_page(
     State(state): State<AppState>,
     v: Visitor,
     Path(id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.signed_in_or_redirect()?;
     let feedback = read_feedback(&state, &v, &id).await?;
     let page = CourseFeedbackPage {
@@ -263,3 +259,15 @@ pub(crate) async fn api_course_feedback(
 ) -> ApiResult<Json<CourseFeedback>> {
     Ok(Json(read_feedback(&state, &v, &id).await?))
 }
+
+/// Feedback after a course: this area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_feedback, api_course_feedback),
+    components(schemas(
+        bookings::after_course::FeedbackFields,
+        bookings::after_course::CourseFeedback,
+        bookings::after_course::Answer
+    ))
+)]
+pub(crate) struct Doc;

@@ -11,7 +11,7 @@ use axum::{Form, Router};
 use catalogue::domain::money::format_pence;
 use http::StatusCode;
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::catalogue_web::uk_span;
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
@@ -49,7 +49,7 @@ async fn page(
     v: Visitor,
     Path(org): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let (o, pending) = state
         .bookings
@@ -88,14 +88,14 @@ async fn decide(
     v: Visitor,
     Path((org, booking)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let approve = match form.get("decision").map(String::as_str) {
         Some("approve") => true,
         Some("decline") => false,
         _ => {
-            return Err(PageError::new(
+            return Err(Failure::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "choose_a_decision",
                 "Choose approve or decline.",
@@ -124,7 +124,7 @@ async fn setting(
     v: Visitor,
     Path(org): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let on = form.get("approve_bookings").is_some_and(|x| x == "yes");

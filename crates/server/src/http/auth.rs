@@ -22,7 +22,7 @@ use crate::http::state::AppState;
 // The page modules import these from here as well as from `visitor`.
 use crate::http::page::{Chrome, render};
 pub(crate) use crate::http::visitor::{
-    CSRF_COOKIE, PageError, SESSION_COOKIE, Visitor, cookie, removal, with_code,
+    CSRF_COOKIE, Failure, SESSION_COOKIE, Visitor, cookie, removal, with_code,
 };
 
 /// Identity's pages.
@@ -121,7 +121,7 @@ fn sign_up_page<'a>(
 async fn organisation_choices(
     state: &AppState,
     v: &Visitor,
-) -> Result<Vec<(String, String)>, PageError> {
+) -> Result<Vec<(String, String)>, Failure> {
     Ok(state
         .identity
         .organisations(&v.tenant().id)
@@ -131,7 +131,7 @@ async fn organisation_choices(
         .collect())
 }
 
-async fn sign_up_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn sign_up_form(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let orgs = organisation_choices(&state, &v).await?;
     let page = sign_up_page(&v, orgs, &HashMap::new(), Vec::new());
     let html = render(StatusCode::OK, &page);
@@ -142,7 +142,7 @@ async fn sign_up(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     match state
         .identity
@@ -214,7 +214,7 @@ async fn verify_form(
     State(state): State<AppState>,
     v: Visitor,
     Path(token): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     if !state
         .identity
         .token_is_live(&v.tenant().id, Purpose::VerifyEmail, &token)
@@ -238,7 +238,7 @@ async fn verify(
     v: Visitor,
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     match state.identity.verify_email(&v.tenant().id, &token).await {
         Ok(()) => Ok(message(
@@ -297,7 +297,7 @@ async fn sign_in(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let email = form.get("email").map(String::as_str).unwrap_or_default();
     let password = form.get("password").map(String::as_str).unwrap_or_default();
@@ -356,7 +356,7 @@ async fn sign_out(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     if let Some(token) = v.session_token() {
         state.identity.sign_out(&v.tenant().id, &token).await?;
@@ -386,7 +386,7 @@ async fn reset_request(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let email = form.get("email").map(String::as_str).unwrap_or_default();
     match state
@@ -463,7 +463,7 @@ async fn reset_form(
     State(state): State<AppState>,
     v: Visitor,
     Path(token): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     password_form(&state, v, Purpose::ResetPassword, &token).await
 }
 
@@ -471,7 +471,7 @@ async fn invitation_form(
     State(state): State<AppState>,
     v: Visitor,
     Path(token): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     password_form(&state, v, Purpose::Invitation, &token).await
 }
 
@@ -482,7 +482,7 @@ async fn password_form(
     v: Visitor,
     purpose: Purpose,
     token: &str,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     if !state
         .identity
         .token_is_live(&v.tenant().id, purpose, token)
@@ -500,7 +500,7 @@ async fn reset(
     v: Visitor,
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     set_password(state, v, Purpose::ResetPassword, token, form).await
 }
 
@@ -509,7 +509,7 @@ async fn accept_invitation(
     v: Visitor,
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     set_password(state, v, Purpose::Invitation, token, form).await
 }
 
@@ -519,7 +519,7 @@ async fn set_password(
     purpose: Purpose,
     token: String,
     form: HashMap<String, String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     match state

@@ -13,7 +13,7 @@ use bookings::basket::{BasketAdd, BasketCheckout, BasketLine};
 use catalogue::domain::money::format_pence;
 use http::{HeaderMap, StatusCode};
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::bookings_web::signed_in_api;
 use crate::http::catalogue_web::{ApiResult, require_json, uk_span};
 use crate::http::page::{Chrome, render};
@@ -61,7 +61,7 @@ async fn page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let cfg = &v.tenant().config;
     let lines = state.bookings.basket(cfg, &s.account.id).await?;
@@ -71,7 +71,7 @@ async fn page(
         chrome: v.chrome("/basket"),
         csrf: v.csrf().to_owned(),
         idempotency_key: identity::domain::token::generate()
-            .map_err(|e| PageError::from(identity::IdentityError::Internal(e.to_string())))?,
+            .map_err(|e| Failure::from(identity::IdentityError::Internal(e.to_string())))?,
         lines: lines
             .into_iter()
             .map(|l| LineView {
@@ -96,7 +96,7 @@ async fn add_form(
     v: Visitor,
     Path(course_id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let session_id = form.get("session_id").cloned().unwrap_or_default();
@@ -120,7 +120,7 @@ async fn remove_form(
     v: Visitor,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     state
@@ -134,7 +134,7 @@ async fn checkout_form(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let how = BasketCheckout {
@@ -240,3 +240,15 @@ pub(crate) async fn api_checkout(
         outcome,
     ))
 }
+
+/// The basket: this area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_list, api_add, api_remove, api_checkout),
+    components(schemas(
+        bookings::basket::BasketAdd,
+        bookings::basket::BasketCheckout,
+        bookings::basket::BasketLine
+    ))
+)]
+pub(crate) struct Doc;

@@ -17,8 +17,8 @@ use http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::auth::{PageError, Visitor};
-use crate::http::catalogue_web::{ApiResult, Failure, require_json, uk_span};
+use crate::http::auth::{Failure, Visitor};
+use crate::http::catalogue_web::{ApiResult, require_json, uk_span};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-impl From<BookingError> for PageError {
+impl From<BookingError> for Failure {
     fn from(e: BookingError) -> Self {
         match e {
             BookingError::NotFound => crate::http::catalogue_web::not_found(),
@@ -127,12 +127,6 @@ impl From<BookingError> for PageError {
     }
 }
 
-impl From<BookingError> for Failure {
-    fn from(e: BookingError) -> Self {
-        PageError::from(e).into()
-    }
-}
-
 pub(crate) fn signed_in_api(v: &Visitor) -> ApiResult<&identity::SignedIn> {
     v.signed_in().ok_or_else(|| {
         Failure::new(
@@ -187,7 +181,7 @@ pub(crate) async fn session_of_course(
     v: &Visitor,
     course_id: &str,
     session_id: &str,
-) -> Result<(), PageError> {
+) -> Result<(), Failure> {
     let detail = state
         .catalogue
         .course(&v.tenant().id, course_id, None)
@@ -195,7 +189,7 @@ pub(crate) async fn session_of_course(
     if detail.sessions.iter().any(|x| x.id == session_id) {
         Ok(())
     } else {
-        Err(PageError::new(
+        Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "choose_a_session",
             "Choose a date for the course.",
@@ -288,7 +282,7 @@ async fn book_form(
     v: Visitor,
     Path(course_id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let session_id = form.get("session_id").cloned().unwrap_or_default();
@@ -354,7 +348,7 @@ async fn my_bookings(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let mine = state.bookings.mine(&v.tenant().id, &s.account.id).await?;
     let page = MinePage {
@@ -381,7 +375,7 @@ async fn cancel_form(
     v: Visitor,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     state
@@ -419,7 +413,7 @@ async fn accept_form(
     v: Visitor,
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let done = state
@@ -488,7 +482,7 @@ async fn organisation_page(
     State(state): State<AppState>,
     v: Visitor,
     Path(org): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let view = state
         .bookings
@@ -531,3 +525,19 @@ async fn organisation_page(
     let html = render(StatusCode::OK, &page);
     Ok(v.respond(html))
 }
+
+/// Bookings: this area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_checkout, api_mine, api_cancel, api_accept),
+    components(schemas(
+        CheckoutRequest,
+        CheckoutItem,
+        CheckoutOutcome,
+        bookings::domain::Booked,
+        bookings::domain::Waiting,
+        bookings::Accepted,
+        BookingOut
+    ))
+)]
+pub(crate) struct Doc;

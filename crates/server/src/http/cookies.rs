@@ -20,7 +20,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use http::{HeaderValue, Method, StatusCode, header};
 use tenant_router::Tenant;
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 pub(crate) use crate::http::cookie::{ANALYTICS_COOKIE, CHOICE_COOKIE, choice};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
@@ -68,13 +68,10 @@ async fn page(v: Visitor, Query(q): Query<PageQuery>) -> Response {
 
 /// Saves the choice from the banner or the cookies page, and returns the visitor where
 /// they were (the banner) or to the cookies page saying it is saved.
-async fn save(
-    v: Visitor,
-    Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+async fn save(v: Visitor, Form(form): Form<HashMap<String, String>>) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     if !v.tenant().config.cookies.analytics {
-        return Err(PageError::new(
+        return Err(Failure::new(
             StatusCode::BAD_REQUEST,
             "no_analytics",
             "This portal uses no analytics cookies, so there is nothing to choose.",
@@ -84,7 +81,7 @@ async fn save(
         Some("yes") => true,
         Some("no") => false,
         _ => {
-            return Err(PageError::new(
+            return Err(Failure::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_cookie_choice",
                 "Choose whether to allow analytics cookies.",

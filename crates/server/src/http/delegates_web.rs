@@ -17,10 +17,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::http::auth::{PageError, Visitor};
-use crate::http::catalogue_web::{
-    ApiResult, Failure, manager_of, provider_name, require_json, uk_span,
-};
+use crate::http::auth::{Failure, Visitor};
+use crate::http::catalogue_web::{ApiResult, manager_of, provider_name, require_json, uk_span};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -39,7 +37,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The visitor's management scope, or why they have none.
-async fn manager(state: &AppState, v: &Visitor) -> Result<Manager, PageError> {
+async fn manager(state: &AppState, v: &Visitor) -> Result<Manager, Failure> {
     manager_of(state, v)
         .await?
         .ok_or_else(|| CatalogueError::NotManager.into())
@@ -55,13 +53,13 @@ fn cell(value: &str) -> String {
 }
 
 /// A CSV download.
-fn csv_response(filename: &str, rows: Vec<Vec<String>>) -> Result<Response, PageError> {
+fn csv_response(filename: &str, rows: Vec<Vec<String>>) -> Result<Response, Failure> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
         w.write_record(row.iter().map(|v| cell(v)))
-            .map_err(|e| PageError::internal(&e))?;
+            .map_err(|e| Failure::internal(&e))?;
     }
-    let body = w.into_inner().map_err(|e| PageError::internal(&e))?;
+    let body = w.into_inner().map_err(|e| Failure::internal(&e))?;
     let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
     h.insert(
@@ -138,7 +136,7 @@ async fn read_list(
     v: &Visitor,
     session_id: &str,
     format: Format,
-) -> Result<Option<DelegateList>, PageError> {
+) -> Result<Option<DelegateList>, Failure> {
     if v.signed_in().is_none() {
         return Ok(None);
     }
@@ -156,7 +154,7 @@ async fn list_page(
     v: Visitor,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let Some(list) = read_list(&state, &v, &id, Format::Page).await? else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
@@ -169,7 +167,7 @@ async fn register_form(
     v: Visitor,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     if v.signed_in().is_none() {
         return Ok(Redirect::to("/sign-in").into_response());
@@ -181,7 +179,7 @@ async fn register_form(
             continue;
         };
         let mark = Attendance::parse(value).ok_or_else(|| {
-            PageError::new(
+            Failure::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_mark",
                 "Choose attended or did not attend for each delegate.",
@@ -200,7 +198,7 @@ async fn list_csv(
     State(state): State<AppState>,
     v: Visitor,
     Path(id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let Some(list) = read_list(&state, &v, &id, Format::Csv).await? else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
@@ -374,7 +372,7 @@ fn hours(minutes: i64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-async fn cpd_page(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn cpd_page(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let entries = state
         .bookings
@@ -401,7 +399,7 @@ async fn cpd_page(State(state): State<AppState>, v: Visitor) -> Result<Response,
     Ok(v.respond(html))
 }
 
-async fn cpd_csv(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn cpd_csv(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let records = state
         .bookings
@@ -422,3 +420,11 @@ async fn cpd_csv(State(state): State<AppState>, v: Visitor) -> Result<Response, 
     let res = csv_response("my-cpd.csv", rows)?;
     Ok(v.respond(res))
 }
+
+/// Delegate lists and attendance: this area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_list, api_attendance),
+    components(schemas(DelegateListOut, DelegateOut, AttendanceIn, MarkIn, AttendanceOut))
+)]
+pub(crate) struct Doc;

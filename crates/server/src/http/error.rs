@@ -1,16 +1,18 @@
-//! The JSON API's error answer: a stable code (also sent as `x-error-code`), a message for
-//! people, and per-field problems for 422s; with the conversions every API handler uses.
-//! (Pages answer with [`crate::http::visitor::PageError`], which converts into it.)
+//! The one error every handler answers with, page or JSON API ([`Failure`]): a status, a
+//! stable code (also sent as `x-error-code`), a message for people, per-field problems for
+//! 422s, and for a page that needs a signed-in person the way to the sign-in page. Pages show
+//! it as text; under `/api/` the [`json_errors`] layer answers the JSON body the OpenAPI
+//! document describes ([`ApiError`]). Also the conversions every handler uses.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::response::{IntoResponse, Response};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
 use catalogue::CatalogueError;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-use crate::http::visitor::PageError;
 
 /// An error: a stable code, a message for people, and per-field problems for 422s.
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,66 +33,184 @@ pub struct ErrorBody {
 }
 
 /// A problem with one field.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct FieldProblem {
     field: String,
     message: String,
 }
 
-pub(crate) struct Failure(StatusCode, String, String, Vec<FieldProblem>);
+/// A failed request, for pages and the JSON API alike.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    fields: Vec<FieldProblem>,
+    /// Where to send a browser instead of showing the message.
+    redirect: Option<&'static str>,
+}
 
 impl Failure {
-    pub(crate) fn new(status: StatusCode, code: &str, message: &str) -> Self {
-        Self(status, code.to_owned(), message.to_owned(), Vec::new())
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
+        Self {
+            status,
+            code,
+            message: message.to_owned(),
+            fields: Vec::new(),
+            redirect: None,
+        }
     }
+
+    /// A failure the visitor cannot fix: logged here, answered with a generic 500.
+    pub(crate) fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Sorry, there is a problem with the service. Try again later.",
+        )
+    }
+
+    /// Not signed in, on a page that needs it: a browser goes to the sign-in page (the API
+    /// answers 401).
+    pub(crate) fn sign_in() -> Self {
+        Self {
+            redirect: Some("/sign-in"),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_required",
+                "Sign in to continue.",
+            )
+        }
+    }
+
+    /// A form whose CSRF token is missing or not this visitor's.
+    pub(crate) fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "This form has expired. Go back, reload the page and try again.",
+        )
+    }
+
+    /// The JSON answer of the API.
+    fn json(self) -> Response {
+        let code = self.code;
+        let body = ApiError {
+            error: ErrorBody {
+                code: code.to_owned(),
+                message: self.message,
+                fields: self.fields,
+            },
+        };
+        with_code((self.status, Json(body)).into_response(), code)
+    }
+}
+
+/// Adds the stable error code (`x-error-code`) to a response.
+pub(crate) fn with_code(mut res: Response, code: &'static str) -> Response {
+    res.headers_mut()
+        .insert("x-error-code", HeaderValue::from_static(code));
+    res
 }
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let Self(status, code, message, fields) = self;
-        let mut res = (
-            status,
-            Json(ApiError {
-                error: ErrorBody {
-                    code: code.clone(),
-                    message,
-                    fields,
-                },
-            }),
-        )
-            .into_response();
-        if let Ok(v) = http::HeaderValue::from_str(&code) {
-            res.headers_mut().insert("x-error-code", v);
-        }
+        let mut res = match self.redirect {
+            Some(to) => Redirect::to(to).into_response(),
+            None if self.fields.is_empty() => with_code(
+                (self.status, self.message.clone()).into_response(),
+                self.code,
+            ),
+            None => {
+                let text = self
+                    .fields
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(". ");
+                with_code((self.status, text).into_response(), self.code)
+            }
+        };
+        // Kept for `json_errors`, which answers in JSON under `/api/`.
+        res.extensions_mut().insert(self);
         res
     }
+}
+
+/// Under `/api/`, a [`Failure`] is answered as the JSON [`ApiError`] (a redirect to the
+/// sign-in page becomes 401); elsewhere the response is left as it is.
+pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    if !api {
+        return res;
+    }
+    let Some(failure) = res.extensions_mut().remove::<Failure>() else {
+        return res;
+    };
+    let failure = match failure.redirect {
+        Some(_) => Failure::new(
+            StatusCode::UNAUTHORIZED,
+            "sign_in_required",
+            "Sign in first.",
+        ),
+        None => failure,
+    };
+    let mut json = failure.json();
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && name != "x-error-code"
+        {
+            json.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    json
 }
 
 impl From<CatalogueError> for Failure {
     fn from(e: CatalogueError) -> Self {
         match e {
-            CatalogueError::Invalid(errors) => Self(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid".to_owned(),
-                "The request has errors; nothing was changed.".to_owned(),
-                errors
+            CatalogueError::NotFound => not_found(),
+            CatalogueError::SignInRequired => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "sign_in_required",
+                "Sign in to download this resource.",
+            ),
+            CatalogueError::NotManager => Self::new(
+                StatusCode::FORBIDDEN,
+                "not_catalogue_manager",
+                "Only tenant admins and provider staff can manage courses and services.",
+            ),
+            CatalogueError::Conflict { code, message } => {
+                Self::new(StatusCode::CONFLICT, code, message)
+            }
+            CatalogueError::Invalid(errors) => Self {
+                fields: errors
                     .into_iter()
                     .map(|e| FieldProblem {
                         field: e.field.to_owned(),
                         message: e.message,
                     })
                     .collect(),
-            ),
-            other => PageError::from(other).into(),
+                ..Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    "The request has errors; nothing was changed.",
+                )
+            },
+            CatalogueError::Identity(e) => e.into(),
+            CatalogueError::Store(cause) => Self::internal(&cause),
         }
     }
 }
 
-impl From<PageError> for Failure {
-    fn from(e: PageError) -> Self {
-        let (status, code, message) = e.parts();
-        Self::new(status, code, message)
-    }
+/// The answer for anything that does not exist in this tenant (or is not the visitor's).
+pub(crate) fn not_found() -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Page not found. If you typed the web address, check it is correct.",
+    )
 }
 
 impl From<JsonRejection> for Failure {

@@ -14,7 +14,7 @@ use identity::IdentityError;
 use identity::domain::induction::KEY_STAGES;
 use identity::domain::signup::FieldError;
 
-use crate::http::auth::{PageError, Visitor, with_code};
+use crate::http::auth::{Failure, Visitor, with_code};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -52,8 +52,8 @@ impl InductionPage<'_> {
     }
 }
 
-fn not_found() -> PageError {
-    PageError::new(
+fn not_found() -> Failure {
+    Failure::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "Page not found. If you typed the web address, check it is correct.",
@@ -74,7 +74,7 @@ fn page(
     }
 }
 
-async fn form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn form(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let record = match state.identity.induction(&v.tenant().config, s).await {
         Ok(r) => r,
@@ -107,7 +107,7 @@ async fn save(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     match state

@@ -38,6 +38,7 @@ pub mod privacy_web;
 pub mod profile;
 pub mod public_cache;
 pub mod purchases_web;
+pub mod rights_web;
 pub mod second_factor;
 pub mod state;
 pub mod visitor;
@@ -69,6 +70,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(basket_web::router())
                 .merge(approvals_web::router())
                 .merge(privacy_web::router())
+                .merge(rights_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())
                 .merge(openapi::router())
@@ -78,6 +80,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                     state.clone(),
                     cookies::analytics,
                 ))
+                .layer(axum::middleware::from_fn(error::json_errors))
                 .with_state(state.clone()),
         );
     let secure = state.secure_cookies;

@@ -16,7 +16,7 @@ use identity::sessions::Stage;
 use serde::Deserialize;
 
 use crate::http::auth::{
-    FieldView, PageError, SESSION_COOKIE, Visitor, cookie, field_views, with_code,
+    Failure, FieldView, SESSION_COOKIE, Visitor, cookie, field_views, with_code,
 };
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
@@ -32,14 +32,14 @@ pub fn router() -> Router<AppState> {
         .route("/sign-up/oidc", get(details_form).post(complete))
 }
 
-fn page_error(e: IdentityError) -> PageError {
+fn page_error(e: IdentityError) -> Failure {
     match e {
-        IdentityError::UnknownProvider => PageError::new(
+        IdentityError::UnknownProvider => Failure::new(
             StatusCode::NOT_FOUND,
             "not_found",
             "Page not found. If you typed the web address, check it is correct.",
         ),
-        IdentityError::BadOidcState => PageError::new(
+        IdentityError::BadOidcState => Failure::new(
             StatusCode::BAD_REQUEST,
             "oidc_state_invalid",
             "This sign-in attempt has expired or was not started here. Go back to the sign-in \
@@ -47,20 +47,20 @@ fn page_error(e: IdentityError) -> PageError {
         ),
         IdentityError::Oidc(cause) => {
             tracing::warn!(%cause, "OpenID sign-in failed");
-            PageError::new(
+            Failure::new(
                 StatusCode::BAD_GATEWAY,
                 "oidc_failed",
                 "We could not sign you in with your organisation's account. Try again, or sign \
                  in with your email address and password.",
             )
         }
-        IdentityError::EmailTaken => PageError::new(
+        IdentityError::EmailTaken => Failure::new(
             StatusCode::CONFLICT,
             "email_taken",
             "An account with your email address already exists but its address is not yet \
              confirmed. Sign in with your password, or reset it, first.",
         ),
-        IdentityError::Deactivated => PageError::new(
+        IdentityError::Deactivated => Failure::new(
             StatusCode::FORBIDDEN,
             "account_deactivated",
             "This account has been deactivated. Contact your organisation's lead administrator \
@@ -74,7 +74,7 @@ async fn start(
     State(state): State<AppState>,
     v: Visitor,
     Path(provider): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let started = state
         .identity
         .oidc_start(&v.tenant().config, &provider, v.site_url())
@@ -100,10 +100,10 @@ async fn callback(
     v: Visitor,
     Path(provider): Path<String>,
     Query(answer): Query<Callback>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     if let Some(error) = answer.error {
         tracing::info!(%error, "OpenID provider declined the sign-in");
-        return Err(PageError::new(
+        return Err(Failure::new(
             StatusCode::UNAUTHORIZED,
             "oidc_declined",
             "Your organisation's sign-in did not complete. Try again, or sign in with your \
@@ -166,7 +166,7 @@ async fn signup_page(
     v: &Visitor,
     values: &HashMap<String, String>,
     errors: Vec<FieldError>,
-) -> Result<(StatusCode, Response), PageError> {
+) -> Result<(StatusCode, Response), Failure> {
     let key = v
         .cookie_value(SIGNUP_COOKIE)
         .map(str::to_owned)
@@ -203,7 +203,7 @@ async fn signup_page(
     Ok((status, render(status, &page)))
 }
 
-async fn details_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn details_form(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let (_, html) = signup_page(&state, &v, &HashMap::new(), Vec::new()).await?;
     Ok(v.respond(html))
 }
@@ -212,7 +212,7 @@ async fn complete(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let key = v
         .cookie_value(SIGNUP_COOKIE)

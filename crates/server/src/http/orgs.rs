@@ -16,7 +16,7 @@ use identity::organisations::{KINDS, MemberChange, Person};
 use identity::store::entity::organisation;
 use identity::{IdentityError, SignedIn};
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -39,8 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/people/{account}", get(person))
 }
 
-fn not_found() -> PageError {
-    PageError::new(
+fn not_found() -> Failure {
+    Failure::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "Page not found. If you typed the web address, check it is correct.",
@@ -48,7 +48,7 @@ fn not_found() -> PageError {
 }
 
 /// Maps the errors these pages expect; anything else is the generic mapping.
-fn page_error(e: IdentityError) -> PageError {
+fn page_error(e: IdentityError) -> Failure {
     match e {
         IdentityError::OrganisationNotFound
         | IdentityError::AccountNotFound
@@ -57,9 +57,9 @@ fn page_error(e: IdentityError) -> PageError {
     }
 }
 
-fn signed_in(v: &Visitor) -> Result<&SignedIn, PageError> {
+fn signed_in(v: &Visitor) -> Result<&SignedIn, Failure> {
     v.signed_in().ok_or_else(|| {
-        PageError::new(
+        Failure::new(
             StatusCode::UNAUTHORIZED,
             "sign_in_required",
             "Sign in to see this page.",
@@ -122,7 +122,7 @@ async fn people_page(
     errors: Vec<FieldError>,
     values: HashMap<String, String>,
     added: Option<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let actor = signed_in(v)?;
     let (org, people) = state
         .identity
@@ -151,7 +151,7 @@ async fn people(
     State(state): State<AppState>,
     v: Visitor,
     Path(org): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let html = people_page(
         &state,
         &v,
@@ -170,7 +170,7 @@ async fn add_colleague(
     v: Visitor,
     Path(org): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let actor = signed_in(&v)?;
     let notice = crate::http::privacy_web::version_in_force(&state, v.tenant()).await?;
@@ -233,11 +233,11 @@ async fn change_member(
     v: Visitor,
     Path((org, account)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let actor = signed_in(&v)?;
     let change = MemberChange::from_form(&form).ok_or_else(|| {
-        PageError::new(
+        Failure::new(
             StatusCode::BAD_REQUEST,
             "unknown_action",
             "Choose what to change.",
@@ -266,7 +266,7 @@ async fn admin_page(
     v: &Visitor,
     status: StatusCode,
     errors: Vec<FieldError>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let actor = signed_in(v)?;
     if !state
         .identity
@@ -289,7 +289,7 @@ async fn admin_page(
 async fn admin_organisations(
     State(state): State<AppState>,
     v: Visitor,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let html = admin_page(&state, &v, StatusCode::OK, Vec::new()).await?;
     Ok(v.respond(html))
 }
@@ -298,7 +298,7 @@ async fn create_organisation(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let actor = signed_in(&v)?;
     let get = |k: &str| form.get(k).map_or("", String::as_str);
@@ -328,7 +328,7 @@ async fn appoint_lead_admin(
     v: Visitor,
     Path(org): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let actor = signed_in(&v)?;
     let email = form.get("email").map_or("", String::as_str);
@@ -364,7 +364,7 @@ async fn person(
     State(state): State<AppState>,
     v: Visitor,
     Path(account): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let actor = signed_in(&v)?;
     let person = state
         .identity

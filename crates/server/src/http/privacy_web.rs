@@ -20,7 +20,7 @@ use privacy_engine::store::notice::{Listed, Published};
 use serde::Serialize;
 use tenant_router::Tenant;
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -107,12 +107,12 @@ pub(crate) fn notice_page<'a>(
 }
 
 /// The latest published version.
-async fn current(state: &AppState, t: &Tenant) -> Result<Option<Published>, PageError> {
+async fn current(state: &AppState, t: &Tenant) -> Result<Option<Published>, Failure> {
     state
         .privacy
         .version_in_force(&t.id)
         .await
-        .map_err(|e| PageError::internal(&e))
+        .map_err(|e| Failure::internal(&e))
 }
 
 /// The notice in force: the latest published version, or the running configuration's
@@ -120,7 +120,7 @@ async fn current(state: &AppState, t: &Tenant) -> Result<Option<Published>, Page
 pub(crate) async fn in_force(
     state: &AppState,
     t: &Tenant,
-) -> Result<(Rendered, Standing), PageError> {
+) -> Result<(Rendered, Standing), Failure> {
     Ok(match current(state, t).await? {
         Some(p) => (p.rendered.clone(), Standing::Current(p)),
         None => {
@@ -136,16 +136,16 @@ pub(crate) async fn in_force(
 
 /// The notice version a consent or a notice sent is recorded under: the published version's
 /// number, or (never published) `provisional:` and the running configuration's fingerprint.
-pub(crate) async fn version_in_force(state: &AppState, t: &Tenant) -> Result<String, PageError> {
+pub(crate) async fn version_in_force(state: &AppState, t: &Tenant) -> Result<String, Failure> {
     match current(state, t).await? {
         Some(p) => Ok(p.version.to_string()),
         None => storage::tenants::fingerprint(&t.config, None)
             .map(|f| format!("provisional:{}", &f[..12]))
-            .map_err(|e| PageError::internal(&e)),
+            .map_err(|e| Failure::internal(&e)),
     }
 }
 
-async fn page(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn page(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let (r, standing) = in_force(&state, v.tenant()).await?;
     let html = render(
         StatusCode::OK,
@@ -192,7 +192,7 @@ fn to_json(r: Rendered, standing: Standing) -> Response {
     .into_response()
 }
 
-async fn json(State(state): State<AppState>, t: Tenant) -> Result<Response, PageError> {
+async fn json(State(state): State<AppState>, t: Tenant) -> Result<Response, Failure> {
     let (r, standing) = in_force(&state, &t).await?;
     Ok(to_json(r, standing))
 }
@@ -204,12 +204,12 @@ struct VersionsPage<'a> {
     versions: Vec<(Listed, String)>,
 }
 
-async fn version_list(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn version_list(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let list = state
         .privacy
         .versions(&v.tenant().id)
         .await
-        .map_err(|e| PageError::internal(&e))?;
+        .map_err(|e| Failure::internal(&e))?;
     let versions = list
         .into_iter()
         .map(|l| {
@@ -227,8 +227,8 @@ async fn version_list(State(state): State<AppState>, v: Visitor) -> Result<Respo
     Ok(v.respond(html))
 }
 
-fn no_such_version() -> PageError {
-    PageError::new(
+fn no_such_version() -> Failure {
+    Failure::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "There is no such version of the privacy notice.",
@@ -239,7 +239,7 @@ async fn one_version(
     State(state): State<AppState>,
     v: Visitor,
     Path(file): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let (number, as_json) = match file.strip_suffix(".json") {
         Some(n) => (n, true),
         None => (file.as_str(), false),
@@ -249,7 +249,7 @@ async fn one_version(
         .privacy
         .version(&v.tenant().id, number)
         .await
-        .map_err(|e| PageError::internal(&e))?
+        .map_err(|e| Failure::internal(&e))?
         .ok_or_else(no_such_version)?;
     let r = p.rendered.clone();
     let standing = if latest > p.version {
@@ -273,10 +273,10 @@ async fn acknowledge(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = v.signed_in().ok_or_else(|| {
-        PageError::new(
+        Failure::new(
             StatusCode::UNAUTHORIZED,
             "sign_in_required",
             "Sign in to see this page.",
@@ -292,7 +292,7 @@ async fn acknowledge(
         .privacy
         .acknowledge(&v.tenant().id, &who.account.id, number)
         .await
-        .map_err(|e| PageError::internal(&e))?
+        .map_err(|e| Failure::internal(&e))?
     {
         return Err(no_such_version());
     }
@@ -304,8 +304,8 @@ async fn acknowledge(
     Ok((jar, Redirect::to(back)).into_response())
 }
 
-fn bad_link() -> PageError {
-    PageError::new(
+fn bad_link() -> Failure {
+    Failure::new(
         StatusCode::NOT_FOUND,
         "bad_link",
         "This link is not valid. Copy the whole link from the email, or change your choices in your account.",
@@ -318,7 +318,7 @@ async fn unsubscribe_form(
     State(state): State<AppState>,
     v: Visitor,
     Path(token): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let (_, _, label) = state
         .identity
         .read_unsubscribe_token(&v.tenant().config, &token)
@@ -339,7 +339,7 @@ async fn unsubscribe(
     State(state): State<AppState>,
     v: Visitor,
     Path(token): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let version = version_in_force(&state, v.tenant()).await?;
     match state
         .identity

@@ -17,8 +17,7 @@ use crate::http::state::AppState;
 use axum_extra::extract::cookie::CookieJar;
 
 use crate::http::auth::{
-    FieldView, PageError, SESSION_COOKIE, Visitor, cookie, error_for, field_views, message,
-    with_code,
+    Failure, FieldView, SESSION_COOKIE, Visitor, cookie, error_for, field_views, message, with_code,
 };
 use crate::http::page::{Chrome, render};
 
@@ -51,7 +50,7 @@ struct AccountPage<'a> {
     tenant_admin: bool,
 }
 
-async fn account(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn account(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let memberships = state
         .identity
@@ -168,7 +167,7 @@ async fn update_details(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     match state
@@ -222,7 +221,7 @@ async fn change_password(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
@@ -280,8 +279,8 @@ struct SpecialRequirementsPage<'a> {
     error: Option<String>,
 }
 
-fn not_collected() -> PageError {
-    PageError::new(
+fn not_collected() -> Failure {
+    Failure::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "Page not found. If you typed the web address, check it is correct.",
@@ -300,7 +299,7 @@ fn special_page(v: &Visitor, value: String, error: Option<String>) -> SpecialReq
 async fn special_requirements_form(
     State(state): State<AppState>,
     v: Visitor,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let value = match state
         .identity
@@ -320,7 +319,7 @@ async fn save_special_requirements(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let value = form
@@ -359,7 +358,7 @@ async fn preferences_page(
     v: &Visitor,
     status: StatusCode,
     error: Option<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let s = v.signed_in_or_redirect()?;
     let prefs = state.identity.preferences(&v.tenant().config, s).await?;
     let page = PreferencesPage {
@@ -372,10 +371,7 @@ async fn preferences_page(
     Ok(render(status, &page))
 }
 
-async fn preferences_form(
-    State(state): State<AppState>,
-    v: Visitor,
-) -> Result<Response, PageError> {
+async fn preferences_form(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let html = preferences_page(&state, &v, StatusCode::OK, None).await?;
     Ok(v.respond(html))
 }
@@ -384,7 +380,7 @@ async fn save_preferences(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let notice = crate::http::privacy_web::version_in_force(&state, v.tenant()).await?;

@@ -12,7 +12,7 @@ use bookings::domain::PurchaseRequest;
 use catalogue::domain::money::format_pence;
 use http::{HeaderMap, StatusCode};
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::catalogue_web::ApiResult;
 use crate::http::state::AppState;
 
@@ -55,7 +55,7 @@ async fn buy_form(
     v: Visitor,
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let s = v.signed_in_or_redirect()?;
     let field = |name: &str| form.get(name).cloned().unwrap_or_default();
@@ -65,7 +65,7 @@ async fn buy_form(
         expected_total_pence: None,
     };
     if req.band.is_empty() {
-        return Err(PageError::new(
+        return Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "choose_a_band",
             "Choose a price band.",
@@ -95,3 +95,11 @@ async fn buy_form(
         &body,
     ))
 }
+
+/// Traded-service purchases: this area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_purchase),
+    components(schemas(bookings::domain::PurchaseRequest, bookings::domain::PurchaseOutcome))
+)]
+pub(crate) struct Doc;

@@ -16,9 +16,7 @@ use identity::IdentityError;
 use identity::domain::signup::FieldError;
 use identity::sessions::Stage;
 
-use crate::http::auth::{
-    PageError, SESSION_COOKIE, Visitor, cookie, error_for, message, with_code,
-};
+use crate::http::auth::{Failure, SESSION_COOKIE, Visitor, cookie, error_for, message, with_code};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -64,7 +62,7 @@ async fn enter_code(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let (Some((session, account)), Some(cookie_value)) = (v.pending(), v.session_token()) else {
         return Ok(Redirect::to("/sign-in").into_response());
@@ -153,7 +151,7 @@ async fn two_factor_page(
     v: &Visitor,
     status: StatusCode,
     errors: Vec<FieldError>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let Some(account) = enrolling(v) else {
         return Ok(Redirect::to("/sign-in").into_response());
     };
@@ -172,7 +170,7 @@ async fn two_factor_page(
     Ok(render(status, &page))
 }
 
-async fn enrolment_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn enrolment_form(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     let html = two_factor_page(&state, &v, StatusCode::OK, Vec::new()).await?;
     Ok(v.respond(html))
 }
@@ -213,7 +211,7 @@ async fn refused(
     v: Visitor,
     e: IdentityError,
     prefix: &str,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let (status, code, errors) = match e {
         IdentityError::Invalid(errors) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -235,14 +233,14 @@ async fn refused(
             ),
         ),
         IdentityError::SecondFactorRequired => {
-            return Err(PageError::new(
+            return Err(Failure::new(
                 StatusCode::CONFLICT,
                 "second_factor_required",
                 "Your role on this portal needs security codes, so they cannot be turned off.",
             ));
         }
         IdentityError::BadSecondFactor => {
-            return Err(PageError::new(
+            return Err(Failure::new(
                 StatusCode::CONFLICT,
                 "no_second_factor",
                 "Security codes are not on for your account.",
@@ -260,7 +258,7 @@ async fn begin_enrolment(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let Some(account) = enrolling(&v) else {
         return Ok(Redirect::to("/sign-in").into_response());
@@ -282,7 +280,7 @@ async fn remove(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = v.signed_in_or_redirect()?;
     let client = peer.ip().to_string();
@@ -317,7 +315,7 @@ async fn confirm_enrolment(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let Some(token) = v.session_token() else {
         return Ok(Redirect::to("/sign-in").into_response());

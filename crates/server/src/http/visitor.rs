@@ -1,5 +1,5 @@
 //! Who is making the request (`Visitor`): the tenant, the CSRF token every form carries, and
-//! the signed-in account; plus the page-level error (`PageError`) every HTML handler returns.
+//! the signed-in account; plus the conversion of identity's errors into [`Failure`].
 //!
 //! Every form carries a CSRF token: before sign-in it is a random value in the
 //! `portal_csrf` cookie (double submit); after sign-in it is the session's own token
@@ -10,10 +10,10 @@
 use std::collections::HashMap;
 
 use axum::extract::FromRequestParts;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar};
+use http::StatusCode;
 use http::request::Parts;
-use http::{HeaderValue, StatusCode};
 use identity::sessions::Session;
 use identity::{IdentityError, SignedIn};
 use tenant_router::Tenant;
@@ -21,6 +21,7 @@ use tenant_router::Tenant;
 pub(crate) use crate::http::cookie::{
     CSRF_COOKIE, NOTICE_ACK_COOKIE, SESSION_COOKIE, cookie, named, removal,
 };
+pub(crate) use crate::http::error::{Failure, with_code};
 use crate::http::page::{Chrome, UserChrome};
 use crate::http::state::AppState;
 
@@ -44,101 +45,6 @@ pub struct Visitor {
     path: String,
 }
 
-/// A page-level failure: status, a stable code (also sent as `x-error-code`) and a message;
-/// or, for a page that needs a signed-in person, the way to the sign-in page.
-pub struct PageError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    /// Where to send the browser instead of showing the message.
-    redirect: Option<&'static str>,
-}
-
-impl From<IdentityError> for PageError {
-    fn from(e: IdentityError) -> Self {
-        match e {
-            IdentityError::SessionStore(cause) => {
-                tracing::error!(%cause, "session store unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "session_store_unavailable",
-                    "Signing in is not available at the moment. Try again in a few minutes.",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "identity request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Sorry, there is a problem with the service. Try again later.",
-                )
-            }
-        }
-    }
-}
-
-impl PageError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: &str) -> Self {
-        Self {
-            status,
-            code,
-            message: message.to_owned(),
-            redirect: None,
-        }
-    }
-
-    /// A failure the visitor cannot fix: logged here, answered with a generic 500.
-    pub(crate) fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%cause, "request failed");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Sorry, there is a problem with the service. Try again later.",
-        )
-    }
-
-    /// Status, code and message, for the JSON API's error body.
-    pub(crate) fn parts(&self) -> (StatusCode, &'static str, &str) {
-        (self.status, self.code, &self.message)
-    }
-
-    /// Not signed in, on a form or page that needs it: off to the sign-in page.
-    fn sign_in() -> Self {
-        Self {
-            redirect: Some("/sign-in"),
-            ..Self::new(
-                StatusCode::SEE_OTHER,
-                "sign_in_required",
-                "Sign in to continue.",
-            )
-        }
-    }
-
-    fn csrf() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-            "This form has expired. Go back, reload the page and try again.",
-        )
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        if let Some(to) = self.redirect {
-            return Redirect::to(to).into_response();
-        }
-        with_code((self.status, self.message).into_response(), self.code)
-    }
-}
-
-/// Adds the stable error code (`x-error-code`) to a response.
-pub(crate) fn with_code(mut res: Response, code: &'static str) -> Response {
-    res.headers_mut()
-        .insert("x-error-code", HeaderValue::from_static(code));
-    res
-}
-
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = Response;
 
@@ -153,7 +59,7 @@ impl FromRequestParts<AppState> for Visitor {
                 .identity
                 .current(&tenant.id, c.value())
                 .await
-                .map_err(|e| PageError::from(e).into_response())?,
+                .map_err(|e| Failure::from(e).into_response())?,
             None => None,
         };
         let pending = match (&signed_in, jar.get(&named(SESSION_COOKIE, secure))) {
@@ -161,7 +67,7 @@ impl FromRequestParts<AppState> for Visitor {
                 .identity
                 .pending(&tenant.id, c.value())
                 .await
-                .map_err(|e| PageError::from(e).into_response())?,
+                .map_err(|e| Failure::from(e).into_response())?,
             _ => None,
         };
         let session_csrf = signed_in
@@ -179,7 +85,7 @@ impl FromRequestParts<AppState> for Visitor {
                 let value = state
                     .identity
                     .new_csrf(&tenant.id)
-                    .map_err(|e| PageError::from(e).into_response())?;
+                    .map_err(|e| Failure::from(e).into_response())?;
                 jar = jar.add(cookie(CSRF_COOKIE, value.clone(), secure));
                 value
             }
@@ -240,9 +146,9 @@ impl Visitor {
         self.signed_in.as_ref()
     }
 
-    /// The signed-in person, or a [`PageError`] that sends the browser to the sign-in page.
-    pub(crate) fn signed_in_or_redirect(&self) -> Result<&SignedIn, PageError> {
-        self.signed_in().ok_or_else(PageError::sign_in)
+    /// The signed-in person, or a [`Failure`] that sends the browser to the sign-in page.
+    pub(crate) fn signed_in_or_redirect(&self) -> Result<&SignedIn, Failure> {
+        self.signed_in().ok_or_else(Failure::sign_in)
     }
 
     /// `scheme://host` of this tenant's portal, for links in emails.
@@ -298,12 +204,12 @@ impl Visitor {
     }
 
     /// Refuses a form whose CSRF token is missing or wrong.
-    pub(crate) fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), PageError> {
+    pub(crate) fn check_csrf(&self, form: &HashMap<String, String>) -> Result<(), Failure> {
         let sent = form.get(CSRF_FIELD).map(String::as_str).unwrap_or_default();
         if identity::domain::token::same(sent, &self.csrf) {
             Ok(())
         } else {
-            Err(PageError::csrf())
+            Err(Failure::csrf())
         }
     }
 }
@@ -315,7 +221,7 @@ async fn announcement(
     tenant: &Tenant,
     jar: &CookieJar,
     who: &SignedIn,
-) -> Result<Option<crate::http::page::Announcement>, PageError> {
+) -> Result<Option<crate::http::page::Announcement>, Failure> {
     let Some((latest, published_at)) = state.announced.latest(&tenant.id) else {
         return Ok(None);
     };
@@ -329,11 +235,34 @@ async fn announcement(
         .privacy
         .unacknowledged(&tenant.id, &who.account.id, who.account.created_at)
         .await
-        .map_err(|e| PageError::internal(&e))?;
+        .map_err(|e| Failure::internal(&e))?;
     Ok(owed.map(|l| crate::http::page::Announcement {
         version: l.version,
         summary: l.summary,
         csrf: who.session.csrf.clone(),
         back: String::new(),
     }))
+}
+
+impl From<IdentityError> for Failure {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::SessionStore(cause) => {
+                tracing::error!(%cause, "session store unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "session_store_unavailable",
+                    "Signing in is not available at the moment. Try again in a few minutes.",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "identity request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Sorry, there is a problem with the service. Try again later.",
+                )
+            }
+        }
+    }
 }

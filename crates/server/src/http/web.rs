@@ -68,11 +68,11 @@ struct NotFoundPage<'a> {
 pub(crate) fn back_to<'a>(
     form: &'a std::collections::HashMap<String, String>,
     default: &'a str,
-) -> Result<&'a str, crate::http::visitor::PageError> {
+) -> Result<&'a str, crate::http::visitor::Failure> {
     match form.get("back").map(String::as_str) {
         None | Some("") => Ok(default),
         Some(b) => same_site_path(b).ok_or_else(|| {
-            crate::http::visitor::PageError::new(
+            crate::http::visitor::Failure::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_back",
                 "The page to return to is not on this site.",

@@ -118,7 +118,9 @@ async fn daily_retention(state: AppState) {
 }
 
 /// The day's work, when `holder` can take the day's lease: the retention sweep of every
-/// tenant. Returns whether the lease was taken. Failures are logged.
+/// tenant, clearing fetched or lapsed copies of people's data, and the privacy officers'
+/// list of rights requests falling due. Returns whether the lease was taken. Failures are
+/// logged.
 pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
     let now = state.clock.now();
     match storage::lease::try_acquire(
@@ -160,6 +162,15 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
                 "retention sweep done"
             ),
             Err(e) => tracing::warn!(tenant = %t.id, error = %e, "retention sweep failed"),
+        }
+        // Copies of people's data that were fetched or have lapsed.
+        if let Err(e) = state.privacy.clear_spent_bundles(&t.id).await {
+            tracing::warn!(tenant = %t.id, error = %e, "spent data copies could not be cleared");
+        }
+        // The privacy officers' list of rights requests falling due this week.
+        match state.privacy.send_due_list(&t.config, &base).await {
+            Ok(n) => tracing::info!(tenant = %t.id, emails = n, "rights requests due list sent"),
+            Err(e) => tracing::warn!(tenant = %t.id, error = %e, "rights requests due list failed"),
         }
     }
     true

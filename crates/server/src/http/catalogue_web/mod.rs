@@ -3,7 +3,7 @@
 //! one `catalogue::Catalogue` method and render.
 
 pub mod api;
-pub(crate) use api::{ApiResult, Failure, require_json};
+pub(crate) use api::{ApiResult, require_json};
 pub mod cache;
 mod manage;
 pub(crate) mod pages;
@@ -11,12 +11,10 @@ pub(crate) mod providers;
 pub(crate) mod resources;
 
 use axum::Router;
-use catalogue::CatalogueError;
 use catalogue::domain::Manager;
-use http::StatusCode;
 use tenant_router::TenantConfig;
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::state::AppState;
 
 /// The catalogue's pages and API; the public reads go through the page cache.
@@ -39,61 +37,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(resources::router())
 }
 
-pub(crate) fn not_found() -> PageError {
-    PageError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "Page not found. If you typed the web address, check it is correct.",
-    )
-}
-
-impl From<CatalogueError> for PageError {
-    fn from(e: CatalogueError) -> Self {
-        match e {
-            CatalogueError::NotFound => not_found(),
-            CatalogueError::SignInRequired => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "sign_in_required",
-                "Sign in to download this resource.",
-            ),
-            CatalogueError::NotManager => Self::new(
-                StatusCode::FORBIDDEN,
-                "not_catalogue_manager",
-                "Only tenant admins and provider staff can manage courses and services.",
-            ),
-            CatalogueError::Conflict { code, message } => {
-                Self::new(StatusCode::CONFLICT, code, message)
-            }
-            CatalogueError::Invalid(errors) => Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                &errors
-                    .iter()
-                    .map(|e| e.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(". "),
-            ),
-            CatalogueError::Identity(e) => e.into(),
-            CatalogueError::Store(cause) => {
-                tracing::error!(%cause, "catalogue request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Sorry, there is a problem with the service. Try again later.",
-                )
-            }
-        }
-    }
-}
+pub(crate) use crate::http::error::not_found;
 
 /// Whether the tenant offers courses; services are offered under either services module.
 pub(crate) use crate::http::page::{offers_courses, offers_resources, offers_services};
 
 /// The signed-in visitor's management scope, if they have one.
-pub(crate) async fn manager_of(
-    state: &AppState,
-    v: &Visitor,
-) -> Result<Option<Manager>, PageError> {
+pub(crate) async fn manager_of(state: &AppState, v: &Visitor) -> Result<Option<Manager>, Failure> {
     match v.signed_in() {
         Some(s) => Ok(state
             .catalogue
@@ -129,6 +79,47 @@ pub(crate) fn audience_label(id: &str) -> &str {
         .find(|a| a.as_str() == id)
         .map_or(id, |a| a.label())
 }
+
+/// The catalogue's courses and traded services (handlers in [`api`]): this area's part of
+/// the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        api::list_courses,
+        api::course,
+        api::create_course,
+        api::update_course,
+        api::publish_course,
+        api::cancel_course,
+        api::add_session,
+        api::update_session,
+        api::cancel_session,
+        api::list_services,
+        api::service,
+        api::create_service,
+        api::update_service,
+        api::publish_service,
+        api::cancel_service
+    ),
+    components(schemas(
+        api::Created,
+        api::CourseList,
+        api::CourseSummary,
+        api::CourseOut,
+        api::SessionOut,
+        api::ServiceList,
+        api::ServiceSummary,
+        api::ServiceOut,
+        catalogue::domain::course::CourseFields,
+        catalogue::domain::course::SessionFields,
+        catalogue::domain::service::ServiceFields,
+        catalogue::domain::service::PriceBand,
+        catalogue::domain::sharing::SharingStatement,
+        catalogue::domain::sharing::SharedCategory,
+        catalogue::domain::Status
+    ))
+)]
+pub(crate) struct Doc;
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ use super::{
     audience_label, hours, manager_of, not_found, offers_courses, offers_services, provider_name,
     uk_span,
 };
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -168,7 +168,7 @@ async fn courses(
     State(state): State<AppState>,
     v: Visitor,
     Query(params): Query<ListParams>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let cfg = &v.tenant().config;
     if !offers_courses(cfg) {
         return Err(not_found());
@@ -294,7 +294,7 @@ async fn course(
     State(state): State<AppState>,
     v: Visitor,
     Path(id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let cfg = &v.tenant().config;
     if !offers_courses(cfg) {
         return Err(not_found());
@@ -327,7 +327,7 @@ async fn course(
         Some(_) if open => Some(BookingForm {
             csrf: v.csrf().to_owned(),
             idempotency_key: identity::domain::token::generate()
-                .map_err(|e| PageError::from(identity::IdentityError::Internal(e.to_string())))?,
+                .map_err(|e| Failure::from(identity::IdentityError::Internal(e.to_string())))?,
             price_pence: c.price_pence,
             price: format_pence(c.price_pence),
             sessions: bookable,
@@ -399,7 +399,7 @@ async fn services(
     State(state): State<AppState>,
     v: Visitor,
     Query(params): Query<ServiceParams>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let cfg = &v.tenant().config;
     if !offers_services(cfg) {
         return Err(not_found());
@@ -494,7 +494,7 @@ async fn service(
     State(state): State<AppState>,
     v: Visitor,
     Path(id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let cfg = &v.tenant().config;
     if !offers_services(cfg) {
         return Err(not_found());
@@ -516,7 +516,7 @@ async fn service(
                 Some(BuyForm {
                     csrf: v.csrf().to_owned(),
                     idempotency_key: identity::domain::token::generate().map_err(|e| {
-                        PageError::from(identity::IdentityError::Internal(e.to_string()))
+                        Failure::from(identity::IdentityError::Internal(e.to_string()))
                     })?,
                     organisations,
                 })

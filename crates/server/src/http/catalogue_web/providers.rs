@@ -44,3 +44,8 @@ pub(crate) async fn providers(v: Visitor) -> Json<Vec<ProviderOut>> {
             .collect(),
     )
 }
+
+/// The training providers: this area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(providers), components(schemas(ProviderOut)))]
+pub(crate) struct Doc;

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{manager_of, not_found, offers_resources, provider_name};
-use crate::http::auth::{PageError, Visitor, with_code};
+use crate::http::auth::{Failure, Visitor, with_code};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -84,7 +84,7 @@ struct ListPage<'a> {
     signed_in: bool,
 }
 
-async fn list(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn list(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     if !offers_resources(&v.tenant().config) {
         return Err(not_found());
     }
@@ -102,7 +102,7 @@ async fn download(
     State(state): State<AppState>,
     v: Visitor,
     Path(id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     if !offers_resources(&v.tenant().config) {
         return Err(not_found());
     }
@@ -162,7 +162,7 @@ async fn manage_page(
         .await
     {
         Ok(r) => r,
-        Err(e) => return PageError::from(e).into_response(),
+        Err(e) => return Failure::from(e).into_response(),
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -204,7 +204,7 @@ async fn require(state: &AppState, v: &Visitor) -> Result<Manager, Response> {
     }
     match manager_of(state, v).await {
         Ok(Some(m)) => Ok(m),
-        Ok(None) => Err(PageError::from(CatalogueError::NotManager).into_response()),
+        Ok(None) => Err(Failure::from(CatalogueError::NotManager).into_response()),
         Err(e) => Err(e.into_response()),
     }
 }
@@ -217,9 +217,9 @@ async fn manage(State(state): State<AppState>, v: Visitor) -> Response {
 }
 
 /// Reads the upload form; the CSRF token travels as one of its parts.
-async fn read_multipart(mut mp: Multipart) -> Result<(String, Upload), PageError> {
+async fn read_multipart(mut mp: Multipart) -> Result<(String, Upload), Failure> {
     let bad = |_| {
-        PageError::new(
+        Failure::new(
             StatusCode::BAD_REQUEST,
             "invalid_upload",
             "The upload could not be read. Try again.",
@@ -277,7 +277,7 @@ async fn upload_form(State(state): State<AppState>, v: Visitor, mp: Multipart) -
         Err(CatalogueError::Invalid(errors)) => {
             manage_page(&state, v, &m, errors, Some(&summary)).await
         }
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => Failure::from(e).into_response(),
     }
 }
 
@@ -308,7 +308,7 @@ async fn delete_form(
         .await
     {
         Ok(()) => v.respond(Redirect::to("/manage/resources").into_response()),
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => Failure::from(e).into_response(),
     }
 }
 
@@ -334,7 +334,7 @@ pub(super) async fn api_list(
     v: Visitor,
 ) -> Result<Json<Vec<ResourceOut>>, super::api::Failure> {
     if !offers_resources(&v.tenant().config) {
-        return Err(not_found().into());
+        return Err(not_found());
     }
     let rows = state.catalogue.resources(&v.tenant().id, None).await?;
     Ok(Json(
@@ -422,3 +422,11 @@ pub(super) async fn api_delete(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Resources (files attached to courses and services): this area's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(api_list, api_upload, api_delete),
+    components(schemas(ResourceOut, ResourceUpload, catalogue::domain::resource::Access))
+)]
+pub(crate) struct Doc;

@@ -22,7 +22,7 @@ use privacy_engine::notices::Working;
 use privacy_engine::store::notice::{Publication, PublishError};
 use tenant_router::TenantConfig;
 
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::page::{Chrome, render};
 use crate::http::privacy_web::{Standing, notice_page};
 use crate::http::state::AppState;
@@ -53,22 +53,22 @@ pub fn router() -> Router<AppState> {
         .route("/manage/privacy/discard", post(discard))
 }
 
-fn not_found() -> PageError {
-    PageError::new(
+fn not_found() -> Failure {
+    Failure::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "Page not found. If you typed the web address, check it is correct.",
     )
 }
 
-fn internal(e: impl std::fmt::Display) -> PageError {
-    PageError::internal(&e)
+fn internal(e: impl std::fmt::Display) -> Failure {
+    Failure::internal(&e)
 }
 
 /// The signed-in tenant administrator, or 404 for anyone else.
-async fn admin<'v>(state: &AppState, v: &'v Visitor) -> Result<&'v SignedIn, PageError> {
+async fn admin<'v>(state: &AppState, v: &'v Visitor) -> Result<&'v SignedIn, Failure> {
     let who = v.signed_in().ok_or_else(|| {
-        PageError::new(
+        Failure::new(
             StatusCode::UNAUTHORIZED,
             "sign_in_required",
             "Sign in to see this page.",
@@ -85,7 +85,7 @@ fn actor(who: &SignedIn) -> String {
     format!("account:{}", who.account.id)
 }
 
-async fn working(state: &AppState, v: &Visitor) -> Result<Working, PageError> {
+async fn working(state: &AppState, v: &Visitor) -> Result<Working, Failure> {
     state
         .privacy
         .working(&v.tenant().config)
@@ -100,7 +100,7 @@ async fn change(
     who: &SignedIn,
     describe: &str,
     edit: impl FnOnce(&mut TenantConfig, &mut Prose) -> Vec<FieldError>,
-) -> Result<Result<(), Vec<FieldError>>, PageError> {
+) -> Result<Result<(), Vec<FieldError>>, Failure> {
     state
         .privacy
         .change_draft(
@@ -165,7 +165,7 @@ async fn overview_page(
     status: StatusCode,
     just_published: Option<i32>,
     errors: Vec<FieldError>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     let w = working(state, v).await?;
     let rendered = notice::render(&w.config, &w.prose);
     let checklist = notice::checklist(&rendered.notice);
@@ -202,7 +202,7 @@ async fn overview(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<OverviewQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     admin(&state, &v).await?;
     let html = overview_page(&state, &v, StatusCode::OK, q.published, Vec::new()).await?;
     Ok(v.respond(html))
@@ -220,7 +220,7 @@ struct DetailsPage<'a> {
     errors: Vec<FieldError>,
 }
 
-async fn details_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn details_form(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     admin(&state, &v).await?;
     let c = working(&state, &v).await?.config;
     let values = HashMap::from([
@@ -259,7 +259,7 @@ async fn save_details(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
     let outcome = change(
@@ -350,7 +350,7 @@ fn prose_sections(introduction: String, more: String) -> Vec<(&'static str, &'st
     ]
 }
 
-async fn prose_form(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn prose_form(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     admin(&state, &v).await?;
     let p = working(&state, &v).await?.prose;
     let html = render(
@@ -374,7 +374,7 @@ async fn save_prose(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
     let introduction = field(&form, "introduction");
@@ -408,7 +408,7 @@ async fn save_prose(
 // ---------------------------------------------------------------------------------------
 // Preview, changes, publish, discard
 
-async fn preview(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn preview(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     admin(&state, &v).await?;
     let w = working(&state, &v).await?;
     let r = notice::render(&w.config, &w.prose);
@@ -428,7 +428,7 @@ struct ChangesPage<'a> {
     lines: Vec<(&'static str, String)>,
 }
 
-async fn changes(State(state): State<AppState>, v: Visitor) -> Result<Response, PageError> {
+async fn changes(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     admin(&state, &v).await?;
     let w = working(&state, &v).await?;
     let new = notice::lines(&notice::render(&w.config, &w.prose));
@@ -463,7 +463,7 @@ async fn publish(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
     let by = actor(who);
@@ -547,7 +547,7 @@ async fn discard(
     State(state): State<AppState>,
     v: Visitor,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
     state

@@ -14,7 +14,7 @@ use tenant_router::TenantConfig;
 use tenant_router::config::{Period, RetentionAction, RetentionRule, RetentionTrigger};
 
 use super::{FormFields, admin, change, field, not_found, optional, overview_page, working};
-use crate::http::auth::{PageError, Visitor};
+use crate::http::auth::{Failure, Visitor};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -93,10 +93,7 @@ fn category_name(c: &TenantConfig, id: &str) -> String {
         .map_or_else(|| format!("All {id} data"), |d| d.name.clone())
 }
 
-pub(super) async fn rules(
-    State(state): State<AppState>,
-    v: Visitor,
-) -> Result<Response, PageError> {
+pub(super) async fn rules(State(state): State<AppState>, v: Visitor) -> Result<Response, Failure> {
     admin(&state, &v).await?;
     let c = working(&state, &v).await?.config;
     let rules = c
@@ -222,7 +219,7 @@ fn rule_values(r: &RetentionRule) -> HashMap<String, String> {
 }
 
 /// `new`, or the index of an existing rule in `c`.
-fn rule_index(c: &TenantConfig, rule: &str) -> Result<Option<usize>, PageError> {
+fn rule_index(c: &TenantConfig, rule: &str) -> Result<Option<usize>, Failure> {
     if rule == "new" {
         return Ok(None);
     }
@@ -237,7 +234,7 @@ pub(super) async fn rule_form(
     State(state): State<AppState>,
     v: Visitor,
     Path(rule): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     admin(&state, &v).await?;
     let c = working(&state, &v).await?.config;
     let values = match rule_index(&c, &rule)? {
@@ -316,7 +313,7 @@ pub(super) async fn save_rule(
     v: Visitor,
     Path(rule): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
     let before = working(&state, &v).await?.config;
@@ -369,7 +366,7 @@ pub(super) async fn remove_rule(
     v: Visitor,
     Path(rule): Path<String>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, Failure> {
     v.check_csrf(&form)?;
     let who = admin(&state, &v).await?;
     let before = working(&state, &v).await?.config;

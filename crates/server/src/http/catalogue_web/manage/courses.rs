@@ -199,7 +199,7 @@ async fn editor<'a>(
     id: Option<&str>,
     (form, errors): (Option<CourseForm>, Vec<FieldError>),
     (session_form, session_errors): (SessionForm, Vec<FieldError>),
-) -> Result<CourseEditor<'a>, PageError> {
+) -> Result<CourseEditor<'a>, Failure> {
     let cfg = &v.tenant().config;
     let (form, status, sessions) = match id {
         Some(id) => {
@@ -340,7 +340,7 @@ impl EditorForm for CourseForm {
         id: Option<&str>,
         form: Self,
         errors: Vec<FieldError>,
-    ) -> Result<Response, PageError> {
+    ) -> Result<Response, Failure> {
         editor(
             state,
             v,
@@ -477,7 +477,7 @@ pub(super) async fn add_session(
             .map(|p| render(StatusCode::UNPROCESSABLE_ENTITY, &p));
             show(v, page, Some("invalid_session"))
         }
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => Failure::from(e).into_response(),
     }
 }
 pub(super) async fn cancel_session(

@@ -23,7 +23,7 @@ use tenant_router::TenantConfig;
 
 use super::pages::{SessionView, session_views};
 use super::{manager_of, offers_courses, offers_services, provider_name};
-use crate::http::auth::{PageError, Visitor, with_code};
+use crate::http::auth::{Failure, Visitor, with_code};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
@@ -58,7 +58,7 @@ enum Gate {
     /// Not signed in: go and sign in.
     SignIn,
     /// Signed in but not a manager, a bad CSRF token, or a failure.
-    Refused(PageError),
+    Refused(Failure),
 }
 
 impl IntoResponse for Gate {
@@ -128,7 +128,7 @@ async fn dashboard(State(state): State<AppState>, v: Visitor) -> Response {
     let cfg = &v.tenant().config;
     let managed = match state.catalogue.managed(&v.tenant().id, &m).await {
         Ok(x) => x,
-        Err(e) => return PageError::from(e).into_response(),
+        Err(e) => return Failure::from(e).into_response(),
     };
     let page = Dashboard {
         chrome: v.chrome("/manage"),
@@ -198,7 +198,7 @@ struct Opt {
 }
 
 /// Sends a rendered page (with any cookie the visitor needs) or the error that stopped it.
-fn show(v: Visitor, page: Result<Response, PageError>, code: Option<&'static str>) -> Response {
+fn show(v: Visitor, page: Result<Response, Failure>, code: Option<&'static str>) -> Response {
     match page {
         Ok(html) => {
             let res = v.respond(html);
@@ -235,7 +235,7 @@ trait EditorForm: Sized + Send {
         id: Option<&str>,
         form: Self,
         errors: Vec<FieldError>,
-    ) -> impl Future<Output = Result<Response, PageError>> + Send;
+    ) -> impl Future<Output = Result<Response, Failure>> + Send;
 }
 
 async fn save<F: EditorForm>(
@@ -263,7 +263,7 @@ async fn save<F: EditorForm>(
             let page = F::again(state, &v, m, id.as_deref(), form, errors).await;
             show(v, page, Some(F::INVALID))
         }
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => Failure::from(e).into_response(),
     }
 }
 
@@ -305,7 +305,7 @@ async fn change(
     let m = guard!(require_manager(state, &v).await);
     match act(state, &m).await {
         Ok(()) => v.respond(Redirect::to(&back).into_response()),
-        Err(e) => PageError::from(e).into_response(),
+        Err(e) => Failure::from(e).into_response(),
     }
 }
 

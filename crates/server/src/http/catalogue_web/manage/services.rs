@@ -127,7 +127,7 @@ async fn service_editor<'a>(
     id: Option<&str>,
     form: Option<ServiceForm>,
     errors: Vec<FieldError>,
-) -> Result<ServiceEditor<'a>, PageError> {
+) -> Result<ServiceEditor<'a>, Failure> {
     let cfg = &v.tenant().config;
     let (form, status) = match id {
         Some(id) => {
@@ -240,7 +240,7 @@ impl EditorForm for ServiceForm {
         id: Option<&str>,
         form: Self,
         errors: Vec<FieldError>,
-    ) -> Result<Response, PageError> {
+    ) -> Result<Response, Failure> {
         service_editor(state, v, m, id, Some(form), errors)
             .await
             .map(|p| render(StatusCode::UNPROCESSABLE_ENTITY, &p))
