@@ -709,3 +709,130 @@ async fn a_copys_link_lapses_after_a_week() {
         1
     );
 }
+
+#[tokio::test]
+async fn erasure_on_request_waits_for_holds_and_bookings_then_erases_keeping_what_rules_keep() {
+    use privacy_engine::HoldRequest;
+    use privacy_engine::domain::retention::HoldKind;
+
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager(SLUG, "admin@harrow.example", None)
+        .await;
+    let body = serde_json::json!({
+        "provider_id": "ss4e", "title": "Phonics leadership", "summary": "For phonics leads.",
+        "price_pence": 0, "cpd_minutes": 90, "cancellation_notice_days": 0
+    });
+    let (_, session) = crate::bookings::published_course(&admin, SLUG, &body, 10, 2).await;
+    let eve = app.person(SLUG, "eve@school.example", None).await;
+    let res = crate::bookings::checkout(
+        &eve,
+        SLUG,
+        "eve-erase-0001",
+        &serde_json::json!({"items": [{"session_id": session}], "expected_total_pence": 0}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = eve
+        .submit(
+            SLUG,
+            "/account/requests",
+            "/account/requests",
+            &[
+                ("kind", "erasure"),
+                ("details", "Please delete my account."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let account = app.account(SLUG, "eve@school.example").await.unwrap();
+    let officer = officer(&app, "eraser@harrow.example").await;
+    let id = newest_request(&officer).await;
+    // An unsent email to someone else that names her.
+    let tenant: tenant_router::TenantId = SLUG.parse().unwrap();
+    let tx = app.store.tenant_tx(&tenant).await.unwrap();
+    storage::outbox::enqueue(
+        &tx,
+        app.clock.now(),
+        storage::outbox::Email {
+            to: "lead@school.example",
+            subject: "A copy for the CPD lead",
+            body: "eve@school.example booked Phonics leadership.",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // A legal claim holds the account: refused, nothing changes.
+    let hold = app
+        .state
+        .privacy
+        .place_hold(
+            &tenant,
+            &HoldRequest {
+                email: "eve@school.example",
+                kind: HoldKind::LegalClaim,
+                reason: "Claim about a course fee",
+                by: "operator:test",
+                until: None,
+            },
+        )
+        .await
+        .unwrap();
+    let res = act(&officer, &id, "erase", &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "erasure_deferred");
+    assert!(res.text().await.unwrap().contains("a legal claim"));
+    assert!(app.account(SLUG, "eve@school.example").await.is_some());
+    app.state
+        .privacy
+        .release_hold(&tenant, &hold, "operator:test")
+        .await
+        .unwrap();
+
+    // A place on a session still to come: deferred, with the reason.
+    let res = act(&officer, &id, "erase", &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains("sessions still to come"));
+    assert!(app.account(SLUG, "eve@school.example").await.is_some());
+
+    // Once the session has taken place: erased.
+    app.clock.advance(chrono::Duration::days(3));
+    let res = act(&officer, &id, "erase", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(app.account(SLUG, "eve@school.example").await.is_none());
+    assert!(app.outbox(SLUG, "lead@school.example").await.is_empty());
+    // The request stays, closed, as the record; the reply says what was done.
+    let (request, events) = app.state.privacy.request(&tenant, &id).await.unwrap();
+    assert_eq!(request.row.stage, "closed");
+    assert_eq!(request.row.account_id, None);
+    assert!(events.iter().any(|e| e.action == "erased"));
+    let mail = app.outbox(SLUG, "eve@school.example").await;
+    let reply = mail
+        .iter()
+        .find(|m| m.subject.contains("erased"))
+        .expect("the reply");
+    assert!(
+        reply.body_text.contains("Information Commissioner"),
+        "{}",
+        reply.body_text
+    );
+    let disposals = app
+        .state
+        .privacy
+        .disposals(&tenant, Some(&account.id), 10)
+        .await
+        .unwrap();
+    assert_eq!(disposals.len(), 1);
+    assert!(
+        app.audit_actions(SLUG)
+            .await
+            .iter()
+            .any(|a| a == "rights.erased")
+    );
+    // Closed: no second erasure.
+    let res = act(&officer, &id, "erase", &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "request_not_open");
+}

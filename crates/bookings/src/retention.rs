@@ -170,6 +170,11 @@ fn privacy_error(e: BookingError) -> privacy_engine::PrivacyError {
 
 /// Bookings' side of the privacy engine's sweep: bookings anonymised and orders deleted
 /// under service-delivered rules, and the certificates a deleted person leaves.
+#[derive(FromQueryResult)]
+struct CountRow {
+    n: i64,
+}
+
 #[async_trait::async_trait]
 impl privacy_engine::Records for crate::Bookings {
     async fn apply(
@@ -186,6 +191,38 @@ impl privacy_engine::Records for crate::Bookings {
             _ => return Ok(None),
         };
         n.map(Some).map_err(privacy_error)
+    }
+
+    async fn open_commitments(
+        &self,
+        tx: &TenantTx,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, privacy_engine::PrivacyError> {
+        let backend = (**tx).get_database_backend();
+        let [pending, confirmed] = crate::take::HELD;
+        let row = CountRow::find_by_statement(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT COUNT(*) AS n FROM booking b JOIN course_session s \
+                 ON s.tenant_id = b.tenant_id AND s.id = b.session_id \
+                 WHERE b.tenant_id = $1 AND b.account_id = $2 AND b.status IN ('{pending}', '{confirmed}') \
+                 AND s.starts_at > $3"
+            ),
+            [tx.tenant().as_str().into(), account.into(), now.into()],
+        ))
+        .one(&**tx)
+        .await
+        .map_err(|e| privacy_error(StorageError::from(e).into()))?;
+        let n = row.map_or(0, |r| r.n);
+        Ok(if n > 0 {
+            vec![format!(
+                "{n} place(s) booked on sessions still to come: cancel them first, or wait until \
+                 they have taken place"
+            )]
+        } else {
+            Vec::new()
+        })
     }
 
     async fn files_of(

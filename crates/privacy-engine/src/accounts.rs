@@ -125,6 +125,15 @@ pub trait Records: Send + Sync {
         before: DateTime<Utc>,
     ) -> Result<Option<u64>, PrivacyError>;
 
+    /// What stands in the way of erasing the account now, in words (for example places
+    /// booked on sessions still to come); empty when nothing does.
+    async fn open_commitments(
+        &self,
+        tx: &TenantTx,
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, PrivacyError>;
+
     /// Object-store keys of files about these accounts (certificates), deleted with them.
     async fn files_of(
         &self,

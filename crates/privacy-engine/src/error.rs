@@ -40,6 +40,14 @@ pub enum PrivacyError {
         /// In words.
         message: &'static str,
     },
+    /// The change must wait, for the reasons given (a stable code and the reasons in words).
+    #[error("{reason}")]
+    Deferred {
+        /// Stable code.
+        code: &'static str,
+        /// Why, in words.
+        reason: String,
+    },
     /// A stored value no longer decodes.
     #[error("stored privacy data does not decode: {0}")]
     Corrupt(String),

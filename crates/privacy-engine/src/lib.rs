@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod api;
 pub mod bundle;
 pub mod domain;
+pub mod erasure;
 mod error;
 pub mod notices;
 pub mod rights;

@@ -234,18 +234,7 @@ impl Privacy {
                 .await?;
         }
         for (rule, people) in &delete {
-            if ctx.mode == Mode::Run {
-                // Before the rows go (which name them): should the transaction then fail,
-                // a certificate still on record is made again when it is downloaded.
-                let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
-                for key in self.records.files_of(tx, &ids).await? {
-                    self.objects.delete(ctx.tenant, &key).await?;
-                }
-                self.delete_copies_of(tx, &ids).await?;
-            }
-            let kept = store::erase_subjects(tx, people, &self.tables).await?;
-            let erased: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
-            self.accounts.delete(tx, &erased).await?;
+            let kept = self.erase_people(tx, people, ctx.mode == Mode::Run).await?;
             changed += people.len() as u64;
             let text = rule_text(ctx.cfg, *rule);
             let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
@@ -266,6 +255,34 @@ impl Privacy {
                 .await?;
         }
         Ok(changed)
+    }
+
+    /// Erases `people` (id and email pairs): their files and copies of their data (with
+    /// `files`; a plan leaves them), every declared table's rows (those a rule keeps,
+    /// pseudonymised), then the account rows. The one path of both the sweep and erasure on
+    /// request. Returns, per account id, what was kept.
+    ///
+    /// # Errors
+    /// When a statement or the object store fails; the caller's transaction then keeps
+    /// every row.
+    pub(crate) async fn erase_people(
+        &self,
+        tx: &TenantTx,
+        people: &[(String, String)],
+        files: bool,
+    ) -> Result<std::collections::HashMap<String, Vec<store::Kept>>, PrivacyError> {
+        let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
+        if files {
+            // Before the rows go (which name them): should the transaction then fail, a
+            // certificate still on record is made again when it is downloaded.
+            for key in self.records.files_of(tx, &ids).await? {
+                self.objects.delete(tx.tenant(), &key).await?;
+            }
+            self.delete_copies_of(tx, &ids).await?;
+        }
+        let kept = store::erase_subjects(tx, people, &self.tables).await?;
+        self.accounts.delete(tx, &ids).await?;
+        Ok(kept)
     }
 
     /// Writes disposal records and one audit event for a group of accounts.
@@ -508,7 +525,7 @@ fn next_deletion(cfg: &TenantConfig) -> String {
 }
 
 /// What erasure kept of a person, and the rule that keeps it.
-fn remaining(cfg: &TenantConfig, kept: &[store::Kept]) -> serde_json::Value {
+pub(crate) fn remaining(cfg: &TenantConfig, kept: &[store::Kept]) -> serde_json::Value {
     serde_json::Value::Array(
         kept.iter()
             .map(|k| {

@@ -434,3 +434,49 @@ pub async fn rows_about(
             .map_err(StorageError::from)?,
     )
 }
+
+/// Keeps the rights requests of `account` (with their history and copies) as records once
+/// the account is erased: they stop naming the account, and keep the requester's name and
+/// address, to which the reply goes.
+///
+/// # Errors
+/// When an update fails.
+pub async fn detach_account(tx: &TenantTx, account: &str) -> Result<(), PrivacyError> {
+    for table in ["rights_request", "rights_request_event", "rights_bundle"] {
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let a = sql.bind(account);
+        sql.text = if table == "rights_bundle" {
+            format!("DELETE FROM {table} WHERE tenant_id = {t} AND account_id = {a}")
+        } else {
+            format!(
+                "UPDATE {table} SET account_id = NULL WHERE tenant_id = {t} AND account_id = {a}"
+            )
+        };
+        sql.execute(tx).await?;
+    }
+    Ok(())
+}
+
+/// Deletes unsent mail that names `email` anywhere in its text (mail to the address itself
+/// goes with the person's other rows). Returns how many went.
+///
+/// # Errors
+/// When the delete fails.
+pub async fn delete_unsent_mail_naming(tx: &TenantTx, email: &str) -> Result<u64, PrivacyError> {
+    let pattern = format!(
+        "%{}%",
+        email
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let p = sql.bind(pattern);
+    sql.text = format!(
+        "DELETE FROM outbox_email WHERE tenant_id = {t} AND sent_at IS NULL \
+         AND body_text LIKE {p} ESCAPE '\\'"
+    );
+    Ok(sql.execute(tx).await?)
+}

@@ -235,6 +235,8 @@ struct DetailPage<'a> {
     may_extend: bool,
     /// An open access or portability request linked to an account: a copy can be made.
     may_copy: bool,
+    /// An open erasure request linked to an account: it can be carried out.
+    may_erase: bool,
     outcomes: Vec<(&'static str, &'static str)>,
     today: HashMap<String, String>,
     errors: Vec<FieldError>,
@@ -263,6 +265,7 @@ fn event_text(e: &EventRow) -> &'static str {
         "assigned" => "Assigned",
         "note" => "Note",
         "bundle_prepared" => "Copy of their data prepared and link sent",
+        "erased" => "Account erased",
         "completed" => "Closed: answered",
         "refused" => "Closed: refused",
         "withdrawn" => "Closed: withdrawn",
@@ -347,6 +350,9 @@ async fn detail_page(
                 Kind::parse(&summary.row.kind),
                 Some(Kind::Access | Kind::Portability)
             ),
+        may_erase: matches!(u, Urgency::Overdue | Urgency::DueSoon | Urgency::Due)
+            && summary.row.account_id.is_some()
+            && Kind::parse(&summary.row.kind) == Some(Kind::Erasure),
         outcomes: Outcome::ALL
             .iter()
             .map(|o| (o.as_str(), o.describe()))
@@ -413,38 +419,43 @@ pub(super) async fn act(
         })
     };
     let action = match action_name.as_str() {
-        "identity" => on().map(|d| Some(Action::ConfirmIdentity(d))),
-        "pause" => Ok(Some(Action::Pause(note))),
-        "resume" => on().map(|d| Some(Action::Resume(d))),
+        "identity" => on().map(|d| Step::Act(Action::ConfirmIdentity(d))),
+        "pause" => Ok(Step::Act(Action::Pause(note))),
+        "resume" => on().map(|d| Step::Act(Action::Resume(d))),
         "extend" => match field(&form, "months") {
-            "1" => Ok(Some(Action::Extend(1, field(&form, "reason")))),
-            "2" => Ok(Some(Action::Extend(2, field(&form, "reason")))),
+            "1" => Ok(Step::Act(Action::Extend(1, field(&form, "reason")))),
+            "2" => Ok(Step::Act(Action::Extend(2, field(&form, "reason")))),
             _ => Err(refuse("extend-months", "Choose one or two further months")),
         },
-        "assign" => Ok(Some(Action::Assign(
+        "assign" => Ok(Step::Act(Action::Assign(
             Some(field(&form, "assignee")).filter(|a| !a.is_empty()),
         ))),
-        "note" => Ok(Some(Action::Note(note))),
-        "copy" => Ok(None),
+        "note" => Ok(Step::Act(Action::Note(note))),
+        "copy" => Ok(Step::Copy),
+        "erase" => Ok(Step::Erase),
         "close" => match Outcome::parse(field(&form, "outcome")) {
-            Some(o) => Ok(Some(Action::Close(o, note))),
+            Some(o) => Ok(Step::Act(Action::Close(o, note))),
             None => Err(refuse("close-outcome", "Choose how the request ended")),
         },
         _ => return Err(not_found()),
     };
-    // `None`: prepare and send a copy of the requester's data.
     let cfg = &v.tenant().config;
+    let by = actor(who);
     let done = match action {
-        Ok(Some(a)) => state.privacy.act(cfg, &id, a, &actor(who)).await.map(drop),
-        Ok(None) => {
+        Ok(Step::Act(a)) => state.privacy.act(cfg, &id, a, &by).await.map(drop),
+        Ok(Step::Copy) => {
             let base = state.base_url(cfg);
-            let by = actor(who);
             state
                 .privacy
                 .prepare_bundle(cfg, &id, &by, &base)
                 .await
                 .map(drop)
         }
+        Ok(Step::Erase) => state
+            .privacy
+            .erase_on_request(cfg, &id, &by)
+            .await
+            .map(drop),
         Err(errors) => {
             return detail_page(&state, v, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
         }
@@ -462,13 +473,37 @@ pub(super) async fn act(
             detail_page(&state, v, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
         }
         Err(PrivacyError::Refused { code, message }) => {
-            let errors = vec![FieldError {
-                field: "request",
-                message: message.to_owned(),
-            }];
-            let res = detail_page(&state, v, &id, StatusCode::CONFLICT, errors).await?;
-            Ok(crate::http::error::with_code(res, code))
+            conflict(&state, v, &id, code, message.to_owned()).await
+        }
+        Err(PrivacyError::Deferred { code, reason }) => {
+            conflict(&state, v, &id, code, reason).await
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The request's page again, 409 with `code`, saying why the change was not made.
+async fn conflict(
+    state: &AppState,
+    v: Visitor,
+    id: &str,
+    code: &'static str,
+    message: String,
+) -> Result<Response, Failure> {
+    let errors = vec![FieldError {
+        field: "request",
+        message,
+    }];
+    let res = detail_page(state, v, id, StatusCode::CONFLICT, errors).await?;
+    Ok(crate::http::error::with_code(res, code))
+}
+
+/// What a form on a request's page asks for.
+enum Step<'a> {
+    /// A change to the request itself.
+    Act(Action<'a>),
+    /// Prepare and send a copy of the requester's data.
+    Copy,
+    /// Erase the requester's account.
+    Erase,
 }

@@ -43,6 +43,9 @@ impl From<PrivacyError> for Failure {
             PrivacyError::Refused { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, message)
             }
+            PrivacyError::Deferred { code, reason } => {
+                Self::new(StatusCode::CONFLICT, code, &reason)
+            }
             PrivacyError::Invalid(problems) => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",

@@ -1,0 +1,179 @@
+//! Erasure on request: an open erasure request linked to an account is carried out by the
+//! privacy officer. It is refused while a hold other than the request's own stands (a legal
+//! claim, an unpaid invoice) and deferred while the person has places booked on sessions
+//! still to come; otherwise it runs the retention sweep's own erasure
+//! ([`Privacy::erase_people`]): files and copies, every declared table (what a rule obliges
+//! the council to keep is kept, the person pseudonymised), unsent mail that names them, and
+//! the account. The requests they made stay as the record that their rights were met,
+//! naming them only by the name and address the reply goes to. The request is closed, a
+//! disposal record written, and the requester told what was erased and what was kept, why.
+
+use storage::audit::{self, AuditEntry};
+use tenant_router::TenantConfig;
+
+use crate::PrivacyError;
+use crate::domain::retention::HoldKind;
+use crate::domain::rights::{Kind, Outcome, reference};
+use crate::service::Privacy;
+use crate::store::retention::{self as retention_store, Disposal};
+use crate::store::rights as store;
+
+/// What erasure on request did.
+#[derive(Clone, Debug)]
+pub struct Erased {
+    /// What was kept and why, as the disposal record says (`table`, `category`, `rows`,
+    /// `why` each).
+    pub kept: serde_json::Value,
+    /// Unsent emails that named the person and were deleted.
+    pub mail_removed: u64,
+}
+
+impl Privacy {
+    /// Carries out erasure request `request_id` (see the module's description).
+    ///
+    /// # Errors
+    /// [`PrivacyError::NoSuchRequest`]; [`PrivacyError::Refused`] when it is not an open
+    /// erasure request with a linked account; [`PrivacyError::Deferred`] with the reasons
+    /// when a hold or a booking stands in the way. Nothing changes in any of these cases.
+    pub async fn erase_on_request(
+        &self,
+        cfg: &TenantConfig,
+        request_id: &str,
+        by: &str,
+    ) -> Result<Erased, PrivacyError> {
+        let now = self.clock.now();
+        // A system transaction, as the sweep's: erasure deletes from tables the request
+        // path may only append to (the consent ledger).
+        let tx = self.db.system_tx(&cfg.slug).await?;
+        let mut row = store::find(&tx, request_id)
+            .await?
+            .ok_or(PrivacyError::NoSuchRequest)?;
+        let refuse = |code, message| Err(PrivacyError::Refused { code, message });
+        if Kind::parse(&row.kind) != Some(Kind::Erasure) {
+            return refuse(
+                "not_an_erasure_request",
+                "Only an erasure request can erase an account.",
+            );
+        }
+        if row.stage != "open" {
+            return refuse(
+                "request_not_open",
+                "Erase while the request is open and the requester's identity is confirmed.",
+            );
+        }
+        let Some(account) = row.account_id.clone() else {
+            return refuse(
+                "no_account",
+                "The requester has no account here, so there is nothing on the portal to erase.",
+            );
+        };
+        let Some(email) = self.accounts.email_of(&tx, &account).await? else {
+            return refuse("no_account", "The requester's account no longer exists.");
+        };
+        let mut reasons: Vec<String> =
+            retention_store::holds_in_force(&tx, std::slice::from_ref(&account), now)
+                .await?
+                .remove(&account)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|k| *k != HoldKind::SubjectRequest)
+                .map(|k| format!("A hold stands on the account: {}", k.describe()))
+                .collect();
+        reasons.extend(self.records.open_commitments(&tx, &account, now).await?);
+        if !reasons.is_empty() {
+            return Err(PrivacyError::Deferred {
+                code: "erasure_deferred",
+                reason: format!("The account cannot be erased yet. {}.", reasons.join(". ")),
+            });
+        }
+        let people = [(account.clone(), email.clone())];
+        self.delete_copies_of(&tx, std::slice::from_ref(&account))
+            .await?;
+        store::detach_account(&tx, &account).await?;
+        let mail_removed = store::delete_unsent_mail_naming(&tx, &email).await?;
+        let mut kept = self.erase_people(&tx, &people, true).await?;
+        let kept = crate::sweep::remaining(cfg, &kept.remove(&account).unwrap_or_default());
+        let rule = format!("Erasure on request {}", reference(&row.id));
+        retention_store::record_disposals(
+            &tx,
+            now,
+            &[Disposal {
+                run_id: &row.id,
+                rule_index: 0,
+                rule: &rule,
+                action: "delete",
+                record_kind: "account",
+                account_ref: Some(&account),
+                records: 1,
+                remaining: kept.clone(),
+            }],
+        )
+        .await?;
+        // The request stays, closed, as the record; its hold went with the account.
+        let mut clock = row.clock();
+        clock
+            .close(Outcome::Completed)
+            .map_err(|r| PrivacyError::Refused {
+                code: r.code(),
+                message: r.message(),
+            })?;
+        row.set_clock(&clock);
+        row.account_id = None;
+        row.hold_id = None;
+        row.closed_at = Some(now);
+        row.updated_at = now;
+        store::save(&tx, &row).await?;
+        let kept_lines: Vec<String> = kept
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|k| {
+                format!(
+                    "- {} record(s) of {}: {}",
+                    k["rows"],
+                    k["category"].as_str().unwrap_or_default(),
+                    k["why"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        let note = if kept_lines.is_empty() {
+            "Account erased; nothing kept.".to_owned()
+        } else {
+            format!("Account erased. Kept:\n{}", kept_lines.join("\n"))
+        };
+        store::add_event(&tx, &row, now, by, "erased", Some(&note)).await?;
+        audit::record(
+            &tx,
+            now,
+            AuditEntry {
+                actor: by,
+                action: "rights.erased",
+                subject: &row.id,
+                detail: serde_json::json!({ "kept": kept, "mail_removed": mail_removed }),
+            },
+        )
+        .await?;
+        if let Some(to) = row.requester_email.clone() {
+            let compiled = crate::domain::notice::compile(cfg);
+            let text = format!(
+                "We have erased your account and the data held with it on the {service} portal.{kept}\n\n\
+                 If you are unhappy with how we handled your request, you can complain: {complaints}",
+                service = cfg.display_name,
+                kept = if kept_lines.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "\n\nThe law or our published retention rules oblige us to keep some records, \
+                         which no longer name you:\n{}",
+                        kept_lines.join("\n")
+                    )
+                },
+                complaints = compiled.complaints.join("; "),
+            );
+            let subject = format!("Your data has been erased ({})", reference(&row.id));
+            crate::rights::tell(&tx, now, cfg, &row, &to, &subject, &text).await?;
+        }
+        tx.commit().await?;
+        Ok(Erased { kept, mail_removed })
+    }
+}
