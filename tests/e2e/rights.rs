@@ -212,6 +212,13 @@ async fn the_clock_waits_for_identity_stops_for_clarification_extends_once_and_c
         .await
         .unwrap();
     assert!(page.contains("Waiting for proof of identity"), "{page}");
+    // What the right covers, from each category's lawful basis: Harrow's public-task data
+    // is not open to erasure, its consent data is; and a reply to start from.
+    assert!(
+        page.contains("used for a public task set out in law"),
+        "{page}"
+    );
+    assert!(page.contains("A reply to start from") && page.contains("Information Commissioner"));
 
     // Nothing can be paused or extended before the clock starts.
     let res = act(&officer, &id, "pause", &[("note", "Which account?")]).await;

@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod inventory;
+pub mod lawful;
 pub mod notice;
 pub mod retention;
 pub mod rights;

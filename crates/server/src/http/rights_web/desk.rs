@@ -237,6 +237,11 @@ struct DetailPage<'a> {
     may_copy: bool,
     /// An open erasure request linked to an account: it can be carried out.
     may_erase: bool,
+    /// For this request's right: each category, whether it applies (`yes`, `if_met`, `no`)
+    /// and why.
+    coverage: Vec<(String, &'static str, String)>,
+    /// A reply to draft from, paragraph by paragraph.
+    draft: Vec<String>,
     outcomes: Vec<(&'static str, &'static str)>,
     today: HashMap<String, String>,
     errors: Vec<FieldError>,
@@ -350,6 +355,25 @@ async fn detail_page(
                 Kind::parse(&summary.row.kind),
                 Some(Kind::Access | Kind::Portability)
             ),
+        coverage: Kind::parse(&summary.row.kind)
+            .map(|k| privacy_engine::domain::lawful::for_request(&v.tenant().config, k))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(c, a)| (c, a.as_str(), a.why().to_owned()))
+            .collect(),
+        draft: Kind::parse(&summary.row.kind)
+            .map(|k| {
+                privacy_engine::domain::lawful::draft_reply(
+                    &v.tenant().config,
+                    k,
+                    &summary.row.requester_name,
+                    &summary.reference,
+                )
+            })
+            .unwrap_or_default()
+            .split("\n\n")
+            .map(str::to_owned)
+            .collect(),
         may_erase: matches!(u, Urgency::Overdue | Urgency::DueSoon | Urgency::Due)
             && summary.row.account_id.is_some()
             && Kind::parse(&summary.row.kind) == Some(Kind::Erasure),
