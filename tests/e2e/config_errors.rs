@@ -125,3 +125,16 @@ async fn every_problem_is_reported_at_once() {
     assert!(err.contains("harrow"), "{err}");
     assert!(err.contains("somerset"), "{err}");
 }
+
+#[tokio::test]
+async fn a_time_to_answer_rights_requests_beyond_a_month_is_refused() {
+    let (err, file) = start_with(
+        "harrow",
+        "respond_within = \"1m\"",
+        "respond_within = \"2m\"",
+    )
+    .await;
+    assert!(err.contains(&file), "{err}");
+    assert!(err.contains("subject_rights.respond_within"), "{err}");
+    assert!(err.contains("at most one month"), "{err}");
+}

@@ -5,13 +5,24 @@
 
 use chrono::{Datelike as _, Days, NaiveDate};
 use e2e::{Browser, TestApp, error_code, spawn_app};
-use privacy_engine::domain::calendar::{deadline, long_date, uk_date};
+use privacy_engine::domain::calendar::{ONE_MONTH, deadline, long_date, uk_date};
 use reqwest::StatusCode;
 
 const SLUG: &str = "harrow";
 
 async fn officer(app: &TestApp, email: &str) -> Browser {
     app.role_holder(SLUG, email, "privacy-officer", None).await
+}
+
+/// Harrow's configuration as the app runs it.
+fn harrow(app: &TestApp) -> tenant_router::TenantConfig {
+    app.registry
+        .current()
+        .iter()
+        .find(|t| t.id.as_str() == SLUG)
+        .unwrap()
+        .config
+        .clone()
 }
 
 fn today(app: &TestApp) -> NaiveDate {
@@ -82,7 +93,7 @@ async fn a_person_files_a_request_and_a_privacy_officer_sees_it_due_a_month_late
     assert!(to.starts_with("/account/requests?made=RR-"), "{to}");
     let reference = to.split("made=").nth(1).unwrap().to_owned();
 
-    let due = long_date(deadline(today(&app), 1, 0).day);
+    let due = long_date(deadline(today(&app), ONE_MONTH, 0, 0).day);
     let mine = person.get_tenant(SLUG, &to).await.text().await.unwrap();
     assert!(mine.contains(&reference) && mine.contains(&due), "{mine}");
 
@@ -233,7 +244,7 @@ async fn the_clock_waits_for_identity_stops_for_clarification_extends_once_and_c
         act(&officer, &id, "identity", &on).await.status(),
         StatusCode::SEE_OTHER
     );
-    let due = deadline(proof, 1, 0).day;
+    let due = deadline(proof, ONE_MONTH, 0, 0).day;
     let page = officer
         .get_tenant(SLUG, &format!("/manage/requests/{id}"))
         .await
@@ -268,7 +279,7 @@ async fn the_clock_waits_for_identity_stops_for_clarification_extends_once_and_c
         act(&officer, &id, "resume", &back).await.status(),
         StatusCode::SEE_OTHER
     );
-    let due = deadline(proof, 1, 5).day;
+    let due = deadline(proof, ONE_MONTH, 0, 5).day;
     let page = officer
         .get_tenant(SLUG, &format!("/manage/requests/{id}"))
         .await
@@ -286,7 +297,7 @@ async fn the_clock_waits_for_identity_stops_for_clarification_extends_once_and_c
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let extended = deadline(proof, 3, 5).day;
+    let extended = deadline(proof, ONE_MONTH, 2, 5).day;
     let mail = app.outbox(SLUG, "caller@example.org").await;
     assert!(
         mail.iter()
@@ -411,7 +422,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert!(
         app.state
             .privacy
-            .requests(&SLUG.parse().unwrap(), true)
+            .requests(&harrow(&app), true)
             .await
             .unwrap()
             .is_empty()
@@ -435,7 +446,7 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert!(
         app.state
             .privacy
-            .requests(&SLUG.parse().unwrap(), true)
+            .requests(&harrow(&app), true)
             .await
             .unwrap()
             .is_empty()
@@ -573,7 +584,7 @@ async fn a_copy_of_a_persons_data_holds_every_declared_value_and_is_fetched_once
     let all = app
         .state
         .privacy
-        .requests(&SLUG.parse().unwrap(), false)
+        .requests(&harrow(&app), false)
         .await
         .unwrap();
     let bobs = all
@@ -811,7 +822,7 @@ async fn erasure_on_request_waits_for_holds_and_bookings_then_erases_keeping_wha
     assert!(app.account(SLUG, "eve@school.example").await.is_none());
     assert!(app.outbox(SLUG, "lead@school.example").await.is_empty());
     // The request stays, closed, as the record; the reply says what was done.
-    let (request, events) = app.state.privacy.request(&tenant, &id).await.unwrap();
+    let (request, events) = app.state.privacy.request(&harrow(&app), &id).await.unwrap();
     assert_eq!(request.row.stage, "closed");
     assert_eq!(request.row.account_id, None);
     assert!(events.iter().any(|e| e.action == "erased"));

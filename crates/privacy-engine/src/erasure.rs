@@ -110,7 +110,7 @@ impl Privacy {
         )
         .await?;
         // The request stays, closed, as the record; its hold went with the account.
-        let mut clock = row.clock();
+        let mut clock = row.clock(cfg.subject_rights.respond_within);
         clock
             .close(Outcome::Completed)
             .map_err(|r| PrivacyError::Refused {

@@ -198,7 +198,11 @@ impl Privacy {
         };
         let id = uuid::Uuid::now_v7().to_string();
         let reference = reference(&id);
-        let clock = RequestClock::new(new.received_on, new.identity_known);
+        let clock = RequestClock::new(
+            new.received_on,
+            new.identity_known,
+            cfg.subject_rights.respond_within,
+        );
         let hold_id = match account_id.as_deref() {
             Some(account) => Some(
                 holds::place_hold(
@@ -310,10 +314,10 @@ impl Privacy {
     /// When the database fails.
     pub async fn requests(
         &self,
-        tenant: &TenantId,
+        cfg: &TenantConfig,
         closed: bool,
     ) -> Result<Vec<RequestSummary>, PrivacyError> {
-        self.summaries(tenant, None, closed).await
+        self.summaries(cfg, None, closed).await
     }
 
     /// The requests a person filed or that were logged for their account.
@@ -322,27 +326,27 @@ impl Privacy {
     /// When the database fails.
     pub async fn requests_of(
         &self,
-        tenant: &TenantId,
+        cfg: &TenantConfig,
         account: &str,
     ) -> Result<Vec<RequestSummary>, PrivacyError> {
-        self.summaries(tenant, Some(account), true).await
+        self.summaries(cfg, Some(account), true).await
     }
 
     async fn summaries(
         &self,
-        tenant: &TenantId,
+        cfg: &TenantConfig,
         account: Option<&str>,
         closed: bool,
     ) -> Result<Vec<RequestSummary>, PrivacyError> {
         let today = self.uk_today();
-        let tx = self.db.tenant_tx(tenant).await?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
         let rows = store::list(&tx, account, closed).await?;
         tx.rollback().await?;
         let mut out: Vec<RequestSummary> = rows
             .into_iter()
             .map(|row| RequestSummary {
                 reference: reference(&row.id),
-                urgency: row.clock().urgency(today),
+                urgency: row.clock(cfg.subject_rights.respond_within).urgency(today),
                 row,
             })
             .collect();
@@ -356,10 +360,10 @@ impl Privacy {
     /// [`PrivacyError::NoSuchRequest`] when the tenant has no such request.
     pub async fn request(
         &self,
-        tenant: &TenantId,
+        cfg: &TenantConfig,
         id: &str,
     ) -> Result<(RequestSummary, Vec<EventRow>), PrivacyError> {
-        let tx = self.db.tenant_tx(tenant).await?;
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
         let row = store::find(&tx, id)
             .await?
             .ok_or(PrivacyError::NoSuchRequest)?;
@@ -368,7 +372,9 @@ impl Privacy {
         Ok((
             RequestSummary {
                 reference: reference(&row.id),
-                urgency: row.clock().urgency(self.uk_today()),
+                urgency: row
+                    .clock(cfg.subject_rights.respond_within)
+                    .urgency(self.uk_today()),
                 row,
             },
             events,
@@ -413,7 +419,7 @@ impl Privacy {
         let mut row = store::find(&tx, id)
             .await?
             .ok_or(PrivacyError::NoSuchRequest)?;
-        let mut clock = row.clock();
+        let mut clock = row.clock(cfg.subject_rights.respond_within);
         let mut told: Option<(String, String)> = None;
         let (event, note): (&str, Option<String>) = match action {
             Action::ConfirmIdentity(on) => {
@@ -527,7 +533,7 @@ impl Privacy {
         let now = self.clock.now();
         let today = calendar::uk_date(now);
         let due: Vec<RequestSummary> = self
-            .requests(&cfg.slug, false)
+            .requests(cfg, false)
             .await?
             .into_iter()
             .filter(|s| matches!(s.urgency, Urgency::Overdue | Urgency::DueSoon))

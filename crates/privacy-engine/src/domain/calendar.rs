@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc, Weekday};
 use chrono_tz::Europe::London;
+use tenant_router::config::{Period, PeriodUnit};
 
 const LIST: &str = include_str!("../../data/bank-holidays-england-and-wales.txt");
 
@@ -97,13 +98,19 @@ pub struct Deadline {
     pub uncertain: bool,
 }
 
-/// The deadline of a clock that started on `start`, with `months` to answer and
-/// `paused_days` stopped while waiting for the requester: the day `months` after `start`,
-/// `paused_days` later, moved to the next working day.
+/// One calendar month: the law's time to answer, and every launch tenant's.
+pub const ONE_MONTH: Period = Period::new(1, PeriodUnit::Months);
+
+/// The deadline of a clock that started on `start`, with `respond` to answer, `extension`
+/// further months taken and `paused_days` stopped while waiting for the requester: the day
+/// `respond` after `start` (the corresponding date, or the month's last day), `extension`
+/// months and `paused_days` days later, moved to the next working day.
 #[must_use]
-pub fn deadline(start: NaiveDate, months: u32, paused_days: u32) -> Deadline {
-    let raw = months_after(start, months)
-        .checked_add_days(Days::new(u64::from(paused_days)))
+pub fn deadline(start: NaiveDate, respond: Period, extension: u32, paused_days: u32) -> Deadline {
+    let raw = respond
+        .after(start)
+        .map(|d| months_after(d, extension))
+        .and_then(|d| d.checked_add_days(Days::new(u64::from(paused_days))))
         .unwrap_or(NaiveDate::MAX);
     let day = next_working_day(raw);
     Deadline {
@@ -219,28 +226,59 @@ mod tests {
     #[test]
     fn a_deadline_on_a_weekend_or_bank_holiday_moves_to_the_next_working_day() {
         // 3 October 2026 is a Saturday.
-        assert_eq!(deadline(d("2026-09-03"), 1, 0).day, d("2026-10-05"));
+        assert_eq!(
+            deadline(d("2026-09-03"), ONE_MONTH, 0, 0).day,
+            d("2026-10-05")
+        );
         // 25 December 2026 is a Friday, 26 a Saturday, 28 the Boxing Day substitute.
-        assert_eq!(deadline(d("2026-11-25"), 1, 0).day, d("2026-12-29"));
+        assert_eq!(
+            deadline(d("2026-11-25"), ONE_MONTH, 0, 0).day,
+            d("2026-12-29")
+        );
         // Good Friday and Easter Monday 2027.
-        assert_eq!(deadline(d("2027-02-26"), 1, 0).day, d("2027-03-30"));
+        assert_eq!(
+            deadline(d("2027-02-26"), ONE_MONTH, 0, 0).day,
+            d("2027-03-30")
+        );
         // An ordinary Wednesday stays.
-        assert_eq!(deadline(d("2026-12-09"), 1, 0).day, d("2027-01-11"));
-        assert_eq!(deadline(d("2026-12-02"), 1, 0).day, d("2027-01-04"));
-        assert!(!deadline(d("2026-12-02"), 1, 0).uncertain);
+        assert_eq!(
+            deadline(d("2026-12-09"), ONE_MONTH, 0, 0).day,
+            d("2027-01-11")
+        );
+        assert_eq!(
+            deadline(d("2026-12-02"), ONE_MONTH, 0, 0).day,
+            d("2027-01-04")
+        );
+        assert!(!deadline(d("2026-12-02"), ONE_MONTH, 0, 0).uncertain);
     }
 
     #[test]
     fn paused_days_and_extensions_push_the_deadline() {
         // Paused ten days: 3 October plus ten is Tuesday 13 October.
-        assert_eq!(deadline(d("2026-09-03"), 1, 10).day, d("2026-10-13"));
+        assert_eq!(
+            deadline(d("2026-09-03"), ONE_MONTH, 0, 10).day,
+            d("2026-10-13")
+        );
         // Extended by two months: 3 December 2026, a Thursday.
-        assert_eq!(deadline(d("2026-09-03"), 3, 0).day, d("2026-12-03"));
+        assert_eq!(
+            deadline(d("2026-09-03"), ONE_MONTH, 2, 0).day,
+            d("2026-12-03")
+        );
+    }
+
+    #[test]
+    fn a_tenant_answering_sooner_than_a_month_is_held_to_it() {
+        // Twenty days from Thursday 3 September 2026 is Wednesday 23 September.
+        let twenty_days = Period::new(20, PeriodUnit::Days);
+        assert_eq!(
+            deadline(d("2026-09-03"), twenty_days, 0, 0).day,
+            d("2026-09-23")
+        );
     }
 
     #[test]
     fn a_deadline_past_the_list_is_flagged() {
-        assert!(deadline(covered_until(), 1, 0).uncertain);
+        assert!(deadline(covered_until(), ONE_MONTH, 0, 0).uncertain);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! extended once, by up to two further months, and only within the first month.
 
 use chrono::NaiveDate;
+use tenant_router::config::Period;
 
 use crate::domain::calendar::{self, Deadline};
 
@@ -258,13 +259,17 @@ pub struct RequestClock {
     pub extension_months: u32,
     /// Where the request stands.
     pub stage: Stage,
+    /// The time to answer the tenant's notice states (`subject_rights.respond_within`).
+    pub respond: Period,
 }
 
 impl RequestClock {
-    /// A request received on `received_on`; with `identity_known`, its clock starts then.
+    /// A request received on `received_on`, answered within `respond`; with
+    /// `identity_known`, its clock starts then.
     #[must_use]
-    pub fn new(received_on: NaiveDate, identity_known: bool) -> Self {
+    pub fn new(received_on: NaiveDate, identity_known: bool, respond: Period) -> Self {
         Self {
+            respond,
             received_on,
             started_on: identity_known.then_some(received_on),
             paused_since: None,
@@ -300,7 +305,8 @@ impl RequestClock {
         match self.stage {
             Stage::Open => Some(calendar::deadline(
                 self.started_on?,
-                1 + self.extension_months,
+                self.respond,
+                self.extension_months,
                 self.paused_days,
             )),
             _ => None,
@@ -311,7 +317,12 @@ impl RequestClock {
     /// taken by then.
     #[must_use]
     pub fn first_month_ends(&self) -> Option<Deadline> {
-        Some(calendar::deadline(self.started_on?, 1, self.paused_days))
+        Some(calendar::deadline(
+            self.started_on?,
+            self.respond,
+            0,
+            self.paused_days,
+        ))
     }
 
     /// Proof of identity arrived on `on`: the clock starts that day.
@@ -484,6 +495,7 @@ pub fn reference(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::calendar::ONE_MONTH;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -491,7 +503,7 @@ mod tests {
 
     #[test]
     fn a_known_requester_is_due_a_month_after_receipt() {
-        let c = RequestClock::new(d("2026-09-03"), true);
+        let c = RequestClock::new(d("2026-09-03"), true, ONE_MONTH);
         assert_eq!(c.due().unwrap().day, d("2026-10-05"));
         assert_eq!(c.urgency(d("2026-09-04")), Urgency::Due);
         assert_eq!(c.urgency(d("2026-09-30")), Urgency::DueSoon);
@@ -500,7 +512,7 @@ mod tests {
 
     #[test]
     fn the_clock_waits_for_proof_of_identity() {
-        let mut c = RequestClock::new(d("2026-09-03"), false);
+        let mut c = RequestClock::new(d("2026-09-03"), false, ONE_MONTH);
         assert_eq!(c.due(), None);
         assert_eq!(c.urgency(d("2026-12-01")), Urgency::AwaitingIdentity);
         assert_eq!(c.pause(d("2026-09-05")), Err(ClockRefusal::NotStarted));
@@ -519,7 +531,7 @@ mod tests {
 
     #[test]
     fn clarification_stops_the_clock_and_adds_the_days_back() {
-        let mut c = RequestClock::new(d("2026-09-03"), true);
+        let mut c = RequestClock::new(d("2026-09-03"), true, ONE_MONTH);
         c.pause(d("2026-09-10")).unwrap();
         assert_eq!(c.due(), None);
         assert_eq!(c.pause(d("2026-09-11")), Err(ClockRefusal::AlreadyPaused));
@@ -538,7 +550,7 @@ mod tests {
 
     #[test]
     fn an_extension_is_one_or_two_months_taken_within_the_first() {
-        let mut c = RequestClock::new(d("2026-09-03"), true);
+        let mut c = RequestClock::new(d("2026-09-03"), true, ONE_MONTH);
         assert_eq!(
             c.extend(3, d("2026-09-10")),
             Err(ClockRefusal::BadExtension)
@@ -562,7 +574,7 @@ mod tests {
 
     #[test]
     fn a_closed_request_does_not_change() {
-        let mut c = RequestClock::new(d("2026-09-03"), true);
+        let mut c = RequestClock::new(d("2026-09-03"), true, ONE_MONTH);
         c.close(Outcome::Completed).unwrap();
         assert_eq!(c.urgency(d("2027-01-01")), Urgency::Closed);
         assert_eq!(c.close(Outcome::Refused), Err(ClockRefusal::Closed));

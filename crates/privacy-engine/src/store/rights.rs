@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{FromQueryResult, Value};
 use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
+use tenant_router::config::Period;
 
 use crate::PrivacyError;
 use crate::domain::rights::{Outcome, RequestClock, Stage};
@@ -63,10 +64,12 @@ const COLUMNS: &str = "id, kind, channel, account_id, requester_name, requester_
     due_on, stage, outcome, assignee, hold_id, created_by, created_at, updated_at, closed_at";
 
 impl RequestRow {
-    /// The request's clock.
+    /// The request's clock, answered within `respond` (the tenant's
+    /// `subject_rights.respond_within`).
     #[must_use]
-    pub fn clock(&self) -> RequestClock {
+    pub fn clock(&self, respond: Period) -> RequestClock {
         RequestClock {
+            respond,
             received_on: self.received_on,
             started_on: self.started_on,
             paused_since: self.paused_since,

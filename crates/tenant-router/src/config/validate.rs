@@ -100,6 +100,21 @@ pub(crate) fn validate(cfg: &TenantConfig) -> Vec<Problem> {
     c.url("website", cfg.website.as_deref());
     c.non_empty("dpo.name", &cfg.dpo.name);
     c.email("dpo.email", cfg.dpo.email.as_deref());
+    // The rights desk counts requests by this period; the law allows no more than a month.
+    let respond = cfg.subject_rights.respond_within;
+    let within_a_month = respond.count() >= 1
+        && match respond.unit() {
+            super::PeriodUnit::Days => respond.count() <= 28,
+            super::PeriodUnit::Weeks => respond.count() <= 4,
+            super::PeriodUnit::Months => respond.count() == 1,
+            super::PeriodUnit::Years => false,
+        };
+    if !within_a_month {
+        c.fail(
+            "subject_rights.respond_within",
+            "must be at least a day and at most one month (UK GDPR article 12(3)), e.g. `1m` or `20d`",
+        );
+    }
     if cfg.contacts.is_empty() {
         c.fail("contacts", "at least one service contact is required");
     }

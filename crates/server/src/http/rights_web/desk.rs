@@ -57,7 +57,7 @@ pub(super) async fn queue(
 ) -> Result<Response, Failure> {
     officer(&state, &v).await?;
     let all = q.get("show").is_some_and(|s| s == "all");
-    let list = state.privacy.requests(&v.tenant().id, all).await?;
+    let list = state.privacy.requests(&v.tenant().config, all).await?;
     let count = |f: fn(Urgency) -> bool| list.iter().filter(|s| f(s.urgency)).count();
     let html = render(
         StatusCode::OK,
@@ -286,7 +286,7 @@ async fn detail_page(
     errors: Vec<FieldError>,
 ) -> Result<Response, Failure> {
     let tenant = &v.tenant().id;
-    let (summary, events) = state.privacy.request(tenant, id).await?;
+    let (summary, events) = state.privacy.request(&v.tenant().config, id).await?;
     let officers: Vec<(String, String)> = state
         .privacy
         .privacy_officers(tenant)
@@ -300,7 +300,9 @@ async fn detail_page(
             .find(|(o, _)| o == id)
             .map_or_else(|| "A former privacy officer".to_owned(), |(_, e)| e.clone())
     };
-    let clock = summary.row.clock();
+    let clock = summary
+        .row
+        .clock(v.tenant().config.subject_rights.respond_within);
     let today = state.privacy.uk_today();
     let u = summary.urgency;
     let history = events

@@ -52,7 +52,7 @@ async fn mine_page(
     let who = v.signed_in_or_redirect()?;
     let lines = state
         .privacy
-        .requests_of(&v.tenant().id, &who.account.id)
+        .requests_of(&v.tenant().config, &who.account.id)
         .await?
         .iter()
         .map(line)
