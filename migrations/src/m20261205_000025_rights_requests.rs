@@ -1,7 +1,9 @@
 //! Rights requests (`rights_request`), their history (`rights_request_event`) and the data
 //! bundles prepared for them (`rights_bundle`): what a person asked for, how it arrived, the
 //! clock the privacy engine keeps on it, and the single-use links to a copy of their data.
-//! All name the person by account id where they have one, so erasure finds them.
+//! Also complaints (`complaint`, `complaint_event`): who complained about what, its stage
+//! in the tenant's escalation, acknowledgement and outcome. All name the person by account
+//! id where they have one, so erasure finds them.
 
 // async_trait expands the signature; its elided lifetime cannot be written out here.
 #![allow(elided_lifetimes_in_paths)]
@@ -76,6 +78,41 @@ enum RightsBundle {
     CreatedAt,
     ExpiresAt,
     UsedAt,
+}
+
+#[derive(DeriveIden)]
+enum Complaint {
+    Table,
+    TenantId,
+    Id,
+    AccountId,
+    ComplainantName,
+    ComplainantEmail,
+    About,
+    Channel,
+    ReceivedOn,
+    AcknowledgeBy,
+    AcknowledgedAt,
+    Stage,
+    Status,
+    Outcome,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+    ClosedAt,
+}
+
+#[derive(DeriveIden)]
+enum ComplaintEvent {
+    Table,
+    TenantId,
+    Id,
+    ComplaintId,
+    AccountId,
+    OccurredAt,
+    Actor,
+    Action,
+    Note,
 }
 
 #[async_trait::async_trait]
@@ -216,9 +253,67 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table(Complaint::Table)
+                .col(string(Complaint::TenantId))
+                .col(string(Complaint::Id))
+                .col(string_null(Complaint::AccountId))
+                .col(string(Complaint::ComplainantName))
+                .col(string_null(Complaint::ComplainantEmail))
+                .col(text(Complaint::About))
+                .col(string(Complaint::Channel))
+                .col(date(Complaint::ReceivedOn))
+                .col(date(Complaint::AcknowledgeBy))
+                .col(timestamp_with_time_zone_null(Complaint::AcknowledgedAt))
+                .col(integer(Complaint::Stage))
+                .col(string(Complaint::Status))
+                .col(text_null(Complaint::Outcome))
+                .col(string(Complaint::CreatedBy))
+                .col(timestamp_with_time_zone(Complaint::CreatedAt))
+                .col(timestamp_with_time_zone(Complaint::UpdatedAt))
+                .col(timestamp_with_time_zone_null(Complaint::ClosedAt))
+                .primary_key(Index::create().col(Complaint::TenantId).col(Complaint::Id))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(ComplaintEvent::Table)
+                .col(string(ComplaintEvent::TenantId))
+                .col(string(ComplaintEvent::Id))
+                .col(string(ComplaintEvent::ComplaintId))
+                .col(string_null(ComplaintEvent::AccountId))
+                .col(timestamp_with_time_zone(ComplaintEvent::OccurredAt))
+                .col(string(ComplaintEvent::Actor))
+                .col(string(ComplaintEvent::Action))
+                .col(text_null(ComplaintEvent::Note))
+                .primary_key(
+                    Index::create()
+                        .col(ComplaintEvent::TenantId)
+                        .col(ComplaintEvent::Id),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(
+                            ComplaintEvent::Table,
+                            (ComplaintEvent::TenantId, ComplaintEvent::ComplaintId),
+                        )
+                        .to(Complaint::Table, (Complaint::TenantId, Complaint::Id))
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
         if m.get_database_backend() == DbBackend::Postgres {
             let conn = m.get_connection();
-            for table in ["rights_request", "rights_request_event", "rights_bundle"] {
+            for table in [
+                "rights_request",
+                "rights_request_event",
+                "rights_bundle",
+                "complaint",
+                "complaint_event",
+            ] {
                 conn.execute_unprepared(&tenant_rls(table, "SELECT, INSERT, UPDATE, DELETE"))
                     .await?;
             }
@@ -227,6 +322,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(ComplaintEvent::Table).to_owned())
+            .await?;
+        m.drop_table(Table::drop().table(Complaint::Table).to_owned())
+            .await?;
         m.drop_table(Table::drop().table(RightsBundle::Table).to_owned())
             .await?;
         m.drop_table(Table::drop().table(RightsRequestEvent::Table).to_owned())

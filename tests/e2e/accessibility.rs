@@ -86,6 +86,7 @@ async fn public_pages_pass_axe_wcag_aa_rules() {
         "/resources".to_owned(),
         "/data-controller".to_owned(),
         "/privacy".to_owned(),
+        "/complaints".to_owned(),
         "/privacy/versions".to_owned(),
         "/privacy/versions/1".to_owned(),
         "/cookies".to_owned(),
@@ -208,6 +209,8 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
     let desk_pages = [
         "/manage/requests".to_owned(),
         "/manage/requests/new".to_owned(),
+        "/manage/complaints".to_owned(),
+        "/manage/complaints/new".to_owned(),
         format!("/manage/requests/{request}"),
     ];
     assert_accessible(

@@ -8,6 +8,7 @@ mod after_course;
 mod basket;
 mod bookings;
 mod catalogue;
+mod complaints;
 mod config_errors;
 mod delegates;
 mod identity;

@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod api;
 pub mod bundle;
+pub mod complaints;
 pub mod domain;
 pub mod erasure;
 mod error;

@@ -101,7 +101,7 @@ fn required(field: &'static str, value: &str, what: &str) -> Option<(&'static st
     }
 }
 
-fn looks_like_email(s: &str) -> bool {
+pub(crate) fn looks_like_email(s: &str) -> bool {
     let mut parts = s.split('@');
     matches!(
         (parts.next(), parts.next(), parts.next()),

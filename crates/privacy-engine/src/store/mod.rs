@@ -2,6 +2,7 @@
 //! disposal records, as later issues add them), and the classification of the platform
 //! tables the `storage` crate owns.
 
+pub mod complaints;
 pub mod consent;
 pub mod notice;
 pub mod retention;
@@ -83,6 +84,37 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
     },
     PersonalColumn {
         table: "rights_request_event",
+        column: "note",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    // A complaint: who made it, where to answer, what it is about, and how it ended.
+    PersonalColumn {
+        table: "complaint",
+        column: "complainant_name",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "complaint",
+        column: "complainant_email",
+        category: "account.contact",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "complaint",
+        column: "about",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "complaint",
+        column: "outcome",
+        category: "account.profile",
+        need: Need::Always,
+    },
+    PersonalColumn {
+        table: "complaint_event",
         column: "note",
         category: "account.profile",
         need: Need::Always,
@@ -226,4 +258,25 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "rights_bundle.created_at",
     "rights_bundle.expires_at",
     "rights_bundle.used_at",
+    // A complaint's state and who did what to it, by account id.
+    "complaint.tenant_id",
+    "complaint.id",
+    "complaint.account_id",
+    "complaint.channel",
+    "complaint.received_on",
+    "complaint.acknowledge_by",
+    "complaint.acknowledged_at",
+    "complaint.stage",
+    "complaint.status",
+    "complaint.created_by",
+    "complaint.created_at",
+    "complaint.updated_at",
+    "complaint.closed_at",
+    "complaint_event.tenant_id",
+    "complaint_event.id",
+    "complaint_event.complaint_id",
+    "complaint_event.account_id",
+    "complaint_event.occurred_at",
+    "complaint_event.actor",
+    "complaint_event.action",
 ];

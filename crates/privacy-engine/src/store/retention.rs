@@ -82,7 +82,17 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
         key: SubjectKey::AccountId("account_id"),
         erase: Erase::Delete,
     },
-    // Bundles and history first: they name the request they belong to.
+    // Complaints (history first), then rights requests (bundles and history first).
+    SubjectTable {
+        table: "complaint_event",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
+    SubjectTable {
+        table: "complaint",
+        key: SubjectKey::AccountId("account_id"),
+        erase: Erase::Delete,
+    },
     SubjectTable {
         table: "rights_bundle",
         key: SubjectKey::AccountId("account_id"),

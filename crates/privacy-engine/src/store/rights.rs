@@ -438,14 +438,20 @@ pub async fn rows_about(
     )
 }
 
-/// Keeps the rights requests of `account` (with their history and copies) as records once
-/// the account is erased: they stop naming the account, and keep the requester's name and
-/// address, to which the reply goes.
+/// Keeps the rights requests and complaints of `account` (with their history) as records
+/// once the account is erased: they stop naming the account, and keep the requester's name
+/// and address, to which the reply goes. Copies of their data go.
 ///
 /// # Errors
 /// When an update fails.
 pub async fn detach_account(tx: &TenantTx, account: &str) -> Result<(), PrivacyError> {
-    for table in ["rights_request", "rights_request_event", "rights_bundle"] {
+    for table in [
+        "rights_request",
+        "rights_request_event",
+        "rights_bundle",
+        "complaint",
+        "complaint_event",
+    ] {
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
         let a = sql.bind(account);

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod basket_web;
 pub mod bookings_web;
 pub mod catalogue_web;
+pub mod complaints_web;
 pub mod cookie;
 pub mod cookies;
 pub mod delegates_web;
@@ -71,6 +72,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(approvals_web::router())
                 .merge(privacy_web::router())
                 .merge(rights_web::router())
+                .merge(complaints_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())
                 .merge(openapi::router())
@@ -167,6 +169,7 @@ fn client_request_id(mut req: Request) -> Request {
 /// request carries no session (a link's page, a sign-in form).
 const PRIVATE_PATHS: &[&str] = &[
     "/account",
+    "/complaints",
     "/admin",
     "/manage",
     "/organisations",

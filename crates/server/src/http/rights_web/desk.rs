@@ -8,7 +8,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse as _, Redirect, Response};
 use http::StatusCode;
-use identity::SignedIn;
 use identity::domain::signup::FieldError;
 use privacy_engine::PrivacyError;
 
@@ -16,28 +15,13 @@ use super::{Line, actor, field, field_errors, line};
 use crate::http::auth::{Failure, Visitor};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
-use identity::domain::rights::Role;
 use privacy_engine::domain::calendar::long_date;
 use privacy_engine::domain::rights::{Channel, Kind, Outcome, Urgency};
 use privacy_engine::store::rights::{EventRow, RequestRow};
 use privacy_engine::{Action, NewRequest};
 
-use super::{date_fields, date_of, kinds};
+use super::{date_fields, date_of, kinds, officer};
 use crate::http::error::not_found;
-
-/// The signed-in privacy officer, or 404 for anyone else.
-async fn officer<'v>(state: &AppState, v: &'v Visitor) -> Result<&'v SignedIn, Failure> {
-    let who = v.signed_in_or_redirect()?;
-    if state
-        .identity
-        .may_act_as(&v.tenant().id, who, Role::PrivacyOfficer)
-        .await?
-    {
-        Ok(who)
-    } else {
-        Err(not_found())
-    }
-}
 
 #[derive(Template)]
 #[template(path = "rights/queue.html")]

@@ -12,13 +12,14 @@ use axum::routing::{get, post};
 use chrono::NaiveDate;
 use http::StatusCode;
 use identity::SignedIn;
+use identity::domain::rights::Role;
 use identity::domain::signup::FieldError;
 use privacy_engine::domain::calendar::long_date;
 use privacy_engine::domain::rights::{Kind, Outcome, Urgency};
 use privacy_engine::store::rights::RequestRow;
 use privacy_engine::{PrivacyError, RequestSummary};
 
-use crate::http::auth::Failure;
+use crate::http::auth::{Failure, Visitor};
 use crate::http::error::not_found;
 use crate::http::state::AppState;
 
@@ -60,15 +61,15 @@ impl From<PrivacyError> for Failure {
     }
 }
 
-pub(super) fn actor(who: &SignedIn) -> String {
+pub(crate) fn actor(who: &SignedIn) -> String {
     format!("account:{}", who.account.id)
 }
 
-pub(super) fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
+pub(crate) fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |s| s.trim())
 }
 
-pub(super) fn field_errors(problems: Vec<(&'static str, String)>) -> Vec<FieldError> {
+pub(crate) fn field_errors(problems: Vec<(&'static str, String)>) -> Vec<FieldError> {
     problems
         .into_iter()
         .map(|(field, message)| FieldError { field, message })
@@ -136,7 +137,7 @@ pub(super) fn kinds() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-pub(super) fn date_fields(prefix: &str, d: NaiveDate) -> HashMap<String, String> {
+pub(crate) fn date_fields(prefix: &str, d: NaiveDate) -> HashMap<String, String> {
     use chrono::Datelike as _;
     [
         (format!("{prefix}-day"), d.day().to_string()),
@@ -148,7 +149,7 @@ pub(super) fn date_fields(prefix: &str, d: NaiveDate) -> HashMap<String, String>
 }
 
 /// A GOV.UK date input's three fields (`{prefix}-day`, `-month`, `-year`) as a date.
-pub(super) fn date_of(
+pub(crate) fn date_of(
     form: &HashMap<String, String>,
     prefix: &'static str,
 ) -> Result<NaiveDate, FieldError> {
@@ -165,5 +166,19 @@ pub(super) fn date_of(
             field: prefix,
             message: "Enter the date as a day, month and year, like 27 3 2026".to_owned(),
         }),
+    }
+}
+
+/// The signed-in privacy officer, or 404 for anyone else.
+pub(crate) async fn officer<'v>(state: &AppState, v: &'v Visitor) -> Result<&'v SignedIn, Failure> {
+    let who = v.signed_in_or_redirect()?;
+    if state
+        .identity
+        .may_act_as(&v.tenant().id, who, Role::PrivacyOfficer)
+        .await?
+    {
+        Ok(who)
+    } else {
+        Err(not_found())
     }
 }
