@@ -288,3 +288,55 @@ async fn analytics_cookies_wait_for_consent_and_the_choice_can_be_changed() {
     assert_eq!(res.status(), reqwest::StatusCode::BAD_REQUEST);
     assert_eq!(e2e::error_code(&res), "no_analytics");
 }
+
+#[tokio::test]
+async fn a_changed_audit_event_is_found_with_its_position() {
+    use sea_orm::ConnectionTrait as _;
+
+    let app = e2e::spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let res = admin.get_tenant("harrow", "/manage/privacy/audit").await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("The chain is intact"));
+    // Someone with database access rewrites history.
+    let tx = app
+        .store
+        .system_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    tx.execute_unprepared("UPDATE audit_event SET action = 'forged' WHERE seq = 2")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let res = admin.get_tenant("harrow", "/manage/privacy/audit").await;
+    assert_eq!(res.status(), reqwest::StatusCode::CONFLICT);
+    assert_eq!(e2e::error_code(&res), "audit_chain_broken");
+    assert!(res.text().await.unwrap().contains("broken at event 2"));
+    assert_eq!(
+        app.state
+            .privacy
+            .verify_audit(&"harrow".parse().unwrap())
+            .await
+            .unwrap(),
+        privacy_engine::AuditCheck::BrokenAt(2)
+    );
+    // Another tenant's chain is untouched; only tenant administrators see the page.
+    assert!(matches!(
+        app.state
+            .privacy
+            .verify_audit(&"somerset".parse().unwrap())
+            .await
+            .unwrap(),
+        privacy_engine::AuditCheck::Intact(_)
+    ));
+    let person = app.person("harrow", "curious@example.org", None).await;
+    assert_eq!(
+        person
+            .get_tenant("harrow", "/manage/privacy/audit")
+            .await
+            .status(),
+        reqwest::StatusCode::NOT_FOUND
+    );
+}

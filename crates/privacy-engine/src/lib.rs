@@ -28,4 +28,4 @@ pub use accounts::{Accounts, Records};
 pub use domain::inventory::{Need, PersonalColumn, coverage_problems};
 pub use error::PrivacyError;
 pub use rights::{Action, NewRequest, RequestSummary};
-pub use service::{HoldRequest, PAGE, Privacy};
+pub use service::{AuditCheck, HoldRequest, PAGE, Privacy};

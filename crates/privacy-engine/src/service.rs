@@ -38,6 +38,15 @@ pub struct Privacy {
     pub(crate) columns: Arc<[(&'static str, &'static str)]>,
 }
 
+/// What walking a tenant's audit chain found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditCheck {
+    /// Every event links to the one before; how many there are.
+    Intact(usize),
+    /// The first event (by sequence number) whose hash or link does not match.
+    BrokenAt(i64),
+}
+
 /// A hold to place, from an operator or a privacy officer.
 #[derive(Clone, Copy, Debug)]
 pub struct HoldRequest<'a> {
@@ -221,6 +230,21 @@ impl Privacy {
         let holds = store::holds(&tx, None, self.clock.now()).await?;
         tx.rollback().await?;
         Ok(holds)
+    }
+
+    /// Walks the tenant's audit chain (sealing events waiting first).
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn verify_audit(&self, tenant: &TenantId) -> Result<AuditCheck, PrivacyError> {
+        let tx = self.db.system_tx(tenant).await?;
+        let checked = match audit::verify(&tx).await {
+            Ok(n) => AuditCheck::Intact(n),
+            Err(storage::StorageError::AuditChainBroken(_, at)) => AuditCheck::BrokenAt(at),
+            Err(e) => return Err(e.into()),
+        };
+        tx.commit().await?;
+        Ok(checked)
     }
 
     /// What retention did, newest first, for one account or all.

@@ -62,6 +62,21 @@ pub enum Command {
     /// Retention: what each tenant's rules would do today, doing it, and holds.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk a tenant's audit chain from the first event and report the first broken link
+    /// (an event changed, removed or put in); exits non-zero when there is one.
+    Verify {
+        /// The tenant's slug, e.g. `harrow`.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 /// `accounts` subcommands.
@@ -85,7 +100,7 @@ pub enum AccountsCommand {
         /// The account's email address.
         #[arg(long)]
         email: String,
-        /// `tenant-admin` or `provider-staff`.
+        /// `tenant-admin`, `provider-staff` or `privacy-officer`.
         #[arg(long)]
         role: String,
         /// For provider staff: the provider's id from the tenant's configuration.
@@ -156,6 +171,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Retention(cmd) => {
             let app = Application::build(settings).await?;
             crate::cli::retention::run(&app, cmd).await
+        }
+        Command::Audit(AuditCommand::Verify { tenant }) => {
+            let app = Application::build(settings).await?;
+            let state = app.state();
+            let t = state
+                .registry
+                .current()
+                .iter()
+                .find(|t| t.id.as_str() == tenant)
+                .cloned()
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no tenant `{tenant}`: `portal tenants list` shows them")
+                })?;
+            match state.privacy.verify_audit(&t.id).await? {
+                privacy_engine::AuditCheck::Intact(n) => {
+                    println!("tenant `{tenant}`: {n} audit events, the chain is intact");
+                    Ok(())
+                }
+                privacy_engine::AuditCheck::BrokenAt(at) => anyhow::bail!(
+                    "tenant `{tenant}`: the audit log is broken at event {at} (changed, removed \
+                     or put in); events from there on cannot be trusted"
+                ),
+            }
         }
     }
 }
