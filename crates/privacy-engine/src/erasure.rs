@@ -8,6 +8,7 @@
 //! naming them only by the name and address the reply goes to. The request is closed, a
 //! disposal record written, and the requester told what was erased and what was kept, why.
 
+use storage::TenantTx;
 use storage::audit::{self, AuditEntry};
 use tenant_router::TenantConfig;
 
@@ -29,6 +30,34 @@ pub struct Erased {
 }
 
 impl Privacy {
+    /// Erases `people` (id and email pairs): their files and copies of their data (with
+    /// `files`; a plan leaves them), every declared table's rows (those a rule keeps,
+    /// pseudonymised), then the account rows. The one path of both the sweep and erasure on
+    /// request. Returns, per account id, what was kept.
+    ///
+    /// # Errors
+    /// When a statement or the object store fails; the caller's transaction then keeps
+    /// every row.
+    pub(crate) async fn erase_people(
+        &self,
+        tx: &TenantTx,
+        people: &[(String, String)],
+        files: bool,
+    ) -> Result<std::collections::HashMap<String, Vec<retention_store::Kept>>, PrivacyError> {
+        let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
+        if files {
+            // Before the rows go (which name them): should the transaction then fail, a
+            // certificate still on record is made again when it is downloaded.
+            for key in self.records.files_of(tx, &ids).await? {
+                self.objects.delete(tx.tenant(), &key).await?;
+            }
+            self.delete_copies_of(tx, &ids).await?;
+        }
+        let kept = retention_store::erase_subjects(tx, people, &self.tables).await?;
+        self.accounts.delete(tx, &ids).await?;
+        Ok(kept)
+    }
+
     /// Carries out erasure request `request_id` (see the module's description).
     ///
     /// # Errors
