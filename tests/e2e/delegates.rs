@@ -11,7 +11,12 @@ use crate::bookings::{checkout, published_course};
 
 /// A published 3-hour course of `provider` worth 180 CPD minutes, with one session
 /// `days` ahead; returns (course id, session id).
-async fn course(admin: &Browser, slug: &str, provider: &str, days: i64) -> (String, String) {
+pub(crate) async fn course(
+    admin: &Browser,
+    slug: &str,
+    provider: &str,
+    days: i64,
+) -> (String, String) {
     let body = json!({
         "provider_id": provider, "title": "Phonics leadership", "summary": "For phonics leads.",
         "price_pence": 0, "cpd_minutes": 180, "cancellation_notice_days": 0
@@ -27,7 +32,7 @@ async fn book(b: &Browser, slug: &str, key: &str, session: &str) {
     );
 }
 
-async fn disclosures(app: &TestApp, slug: &str) -> Vec<(String, String, String)> {
+pub(crate) async fn disclosures(app: &TestApp, slug: &str) -> Vec<(String, String, String)> {
     let db = app.store.clone();
     let tx = db.tenant_tx(&slug.parse().unwrap()).await.unwrap();
     let rows = tx
@@ -49,16 +54,9 @@ async fn disclosures(app: &TestApp, slug: &str) -> Vec<(String, String, String)>
         .collect()
 }
 
-async fn get(b: &Browser, slug: &str, path: &str) -> reqwest::Response {
-    b.get_tenant(slug, path).await
-}
-
-/// Harrow's notice gives SS4E delegates' names, job titles and organisations, not their
-/// email addresses: the page, the CSV and the API show exactly those, and each read is
-/// logged per delegate.
-#[tokio::test]
-async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is_logged() {
-    let app = spawn_app().await;
+/// A Harrow session of SS4E in ten days with Ana and Ben booked on it; returns the session
+/// id, Ana, Ben and a member of SS4E's staff.
+pub(crate) async fn two_booked(app: &TestApp) -> (String, Browser, Browser, Browser) {
     let slug = "harrow";
     let admin = app
         .catalogue_manager(slug, "admin@harrow.example", None)
@@ -71,6 +69,21 @@ async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is
     let staff = app
         .catalogue_manager(slug, "staff@ss4e.example", Some("ss4e"))
         .await;
+    (session, ana, ben, staff)
+}
+
+async fn get(b: &Browser, slug: &str, path: &str) -> reqwest::Response {
+    b.get_tenant(slug, path).await
+}
+
+/// Harrow's notice gives SS4E delegates' names, job titles and organisations, not their
+/// email addresses: the page, the CSV and the API show exactly those, and each read is
+/// logged per delegate.
+#[tokio::test]
+async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is_logged() {
+    let app = spawn_app().await;
+    let slug = "harrow";
+    let (session, _ana, _ben, staff) = two_booked(&app).await;
 
     let list = staff
         .get_json(slug, &format!("/api/v1/sessions/{session}/delegates"))

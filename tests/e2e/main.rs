@@ -15,6 +15,7 @@ mod identity;
 mod isolation;
 mod mail;
 mod notices;
+mod objection;
 mod oidc;
 mod organisations;
 mod privacy;

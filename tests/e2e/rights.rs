@@ -31,8 +31,13 @@ fn today(app: &TestApp) -> NaiveDate {
 
 /// The id of the newest request in the officer's queue (from its link).
 pub(crate) async fn newest_request(b: &Browser) -> String {
+    newest_request_of(b, SLUG).await
+}
+
+/// The id of the newest request in the queue of an officer of tenant `slug`.
+pub(crate) async fn newest_request_of(b: &Browser, slug: &str) -> String {
     let page = b
-        .get_tenant(SLUG, "/manage/requests?show=all")
+        .get_tenant(slug, "/manage/requests?show=all")
         .await
         .text()
         .await
@@ -44,9 +49,11 @@ pub(crate) async fn newest_request(b: &Browser) -> String {
         .expect("a request in the queue")
 }
 
-async fn holds_on(app: &TestApp, slug: &str, email: &str) -> Vec<String> {
+/// The kinds of the holds in force on an account, sorted.
+pub(crate) async fn holds_on(app: &TestApp, slug: &str, email: &str) -> Vec<String> {
     let account = app.account(slug, email).await.unwrap();
-    app.state
+    let mut kinds: Vec<String> = app
+        .state
         .privacy
         .holds(&slug.parse().unwrap())
         .await
@@ -54,7 +61,9 @@ async fn holds_on(app: &TestApp, slug: &str, email: &str) -> Vec<String> {
         .into_iter()
         .filter(|h| h.account_id == account.id)
         .map(|h| h.kind)
-        .collect()
+        .collect();
+    kinds.sort();
+    kinds
 }
 
 fn day_fields(prefix: &str, d: NaiveDate) -> [(String, String); 3] {

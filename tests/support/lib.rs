@@ -199,6 +199,11 @@ impl Browser {
         self.get(&format!("{slug}.localhost"), path).await
     }
 
+    /// The body of a page on a tenant, whatever its status.
+    pub async fn page(&self, slug: &str, path: &str) -> String {
+        self.get_tenant(slug, path).await.text().await.unwrap()
+    }
+
     /// GETs a form page on a tenant and returns its CSRF token (the client keeps the cookie).
     /// A page without a form (a dead link's, say) lends the token of the password-reset
     /// form, which everyone can open, so a test can still post to it.

@@ -23,6 +23,10 @@ use tenant_router::config::PersonField;
 use crate::store::entity::{booking, cpd_record, disclosure_log};
 use crate::{BookingError, Bookings};
 
+/// What a delegate list shows in place of each field of a person who has restricted the
+/// use of their data.
+pub const RESTRICTED: &str = "Restricted";
+
 /// How a delegate list was read, for the disclosure log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -79,8 +83,12 @@ impl Attendance {
 pub struct Delegate {
     /// The booking.
     pub booking_id: String,
-    /// One value per field of the list, in its order.
+    /// One value per field of the list, in its order ([`RESTRICTED`] in each when the
+    /// person has restricted the use of their data).
     pub values: Vec<String>,
+    /// Whether the person has restricted the use of their data: nothing of theirs is shown
+    /// or disclosed.
+    pub restricted: bool,
     /// The register mark, once made.
     pub attendance: Option<Attendance>,
 }
@@ -142,7 +150,7 @@ impl Bookings {
         let ids: Vec<String> = bookings.iter().map(|b| b.account_id.clone()).collect();
         let people: HashMap<String, account::Model> = account::Entity::find()
             .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
-            .filter(account::Column::Id.is_in(ids))
+            .filter(account::Column::Id.is_in(ids.iter().cloned()))
             .all(&*tx)
             .await?
             .into_iter()
@@ -160,9 +168,23 @@ impl Bookings {
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect();
+        let now = self.clock.now();
+        let restricted = privacy_engine::effects::restricted(&tx, &ids, now).await?;
         let mut delegates: Vec<(String, Delegate)> = bookings
             .iter()
             .map(|b| {
+                if restricted.contains(&b.account_id) {
+                    // Sorted last, and nothing of theirs is shown.
+                    return (
+                        "\u{10FFFF}".to_owned(),
+                        Delegate {
+                            booking_id: b.id.clone(),
+                            values: vec![RESTRICTED.to_owned(); fields.len()],
+                            restricted: true,
+                            attendance: b.attendance.as_deref().and_then(Attendance::parse),
+                        },
+                    );
+                }
                 let person = people.get(&b.account_id);
                 let org = b
                     .organisation_id
@@ -181,18 +203,22 @@ impl Bookings {
                     Delegate {
                         booking_id: b.id.clone(),
                         values,
+                        restricted: false,
                         attendance: b.attendance.as_deref().and_then(Attendance::parse),
                     },
                 )
             })
             .collect();
         delegates.sort_by(|a, b| a.0.cmp(&b.0));
-        let now = self.clock.now();
-        if !bookings.is_empty() {
+        let disclosed: Vec<&booking::Model> = bookings
+            .iter()
+            .filter(|b| !restricted.contains(&b.account_id))
+            .collect();
+        if !disclosed.is_empty() {
             let disclosure = uuid::Uuid::now_v7().to_string();
             let actor = manager.actor();
             let names: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
-            disclosure_log::Entity::insert_many(bookings.iter().map(|b| {
+            disclosure_log::Entity::insert_many(disclosed.iter().map(|b| {
                 disclosure_log::ActiveModel {
                     tenant_id: Set(cfg.slug.to_string()),
                     id: Set(uuid::Uuid::now_v7().to_string()),
@@ -218,7 +244,8 @@ impl Bookings {
                     detail: serde_json::json!({
                         "disclosure": disclosure,
                         "provider": course.provider_id,
-                        "delegates": bookings.len(),
+                        "delegates": disclosed.len(),
+                        "restricted": bookings.len() - disclosed.len(),
                         "fields": names,
                         "format": format.as_str(),
                     }),
@@ -399,6 +426,12 @@ async fn thank(
     b: &booking::Model,
     base_url: &str,
 ) -> Result<(), BookingError> {
+    // A person who restricted the use of their data is not asked for feedback.
+    let restricted =
+        privacy_engine::effects::restricted(tx, std::slice::from_ref(&b.account_id), now).await?;
+    if !restricted.is_empty() {
+        return Ok(());
+    }
     let Some(person) = account::Entity::find()
         .filter(account::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(account::Column::Id.eq(b.account_id.as_str()))
@@ -413,7 +446,9 @@ async fn thank(
         "Your certificate is in your CPD record."
     };
     let body = format!(
-        "Thank you for attending {title}.\n\n         Tell us how it went (three questions):\n{base_url}/account/bookings/{booking}/feedback\n\n         {certificate}\n{base_url}/account/cpd\n",
+        "Thank you for attending {title}.\n\n\
+         Tell us how it went (three questions):\n{base_url}/account/bookings/{booking}/feedback\n\n\
+         {certificate}\n{base_url}/account/cpd\n",
         title = course.title,
         booking = b.id,
     );

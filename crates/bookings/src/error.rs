@@ -9,6 +9,9 @@ pub enum BookingError {
     /// Identity (memberships) failed.
     #[error(transparent)]
     Identity(#[from] identity::IdentityError),
+    /// The privacy engine failed.
+    #[error(transparent)]
+    Privacy(#[from] privacy_engine::PrivacyError),
     /// No such session, booking or order in this tenant (also another tenant's id).
     #[error("no such session or booking")]
     NotFound,

@@ -164,6 +164,7 @@ fn placeholders(values: &mut Vec<Value>, items: impl Iterator<Item = String>) ->
 fn privacy_error(e: BookingError) -> privacy_engine::PrivacyError {
     match e {
         BookingError::Store(e) => privacy_engine::PrivacyError::Store(e),
+        BookingError::Privacy(e) => e,
         other => privacy_engine::PrivacyError::Accounts(other.to_string()),
     }
 }

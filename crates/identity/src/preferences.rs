@@ -28,9 +28,9 @@ pub const CONSENT_PURPOSES: [(&str, &str, bool); 3] = [
         "Email me when the privacy notice changes significantly",
         false,
     ),
-    ("newsletter", "Send me the newsletter by email", true),
+    (consent::NEWSLETTER, "Send me the newsletter by email", true),
     (
-        "marketing",
+        consent::MARKETING,
         "Send me news about training, events and services",
         true,
     ),

@@ -15,6 +15,7 @@ use crate::PrivacyError;
 use crate::domain::calendar::{self, long_date};
 use crate::domain::notice::ICO;
 use crate::domain::rights::Channel;
+use crate::rights::required;
 use crate::service::Privacy;
 use crate::store::complaints::{self as store, ComplaintEventRow, ComplaintRow};
 
@@ -92,16 +93,6 @@ pub fn acknowledge_by(cfg: &TenantConfig, received: NaiveDate) -> NaiveDate {
         .map_or(cap, |n| {
             calendar::working_days_after(received, u32::from(n)).min(cap)
         })
-}
-
-fn required(field: &'static str, value: &str, what: &str) -> Option<(&'static str, String)> {
-    if value.trim().is_empty() {
-        Some((field, format!("Enter {what}")))
-    } else if value.chars().count() > crate::rights::MAX_TEXT {
-        Some((field, format!("{what} is too long")))
-    } else {
-        None
-    }
 }
 
 impl Privacy {

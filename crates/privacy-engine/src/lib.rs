@@ -16,6 +16,7 @@ pub mod api;
 pub mod bundle;
 pub mod complaints;
 pub mod domain;
+pub mod effects;
 pub mod erasure;
 mod error;
 pub mod notices;
@@ -26,6 +27,7 @@ pub mod sweep;
 
 pub use accounts::{Accounts, Records};
 pub use domain::inventory::{Need, PersonalColumn, coverage_problems};
+pub use effects::Effect;
 pub use error::PrivacyError;
 pub use rights::{Action, NewRequest, RequestSummary};
 pub use service::{AuditCheck, HoldRequest, PAGE, Privacy};

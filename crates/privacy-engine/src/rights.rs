@@ -80,15 +80,19 @@ pub struct RequestSummary {
     pub urgency: Urgency,
 }
 
-fn refused(r: ClockRefusal) -> PrivacyError {
+pub(crate) fn refused(r: ClockRefusal) -> PrivacyError {
     PrivacyError::Refused {
         code: r.code(),
         message: r.message(),
     }
 }
 
-/// The problems of a free-text field that must be filled in.
-fn required(field: &'static str, value: &str, what: &str) -> Option<(&'static str, String)> {
+/// The problem of a free-text field that must be filled in, if any.
+pub(crate) fn required(
+    field: &'static str,
+    value: &str,
+    what: &str,
+) -> Option<(&'static str, String)> {
     if value.trim().is_empty() {
         Some((field, format!("Enter {what}")))
     } else if value.chars().count() > MAX_TEXT {
@@ -507,9 +511,27 @@ impl Privacy {
             }
         };
         row.set_clock(&clock);
+        self.record_step(tx, cfg, row, by, event, note.as_deref(), told)
+            .await
+    }
+
+    /// Saves `row` after a step `event` by `by`: its history entry (with `note`), an audit
+    /// event, and, with `told` (subject, text), an email to the requester; then commits.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn record_step(
+        &self,
+        tx: TenantTx,
+        cfg: &TenantConfig,
+        mut row: RequestRow,
+        by: &str,
+        event: &str,
+        note: Option<&str>,
+        told: Option<(String, String)>,
+    ) -> Result<RequestRow, PrivacyError> {
+        let now = self.clock.now();
         row.updated_at = now;
         store::save(&tx, &row).await?;
-        store::add_event(&tx, &row, now, by, event, note.as_deref()).await?;
+        store::add_event(&tx, &row, now, by, event, note).await?;
         self.audit(&tx, &row, by, &format!("rights.{event}"))
             .await?;
         if let (Some((subject, text)), Some(to)) = (told, &row.requester_email) {

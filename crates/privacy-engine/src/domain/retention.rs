@@ -22,15 +22,20 @@ pub enum HoldKind {
     LegalClaim,
     /// The person asked to keep their account for a further period.
     UserExtension,
+    /// The person asked for the use of their data to be restricted (UK GDPR Article 18):
+    /// it is kept, not shared with providers, and used for nothing but what is essential
+    /// until the restriction is lifted.
+    Restriction,
 }
 
 impl HoldKind {
     /// Every kind, in the order forms list them.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::SubjectRequest,
         Self::UnpaidInvoice,
         Self::LegalClaim,
         Self::UserExtension,
+        Self::Restriction,
     ];
 
     /// Stored name.
@@ -41,6 +46,7 @@ impl HoldKind {
             Self::UnpaidInvoice => "unpaid_invoice",
             Self::LegalClaim => "legal_claim",
             Self::UserExtension => "user_extension",
+            Self::Restriction => "restriction",
         }
     }
 
@@ -58,6 +64,7 @@ impl HoldKind {
             Self::UnpaidInvoice => "an unpaid invoice",
             Self::LegalClaim => "a legal claim",
             Self::UserExtension => "the person asked to keep their account",
+            Self::Restriction => "the person restricted the use of their data",
         }
     }
 }

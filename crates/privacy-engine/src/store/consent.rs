@@ -11,6 +11,13 @@ use storage::TenantTx;
 
 use crate::PrivacyError;
 
+/// The newsletter's consent purpose.
+pub const NEWSLETTER: &str = "newsletter";
+/// The consent purpose of news about training, events and services.
+pub const MARKETING: &str = "marketing";
+/// The purposes that are direct marketing: an objection to it withdraws them all at once.
+pub const DIRECT_MARKETING: [&str; 2] = [NEWSLETTER, MARKETING];
+
 /// A consent event.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "consent_event")]

@@ -115,6 +115,7 @@ impl From<BookingError> for Failure {
                 "This offer has already been accepted or has lapsed.",
             ),
             BookingError::Identity(e) => e.into(),
+            BookingError::Privacy(e) => e.into(),
             BookingError::Store(cause) => {
                 tracing::error!(%cause, "booking request failed");
                 Self::new(

@@ -83,6 +83,7 @@ fn mark_label(a: Option<Attendance>) -> &'static str {
 struct DelegateRow {
     booking_id: String,
     values: Vec<String>,
+    restricted: bool,
     mark: &'static str,
     attended: bool,
     no_show: bool,
@@ -123,6 +124,7 @@ fn page<'a>(v: &'a Visitor, list: DelegateList, saved: bool) -> DelegatesPage<'a
                 no_show: d.attendance == Some(Attendance::NoShow),
                 booking_id: d.booking_id,
                 values: d.values,
+                restricted: d.restricted,
             })
             .collect(),
         started: list.started,
@@ -226,8 +228,11 @@ async fn list_csv(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DelegateOut {
     booking_id: String,
-    /// Field name to value, e.g. `{"name": "Pat Jones", "job_title": "Teacher"}`.
+    /// Field name to value, e.g. `{"name": "Pat Jones", "job_title": "Teacher"}`; empty
+    /// when the person has restricted the use of their data.
     fields: HashMap<String, String>,
+    /// The person has restricted the use of their data: none of it is given.
+    restricted: bool,
     /// `attended`, `no_show`, or absent.
     attendance: Option<&'static str>,
 }
@@ -276,11 +281,16 @@ pub(crate) async fn api_list(
             .into_iter()
             .map(|d| DelegateOut {
                 booking_id: d.booking_id,
-                fields: names
-                    .iter()
-                    .map(|n| (*n).to_owned())
-                    .zip(d.values)
-                    .collect(),
+                fields: if d.restricted {
+                    HashMap::new()
+                } else {
+                    names
+                        .iter()
+                        .map(|n| (*n).to_owned())
+                        .zip(d.values)
+                        .collect()
+                },
+                restricted: d.restricted,
                 attendance: d.attendance.map(Attendance::as_str),
             })
             .collect(),

@@ -139,9 +139,7 @@ pub(crate) async fn in_force(
 pub(crate) async fn version_in_force(state: &AppState, t: &Tenant) -> Result<String, Failure> {
     match current(state, t).await? {
         Some(p) => Ok(p.version.to_string()),
-        None => storage::tenants::fingerprint(&t.config, None)
-            .map(|f| format!("provisional:{}", &f[..12]))
-            .map_err(|e| Failure::internal(&e)),
+        None => Ok(privacy_engine::effects::provisional_version(&t.config)?),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::http::state::AppState;
 use privacy_engine::domain::calendar::long_date;
 use privacy_engine::domain::rights::{Channel, Kind, Outcome, Urgency};
 use privacy_engine::store::rights::{EventRow, RequestRow};
-use privacy_engine::{Action, NewRequest};
+use privacy_engine::{Action, Effect, NewRequest};
 
 use super::{date_fields, date_of, kinds, officer};
 use crate::http::error::not_found;
@@ -221,6 +221,12 @@ struct DetailPage<'a> {
     may_copy: bool,
     /// An open erasure request linked to an account: it can be carried out.
     may_erase: bool,
+    /// An open objection with an account: marketing can be stopped.
+    may_stop_marketing: bool,
+    /// An open restriction with an account not yet restricted.
+    may_restrict: bool,
+    /// A restriction request whose person's data is restricted now.
+    may_lift: bool,
     /// For this request's right: each category, whether it applies (`yes`, `if_met`, `no`)
     /// and why.
     coverage: Vec<(String, &'static str, String)>,
@@ -255,6 +261,9 @@ fn event_text(e: &EventRow) -> &'static str {
         "note" => "Note",
         "bundle_prepared" => "Copy of their data prepared and link sent",
         "erased" => "Account erased",
+        "marketing_stopped" => "Marketing stopped",
+        "restricted" => "Use of their data restricted",
+        "restriction_lifted" => "Restriction lifted",
         "completed" => "Closed: answered",
         "refused" => "Closed: refused",
         "withdrawn" => "Closed: withdrawn",
@@ -289,6 +298,15 @@ async fn detail_page(
         .clock(v.tenant().config.subject_rights.respond_within);
     let today = state.privacy.uk_today();
     let u = summary.urgency;
+    let kind = Kind::parse(&summary.row.kind);
+    let open = matches!(u, Urgency::Overdue | Urgency::DueSoon | Urgency::Due);
+    let restricted = match &summary.row.account_id {
+        Some(a) if kind == Some(Kind::Restriction) => {
+            state.privacy.is_restricted(tenant, a).await?
+        }
+        _ => false,
+    };
+    let with_account = summary.row.account_id.is_some();
     let history = events
         .iter()
         .map(|e| {
@@ -331,7 +349,7 @@ async fn detail_page(
         awaiting_identity: u == Urgency::AwaitingIdentity,
         paused: u == Urgency::Paused,
         closed: u == Urgency::Closed,
-        open: matches!(u, Urgency::Overdue | Urgency::DueSoon | Urgency::Due),
+        open,
         may_extend: clock.extension_months == 0
             && matches!(u, Urgency::DueSoon | Urgency::Due)
             && clock.first_month_ends().is_some_and(|d| today <= d.day),
@@ -360,9 +378,10 @@ async fn detail_page(
             .split("\n\n")
             .map(str::to_owned)
             .collect(),
-        may_erase: matches!(u, Urgency::Overdue | Urgency::DueSoon | Urgency::Due)
-            && summary.row.account_id.is_some()
-            && Kind::parse(&summary.row.kind) == Some(Kind::Erasure),
+        may_erase: open && with_account && kind == Some(Kind::Erasure),
+        may_stop_marketing: open && with_account && kind == Some(Kind::Objection),
+        may_restrict: open && with_account && kind == Some(Kind::Restriction) && !restricted,
+        may_lift: restricted,
         outcomes: Outcome::ALL
             .iter()
             .map(|o| (o.as_str(), o.describe()))
@@ -400,6 +419,8 @@ fn anchor(action: &str, field: &str) -> &'static str {
         ("close", "outcome") => "close-outcome",
         ("close", _) => "close-note",
         ("note", _) => "note-note",
+        ("restrict", _) => "restrict-reason",
+        ("lift", _) => "lift-reason",
         _ => "request",
     }
 }
@@ -442,6 +463,9 @@ pub(super) async fn act(
         ))),
         "note" => Ok(Step::Act(Action::Note(note))),
         "copy" => Ok(Step::Copy),
+        "stop-marketing" => Ok(Step::Effect(Effect::StopMarketing)),
+        "restrict" => Ok(Step::Effect(Effect::Restrict(field(&form, "reason")))),
+        "lift" => Ok(Step::Effect(Effect::Lift(field(&form, "reason")))),
         "erase" => Ok(Step::Erase),
         "close" => match Outcome::parse(field(&form, "outcome")) {
             Some(o) => Ok(Step::Act(Action::Close(o, note))),
@@ -453,6 +477,7 @@ pub(super) async fn act(
     let by = actor(who);
     let done = match action {
         Ok(Step::Act(a)) => state.privacy.act(cfg, &id, a, &by).await.map(drop),
+        Ok(Step::Effect(e)) => state.privacy.apply_effect(cfg, &id, e, &by).await.map(drop),
         Ok(Step::Copy) => {
             let base = state.base_url(cfg);
             state
@@ -512,6 +537,8 @@ async fn conflict(
 enum Step<'a> {
     /// A change to the request itself.
     Act(Action<'a>),
+    /// Stop marketing, restrict or lift a restriction.
+    Effect(Effect<'a>),
     /// Prepare and send a copy of the requester's data.
     Copy,
     /// Erase the requester's account.
