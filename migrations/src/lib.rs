@@ -35,6 +35,7 @@ mod m20261201_000022_catalogue_revision;
 mod m20261202_000023_booking_unreminded_dropped;
 mod m20261205_000024_second_factor_pending;
 mod m20261205_000025_rights_requests;
+mod m20261205_000026_email_change;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000023_booking_unreminded_dropped::Migration),
             Box::new(m20261205_000024_second_factor_pending::Migration),
             Box::new(m20261205_000025_rights_requests::Migration),
+            Box::new(m20261205_000026_email_change::Migration),
         ]
     }
 }

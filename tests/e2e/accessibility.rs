@@ -169,6 +169,7 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
     let host = format!("{slug}.localhost");
     let delegate_pages = [
         "/account".to_owned(),
+        "/account/email".to_owned(),
         "/account/requests".to_owned(),
         "/account/bookings".to_owned(),
         "/account/cpd".to_owned(),

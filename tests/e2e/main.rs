@@ -10,6 +10,7 @@ mod bookings;
 mod catalogue;
 mod complaints;
 mod config_errors;
+mod corrections;
 mod delegates;
 mod identity;
 mod isolation;

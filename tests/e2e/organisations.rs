@@ -25,7 +25,7 @@ pub(crate) async fn admin_with_org(app: &TestApp, slug: &str, org_name: &str) ->
     (admin, org)
 }
 
-async fn create_org(admin: &Browser, slug: &str, name: &str) -> String {
+pub(crate) async fn create_org(admin: &Browser, slug: &str, name: &str) -> String {
     let res = admin
         .submit(
             slug,

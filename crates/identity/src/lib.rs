@@ -9,6 +9,7 @@
 //! bookings tables, HTTP.
 
 pub mod api;
+mod corrections;
 pub mod crypto;
 pub mod domain;
 mod error;

@@ -56,7 +56,7 @@ impl Identity {
         }
     }
 
-    async fn managed_org(
+    pub(crate) async fn managed_org(
         &self,
         tx: &TenantTx,
         actor: &SignedIn,

@@ -5,11 +5,11 @@
 
 use chrono::{DateTime, Utc};
 use privacy_engine::PrivacyError;
-use privacy_engine::accounts::{AccountCandidate, Accounts, Recipient, SwitchOff};
+use privacy_engine::accounts::{AccountCandidate, Accounts, Correction, Recipient, SwitchOff};
 use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult};
 use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
-use tenant_router::TenantId;
+use tenant_router::{TenantConfig, TenantId};
 
 use crate::store::{self, status};
 use crate::{Identity, IdentityError};
@@ -20,6 +20,9 @@ fn backend(tx: &TenantTx) -> DbBackend {
 
 fn privacy_error(e: IdentityError) -> PrivacyError {
     match e {
+        IdentityError::Invalid(problems) => {
+            PrivacyError::Invalid(problems.into_iter().map(|p| (p.field, p.message)).collect())
+        }
         IdentityError::Store(e) => PrivacyError::Store(e),
         IdentityError::Privacy(e) => e,
         other => PrivacyError::Accounts(other.to_string()),
@@ -212,6 +215,42 @@ impl Accounts for Identity {
             .map(|v| ("account_secret.special_requirements", v))
             .into_iter()
             .collect())
+    }
+
+    async fn correct(
+        &self,
+        tx: &TenantTx,
+        tenant: &TenantConfig,
+        id: &str,
+        c: &Correction<'_>,
+        by: &str,
+        base_url: &str,
+    ) -> Result<Vec<&'static str>, PrivacyError> {
+        let account = store::find_by_id(tx, id)
+            .await
+            .map_err(privacy_error)?
+            .ok_or(PrivacyError::NoSuchAccount)?;
+        crate::corrections::correct(tx, self.clock.now(), tenant, &account, c, by, base_url)
+            .await
+            .map_err(privacy_error)
+    }
+
+    async fn details_of(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+    ) -> Result<Option<[String; 4]>, PrivacyError> {
+        Ok(store::find_by_id(tx, id)
+            .await
+            .map_err(privacy_error)?
+            .map(|a| {
+                [
+                    a.first_name,
+                    a.last_name,
+                    a.job_title.unwrap_or_default(),
+                    a.email,
+                ]
+            }))
     }
 
     async fn privacy_officers(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError> {

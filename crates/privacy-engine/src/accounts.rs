@@ -45,6 +45,19 @@ pub struct Recipient {
     pub email: String,
 }
 
+/// A correction of a person's details (rectification): each field as it should be.
+#[derive(Clone, Copy, Debug)]
+pub struct Correction<'a> {
+    /// First name.
+    pub first_name: &'a str,
+    /// Last name.
+    pub last_name: &'a str,
+    /// Job title (may be empty).
+    pub job_title: &'a str,
+    /// Email address: a new one takes effect once the person confirms it there.
+    pub email: &'a str,
+}
+
 /// The account owner's side of retention, holds and notice announcements.
 #[async_trait::async_trait]
 pub trait Accounts: Send + Sync {
@@ -96,6 +109,30 @@ pub trait Accounts: Send + Sync {
         tx: &TenantTx,
         id: &str,
     ) -> Result<Vec<(&'static str, String)>, PrivacyError>;
+
+    /// Corrects account `id`'s details to `c` for `by` (audited), telling the person (a
+    /// new email address takes effect once confirmed through a link sent there, `base_url`
+    /// its start); returns the fields changed.
+    ///
+    /// # Errors
+    /// [`PrivacyError::Invalid`] with every problem (nothing changed, a field wrong, an
+    /// address another account uses); nothing is saved.
+    async fn correct(
+        &self,
+        tx: &TenantTx,
+        tenant: &tenant_router::TenantConfig,
+        id: &str,
+        c: &Correction<'_>,
+        by: &str,
+        base_url: &str,
+    ) -> Result<Vec<&'static str>, PrivacyError>;
+
+    /// The details a correction starts from: first name, last name, job title, email.
+    async fn details_of(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+    ) -> Result<Option<[String; 4]>, PrivacyError>;
 
     /// The tenant's active privacy officers, who answer rights requests.
     async fn privacy_officers(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;

@@ -19,13 +19,14 @@ use storage::TenantTx;
 use tenant_router::TenantConfig;
 
 use crate::PrivacyError;
+use crate::accounts::Correction;
 use crate::domain::retention::HoldKind;
 use crate::domain::rights::{ClockRefusal, Kind, reference};
 use crate::rights::{refused, required};
 use crate::service::Privacy;
 use crate::store::consent::{self, DIRECT_MARKETING, Decision};
 use crate::store::retention::{self as holds, NewHold};
-use crate::store::rights as store;
+use crate::store::rights::{self as store, RequestRow};
 
 /// An effect a privacy officer applies for a request.
 #[derive(Clone, Copy, Debug)]
@@ -81,7 +82,87 @@ pub fn provisional_version(cfg: &TenantConfig) -> Result<String, PrivacyError> {
     Ok(format!("provisional:{}", &f[..12]))
 }
 
+/// Request `id` with its account, when it is of kind `wanted` (else refused with
+/// `refusal`), open (unless `closed_too`) and linked to an account.
+async fn target(
+    tx: &TenantTx,
+    id: &str,
+    wanted: Kind,
+    refusal: (&'static str, &'static str),
+    closed_too: bool,
+) -> Result<(RequestRow, String), PrivacyError> {
+    let row = store::find(tx, id)
+        .await?
+        .ok_or(PrivacyError::NoSuchRequest)?;
+    if Kind::parse(&row.kind) != Some(wanted) {
+        return Err(refuse(refusal.0, refusal.1));
+    }
+    if row.closed_at.is_some() && !closed_too {
+        return Err(refused(ClockRefusal::Closed));
+    }
+    let account = row.account_id.clone().ok_or_else(|| {
+        refuse(
+            "no_account",
+            "The requester has no account here, so there is nothing on the portal to change.",
+        )
+    })?;
+    Ok((row, account))
+}
+
 impl Privacy {
+    /// Corrects the requester's details for rectification request `id`, by `by` (the
+    /// person is told by the account owner, a new address once they confirm it). Returns the
+    /// request as it now is.
+    ///
+    /// # Errors
+    /// [`PrivacyError::NoSuchRequest`]; [`PrivacyError::Refused`] when the request is of
+    /// another kind, closed or has no account; [`PrivacyError::Invalid`] with every problem
+    /// of the correction. Nothing changes in any of these cases.
+    pub async fn rectify(
+        &self,
+        cfg: &TenantConfig,
+        id: &str,
+        c: &Correction<'_>,
+        by: &str,
+        base_url: &str,
+    ) -> Result<RequestRow, PrivacyError> {
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let (row, account) = target(
+            &tx,
+            id,
+            Kind::Rectification,
+            (
+                "not_a_rectification",
+                "Only a rectification request can correct a person's details.",
+            ),
+            false,
+        )
+        .await?;
+        let changed = self
+            .accounts
+            .correct(&tx, cfg, &account, c, by, base_url)
+            .await?;
+        let note = format!("Corrected: {}.", changed.join(", "));
+        self.record_step(tx, cfg, row, by, "rectified", Some(&note), None)
+            .await
+    }
+
+    /// The details a correction of `account` starts from: first name, last name, job
+    /// title, email.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn details_of(
+        &self,
+        tenant: &tenant_router::TenantId,
+        account: &str,
+    ) -> Result<Option<[String; 4]>, PrivacyError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        let found = self.accounts.details_of(&tx, account).await?;
+        tx.rollback().await?;
+        Ok(found)
+    }
+
     /// Whether the use of `account`'s data is restricted now.
     ///
     /// # Errors
@@ -110,7 +191,7 @@ impl Privacy {
         id: &str,
         effect: Effect<'_>,
         by: &str,
-    ) -> Result<crate::store::rights::RequestRow, PrivacyError> {
+    ) -> Result<RequestRow, PrivacyError> {
         let now = self.clock.now();
         if let Effect::Restrict(reason) | Effect::Lift(reason) = effect
             && let Some(p) = required("reason", reason, "the reason")
@@ -118,32 +199,34 @@ impl Privacy {
             return Err(PrivacyError::Invalid(vec![p]));
         }
         let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let row = store::find(&tx, id)
-            .await?
-            .ok_or(PrivacyError::NoSuchRequest)?;
-        let kind = Kind::parse(&row.kind);
-        let closed = row.closed_at.is_some();
-        let account = match effect {
-            Effect::StopMarketing if kind != Some(Kind::Objection) => Err(refuse(
-                "not_an_objection",
-                "Only an objection request can stop marketing.",
-            )),
-            Effect::Restrict(_) | Effect::Lift(_) if kind != Some(Kind::Restriction) => {
-                Err(refuse(
-                    "not_a_restriction",
-                    "Only a restriction request can restrict or lift a restriction.",
-                ))
-            }
-            // Lifting can come after the request is answered; nothing else can.
-            Effect::StopMarketing | Effect::Restrict(_) if closed => {
-                Err(refused(ClockRefusal::Closed))
-            }
-            _ => row.account_id.clone().ok_or_else(|| {
-                refuse(
-                    "no_account",
-                    "The requester has no account here, so there is nothing on the portal to change.",
+        let (row, account) = match effect {
+            Effect::StopMarketing => {
+                target(
+                    &tx,
+                    id,
+                    Kind::Objection,
+                    (
+                        "not_an_objection",
+                        "Only an objection request can stop marketing.",
+                    ),
+                    false,
                 )
-            }),
+                .await
+            }
+            Effect::Restrict(_) | Effect::Lift(_) => {
+                target(
+                    &tx,
+                    id,
+                    Kind::Restriction,
+                    (
+                        "not_a_restriction",
+                        "Only a restriction request can restrict or lift a restriction.",
+                    ),
+                    // Lifting can come after the request is answered.
+                    matches!(effect, Effect::Lift(_)),
+                )
+                .await
+            }
         }?;
         let reference = reference(&row.id);
         let (event, note, told) = match effect {

@@ -23,6 +23,12 @@ const fn col(
 /// Columns holding personal data, with their inventory category.
 pub const PERSONAL_DATA: &[PersonalColumn] = &[
     col("account", "email", "account.contact", Need::Always),
+    col(
+        "account_token",
+        "new_email",
+        "account.contact",
+        Need::Always,
+    ),
     col("account", "first_name", "account.profile", Need::Always),
     col("account", "last_name", "account.profile", Need::Always),
     col(

@@ -45,6 +45,8 @@ pub enum Purpose {
     ResetPassword,
     /// Lets a person whose account someone else created choose their first password.
     Invitation,
+    /// Confirms a new email address (the token carries it).
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -53,6 +55,7 @@ impl Purpose {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
             Self::Invitation => "invitation",
+            Self::ChangeEmail => "change_email",
         }
     }
 
@@ -63,6 +66,7 @@ impl Purpose {
             Self::VerifyEmail => Duration::hours(48),
             Self::ResetPassword => Duration::hours(1),
             Self::Invitation => Duration::days(14),
+            Self::ChangeEmail => Duration::hours(48),
         }
     }
 }
@@ -296,6 +300,33 @@ pub async fn issue_token(
     Ok(secret)
 }
 
+/// Issues a token confirming `new_email` as the account's address; returns the secret.
+///
+/// # Errors
+/// When no random token can be made or the insert fails.
+pub async fn issue_email_change_token(
+    tx: &TenantTx,
+    account_id: &str,
+    new_email: &str,
+    now: DateTime<Utc>,
+) -> Result<String, IdentityError> {
+    let secret = token::generate().map_err(IdentityError::random)?;
+    let purpose = Purpose::ChangeEmail;
+    account_token::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        token_hash: Set(token::digest(&secret)),
+        account_id: Set(account_id.to_owned()),
+        purpose: Set(purpose.as_str().to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + purpose.lifetime()),
+        used_at: Set(None),
+        new_email: Set(Some(new_email.to_owned())),
+    }
+    .insert(&**tx)
+    .await?;
+    Ok(secret)
+}
+
 /// The account's newest unused, unexpired token for `purpose`, if any.
 ///
 /// # Errors
@@ -337,6 +368,7 @@ pub async fn insert_token(
         created_at: Set(now),
         expires_at: Set(now + purpose.lifetime()),
         used_at: Set(None),
+        new_email: Set(None),
     }
     .insert(&**tx)
     .await?;
@@ -376,6 +408,19 @@ pub async fn consume_token(
     purpose: Purpose,
     now: DateTime<Utc>,
 ) -> Result<String, IdentityError> {
+    Ok(use_token(tx, secret, purpose, now).await?.account_id)
+}
+
+/// As [`consume_token`], returning the whole token row (a `change_email` token's address).
+///
+/// # Errors
+/// [`IdentityError::BadToken`] when unknown, used, expired, of another purpose or tenant.
+pub async fn use_token(
+    tx: &TenantTx,
+    secret: &str,
+    purpose: Purpose,
+    now: DateTime<Utc>,
+) -> Result<account_token::Model, IdentityError> {
     let hash = token::digest(secret);
     let filter = |q: sea_orm::UpdateMany<account_token::Entity>| {
         q.filter(account_token::Column::TenantId.eq(tx.tenant().as_str()))
@@ -391,11 +436,10 @@ pub async fn consume_token(
     if used.rows_affected != 1 {
         return Err(IdentityError::BadToken);
     }
-    let row = account_token::Entity::find()
+    account_token::Entity::find()
         .filter(account_token::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(account_token::Column::TokenHash.eq(hash))
         .one(&**tx)
         .await?
-        .ok_or(IdentityError::BadToken)?;
-    Ok(row.account_id)
+        .ok_or(IdentityError::BadToken)
 }

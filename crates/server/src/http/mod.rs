@@ -26,6 +26,7 @@ pub mod catalogue_web;
 pub mod complaints_web;
 pub mod cookie;
 pub mod cookies;
+pub mod corrections_web;
 pub mod delegates_web;
 pub mod error;
 pub mod health;
@@ -72,6 +73,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(approvals_web::router())
                 .merge(privacy_web::router())
                 .merge(rights_web::router())
+                .merge(corrections_web::router())
                 .merge(complaints_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())

@@ -14,7 +14,7 @@ pub struct Model {
     pub token_hash: String,
     /// The account it acts on.
     pub account_id: String,
-    /// `verify_email` or `reset_password`.
+    /// `verify_email`, `reset_password`, `invitation` or `change_email`.
     pub purpose: String,
     /// When it was issued.
     pub created_at: ChronoDateTimeUtc,
@@ -22,6 +22,8 @@ pub struct Model {
     pub expires_at: ChronoDateTimeUtc,
     /// When it was used; a used token never works again.
     pub used_at: Option<ChronoDateTimeUtc>,
+    /// For `change_email`: the address the token confirms.
+    pub new_email: Option<String>,
 }
 
 /// No relations are navigated from here.

@@ -221,6 +221,8 @@ struct DetailPage<'a> {
     may_copy: bool,
     /// An open erasure request linked to an account: it can be carried out.
     may_erase: bool,
+    /// An open rectification with an account: details can be corrected.
+    may_rectify: bool,
     /// An open objection with an account: marketing can be stopped.
     may_stop_marketing: bool,
     /// An open restriction with an account not yet restricted.
@@ -262,6 +264,7 @@ fn event_text(e: &EventRow) -> &'static str {
         "bundle_prepared" => "Copy of their data prepared and link sent",
         "erased" => "Account erased",
         "marketing_stopped" => "Marketing stopped",
+        "rectified" => "Details corrected",
         "restricted" => "Use of their data restricted",
         "restriction_lifted" => "Restriction lifted",
         "completed" => "Closed: answered",
@@ -380,6 +383,7 @@ async fn detail_page(
             .collect(),
         may_erase: open && with_account && kind == Some(Kind::Erasure),
         may_stop_marketing: open && with_account && kind == Some(Kind::Objection),
+        may_rectify: open && with_account && kind == Some(Kind::Rectification),
         may_restrict: open && with_account && kind == Some(Kind::Restriction) && !restricted,
         may_lift: restricted,
         outcomes: Outcome::ALL
