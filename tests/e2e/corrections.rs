@@ -345,3 +345,71 @@ async fn a_rectification_request_corrects_the_persons_details() {
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&res), "request_closed");
 }
+
+#[tokio::test]
+async fn a_person_closes_their_own_account_unless_something_stands_in_the_way() {
+    let app = spawn_app().await;
+    let slug = "harrow";
+    let pat = app.person(slug, "closer@school.example", None).await;
+    let sam = app.person(slug, "waiting@school.example", None).await;
+    let close = |b: &Browser, password: &'static str| {
+        let b = b.clone();
+        async move {
+            b.submit(
+                slug,
+                "/account/close",
+                "/account/close",
+                &[("password", password)],
+            )
+            .await
+        }
+    };
+
+    // A wrong password closes nothing.
+    let res = close(&pat, "not my password").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.account(slug, "closer@school.example").await.is_some());
+
+    // An open rights request holds the account: refused with the reason.
+    let res = sam
+        .submit(
+            slug,
+            "/account/requests",
+            "/account/requests",
+            &[("kind", "access"), ("details", "A copy, please.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = close(&sam, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "erasure_deferred");
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("an open subject-rights request")
+    );
+    assert!(app.account(slug, "waiting@school.example").await.is_some());
+
+    let res = close(&pat, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(app.account(slug, "closer@school.example").await.is_none());
+    let mail = app.outbox(slug, "closer@school.example").await;
+    assert_eq!(
+        mail.iter().map(|m| m.subject.as_str()).collect::<Vec<_>>(),
+        ["Your account is closed"]
+    );
+    assert!(
+        app.audit_actions(slug)
+            .await
+            .contains(&"account.closed_by_holder".to_owned())
+    );
+    // Signed out: the account page asks to sign in; signing in fails.
+    let res = pat.get_tenant(slug, "/account").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .new_browser()
+        .sign_in(slug, "closer@school.example", PASSWORD)
+        .await;
+    assert_ne!(res.status(), StatusCode::SEE_OTHER);
+}

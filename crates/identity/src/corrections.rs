@@ -193,6 +193,43 @@ async fn audit(
 }
 
 impl Identity {
+    /// Checks the signed-in person's password before a change that needs it (accounts
+    /// without a password, signed in through their organisation, pass). Wrong passwords
+    /// count with failed sign-ins (`client` is the client's address).
+    ///
+    /// # Errors
+    /// [`IdentityError::Invalid`] naming `password` when it is wrong;
+    /// [`IdentityError::Throttled`] after too many wrong ones.
+    pub async fn confirm_password(
+        &self,
+        tenant: &TenantConfig,
+        who: &SignedIn,
+        password: &str,
+        client: &str,
+    ) -> Result<(), IdentityError> {
+        let a = &who.account;
+        if a.password_hash.is_none() {
+            return Ok(());
+        }
+        self.sessions
+            .check_account_throttle(&tenant.slug, "account", &a.email, client)
+            .await?;
+        if self
+            .hasher
+            .verify(password, a.password_hash.as_deref())
+            .await?
+        {
+            return Ok(());
+        }
+        self.sessions
+            .record_failure(&tenant.slug, &a.email, client)
+            .await?;
+        Err(IdentityError::Invalid(vec![problem(
+            "password",
+            "Your password is not right",
+        )]))
+    }
+
     /// Starts a change of the signed-in person's own address to `new`, after checking their
     /// password (when the account has one; `client` is the client's address, for
     /// throttling). The link goes to the new address and the old one is told. When another
@@ -225,24 +262,7 @@ impl Identity {
                 "This is already your email address",
             )]));
         }
-        if a.password_hash.is_some() {
-            self.sessions
-                .check_account_throttle(&tenant.slug, "account", &a.email, client)
-                .await?;
-            if !self
-                .hasher
-                .verify(password, a.password_hash.as_deref())
-                .await?
-            {
-                self.sessions
-                    .record_failure(&tenant.slug, &a.email, client)
-                    .await?;
-                return Err(IdentityError::Invalid(vec![problem(
-                    "password",
-                    "Your password is not right",
-                )]));
-            }
-        }
+        self.confirm_password(tenant, who, password, client).await?;
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         if store::find_by_email(&tx, &new).await?.is_some() {

@@ -29,7 +29,100 @@ pub struct Erased {
     pub mail_removed: u64,
 }
 
+/// What erasure kept, a line each: how many records of which category, and why.
+fn kept_lines(kept: &serde_json::Value) -> Vec<String> {
+    kept.as_array()
+        .into_iter()
+        .flatten()
+        .map(|k| {
+            format!(
+                "- {} record(s) of {}: {}",
+                k["rows"],
+                k["category"].as_str().unwrap_or_default(),
+                k["why"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+/// What the email after an erasure says was kept: nothing, or the lines and why.
+fn kept_text(lines: &[String]) -> String {
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n\nThe law or our published retention rules oblige us to keep some records, \
+             which no longer name you:\n{}",
+            lines.join("\n")
+        )
+    }
+}
+
 impl Privacy {
+    /// Closes account `account` at its holder's asking: the same erasure as on request,
+    /// refused while any hold (an open rights request too) or a place on a session still to
+    /// come stands. A disposal record is written, the closing audited, and the person told
+    /// at their address what was kept and why. Returns what was kept.
+    ///
+    /// # Errors
+    /// [`PrivacyError::NoSuchAccount`]; [`PrivacyError::Deferred`] with the reasons when
+    /// something stands in the way. Nothing changes in either case.
+    pub async fn close_own_account(
+        &self,
+        cfg: &TenantConfig,
+        account: &str,
+    ) -> Result<serde_json::Value, PrivacyError> {
+        let now = self.clock.now();
+        let tx = self.db.system_tx(&cfg.slug).await?;
+        let email = self
+            .accounts
+            .email_of(&tx, account)
+            .await?
+            .ok_or(PrivacyError::NoSuchAccount)?;
+        let run = uuid::Uuid::now_v7().to_string();
+        let (kept, mail_removed) = self
+            .erase_account(
+                &tx,
+                cfg,
+                (account, &email),
+                &[],
+                (&run, "Closed by the account holder"),
+            )
+            .await?;
+        let by = format!("account:{account}");
+        audit::record(
+            &tx,
+            now,
+            AuditEntry {
+                actor: &by,
+                action: "account.closed_by_holder",
+                subject: account,
+                detail: serde_json::json!({ "kept": kept, "mail_removed": mail_removed }),
+            },
+        )
+        .await?;
+        let body = format!(
+            "Your account on the {service} portal is closed, and the data held with it has been \
+             deleted.{kept}\n\nIf you are unhappy with how we handled your data, you can \
+             complain: {complaints}\n",
+            service = cfg.display_name,
+            kept = kept_text(&kept_lines(&kept)),
+            complaints = crate::domain::notice::compile(cfg).complaints.join("; "),
+        );
+        storage::outbox::enqueue(
+            &tx,
+            now,
+            storage::outbox::Email {
+                to: &email,
+                subject: "Your account is closed",
+                body: &body,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(kept)
+    }
+
     /// Erases `people` (id and email pairs): their files and copies of their data (with
     /// `files`; a plan leaves them), every declared table's rows (those a rule keeps,
     /// pseudonymised), then the account rows. The one path of both the sweep and erasure on
@@ -56,6 +149,64 @@ impl Privacy {
         let kept = retention_store::erase_subjects(tx, people, &self.tables).await?;
         self.accounts.delete(tx, &ids).await?;
         Ok(kept)
+    }
+
+    /// Erases one account (`id`, `email`) now, unless a hold (other than of a kind in
+    /// `allowed`) or an open commitment stands: files and copies, the requests' link to it,
+    /// unsent mail naming it, every declared table (kept rows pseudonymised) and the
+    /// account; then a disposal record under `(run_id, rule)`. Returns what was kept (as the
+    /// disposal record says) and how many unsent emails were removed.
+    ///
+    /// # Errors
+    /// [`PrivacyError::Deferred`] with the reasons when something stands in the way
+    /// (nothing changes); otherwise when a statement or the object store fails.
+    pub(crate) async fn erase_account(
+        &self,
+        tx: &TenantTx,
+        cfg: &TenantConfig,
+        (account, email): (&str, &str),
+        allowed: &[HoldKind],
+        (run_id, rule): (&str, &str),
+    ) -> Result<(serde_json::Value, u64), PrivacyError> {
+        let now = self.clock.now();
+        let mut reasons: Vec<String> =
+            retention_store::holds_in_force(tx, &[account.to_owned()], now)
+                .await?
+                .remove(account)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|k| !allowed.contains(k))
+                .map(|k| format!("A hold stands on the account: {}", k.describe()))
+                .collect();
+        reasons.extend(self.records.open_commitments(tx, account, now).await?);
+        if !reasons.is_empty() {
+            return Err(PrivacyError::Deferred {
+                code: "erasure_deferred",
+                reason: format!("The account cannot be erased yet. {}.", reasons.join(". ")),
+            });
+        }
+        let people = [(account.to_owned(), email.to_owned())];
+        self.delete_copies_of(tx, &[account.to_owned()]).await?;
+        store::detach_account(tx, account).await?;
+        let mail_removed = store::delete_unsent_mail_naming(tx, email).await?;
+        let mut kept = self.erase_people(tx, &people, true).await?;
+        let kept = crate::sweep::remaining(cfg, &kept.remove(account).unwrap_or_default());
+        retention_store::record_disposals(
+            tx,
+            now,
+            &[Disposal {
+                run_id,
+                rule_index: 0,
+                rule,
+                action: "delete",
+                record_kind: "account",
+                account_ref: Some(account),
+                records: 1,
+                remaining: kept.clone(),
+            }],
+        )
+        .await?;
+        Ok((kept, mail_removed))
     }
 
     /// Carries out erasure request `request_id` (see the module's description).
@@ -99,45 +250,18 @@ impl Privacy {
         let Some(email) = self.accounts.email_of(&tx, &account).await? else {
             return refuse("no_account", "The requester's account no longer exists.");
         };
-        let mut reasons: Vec<String> =
-            retention_store::holds_in_force(&tx, std::slice::from_ref(&account), now)
-                .await?
-                .remove(&account)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|k| *k != HoldKind::SubjectRequest)
-                .map(|k| format!("A hold stands on the account: {}", k.describe()))
-                .collect();
-        reasons.extend(self.records.open_commitments(&tx, &account, now).await?);
-        if !reasons.is_empty() {
-            return Err(PrivacyError::Deferred {
-                code: "erasure_deferred",
-                reason: format!("The account cannot be erased yet. {}.", reasons.join(". ")),
-            });
-        }
-        let people = [(account.clone(), email.clone())];
-        self.delete_copies_of(&tx, std::slice::from_ref(&account))
+        let (kept, mail_removed) = self
+            .erase_account(
+                &tx,
+                cfg,
+                (&account, &email),
+                &[HoldKind::SubjectRequest],
+                (
+                    &row.id,
+                    &format!("Erasure on request {}", reference(&row.id)),
+                ),
+            )
             .await?;
-        store::detach_account(&tx, &account).await?;
-        let mail_removed = store::delete_unsent_mail_naming(&tx, &email).await?;
-        let mut kept = self.erase_people(&tx, &people, true).await?;
-        let kept = crate::sweep::remaining(cfg, &kept.remove(&account).unwrap_or_default());
-        let rule = format!("Erasure on request {}", reference(&row.id));
-        retention_store::record_disposals(
-            &tx,
-            now,
-            &[Disposal {
-                run_id: &row.id,
-                rule_index: 0,
-                rule: &rule,
-                action: "delete",
-                record_kind: "account",
-                account_ref: Some(&account),
-                records: 1,
-                remaining: kept.clone(),
-            }],
-        )
-        .await?;
         // The request stays, closed, as the record; its hold went with the account.
         let mut clock = row.clock(cfg.subject_rights.respond_within);
         clock
@@ -152,19 +276,7 @@ impl Privacy {
         row.closed_at = Some(now);
         row.updated_at = now;
         store::save(&tx, &row).await?;
-        let kept_lines: Vec<String> = kept
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|k| {
-                format!(
-                    "- {} record(s) of {}: {}",
-                    k["rows"],
-                    k["category"].as_str().unwrap_or_default(),
-                    k["why"].as_str().unwrap_or_default()
-                )
-            })
-            .collect();
+        let kept_lines = kept_lines(&kept);
         let note = if kept_lines.is_empty() {
             "Account erased; nothing kept.".to_owned()
         } else {
@@ -188,15 +300,7 @@ impl Privacy {
                 "We have erased your account and the data held with it on the {service} portal.{kept}\n\n\
                  If you are unhappy with how we handled your request, you can complain: {complaints}",
                 service = cfg.display_name,
-                kept = if kept_lines.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "\n\nThe law or our published retention rules oblige us to keep some records, \
-                         which no longer name you:\n{}",
-                        kept_lines.join("\n")
-                    )
-                },
+                kept = kept_text(&kept_lines),
                 complaints = compiled.complaints.join("; "),
             );
             let subject = format!("Your data has been erased ({})", reference(&row.id));

@@ -23,6 +23,7 @@ pub mod auth;
 pub mod basket_web;
 pub mod bookings_web;
 pub mod catalogue_web;
+pub mod close_account;
 pub mod complaints_web;
 pub mod cookie;
 pub mod cookies;
@@ -74,6 +75,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(privacy_web::router())
                 .merge(rights_web::router())
                 .merge(corrections_web::router())
+                .merge(close_account::router())
                 .merge(complaints_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())
