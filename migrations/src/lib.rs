@@ -36,6 +36,7 @@ mod m20261202_000023_booking_unreminded_dropped;
 mod m20261205_000024_second_factor_pending;
 mod m20261205_000025_rights_requests;
 mod m20261205_000026_email_change;
+mod m20261205_000027_breaches;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_second_factor_pending::Migration),
             Box::new(m20261205_000025_rights_requests::Migration),
             Box::new(m20261205_000026_email_change::Migration),
+            Box::new(m20261205_000027_breaches::Migration),
         ]
     }
 }

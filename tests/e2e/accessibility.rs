@@ -212,6 +212,8 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         "/manage/requests/new".to_owned(),
         "/manage/complaints".to_owned(),
         "/manage/complaints/new".to_owned(),
+        "/manage/breaches".to_owned(),
+        "/manage/breaches/new".to_owned(),
         format!("/manage/requests/{request}"),
     ];
     assert_accessible(

@@ -7,6 +7,7 @@ mod accessibility;
 mod after_course;
 mod basket;
 mod bookings;
+mod breaches;
 mod catalogue;
 mod complaints;
 mod config_errors;

@@ -67,10 +67,10 @@ pub struct ComplaintSummary {
     pub acknowledgement_overdue: bool,
 }
 
-/// `CP-` and the id's first eight characters.
+/// `CP-` and eight characters of the id (see [`crate::domain::rights::reference_with`]).
 #[must_use]
 pub fn reference(id: &str) -> String {
-    crate::domain::rights::reference(id).replacen("RR-", "CP-", 1)
+    crate::domain::rights::reference_with("CP", id)
 }
 
 /// The stage names of `cfg`: the service itself, then its escalation steps.
@@ -382,7 +382,10 @@ mod tests {
 
     #[test]
     fn reference_names_a_complaint() {
-        assert_eq!(reference("0193a4b2-77"), "CP-0193A4B2");
+        assert_eq!(
+            reference("0193a4b2-77c1-7000-8000-00ab12cd34ef"),
+            "CP-12CD34EF"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod breaches;
 pub mod bundle;
 pub mod complaints;
 pub mod domain;

@@ -579,13 +579,7 @@ impl Privacy {
                 )
             })
             .collect();
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let officers = self.accounts.privacy_officers(&tx).await?;
-        let to: Vec<String> = if officers.is_empty() {
-            cfg.dpo.email.iter().cloned().collect()
-        } else {
-            officers.into_iter().map(|o| o.email).collect()
-        };
+        let subject = format!("{} rights request(s) due this week", due.len());
         let body = format!(
             "Rights requests of {service} that are overdue or due within the week, as of {today}:\n\n{list}\n\n\
              The whole queue: {base_url}/manage/requests\n",
@@ -593,20 +587,9 @@ impl Privacy {
             today = long_date(today),
             list = lines.join("\n"),
         );
-        let subject = format!("{} rights request(s) due this week", due.len());
-        for address in &to {
-            outbox::enqueue(
-                &tx,
-                now,
-                Email {
-                    to: address,
-                    subject: &subject,
-                    body: &body,
-                },
-            )
-            .await?;
-        }
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let sent = self.tell_officers(&tx, cfg, &subject, &body).await?;
         tx.commit().await?;
-        Ok(to.len())
+        Ok(sent)
     }
 }

@@ -113,6 +113,12 @@ impl Privacy {
         self
     }
 
+    /// Now, by the engine's clock.
+    #[must_use]
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     /// Today by the engine's clock (UTC).
     #[must_use]
     pub fn today(&self) -> NaiveDate {

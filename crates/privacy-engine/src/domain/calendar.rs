@@ -33,6 +33,28 @@ pub fn long_date(d: NaiveDate) -> String {
     d.format("%A %-d %B %Y").to_string()
 }
 
+/// The instant of a UK wall-clock time (the earlier one when clocks go back; `None` for a
+/// time skipped when they go forward).
+#[must_use]
+pub fn from_uk(day: NaiveDate, time: chrono::NaiveTime) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone as _;
+    London
+        .from_local_datetime(&day.and_time(time))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `Monday 5 October 2026 at 4:30pm`, in UK time.
+#[must_use]
+pub fn long_moment(t: DateTime<Utc>) -> String {
+    let uk = t.with_timezone(&London);
+    format!(
+        "{} at {}",
+        long_date(uk.date_naive()),
+        uk.format("%-I:%M%P")
+    )
+}
+
 /// The dates of a bank-holiday list, or the first line that is not a date.
 ///
 /// # Errors
@@ -122,6 +144,20 @@ pub fn deadline(start: NaiveDate, respond: Period, extension: u32, paused_days: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uk_wall_clock_times_become_instants_and_back() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let t = |s: &str| s.parse::<chrono::NaiveTime>().unwrap();
+        // Winter is GMT, summer BST.
+        let winter = from_uk(d("2026-12-04"), t("16:30:00")).unwrap();
+        assert_eq!(winter.to_rfc3339(), "2026-12-04T16:30:00+00:00");
+        let summer = from_uk(d("2026-07-01"), t("09:05:00")).unwrap();
+        assert_eq!(summer.to_rfc3339(), "2026-07-01T08:05:00+00:00");
+        assert_eq!(long_moment(summer), "Wednesday 1 July 2026 at 9:05am");
+        // 01:30 on the last Sunday of March does not exist in the UK.
+        assert_eq!(from_uk(d("2026-03-29"), t("01:30:00")), None);
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -479,16 +479,22 @@ impl Urgency {
     }
 }
 
-/// A request's short reference, from its id: `RR-` and the id's first eight characters.
+/// A request's short reference, from its id: `RR-` and eight characters of it.
 #[must_use]
 pub fn reference(id: &str) -> String {
+    reference_with("RR", id)
+}
+
+/// A record's short reference: `prefix`, a dash and the last eight letters and digits of
+/// its id. Ids are UUID v7, whose leading characters are the time (the same for every
+/// record made within a minute or so) and whose trailing ones are random.
+#[must_use]
+pub fn reference_with(prefix: &str, id: &str) -> String {
+    let tail: Vec<char> = id.chars().filter(char::is_ascii_alphanumeric).collect();
+    let start = tail.len().saturating_sub(8);
     format!(
-        "RR-{}",
-        id.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(8)
-            .collect::<String>()
-            .to_uppercase()
+        "{prefix}-{}",
+        tail[start..].iter().collect::<String>().to_uppercase()
     )
 }
 
@@ -496,6 +502,16 @@ pub fn reference(id: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::calendar::ONE_MONTH;
+
+    #[test]
+    fn records_made_in_the_same_minute_have_different_references() {
+        let a = uuid::Uuid::now_v7().to_string();
+        let b = uuid::Uuid::now_v7().to_string();
+        assert_eq!(a[..8], b[..8], "the same time prefix");
+        assert_ne!(reference(&a), reference(&b));
+        assert_eq!(reference(&a).len(), "RR-".len() + 8);
+        assert_eq!(reference_with("BR", "0193-ab-cdef0123"), "BR-CDEF0123");
+    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -592,6 +608,9 @@ mod tests {
         }
         assert_eq!(Channel::parse("online"), Some(Channel::Online));
         assert_eq!(Kind::parse("root"), None);
-        assert_eq!(reference("0193a4b2-77"), "RR-0193A4B2");
+        assert_eq!(
+            reference("0193a4b2-77c1-7000-8000-00ab12cd34ef"),
+            "RR-12CD34EF"
+        );
     }
 }

@@ -7,6 +7,13 @@ use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
 
 use crate::PrivacyError;
+use crate::store::record::{self, History};
+
+const HISTORY: History = History {
+    table: "complaint_event",
+    parent: "complaint_id",
+    with_account: true,
+};
 
 /// A stored complaint.
 #[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
@@ -53,7 +60,7 @@ fn backend(tx: &TenantTx) -> sea_orm::DbBackend {
     sea_orm::ConnectionTrait::get_database_backend(&**tx)
 }
 
-fn values(sql: &mut Sql, r: &ComplaintRow) -> Vec<String> {
+fn values(r: &ComplaintRow) -> Vec<Value> {
     let v: [Value; 16] = [
         r.id.clone().into(),
         r.account_id.clone().into(),
@@ -72,7 +79,7 @@ fn values(sql: &mut Sql, r: &ComplaintRow) -> Vec<String> {
         r.updated_at.into(),
         r.closed_at.into(),
     ];
-    v.into_iter().map(|x| sql.bind(x)).collect()
+    v.into()
 }
 
 /// Stores a new complaint.
@@ -80,12 +87,7 @@ fn values(sql: &mut Sql, r: &ComplaintRow) -> Vec<String> {
 /// # Errors
 /// When the insert fails.
 pub async fn insert(tx: &TenantTx, r: &ComplaintRow) -> Result<(), PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let v = values(&mut sql, r).join(", ");
-    sql.text = format!("INSERT INTO complaint (tenant_id, {COLUMNS}) VALUES ({t}, {v})");
-    sql.execute(tx).await?;
-    Ok(())
+    record::insert(tx, "complaint", COLUMNS, values(r)).await
 }
 
 /// Writes back everything about `r` that can change.
@@ -93,23 +95,7 @@ pub async fn insert(tx: &TenantTx, r: &ComplaintRow) -> Result<(), PrivacyError>
 /// # Errors
 /// When the update fails.
 pub async fn save(tx: &TenantTx, r: &ComplaintRow) -> Result<(), PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let v = values(&mut sql, r);
-    let set = COLUMNS
-        .split(',')
-        .map(str::trim)
-        .zip(&v)
-        .skip(1)
-        .map(|(n, v)| format!("{n} = {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    sql.text = format!(
-        "UPDATE complaint SET {set} WHERE tenant_id = {t} AND id = {}",
-        v[0]
-    );
-    sql.execute(tx).await?;
-    Ok(())
+    record::save(tx, "complaint", COLUMNS, values(r)).await
 }
 
 /// Complaints, open ones first (by the day they must be acknowledged), then closed ones
@@ -134,18 +120,7 @@ pub async fn list(tx: &TenantTx, id: Option<&str>) -> Result<Vec<ComplaintRow>, 
         .map_err(StorageError::from)?)
 }
 
-/// One entry of a complaint's history.
-#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
-pub struct ComplaintEventRow {
-    /// When.
-    pub occurred_at: DateTime<Utc>,
-    /// Who (`account:…`, `public`).
-    pub actor: String,
-    /// What happened, e.g. `escalated`.
-    pub action: String,
-    /// Anything written with it.
-    pub note: Option<String>,
-}
+pub use crate::store::record::EventRow as ComplaintEventRow;
 
 /// Adds an entry to the history of `c`.
 ///
@@ -159,24 +134,17 @@ pub async fn add_event(
     action: &str,
     note: Option<&str>,
 ) -> Result<(), PrivacyError> {
-    let mut sql = Sql::default();
-    let v = [
-        sql.bind(tx.tenant().as_str()),
-        sql.bind(uuid::Uuid::now_v7().to_string()),
-        sql.bind(c.id.as_str()),
-        sql.bind(c.account_id.clone()),
-        sql.bind(now),
-        sql.bind(actor),
-        sql.bind(action),
-        sql.bind(note.map(str::to_owned)),
-    ]
-    .join(", ");
-    sql.text = format!(
-        "INSERT INTO complaint_event \
-         (tenant_id, id, complaint_id, account_id, occurred_at, actor, action, note) VALUES ({v})"
-    );
-    sql.execute(tx).await?;
-    Ok(())
+    record::add_event(
+        tx,
+        HISTORY,
+        &c.id,
+        c.account_id.as_deref(),
+        now,
+        actor,
+        action,
+        note,
+    )
+    .await
 }
 
 /// The history of complaint `id`, oldest first.
@@ -184,17 +152,5 @@ pub async fn add_event(
 /// # Errors
 /// When the query fails.
 pub async fn events(tx: &TenantTx, id: &str) -> Result<Vec<ComplaintEventRow>, PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let i = sql.bind(id);
-    sql.text = format!(
-        "SELECT occurred_at, actor, action, note FROM complaint_event \
-         WHERE tenant_id = {t} AND complaint_id = {i} ORDER BY occurred_at, id"
-    );
-    Ok(
-        ComplaintEventRow::find_by_statement(sql.statement(backend(tx)))
-            .all(&**tx)
-            .await
-            .map_err(StorageError::from)?,
-    )
+    record::events(tx, HISTORY, id).await
 }

@@ -2,9 +2,11 @@
 //! disposal records, as later issues add them), and the classification of the platform
 //! tables the `storage` crate owns.
 
+pub mod breaches;
 pub mod complaints;
 pub mod consent;
 pub mod notice;
+pub mod record;
 pub mod retention;
 pub mod rights;
 
@@ -279,4 +281,34 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "complaint_event.occurred_at",
     "complaint_event.actor",
     "complaint_event.action",
+    // The breach log describes an incident and a group of people in words (the form asks
+    // for a description, not names), the council's decisions, and who did what by account
+    // id. It is the council's record as controller, about no one person.
+    "breach.tenant_id",
+    "breach.id",
+    "breach.summary",
+    "breach.people_affected",
+    "breach.categories",
+    "breach.discovered_at",
+    "breach.risk",
+    "breach.risk_reason",
+    "breach.ico_decision",
+    "breach.ico_reported_at",
+    "breach.ico_reference",
+    "breach.ico_reason",
+    "breach.people_decision",
+    "breach.people_told_at",
+    "breach.people_reason",
+    "breach.status",
+    "breach.created_by",
+    "breach.created_at",
+    "breach.updated_at",
+    "breach.closed_at",
+    "breach_event.tenant_id",
+    "breach_event.id",
+    "breach_event.breach_id",
+    "breach_event.occurred_at",
+    "breach_event.actor",
+    "breach_event.action",
+    "breach_event.note",
 ];

@@ -8,6 +8,13 @@ use storage::{StorageError, TenantTx};
 use tenant_router::config::Period;
 
 use crate::PrivacyError;
+use crate::store::record::{self, History};
+
+const HISTORY: History = History {
+    table: "rights_request_event",
+    parent: "request_id",
+    with_account: true,
+};
 use crate::domain::rights::{Outcome, RequestClock, Stage};
 
 /// A stored request.
@@ -117,7 +124,7 @@ async fn rows(tx: &TenantTx, sql: Sql) -> Result<Vec<RequestRow>, PrivacyError> 
         .map_err(StorageError::from)?)
 }
 
-fn values(sql: &mut Sql, r: &RequestRow) -> Vec<String> {
+fn values(r: &RequestRow) -> Vec<Value> {
     let v: [Value; 22] = [
         r.id.clone().into(),
         r.kind.clone().into(),
@@ -142,7 +149,7 @@ fn values(sql: &mut Sql, r: &RequestRow) -> Vec<String> {
         r.updated_at.into(),
         r.closed_at.into(),
     ];
-    v.into_iter().map(|x| sql.bind(x)).collect()
+    v.into()
 }
 
 /// Stores a new request.
@@ -150,12 +157,7 @@ fn values(sql: &mut Sql, r: &RequestRow) -> Vec<String> {
 /// # Errors
 /// When the insert fails.
 pub async fn insert(tx: &TenantTx, r: &RequestRow) -> Result<(), PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let v = values(&mut sql, r).join(", ");
-    sql.text = format!("INSERT INTO rights_request (tenant_id, {COLUMNS}) VALUES ({t}, {v})");
-    sql.execute(tx).await?;
-    Ok(())
+    record::insert(tx, "rights_request", COLUMNS, values(r)).await
 }
 
 /// Writes back everything about `r` that can change.
@@ -163,22 +165,7 @@ pub async fn insert(tx: &TenantTx, r: &RequestRow) -> Result<(), PrivacyError> {
 /// # Errors
 /// When the update fails.
 pub async fn save(tx: &TenantTx, r: &RequestRow) -> Result<(), PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let names = COLUMNS.split(',').map(str::trim);
-    let v = values(&mut sql, r);
-    let set = names
-        .zip(&v)
-        .skip(1)
-        .map(|(n, v)| format!("{n} = {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    sql.text = format!(
-        "UPDATE rights_request SET {set} WHERE tenant_id = {t} AND id = {}",
-        v[0]
-    );
-    sql.execute(tx).await?;
-    Ok(())
+    record::save(tx, "rights_request", COLUMNS, values(r)).await
 }
 
 /// The request `id`, if the tenant has it.
@@ -220,18 +207,7 @@ pub async fn list(
     rows(tx, sql).await
 }
 
-/// One entry of a request's history.
-#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
-pub struct EventRow {
-    /// When.
-    pub occurred_at: DateTime<Utc>,
-    /// Who (`account:…`, `system`).
-    pub actor: String,
-    /// What happened, e.g. `paused`.
-    pub action: String,
-    /// Anything written with it.
-    pub note: Option<String>,
-}
+pub use crate::store::record::EventRow;
 
 /// Adds an entry to the history of `r`.
 ///
@@ -245,24 +221,17 @@ pub async fn add_event(
     action: &str,
     note: Option<&str>,
 ) -> Result<(), PrivacyError> {
-    let mut sql = Sql::default();
-    let v = [
-        sql.bind(tx.tenant().as_str()),
-        sql.bind(uuid::Uuid::now_v7().to_string()),
-        sql.bind(r.id.as_str()),
-        sql.bind(r.account_id.clone()),
-        sql.bind(now),
-        sql.bind(actor),
-        sql.bind(action),
-        sql.bind(note.map(str::to_owned)),
-    ]
-    .join(", ");
-    sql.text = format!(
-        "INSERT INTO rights_request_event \
-         (tenant_id, id, request_id, account_id, occurred_at, actor, action, note) VALUES ({v})"
-    );
-    sql.execute(tx).await?;
-    Ok(())
+    record::add_event(
+        tx,
+        HISTORY,
+        &r.id,
+        r.account_id.as_deref(),
+        now,
+        actor,
+        action,
+        note,
+    )
+    .await
 }
 
 /// The history of request `id`, oldest first.
@@ -270,17 +239,7 @@ pub async fn add_event(
 /// # Errors
 /// When the query fails.
 pub async fn events(tx: &TenantTx, id: &str) -> Result<Vec<EventRow>, PrivacyError> {
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let i = sql.bind(id);
-    sql.text = format!(
-        "SELECT occurred_at, actor, action, note FROM rights_request_event \
-         WHERE tenant_id = {t} AND request_id = {i} ORDER BY occurred_at, id"
-    );
-    Ok(EventRow::find_by_statement(sql.statement(backend(tx)))
-        .all(&**tx)
-        .await
-        .map_err(StorageError::from)?)
+    record::events(tx, HISTORY, id).await
 }
 
 /// A prepared copy of a person's data, waiting to be fetched once.

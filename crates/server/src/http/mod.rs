@@ -22,6 +22,7 @@ pub mod approvals_web;
 pub mod auth;
 pub mod basket_web;
 pub mod bookings_web;
+pub mod breaches_web;
 pub mod catalogue_web;
 pub mod close_account;
 pub mod complaints_web;
@@ -77,6 +78,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(corrections_web::router())
                 .merge(close_account::router())
                 .merge(complaints_web::router())
+                .merge(breaches_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())
                 .merge(openapi::router())

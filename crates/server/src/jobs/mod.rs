@@ -172,6 +172,11 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
             Ok(n) => tracing::info!(tenant = %t.id, emails = n, "rights requests due list sent"),
             Err(e) => tracing::warn!(tenant = %t.id, error = %e, "rights requests due list failed"),
         }
+        // Breaches whose report to the ICO is still to be decided.
+        match state.privacy.send_breach_reminders(&t.config, &base).await {
+            Ok(n) => tracing::info!(tenant = %t.id, emails = n, "breach reminders sent"),
+            Err(e) => tracing::warn!(tenant = %t.id, error = %e, "breach reminders failed"),
+        }
     }
     true
 }
