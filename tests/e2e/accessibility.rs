@@ -214,6 +214,7 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         "/manage/complaints/new".to_owned(),
         "/manage/breaches".to_owned(),
         "/manage/breaches/new".to_owned(),
+        "/manage/privacy/record".to_owned(),
         format!("/manage/requests/{request}"),
     ];
     assert_accessible(

@@ -21,6 +21,7 @@ mod objection;
 mod oidc;
 mod organisations;
 mod privacy;
+mod processing;
 mod purchases;
 mod resources;
 mod retention;

@@ -113,6 +113,16 @@ impl Privacy {
         self
     }
 
+    /// The tenant's record of processing activities, from its configuration and every
+    /// crate's column declarations.
+    #[must_use]
+    pub fn record_of_processing(
+        &self,
+        cfg: &tenant_router::TenantConfig,
+    ) -> crate::domain::record::ProcessingRecord {
+        crate::domain::record::record_of(cfg, &self.personal)
+    }
+
     /// Now, by the engine's clock.
     #[must_use]
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

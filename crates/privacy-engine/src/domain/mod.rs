@@ -5,5 +5,6 @@ pub mod calendar;
 pub mod inventory;
 pub mod lawful;
 pub mod notice;
+pub mod record;
 pub mod retention;
 pub mod rights;

@@ -13,7 +13,7 @@ use axum::{Form, Json, Router};
 use bookings::delegates::{Attendance, DelegateList, Format};
 use catalogue::CatalogueError;
 use catalogue::domain::Manager;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -41,35 +41,6 @@ async fn manager(state: &AppState, v: &Visitor) -> Result<Manager, Failure> {
     manager_of(state, v)
         .await?
         .ok_or_else(|| CatalogueError::NotManager.into())
-}
-
-/// A CSV cell that a spreadsheet will not run as a formula.
-fn cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
-}
-
-/// A CSV download.
-fn csv_response(filename: &str, rows: Vec<Vec<String>>) -> Result<Response, Failure> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        w.write_record(row.iter().map(|v| cell(v)))
-            .map_err(|e| Failure::internal(&e))?;
-    }
-    let body = w.into_inner().map_err(|e| Failure::internal(&e))?;
-    let mut res = (StatusCode::OK, body).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
 }
 
 fn mark_label(a: Option<Attendance>) -> &'static str {
@@ -221,7 +192,7 @@ async fn list_csv(
         );
     }
     let day = list.session.starts_at.format("%Y-%m-%d");
-    csv_response(&format!("delegates-{day}-{}.csv", list.session.id), rows)
+    crate::http::page::csv_response(&format!("delegates-{day}-{}.csv", list.session.id), rows)
 }
 
 /// A delegate as the API shows them: only the fields the provider receives.
@@ -427,7 +398,7 @@ async fn cpd_csv(State(state): State<AppState>, v: Visitor) -> Result<Response, 
             hours(r.minutes.into()),
         ]);
     }
-    let res = csv_response("my-cpd.csv", rows)?;
+    let res = crate::http::page::csv_response("my-cpd.csv", rows)?;
     Ok(v.respond(res))
 }
 

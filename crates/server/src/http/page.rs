@@ -4,9 +4,11 @@
 
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
-use http::StatusCode;
+use http::{HeaderValue, StatusCode, header};
 use tenant_router::config::Module;
 use tenant_router::{Tenant, TenantConfig};
+
+use crate::http::error::Failure;
 
 /// The compiled GOV.UK Frontend styles with our header (see `assets/`).
 pub(crate) const APP_CSS: &str = include_str!("../../assets/app.css");
@@ -154,6 +156,35 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
                 .into_response()
         }
     }
+}
+
+/// A CSV cell that a spreadsheet will not run as a formula.
+fn cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// A CSV download.
+pub(crate) fn csv_response(filename: &str, rows: Vec<Vec<String>>) -> Result<Response, Failure> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(row.iter().map(|v| cell(v)))
+            .map_err(|e| Failure::internal(&e))?;
+    }
+    let body = w.into_inner().map_err(|e| Failure::internal(&e))?;
+    let mut res = (StatusCode::OK, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
 }
 
 #[cfg(test)]

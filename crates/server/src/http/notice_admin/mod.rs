@@ -28,6 +28,7 @@ use crate::http::privacy_web::{Standing, notice_page};
 use crate::http::state::AppState;
 
 mod audit;
+mod record;
 mod rules;
 
 /// The notice-editing routes.
@@ -53,6 +54,8 @@ pub fn router() -> Router<AppState> {
         .route("/manage/privacy/publish", post(publish))
         .route("/manage/privacy/discard", post(discard))
         .route("/manage/privacy/audit", get(audit::audit_check))
+        .route("/manage/privacy/record", get(record::page))
+        .route("/manage/privacy/record.csv", get(record::csv))
 }
 
 fn not_found() -> Failure {
