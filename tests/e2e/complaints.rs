@@ -240,3 +240,105 @@ async fn a_complaint_without_its_details_changes_nothing() {
         .clone();
     assert!(app.state.privacy.complaints(&cfg).await.unwrap().is_empty());
 }
+
+/// The notice says how long records of requests and complaints are kept after they close;
+/// the daily job deletes them on that day, not before, with disposal records.
+#[tokio::test]
+async fn closed_requests_and_complaints_are_kept_as_long_as_the_notice_says() {
+    let app = spawn_app().await;
+    let officer = officer(&app, "kept@harrow.example").await;
+    let person = app.person(SLUG, "asker@school.example", None).await;
+    let res = person
+        .submit(
+            SLUG,
+            "/account/requests",
+            "/account/requests",
+            &[("kind", "access"), ("details", "A copy, please.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let request = crate::rights::newest_request(&officer).await;
+    let page = format!("/manage/requests/{request}");
+    let res = officer
+        .submit(
+            SLUG,
+            &page,
+            &format!("{page}/close"),
+            &[
+                ("outcome", "withdrawn"),
+                ("note", "Withdrawn by telephone."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = app
+        .new_browser()
+        .submit(
+            SLUG,
+            "/complaints",
+            "/complaints",
+            &[("name", "Sam"), ("about", "Slow answers.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let complaint = first_complaint(&officer).await;
+    assert_eq!(
+        act(&officer, &complaint, "close", "Apologised.")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let notice = app.page(SLUG, "/privacy").await;
+    assert!(
+        notice
+            .replace("&#39;", "'")
+            .contains("for 2 years (the platform's standard period) after it is closed"),
+        "the notice states the period: {}",
+        notice
+            .split("We answer requests")
+            .nth(1)
+            .unwrap_or(&notice)
+            .chars()
+            .take(600)
+            .collect::<String>()
+    );
+
+    let cfg = app
+        .registry
+        .current()
+        .iter()
+        .find(|t| t.id.as_str() == SLUG)
+        .unwrap()
+        .config
+        .clone();
+    let held = |app: &TestApp| {
+        let privacy = app.state.privacy.clone();
+        let cfg = cfg.clone();
+        async move {
+            (
+                privacy.requests(&cfg, true).await.unwrap().len(),
+                privacy.complaints(&cfg).await.unwrap().len(),
+            )
+        }
+    };
+    // The day before the two years are up: kept.
+    app.clock.advance(chrono::Duration::days(729));
+    assert!(server::jobs::daily_jobs(&app.state, "test").await);
+    assert_eq!(held(&app).await, (1, 1));
+    app.clock.advance(chrono::Duration::days(2));
+    assert!(server::jobs::daily_jobs(&app.state, "test").await);
+    assert_eq!(held(&app).await, (0, 0));
+    let disposed: Vec<(String, i64)> = app
+        .state
+        .privacy
+        .disposals(&SLUG.parse().unwrap(), None, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.rule.starts_with("Records of requests and complaints"))
+        .map(|d| (d.record_kind, d.records))
+        .collect();
+    assert_eq!(disposed.len(), 2, "{disposed:?}");
+    assert!(disposed.contains(&("rights_request".to_owned(), 1)));
+    assert!(disposed.contains(&("complaint".to_owned(), 1)));
+}

@@ -13,6 +13,7 @@ mod complaints;
 mod config_errors;
 mod corrections;
 mod delegates;
+mod desk_api;
 mod identity;
 mod isolation;
 mod mail;

@@ -67,6 +67,33 @@ fn csv_of(t: &TableRows) -> Result<Vec<u8>, PrivacyError> {
         .map_err(|e| PrivacyError::Corrupt(e.to_string()))
 }
 
+/// Values to show a person in the summary: the distinct ones, the first
+/// [`SUMMARY_VALUES`] of them, then how many more the CSV files hold.
+fn shown(values: &[String]) -> String {
+    let mut distinct: Vec<&str> = Vec::new();
+    for v in values {
+        if !distinct.contains(&v.as_str()) {
+            distinct.push(v);
+            if distinct.len() > SUMMARY_VALUES {
+                break;
+            }
+        }
+    }
+    if distinct.len() > SUMMARY_VALUES {
+        distinct.truncate(SUMMARY_VALUES);
+        format!(
+            "{}; … {} records in all (every one is in the CSV files)",
+            distinct.join("; "),
+            values.len()
+        )
+    } else {
+        distinct.join("; ")
+    }
+}
+
+/// How many values of a field the summary shows before pointing to the CSV files.
+const SUMMARY_VALUES: usize = 20;
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -207,8 +234,10 @@ impl Privacy {
             .map(|c| {
                 json!({
                     "category": c,
+                    // Which fields hold the person's values, and how many (the values are
+                    // under `tables`).
                     "held": held.get(c.id.as_str()).map(|h| {
-                        h.iter().map(|(k, v)| json!({"field": k, "values": v})).collect::<Vec<_>>()
+                        h.iter().map(|(k, v)| json!({"field": k, "values": v.len()})).collect::<Vec<_>>()
                     }),
                 })
             })
@@ -259,7 +288,7 @@ impl Privacy {
                 html.push_str(&format!(
                     "<li><strong>{}</strong>: {}</li>",
                     escape(field),
-                    escape(&values.join("; "))
+                    escape(&shown(values))
                 ));
             }
             html.push_str("</ul>");
@@ -279,14 +308,16 @@ impl Privacy {
         html.push_str("</ul><p>Sign-in credentials (password and security-code secrets) are held in a form nobody can read, and are not included.</p></body></html>");
 
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        // The fastest deflate level: the copy is mostly repetitive text, which compresses
+        // well at any level, and a heavy user's copy is made while the officer waits.
         let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1));
         let fail = |e: zip::result::ZipError| PrivacyError::Corrupt(e.to_string());
         let mut files: Vec<(String, Vec<u8>)> = vec![
             (
                 "data.json".to_owned(),
-                serde_json::to_vec_pretty(&data)
-                    .map_err(|e| PrivacyError::Corrupt(e.to_string()))?,
+                serde_json::to_vec(&data).map_err(|e| PrivacyError::Corrupt(e.to_string()))?,
             ),
             ("summary.html".to_owned(), html.into_bytes()),
         ];

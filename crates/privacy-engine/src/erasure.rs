@@ -125,7 +125,8 @@ impl Privacy {
 
     /// Erases `people` (id and email pairs): their files and copies of their data (with
     /// `files`; a plan leaves them), every declared table's rows (those a rule keeps,
-    /// pseudonymised), then the account rows. The one path of both the sweep and erasure on
+    /// pseudonymised; their requests and complaints detached and kept as records), then the
+    /// account rows. The one path of both the sweep and erasure on
     /// request. Returns, per account id, what was kept.
     ///
     /// # Errors
@@ -146,6 +147,8 @@ impl Privacy {
             }
             self.delete_copies_of(tx, &ids).await?;
         }
+        // Their requests and complaints stay, detached, as the record of how they were met.
+        store::detach_accounts(tx, &ids).await?;
         let kept = retention_store::erase_subjects(tx, people, &self.tables).await?;
         self.accounts.delete(tx, &ids).await?;
         Ok(kept)
@@ -187,7 +190,6 @@ impl Privacy {
         }
         let people = [(account.to_owned(), email.to_owned())];
         self.delete_copies_of(tx, &[account.to_owned()]).await?;
-        store::detach_account(tx, account).await?;
         let mail_removed = store::delete_unsent_mail_naming(tx, email).await?;
         let mut kept = self.erase_people(tx, &people, true).await?;
         let kept = crate::sweep::remaining(cfg, &kept.remove(account).unwrap_or_default());

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod effects;
 pub mod erasure;
 mod error;
+pub mod kept;
 pub mod notices;
 pub mod rights;
 mod service;

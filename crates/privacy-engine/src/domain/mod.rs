@@ -6,5 +6,6 @@ pub mod inventory;
 pub mod lawful;
 pub mod notice;
 pub mod record;
+pub mod reference;
 pub mod retention;
 pub mod rights;

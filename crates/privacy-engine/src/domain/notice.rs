@@ -46,6 +46,10 @@ pub struct Notice {
     pub automated_decisions: String,
     /// Who to complain to, in order, ending with the ICO.
     pub complaints: Vec<String>,
+    /// How long the record of a request or complaint is kept after it is closed (empty in
+    /// versions published before it was stated).
+    #[serde(default)]
+    pub keep_records: String,
 }
 
 /// One data category.
@@ -269,6 +273,13 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
                 .to_owned()
         },
         complaints,
+        keep_records: match cfg.subject_rights.keep_records {
+            Some(p) => p.describe(),
+            None => format!(
+                "{} (the platform's standard period)",
+                cfg.subject_rights.keep_records().describe()
+            ),
+        },
     }
 }
 
@@ -515,6 +526,12 @@ pub fn lines(r: &Rendered) -> Vec<String> {
         push(format!("Analytics cookies record: {a}"));
     }
     push(format!("Requests answered within {}", n.respond_within));
+    if !n.keep_records.is_empty() {
+        push(format!(
+            "Records of requests and complaints kept for {} after closing",
+            n.keep_records
+        ));
+    }
     push(n.automated_decisions.clone());
     for c in &n.complaints {
         push(format!("Complaints: {c}"));

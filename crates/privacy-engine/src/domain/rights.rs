@@ -485,33 +485,12 @@ pub fn reference(id: &str) -> String {
     reference_with("RR", id)
 }
 
-/// A record's short reference: `prefix`, a dash and the last eight letters and digits of
-/// its id. Ids are UUID v7, whose leading characters are the time (the same for every
-/// record made within a minute or so) and whose trailing ones are random.
-#[must_use]
-pub fn reference_with(prefix: &str, id: &str) -> String {
-    let tail: Vec<char> = id.chars().filter(char::is_ascii_alphanumeric).collect();
-    let start = tail.len().saturating_sub(8);
-    format!(
-        "{prefix}-{}",
-        tail[start..].iter().collect::<String>().to_uppercase()
-    )
-}
+pub use super::reference::reference_with;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::calendar::ONE_MONTH;
-
-    #[test]
-    fn records_made_in_the_same_minute_have_different_references() {
-        let a = uuid::Uuid::now_v7().to_string();
-        let b = uuid::Uuid::now_v7().to_string();
-        assert_eq!(a[..8], b[..8], "the same time prefix");
-        assert_ne!(reference(&a), reference(&b));
-        assert_eq!(reference(&a).len(), "RR-".len() + 8);
-        assert_eq!(reference_with("BR", "0193-ab-cdef0123"), "BR-CDEF0123");
-    }
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -152,3 +152,29 @@ pub(crate) async fn events(
         .await
         .map_err(StorageError::from)?)
 }
+
+/// Deletes the records of `table` (and their history) closed before `before`; returns how
+/// many records went.
+///
+/// # Errors
+/// When a statement fails (the caller's transaction then keeps every row).
+pub(crate) async fn delete_closed_before(
+    tx: &TenantTx,
+    table: &str,
+    h: History,
+    before: DateTime<Utc>,
+) -> Result<u64, PrivacyError> {
+    // The history first (it names the record), then the records themselves.
+    let statement = |delete_from: &str, key: &str| {
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let b = sql.bind(before);
+        sql.text = format!(
+            "DELETE FROM {delete_from} WHERE tenant_id = {t} AND {key} IN (SELECT id FROM {table} \
+             WHERE tenant_id = {t} AND closed_at IS NOT NULL AND closed_at < {b})"
+        );
+        sql
+    };
+    statement(h.table, h.parent).execute(tx).await?;
+    Ok(statement(table, "id").execute(tx).await?)
+}

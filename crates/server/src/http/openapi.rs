@@ -11,6 +11,7 @@ use crate::http::error::{ApiError, ErrorBody, FieldProblem};
 use crate::http::state::AppState;
 use crate::http::{
     after_course_web, basket_web, bookings_web, catalogue_web, delegates_web, purchases_web,
+    rights_web,
 };
 
 /// The route that serves it (public, like the catalogue's reads).
@@ -33,6 +34,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         purchases_web::Doc::openapi(),
         delegates_web::Doc::openapi(),
         after_course_web::Doc::openapi(),
+        rights_web::Doc::openapi(),
     ]
     .into_iter()
     .fold(Common::openapi(), |doc, part| doc.merge_from(part))

@@ -172,6 +172,15 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
             Ok(n) => tracing::info!(tenant = %t.id, emails = n, "rights requests due list sent"),
             Err(e) => tracing::warn!(tenant = %t.id, error = %e, "rights requests due list failed"),
         }
+        // Records of requests and complaints past the time the notice keeps them.
+        match state.privacy.dispose_closed_records(&t.config).await {
+            Ok(n) => {
+                tracing::info!(tenant = %t.id, records = n, "closed request records disposed of")
+            }
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "closed request records not disposed of")
+            }
+        }
         // Breaches whose report to the ICO is still to be decided.
         match state.privacy.send_breach_reminders(&t.config, &base).await {
             Ok(n) => tracing::info!(tenant = %t.id, emails = n, "breach reminders sent"),

@@ -484,6 +484,22 @@ pub struct SubjectRights {
     /// Whether any decision is made by solely automated means.
     #[serde(default)]
     pub automated_decisions: bool,
+    /// How long the record of a rights request or complaint (what was asked and how it
+    /// was answered) is kept after it is closed; then the daily job deletes it. Unset: the
+    /// platform's default, [`SubjectRights::DEFAULT_KEEP_RECORDS`], and the notice says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_records: Option<Period>,
+}
+
+impl SubjectRights {
+    /// The platform's default time to keep closed requests and complaints: two years.
+    pub const DEFAULT_KEEP_RECORDS: Period = Period::new(2, PeriodUnit::Years);
+
+    /// How long closed requests and complaints are kept.
+    #[must_use]
+    pub fn keep_records(&self) -> Period {
+        self.keep_records.unwrap_or(Self::DEFAULT_KEEP_RECORDS)
+    }
 }
 
 impl Default for SubjectRights {
@@ -492,6 +508,7 @@ impl Default for SubjectRights {
             respond_within: one_month(),
             verbal_requests: true,
             automated_decisions: false,
+            keep_records: None,
         }
     }
 }

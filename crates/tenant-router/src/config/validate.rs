@@ -115,6 +115,20 @@ pub(crate) fn validate(cfg: &TenantConfig) -> Vec<Problem> {
             "must be at least a day and at most one month (UK GDPR article 12(3)), e.g. `1m` or `20d`",
         );
     }
+    // Long enough to show how a complaint about the answer was handled; not for ever.
+    let keep = cfg.subject_rights.keep_records();
+    let days = match keep.unit() {
+        super::PeriodUnit::Days => keep.count(),
+        super::PeriodUnit::Weeks => keep.count().saturating_mul(7),
+        super::PeriodUnit::Months => keep.count().saturating_mul(31),
+        super::PeriodUnit::Years => keep.count().saturating_mul(366),
+    };
+    if !(90..=6 * 366).contains(&days) {
+        c.fail(
+            "subject_rights.keep_records",
+            "must be at least three months and at most six years, e.g. `2y`",
+        );
+    }
     if cfg.contacts.is_empty() {
         c.fail("contacts", "at least one service contact is required");
     }

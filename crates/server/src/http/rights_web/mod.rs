@@ -23,8 +23,11 @@ use crate::http::auth::{Failure, Visitor};
 use crate::http::error::not_found;
 use crate::http::state::AppState;
 
+mod api;
 mod desk;
 mod mine;
+
+pub(crate) use api::Doc;
 
 /// The routes of the person's requests and the privacy officer's desk.
 pub fn router() -> Router<AppState> {
@@ -35,6 +38,8 @@ pub fn router() -> Router<AppState> {
         .route("/manage/requests/new", get(desk::log_form).post(desk::log))
         .route("/manage/requests/{id}", get(desk::detail))
         .route("/manage/requests/{id}/{action}", post(desk::act))
+        .route("/api/v1/rights-requests", get(api::queue).post(api::log))
+        .route("/api/v1/rights-requests/{id}", get(api::request))
 }
 
 impl From<PrivacyError> for Failure {
