@@ -67,28 +67,55 @@ fn csv_of(t: &TableRows) -> Result<Vec<u8>, PrivacyError> {
         .map_err(|e| PrivacyError::Corrupt(e.to_string()))
 }
 
-/// Values to show a person in the summary: the distinct ones, the first
-/// [`SUMMARY_VALUES`] of them, then how many more the CSV files hold.
-fn shown(values: &[String]) -> String {
-    let mut distinct: Vec<&str> = Vec::new();
-    for v in values {
-        if !distinct.contains(&v.as_str()) {
-            distinct.push(v);
-            if distinct.len() > SUMMARY_VALUES {
-                break;
+/// What a copy holds in one field: how many values, and the first distinct ones (up to
+/// one more than [`SUMMARY_VALUES`]) for the summary.
+#[derive(Default)]
+struct Held {
+    count: usize,
+    first: Vec<String>,
+}
+
+impl Held {
+    fn add(&mut self, v: &Value) {
+        if v.is_null() {
+            return;
+        }
+        self.count += 1;
+        if self.first.len() <= SUMMARY_VALUES {
+            let text = cell(v);
+            if !self.first.contains(&text) {
+                self.first.push(text);
             }
         }
     }
-    if distinct.len() > SUMMARY_VALUES {
-        distinct.truncate(SUMMARY_VALUES);
-        format!(
-            "{}; … {} records in all (every one is in the CSV files)",
-            distinct.join("; "),
-            values.len()
-        )
-    } else {
-        distinct.join("; ")
+
+    /// The values to show a person: the distinct ones, or the first [`SUMMARY_VALUES`] of
+    /// them and how many records the CSV files hold.
+    fn shown(&self) -> String {
+        if self.first.len() > SUMMARY_VALUES {
+            format!(
+                "{}; … {} records in all (every one is in the CSV files)",
+                self.first[..SUMMARY_VALUES].join("; "),
+                self.count
+            )
+        } else {
+            self.first.join("; ")
+        }
     }
+}
+
+/// `data.json`.
+#[derive(serde::Serialize)]
+struct Data<'a> {
+    service: &'a str,
+    controller: &'a str,
+    request: String,
+    generated_at: chrono::DateTime<chrono::Utc>,
+    categories: Vec<Value>,
+    tables: BTreeMap<&'a str, &'a Vec<Map<String, Value>>>,
+    withheld: &'a [&'a str],
+    rights: &'a [(String, String)],
+    complaints: &'a [String],
 }
 
 /// How many values of a field the summary shows before pointing to the CSV files.
@@ -118,7 +145,7 @@ impl Privacy {
             key: SubjectKey::AccountId("id"),
             erase: crate::store::retention::Erase::Delete,
         };
-        let mut out = Vec::new();
+        let mut out: Vec<TableRows> = Vec::new();
         for t in std::iter::once(&account).chain(self.tables.iter()) {
             let (key, value) = match t.key {
                 SubjectKey::AccountId(c) => (c, id),
@@ -140,11 +167,22 @@ impl Privacy {
                     _ => None,
                 })
                 .collect();
-            out.push(TableRows {
-                table: t.table,
-                columns,
-                rows,
-            });
+            // A table can name the person in two columns (a basket's owner, and the
+            // delegate in a colleague's basket): one entry, each row once.
+            match out.iter_mut().find(|o| o.table == t.table) {
+                Some(o) => {
+                    for row in rows {
+                        if !o.rows.contains(&row) {
+                            o.rows.push(row);
+                        }
+                    }
+                }
+                None => out.push(TableRows {
+                    table: t.table,
+                    columns,
+                    rows,
+                }),
+            }
         }
         // Sealed values in readable form, in the place of their withheld column.
         for (column, value) in self.accounts.unsealed(tx, id).await? {
@@ -202,8 +240,9 @@ impl Privacy {
     ) -> Result<Vec<u8>, PrivacyError> {
         let compiled = notice::compile(cfg);
         let withheld = self.accounts.withheld_columns();
-        // Which categories hold which of the person's values.
-        let mut held: BTreeMap<&str, Vec<(String, Vec<String>)>> = BTreeMap::new();
+        // Which categories hold which of the person's values: per field, how many, and the
+        // first few distinct ones for the summary.
+        let mut held: BTreeMap<&str, Vec<(String, Held)>> = BTreeMap::new();
         for t in tables {
             for column in &t.columns {
                 let Some(p) = self
@@ -213,17 +252,14 @@ impl Privacy {
                 else {
                     continue;
                 };
-                let values: Vec<String> = t
-                    .rows
-                    .iter()
-                    .filter_map(|r| r.get(*column))
-                    .filter(|v| !v.is_null())
-                    .map(cell)
-                    .collect();
-                if !values.is_empty() {
+                let mut h = Held::default();
+                for v in t.rows.iter().filter_map(|r| r.get(*column)) {
+                    h.add(v);
+                }
+                if h.count > 0 {
                     held.entry(p.category)
                         .or_default()
-                        .push((format!("{}.{column}", t.table), values));
+                        .push((format!("{}.{column}", t.table), h));
                 }
             }
         }
@@ -237,22 +273,23 @@ impl Privacy {
                     // Which fields hold the person's values, and how many (the values are
                     // under `tables`).
                     "held": held.get(c.id.as_str()).map(|h| {
-                        h.iter().map(|(k, v)| json!({"field": k, "values": v.len()})).collect::<Vec<_>>()
+                        h.iter().map(|(k, v)| json!({"field": k, "values": v.count})).collect::<Vec<_>>()
                     }),
                 })
             })
             .collect();
-        let data = json!({
-            "service": cfg.display_name,
-            "controller": compiled.controller,
-            "request": reference(request),
-            "generated_at": self.clock.now(),
-            "categories": categories,
-            "tables": tables.iter().map(|t| (t.table.to_owned(), json!(t.rows))).collect::<Map<_, _>>(),
-            "withheld": withheld,
-            "rights": compiled.rights,
-            "complaints": compiled.complaints,
-        });
+        // Serialised from borrowed rows: a heavy user's thousands are not copied first.
+        let data = Data {
+            service: &cfg.display_name,
+            controller: &compiled.controller,
+            request: reference(request),
+            generated_at: self.clock.now(),
+            categories,
+            tables: tables.iter().map(|t| (t.table, &t.rows)).collect(),
+            withheld,
+            rights: &compiled.rights,
+            complaints: &compiled.complaints,
+        };
         let mut html = format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your data held by {service}</title></head><body>\
              <h1>Your data held by {service}</h1><p>Request {reference}. The controller is {controller}. \
@@ -288,7 +325,7 @@ impl Privacy {
                 html.push_str(&format!(
                     "<li><strong>{}</strong>: {}</li>",
                     escape(field),
-                    escape(&shown(values))
+                    escape(&values.shown())
                 ));
             }
             html.push_str("</ul>");
