@@ -226,6 +226,30 @@ async fn undecided_breaches_are_reminded_daily_and_a_high_risk_needs_the_people_
     );
     let res = act(&officer, &id, "close", &text("close_note", "Contained")).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // A decision not to report, made while the risk looked unlikely, is reopened when the
+    // risk is assessed higher: the breach cannot then close unreported.
+    let res = record(&officer, &breach(&app, "unlikely", 1)).await;
+    let low = res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/manage/breaches/")
+        .to_owned();
+    let res = act(
+        &officer,
+        &low,
+        "not-reported",
+        &text("ico_reason", "Encrypted laptop"),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut higher = text("risk", "high");
+    higher.extend(text("risk_reason", "The key was on a note in the bag."));
+    assert_eq!(
+        act(&officer, &low, "assess", &higher).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let res = act(&officer, &low, "close", &text("close_note", "Done")).await;
+    assert_eq!(error_code(&res), "decision_outstanding");
     // Reported after the 72 hours: the history says the report must explain.
     let page = officer.page(SLUG, &format!("/manage/breaches/{id}")).await;
     assert!(page.contains("after the 72 hours"), "{page}");

@@ -321,11 +321,12 @@ async fn closed_requests_and_complaints_are_kept_as_long_as_the_notice_says() {
             )
         }
     };
-    // The day before the two years are up: kept.
-    app.clock.advance(chrono::Duration::days(729));
+    // On the day two years on (2028 has a 29 February): kept.
+    app.clock.advance(chrono::Duration::days(731));
     assert!(server::jobs::daily_jobs(&app.state, "test").await);
     assert_eq!(held(&app).await, (1, 1));
-    app.clock.advance(chrono::Duration::days(2));
+    // The day after: deleted.
+    app.clock.advance(chrono::Duration::days(1));
     assert!(server::jobs::daily_jobs(&app.state, "test").await);
     assert_eq!(held(&app).await, (0, 0));
     let disposed: Vec<(String, i64)> = app

@@ -7,7 +7,7 @@
 use e2e::{Browser, PASSWORD, TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
 
-use crate::organisations::{admin_with_org, appoint, create_org};
+use crate::organisations::{admin_with_org, appoint, change, create_org};
 use crate::rights::newest_request;
 
 async fn email_of(app: &TestApp, slug: &str, id: &str) -> Option<String> {
@@ -137,6 +137,13 @@ async fn a_lead_administrator_corrects_a_member_and_no_one_else() {
         .id;
     let other_org = create_org(&admin, slug, "Upminster Juniors").await;
     let details = format!("/organisations/{org}/people/{kim}/details");
+    // A claimed membership is not the organisation's to correct until confirmed.
+    assert_eq!(
+        lead.get_tenant(slug, &details).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = change(&lead, slug, &org, &kim, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     let page = lead.page(slug, &details).await;
     assert!(page.contains("value=\"kim@hornchurch.example\""), "{page}");
@@ -149,7 +156,7 @@ async fn a_lead_administrator_corrects_a_member_and_no_one_else() {
         ]
     };
 
-    // An empty name, or another account's address: nothing changes.
+    // An empty name: nothing changes.
     let res = lead
         .submit(
             slug,
@@ -159,21 +166,6 @@ async fn a_lead_administrator_corrects_a_member_and_no_one_else() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = lead
-        .submit(
-            slug,
-            &details,
-            &details,
-            &correct("Kim", "lead@hornchurch.example"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("Another account on this portal uses that email address")
-    );
     let account = app.account(slug, "kim@hornchurch.example").await.unwrap();
     assert_eq!(account.last_name, "kim");
 
@@ -192,22 +184,61 @@ async fn a_lead_administrator_corrects_a_member_and_no_one_else() {
         ("Kim", "Khan")
     );
     assert_eq!(account.job_title.as_deref(), Some("Head of science"));
-    // Told at the current address; the new one confirms before it takes over.
+    // Told at the current address, which alone can approve the new one: nothing goes to
+    // the new address, which whoever corrects may control.
     let told = app.outbox(slug, "kim@hornchurch.example").await;
-    let last = told.last().unwrap();
-    assert_eq!(last.subject, "Your details have been corrected");
     assert!(
-        last.body_text
-            .contains("last name, job title, email address"),
-        "{}",
-        last.body_text
+        told.iter()
+            .any(|m| m.subject == "Your details have been corrected"
+                && m.body_text.contains("last name, job title, email address")),
+        "{told:?}"
     );
-    app.emailed_link(
-        slug,
-        "kim.khan@hornchurch.example",
-        "/account/email/confirm/",
-    )
-    .await;
+    assert!(
+        app.outbox(slug, "kim.khan@hornchurch.example")
+            .await
+            .is_empty()
+    );
+    let link = app
+        .emailed_link(slug, "kim@hornchurch.example", "/account/email/confirm/")
+        .await;
+    let holder = app.new_browser();
+    assert_eq!(
+        holder.submit(slug, &link, &link, &[]).await.status(),
+        StatusCode::OK
+    );
+    assert!(
+        app.account(slug, "kim.khan@hornchurch.example")
+            .await
+            .is_some()
+    );
+
+    // Another account's address is not revealed to the corrector; approving it fails and
+    // changes nothing.
+    let details_now = format!("/organisations/{org}/people/{kim}/details");
+    let res = lead
+        .submit(
+            slug,
+            &details_now,
+            &details_now,
+            &correct("Kim", "lead@hornchurch.example"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let link = app
+        .emailed_link(
+            slug,
+            "kim.khan@hornchurch.example",
+            "/account/email/confirm/",
+        )
+        .await;
+    let res = holder.submit(slug, &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "email_taken");
+    assert!(
+        app.account(slug, "kim.khan@hornchurch.example")
+            .await
+            .is_some()
+    );
     assert!(
         app.audit_actions(slug)
             .await
@@ -218,7 +249,7 @@ async fn a_lead_administrator_corrects_a_member_and_no_one_else() {
     // plain member and another tenant's administrator: not found.
     let kim_browser = app.new_browser();
     kim_browser
-        .sign_in(slug, "kim@hornchurch.example", PASSWORD)
+        .sign_in(slug, "kim.khan@hornchurch.example", PASSWORD)
         .await;
     let other_lead = app.person(slug, "lead@upminster.example", None).await;
     appoint(&admin, slug, &other_org, "lead@upminster.example").await;
@@ -248,7 +279,10 @@ async fn a_lead_administrator_corrects_a_member_and_no_one_else() {
             .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
-    let account = app.account(slug, "kim@hornchurch.example").await.unwrap();
+    let account = app
+        .account(slug, "kim.khan@hornchurch.example")
+        .await
+        .unwrap();
     assert_eq!(account.first_name, "Kim");
 }
 
@@ -344,6 +378,46 @@ async fn a_rectification_request_corrects_the_persons_details() {
     let res = officer.submit(slug, &page, &form, &same).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(&res), "request_closed");
+
+    // A request by telephone from someone not yet identified changes nothing of the
+    // account its address names: whoever called may not be its holder.
+    let res = officer
+        .send_json(
+            reqwest::Method::POST,
+            slug,
+            "/api/v1/rights-requests",
+            &serde_json::json!({
+                "kind": "rectification", "channel": "phone",
+                "requester_name": "Someone", "requester_email": "rect@school.example",
+                "details": "Change my email to mine@elsewhere.example",
+                "received_on": privacy_engine::domain::calendar::uk_date(app.clock.now()).to_string(),
+                "identity_known": false
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let phoned: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(phoned["status"], "awaiting_identity");
+    let form = format!(
+        "/manage/requests/{}/rectify",
+        phoned["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        officer.get_tenant(slug, &form).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let takeover = [
+        ("first_name", "Pat"),
+        ("last_name", "Rahman"),
+        ("job_title", "Teacher"),
+        ("email", "mine@elsewhere.example"),
+    ];
+    let res = officer
+        .submit(slug, "/manage/requests", &form, &takeover)
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "request_not_open");
+    assert!(app.outbox(slug, "mine@elsewhere.example").await.is_empty());
 }
 
 #[tokio::test]

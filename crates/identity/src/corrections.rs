@@ -4,11 +4,15 @@
 //!   link sent there is used (a `change_email` token carrying the address); the old address
 //!   is told at both steps. An address another account uses is never revealed to the
 //!   person asking: its owner is emailed instead, and nothing changes.
-//! - A lead administrator (or a tenant administrator) corrects a member's name, job title
-//!   and email; a privacy officer does the same for a rectification request, through the
-//!   privacy engine ([`privacy_engine::Accounts::correct`]). Names and job title change at
-//!   once; a new email address waits for the person to confirm it, as above. The person is
-//!   told what changed, and every change is audited (field names only).
+//! - A lead administrator (or a tenant administrator) corrects a confirmed member's name,
+//!   job title and email; a privacy officer does the same for a rectification request,
+//!   through the privacy engine ([`privacy_engine::Accounts::correct`]). Names and job title
+//!   change at once. A new email address changes only when the person approves it through a
+//!   link sent to their *current* address: whoever asks for the change may control the new
+//!   address, so its confirmation cannot be theirs to give. The person is told what changed,
+//!   and every change is audited (field names only).
+//! - Each new link replaces any earlier one; once the address changes, every unused
+//!   email-change and password-reset link of the account stops working.
 
 use chrono::{DateTime, Utc};
 use privacy_engine::accounts::Correction;
@@ -42,24 +46,50 @@ async fn send(
     Ok(())
 }
 
-/// Sends the link that confirms `new` as `account`'s address, in `tx`.
+/// Who must approve a new address: the person at the new one (a change they asked for), or
+/// at their current one (a change someone else asked for).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Approver {
+    NewAddress,
+    CurrentAddress,
+}
+
+/// Sends the link that approves `new` as `account`'s address, in `tx`, replacing any
+/// earlier link.
 async fn send_confirmation(
     tx: &TenantTx,
     now: DateTime<Utc>,
     tenant: &TenantConfig,
     account: &account::Model,
     new: &str,
-    base_url: &str,
+    (approver, base_url): (Approver, &str),
 ) -> Result<(), IdentityError> {
+    store::revoke_tokens(tx, &account.id, &[Purpose::ChangeEmail], now).await?;
     let token = store::issue_email_change_token(tx, &account.id, new, now).await?;
-    let body = format!(
-        "Dear {name},\n\nTo use this address for your account on {service}, open this link \
-         within 48 hours:\n{base_url}/account/email/confirm/{token}\n\nUntil then your account \
-         keeps its current address. If you did not expect this, ignore this email.\n",
-        name = account.first_name,
-        service = tenant.display_name,
-    );
-    send(tx, now, new, "Confirm your new email address", &body).await
+    let link = format!("{base_url}/account/email/confirm/{token}");
+    let (to, body) = match approver {
+        Approver::NewAddress => (
+            new,
+            format!(
+                "Dear {name},\n\nTo use this address for your account on {service}, open this \
+                 link within 48 hours:\n{link}\n\nUntil then your account keeps its current \
+                 address. If you did not expect this, ignore this email.\n",
+                name = account.first_name,
+                service = tenant.display_name,
+            ),
+        ),
+        Approver::CurrentAddress => (
+            account.email.as_str(),
+            format!(
+                "Dear {name},\n\nWe were asked to change the email address of your account on \
+                 {service} to {new}. If that is right, approve it within 48 hours:\n{link}\n\n\
+                 If it is not, ignore this email: nothing changes.\n",
+                name = account.first_name,
+                service = tenant.display_name,
+            ),
+        ),
+    };
+    send(tx, now, to, "Confirm your new email address", &body).await
 }
 
 fn contact(tenant: &TenantConfig) -> &str {
@@ -117,14 +147,10 @@ pub(crate) async fn correct(
     if job_title != account.job_title {
         changed.push("job title");
     }
+    // Whether another account uses the address is not said here (it would tell whoever
+    // corrects which addresses have accounts): the change fails when approved, if so.
     let new_email = email != account.email;
     if new_email {
-        if store::find_by_email(tx, &email).await?.is_some() {
-            return Err(IdentityError::Invalid(vec![problem(
-                "email",
-                "Another account on this portal uses that email address",
-            )]));
-        }
         changed.push("email address");
     }
     if changed.is_empty() {
@@ -141,9 +167,6 @@ pub(crate) async fn correct(
         .col_expr(account::Column::JobTitle, Expr::value(job_title))
         .exec(&**tx)
         .await?;
-    if new_email {
-        send_confirmation(tx, now, tenant, account, &email, base_url).await?;
-    }
     let body = format!(
         "Dear {name},\n\nYour details on {service} have been corrected: {fields}.{pending}\n\n\
          If something is wrong, contact {contact}.\n",
@@ -151,8 +174,8 @@ pub(crate) async fn correct(
         service = tenant.display_name,
         fields = changed.join(", "),
         pending = if new_email {
-            "\n\nThe new email address takes over once the link we sent there is used; until \
-             then we write to you here."
+            "\n\nThe new email address takes over only once you approve it through the link \
+             we have sent you in a separate email; until then we write to you here."
         } else {
             ""
         },
@@ -166,6 +189,11 @@ pub(crate) async fn correct(
         &body,
     )
     .await?;
+    // The approval last, so it is the newest email the person has.
+    if new_email {
+        let approval = (Approver::CurrentAddress, base_url);
+        send_confirmation(tx, now, tenant, account, &email, approval).await?;
+    }
     audit(tx, now, by, "account.corrected", &account.id, &changed).await?;
     Ok(changed)
 }
@@ -276,7 +304,8 @@ impl Identity {
             self.audit_own(&tx, &a.id, "account.email_change_to_taken_address")
                 .await?;
         } else {
-            send_confirmation(&tx, now, tenant, a, &new, base_url).await?;
+            let approval = (Approver::NewAddress, base_url);
+            send_confirmation(&tx, now, tenant, a, &new, approval).await?;
             let body = format!(
                 "Dear {name},\n\nYou asked to use a new email address for your account on \
                  {service}. It changes once the link we sent to the new address is used. If \
@@ -323,6 +352,14 @@ impl Identity {
                 Some(SqlErr::UniqueConstraintViolation(_)) => IdentityError::EmailTaken,
                 _ => e.into(),
             })?;
+        // Links sent to the old address (a password reset, another change) stop working.
+        store::revoke_tokens(
+            &tx,
+            &account.id,
+            &[Purpose::ChangeEmail, Purpose::ResetPassword],
+            now,
+        )
+        .await?;
         let body = format!(
             "Dear {name},\n\nThe email address of your account on {service} is now {new}. We \
              will not write to this address again. If this was not you, contact {contact}.\n",
@@ -373,7 +410,7 @@ impl Identity {
         let org = self.managed_org(tx, actor, org_id).await?;
         orgs::membership(tx, &org.id, account_id)
             .await?
-            .filter(|m| m.status != crate::domain::rights::membership_status::LEFT)
+            .filter(|m| m.status == crate::domain::rights::membership_status::VERIFIED)
             .ok_or(IdentityError::AccountNotFound)?;
         let account = store::find_by_id(tx, account_id)
             .await?

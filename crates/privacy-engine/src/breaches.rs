@@ -330,7 +330,22 @@ impl Privacy {
                 ))?;
                 row.risk = new.as_str().to_owned();
                 row.risk_reason = reason.trim().to_owned();
-                ("assessed", format!("{}: {}", new.describe(), reason.trim()))
+                // A decision not to act made under a lower risk no longer stands.
+                let mut reopened = String::new();
+                if new != Risk::Unlikely && status(&row.ico_decision) == Decision::NotRequired {
+                    row.ico_decision = Decision::Pending.as_str().to_owned();
+                    row.ico_reason = None;
+                    reopened.push_str(" The decision not to report it to the ICO is reopened.");
+                }
+                if new == Risk::High && status(&row.people_decision) == Decision::NotRequired {
+                    row.people_decision = Decision::Pending.as_str().to_owned();
+                    row.people_reason = None;
+                    reopened.push_str(" The decision not to tell the people is reopened.");
+                }
+                (
+                    "assessed",
+                    format!("{}: {}{reopened}", new.describe(), reason.trim()),
+                )
             }
             BreachAction::Reported(at, ico_ref) => {
                 invalid(between("reported", at, row.discovered_at, now))?;

@@ -100,6 +100,14 @@ async fn target(
     if row.closed_at.is_some() && !closed_too {
         return Err(refused(ClockRefusal::Closed));
     }
+    // Nothing is done for a requester until the clock runs: their identity confirmed and
+    // no clarification awaited (a request logged by telephone may be anyone's).
+    if row.closed_at.is_none() && row.stage != "open" && !closed_too {
+        return Err(refuse(
+            "request_not_open",
+            "Act on the request once the requester's identity is confirmed and no clarification is awaited.",
+        ));
+    }
     let account = row.account_id.clone().ok_or_else(|| {
         refuse(
             "no_account",

@@ -47,7 +47,7 @@ const KINDS: [(&str, History, &str); 2] = [
 ];
 
 impl Privacy {
-    /// Deletes the tenant's requests and complaints closed on or before the day its
+    /// Deletes the tenant's requests and complaints closed before the day its
     /// `subject_rights.keep_records` ago, each kind with a disposal record. Returns how many
     /// records went.
     ///
@@ -59,8 +59,8 @@ impl Privacy {
         let Some(last_day) = minus(keep, uk_date(now)) else {
             return Ok(0);
         };
-        // Closed before the start of the UK day after the last day to go.
-        let Some(before) = last_day.succ_opt().and_then(|d| from_uk(d, NaiveTime::MIN)) else {
+        // Closed before that day began (UK time): kept for the whole period, to the day.
+        let Some(before) = from_uk(last_day, NaiveTime::MIN) else {
             return Ok(0);
         };
         // A system transaction, as the sweep's: disposal records are not the request path's.

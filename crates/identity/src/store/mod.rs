@@ -327,6 +327,27 @@ pub async fn issue_email_change_token(
     Ok(secret)
 }
 
+/// Marks every unused token of the account for `purposes` as used, so none works again.
+///
+/// # Errors
+/// When the update fails.
+pub async fn revoke_tokens(
+    tx: &TenantTx,
+    account_id: &str,
+    purposes: &[Purpose],
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    account_token::Entity::update_many()
+        .filter(account_token::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_token::Column::AccountId.eq(account_id))
+        .filter(account_token::Column::Purpose.is_in(purposes.iter().map(|p| p.as_str())))
+        .filter(account_token::Column::UsedAt.is_null())
+        .col_expr(account_token::Column::UsedAt, Expr::value(now))
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
 /// The account's newest unused, unexpired token for `purpose`, if any.
 ///
 /// # Errors

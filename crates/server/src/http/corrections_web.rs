@@ -356,7 +356,7 @@ async fn rectify_page(
 ) -> Result<Response, Failure> {
     let (summary, _) = state.privacy.request(&v.tenant().config, id).await?;
     let account = match (&summary.row.account_id, Kind::parse(&summary.row.kind)) {
-        (Some(a), Some(Kind::Rectification)) if summary.row.closed_at.is_none() => a.clone(),
+        (Some(a), Some(Kind::Rectification)) if summary.row.stage == "open" => a.clone(),
         _ => return Err(not_found()),
     };
     let values = match values {

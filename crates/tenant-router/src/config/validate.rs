@@ -120,10 +120,10 @@ pub(crate) fn validate(cfg: &TenantConfig) -> Vec<Problem> {
     let days = match keep.unit() {
         super::PeriodUnit::Days => keep.count(),
         super::PeriodUnit::Weeks => keep.count().saturating_mul(7),
-        super::PeriodUnit::Months => keep.count().saturating_mul(31),
-        super::PeriodUnit::Years => keep.count().saturating_mul(366),
+        super::PeriodUnit::Months => keep.count().saturating_mul(30),
+        super::PeriodUnit::Years => keep.count().saturating_mul(365),
     };
-    if !(90..=6 * 366).contains(&days) {
+    if !(90..=6 * 365).contains(&days) {
         c.fail(
             "subject_rights.keep_records",
             "must be at least three months and at most six years, e.g. `2y`",
