@@ -265,3 +265,57 @@ async fn a_basket_of_places_is_booked_as_one_order_all_or_nothing() {
     let actions = log_actions(&app).await;
     assert_eq!(actions.iter().filter(|a| *a == "basket.remove").count(), 1);
 }
+
+/// A basket line names the person twice over: as the one who made it and as the delegate.
+/// A person with both kinds gets one `basket_item` table in their copy, with every line.
+#[tokio::test]
+async fn a_copy_holds_the_lines_a_person_made_and_those_made_for_them() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, SLUG, "Kenton School").await;
+    let (_, first) = course_with_session(&app, &admin, SLUG, "ss4e", 10, 30).await;
+    let (_, second) = course_with_session(&app, &admin, SLUG, "ss4e", 10, 40).await;
+    let lead = app.person(SLUG, "lead@kenton.example", None).await;
+    appoint(&admin, SLUG, &org, "lead@kenton.example").await;
+    let member = app.person(SLUG, "member@kenton.example", Some(&org)).await;
+    let member_id = app.account(SLUG, "member@kenton.example").await.unwrap().id;
+    let res = change(&lead, SLUG, &org, &member_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = add(
+        &lead,
+        &json!({"session_id": second, "delegate_account_id": member_id}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = add(&member, &json!({"session_id": first})).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let res = member
+        .submit(
+            SLUG,
+            "/account/requests",
+            "/account/requests",
+            &[("kind", "access"), ("details", "Everything.")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let officer = app
+        .role_holder(SLUG, "dpo@harrow.example", "privacy-officer", None)
+        .await;
+    let id = crate::rights::newest_request(&officer).await;
+    let page = format!("/manage/requests/{id}");
+    let res = officer
+        .submit(SLUG, &page, &format!("{page}/copy"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let link = app
+        .emailed_link(SLUG, "member@kenton.example", "/account/requests/")
+        .await;
+    let res = member.get_tenant(SLUG, &link).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    let data: Value = serde_json::from_str(&crate::rights::unzip(&bytes, "data.json")).unwrap();
+    let lines = data["tables"]["basket_item"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let csv = crate::rights::unzip(&bytes, "basket_item.csv");
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+}

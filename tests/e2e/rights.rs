@@ -525,7 +525,7 @@ async fn privacy_officers_are_sent_what_falls_due_this_week() {
 }
 
 /// Reads one file of a zip archive.
-fn unzip(bytes: &[u8], name: &str) -> String {
+pub(crate) fn unzip(bytes: &[u8], name: &str) -> String {
     use std::io::Read as _;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut file = archive.by_name(name).unwrap();
