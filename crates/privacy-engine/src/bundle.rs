@@ -56,11 +56,12 @@ fn csv_of(t: &TableRows) -> Result<Vec<u8>, PrivacyError> {
     let fail = |e: csv::Error| PrivacyError::Corrupt(e.to_string());
     w.write_record(&t.columns).map_err(fail)?;
     for row in &t.rows {
-        w.write_record(
-            t.columns
-                .iter()
-                .map(|c| row.get(*c).map(cell).unwrap_or_default()),
-        )
+        // Text a spreadsheet would run as a formula is disarmed; numbers stay numbers.
+        w.write_record(t.columns.iter().map(|c| match row.get(*c) {
+            Some(Value::String(s)) => storage::spreadsheet::safe_cell(s),
+            Some(v) => cell(v),
+            None => String::new(),
+        }))
         .map_err(fail)?;
     }
     w.into_inner()

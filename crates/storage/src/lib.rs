@@ -17,6 +17,7 @@ pub mod lease;
 pub mod markdown;
 pub mod objects;
 pub mod outbox;
+pub mod spreadsheet;
 pub mod sql;
 pub mod tenants;
 pub mod writes;

@@ -158,20 +158,11 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     }
 }
 
-/// A CSV cell that a spreadsheet will not run as a formula.
-fn cell(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
-}
-
 /// A CSV download.
 pub(crate) fn csv_response(filename: &str, rows: Vec<Vec<String>>) -> Result<Response, Failure> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        w.write_record(row.iter().map(|v| cell(v)))
+        w.write_record(row.iter().map(|v| storage::spreadsheet::safe_cell(v)))
             .map_err(|e| Failure::internal(&e))?;
     }
     let body = w.into_inner().map_err(|e| Failure::internal(&e))?;
