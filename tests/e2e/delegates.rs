@@ -76,24 +76,61 @@ async fn get(b: &Browser, slug: &str, path: &str) -> reqwest::Response {
     b.get_tenant(slug, path).await
 }
 
-/// Harrow's notice gives SS4E delegates' names, job titles and organisations, not their
-/// email addresses: the page, the CSV and the API show exactly those, and each read is
-/// logged per delegate.
+/// Harrow's notice gives SS4E delegates' names, job titles, organisations and special
+/// requirements (so the organiser can make arrangements), not their email addresses: the
+/// page, the CSV and the API show exactly those, special requirements decrypted for the
+/// view, and each read is logged per delegate with the fields shown.
 #[tokio::test]
 async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is_logged() {
     let app = spawn_app().await;
     let slug = "harrow";
-    let (session, _ana, _ben, staff) = two_booked(&app).await;
+    let (session, ana, _ben, staff) = two_booked(&app).await;
+    let needs = "Step-free access and a vegan lunch";
+    let res = ana
+        .submit(
+            slug,
+            "/account/special-requirements",
+            "/account/special-requirements",
+            &[("special_requirements", needs)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The notice says so: SS4E is named as receiving them.
+    let notice = app.get_json(slug, "/privacy.json").await;
+    let section = notice["notice"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "account.special_requirements")
+        .unwrap()
+        .clone();
+    assert!(
+        section["recipients"]
+            .to_string()
+            .contains("Support Services for Education Harrow"),
+        "{section}"
+    );
+    assert!(
+        section["conditions"]
+            .to_string()
+            .contains("Article 9(2)(a)"),
+        "{section}"
+    );
 
     let list = staff
         .get_json(slug, &format!("/api/v1/sessions/{session}/delegates"))
         .await;
-    assert_eq!(list["fields"], json!(["name", "job_title", "organisation"]));
+    assert_eq!(
+        list["fields"],
+        json!(["name", "job_title", "organisation", "special_requirements"])
+    );
     let delegates = list["delegates"].as_array().unwrap();
     assert_eq!(delegates.len(), 2);
     assert_eq!(delegates[0]["fields"]["name"], "Pat ana");
     assert_eq!(delegates[0]["fields"]["job_title"], "Teacher");
     assert_eq!(delegates[0]["fields"]["organisation"], "A school");
+    assert_eq!(delegates[0]["fields"]["special_requirements"], needs);
+    assert_eq!(delegates[1]["fields"]["special_requirements"], "");
     assert!(!list.to_string().contains("@school.example"), "{list}");
 
     let res = get(
@@ -119,9 +156,12 @@ async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("Booking,Name,Job title,Organisation,Attendance")
+        Some("Booking,Name,Job title,Organisation,Special requirements,Attendance")
     );
-    assert!(csv.contains("Pat ana,Teacher,A school,Not marked"), "{csv}");
+    assert!(
+        csv.contains(&format!("Pat ana,Teacher,A school,{needs},Not marked")),
+        "{csv}"
+    );
     assert!(!csv.contains("@school.example"));
 
     let res = get(
@@ -133,6 +173,7 @@ async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(html.contains("Pat ben") && !html.contains("ben@school.example"));
+    assert!(html.contains(needs));
     assert!(html.contains("The register can be marked once the session has started."));
 
     let log = disclosures(&app, slug).await;
@@ -141,7 +182,7 @@ async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is
         assert_eq!(
             log.iter()
                 .filter(|(p, f, x)| p == "ss4e"
-                    && f == "name,job_title,organisation"
+                    && f == "name,job_title,organisation,special_requirements"
                     && x == format)
                 .count(),
             2

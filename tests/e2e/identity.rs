@@ -13,6 +13,8 @@ fn sign_up_fields(email: &str) -> Vec<(&str, &str)> {
         ("job_title", "Computing lead"),
         ("organisation_name", "Compiler Primary School"),
         ("organisation_telephone", "01632 960001"),
+        ("telephone", "01632 960002"),
+        ("business_address", "1 School Lane, Taunton TA1 1AA"),
         ("is_childminder", "no"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
@@ -526,6 +528,7 @@ async fn a_person_edits_their_details_and_password() {
                 ("last_name", "Brewster Hopper"),
                 ("job_title", "Head of computing"),
                 ("telephone", "01632 960123"),
+                ("business_address", "1 School Lane, Taunton TA1 1AA"),
             ],
         )
         .await;
@@ -938,6 +941,8 @@ async fn nobody_can_edit_another_persons_profile_by_id() {
         ("job_title", "Spy"),
         ("organisation_name", "Nowhere"),
         ("organisation_telephone", "01632 960001"),
+        ("telephone", "01632 960002"),
+        ("business_address", "1 School Lane, Taunton TA1 1AA"),
         ("is_childminder", "no"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
@@ -966,6 +971,8 @@ async fn nobody_can_edit_another_persons_profile_by_id() {
                 ("job_title", "Owned"),
                 ("organisation_name", "X"),
                 ("organisation_telephone", "01632 960001"),
+                ("telephone", "01632 960002"),
+                ("business_address", "1 School Lane, Taunton TA1 1AA"),
             ],
         )
         .await;

@@ -65,6 +65,7 @@ async fn mail_queued_while_the_server_is_down_goes_when_it_is_back() {
                 ("email", "bo@school.example"),
                 ("job_title", "Technician"),
                 ("organisation_name", "A school"),
+                ("telephone", "01632 960002"),
                 ("password", e2e::PASSWORD),
                 ("password_confirm", e2e::PASSWORD),
             ],

@@ -80,17 +80,28 @@ async fn change_delete_rule(b: &Browser, i: usize, count: &str) -> reqwest::Resp
 }
 
 /// Every launch tenant whose notice meets the ICO checklist starts with version 1; SEGfL,
-/// whose DPO has no published contact, shows a provisional notice saying what is missing.
+/// whose DPO has no published contact, and Stockport, one of whose rules nothing applies,
+/// show a provisional notice saying what is missing.
 #[tokio::test]
 async fn tenants_start_with_version_one_unless_the_checklist_is_unmet() {
     let app = spawn_app().await;
-    for slug in ["somerset", "harrow", "havering", "stockport"] {
+    for slug in ["somerset", "harrow", "havering"] {
         let json = app.get_json(slug, "/privacy.json").await;
         assert_eq!(json["status"], "published", "{slug}");
         assert_eq!(json["version"], 1, "{slug}");
         let v1 = app.get_json(slug, "/privacy/versions/1.json").await;
         assert_eq!(v1["notice"], json["notice"], "{slug}");
     }
+    // Stockport's casework rule has nothing in the portal to apply it until the Inclusion
+    // Service comes, so its notice is not published, and says which rule and why.
+    let stockport = app.get_json("stockport", "/privacy.json").await;
+    assert_eq!(stockport["status"], "provisional");
+    let missing = stockport["missing"].to_string();
+    assert!(
+        missing.contains("retention_applied") && missing.contains("inclusion"),
+        "{missing}"
+    );
+    assert!(!missing.contains("dpo_contact"), "{missing}");
     let segfl = app.get_json("segfl", "/privacy.json").await;
     assert_eq!(segfl["status"], "provisional");
     assert!(segfl["version"].is_null());
@@ -149,6 +160,49 @@ async fn a_rule_change_takes_effect_only_with_the_notice_that_states_it() {
     assert!(changes.contains("<del>") && changes.contains("Deleted 4 years"));
     assert!(changes.contains("<ins>") && changes.contains("Deleted 3 years"));
 
+    // CPD records go with the account: while their rule still says 4 years, nothing would
+    // apply it, so publishing is refused and names the rule.
+    let res = publish(
+        &admin,
+        "somerset",
+        &[(
+            "summary",
+            "Accounts are now deleted after 3 years without use.",
+        )],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = res.text().await.unwrap();
+    assert!(
+        refused.contains("cpd")
+            && refused.contains("same period as the rule that deletes inactive accounts"),
+        "{refused}"
+    );
+    assert_eq!(delete_period_in_force(&app), "4 years");
+    let cpd = {
+        let reg = app.registry.current();
+        let cfg = &reg.get(&"somerset".parse().unwrap()).unwrap().config;
+        cfg.retention
+            .iter()
+            .position(|r| r.category == "cpd")
+            .unwrap()
+    };
+    let path = format!("/manage/privacy/retention/{cpd}");
+    let res = admin
+        .submit(
+            "somerset",
+            &path,
+            &path,
+            &[
+                ("category", "cpd"),
+                ("action", "delete"),
+                ("trigger", "inactivity"),
+                ("count", "3"),
+                ("unit", "y"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = publish(
         &admin,
         "somerset",
@@ -469,9 +523,9 @@ async fn another_tenants_admin_cannot_read_or_change_the_notice() {
 #[tokio::test]
 async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubscribes() {
     let app = spawn_app().await;
-    let slug = "stockport";
-    let keen = app.person(slug, "keen@stockport.example", None).await;
-    app.person(slug, "quiet@stockport.example", None).await;
+    let slug = "havering";
+    let keen = app.person(slug, "keen@havering.example", None).await;
+    app.person(slug, "quiet@havering.example", None).await;
     let res = keen
         .submit(
             slug,
@@ -482,13 +536,13 @@ async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubsc
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let admin = admin(&app, slug).await;
-    let controller = "Stockport Metropolitan Borough Council";
+    let controller = "London Borough of Havering";
     let res = set_details(
         &admin,
         slug,
         controller,
-        "Karen Lane",
-        "dpo@stockport.example",
+        "Ian Gibbs",
+        "dpo@havering.example",
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -503,7 +557,7 @@ async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubsc
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
-    let mail = app.outbox(slug, "keen@stockport.example").await;
+    let mail = app.outbox(slug, "keen@havering.example").await;
     let news: Vec<_> = mail
         .iter()
         .filter(|m| m.subject == "Our privacy notice has changed")
@@ -516,14 +570,14 @@ async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubsc
     );
     assert!(news[0].body_text.contains("/privacy/versions/2"));
     assert!(
-        app.outbox(slug, "quiet@stockport.example")
+        app.outbox(slug, "quiet@havering.example")
             .await
             .iter()
             .all(|m| m.subject != "Our privacy notice has changed")
     );
 
     let link = app
-        .emailed_link(slug, "keen@stockport.example", "/unsubscribe/")
+        .emailed_link(slug, "keen@havering.example", "/unsubscribe/")
         .await;
     let stranger = app.new_browser();
     let mut tampered = link.clone();
@@ -546,11 +600,7 @@ async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubsc
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("You have unsubscribed"));
 
-    let id = app
-        .account(slug, "keen@stockport.example")
-        .await
-        .unwrap()
-        .id;
+    let id = app.account(slug, "keen@havering.example").await.unwrap().id;
     let tx = app.store.tenant_tx(&slug.parse().unwrap()).await.unwrap();
     let events = privacy_engine::store::consent::history(&tx, &id)
         .await
@@ -574,15 +624,15 @@ async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubsc
         &admin,
         slug,
         controller,
-        "Karen Lane",
-        "karen.lane@stockport.example",
+        "Ian Gibbs",
+        "ian.gibbs@havering.example",
     )
     .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = publish(&admin, slug, &[("significant", "yes")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let news = app
-        .outbox(slug, "keen@stockport.example")
+        .outbox(slug, "keen@havering.example")
         .await
         .into_iter()
         .filter(|m| m.subject == "Our privacy notice has changed")

@@ -166,6 +166,8 @@ async fn a_first_sign_in_completes_the_tenant_fields_then_signs_straight_in() {
                 ("job_title", "Teacher"),
                 ("organisation_name", "Federated School"),
                 ("organisation_telephone", "01632 960001"),
+                ("telephone", "01632 960002"),
+                ("business_address", "1 School Lane, Taunton TA1 1AA"),
                 ("is_childminder", "no"),
             ],
         )
@@ -206,6 +208,8 @@ async fn a_verified_email_links_to_the_existing_account() {
         ("job_title", "Teacher"),
         ("organisation_name", "A school"),
         ("organisation_telephone", "01632 960001"),
+        ("telephone", "01632 960002"),
+        ("business_address", "1 School Lane, Taunton TA1 1AA"),
         ("is_childminder", "no"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),

@@ -131,7 +131,7 @@ async fn account_notice(app: &TestApp, slug: &str) -> String {
 
 /// One account per tenant, made on the same day and never used again, watched across ten
 /// years: each is switched off and deleted on exactly the day its tenant's notice states,
-/// not a day before, and Stockport (whose schedule an administrator applies) never acts.
+/// not a day before; Stockport's (applied by review) is put in front of an administrator.
 #[tokio::test]
 async fn every_tenant_deactivates_and_deletes_on_the_days_its_notice_states() {
     let app = spawn_app().await;
@@ -195,11 +195,19 @@ async fn every_tenant_deactivates_and_deletes_on_the_days_its_notice_states() {
             );
         }
     }
-    // Stockport's plan says why it does not act on its scheduled rules.
+    // Stockport's account rule puts the account up for review (once), and its plan says
+    // why nothing applies the rule for casework records the portal does not hold.
+    let reviews = query_strings(
+        &app,
+        "stockport",
+        "SELECT record_kind FROM retention_review",
+    )
+    .await;
+    assert_eq!(reviews, ["account"]);
     let plan = sweep_with(&app, "stockport", Mode::Plan, 500, None).await;
     assert!(plan.rules.iter().any(|r| {
         r.not_acted
-            .is_some_and(|w| w.contains("administrator reviews"))
+            .is_some_and(|w| w.contains("holds no records of this kind"))
     }));
 }
 
@@ -353,7 +361,7 @@ async fn warnings_sign_ins_and_holds_change_what_the_sweep_does() {
 }
 
 /// Harrow: a person who asked to keep their account is held until the extension ends;
-/// bookings are anonymised six years after delivery and purchases deleted after seven.
+/// bookings, part of the training purchases, are kept whole until the purchases go after seven.
 #[tokio::test]
 async fn harrow_honours_extensions_and_keeps_purchases_seven_years_after_delivery() {
     let app = spawn_app().await;
@@ -400,15 +408,18 @@ async fn harrow_honours_extensions_and_keeps_purchases_seven_years_after_deliver
         1
     );
 
-    // Delivered 10 days after the start: anonymised six years after that, not before.
+    // Delivered 10 days after the start: the booking is part of the training purchase,
+    // kept whole for seven years; then the order, its bookings and its log entries go.
     let delivered = start.checked_add_days(Days::new(10)).unwrap();
-    advance_to(&app, days_before(years(delivered, 6), 1));
-    assert_eq!(sweep(&app, slug).await.rules[3].count, 0);
-    advance_to(&app, years(delivered, 6));
-    assert_eq!(sweep(&app, slug).await.rules[3].count, 1);
-    let booked = query_strings(&app, slug, "SELECT account_id FROM booking").await;
-    assert!(booked[0].starts_with("anonymised:"), "{booked:?}");
-    // Seven years after delivery the order, its bookings and its log entries go.
+    advance_to(&app, days_before(years(delivered, 7), 1));
+    let report = sweep(&app, slug).await;
+    assert_eq!((report.rules[0].count, report.rules[3].count), (0, 0));
+    assert_eq!(
+        query_strings(&app, slug, "SELECT id FROM booking")
+            .await
+            .len(),
+        1
+    );
     advance_to(&app, years(delivered, 7));
     let report = sweep(&app, slug).await;
     assert_eq!(report.rules[0].count, 1, "{report:?}");
@@ -426,8 +437,8 @@ async fn harrow_honours_extensions_and_keeps_purchases_seven_years_after_deliver
         "SELECT record_kind FROM disposal_record ORDER BY id",
     )
     .await;
-    // The admin (unused since the start) and Eve, then the booking and the purchase.
-    assert_eq!(kinds, ["account", "account", "booking", "purchase"]);
+    // The admin (unused since the start) and Eve, then the purchase.
+    assert_eq!(kinds, ["account", "account", "purchase"]);
 }
 
 /// A sweep stopped after its first page, then run again, ends where one uninterrupted run

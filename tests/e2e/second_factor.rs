@@ -13,6 +13,8 @@ async fn verified(app: &TestApp, slug: &str, email: &str) -> Browser {
         ("job_title", "Service manager"),
         ("organisation_name", "The council"),
         ("organisation_telephone", "01632 960001"),
+        ("telephone", "01632 960002"),
+        ("business_address", "1 School Lane, Taunton TA1 1AA"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
     ];

@@ -684,6 +684,8 @@ async fn background_jobs_beside_a_stream_of_requests_cause_no_server_error() {
                     ("job_title", "Teacher"),
                     ("organisation_name", "A school"),
                     ("organisation_telephone", "01632 960001"),
+                    ("telephone", "01632 960002"),
+                    ("business_address", "1 School Lane, Taunton TA1 1AA"),
                 ],
             )
             .await;
@@ -789,6 +791,8 @@ async fn with_secure_cookies_a_person_signs_in_uses_the_portal_and_signs_out() {
         ("job_title", "Teacher"),
         ("organisation_name", "A school"),
         ("organisation_telephone", "01632 960001"),
+        ("telephone", "01632 960002"),
+        ("business_address", "1 School Lane, Taunton TA1 1AA"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
         ("csrf_token", token.as_str()),
@@ -893,6 +897,8 @@ async fn an_unknown_organisation_is_refused_alike_for_new_and_taken_addresses() 
                     ("job_title", "Teacher"),
                     ("organisation_name", "A school"),
                     ("organisation_telephone", "01632 960001"),
+                    ("telephone", "01632 960002"),
+                    ("business_address", "1 School Lane, Taunton TA1 1AA"),
                     ("password", PASSWORD),
                     ("password_confirm", PASSWORD),
                     ("organisation_id", "no-such-organisation"),

@@ -422,6 +422,9 @@ impl TestApp {
             ("job_title", "Teacher"),
             ("organisation_name", "A school"),
             ("organisation_telephone", "01632 960001"),
+            // Asked for by some tenants only (Somerset's address, SEGfL's telephone).
+            ("telephone", "01632 960002"),
+            ("business_address", "1 School Lane, Taunton TA1 1AA"),
             ("password", PASSWORD),
             ("password_confirm", PASSWORD),
         ];

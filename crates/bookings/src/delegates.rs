@@ -108,8 +108,10 @@ pub struct DelegateList {
     pub started: bool,
 }
 
-/// The fields a provider receives about delegates: those of every `booking` category in
-/// its `receives` list, in a fixed order. Empty for an unknown provider.
+/// The fields a provider receives about delegates: those of every category in its
+/// `receives` list that names fields (the delegate details, and special requirements where
+/// the notice gives them to course organisers), in a fixed order. Empty for an unknown
+/// provider.
 #[must_use]
 pub fn delegate_fields(cfg: &TenantConfig, provider_id: &str) -> Vec<PersonField> {
     let Some(provider) = cfg.providers.iter().find(|p| p.id == provider_id) else {
@@ -118,7 +120,7 @@ pub fn delegate_fields(cfg: &TenantConfig, provider_id: &str) -> Vec<PersonField
     let fields: BTreeSet<PersonField> = cfg
         .data_categories
         .iter()
-        .filter(|c| c.group() == "booking" && provider.receives.contains(&c.id))
+        .filter(|c| provider.receives.contains(&c.id))
         .flat_map(|c| c.fields.iter().copied())
         .collect();
     fields.into_iter().collect()
@@ -136,6 +138,7 @@ impl Bookings {
         manager: &Manager,
         session_id: &str,
         format: Format,
+        identity: &identity::Identity,
     ) -> Result<DelegateList, BookingError> {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let (session, course) = managed_session(&tx, manager, session_id).await?;
@@ -170,6 +173,18 @@ impl Bookings {
             .collect();
         let now = self.clock.now();
         let restricted = privacy_engine::effects::restricted(&tx, &ids, now).await?;
+        // Special requirements are opened only for this view, and only where the notice
+        // gives them to the course's provider; never for a restricted person.
+        let needs = if fields.contains(&PersonField::SpecialRequirements) {
+            let shown: Vec<String> = ids
+                .iter()
+                .filter(|id| !restricted.contains(*id))
+                .cloned()
+                .collect();
+            identity.special_requirements_of(&tx, cfg, &shown).await?
+        } else {
+            HashMap::new()
+        };
         let mut delegates: Vec<(String, Delegate)> = bookings
             .iter()
             .map(|b| {
@@ -193,7 +208,12 @@ impl Bookings {
                     .or_else(|| person.and_then(|p| p.organisation_name.clone()));
                 let values = fields
                     .iter()
-                    .map(|f| value(*f, person, org.as_deref()))
+                    .map(|f| match f {
+                        PersonField::SpecialRequirements if person.is_some() => {
+                            needs.get(&b.account_id).cloned().unwrap_or_default()
+                        }
+                        _ => value(*f, person, org.as_deref()),
+                    })
                     .collect();
                 let sort = person.map_or_else(String::new, |p| {
                     format!("{} {}", p.last_name, p.first_name).to_lowercase()
@@ -415,6 +435,8 @@ fn value(field: PersonField, person: Option<&account::Model>, org: Option<&str>)
         PersonField::JobTitle => p.job_title.clone().unwrap_or_default(),
         PersonField::Organisation => org.unwrap_or_default().to_owned(),
         PersonField::OrganisationTelephone => p.organisation_telephone.clone().unwrap_or_default(),
+        // Decrypted by the caller, for the view only.
+        PersonField::SpecialRequirements => String::new(),
     }
 }
 

@@ -151,6 +151,19 @@ pub async fn delete_delivered_orders(
     Ok(deleted)
 }
 
+/// Deletes the transaction-log entries recorded before `before`. Returns how many went.
+///
+/// # Errors
+/// When the statement fails.
+pub async fn delete_log_before(tx: &TenantTx, before: DateTime<Utc>) -> Result<u64, BookingError> {
+    run(
+        tx,
+        "DELETE FROM transaction_log WHERE tenant_id = $1 AND occurred_at < $2",
+        vec![tx.tenant().as_str().into(), before.into()],
+    )
+    .await
+}
+
 /// Binds each of `items` after the values already in `values`; returns `($n, …)`.
 fn placeholders(values: &mut Vec<Value>, items: impl Iterator<Item = String>) -> String {
     let mut list = Vec::new();
@@ -181,15 +194,15 @@ impl privacy_engine::Records for crate::Bookings {
     async fn apply(
         &self,
         tx: &TenantTx,
-        group: &str,
-        action: tenant_router::config::RetentionAction,
+        kind: privacy_engine::domain::executor::RecordKind,
         before: DateTime<Utc>,
     ) -> Result<Option<u64>, privacy_engine::PrivacyError> {
-        use tenant_router::config::RetentionAction;
-        let n = match (group, action) {
-            ("booking", RetentionAction::Anonymise) => anonymise_delivered(tx, before).await,
-            ("purchase", RetentionAction::Delete) => delete_delivered_orders(tx, before).await,
-            _ => return Ok(None),
+        use privacy_engine::domain::executor::RecordKind;
+        let n = match kind {
+            RecordKind::Bookings => anonymise_delivered(tx, before).await,
+            RecordKind::Orders => delete_delivered_orders(tx, before).await,
+            RecordKind::TransactionLog => delete_log_before(tx, before).await,
+            RecordKind::PageViews => return Ok(None),
         };
         n.map(Some).map_err(privacy_error)
     }

@@ -567,3 +567,31 @@ impl Identity {
         })
     }
 }
+
+impl Identity {
+    /// The special requirements of those of `ids` who recorded any, decrypted in the
+    /// caller's transaction for one view the caller logs (a course organiser's delegate
+    /// list). Nothing is returned where the tenant does not collect them.
+    ///
+    /// # Errors
+    /// When the database fails or a value does not open.
+    pub async fn special_requirements_of(
+        &self,
+        tx: &TenantTx,
+        tenant: &TenantConfig,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>, IdentityError> {
+        let mut out = HashMap::new();
+        if tenant.account_fields.special_requirements.is_none() {
+            return Ok(out);
+        }
+        let now = self.clock.now();
+        for id in ids {
+            if let Some(s) = store::secrets::special_requirements(tx, &self.master, id, now).await?
+            {
+                out.insert(id.clone(), s);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use privacy_engine::PrivacyError;
 use privacy_engine::accounts::{AccountCandidate, Accounts, Correction, Recipient, SwitchOff};
+use privacy_engine::domain::executor::ReviewKind;
 use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult};
 use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
@@ -122,6 +123,53 @@ impl Accounts for Identity {
             "UPDATE account SET status = {s} WHERE tenant_id = {t} AND status = {a} AND id IN {list}"
         );
         execute(tx, sql).await
+    }
+
+    async fn records_made_before(
+        &self,
+        tx: &TenantTx,
+        kind: ReviewKind,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, PrivacyError> {
+        if kind != ReviewKind::InductionRecords {
+            return Ok(Vec::new());
+        }
+        #[derive(FromQueryResult)]
+        struct Row {
+            account_id: String,
+            updated_at: DateTime<Utc>,
+        }
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let b = sql.bind(before);
+        sql.text = format!(
+            "SELECT account_id, updated_at FROM induction_record \
+             WHERE tenant_id = {t} AND updated_at < {b} ORDER BY account_id"
+        );
+        Ok(Row::find_by_statement(sql.statement(backend(tx)))
+            .all(&**tx)
+            .await
+            .map_err(StorageError::from)?
+            .into_iter()
+            .map(|r| (r.account_id, r.updated_at))
+            .collect())
+    }
+
+    async fn delete_record(
+        &self,
+        tx: &TenantTx,
+        kind: ReviewKind,
+        id: &str,
+    ) -> Result<bool, PrivacyError> {
+        if kind != ReviewKind::InductionRecords {
+            return Ok(false);
+        }
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let a = sql.bind(id);
+        sql.text =
+            format!("DELETE FROM induction_record WHERE tenant_id = {t} AND account_id = {a}");
+        Ok(execute(tx, sql).await? > 0)
     }
 
     async fn delete(&self, tx: &TenantTx, ids: &[String]) -> Result<(), PrivacyError> {

@@ -80,6 +80,24 @@ pub trait Accounts: Send + Sync {
         why: SwitchOff,
     ) -> Result<u64, PrivacyError>;
 
+    /// The records of `kind` (other than accounts) last made or changed before `before`,
+    /// with when, for review rules. Induction records are named by their account's id.
+    async fn records_made_before(
+        &self,
+        tx: &TenantTx,
+        kind: crate::domain::executor::ReviewKind,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<(String, DateTime<Utc>)>, PrivacyError>;
+
+    /// Deletes record `id` of `kind` (other than accounts) after a review decided so;
+    /// whether it was there.
+    async fn delete_record(
+        &self,
+        tx: &TenantTx,
+        kind: crate::domain::executor::ReviewKind,
+        id: &str,
+    ) -> Result<bool, PrivacyError>;
+
     /// Deletes the account rows of `ids` (after every declared table was erased).
     async fn delete(&self, tx: &TenantTx, ids: &[String]) -> Result<(), PrivacyError>;
 
@@ -151,14 +169,13 @@ pub trait Accounts: Send + Sync {
 /// service-delivered rule does to records of a group, and the files a person leaves.
 #[async_trait::async_trait]
 pub trait Records: Send + Sync {
-    /// Applies `action` to the records of `group` delivered before `before`; `None` when
-    /// nothing here keeps such records or knows that action (the rule is then reported as
-    /// not acted on).
+    /// Applies the rule's action to the records of `kind` whose trigger (delivery, contract
+    /// end, recording) came before `before`; `None` when nothing here keeps such records.
+    /// Returns how many were changed.
     async fn apply(
         &self,
         tx: &TenantTx,
-        group: &str,
-        action: tenant_router::config::RetentionAction,
+        kind: crate::domain::executor::RecordKind,
         before: DateTime<Utc>,
     ) -> Result<Option<u64>, PrivacyError>;
 

@@ -3,12 +3,13 @@
 //! evidence of how each was answered; the daily job then deletes them with their history
 //! (and any copy of data still linked), recording the deletion as a disposal record.
 
-use chrono::{Days, Months, NaiveDate, NaiveTime};
+use chrono::{DateTime, Days, Months, NaiveDate, NaiveTime, Utc};
 use tenant_router::TenantConfig;
 use tenant_router::config::{Period, PeriodUnit};
 
 use crate::PrivacyError;
 use crate::domain::calendar::{from_uk, uk_date};
+pub use crate::domain::retention::{SENT_MAIL_KEPT_DAYS, sent_mail_kept};
 use crate::service::Privacy;
 use crate::store::record::{self, History};
 use crate::store::retention::{self as retention_store, Disposal};
@@ -47,6 +48,51 @@ const KINDS: [(&str, History, &str); 2] = [
 ];
 
 impl Privacy {
+    /// Deletes the copies of emails sent (or given up on) [`SENT_MAIL_KEPT_DAYS`] days ago
+    /// or earlier (UTC days, as the sweep counts), with a disposal record. Returns how
+    /// many went.
+    ///
+    /// # Errors
+    /// When the database fails (nothing is then deleted).
+    pub async fn dispose_sent_mail(
+        &self,
+        tenant: &tenant_router::TenantId,
+    ) -> Result<u64, PrivacyError> {
+        let now = self.clock.now();
+        // As the sweep counts: sent on a day, deleted on the day the period runs out.
+        let last_day = crate::domain::retention::cutoff(sent_mail_kept(), now.date_naive());
+        let before = crate::domain::retention::start_of(last_day.and_then(|d| d.succ_opt()));
+        if before == DateTime::<Utc>::MIN_UTC {
+            return Ok(0);
+        }
+        let tx = self.db.system_tx(tenant).await?;
+        let n = storage::outbox::delete_sent_before(&tx, before).await?;
+        if n > 0 {
+            let run = uuid::Uuid::now_v7().to_string();
+            let rule = format!(
+                "Copies of emails sent: {} after sending",
+                sent_mail_kept().describe()
+            );
+            retention_store::record_disposals(
+                &tx,
+                now,
+                &[Disposal {
+                    run_id: &run,
+                    rule_index: 0,
+                    rule: &rule,
+                    action: "delete",
+                    record_kind: "outbox_email",
+                    account_ref: None,
+                    records: i64::try_from(n).unwrap_or(i64::MAX),
+                    remaining: serde_json::Value::Array(Vec::new()),
+                }],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
     /// Deletes the tenant's requests and complaints closed before the day its
     /// `subject_rights.keep_records` ago, each kind with a disposal record. Returns how many
     /// records went.

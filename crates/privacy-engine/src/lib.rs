@@ -22,6 +22,7 @@ pub mod erasure;
 mod error;
 pub mod kept;
 pub mod notices;
+pub mod reviews;
 pub mod rights;
 mod service;
 pub mod store;

@@ -20,8 +20,11 @@ use tenant_router::config::{RetentionAction, RetentionRule, RetentionTrigger};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::accounts::SwitchOff;
-use crate::domain::notice::retention_sentence;
-use crate::domain::retention::{self as rules, AccountPlan, Decision, RecordRule, Step, WARN_DAYS};
+use crate::domain::executor::{Executor, RecordKind, ReviewKind, executor};
+use crate::domain::notice::{retention_sentence, rule_text};
+use crate::domain::retention::{
+    self as rules, AccountPlan, Decision, RecordRule, Step, WARN_DAYS, start_of,
+};
 use crate::store::retention::{self as store, Disposal};
 use crate::{Privacy, PrivacyError};
 
@@ -126,6 +129,14 @@ impl Privacy {
             let n = self.records(&ctx, &rule).await?;
             report.rules[rule.rule].count += n;
         }
+        let mut reviews_opened = 0;
+        for (rule, n) in self
+            .review_records(tenant, cfg, today, mode == Mode::Run)
+            .await?
+        {
+            report.rules[rule].count += n;
+            reviews_opened += n;
+        }
         let inactive_before = inactivity_bound(&cfg.retention, today);
         let mut after = String::new();
         let mut changed = 0;
@@ -148,6 +159,20 @@ impl Privacy {
                 })
                 .collect();
             changed += self.accounts(&ctx, &tx, &plans, &mut report).await?;
+            let review_rules = crate::domain::executor::account_review_rules(&cfg.retention);
+            let last_active = plans
+                .iter()
+                .map(|(c, _)| (c.facts.id.as_str(), c.facts.last_activity));
+            for (rule, due) in
+                crate::domain::executor::accounts_due(&review_rules, last_active, today)
+            {
+                let text = rule_text(cfg, rule);
+                let n = self
+                    .open_reviews(&tx, (rule, &text), ReviewKind::Accounts, &due, ctx.now)
+                    .await?;
+                report.rules[rule].count += n;
+                reviews_opened += n;
+            }
             match mode {
                 Mode::Run => tx.commit().await?,
                 Mode::Plan => tx.rollback().await?,
@@ -161,6 +186,12 @@ impl Privacy {
                 report.stopped = true;
                 break;
             }
+        }
+        if mode == Mode::Run && reviews_opened > 0 {
+            let tx = self.db.system_tx(tenant).await?;
+            self.tell_of_reviews(&tx, cfg, reviews_opened, base_url)
+                .await?;
+            tx.commit().await?;
         }
         Ok(report)
     }
@@ -379,15 +410,17 @@ impl Privacy {
     async fn records(&self, ctx: &Ctx<'_>, rule: &RecordRule) -> Result<u64, PrivacyError> {
         let tx = self.db.system_tx(ctx.tenant).await?;
         let before = start_of(rule.delivered_by.checked_add_days(Days::new(1)));
-        let Some(n) = self
-            .records
-            .apply(&tx, rule.group, rule.action, before)
-            .await?
-        else {
+        let applied = match rule.kind {
+            RecordKind::PageViews => {
+                Some(storage::analytics::delete_before(&tx, before.date_naive()).await?)
+            }
+            kind => self.records.apply(&tx, kind, before).await?,
+        };
+        let Some(n) = applied else {
             tx.rollback().await?;
             return Ok(0);
         };
-        let unit = record_unit(rule.group);
+        let unit = rule.kind.unit();
         if n > 0 && ctx.mode == Mode::Run {
             let text = rule_text(ctx.cfg, rule.rule);
             let action = match rule.action {
@@ -402,7 +435,7 @@ impl Privacy {
                     rule_index: rule.rule,
                     rule: &text,
                     action,
-                    record_kind: rule.group,
+                    record_kind: rule.kind.as_str(),
                     account_ref: None,
                     records: i64::try_from(n).unwrap_or(i64::MAX),
                     remaining: serde_json::json!([]),
@@ -425,15 +458,6 @@ impl Privacy {
             tx.rollback().await?;
         }
         Ok(n)
-    }
-}
-
-/// What a service-delivered rule counts, in the report.
-fn record_unit(group: &str) -> &'static str {
-    match group {
-        "booking" => "bookings",
-        "purchase" => "orders",
-        _ => "records",
     }
 }
 
@@ -462,28 +486,19 @@ struct Ctx<'a> {
     now: DateTime<Utc>,
 }
 
-/// Midnight UTC at the start of `day` (the far past when there is no such day).
-fn start_of(day: Option<NaiveDate>) -> DateTime<Utc> {
-    day.and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
-}
-
 /// Accounts last active before this instant may be due today or within the warning
 /// period under some inactivity rule; `None` when the tenant has no such rule.
 fn inactivity_bound(rules: &[RetentionRule], today: NaiveDate) -> Option<DateTime<Utc>> {
     let horizon = today.checked_add_days(Days::new(WARN_DAYS))?;
+    let reviewed = crate::domain::executor::account_review_rules(rules)
+        .into_iter()
+        .filter_map(|(_, p)| rules::cutoff(p, today));
     rules::account_rules(rules)
         .filter(|(_, r)| r.trigger == RetentionTrigger::Inactivity)
         .filter_map(|(_, r)| rules::cutoff(r.after?, horizon))
+        .chain(reviewed)
         .max()
         .map(|d| start_of(d.checked_add_days(Days::new(1))))
-}
-
-/// The rule in the notice's words, prefixed with its category.
-fn rule_text(cfg: &TenantConfig, rule: usize) -> String {
-    cfg.retention.get(rule).map_or_else(String::new, |r| {
-        format!("{}: {}", r.category, retention_sentence(r))
-    })
 }
 
 /// What will finally delete a switched-off account, in words.
@@ -528,36 +543,18 @@ pub(crate) fn remaining(cfg: &TenantConfig, kept: &[store::Kept]) -> serde_json:
 
 /// One outcome per rule, saying which the sweep does not act on and why.
 fn outcomes(rules_list: &[RetentionRule]) -> Vec<RuleOutcome> {
-    let account: Vec<usize> = rules::account_rules(rules_list).map(|(i, _)| i).collect();
-    let records: Vec<(usize, &str)> = rules_list
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.trigger == RetentionTrigger::ServiceDelivered)
-        .filter_map(|(i, r)| {
-            rules::RECORD_GROUPS
-                .iter()
-                .find(|g| rules::in_group(&r.category, g))
-                .map(|g| (i, *g))
-        })
-        .collect();
-    rules_list
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let record = records.iter().find(|(j, _)| *j == i).map(|(_, g)| *g);
-            let (unit, not_acted) = if account.contains(&i) {
-                ("accounts", None)
-            } else if let Some(group) = record {
-                match (group, r.action) {
-                    ("booking", RetentionAction::Anonymise) => ("bookings", None),
-                    ("purchase", RetentionAction::Delete) => ("orders", None),
-                    _ => (
-                        "records",
-                        Some("the sweep has no such action for these records"),
-                    ),
-                }
-            } else {
-                ("records", Some(not_acted_reason(r)))
+    (0..rules_list.len())
+        .map(|i| {
+            let r = &rules_list[i];
+            let (unit, not_acted) = match executor(rules_list, i) {
+                Ok(Executor::Accounts) => ("accounts", None),
+                Ok(Executor::Sweep(kind)) => (kind.unit(), None),
+                Ok(Executor::WithAccount) => (
+                    "records",
+                    Some("deleted with the account, under the account rule of the same period"),
+                ),
+                Ok(Executor::Review(kind)) => (kind.unit(), None),
+                Err(why) => ("records", Some(why)),
             };
             RuleOutcome {
                 rule: i,
@@ -571,16 +568,4 @@ fn outcomes(rules_list: &[RetentionRule]) -> Vec<RuleOutcome> {
             }
         })
         .collect()
-}
-
-fn not_acted_reason(r: &RetentionRule) -> &'static str {
-    if r.action == RetentionAction::Review || r.trigger == RetentionTrigger::AdminSchedule {
-        "an administrator reviews these records against the schedule"
-    } else if rules::in_group(&r.category, "account") {
-        "accounts are kept with the account rules above"
-    } else if rules::in_group(&r.category, "cpd") {
-        "CPD records go with the account, under the account rules"
-    } else {
-        "the platform holds no records of this kind"
-    }
 }

@@ -156,6 +156,28 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// Deletes the messages sent before `before`, and those given up on (every attempt
+/// failed) that were queued before it. Returns how many went.
+///
+/// # Errors
+/// [`StorageError::Db`] when the delete fails.
+pub async fn delete_sent_before(tx: &TenantTx, before: DateTime<Utc>) -> Result<u64, StorageError> {
+    use sea_orm::sea_query::Condition;
+    Ok(Entity::delete_many()
+        .filter(Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(
+            Condition::any().add(Column::SentAt.lt(before)).add(
+                Condition::all()
+                    .add(Column::SentAt.is_null())
+                    .add(Column::Attempts.gte(MAX_ATTEMPTS))
+                    .add(Column::CreatedAt.lt(before)),
+            ),
+        )
+        .exec(&**tx)
+        .await?
+        .rows_affected)
+}
+
 /// Records that message `id` was handed to the mail server.
 ///
 /// # Errors

@@ -20,7 +20,7 @@ const fn purchase(table: &'static str, column: &'static str) -> PersonalColumn {
         table,
         column,
         category: "purchase.record",
-        need: Need::Module(Module::Courses),
+        need: Need::AnyModule(&[Module::Courses, Module::TradedServices, Module::IctServices]),
     }
 }
 

@@ -28,6 +28,8 @@ pub enum Need {
     Always,
     /// Tenants that enable the module.
     Module(Module),
+    /// Tenants that enable any of the modules (purchases: courses, traded or ICT services).
+    AnyModule(&'static [Module]),
     /// Tenants whose account-field policy collects the field (e.g. `home_address`).
     AccountField(&'static str),
 }
@@ -39,6 +41,7 @@ impl Need {
         match self {
             Self::Always => true,
             Self::Module(m) => config.has_module(m),
+            Self::AnyModule(ms) => ms.iter().any(|m| config.has_module(*m)),
             Self::AccountField(f) => config
                 .account_fields
                 .collected()

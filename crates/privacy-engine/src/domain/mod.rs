@@ -2,6 +2,7 @@
 
 pub mod breach;
 pub mod calendar;
+pub mod executor;
 pub mod inventory;
 pub mod lawful;
 pub mod notice;

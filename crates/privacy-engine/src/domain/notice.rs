@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tenant_router::TenantConfig;
 use tenant_router::config::{
     DataCategory, LawfulBasis, RetentionAction, RetentionRule, RetentionTrigger, Source,
+    SpecialCategoryCondition,
 };
 
 /// The Information Commissioner's Office, where anyone may complain.
@@ -50,6 +51,14 @@ pub struct Notice {
     /// versions published before it was stated).
     #[serde(default)]
     pub keep_records: String,
+    /// How long copies of sent emails are kept (empty in versions published before it was
+    /// stated).
+    #[serde(default)]
+    pub sent_mail: String,
+    /// Retention rules nothing applies, each as "rule: why" (a notice with any is not
+    /// published).
+    #[serde(default)]
+    pub unapplied: Vec<String>,
 }
 
 /// One data category.
@@ -67,6 +76,10 @@ pub struct Section {
     pub lawful_basis: String,
     /// True for special-category data.
     pub special_category: bool,
+    /// For special-category data, the Article 9 (or 10) conditions relied on, in words
+    /// (empty in versions published before they were stated).
+    #[serde(default)]
+    pub conditions: Vec<String>,
     /// Where it comes from.
     pub sources: Vec<String>,
     /// Who receives it beyond the controller.
@@ -150,8 +163,36 @@ pub fn retention_sentence(rule: &RetentionRule) -> String {
     s
 }
 
+/// The rule in the notice's words, prefixed with its category.
+#[must_use]
+pub fn rule_text(cfg: &TenantConfig, rule: usize) -> String {
+    cfg.retention.get(rule).map_or_else(String::new, |r| {
+        format!("{}: {}", r.category, retention_sentence(r))
+    })
+}
+
 fn applies(rule: &RetentionRule, c: &DataCategory) -> bool {
     rule.category == c.id || rule.category == c.group()
+}
+
+/// An Article 9 (or 10) condition in words.
+#[must_use]
+pub fn condition(c: SpecialCategoryCondition) -> &'static str {
+    use SpecialCategoryCondition as C;
+    match c {
+        C::ExplicitConsent => "Article 9(2)(a): explicit consent",
+        C::EmploymentSocialSecurity => {
+            "Article 9(2)(b): employment, social security and social protection law"
+        }
+        C::VitalInterests => "Article 9(2)(c): vital interests",
+        C::MadePublicBySubject => "Article 9(2)(e): made public by the person",
+        C::LegalClaims => "Article 9(2)(f): legal claims",
+        C::SubstantialPublicInterest => "Article 9(2)(g): substantial public interest",
+        C::HealthSocialCare => "Article 9(2)(h): health or social care",
+        C::PublicHealth => "Article 9(2)(i): public health",
+        C::ArchivingResearchStatistics => "Article 9(2)(j): archiving, research and statistics",
+        C::CriminalOffenceData => "Article 10: criminal offence data (DPA 2018 schedule 1 part 3)",
+    }
 }
 
 /// Compiles the tenant's notice.
@@ -186,6 +227,14 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
                 purposes: c.purposes.clone(),
                 lawful_basis: basis(c.lawful_basis).to_owned(),
                 special_category: c.special_category,
+                conditions: if c.special_category {
+                    cfg.special_category_conditions
+                        .iter()
+                        .map(|x| condition(*x).to_owned())
+                        .collect()
+                } else {
+                    Vec::new()
+                },
                 sources: c.sources.iter().map(|s| source(*s).to_owned()).collect(),
                 recipients,
                 retention: cfg
@@ -228,6 +277,7 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
         dpo: std::iter::once(cfg.dpo.name.clone())
             .chain(cfg.dpo.email.clone())
             .chain(cfg.dpo.phone.clone())
+            .chain((!cfg.dpo.address.is_empty()).then(|| cfg.dpo.address.join(", ")))
             .collect(),
         contacts: cfg
             .contacts
@@ -280,6 +330,14 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
                 cfg.subject_rights.keep_records().describe()
             ),
         },
+        sent_mail: crate::domain::retention::sent_mail_kept().describe(),
+        unapplied: crate::domain::executor::unapplied(&cfg.retention)
+            .into_iter()
+            .map(|(i, why)| {
+                let r = &cfg.retention[i];
+                format!("{} \u{2013} {} ({why})", r.category, retention_sentence(r))
+            })
+            .collect(),
     }
 }
 
@@ -445,6 +503,12 @@ pub fn checklist(n: &Notice) -> Vec<CheckItem> {
             lacking(&|c| c.retention.is_empty()),
             "a retention rule",
         ),
+        CheckItem {
+            code: "retention_applied",
+            item: "Every retention rule is applied, by the platform or by an administrator's review",
+            met: n.unapplied.is_empty(),
+            fix: format!("Change or remove: {}.", n.unapplied.join("; ")),
+        },
         CheckItem {
             code: "rights",
             item: "Each of the person's rights",

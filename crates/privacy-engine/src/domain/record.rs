@@ -6,7 +6,6 @@
 //! in it is typed by hand, so it cannot say what the platform does not do.
 
 use tenant_router::TenantConfig;
-use tenant_router::config::SpecialCategoryCondition;
 
 use crate::domain::inventory::PersonalColumn;
 use crate::domain::notice;
@@ -43,7 +42,7 @@ pub struct Activity {
     /// Article 6 basis.
     pub lawful_basis: String,
     /// For special-category data: the Article 9 (or 10) conditions.
-    pub conditions: Vec<&'static str>,
+    pub conditions: Vec<String>,
     /// Whose data.
     pub subjects: Vec<String>,
     /// Where it comes from.
@@ -71,26 +70,6 @@ pub struct ProcessingRecord {
     pub transfers: String,
     /// The platform's security measures.
     pub security: Vec<&'static str>,
-}
-
-/// An Article 9 (or 10) condition in words.
-#[must_use]
-pub fn condition(c: SpecialCategoryCondition) -> &'static str {
-    use SpecialCategoryCondition as C;
-    match c {
-        C::ExplicitConsent => "Article 9(2)(a): explicit consent",
-        C::EmploymentSocialSecurity => {
-            "Article 9(2)(b): employment, social security and social protection law"
-        }
-        C::VitalInterests => "Article 9(2)(c): vital interests",
-        C::MadePublicBySubject => "Article 9(2)(e): made public by the person",
-        C::LegalClaims => "Article 9(2)(f): legal claims",
-        C::SubstantialPublicInterest => "Article 9(2)(g): substantial public interest",
-        C::HealthSocialCare => "Article 9(2)(h): health or social care",
-        C::PublicHealth => "Article 9(2)(i): public health",
-        C::ArchivingResearchStatistics => "Article 9(2)(j): archiving, research and statistics",
-        C::CriminalOffenceData => "Article 10: criminal offence data (DPA 2018 schedule 1 part 3)",
-    }
 }
 
 /// The record of `cfg`, with the platform's `columns` (only those the tenant's modules and
@@ -121,14 +100,7 @@ pub fn record_of(cfg: &TenantConfig, columns: &[PersonalColumn]) -> ProcessingRe
                 items: s.items,
                 purposes: s.purposes,
                 lawful_basis: s.lawful_basis,
-                conditions: if c.special_category {
-                    cfg.special_category_conditions
-                        .iter()
-                        .map(|x| condition(*x))
-                        .collect()
-                } else {
-                    Vec::new()
-                },
+                conditions: s.conditions,
                 subjects: subjects.clone(),
                 sources: s.sources,
                 recipients: s.recipients,

@@ -7,6 +7,9 @@
 use chrono::{Days, Months, NaiveDate};
 use tenant_router::config::{Period, PeriodUnit, RetentionAction, RetentionRule, RetentionTrigger};
 
+pub use crate::domain::executor::in_group;
+use crate::domain::executor::{Executor, RecordKind, executor};
+
 /// Days before a deactivation or deletion that the person (and their lead administrator)
 /// are told, so they can keep the account by signing in.
 pub const WARN_DAYS: u64 = 30;
@@ -147,16 +150,6 @@ pub fn account_rules(rules: &[RetentionRule]) -> impl Iterator<Item = (usize, &R
     })
 }
 
-/// Whether a rule's category (a group such as `purchase`, or a category id such as
-/// `purchase.record`) falls under `group`.
-#[must_use]
-pub fn in_group(category: &str, group: &str) -> bool {
-    category == group
-        || category
-            .strip_prefix(group)
-            .is_some_and(|rest| rest.starts_with('.'))
-}
-
 /// Decides what retention does to one account today.
 #[must_use]
 pub fn plan_account(
@@ -214,6 +207,23 @@ pub fn plan_account(
     plan
 }
 
+/// Midnight UTC at the start of `day` (the far past when there is no such day).
+#[must_use]
+pub fn start_of(day: Option<NaiveDate>) -> chrono::DateTime<chrono::Utc> {
+    day.and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(chrono::DateTime::<chrono::Utc>::MIN_UTC, |t| t.and_utc())
+}
+
+/// Days the copy of a sent email stays in the outbox (every notice states it): long
+/// enough to answer "did you send it?", then deleted.
+pub const SENT_MAIL_KEPT_DAYS: u32 = 30;
+
+/// The period [`SENT_MAIL_KEPT_DAYS`], as notices print it.
+#[must_use]
+pub fn sent_mail_kept() -> Period {
+    Period::new(SENT_MAIL_KEPT_DAYS, PeriodUnit::Days)
+}
+
 /// The latest trigger day whose period has run out by `today`: a record whose trigger day
 /// is on or before it is due. `None` when the period reaches before the calendar starts.
 #[must_use]
@@ -238,43 +248,41 @@ pub fn cutoff(period: Period, today: NaiveDate) -> Option<NaiveDate> {
     Some(last)
 }
 
-/// A rule that applies to records with their own retention (bookings, purchases).
+/// A rule the sweep applies to records with their own retention (bookings, orders, log
+/// entries, page counts).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordRule {
     /// Index of the rule in the tenant's list.
     pub rule: usize,
-    /// `booking` or `purchase`.
-    pub group: &'static str,
+    /// The records.
+    pub kind: RecordKind,
     /// `anonymise` or `delete`.
     pub action: RetentionAction,
-    /// Records delivered on or before this day are due.
+    /// Records whose trigger day (delivery, contract end, recording) is on or before this
+    /// day are due.
     pub delivered_by: NaiveDate,
 }
 
-/// The record groups the sweep acts on, and the actions it can take on each.
-pub const RECORD_GROUPS: &[&str] = &["booking", "purchase"];
-
-/// The record rules due today: groups in [`RECORD_GROUPS`], triggered by delivery.
+/// The rules the sweep applies to records, with the day their period reaches today.
 #[must_use]
 pub fn record_rules(rules: &[RetentionRule], today: NaiveDate) -> Vec<RecordRule> {
-    rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.trigger == RetentionTrigger::ServiceDelivered)
-        .filter(|(_, r)| {
-            matches!(
-                r.action,
-                RetentionAction::Anonymise | RetentionAction::Delete
-            )
-        })
-        .filter_map(|(rule, r)| {
-            let group = RECORD_GROUPS.iter().find(|g| in_group(&r.category, g))?;
-            Some(RecordRule {
-                rule,
-                group,
-                action: r.action,
-                delivered_by: cutoff(r.after?, today)?,
-            })
+    (0..rules.len())
+        .filter_map(|rule| match executor(rules, rule) {
+            Ok(Executor::Sweep(kind)) => {
+                let mut delivered_by = cutoff(rules[rule].after?, today)?;
+                // A contract ends at the close of its last day (a service's delivery day),
+                // so its period counts from the day after.
+                if rules[rule].trigger == RetentionTrigger::ContractEnded {
+                    delivered_by = delivered_by.pred_opt()?;
+                }
+                Some(RecordRule {
+                    rule,
+                    kind,
+                    action: rules[rule].action,
+                    delivered_by,
+                })
+            }
+            _ => None,
         })
         .collect()
 }
@@ -388,24 +396,25 @@ mod tests {
     }
 
     #[test]
-    fn record_rules_pick_delivery_rules_of_known_groups() {
-        use RetentionAction::{Anonymise, Delete};
+    fn record_rules_pick_the_rules_the_sweep_applies_to_records() {
+        use RetentionAction::{Anonymise, Delete, Review};
         use RetentionTrigger::{Created, ServiceDelivered};
         let rules = vec![
             rule("purchase.record", ServiceDelivered, "7y", Delete),
             rule("booking", ServiceDelivered, "6y", Anonymise),
             rule("analytics.usage", Created, "14m", Delete),
-            rule("service", ServiceDelivered, "1y", Delete),
+            rule("induction.record", Created, "6y", Review),
+            rule("booking", Created, "1y", Delete),
         ];
         let got = record_rules(&rules, day(2026, 11, 23));
-        assert_eq!(got.len(), 2);
+        let kinds: Vec<_> = got.iter().map(|r| (r.kind, r.delivered_by)).collect();
         assert_eq!(
-            (got[0].group, got[0].delivered_by),
-            ("purchase", day(2019, 11, 23))
-        );
-        assert_eq!(
-            (got[1].group, got[1].delivered_by),
-            ("booking", day(2020, 11, 23))
+            kinds,
+            vec![
+                (RecordKind::Orders, day(2019, 11, 23)),
+                (RecordKind::Bookings, day(2020, 11, 23)),
+                (RecordKind::PageViews, day(2025, 9, 23)),
+            ]
         );
         assert!(in_group("purchase.record", "purchase"));
         assert!(!in_group("purchases", "purchase"));

@@ -8,6 +8,7 @@ pub mod consent;
 pub mod notice;
 pub mod record;
 pub mod retention;
+pub mod reviews;
 pub mod rights;
 
 use tenant_router::config::Module;
@@ -49,6 +50,13 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
         table: "consent_event",
         column: "purpose",
         category: "account.preferences",
+        need: Need::Always,
+    },
+    // Why a privacy officer kept a person's record after a retention review.
+    PersonalColumn {
+        table: "retention_review",
+        column: "reason",
+        category: "account.profile",
         need: Need::Always,
     },
     // What an administrator wrote about why a person's account is held.
@@ -188,6 +196,23 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "retention_warning.due_on",
     "retention_warning.warned_at",
     // Disposal records name accounts by id only, and say what was done under which rule.
+    // Daily counts of page views: nothing about who viewed them.
+    "page_view.tenant_id",
+    "page_view.day",
+    "page_view.path",
+    "page_view.views",
+    "retention_review.tenant_id",
+    "retention_review.id",
+    "retention_review.rule_index",
+    "retention_review.rule",
+    "retention_review.record_kind",
+    "retention_review.record_id",
+    "retention_review.due_on",
+    "retention_review.created_at",
+    "retention_review.status",
+    "retention_review.decided_at",
+    "retention_review.decided_by",
+    "retention_review.keep_until",
     "disposal_record.tenant_id",
     "disposal_record.id",
     "disposal_record.run_id",

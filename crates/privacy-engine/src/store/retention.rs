@@ -72,6 +72,13 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
         key: SubjectKey::AccountId("account_id"),
         erase: Erase::Delete,
     },
+    // Reviews of the person's records (accounts and induction records are named by the
+    // account id); the decisions stay as disposal records.
+    SubjectTable {
+        table: "retention_review",
+        key: SubjectKey::AccountId("record_id"),
+        erase: Erase::Delete,
+    },
     SubjectTable {
         table: "notice_ack",
         key: SubjectKey::AccountId("account_id"),

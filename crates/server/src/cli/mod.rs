@@ -154,6 +154,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 } else {
                     println!("; not yet given: {}", missing.join(", "));
                 }
+                // A rule nothing applies keeps the tenant's notice from being published.
+                for (i, why) in privacy_engine::domain::executor::unapplied(&t.config.retention) {
+                    let r = &t.config.retention[i];
+                    println!(
+                        "    rule {} ({}) is applied by nothing, so the notice stays a draft: {why}",
+                        i + 1,
+                        r.category
+                    );
+                }
             }
             println!("{} tenant(s) valid", tenants.len());
             Ok(())

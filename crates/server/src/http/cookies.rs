@@ -4,9 +4,10 @@
 //! recorded. The choice is asked in a banner on every page until made, is remembered for a
 //! year, and can be changed from the "Cookies" link in every page's footer.
 //!
-//! A page view by a consenting visitor is an `analytics` event in the structured log
-//! (tenant, path, referrer, a random visitor id held in the `portal_analytics` cookie), for
-//! the council's analytics tool to collect; nothing else is kept.
+//! A page view by a consenting visitor adds one to that page's count for the day
+//! (`storage::analytics`); no visitor id, address, referrer or browser detail is kept, so
+//! the counts are aggregated and anonymous. The tenant's analytics retention rule deletes
+//! old days.
 
 use std::collections::HashMap;
 
@@ -104,7 +105,8 @@ async fn save(v: Visitor, Form(form): Form<HashMap<String, String>>) -> Result<R
 }
 
 /// Counts a page view for analytics when, and only when, the tenant uses analytics and the
-/// visitor has agreed; otherwise makes sure no analytics cookie is left behind.
+/// visitor has agreed: one more view of the page that day, and nothing about the visitor.
+/// An analytics cookie left by an earlier version of the portal is removed.
 pub(crate) async fn analytics(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -114,38 +116,27 @@ pub(crate) async fn analytics(
     let jar = CookieJar::from_headers(req.headers());
     let page_view = req.method() == Method::GET && !req.uri().path().starts_with("/assets/");
     let path = req.uri().path().to_owned();
-    let referrer = req
-        .headers()
-        .get(header::REFERER)
-        .and_then(|r| r.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
     let mut res = next.run(req).await;
     let agreed =
         tenant.config.cookies.analytics && choice(&jar, state.secure_cookies) == Some(true);
-    let existing = jar
+    if agreed && page_view && res.status().is_success() {
+        let day = state.clock.now().date_naive();
+        let counted = async {
+            let tx = state.db.tenant_tx(&tenant.id).await?;
+            storage::analytics::count(&tx, day, &path).await?;
+            tx.commit().await
+        };
+        if let Err(e) = counted.await {
+            tracing::warn!(tenant = %tenant.id, error = %e, "page view not counted");
+        }
+    }
+    let leftover = jar
         .get(&crate::http::visitor::named(
             ANALYTICS_COOKIE,
             state.secure_cookies,
         ))
-        .map(|c| c.value().to_owned());
-    if agreed && page_view && res.status().is_success() {
-        let visitor = match existing {
-            Some(id) => id,
-            None => {
-                let id = uuid::Uuid::new_v4().simple().to_string();
-                let mut c = crate::http::visitor::cookie(
-                    ANALYTICS_COOKIE,
-                    id.clone(),
-                    state.secure_cookies,
-                );
-                c.set_max_age(time::Duration::seconds(YEAR));
-                append_cookie(&mut res, &c);
-                id
-            }
-        };
-        tracing::info!(target: "analytics", tenant = %tenant.id, %path, %referrer, %visitor, "page view");
-    } else if !agreed && existing.is_some() {
+        .is_some();
+    if leftover {
         let mut c =
             crate::http::visitor::cookie(ANALYTICS_COOKIE, String::new(), state.secure_cookies);
         c.make_removal();

@@ -117,7 +117,7 @@ async fn read_list(
     Ok(Some(
         state
             .bookings
-            .delegate_list(&v.tenant().config, &m, session_id, format)
+            .delegate_list(&v.tenant().config, &m, session_id, format, &state.identity)
             .await?,
     ))
 }
@@ -199,8 +199,11 @@ async fn list_csv(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DelegateOut {
     booking_id: String,
-    /// Field name to value, e.g. `{"name": "Pat Jones", "job_title": "Teacher"}`; empty
-    /// when the person has restricted the use of their data.
+    /// Field name to value, e.g. `{"name": "Pat Jones", "job_title": "Teacher"}`: of
+    /// `name`, `email`, `job_title`, `organisation`, `organisation_telephone` and
+    /// `special_requirements` (where the tenant's notice gives them to course organisers;
+    /// empty when the person recorded none), those the provider receives. Empty when the
+    /// person has restricted the use of their data.
     fields: HashMap<String, String>,
     /// The person has restricted the use of their data: none of it is given.
     restricted: bool,
@@ -239,7 +242,7 @@ pub(crate) async fn api_list(
     let m = manager(&state, &v).await?;
     let list = state
         .bookings
-        .delegate_list(&v.tenant().config, &m, &id, Format::Json)
+        .delegate_list(&v.tenant().config, &m, &id, Format::Json, &state.identity)
         .await?;
     let names: Vec<&'static str> = list.fields.iter().map(|f| f.as_str()).collect();
     Ok(Json(DelegateListOut {

@@ -42,6 +42,7 @@ pub mod privacy_web;
 pub mod profile;
 pub mod public_cache;
 pub mod purchases_web;
+pub mod reviews_web;
 pub mod rights_web;
 pub mod second_factor;
 pub mod state;
@@ -79,6 +80,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(close_account::router())
                 .merge(complaints_web::router())
                 .merge(breaches_web::router())
+                .merge(reviews_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())
                 .merge(openapi::router())

@@ -181,6 +181,13 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
                 tracing::warn!(tenant = %t.id, error = %e, "closed request records not disposed of")
             }
         }
+        // Copies of sent emails past the period every notice states.
+        match state.privacy.dispose_sent_mail(&t.id).await {
+            Ok(n) => tracing::info!(tenant = %t.id, emails = n, "sent email copies disposed of"),
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "sent email copies not disposed of")
+            }
+        }
         // Breaches whose report to the ICO is still to be decided.
         match state.privacy.send_breach_reminders(&t.config, &base).await {
             Ok(n) => tracing::info!(tenant = %t.id, emails = n, "breach reminders sent"),

@@ -86,6 +86,9 @@ pub enum PersonField {
     Organisation,
     /// The organisation's telephone number.
     OrganisationTelephone,
+    /// The person's special requirements (disability, access, diet), decrypted for the
+    /// view only; special-category data where they reveal health.
+    SpecialRequirements,
 }
 
 impl PersonField {
@@ -98,6 +101,7 @@ impl PersonField {
             Self::JobTitle => "Job title",
             Self::Organisation => "Organisation",
             Self::OrganisationTelephone => "Organisation telephone",
+            Self::SpecialRequirements => "Special requirements",
         }
     }
 
@@ -110,6 +114,7 @@ impl PersonField {
             Self::JobTitle => "job_title",
             Self::Organisation => "organisation",
             Self::OrganisationTelephone => "organisation_telephone",
+            Self::SpecialRequirements => "special_requirements",
         }
     }
 }

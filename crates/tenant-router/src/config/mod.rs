@@ -161,6 +161,10 @@ pub struct Dpo {
     /// Telephone, where published.
     #[serde(default)]
     pub phone: Option<String>,
+    /// Postal address lines, where the notice gives one (Havering's officer is written to
+    /// through its Access to Information Team).
+    #[serde(default)]
+    pub address: Vec<String>,
 }
 
 /// A service contact.

@@ -125,6 +125,15 @@ fn field(form: &HashMap<String, String>, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The non-empty lines of a textarea, trimmed.
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 fn optional(form: &HashMap<String, String>, name: &str) -> Option<String> {
     Some(field(form, name)).filter(|s| !s.is_empty())
 }
@@ -235,6 +244,7 @@ async fn details_form(State(state): State<AppState>, v: Visitor) -> Result<Respo
             c.controller.ico_registration.clone().unwrap_or_default(),
         ),
         ("address".to_owned(), c.controller.address.join("\n")),
+        ("dpo_address".to_owned(), c.dpo.address.join("\n")),
         ("dpo_name".to_owned(), c.dpo.name.clone()),
         (
             "dpo_email".to_owned(),
@@ -302,15 +312,11 @@ async fn save_details(
             }
             c.controller.name = name;
             c.controller.ico_registration = optional(&form, "ico_registration");
-            c.controller.address = field(&form, "address")
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect();
+            c.controller.address = lines(&field(&form, "address"));
             c.dpo.name = dpo;
             c.dpo.email = email;
             c.dpo.phone = optional(&form, "dpo_phone");
+            c.dpo.address = lines(&field(&form, "dpo_address"));
             errors
         },
     )

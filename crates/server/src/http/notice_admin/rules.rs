@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
 use identity::domain::signup::FieldError;
+use privacy_engine::domain::executor::executor;
 use privacy_engine::domain::notice::retention_sentence;
 use tenant_router::TenantConfig;
 use tenant_router::config::{Period, RetentionAction, RetentionRule, RetentionTrigger};
@@ -18,7 +19,7 @@ use crate::http::auth::{Failure, Visitor};
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
 
-const TRIGGERS: [(RetentionTrigger, &str, &str); 6] = [
+const TRIGGERS: [(RetentionTrigger, &str, &str); 5] = [
     (
         RetentionTrigger::Inactivity,
         "inactivity",
@@ -43,11 +44,6 @@ const TRIGGERS: [(RetentionTrigger, &str, &str); 6] = [
         RetentionTrigger::Created,
         "created",
         "After the record was made",
-    ),
-    (
-        RetentionTrigger::AdminSchedule,
-        "admin_schedule",
-        "As the controller's own retention schedule says (applied by an administrator)",
     ),
 ];
 
@@ -82,7 +78,9 @@ const UNITS: [(&str, &str); 4] = [
 struct RulesPage<'a> {
     chrome: Chrome<'a>,
     csrf: String,
-    rules: Vec<(usize, String, String)>,
+    /// Index, data, the notice's sentence, who applies it (or why nothing does) and
+    /// whether something does.
+    rules: Vec<(usize, String, String, String, bool)>,
 }
 
 /// A category id or group, in words.
@@ -100,7 +98,19 @@ pub(super) async fn rules(State(state): State<AppState>, v: Visitor) -> Result<R
         .retention
         .iter()
         .enumerate()
-        .map(|(i, r)| (i, category_name(&c, &r.category), retention_sentence(r)))
+        .map(|(i, r)| {
+            let (applied, ok) = match executor(&c.retention, i) {
+                Ok(e) => (e.describe(), true),
+                Err(why) => (format!("Nothing applies this rule: {why}"), false),
+            };
+            (
+                i,
+                category_name(&c, &r.category),
+                retention_sentence(r),
+                applied,
+                ok,
+            )
+        })
         .collect();
     let html = render(
         StatusCode::OK,
@@ -272,27 +282,16 @@ fn parse_rule(form: &HashMap<String, String>) -> Result<RetentionRule, Vec<Field
         });
     }
     let count = field(form, "count");
-    let scheduled = trigger.is_some_and(|(t, _, _)| *t == RetentionTrigger::AdminSchedule);
-    let after = if scheduled {
-        if !count.is_empty() {
+    let unit = field(form, "unit");
+    let after = match format!("{count}{unit}").parse::<Period>() {
+        Ok(p) if UNITS.iter().any(|(u, _)| *u == unit) => Some(p),
+        _ => {
             errors.push(FieldError {
                 field: "count",
-                message: "Leave the period empty: the controller's schedule sets it".to_owned(),
+                message: "Enter the period as a whole number of days, weeks, months or years, like 2 years"
+                    .to_owned(),
             });
-        }
-        None
-    } else {
-        let unit = field(form, "unit");
-        match format!("{count}{unit}").parse::<Period>() {
-            Ok(p) if UNITS.iter().any(|(u, _)| *u == unit) => Some(p),
-            _ => {
-                errors.push(FieldError {
-                    field: "count",
-                    message: "Enter the period as a whole number of days, weeks, months or years, like 2 years"
-                        .to_owned(),
-                });
-                None
-            }
+            None
         }
     };
     match (trigger, action) {
@@ -335,8 +334,11 @@ pub(super) async fn save_rule(
                 ),
             };
             change(&state, &v, who, &describe, |c, _| {
-                match index {
-                    Some(i) if i < c.retention.len() => c.retention[i] = new,
+                let at = match index {
+                    Some(i) if i < c.retention.len() => {
+                        c.retention[i] = new;
+                        i
+                    }
                     Some(_) => {
                         return vec![FieldError {
                             field: "config",
@@ -344,9 +346,24 @@ pub(super) async fn save_rule(
                                 .to_owned(),
                         }];
                     }
-                    None => c.retention.push(new),
+                    None => {
+                        c.retention.push(new);
+                        c.retention.len() - 1
+                    }
+                };
+                // A rule nothing would apply is refused here, not only at publication
+                // (an unknown category is left to the configuration's own check).
+                let known = c.data_categories.iter().any(|d| {
+                    d.id == c.retention[at].category || d.group() == c.retention[at].category
+                });
+                match executor(&c.retention, at) {
+                    Ok(_) => Vec::new(),
+                    Err(_) if !known => Vec::new(),
+                    Err(why) => vec![FieldError {
+                        field: "action",
+                        message: format!("Nothing in the portal can apply this rule: {why}"),
+                    }],
                 }
-                Vec::new()
             })
             .await?
         }

@@ -1,0 +1,144 @@
+//! Tenant-scoped persistence for retention reviews (`retention_review`): a record a review
+//! rule put in front of an administrator, and what they decided.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{FromQueryResult, Value};
+use storage::sql::Sql;
+use storage::{StorageError, TenantTx};
+
+use crate::PrivacyError;
+use crate::store::record;
+
+/// A stored review.
+#[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
+pub struct ReviewRow {
+    /// Id.
+    pub id: String,
+    /// Index of the rule in the tenant's list when it was opened.
+    pub rule_index: i32,
+    /// The rule as the notice stated it then.
+    pub rule: String,
+    /// [`crate::domain::executor::ReviewKind`]'s stored name.
+    pub record_kind: String,
+    /// The record's id (an account id, or the induction record's account id).
+    pub record_id: String,
+    /// The day the rule reached the record.
+    pub due_on: NaiveDate,
+    /// When the review was opened.
+    pub created_at: DateTime<Utc>,
+    /// `open`, `kept` or `disposed`.
+    pub status: String,
+    /// When it was decided.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// Why it is kept.
+    pub reason: Option<String>,
+    /// Kept until this day; reviewed again after it.
+    pub keep_until: Option<NaiveDate>,
+}
+
+const COLUMNS: &str = "id, rule_index, rule, record_kind, record_id, due_on, created_at, \
+    status, decided_at, decided_by, reason, keep_until";
+
+fn values(r: &ReviewRow) -> Vec<Value> {
+    vec![
+        r.id.clone().into(),
+        r.rule_index.into(),
+        r.rule.clone().into(),
+        r.record_kind.clone().into(),
+        r.record_id.clone().into(),
+        r.due_on.into(),
+        r.created_at.into(),
+        r.status.clone().into(),
+        r.decided_at.into(),
+        r.decided_by.clone().into(),
+        r.reason.clone().into(),
+        r.keep_until.into(),
+    ]
+}
+
+/// Stores a new review.
+///
+/// # Errors
+/// When the insert fails.
+pub async fn insert(tx: &TenantTx, r: &ReviewRow) -> Result<(), PrivacyError> {
+    record::insert(tx, "retention_review", COLUMNS, values(r)).await
+}
+
+/// Writes back the decision on `r`.
+///
+/// # Errors
+/// When the update fails.
+pub async fn save(tx: &TenantTx, r: &ReviewRow) -> Result<(), PrivacyError> {
+    record::save(tx, "retention_review", COLUMNS, values(r)).await
+}
+
+async fn select(tx: &TenantTx, sql: Sql) -> Result<Vec<ReviewRow>, PrivacyError> {
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    Ok(ReviewRow::find_by_statement(sql.statement(backend))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// Open reviews, longest due first; or the one review with `id`, whatever its status.
+///
+/// # Errors
+/// When the query fails.
+pub async fn list(tx: &TenantTx, id: Option<&str>) -> Result<Vec<ReviewRow>, PrivacyError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let which = match id {
+        Some(id) => format!("id = {}", sql.bind(id)),
+        None => "status = 'open'".to_owned(),
+    };
+    sql.text = format!(
+        "SELECT {COLUMNS} FROM retention_review WHERE tenant_id = {t} AND {which} \
+         ORDER BY due_on, id"
+    );
+    select(tx, sql).await
+}
+
+/// Of `ids` (records of `kind`), those not waiting on a review: no open review and no
+/// decision to keep them beyond `today`.
+///
+/// # Errors
+/// When the query fails.
+pub async fn not_under_review(
+    tx: &TenantTx,
+    kind: &str,
+    ids: &[String],
+    today: NaiveDate,
+) -> Result<Vec<String>, PrivacyError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(FromQueryResult)]
+    struct Id {
+        record_id: String,
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let k = sql.bind(kind);
+    let d = sql.bind(today);
+    let list = sql.list(ids);
+    sql.text = format!(
+        "SELECT DISTINCT record_id FROM retention_review WHERE tenant_id = {t} \
+         AND record_kind = {k} AND record_id IN {list} \
+         AND (status = 'open' OR (status = 'kept' AND keep_until >= {d}))"
+    );
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    let waiting: std::collections::HashSet<String> = Id::find_by_statement(sql.statement(backend))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?
+        .into_iter()
+        .map(|r| r.record_id)
+        .collect();
+    Ok(ids
+        .iter()
+        .filter(|i| !waiting.contains(*i))
+        .cloned()
+        .collect())
+}
