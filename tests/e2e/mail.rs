@@ -166,3 +166,48 @@ async fn a_booking_confirmation_carries_a_calendar_entry() {
     assert!(sent.contains("Content-Type: text/calendar"), "{sent}");
     assert!(sent.contains("booking.ics"), "{sent}");
 }
+
+/// A newsletter message reaches the mail server with its one-click unsubscribe headers
+/// (RFC 8058); other mail carries none.
+#[tokio::test]
+async fn a_newsletter_carries_its_one_click_unsubscribe_headers() {
+    let sink = SmtpSink::start(0).await;
+    let db = TestDb::new().await;
+    let settings = settings_with_smtp(&db, sink.port);
+    let app = spawn_on(db, settings).await;
+    let tx = app
+        .store
+        .tenant_tx(&"havering".parse().unwrap())
+        .await
+        .unwrap();
+    storage::outbox::enqueue_with_unsubscribe(
+        &tx,
+        app.clock.now(),
+        storage::outbox::Email {
+            to: "reader@school.example",
+            subject: "News",
+            body: "Hello",
+        },
+        "http://havering.localhost/unsubscribe/abc",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let got = sink.wait_for(1, 20).await;
+    let mail = &got[0];
+    assert!(
+        mail.contains("List-Unsubscribe: <http://havering.localhost/unsubscribe/abc>"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{mail}"
+    );
+    app.person("havering", "ana@school.example", None).await;
+    let got = sink.wait_for(2, 20).await;
+    let confirm = got
+        .iter()
+        .find(|m| m.contains("ana@school.example"))
+        .unwrap();
+    assert!(!confirm.contains("List-Unsubscribe"), "{confirm}");
+}

@@ -253,6 +253,16 @@ async fn analytics_cookies_wait_for_consent_and_the_choice_can_be_changed() {
     assert_eq!(views("/courses").await, 1);
     b.get_tenant("harrow", "/courses").await;
     assert_eq!(views("/courses").await, 2);
+    // The council reads the counts; no one else can.
+    let admin = app
+        .catalogue_manager("harrow", "analytics@harrow.example", None)
+        .await;
+    let report = admin.page("harrow", "/manage/analytics").await;
+    assert!(report.contains("/courses"), "{report}");
+    assert_eq!(
+        b.get_tenant("harrow", "/manage/analytics").await.status(),
+        reqwest::StatusCode::SEE_OTHER
+    );
 
     let res = b
         .submit("harrow", "/cookies", "/cookies", &[("analytics", "no")])

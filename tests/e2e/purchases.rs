@@ -37,8 +37,13 @@ pub(crate) async fn sla(admin: &Browser) -> String {
         "price_bands": [{"label": "Up to 200 pupils", "price_pence": 60000},
                         {"label": "Over 200 pupils", "price_pence": 90000}]
     });
+    published_service(admin, SLUG, &body).await
+}
+
+/// Creates the service `body` describes on `slug` and publishes it; returns its id.
+pub(crate) async fn published_service(admin: &Browser, slug: &str, body: &Value) -> String {
     let res = admin
-        .send_json(Method::POST, SLUG, "/api/v1/services", &body)
+        .send_json(Method::POST, slug, "/api/v1/services", body)
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let id = res.json::<Value>().await.unwrap()["id"]
@@ -48,7 +53,7 @@ pub(crate) async fn sla(admin: &Browser) -> String {
     let res = admin
         .send_json(
             Method::POST,
-            SLUG,
+            slug,
             &format!("/api/v1/services/{id}/publish"),
             &json!({}),
         )

@@ -39,7 +39,7 @@ pub enum Format {
 }
 
 impl Format {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Page => "page",
             Self::Csv => "csv",
@@ -108,22 +108,123 @@ pub struct DelegateList {
     pub started: bool,
 }
 
-/// The fields a provider receives about delegates: those of every category in its
-/// `receives` list that names fields (the delegate details, and special requirements where
-/// the notice gives them to course organisers), in a fixed order. Empty for an unknown
-/// provider.
+/// The fields a provider receives about delegates: those of every `booking` or `account`
+/// category in its `receives` list that names fields (the delegate details, and special
+/// requirements where the notice gives them to course organisers), in a fixed order.
+/// Empty for an unknown provider.
 #[must_use]
 pub fn delegate_fields(cfg: &TenantConfig, provider_id: &str) -> Vec<PersonField> {
+    fields_for(cfg, provider_id, &["booking", "account"])
+}
+
+/// The fields of the categories of `groups` that the provider receives, in a fixed order.
+pub(crate) fn fields_for(
+    cfg: &TenantConfig,
+    provider_id: &str,
+    groups: &[&str],
+) -> Vec<PersonField> {
     let Some(provider) = cfg.providers.iter().find(|p| p.id == provider_id) else {
         return Vec::new();
     };
     let fields: BTreeSet<PersonField> = cfg
         .data_categories
         .iter()
-        .filter(|c| provider.receives.contains(&c.id))
+        .filter(|c| groups.contains(&c.group()) && provider.receives.contains(&c.id))
         .flat_map(|c| c.fields.iter().copied())
         .collect();
     fields.into_iter().collect()
+}
+
+/// The accounts `ids` and the names of organisations `org_ids`, by id, for a list of
+/// people shown to a provider.
+pub(crate) async fn people_and_organisations(
+    tx: &TenantTx,
+    ids: &[String],
+    org_ids: Vec<String>,
+) -> Result<(HashMap<String, account::Model>, HashMap<String, String>), BookingError> {
+    let tenant = tx.tenant().as_str();
+    let people = account::Entity::find()
+        .filter(account::Column::TenantId.eq(tenant))
+        .filter(account::Column::Id.is_in(ids.iter().cloned()))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect();
+    let orgs = organisation::Entity::find()
+        .filter(organisation::Column::TenantId.eq(tenant))
+        .filter(organisation::Column::Id.is_in(org_ids))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok((people, orgs))
+}
+
+/// One read of a list of people by a provider's staff, for the disclosure log.
+pub(crate) struct Disclosure<'a> {
+    /// The provider whose staff read it.
+    pub provider: &'a str,
+    /// The session (delegate list) or service (purchasers) it was of.
+    pub of: &'a str,
+    /// Who read it.
+    pub actor: &'a str,
+    /// The fields shown.
+    pub fields: &'a [PersonField],
+    /// How it was read.
+    pub format: Format,
+    /// The audit action (`delegates.disclosed`, `purchasers.disclosed`).
+    pub action: &'a str,
+}
+
+/// Writes one disclosure-log row per person shown and one audit event, in `tx`. Nothing
+/// is written when no one was shown.
+pub(crate) async fn log_disclosure(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    d: &Disclosure<'_>,
+    shown: &[String],
+    withheld: usize,
+) -> Result<(), BookingError> {
+    if shown.is_empty() {
+        return Ok(());
+    }
+    let disclosure = uuid::Uuid::now_v7().to_string();
+    let names: Vec<&str> = d.fields.iter().map(|f| f.as_str()).collect();
+    disclosure_log::Entity::insert_many(shown.iter().map(|account| disclosure_log::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        disclosure_id: Set(disclosure.clone()),
+        account_id: Set(account.clone()),
+        provider_id: Set(d.provider.to_owned()),
+        session_id: Set(d.of.to_owned()),
+        actor_id: Set(d.actor.to_owned()),
+        fields: Set(names.join(",")),
+        format: Set(d.format.as_str().to_owned()),
+        occurred_at: Set(now),
+    }))
+    .exec_without_returning(&**tx)
+    .await?;
+    audit::record(
+        tx,
+        now,
+        AuditEntry {
+            actor: d.actor,
+            action: d.action,
+            subject: d.of,
+            detail: serde_json::json!({
+                "disclosure": disclosure,
+                "provider": d.provider,
+                "people": shown.len(),
+                "restricted": withheld,
+                "fields": names,
+                "format": d.format.as_str(),
+            }),
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 impl Bookings {
@@ -151,26 +252,11 @@ impl Bookings {
             .all(&*tx)
             .await?;
         let ids: Vec<String> = bookings.iter().map(|b| b.account_id.clone()).collect();
-        let people: HashMap<String, account::Model> = account::Entity::find()
-            .filter(account::Column::TenantId.eq(cfg.slug.as_str()))
-            .filter(account::Column::Id.is_in(ids.iter().cloned()))
-            .all(&*tx)
-            .await?
-            .into_iter()
-            .map(|a| (a.id.clone(), a))
-            .collect();
         let org_ids: Vec<String> = bookings
             .iter()
             .filter_map(|b| b.organisation_id.clone())
             .collect();
-        let orgs: HashMap<String, String> = organisation::Entity::find()
-            .filter(organisation::Column::TenantId.eq(cfg.slug.as_str()))
-            .filter(organisation::Column::Id.is_in(org_ids))
-            .all(&*tx)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, o.name))
-            .collect();
+        let (people, orgs) = people_and_organisations(&tx, &ids, org_ids).await?;
         let now = self.clock.now();
         let restricted = privacy_engine::effects::restricted(&tx, &ids, now).await?;
         // Special requirements are opened only for this view, and only where the notice
@@ -230,49 +316,27 @@ impl Bookings {
             })
             .collect();
         delegates.sort_by(|a, b| a.0.cmp(&b.0));
-        let disclosed: Vec<&booking::Model> = bookings
+        let shown: Vec<String> = bookings
             .iter()
             .filter(|b| !restricted.contains(&b.account_id))
+            .map(|b| b.account_id.clone())
             .collect();
-        if !disclosed.is_empty() {
-            let disclosure = uuid::Uuid::now_v7().to_string();
-            let actor = manager.actor();
-            let names: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
-            disclosure_log::Entity::insert_many(disclosed.iter().map(|b| {
-                disclosure_log::ActiveModel {
-                    tenant_id: Set(cfg.slug.to_string()),
-                    id: Set(uuid::Uuid::now_v7().to_string()),
-                    disclosure_id: Set(disclosure.clone()),
-                    account_id: Set(b.account_id.clone()),
-                    provider_id: Set(course.provider_id.clone()),
-                    session_id: Set(session.id.clone()),
-                    actor_id: Set(actor.clone()),
-                    fields: Set(names.join(",")),
-                    format: Set(format.as_str().to_owned()),
-                    occurred_at: Set(now),
-                }
-            }))
-            .exec_without_returning(&*tx)
-            .await?;
-            audit::record(
-                &tx,
-                now,
-                AuditEntry {
-                    actor: &actor,
-                    action: "delegates.disclosed",
-                    subject: &session.id,
-                    detail: serde_json::json!({
-                        "disclosure": disclosure,
-                        "provider": course.provider_id,
-                        "delegates": disclosed.len(),
-                        "restricted": bookings.len() - disclosed.len(),
-                        "fields": names,
-                        "format": format.as_str(),
-                    }),
-                },
-            )
-            .await?;
-        }
+        let actor = manager.actor();
+        log_disclosure(
+            &tx,
+            now,
+            &Disclosure {
+                provider: &course.provider_id,
+                of: &session.id,
+                actor: &actor,
+                fields: &fields,
+                format,
+                action: "delegates.disclosed",
+            },
+            &shown,
+            bookings.len() - shown.len(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(DelegateList {
             started: session.starts_at <= now,
@@ -425,7 +489,11 @@ async fn managed_session(
     Ok((session, course))
 }
 
-fn value(field: PersonField, person: Option<&account::Model>, org: Option<&str>) -> String {
+pub(crate) fn value(
+    field: PersonField,
+    person: Option<&account::Model>,
+    org: Option<&str>,
+) -> String {
     let Some(p) = person else {
         return "(removed)".to_owned();
     };

@@ -88,7 +88,8 @@ struct IdRow {
 
 /// Deletes every order placed before `before` whose sessions all ended before it (and
 /// whose services' periods ended before its day), with its bookings, waiting-list
-/// entries, service purchases and transaction-log entries. Returns the orders deleted.
+/// entries, service purchases, transaction-log entries and what the services' staff were
+/// shown about the buyer. Returns the orders deleted.
 ///
 /// # Errors
 /// When a statement fails.
@@ -134,6 +135,19 @@ pub async fn delete_delivered_orders(
             &format!(
                 "DELETE FROM transaction_log WHERE tenant_id = $1 AND (subject IN {list} \
                  OR subject IN (SELECT id FROM booking WHERE tenant_id = $1 AND order_id IN {list}))"
+            ),
+            values.clone(),
+        )
+        .await?;
+        // What a service's staff were shown about the buyer goes with the purchase.
+        run(
+            tx,
+            &format!(
+                "DELETE FROM disclosure_log WHERE tenant_id = $1 \
+                 AND session_id IN (SELECT service_id FROM service_purchase \
+                   WHERE tenant_id = $1 AND order_id IN {list}) \
+                 AND account_id IN (SELECT account_id FROM booking_order \
+                   WHERE tenant_id = $1 AND id IN {list})"
             ),
             values.clone(),
         )

@@ -37,7 +37,7 @@ pub const CONSENT_PURPOSES: [(&str, &str, bool); 3] = [
 ];
 
 /// The purpose of emails announcing a significant change to the privacy notice.
-pub const NOTICE_CHANGES: &str = "notice_changes";
+pub const NOTICE_CHANGES: &str = consent::NOTICE_CHANGES;
 
 /// The purposes this tenant asks about, with their labels.
 pub fn offered(tenant: &TenantConfig) -> impl Iterator<Item = (&'static str, &'static str)> {

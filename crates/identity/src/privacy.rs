@@ -224,9 +224,13 @@ impl Accounts for Identity {
             .map(|a| a.id))
     }
 
-    async fn told_of_notice_changes(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError> {
+    async fn consenting_to(
+        &self,
+        tx: &TenantTx,
+        purpose: &str,
+    ) -> Result<Vec<Recipient>, PrivacyError> {
         Ok(self
-            .consenting(tx, crate::preferences::NOTICE_CHANGES)
+            .consenting(tx, purpose)
             .await
             .map_err(privacy_error)?
             .into_iter()
@@ -316,8 +320,12 @@ impl Accounts for Identity {
         )
     }
 
-    fn unsubscribe_token(&self, tenant: &TenantId, id: &str) -> Result<String, PrivacyError> {
-        Identity::unsubscribe_token(self, tenant, id, crate::preferences::NOTICE_CHANGES)
-            .map_err(privacy_error)
+    fn unsubscribe_token(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        purpose: &str,
+    ) -> Result<String, PrivacyError> {
+        Identity::unsubscribe_token(self, tenant, id, purpose).map_err(privacy_error)
     }
 }

@@ -155,14 +155,24 @@ pub trait Accounts: Send + Sync {
     /// The tenant's active privacy officers, who answer rights requests.
     async fn privacy_officers(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
 
-    /// Everyone who asked to be told of significant notice changes.
-    async fn told_of_notice_changes(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
+    /// The active accounts whose latest choice for `purpose` (the notice-change emails,
+    /// the newsletter, marketing) is "given".
+    async fn consenting_to(
+        &self,
+        tx: &TenantTx,
+        purpose: &str,
+    ) -> Result<Vec<Recipient>, PrivacyError>;
 
-    /// A token for a link that stops notice-change emails to `id` without signing in.
+    /// A token for a link that stops the emails of `purpose` to `id` without signing in.
     ///
     /// # Errors
     /// When no token can be made.
-    fn unsubscribe_token(&self, tenant: &TenantId, id: &str) -> Result<String, PrivacyError>;
+    fn unsubscribe_token(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        purpose: &str,
+    ) -> Result<String, PrivacyError>;
 }
 
 /// The kept-record side of retention (bookings, orders, certificates): what a

@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod api;
 pub mod breaches;
 pub mod bundle;
+pub mod communications;
 pub mod complaints;
 pub mod domain;
 pub mod effects;

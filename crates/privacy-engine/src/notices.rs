@@ -9,6 +9,7 @@ use storage::outbox::{self, Email};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::domain::notice::Prose;
+use crate::store::consent::NOTICE_CHANGES;
 use crate::store::notice::{self as versions, Draft, Listed, Publication, PublishError, Published};
 use crate::{Privacy, PrivacyError};
 
@@ -200,9 +201,11 @@ impl Privacy {
     ) -> Result<usize, PrivacyError> {
         let now = self.clock.now();
         let cfg = &published.config;
-        let people = self.accounts.told_of_notice_changes(tx).await?;
+        let people = self.accounts.consenting_to(tx, NOTICE_CHANGES).await?;
         for p in &people {
-            let token = self.accounts.unsubscribe_token(tenant, &p.id)?;
+            let token = self
+                .accounts
+                .unsubscribe_token(tenant, &p.id, NOTICE_CHANGES)?;
             let body = format!(
                 "Dear {first},\n\n{controller} has changed the privacy notice of {service}.\n\n\
                  What changed: {summary}\n\n\

@@ -13,7 +13,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use lettre::message::{
-    Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart, header::ContentType,
+    Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart,
+    header::{ContentType, HeaderName, HeaderValue},
 };
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -127,7 +128,7 @@ impl Mailer {
             .to_address
             .parse()
             .map_err(|e| format!("the address cannot be used: {e}"))?;
-        let builder = Message::builder()
+        let mut builder = Message::builder()
             .from(Mailbox::new(
                 Some(display_name.to_owned()),
                 self.from.clone(),
@@ -135,6 +136,19 @@ impl Mailer {
             .to(to)
             .subject(&m.subject)
             .message_id(Some(format!("<{}@{}.portal>", m.id, tenant)));
+        // Newsletters and marketing: one-click unsubscribe that mail programs offer
+        // (RFC 8058); the address answers a POST without a form token.
+        if let Some(url) = &m.unsubscribe_url {
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{url}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
         let sent = match (&m.attachment_name, &m.attachment_type, &m.attachment_text) {
             (Some(name), Some(kind), Some(text)) => {
                 let kind = ContentType::parse(kind).map_err(|e| e.to_string())?;

@@ -92,8 +92,42 @@ pub fn add(
         attachment_name: Set(attachment.as_ref().map(|a| a.name.to_owned())),
         attachment_type: Set(attachment.as_ref().map(|a| a.content_type.to_owned())),
         attachment_text: Set(attachment.map(|a| a.text.to_owned())),
+        unsubscribe_url: Set(None),
     });
     id
+}
+
+/// Queues a newsletter or marketing email that carries `unsubscribe_url` as its one-click
+/// unsubscribe (`List-Unsubscribe` and `List-Unsubscribe-Post`, RFC 8058).
+///
+/// # Errors
+/// [`StorageError::Db`] when the insert fails.
+pub async fn enqueue_with_unsubscribe(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    email: Email<'_>,
+    unsubscribe_url: &str,
+) -> Result<String, StorageError> {
+    let mut writes = Writes::new();
+    let id = uuid::Uuid::now_v7().to_string();
+    writes.insert(outbox_email::ActiveModel {
+        tenant_id: Set(tx.tenant().to_string()),
+        id: Set(id.clone()),
+        to_address: Set(email.to.to_owned()),
+        subject: Set(email.subject.to_owned()),
+        body_text: Set(email.body.to_owned()),
+        created_at: Set(now),
+        sent_at: Set(None),
+        claimed_until: Set(None),
+        attempts: Set(0),
+        last_error: Set(None),
+        attachment_name: Set(None),
+        attachment_type: Set(None),
+        attachment_text: Set(None),
+        unsubscribe_url: Set(Some(unsubscribe_url.to_owned())),
+    });
+    writes.run(tx).await?;
+    Ok(id)
 }
 
 /// Every email queued for `to` in the transaction's tenant, oldest first.
@@ -147,7 +181,8 @@ pub async fn claim(
           AND (claimed_until IS NULL OR claimed_until <= {n}) AND attempts < {max} \
           ORDER BY id LIMIT {l}{lock}) \
          RETURNING tenant_id, id, to_address, subject, body_text, created_at, sent_at, \
-           claimed_until, attempts, last_error, attachment_name, attachment_type, attachment_text"
+           claimed_until, attempts, last_error, attachment_name, attachment_type, attachment_text, \
+           unsubscribe_url"
     ));
     let mut claimed = outbox_email::Model::find_by_statement(sql.statement(backend))
         .all(&**tx)

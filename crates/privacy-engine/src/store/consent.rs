@@ -11,6 +11,8 @@ use storage::TenantTx;
 
 use crate::PrivacyError;
 
+/// The consent purpose of emails announcing a significant change to the privacy notice.
+pub const NOTICE_CHANGES: &str = "notice_changes";
 /// The newsletter's consent purpose.
 pub const NEWSLETTER: &str = "newsletter";
 /// The consent purpose of news about training, events and services.

@@ -196,6 +196,21 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "retention_warning.due_on",
     "retention_warning.warned_at",
     // Disposal records name accounts by id only, and say what was done under which rule.
+    // A sealed token naming the account, opened only by the platform.
+    "outbox_email.unsubscribe_url",
+    // What staff wrote to everyone who chose to hear: nothing about one person.
+    "communication.tenant_id",
+    "communication.id",
+    "communication.purpose",
+    "communication.subject",
+    "communication.body",
+    "communication.status",
+    "communication.created_by",
+    "communication.created_at",
+    "communication.updated_at",
+    "communication.sent_by",
+    "communication.sent_at",
+    "communication.recipients",
     // Daily counts of page views: nothing about who viewed them.
     "page_view.tenant_id",
     "page_view.day",

@@ -18,6 +18,7 @@ use crate::settings::Settings;
 use state::AppState;
 
 pub mod after_course_web;
+pub mod analytics_web;
 pub mod approvals_web;
 pub mod auth;
 pub mod basket_web;
@@ -25,6 +26,7 @@ pub mod bookings_web;
 pub mod breaches_web;
 pub mod catalogue_web;
 pub mod close_account;
+pub mod communications_web;
 pub mod complaints_web;
 pub mod cookie;
 pub mod cookies;
@@ -41,6 +43,7 @@ pub mod page;
 pub mod privacy_web;
 pub mod profile;
 pub mod public_cache;
+pub mod purchasers_web;
 pub mod purchases_web;
 pub mod reviews_web;
 pub mod rights_web;
@@ -81,6 +84,9 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(complaints_web::router())
                 .merge(breaches_web::router())
                 .merge(reviews_web::router())
+                .merge(purchasers_web::router())
+                .merge(communications_web::router())
+                .merge(analytics_web::router())
                 .merge(notice_admin::router())
                 .merge(cookies::router())
                 .merge(openapi::router())

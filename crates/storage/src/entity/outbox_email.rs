@@ -37,6 +37,10 @@ pub struct Model {
     /// Its text (calendar entries are text).
     #[sea_orm(column_type = "Text", nullable)]
     pub attachment_text: Option<String>,
+    /// The one-click unsubscribe address (newsletters and marketing), sent as the
+    /// `List-Unsubscribe` header with `List-Unsubscribe-Post` (RFC 8058).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub unsubscribe_url: Option<String>,
 }
 
 /// No relations are navigated from here.

@@ -18,7 +18,7 @@ pub struct Model {
     pub account_id: String,
     /// The provider that received it.
     pub provider_id: String,
-    /// The session whose list it was.
+    /// The session whose delegate list, or the traded service whose purchasers, it was.
     pub session_id: String,
     /// The account that read the list.
     pub actor_id: String,
