@@ -39,6 +39,7 @@ mod m20261205_000026_email_change;
 mod m20261205_000027_breaches;
 mod m20261205_000028_page_views_and_reviews;
 mod m20261205_000029_communications;
+mod m20261205_000030_induction_created;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000027_breaches::Migration),
             Box::new(m20261205_000028_page_views_and_reviews::Migration),
             Box::new(m20261205_000029_communications::Migration),
+            Box::new(m20261205_000030_induction_created::Migration),
         ]
     }
 }

@@ -279,9 +279,7 @@ async fn fixture(
                 day,
             )
         }
-        Executor::Sweep(RecordKind::Orders)
-            if cfg.has_module(tenant_router::config::Module::Courses) =>
-        {
+        Executor::Sweep(RecordKind::Orders) => {
             let (account, _, order, day) = booked(app, slug, cfg).await;
             hold(app, slug, &account).await;
             (
@@ -293,7 +291,7 @@ async fn fixture(
                 day,
             )
         }
-        Executor::Sweep(RecordKind::Orders) => {
+        Executor::Sweep(RecordKind::ServiceOrders) => {
             // A service bought under a contract that ends today.
             app.person(slug, "buyer@school.example", None).await;
             let id = app.account(slug, "buyer@school.example").await.unwrap().id;

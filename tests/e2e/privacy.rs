@@ -253,6 +253,10 @@ async fn analytics_cookies_wait_for_consent_and_the_choice_can_be_changed() {
     assert_eq!(views("/courses").await, 1);
     b.get_tenant("harrow", "/courses").await;
     assert_eq!(views("/courses").await, 2);
+    // Counted by route, never by the path asked for (a path can hold a secret token).
+    b.get_tenant("harrow", "/privacy/versions/1").await;
+    assert_eq!(views("/privacy/versions/{file}").await, 1);
+    assert_eq!(views("/privacy/versions/1").await, 0);
     // The council reads the counts; no one else can.
     let admin = app
         .catalogue_manager("harrow", "analytics@harrow.example", None)

@@ -65,8 +65,8 @@ async fn induction_record(app: &TestApp) -> String {
         app,
         slug,
         "INSERT INTO induction_record (tenant_id, account_id, trn, qualification_institution, \
-         key_stage, year_group, start_date, date_of_birth, updated_at) \
-         VALUES ($1, $2, '1234567', 'A university', 'KS2', NULL, $3, $4, $5)",
+         key_stage, year_group, start_date, date_of_birth, updated_at, created_at) \
+         VALUES ($1, $2, '1234567', 'A university', 'KS2', NULL, $3, $4, $5, $5)",
         vec![
             slug.into(),
             id.clone().into(),
@@ -85,6 +85,15 @@ async fn an_induction_record_is_reviewed_kept_with_a_reason_reviewed_again_and_d
     let slug = "somerset";
     let record = induction_record(&app).await;
     let start = app.clock.now().date_naive();
+    // An edit three years on does not put off the review: it counts from the making.
+    advance_to(&app, years(start, 3));
+    exec(
+        &app,
+        slug,
+        "UPDATE induction_record SET updated_at = $1 WHERE account_id = $2",
+        vec![app.clock.now().into(), record.clone().into()],
+    )
+    .await;
     // Six years after it was recorded it comes up for review, and the officers are told.
     advance_to(&app, years(start, 6));
     let dpo = officer(&app, slug, 1).await;
@@ -323,4 +332,48 @@ async fn a_stockport_account_under_review_is_deleted_once_nothing_holds_it() {
         .await,
         1
     );
+}
+
+/// An account used again after it came up for review is not deleted by that review: the
+/// officer is told so, nothing changes, and keeping it still works.
+#[tokio::test]
+async fn an_account_used_since_it_came_up_for_review_is_not_deleted() {
+    let app = spawn_app().await;
+    let slug = "stockport";
+    app.person(slug, "back@stockport.example", None).await;
+    let id = app
+        .account(slug, "back@stockport.example")
+        .await
+        .unwrap()
+        .id;
+    let start = app.clock.now().date_naive();
+    advance_to(&app, years(start, 2));
+    sweep(&app, slug).await;
+    let review = open_review(&app, slug, &id).await.unwrap();
+    // The person comes back and signs in.
+    let back = app.new_browser();
+    let res = back
+        .sign_in(slug, "back@stockport.example", e2e::PASSWORD)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let dpo = officer(&app, slug, 1).await;
+    let res = decide(&dpo, slug, &review, &[("decision", "dispose")]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(error_code(&res), "review_no_longer_due");
+    assert_eq!(status_of(&app, slug, &id).await.as_deref(), Some("active"));
+    assert!(open_review(&app, slug, &id).await.is_some());
+    let res = decide(
+        &dpo,
+        slug,
+        &review,
+        &[
+            ("decision", "keep"),
+            ("reason", "In use again"),
+            ("keep_count", "2"),
+            ("keep_unit", "y"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(open_review(&app, slug, &id).await.is_none());
 }

@@ -96,12 +96,21 @@ struct IdRow {
 pub async fn delete_delivered_orders(
     tx: &TenantTx,
     before: DateTime<Utc>,
+    services_only: bool,
 ) -> Result<u64, BookingError> {
+    // Under a contract-end rule: orders with no course places at all.
+    let services = if services_only {
+        " AND NOT EXISTS (SELECT 1 FROM booking b WHERE b.tenant_id = o.tenant_id AND b.order_id = o.id) \
+          AND NOT EXISTS (SELECT 1 FROM waiting_list_entry w WHERE w.tenant_id = o.tenant_id AND w.order_id = o.id)"
+    } else {
+        ""
+    };
     let t = tx.tenant().as_str();
     let backend = (**tx).get_database_backend();
     let orders = IdRow::find_by_statement(Statement::from_sql_and_values(
         backend,
-        "SELECT o.id FROM booking_order o WHERE o.tenant_id = $1 AND o.created_at < $2 \
+        format!(
+            "SELECT o.id FROM booking_order o WHERE o.tenant_id = $1 AND o.created_at < $2 \
          AND NOT EXISTS (SELECT 1 FROM booking b JOIN course_session s \
              ON s.tenant_id = b.tenant_id AND s.id = b.session_id \
            WHERE b.tenant_id = o.tenant_id AND b.order_id = o.id AND s.ends_at >= $2) \
@@ -109,8 +118,9 @@ pub async fn delete_delivered_orders(
              ON s.tenant_id = w.tenant_id AND s.id = w.session_id \
            WHERE w.tenant_id = o.tenant_id AND w.order_id = o.id AND s.ends_at >= $2) \
          AND NOT EXISTS (SELECT 1 FROM service_purchase p \
-           WHERE p.tenant_id = o.tenant_id AND p.order_id = o.id AND p.period_end > $3) \
-         ORDER BY o.id",
+           WHERE p.tenant_id = o.tenant_id AND p.order_id = o.id AND p.period_end > $3){services} \
+         ORDER BY o.id"
+        ),
         [
             t.into(),
             before.into(),
@@ -147,7 +157,10 @@ pub async fn delete_delivered_orders(
                  AND session_id IN (SELECT service_id FROM service_purchase \
                    WHERE tenant_id = $1 AND order_id IN {list}) \
                  AND account_id IN (SELECT account_id FROM booking_order \
-                   WHERE tenant_id = $1 AND id IN {list})"
+                   WHERE tenant_id = $1 AND id IN {list}) \
+                 AND NOT EXISTS (SELECT 1 FROM service_purchase kept \
+                   WHERE kept.tenant_id = $1 AND kept.service_id = disclosure_log.session_id \
+                   AND kept.account_id = disclosure_log.account_id AND kept.order_id NOT IN {list})"
             ),
             values.clone(),
         )
@@ -214,7 +227,8 @@ impl privacy_engine::Records for crate::Bookings {
         use privacy_engine::domain::executor::RecordKind;
         let n = match kind {
             RecordKind::Bookings => anonymise_delivered(tx, before).await,
-            RecordKind::Orders => delete_delivered_orders(tx, before).await,
+            RecordKind::Orders => delete_delivered_orders(tx, before, false).await,
+            RecordKind::ServiceOrders => delete_delivered_orders(tx, before, true).await,
             RecordKind::TransactionLog => delete_log_before(tx, before).await,
             RecordKind::PageViews => return Ok(None),
         };

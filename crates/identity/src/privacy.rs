@@ -125,6 +125,17 @@ impl Accounts for Identity {
         execute(tx, sql).await
     }
 
+    async fn last_active(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+    ) -> Result<Option<chrono::NaiveDate>, PrivacyError> {
+        Ok(store::find_by_id(tx, id)
+            .await
+            .map_err(privacy_error)?
+            .map(|a| a.last_activity_at.date_naive()))
+    }
+
     async fn records_made_before(
         &self,
         tx: &TenantTx,
@@ -143,8 +154,9 @@ impl Accounts for Identity {
         let t = sql.bind(tx.tenant().as_str());
         let b = sql.bind(before);
         sql.text = format!(
-            "SELECT account_id, updated_at FROM induction_record \
-             WHERE tenant_id = {t} AND updated_at < {b} ORDER BY account_id"
+            "SELECT account_id, COALESCE(created_at, updated_at) AS updated_at \
+             FROM induction_record WHERE tenant_id = {t} \
+             AND COALESCE(created_at, updated_at) < {b} ORDER BY account_id"
         );
         Ok(Row::find_by_statement(sql.statement(backend(tx)))
             .all(&**tx)

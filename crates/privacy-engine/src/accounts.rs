@@ -80,8 +80,8 @@ pub trait Accounts: Send + Sync {
         why: SwitchOff,
     ) -> Result<u64, PrivacyError>;
 
-    /// The records of `kind` (other than accounts) last made or changed before `before`,
-    /// with when, for review rules. Induction records are named by their account's id.
+    /// The records of `kind` (other than accounts) made before `before`, with when, for
+    /// review rules. Induction records are named by their account's id.
     async fn records_made_before(
         &self,
         tx: &TenantTx,
@@ -104,6 +104,13 @@ pub trait Accounts: Send + Sync {
     /// Addresses of the active lead administrators of the organisations `id` currently
     /// belongs to, the person excluded.
     async fn lead_admins_of(&self, tx: &TenantTx, id: &str) -> Result<Vec<String>, PrivacyError>;
+
+    /// The day account `id` was last active, if it exists.
+    async fn last_active(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+    ) -> Result<Option<chrono::NaiveDate>, PrivacyError>;
 
     /// The email address of account `id`, if it exists.
     async fn email_of(&self, tx: &TenantTx, id: &str) -> Result<Option<String>, PrivacyError>;

@@ -1,5 +1,5 @@
-//! Newsletters and marketing emails that honour choices. Tenant staff write one (markdown,
-//! previewed), keep it as a draft, and send it; it goes, through the outbox, to exactly
+//! Newsletters and marketing emails that honour choices. Tenant staff write one (plain
+//! text, previewed as it will be sent), keep it as a draft, and send it; it goes, through the outbox, to exactly
 //! the people whose latest choice for its purpose in the consent ledger is "given" at the
 //! moment of sending (active accounts, not restricted). Each message carries a one-click
 //! unsubscribe link for its purpose, in its text and in its `List-Unsubscribe` header.
@@ -32,7 +32,7 @@ pub struct CommunicationRow {
     pub purpose: String,
     /// Subject line.
     pub subject: String,
-    /// The text, in markdown.
+    /// The text, sent as plain text.
     pub body: String,
     /// `draft` or `sent`.
     pub status: String,
@@ -90,7 +90,7 @@ pub struct Composed<'a> {
     pub purpose: &'a str,
     /// Subject line.
     pub subject: &'a str,
-    /// The text, in markdown.
+    /// The text, sent as plain text.
     pub body: &'a str,
 }
 
@@ -214,13 +214,22 @@ impl Privacy {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let row = match id {
             Some(id) => {
-                let mut row = self.draft(&tx, id).await?;
-                row.purpose = c.purpose.to_owned();
-                row.subject = c.subject.trim().to_owned();
-                row.body = c.body.trim().to_owned();
-                row.updated_at = now;
-                record::save(&tx, "communication", COLUMNS, values(&row)).await?;
-                row
+                // Changed only while still a draft: a send that got there first wins.
+                let mut sql = Sql::default();
+                let p = sql.bind(c.purpose);
+                let sub = sql.bind(c.subject.trim());
+                let b = sql.bind(c.body.trim());
+                let n = sql.bind(now);
+                let t = sql.bind(tx.tenant().as_str());
+                let i = sql.bind(id);
+                sql.text = format!(
+                    "UPDATE communication SET purpose = {p}, subject = {sub}, body = {b}, \
+                     updated_at = {n} WHERE tenant_id = {t} AND id = {i} AND status = 'draft'"
+                );
+                if sql.execute(&tx).await? == 0 {
+                    return Err(self.why_not_draft(&tx, id).await);
+                }
+                self.draft(&tx, id).await?
             }
             None => {
                 let row = CommunicationRow {
@@ -253,6 +262,18 @@ impl Privacy {
         .await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    /// Why communication `id` could not be changed as a draft.
+    async fn why_not_draft(&self, tx: &TenantTx, id: &str) -> PrivacyError {
+        match self.draft(tx, id).await {
+            Err(e) => e,
+            // A draft after all (it cannot become one again): treat as sent meanwhile.
+            Ok(_) => PrivacyError::Refused {
+                code: "communication_sent",
+                message: "This email has already been sent; write a new one.",
+            },
+        }
     }
 
     async fn draft(&self, tx: &TenantTx, id: &str) -> Result<CommunicationRow, PrivacyError> {
@@ -290,8 +311,27 @@ impl Privacy {
     ) -> Result<usize, PrivacyError> {
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let mut row = self.draft(&tx, id).await?;
+        // Claimed first, by a change only a draft allows: two sends at once (a double
+        // click) cannot both go, and an edit cannot slip in after the emails are queued.
+        let mut sql = Sql::default();
+        let b = sql.bind(by);
+        let n = sql.bind(now);
+        let t = sql.bind(tx.tenant().as_str());
+        let i = sql.bind(id);
+        sql.text = format!(
+            "UPDATE communication SET status = 'sent', sent_by = {b}, sent_at = {n} \
+             WHERE tenant_id = {t} AND id = {i} AND status = 'draft'"
+        );
+        if sql.execute(&tx).await? == 0 {
+            return Err(self.why_not_draft(&tx, id).await);
+        }
+        let mut row = list(&tx, Some(id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(PrivacyError::NoSuchRequest)?;
         let Some((_, asked)) = purposes(cfg).into_iter().find(|(p, _)| *p == row.purpose) else {
+            // Dropping the transaction undoes the claim.
             return Err(PrivacyError::Refused {
                 code: "purpose_not_offered",
                 message: "People are no longer asked about this kind of email, so it cannot be sent.",
@@ -322,9 +362,6 @@ impl Privacy {
             )
             .await?;
         }
-        row.status = "sent".to_owned();
-        row.sent_by = Some(by.to_owned());
-        row.sent_at = Some(now);
         row.recipients = i32::try_from(people.len()).unwrap_or(i32::MAX);
         record::save(&tx, "communication", COLUMNS, values(&row)).await?;
         audit::record(

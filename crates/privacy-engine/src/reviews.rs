@@ -52,6 +52,7 @@ impl Privacy {
     pub(crate) async fn open_reviews(
         &self,
         tx: &TenantTx,
+        (cfg, base_url): (&TenantConfig, &str),
         (rule, text): (usize, &str),
         kind: ReviewKind,
         due: &[Due],
@@ -79,11 +80,14 @@ impl Privacy {
             )
             .await?;
         }
+        // Told in the transaction that opens them, so no review goes unannounced.
+        self.tell_of_reviews(tx, cfg, fresh.len() as u64, base_url)
+            .await?;
         Ok(fresh.len() as u64)
     }
 
     /// Tells the privacy officers (or the DPO) that `n` records are waiting for review.
-    pub(crate) async fn tell_of_reviews(
+    async fn tell_of_reviews(
         &self,
         tx: &TenantTx,
         cfg: &TenantConfig,
@@ -93,7 +97,11 @@ impl Privacy {
         if n == 0 {
             return Ok(());
         }
-        let subject = format!("{n} records are due for a retention review");
+        let subject = if n == 1 {
+            "A record is due for a retention review".to_owned()
+        } else {
+            format!("{n} records are due for a retention review")
+        };
         let body = format!(
             "Under the retention rules of {service}, {n} records have reached the point where \
              a person decides whether each is still needed. Keep each one with a reason, or \
@@ -212,14 +220,32 @@ impl Privacy {
                 "The record has already been deleted.",
             ));
         };
+        if matches!(decision, ReviewDecision::Dispose) && kind == ReviewKind::Accounts {
+            still_due(&*self.accounts, &tx, cfg, &row, today).await?;
+        }
+        // The decision is claimed first, by a change only an open review allows: two
+        // officers deciding at once cannot both act.
+        row.decided_at = Some(now);
+        row.decided_by = Some(by.to_owned());
+        match decision {
+            ReviewDecision::Keep { reason, for_ } => {
+                row.status = "kept".to_owned();
+                row.reason = Some(reason.trim().to_owned());
+                row.keep_until = for_.after(today);
+            }
+            ReviewDecision::Dispose => row.status = "disposed".to_owned(),
+        }
+        if !store::decide(&tx, &row).await? {
+            return Err(refuse(
+                "review_decided",
+                "This review has already been decided.",
+            ));
+        }
         let run = uuid::Uuid::now_v7().to_string();
         // The disposal record to write, unless erasure writes its own.
         let record: Option<(&str, serde_json::Value)> = match decision {
-            ReviewDecision::Keep { reason, for_ } => {
-                let until = for_.after(today);
-                row.status = "kept".to_owned();
-                row.reason = Some(reason.trim().to_owned());
-                row.keep_until = until;
+            ReviewDecision::Keep { reason, .. } => {
+                let until = row.keep_until;
                 Some((
                     "keep",
                     serde_json::json!([{
@@ -230,7 +256,6 @@ impl Privacy {
                 ))
             }
             ReviewDecision::Dispose => {
-                row.status = "disposed".to_owned();
                 match kind {
                     ReviewKind::Accounts => {
                         // Writes its own disposal record, and deletes the person's reviews
@@ -278,9 +303,6 @@ impl Privacy {
             )
             .await?;
         }
-        row.decided_at = Some(now);
-        row.decided_by = Some(by.to_owned());
-        store::save(&tx, &row).await?;
         audit::record(
             &tx,
             now,
@@ -303,14 +325,44 @@ impl Privacy {
     }
 }
 
+/// Refuses to delete an account that no longer meets the rule that put it up for review:
+/// used since, or its rule changed.
+async fn still_due(
+    accounts: &dyn crate::accounts::Accounts,
+    tx: &TenantTx,
+    cfg: &TenantConfig,
+    row: &ReviewRow,
+    today: chrono::NaiveDate,
+) -> Result<(), PrivacyError> {
+    let period = usize::try_from(row.rule_index)
+        .ok()
+        .filter(|i| {
+            matches!(
+                crate::domain::executor::executor(&cfg.retention, *i),
+                Ok(crate::domain::executor::Executor::Review(
+                    ReviewKind::Accounts
+                ))
+            )
+        })
+        .and_then(|i| cfg.retention[i].after);
+    let last = accounts.last_active(tx, &row.record_id).await?;
+    match (period, last) {
+        (Some(p), Some(l)) if p.after(l).is_some_and(|d| d <= today) => Ok(()),
+        _ => Err(PrivacyError::Refused {
+            code: "review_no_longer_due",
+            message: "The account has been used since it came up for review, or its rule has \
+                      changed, so it is not deleted. Record that it is kept instead.",
+        }),
+    }
+}
+
 impl Privacy {
     /// Opens reviews for the records other than accounts that review rules reach by
     /// `today`, in a transaction of its own (rolled back unless `apply`). Returns, per
     /// rule, how many were opened.
     pub(crate) async fn review_records(
         &self,
-        tenant: &TenantId,
-        cfg: &TenantConfig,
+        (tenant, cfg, base_url): (&TenantId, &TenantConfig, &str),
         today: NaiveDate,
         apply: bool,
     ) -> Result<Vec<(usize, u64)>, PrivacyError> {
@@ -340,7 +392,9 @@ impl Privacy {
                 .filter_map(|(id, at)| Some((id, period.after(at.date_naive())?)))
                 .collect();
             let text = crate::domain::notice::rule_text(cfg, i);
-            let n = self.open_reviews(&tx, (i, &text), kind, &due, now).await?;
+            let n = self
+                .open_reviews(&tx, (cfg, base_url), (i, &text), kind, &due, now)
+                .await?;
             out.push((i, n));
         }
         if apply {

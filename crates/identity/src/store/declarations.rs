@@ -216,6 +216,7 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "induction_record.tenant_id",
     "induction_record.account_id",
     "induction_record.updated_at",
+    "induction_record.created_at",
 ];
 
 /// Tables holding rows about one person, for erasure. Sign-in credentials, tokens,

@@ -44,6 +44,10 @@ pub async fn save(
         start_date: Set(record.start_date),
         date_of_birth: Set(record.date_of_birth),
         updated_at: Set(now),
+        // Made once; edits keep the day it was made.
+        created_at: Set(Some(
+            existing.as_ref().and_then(|e| e.created_at).unwrap_or(now),
+        )),
     };
     if existing.is_some() {
         model.update(&**tx).await?;

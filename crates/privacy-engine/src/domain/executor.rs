@@ -26,6 +26,9 @@ pub enum RecordKind {
     /// Orders whose sessions ended and whose service periods (contracts) ended, deleted
     /// with their bookings, service purchases, waiting-list entries and log entries.
     Orders,
+    /// Orders of services alone (no course places) whose contracts ended, deleted with
+    /// their service purchases and log entries.
+    ServiceOrders,
     /// Transaction-log entries, by the day they were recorded.
     TransactionLog,
     /// The daily counts of page views kept for analytics, by their day.
@@ -34,9 +37,10 @@ pub enum RecordKind {
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Bookings,
         Self::Orders,
+        Self::ServiceOrders,
         Self::TransactionLog,
         Self::PageViews,
     ];
@@ -46,7 +50,7 @@ impl RecordKind {
     pub fn unit(self) -> &'static str {
         match self {
             Self::Bookings => "bookings",
-            Self::Orders => "orders",
+            Self::Orders | Self::ServiceOrders => "orders",
             Self::TransactionLog => "log entries",
             Self::PageViews => "daily page counts",
         }
@@ -57,7 +61,7 @@ impl RecordKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bookings => "booking",
-            Self::Orders => "purchase",
+            Self::Orders | Self::ServiceOrders => "purchase",
             Self::TransactionLog => "transaction_log",
             Self::PageViews => "page_view",
         }
@@ -72,6 +76,9 @@ impl RecordKind {
             }
             Self::Orders => {
                 "orders, with their bookings, service purchases, waiting-list entries and transaction-log entries"
+            }
+            Self::ServiceOrders => {
+                "orders of services alone, once their contracts end, with their service purchases and transaction-log entries"
             }
             Self::TransactionLog => "transaction-log entries",
             Self::PageViews => "daily counts of page views",
@@ -218,8 +225,13 @@ pub fn executor(rules: &[RetentionRule], index: usize) -> Result<Executor, &'sta
         (ServiceDelivered, Anonymise) if group("booking") => {
             Ok(Executor::Sweep(RecordKind::Bookings))
         }
-        (ServiceDelivered | ContractEnded, Delete) if group("purchase") || group("service") => {
+        (ServiceDelivered, Delete) if group("purchase") || group("service") => {
             Ok(Executor::Sweep(RecordKind::Orders))
+        }
+        // A contract ends for services, not for course places (their bookings have rules
+        // of their own).
+        (ContractEnded, Delete) if group("purchase") || group("service") => {
+            Ok(Executor::Sweep(RecordKind::ServiceOrders))
         }
         (Created, Delete) if group("transactions") => {
             Ok(Executor::Sweep(RecordKind::TransactionLog))
@@ -325,7 +337,7 @@ mod tests {
                 Ok(Executor::WithAccount),
                 Ok(Executor::Sweep(RecordKind::Bookings)),
                 Ok(Executor::Sweep(RecordKind::Orders)),
-                Ok(Executor::Sweep(RecordKind::Orders)),
+                Ok(Executor::Sweep(RecordKind::ServiceOrders)),
                 Ok(Executor::Sweep(RecordKind::TransactionLog)),
                 Ok(Executor::Sweep(RecordKind::PageViews)),
                 Ok(Executor::Review(ReviewKind::InductionRecords)),

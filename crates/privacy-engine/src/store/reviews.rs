@@ -66,12 +66,25 @@ pub async fn insert(tx: &TenantTx, r: &ReviewRow) -> Result<(), PrivacyError> {
     record::insert(tx, "retention_review", COLUMNS, values(r)).await
 }
 
-/// Writes back the decision on `r`.
+/// Records the decision on `r` if it is still open; whether it was.
 ///
 /// # Errors
 /// When the update fails.
-pub async fn save(tx: &TenantTx, r: &ReviewRow) -> Result<(), PrivacyError> {
-    record::save(tx, "retention_review", COLUMNS, values(r)).await
+pub async fn decide(tx: &TenantTx, r: &ReviewRow) -> Result<bool, PrivacyError> {
+    let mut sql = Sql::default();
+    let s = sql.bind(r.status.as_str());
+    let at = sql.bind(r.decided_at);
+    let by = sql.bind(r.decided_by.clone());
+    let why = sql.bind(r.reason.clone());
+    let until = sql.bind(r.keep_until);
+    let t = sql.bind(tx.tenant().as_str());
+    let i = sql.bind(r.id.as_str());
+    sql.text = format!(
+        "UPDATE retention_review SET status = {s}, decided_at = {at}, decided_by = {by}, \
+         reason = {why}, keep_until = {until} \
+         WHERE tenant_id = {t} AND id = {i} AND status = 'open'"
+    );
+    Ok(sql.execute(tx).await? == 1)
 }
 
 async fn select(tx: &TenantTx, sql: Sql) -> Result<Vec<ReviewRow>, PrivacyError> {

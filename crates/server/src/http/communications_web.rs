@@ -1,5 +1,5 @@
 //! Newsletters and marketing emails over HTTP (`/manage/communications`), for tenant
-//! administrators: write one (markdown, previewed as it will read), keep it as a draft,
+//! administrators: write one (plain text, previewed as it will be sent), keep it as a draft,
 //! and send it to exactly those who chose to get that kind of email. The use cases are
 //! the privacy engine's ([`privacy_engine::communications`]); anyone else gets 404, and a
 //! tenant without a newsletter has nothing here.
@@ -103,8 +103,8 @@ struct FormPage<'a> {
     purposes: Vec<(&'static str, &'static str)>,
     values: HashMap<String, String>,
     errors: Vec<FieldError>,
-    /// The draft as it reads (HTML, sanitised), the number it would go to now, and
-    /// whether it was sent (then nothing can change).
+    /// The draft's text as it will be sent (plain text), the number it would go to now,
+    /// whether it was sent (then nothing can change), and when.
     preview: Option<(String, usize, bool, String)>,
     /// Sent: nothing can change.
     locked: bool,
@@ -175,12 +175,7 @@ async fn detail_page(
     let sent = c.sent_at.map_or_else(String::new, |at| {
         format!("Sent {} to {} people.", long_moment(at), c.recipients)
     });
-    let preview = (
-        storage::markdown::to_safe_html(&c.body),
-        audience,
-        c.status == "sent",
-        sent,
-    );
+    let preview = (c.body.clone(), audience, c.status == "sent", sent);
     let values = form.unwrap_or_else(|| values_of(&c));
     Ok(form_page(v, Some(c.id), values, errors, Some(preview)))
 }

@@ -4,15 +4,16 @@
 //! recorded. The choice is asked in a banner on every page until made, is remembered for a
 //! year, and can be changed from the "Cookies" link in every page's footer.
 //!
-//! A page view by a consenting visitor adds one to that page's count for the day
-//! (`storage::analytics`); no visitor id, address, referrer or browser detail is kept, so
-//! the counts are aggregated and anonymous. The tenant's analytics retention rule deletes
+//! A page view by a consenting visitor adds one to its route's count for the day
+//! (`storage::analytics`: the route's pattern, such as `/courses/{id}`, never the path
+//! itself, which can hold a link's secret token); no visitor id, address, referrer or
+//! browser detail is kept, so the counts are aggregated and anonymous. The tenant's analytics retention rule deletes
 //! old days.
 
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Query, Request, State};
+use axum::extract::{MatchedPath, Query, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -115,11 +116,20 @@ pub(crate) async fn analytics(
 ) -> Response {
     let jar = CookieJar::from_headers(req.headers());
     let page_view = req.method() == Method::GET && !req.uri().path().starts_with("/assets/");
-    let path = req.uri().path().to_owned();
+    // The route's pattern (`/courses/{id}`, `/reset-password/{token}`), never the path as
+    // asked: a path can carry a secret link's token or say who someone is.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
     let mut res = next.run(req).await;
     let agreed =
         tenant.config.cookies.analytics && choice(&jar, state.secure_cookies) == Some(true);
-    if agreed && page_view && res.status().is_success() {
+    if agreed
+        && page_view
+        && res.status().is_success()
+        && let Some(path) = route
+    {
         let day = state.clock.now().date_naive();
         let counted = async {
             let tx = state.db.tenant_tx(&tenant.id).await?;

@@ -26,6 +26,8 @@ pub struct Model {
     pub date_of_birth: Date,
     /// Last change.
     pub updated_at: ChronoDateTimeUtc,
+    /// When it was made (records made before this was kept: their last change).
+    pub created_at: Option<ChronoDateTimeUtc>,
 }
 
 /// No relations are navigated from here.
