@@ -15,6 +15,7 @@ fn sign_up_fields(email: &str) -> Vec<(&str, &str)> {
         ("organisation_telephone", "01632 960001"),
         ("telephone", "01632 960002"),
         ("business_address", "1 School Lane, Taunton TA1 1AA"),
+        ("access", "member"),
         ("is_childminder", "no"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
@@ -529,6 +530,7 @@ async fn a_person_edits_their_details_and_password() {
                 ("job_title", "Head of computing"),
                 ("telephone", "01632 960123"),
                 ("business_address", "1 School Lane, Taunton TA1 1AA"),
+                ("access", "member"),
             ],
         )
         .await;
@@ -943,6 +945,7 @@ async fn nobody_can_edit_another_persons_profile_by_id() {
         ("organisation_telephone", "01632 960001"),
         ("telephone", "01632 960002"),
         ("business_address", "1 School Lane, Taunton TA1 1AA"),
+        ("access", "member"),
         ("is_childminder", "no"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
@@ -973,6 +976,7 @@ async fn nobody_can_edit_another_persons_profile_by_id() {
                 ("organisation_telephone", "01632 960001"),
                 ("telephone", "01632 960002"),
                 ("business_address", "1 School Lane, Taunton TA1 1AA"),
+                ("access", "member"),
             ],
         )
         .await;

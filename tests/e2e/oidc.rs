@@ -168,6 +168,7 @@ async fn a_first_sign_in_completes_the_tenant_fields_then_signs_straight_in() {
                 ("organisation_telephone", "01632 960001"),
                 ("telephone", "01632 960002"),
                 ("business_address", "1 School Lane, Taunton TA1 1AA"),
+                ("access", "member"),
                 ("is_childminder", "no"),
             ],
         )
@@ -210,6 +211,7 @@ async fn a_verified_email_links_to_the_existing_account() {
         ("organisation_telephone", "01632 960001"),
         ("telephone", "01632 960002"),
         ("business_address", "1 School Lane, Taunton TA1 1AA"),
+        ("access", "member"),
         ("is_childminder", "no"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),

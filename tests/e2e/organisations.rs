@@ -549,3 +549,107 @@ async fn another_tenants_organisation_and_account_ids_are_not_found_on_every_end
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// The rights of `email`'s membership of `org`, and its status.
+async fn membership_of(app: &TestApp, slug: &str, org: &str, email: &str) -> (String, String) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let id = app.account(slug, email).await.unwrap().id;
+    let tx = app.store.system_tx(&slug.parse().unwrap()).await.unwrap();
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            "SELECT rights, status FROM membership WHERE organisation_id = $1 AND account_id = $2",
+            [org.into(), id.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    tx.rollback().await.unwrap();
+    (
+        row.try_get_by_index(0).unwrap(),
+        row.try_get_by_index(1).unwrap(),
+    )
+}
+
+/// Havering asks everyone the level of access they need: it is required, anything beyond
+/// booking for oneself needs an organisation, and what was asked for waits on the
+/// membership until the organisation's lead administrator confirms it.
+#[tokio::test]
+async fn havering_asks_the_access_needed_and_the_lead_administrator_confirms_it() {
+    let app = spawn_app().await;
+    let slug = "havering";
+    let (admin, org) = admin_with_org(&app, slug, "Hornchurch Academy").await;
+    let form = |email: &'static str| {
+        vec![
+            ("first_name", "Sam"),
+            ("last_name", "Day"),
+            ("email", email),
+            ("job_title", "Bursar"),
+            ("organisation_name", "Hornchurch Academy"),
+            ("organisation_telephone", "01708 000000"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ]
+    };
+    let b = app.new_browser();
+    let page = b.page(slug, "/sign-up").await;
+    assert!(
+        page.contains("The access you need at your organisation"),
+        "{page}"
+    );
+    // Not chosen; or buying for the organisation without naming it: refused, no account.
+    let res = b
+        .submit(
+            slug,
+            "/sign-up",
+            "/sign-up",
+            &form("sam@hornchurch.example"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose the access you need")
+    );
+    let mut asks = form("sam@hornchurch.example");
+    asks.push(("access", "purchaser"));
+    let res = b.submit(slug, "/sign-up", "/sign-up", &asks).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text().await.unwrap().contains(
+            "Choose your organisation, so its lead administrator can confirm that access"
+        )
+    );
+    let mut odd = form("sam@hornchurch.example");
+    odd.push(("access", "owner"));
+    let res = b.submit(slug, "/sign-up", "/sign-up", &odd).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.account(slug, "sam@hornchurch.example").await.is_none());
+
+    // Asked for with the organisation: held on the claim until confirmed.
+    asks.push(("organisation_id", org.as_str()));
+    let res = b.submit(slug, "/sign-up", "/sign-up", &asks).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (rights, status) = membership_of(&app, slug, &org, "sam@hornchurch.example").await;
+    assert_eq!(status, "claimed");
+    assert!(
+        rights.contains("purchaser") && rights.contains("booker"),
+        "{rights}"
+    );
+    app.person(slug, "lead@hornchurch.example", None).await;
+    appoint(&admin, slug, &org, "lead@hornchurch.example").await;
+    let lead = app.new_browser();
+    sign_in(&lead, slug, "lead@hornchurch.example").await;
+    let sam = app
+        .account(slug, "sam@hornchurch.example")
+        .await
+        .unwrap()
+        .id;
+    let res = change(&lead, slug, &org, &sam, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (rights, status) = membership_of(&app, slug, &org, "sam@hornchurch.example").await;
+    assert_eq!(status, "verified");
+    assert!(rights.contains("purchaser"), "{rights}");
+}

@@ -15,6 +15,7 @@ async fn verified(app: &TestApp, slug: &str, email: &str) -> Browser {
         ("organisation_telephone", "01632 960001"),
         ("telephone", "01632 960002"),
         ("business_address", "1 School Lane, Taunton TA1 1AA"),
+        ("access", "member"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
     ];

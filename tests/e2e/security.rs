@@ -686,6 +686,7 @@ async fn background_jobs_beside_a_stream_of_requests_cause_no_server_error() {
                     ("organisation_telephone", "01632 960001"),
                     ("telephone", "01632 960002"),
                     ("business_address", "1 School Lane, Taunton TA1 1AA"),
+                    ("access", "member"),
                 ],
             )
             .await;
@@ -793,6 +794,7 @@ async fn with_secure_cookies_a_person_signs_in_uses_the_portal_and_signs_out() {
         ("organisation_telephone", "01632 960001"),
         ("telephone", "01632 960002"),
         ("business_address", "1 School Lane, Taunton TA1 1AA"),
+        ("access", "member"),
         ("password", PASSWORD),
         ("password_confirm", PASSWORD),
         ("csrf_token", token.as_str()),
@@ -899,6 +901,7 @@ async fn an_unknown_organisation_is_refused_alike_for_new_and_taken_addresses() 
                     ("organisation_telephone", "01632 960001"),
                     ("telephone", "01632 960002"),
                     ("business_address", "1 School Lane, Taunton TA1 1AA"),
+                    ("access", "member"),
                     ("password", PASSWORD),
                     ("password_confirm", PASSWORD),
                     ("organisation_id", "no-such-organisation"),

@@ -425,6 +425,8 @@ impl TestApp {
             // Asked for by some tenants only (Somerset's address, SEGfL's telephone).
             ("telephone", "01632 960002"),
             ("business_address", "1 School Lane, Taunton TA1 1AA"),
+            // Havering asks the level of access needed.
+            ("access", "member"),
             ("password", PASSWORD),
             ("password_confirm", PASSWORD),
         ];

@@ -398,6 +398,7 @@ impl Identity {
         tx: &TenantTx,
         org_id: &str,
         account_id: &str,
+        requested: &Rights,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), IdentityError> {
         if orgs::find(tx, org_id).await?.is_none() {
@@ -410,7 +411,8 @@ impl Identity {
             tx,
             org_id,
             account_id,
-            &Rights::new([]),
+            // Asked for, not held: rights count only once the membership is verified.
+            requested,
             membership_status::CLAIMED,
             now,
         )

@@ -52,7 +52,6 @@ impl Privacy {
     pub(crate) async fn open_reviews(
         &self,
         tx: &TenantTx,
-        (cfg, base_url): (&TenantConfig, &str),
         (rule, text): (usize, &str),
         kind: ReviewKind,
         due: &[Due],
@@ -60,36 +59,32 @@ impl Privacy {
     ) -> Result<u64, PrivacyError> {
         let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
         let fresh = store::not_under_review(tx, kind.as_str(), &ids, uk_date(now)).await?;
-        for (id, due_on) in due.iter().filter(|(id, _)| fresh.contains(id)) {
-            store::insert(
-                tx,
-                &ReviewRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    rule_index: i32::try_from(rule).unwrap_or(i32::MAX),
-                    rule: text.to_owned(),
-                    record_kind: kind.as_str().to_owned(),
-                    record_id: id.clone(),
-                    due_on: *due_on,
-                    created_at: now,
-                    status: "open".to_owned(),
-                    decided_at: None,
-                    decided_by: None,
-                    reason: None,
-                    keep_until: None,
-                },
-            )
-            .await?;
-        }
-        // Told in the transaction that opens them, so no review goes unannounced.
-        self.tell_of_reviews(tx, cfg, fresh.len() as u64, base_url)
-            .await?;
+        let rows: Vec<ReviewRow> = due
+            .iter()
+            .filter(|(id, _)| fresh.contains(id))
+            .map(|(id, due_on)| ReviewRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                rule_index: i32::try_from(rule).unwrap_or(i32::MAX),
+                rule: text.to_owned(),
+                record_kind: kind.as_str().to_owned(),
+                record_id: id.clone(),
+                due_on: *due_on,
+                created_at: now,
+                status: "open".to_owned(),
+                decided_at: None,
+                decided_by: None,
+                reason: None,
+                keep_until: None,
+            })
+            .collect();
+        store::insert_many(tx, &rows).await?;
         Ok(fresh.len() as u64)
     }
 
-    /// Tells the privacy officers (or the DPO) that `n` records are waiting for review.
-    async fn tell_of_reviews(
+    /// Tells the privacy officers (or the DPO), once for a sweep, that `n` records came
+    /// up for review, in a transaction of its own.
+    pub(crate) async fn tell_of_reviews(
         &self,
-        tx: &TenantTx,
         cfg: &TenantConfig,
         n: u64,
         base_url: &str,
@@ -97,6 +92,8 @@ impl Privacy {
         if n == 0 {
             return Ok(());
         }
+        let tx = self.db.system_tx(&cfg.slug).await?;
+        let waiting = store::open_count(&tx).await?;
         let subject = if n == 1 {
             "A record is due for a retention review".to_owned()
         } else {
@@ -104,27 +101,29 @@ impl Privacy {
         };
         let body = format!(
             "Under the retention rules of {service}, {n} records have reached the point where \
-             a person decides whether each is still needed. Keep each one with a reason, or \
-             delete it:\n\n{base_url}/manage/retention/reviews\n",
+             a person decides whether each is still needed ({waiting} are waiting in all). \
+             Keep each one with a reason, or delete it:\n\n{base_url}/manage/retention/reviews\n",
             service = cfg.display_name,
         );
-        self.tell_officers(tx, cfg, &subject, &body).await?;
+        self.tell_officers(&tx, cfg, &subject, &body).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// The open reviews, longest due first.
+    /// The open reviews, longest due first (at most 200), and how many are open in all.
     ///
     /// # Errors
     /// When the database fails.
-    pub async fn reviews(&self, tenant: &TenantId) -> Result<Vec<Review>, PrivacyError> {
+    pub async fn reviews(&self, tenant: &TenantId) -> Result<(Vec<Review>, i64), PrivacyError> {
         let tx = self.db.tenant_tx(tenant).await?;
         let rows = store::list(&tx, None).await?;
+        let waiting = store::open_count(&tx).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(self.describe(&tx, row).await?);
         }
         tx.rollback().await?;
-        Ok(out)
+        Ok((out, waiting))
     }
 
     /// Review `id`, whatever its status.
@@ -362,7 +361,7 @@ impl Privacy {
     /// rule, how many were opened.
     pub(crate) async fn review_records(
         &self,
-        (tenant, cfg, base_url): (&TenantId, &TenantConfig, &str),
+        (tenant, cfg): (&TenantId, &TenantConfig),
         today: NaiveDate,
         apply: bool,
     ) -> Result<Vec<(usize, u64)>, PrivacyError> {
@@ -392,9 +391,7 @@ impl Privacy {
                 .filter_map(|(id, at)| Some((id, period.after(at.date_naive())?)))
                 .collect();
             let text = crate::domain::notice::rule_text(cfg, i);
-            let n = self
-                .open_reviews(&tx, (cfg, base_url), (i, &text), kind, &due, now)
-                .await?;
+            let n = self.open_reviews(&tx, (i, &text), kind, &due, now).await?;
             out.push((i, n));
         }
         if apply {

@@ -129,11 +129,14 @@ impl Privacy {
             let n = self.records(&ctx, &rule).await?;
             report.rules[rule.rule].count += n;
         }
+        // One email to the officers for the whole sweep, however many pages open reviews.
+        let mut reviews_opened = 0;
         for (rule, n) in self
-            .review_records((tenant, cfg, base_url), today, mode == Mode::Run)
+            .review_records((tenant, cfg), today, mode == Mode::Run)
             .await?
         {
             report.rules[rule].count += n;
+            reviews_opened += n;
         }
         let inactive_before = inactivity_bound(&cfg.retention, today);
         let mut after = String::new();
@@ -166,16 +169,10 @@ impl Privacy {
             {
                 let text = rule_text(cfg, rule);
                 let n = self
-                    .open_reviews(
-                        &tx,
-                        (cfg, base_url),
-                        (rule, &text),
-                        ReviewKind::Accounts,
-                        &due,
-                        ctx.now,
-                    )
+                    .open_reviews(&tx, (rule, &text), ReviewKind::Accounts, &due, ctx.now)
                     .await?;
                 report.rules[rule].count += n;
+                reviews_opened += n;
             }
             match mode {
                 Mode::Run => tx.commit().await?,
@@ -190,6 +187,9 @@ impl Privacy {
                 report.stopped = true;
                 break;
             }
+        }
+        if mode == Mode::Run {
+            self.tell_of_reviews(cfg, reviews_opened, base_url).await?;
         }
         Ok(report)
     }

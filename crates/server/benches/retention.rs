@@ -7,10 +7,10 @@
 //! token, all last active ten years ago. The sweep then runs for every tenant as the daily
 //! job does: it pages through the accounts, decides each by the tenant's rules, and for
 //! every deleted person erases every declared table, writes a disposal record and audits
-//! each page. Stockport's rules delete nothing (its schedule is applied by an
-//! administrator), so its accounts are checked and kept. The baseline reloads the same
-//! data and deletes the same rows with one `DELETE` per table per tenant. Target: the sweep
-//! takes at most 3 times the baseline's time.
+//! each page. Stockport's rules delete nothing (its accounts come to an administrator for
+//! review), so its accounts are checked, put on the review list and kept. The baseline
+//! reloads the same data and deletes the same rows with one `DELETE` per table per tenant.
+//! Target: the sweep takes at most 3 times the baseline's time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

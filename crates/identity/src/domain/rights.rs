@@ -19,6 +19,23 @@ pub enum Right {
     CpdLead,
 }
 
+/// The levels of access a person asks for at sign-up where the tenant requires it
+/// (Havering): the value, what it lets them do, and the rights it asks their
+/// organisation's lead administrator to confirm.
+pub const ACCESS_LEVELS: [(&str, &str, &[Right]); 3] = [
+    ("member", "Book training for myself", &[]),
+    (
+        "booker",
+        "Book training for myself and colleagues",
+        &[Right::Booker],
+    ),
+    (
+        "purchaser",
+        "Book training for colleagues and buy services for the organisation",
+        &[Right::Booker, Right::Purchaser],
+    ),
+];
+
 impl Right {
     /// Every right, in display order.
     pub const ALL: [Self; 5] = [

@@ -7,7 +7,6 @@ use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
 
 use crate::PrivacyError;
-use crate::store::record;
 
 /// A stored review.
 #[derive(Clone, Debug, PartialEq, Eq, FromQueryResult)]
@@ -58,12 +57,29 @@ fn values(r: &ReviewRow) -> Vec<Value> {
     ]
 }
 
-/// Stores a new review.
+/// Stores new reviews, one statement for the lot (a sweep opens up to a page of 500).
 ///
 /// # Errors
 /// When the insert fails.
-pub async fn insert(tx: &TenantTx, r: &ReviewRow) -> Result<(), PrivacyError> {
-    record::insert(tx, "retention_review", COLUMNS, values(r)).await
+pub async fn insert_many(tx: &TenantTx, rows: &[ReviewRow]) -> Result<(), PrivacyError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let tuples: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let v: Vec<String> = values(r).into_iter().map(|x| sql.bind(x)).collect();
+            format!("({t}, {})", v.join(", "))
+        })
+        .collect();
+    sql.text = format!(
+        "INSERT INTO retention_review (tenant_id, {COLUMNS}) VALUES {}",
+        tuples.join(", ")
+    );
+    sql.execute(tx).await?;
+    Ok(())
 }
 
 /// Records the decision on `r` if it is still open; whether it was.
@@ -95,7 +111,8 @@ async fn select(tx: &TenantTx, sql: Sql) -> Result<Vec<ReviewRow>, PrivacyError>
         .map_err(StorageError::from)?)
 }
 
-/// Open reviews, longest due first; or the one review with `id`, whatever its status.
+/// Open reviews, longest due first (the first 200); or the one review with `id`, whatever
+/// its status.
 ///
 /// # Errors
 /// When the query fails.
@@ -106,9 +123,11 @@ pub async fn list(tx: &TenantTx, id: Option<&str>) -> Result<Vec<ReviewRow>, Pri
         Some(id) => format!("id = {}", sql.bind(id)),
         None => "status = 'open'".to_owned(),
     };
+    // The list shows the longest waiting first, a page at a time.
+    let limit = if id.is_none() { " LIMIT 200" } else { "" };
     sql.text = format!(
         "SELECT {COLUMNS} FROM retention_review WHERE tenant_id = {t} AND {which} \
-         ORDER BY due_on, id"
+         ORDER BY due_on, id{limit}"
     );
     select(tx, sql).await
 }
@@ -154,4 +173,26 @@ pub async fn not_under_review(
         .filter(|i| !waiting.contains(*i))
         .cloned()
         .collect())
+}
+
+/// How many reviews are open.
+///
+/// # Errors
+/// When the query fails.
+pub async fn open_count(tx: &TenantTx) -> Result<i64, PrivacyError> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        n: i64,
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    sql.text = format!(
+        "SELECT COUNT(*) AS n FROM retention_review WHERE tenant_id = {t} AND status = 'open'"
+    );
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    Ok(Count::find_by_statement(sql.statement(backend))
+        .one(&**tx)
+        .await
+        .map_err(StorageError::from)?
+        .map_or(0, |c| c.n))
 }

@@ -64,6 +64,12 @@ struct SignUpPage<'a> {
     /// (id, name) of the tenant's organisations, to claim membership of one.
     organisations: Vec<(String, String)>,
     organisation_id: String,
+    /// The levels of access a person may ask for (where the tenant asks), and the one
+    /// chosen.
+    access_levels: Vec<(&'static str, &'static str)>,
+    access: String,
+    access_error: Option<String>,
+    organisation_error: Option<String>,
     errors: Vec<FieldError>,
     password_error: Option<String>,
     confirm_error: Option<String>,
@@ -112,6 +118,17 @@ fn sign_up_page<'a>(
         job_categories: v.tenant().config.job_categories.clone(),
         organisations,
         organisation_id: values.get("organisation_id").cloned().unwrap_or_default(),
+        access_levels: if policy.access_rights.is_some() {
+            identity::domain::rights::ACCESS_LEVELS
+                .iter()
+                .map(|(v, label, _)| (*v, *label))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        access: values.get("access").cloned().unwrap_or_default(),
+        access_error: error_for(&errors, "access"),
+        organisation_error: error_for(&errors, "organisation_id"),
         password_error: error_for(&errors, "password"),
         confirm_error: error_for(&errors, "password_confirm"),
         errors,

@@ -60,6 +60,9 @@ fn line(r: &Review) -> Line {
 struct ListPage<'a> {
     chrome: Chrome<'a>,
     rows: Vec<Line>,
+    /// How many are open in all, and whether all are listed.
+    waiting: i64,
+    shown_all: bool,
     decided: bool,
 }
 
@@ -74,15 +77,12 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, Failure> {
     officer(&state, &v).await?;
-    let rows = state
-        .privacy
-        .reviews(&v.tenant().id)
-        .await?
-        .iter()
-        .map(line)
-        .collect();
+    let (reviews, waiting) = state.privacy.reviews(&v.tenant().id).await?;
+    let rows: Vec<Line> = reviews.iter().map(line).collect();
     let page = ListPage {
         chrome: v.chrome("/manage"),
+        shown_all: i64::try_from(rows.len()).unwrap_or(i64::MAX) >= waiting,
+        waiting,
         rows,
         decided: q.decided.is_some(),
     };
