@@ -1,5 +1,6 @@
 //! Privacy rules as plain data and pure functions: no axum, no sea-orm.
 
+pub mod article9;
 pub mod breach;
 pub mod calendar;
 pub mod executor;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use tenant_router::TenantConfig;
 use tenant_router::config::{
     DataCategory, LawfulBasis, RetentionAction, RetentionRule, RetentionTrigger, Source,
-    SpecialCategoryCondition,
 };
 
 /// The Information Commissioner's Office, where anyone may complain.
@@ -175,26 +174,6 @@ fn applies(rule: &RetentionRule, c: &DataCategory) -> bool {
     rule.category == c.id || rule.category == c.group()
 }
 
-/// An Article 9 (or 10) condition in words.
-#[must_use]
-pub fn condition(c: SpecialCategoryCondition) -> &'static str {
-    use SpecialCategoryCondition as C;
-    match c {
-        C::ExplicitConsent => "Article 9(2)(a): explicit consent",
-        C::EmploymentSocialSecurity => {
-            "Article 9(2)(b): employment, social security and social protection law"
-        }
-        C::VitalInterests => "Article 9(2)(c): vital interests",
-        C::MadePublicBySubject => "Article 9(2)(e): made public by the person",
-        C::LegalClaims => "Article 9(2)(f): legal claims",
-        C::SubstantialPublicInterest => "Article 9(2)(g): substantial public interest",
-        C::HealthSocialCare => "Article 9(2)(h): health or social care",
-        C::PublicHealth => "Article 9(2)(i): public health",
-        C::ArchivingResearchStatistics => "Article 9(2)(j): archiving, research and statistics",
-        C::CriminalOffenceData => "Article 10: criminal offence data (DPA 2018 schedule 1 part 3)",
-    }
-}
-
 /// Compiles the tenant's notice.
 #[must_use]
 pub fn compile(cfg: &TenantConfig) -> Notice {
@@ -230,7 +209,7 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
                 conditions: if c.special_category {
                     cfg.special_category_conditions
                         .iter()
-                        .map(|x| condition(*x).to_owned())
+                        .map(|x| crate::domain::article9::condition(*x).to_owned())
                         .collect()
                 } else {
                     Vec::new()
