@@ -141,6 +141,7 @@ impl Privacy {
         let inactive_before = inactivity_bound(&cfg.retention, today);
         let mut after = String::new();
         let mut changed = 0;
+        let review_rules = crate::domain::executor::account_review_rules(&cfg.retention);
         loop {
             let tx = self.db.system_tx(tenant).await?;
             let page = self
@@ -160,7 +161,6 @@ impl Privacy {
                 })
                 .collect();
             changed += self.accounts(&ctx, &tx, &plans, &mut report).await?;
-            let review_rules = crate::domain::executor::account_review_rules(&cfg.retention);
             let last_active = plans
                 .iter()
                 .map(|(c, _)| (c.facts.id.as_str(), c.facts.last_activity));

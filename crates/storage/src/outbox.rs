@@ -78,9 +78,22 @@ pub fn add(
     attachment: Option<Attachment<'_>>,
 ) -> String {
     let id = uuid::Uuid::now_v7().to_string();
-    writes.insert(outbox_email::ActiveModel {
+    writes.insert(model(tenant, &id, now, email, attachment, None));
+    id
+}
+
+/// The row of an email to queue.
+fn model(
+    tenant: &TenantId,
+    id: &str,
+    now: DateTime<Utc>,
+    email: Email<'_>,
+    attachment: Option<Attachment<'_>>,
+    unsubscribe_url: Option<&str>,
+) -> outbox_email::ActiveModel {
+    outbox_email::ActiveModel {
         tenant_id: Set(tenant.to_string()),
-        id: Set(id.clone()),
+        id: Set(id.to_owned()),
         to_address: Set(email.to.to_owned()),
         subject: Set(email.subject.to_owned()),
         body_text: Set(email.body.to_owned()),
@@ -92,9 +105,8 @@ pub fn add(
         attachment_name: Set(attachment.as_ref().map(|a| a.name.to_owned())),
         attachment_type: Set(attachment.as_ref().map(|a| a.content_type.to_owned())),
         attachment_text: Set(attachment.map(|a| a.text.to_owned())),
-        unsubscribe_url: Set(None),
-    });
-    id
+        unsubscribe_url: Set(unsubscribe_url.map(str::to_owned)),
+    }
 }
 
 /// Queues a newsletter or marketing email that carries `unsubscribe_url` as its one-click
@@ -110,22 +122,14 @@ pub async fn enqueue_with_unsubscribe(
 ) -> Result<String, StorageError> {
     let mut writes = Writes::new();
     let id = uuid::Uuid::now_v7().to_string();
-    writes.insert(outbox_email::ActiveModel {
-        tenant_id: Set(tx.tenant().to_string()),
-        id: Set(id.clone()),
-        to_address: Set(email.to.to_owned()),
-        subject: Set(email.subject.to_owned()),
-        body_text: Set(email.body.to_owned()),
-        created_at: Set(now),
-        sent_at: Set(None),
-        claimed_until: Set(None),
-        attempts: Set(0),
-        last_error: Set(None),
-        attachment_name: Set(None),
-        attachment_type: Set(None),
-        attachment_text: Set(None),
-        unsubscribe_url: Set(Some(unsubscribe_url.to_owned())),
-    });
+    writes.insert(model(
+        tx.tenant(),
+        &id,
+        now,
+        email,
+        None,
+        Some(unsubscribe_url),
+    ));
     writes.run(tx).await?;
     Ok(id)
 }
