@@ -40,6 +40,8 @@ mod m20261205_000027_breaches;
 mod m20261205_000028_page_views_and_reviews;
 mod m20261205_000029_communications;
 mod m20261205_000030_induction_created;
+mod m20261205_000031_held_alerts;
+mod m20261205_000032_review_announced;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -85,6 +87,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000028_page_views_and_reviews::Migration),
             Box::new(m20261205_000029_communications::Migration),
             Box::new(m20261205_000030_induction_created::Migration),
+            Box::new(m20261205_000031_held_alerts::Migration),
+            Box::new(m20261205_000032_review_announced::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 mod accessibility;
 mod after_course;
+mod alerts;
 mod basket;
 mod bookings;
 mod breaches;

@@ -5,38 +5,43 @@
 use e2e::{Browser, OidcProvider, PASSWORD, TestApp, TestDb, copy_tenants, error_code, spawn_on};
 use reqwest::StatusCode;
 
-const CLIENT_ID: &str = "portal-harrow";
 const SECRET: &str = "a-test-client-secret-of-decent-length";
 
 /// Harrow with an OpenID provider `staff`, the app, and the provider itself.
 async fn setup() -> Option<(TestApp, OidcProvider, tempfile::TempDir)> {
+    setup_for("harrow").await
+}
+
+/// A tenant with an OpenID provider `staff`, the app, and the provider itself.
+async fn setup_for(slug: &str) -> Option<(TestApp, OidcProvider, tempfile::TempDir)> {
+    let client_id = format!("portal-{slug}");
     if std::env::var("OIDC_OP_SCRIPT").is_err() {
         eprintln!("skipped: run through scripts/test.sh, which installs the OpenID provider");
         return None;
     }
     let port = OidcProvider::free_port();
     let tenants = copy_tenants();
-    let file = tenants.path().join("harrow/tenant.toml");
+    let file = tenants.path().join(format!("{slug}/tenant.toml"));
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str(&format!(
         "\n[[oidc]]\nid = \"staff\"\nlabel = \"Sign in with your school account\"\n\
-         issuer = \"http://127.0.0.1:{port}\"\nclient_id = \"{CLIENT_ID}\"\n"
+         issuer = \"http://127.0.0.1:{port}\"\nclient_id = \"{client_id}\"\n"
     ));
     std::fs::write(&file, text).unwrap();
     let db = TestDb::new().await;
     let mut settings = db.settings(tenants.path());
     settings.oidc_secrets.insert(
-        "harrow".to_owned(),
+        slug.to_owned(),
         [("staff".to_owned(), SECRET.to_owned().into())]
             .into_iter()
             .collect(),
     );
     let app = spawn_on(db, settings).await;
     let redirect = format!(
-        "http://harrow.localhost:{}/sign-in/oidc/staff/callback",
+        "http://{slug}.localhost:{}/sign-in/oidc/staff/callback",
         app.addr.port()
     );
-    let op = OidcProvider::start(port, CLIENT_ID, SECRET, &redirect).await?;
+    let op = OidcProvider::start(port, &client_id, SECRET, &redirect).await?;
     Some((app, op, tenants))
 }
 
@@ -57,7 +62,12 @@ fn form_action(html: &str) -> String {
 /// Follows the sign-in from the portal's button through the provider's login and consent
 /// pages, as a browser would; returns the callback URL the provider sends the browser to.
 async fn through_provider(b: &Browser, op: &OidcProvider, login: &str) -> String {
-    let res = b.get_tenant("harrow", "/sign-in/oidc/staff").await;
+    through_provider_at("harrow", b, op, login).await
+}
+
+/// [`through_provider`] on the tenant `slug`.
+async fn through_provider_at(slug: &str, b: &Browser, op: &OidcProvider, login: &str) -> String {
+    let res = b.get_tenant(slug, "/sign-in/oidc/staff").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let mut url = location(&res, &op.issuer);
     assert!(url.starts_with(&op.issuer), "{url}");
@@ -285,5 +295,72 @@ async fn forged_replayed_and_foreign_callbacks_are_refused() {
             .await
             .status(),
         StatusCode::NOT_FOUND
+    );
+}
+
+/// Havering asks the access needed of a person who signs up through their organisation's
+/// sign-in too: required, refused without an organisation beyond booking for oneself, and
+/// held on the claimed membership for the lead administrator to confirm.
+#[tokio::test]
+async fn havering_asks_the_access_needed_at_a_first_sign_in() {
+    let Some((app, op, _t)) = setup_for("havering").await else {
+        return;
+    };
+    let slug = "havering";
+    let (_, org) = crate::organisations::admin_with_org(&app, slug, "Hornchurch Academy").await;
+    let b = app.new_browser();
+    let callback = through_provider_at(slug, &b, &op, "fed@hornchurch.example").await;
+    let res = b.client.get(&callback).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/sign-up/oidc");
+    let form = b.page(slug, "/sign-up/oidc").await;
+    assert!(
+        form.contains("The access you need at your organisation"),
+        "{form}"
+    );
+    assert!(
+        form.contains("Hornchurch Academy"),
+        "the organisations to claim"
+    );
+    let mut fields = vec![
+        ("first_name", "Fed"),
+        ("last_name", "Person"),
+        ("job_title", "Bursar"),
+        ("organisation_name", "Hornchurch Academy"),
+        ("organisation_telephone", "01708 000000"),
+    ];
+    let res = b
+        .submit(slug, "/sign-up/oidc", "/sign-up/oidc", &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose the access you need")
+    );
+    fields.push(("access", "purchaser"));
+    let res = b
+        .submit(slug, "/sign-up/oidc", "/sign-up/oidc", &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose your organisation")
+    );
+    assert!(app.account(slug, "fed@hornchurch.example").await.is_none());
+
+    fields.push(("organisation_id", org.as_str()));
+    let res = b
+        .submit(slug, "/sign-up/oidc", "/sign-up/oidc", &fields)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (rights, status) =
+        crate::organisations::membership_of(&app, slug, &org, "fed@hornchurch.example").await;
+    assert_eq!(status, "claimed");
+    assert!(
+        rights.contains("purchaser") && rights.contains("booker"),
+        "{rights}"
     );
 }

@@ -551,7 +551,12 @@ async fn another_tenants_organisation_and_account_ids_are_not_found_on_every_end
 }
 
 /// The rights of `email`'s membership of `org`, and its status.
-async fn membership_of(app: &TestApp, slug: &str, org: &str, email: &str) -> (String, String) {
+pub(crate) async fn membership_of(
+    app: &TestApp,
+    slug: &str,
+    org: &str,
+    email: &str,
+) -> (String, String) {
     use sea_orm::{ConnectionTrait, Statement};
     let id = app.account(slug, email).await.unwrap().id;
     let tx = app.store.system_tx(&slug.parse().unwrap()).await.unwrap();

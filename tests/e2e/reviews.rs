@@ -377,3 +377,46 @@ async fn an_account_used_since_it_came_up_for_review_is_not_deleted() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(open_review(&app, slug, &id).await.is_none());
 }
+
+async fn review_emails(app: &TestApp, to: &str) -> usize {
+    app.outbox("stockport", to)
+        .await
+        .iter()
+        .filter(|m| m.subject.contains("due for a retention review"))
+        .count()
+}
+
+/// Reviews a sweep opened but never announced (it stopped first) are announced by the next
+/// sweep, once.
+#[tokio::test]
+async fn reviews_a_stopped_sweep_left_unannounced_are_announced_by_the_next() {
+    let app = spawn_app().await;
+    let slug = "stockport";
+    app.person(slug, "caseworker@stockport.example", None).await;
+    let start = app.clock.now().date_naive();
+    advance_to(&app, years(start, 2));
+    officer(&app, slug, 1).await;
+    let to = "dpo1@stockport.example";
+    sweep(&app, slug).await;
+    assert_eq!(review_emails(&app, to).await, 1);
+    // As if the sweep had stopped after opening the review, before telling anyone.
+    exec(
+        &app,
+        slug,
+        "UPDATE retention_review SET announced_at = NULL",
+        vec![],
+    )
+    .await;
+    exec(
+        &app,
+        slug,
+        "DELETE FROM outbox_email WHERE subject LIKE '%retention review%'",
+        vec![],
+    )
+    .await;
+    assert_eq!(review_emails(&app, to).await, 0);
+    sweep(&app, slug).await;
+    assert_eq!(review_emails(&app, to).await, 1, "told by the next sweep");
+    sweep(&app, slug).await;
+    assert_eq!(review_emails(&app, to).await, 1, "and only once");
+}

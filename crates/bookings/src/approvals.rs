@@ -43,24 +43,16 @@ pub(crate) async fn ask(
         };
         let name = format!("{} {}", person.first_name, person.last_name);
         let when = catalogue::domain::uk::uk_span(p.session.starts_at, p.session.ends_at);
-        for (_, to) in &leads {
-            let body = format!(
-                "A place booked on your organisation's account needs your approval.\n\n\
-                 {name}\n{title}\n{when}\n\n\
-                 Approve or decline it on your organisation's approvals page \
-                 (/organisations/{org}/approvals), after signing in.\n",
-                title = p.course.title,
-            );
-            outbox::enqueue(
-                tx,
-                now,
-                Email {
-                    to,
-                    subject: &format!("Approval needed: {} for {name}", p.course.title),
-                    body: &body,
-                },
-            )
-            .await?;
+        let body = format!(
+            "A place booked on your organisation's account needs your approval.\n\n\
+             {name}\n{title}\n{when}\n\n\
+             Approve or decline it on your organisation's approvals page \
+             (/organisations/{org}/approvals), after signing in.\n",
+            title = p.course.title,
+        );
+        let subject = format!("Approval needed: {} for {name}", p.course.title);
+        for lead in &leads {
+            storage::alerts::enqueue(tx, now, lead, &subject, &body).await?;
         }
         let body = format!(
             "Your place is held while your organisation's lead administrator approves it.\n\n\

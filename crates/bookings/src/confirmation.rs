@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, Event, EventLike};
 use identity::store::entity::account;
 use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+use storage::alerts::{self, Recipient};
 use storage::outbox::{self, Attachment, Email};
 use storage::{TenantTx, Writes};
 use tenant_router::{TenantConfig, TenantId};
@@ -29,7 +30,7 @@ pub(crate) struct Confirmed {
 /// organisation paying.
 pub(crate) struct Recipients {
     people: HashMap<String, account::Model>,
-    leads: Vec<(String, String)>,
+    leads: Vec<Recipient>,
 }
 
 impl Recipients {
@@ -166,36 +167,25 @@ pub(crate) fn stage(
 }
 
 /// Adds to `writes` a copy, for the organisation's CPD leads, of an email about a
-/// colleague's place (not for the colleague themself, who has the original).
+/// colleague's place (not for the colleague themself, who has the original). A copy is a
+/// management alert: it goes at each lead's chosen frequency.
 #[allow(clippy::too_many_arguments)] // each is a different fact of the one email
 pub(crate) fn copy_to_leads(
     writes: &mut Writes,
     tenant: &TenantId,
     now: DateTime<Utc>,
-    leads: &[(String, String)],
+    leads: &[Recipient],
     delegate_id: &str,
     delegate_name: &str,
     subject: &str,
     body: &str,
 ) {
-    for (lead_id, lead_email) in leads {
-        if lead_id == delegate_id {
-            continue;
-        }
-        let body = format!(
-            "A copy for your organisation's CPD lead, about {delegate_name}'s place.\n\n{body}"
-        );
-        outbox::add(
-            writes,
-            tenant,
-            now,
-            Email {
-                to: lead_email,
-                subject: &format!("Copy: {subject} ({delegate_name})"),
-                body: &body,
-            },
-            None,
-        );
+    let body = format!(
+        "A copy for your organisation's CPD lead, about {delegate_name}'s place.\n\n{body}"
+    );
+    let subject = format!("Copy: {subject} ({delegate_name})");
+    for lead in leads.iter().filter(|l| l.id != delegate_id) {
+        alerts::add(writes, tenant, now, lead, &subject, &body);
     }
 }
 

@@ -77,7 +77,7 @@ impl Bookings {
             .into_iter()
             .map(|a| (a.id.clone(), a))
             .collect();
-        let mut leads: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut leads: HashMap<String, Vec<storage::alerts::Recipient>> = HashMap::new();
         let mut queued = 0;
         for b in due {
             let claimed = booking::Entity::update_many()

@@ -9,6 +9,7 @@
 //! bookings tables, HTTP.
 
 pub mod api;
+mod claim;
 mod corrections;
 pub mod crypto;
 pub mod domain;

@@ -372,7 +372,8 @@ impl Identity {
     }
 
     /// Creates the account for a provider-vouched person once they have given the tenant's
-    /// sign-up fields; their email counts as verified (the provider vouched for it).
+    /// sign-up fields (with the organisation they claim and, where the tenant asks, the access
+    /// they need there); their email counts as verified (the provider vouched for it).
     ///
     /// # Errors
     /// [`IdentityError::Invalid`] with every field error; [`IdentityError::BadOidcState`];
@@ -384,17 +385,21 @@ impl Identity {
         form: &HashMap<String, String>,
     ) -> Result<(String, Session), IdentityError> {
         let vouched = self.oidc_pending(tenant, key).await?;
-        let new: NewAccount = signup::validate_profile(
+        let fields: Result<NewAccount, _> = signup::validate_profile(
             &tenant.account_fields,
             &tenant.job_categories,
             form,
             &vouched.email,
-        )
-        .map_err(IdentityError::Invalid)?;
+        );
+        let (new, claimed, rights) = crate::claim::read(tenant, form, fields)?;
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         let account = store::insert_account(&tx, &new, None, now, None).await?;
         store::mark_verified(&tx, &account.id, now).await?;
+        // The organisation named, to confirm membership and any access asked for.
+        if let Some(org) = claimed {
+            Self::claim(&tx, org, &account.id, &rights, now).await?;
+        }
         link(&tx, &vouched, &account.id, now).await?;
         record_detail(
             &tx,

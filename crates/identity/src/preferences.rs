@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use privacy_engine::store::consent::{self, Decision};
+use storage::alerts::{self, Frequency};
 use tenant_router::TenantConfig;
 use tenant_router::config::Module;
 
@@ -14,12 +15,7 @@ use crate::store;
 use crate::{Identity, IdentityError, SignedIn};
 
 /// Alert frequencies offered, with their labels.
-pub const ALERT_FREQUENCIES: [(&str, &str); 4] = [
-    ("immediately", "As soon as something needs my attention"),
-    ("daily", "In one email a day"),
-    ("weekly", "In one email a week"),
-    ("never", "Never"),
-];
+pub const ALERT_FREQUENCIES: [(Frequency, &str); 4] = Frequency::CHOICES;
 
 /// Consent purposes, with their labels and whether only tenants with a newsletter ask.
 pub const CONSENT_PURPOSES: [(&str, &str, bool); 3] = [
@@ -91,17 +87,19 @@ impl Identity {
         who: &SignedIn,
         form: &HashMap<String, String>,
     ) -> Result<(), IdentityError> {
-        let frequency = form.get("alert_frequency").map_or("", String::as_str);
-        if !ALERT_FREQUENCIES.iter().any(|(f, _)| *f == frequency) {
+        let chosen = form.get("alert_frequency").map_or("", String::as_str);
+        let Some(frequency) = Frequency::parse(chosen) else {
             return Err(IdentityError::Invalid(vec![FieldError {
                 field: "alert_frequency",
                 message: "Choose how often to get management alerts".to_owned(),
             }]));
-        }
+        };
         let now = self.clock.now();
         let id = &who.account.id;
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        store::set_alert_frequency(&tx, id, frequency).await?;
+        store::set_alert_frequency(&tx, id, frequency.as_str()).await?;
+        // Alerts waiting for a summary follow the new choice at once.
+        alerts::refile(&tx, &who.account.email, frequency).await?;
         {
             let current = consent::current(&tx, id).await?;
             for (purpose, _) in offered(tenant) {
@@ -128,7 +126,7 @@ impl Identity {
             &actor(id),
             "account.preferences_changed",
             id,
-            serde_json::json!({ "alert_frequency": frequency }),
+            serde_json::json!({ "alert_frequency": frequency.as_str() }),
         )
         .await?;
         tx.commit().await?;

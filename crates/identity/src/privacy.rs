@@ -8,6 +8,7 @@ use privacy_engine::PrivacyError;
 use privacy_engine::accounts::{AccountCandidate, Accounts, Correction, Recipient, SwitchOff};
 use privacy_engine::domain::executor::ReviewKind;
 use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult};
+use storage::alerts::{Frequency, Recipient as Alerted};
 use storage::sql::Sql;
 use storage::{StorageError, TenantTx};
 use tenant_router::{TenantConfig, TenantId};
@@ -45,8 +46,10 @@ struct FactsRow {
 }
 
 #[derive(Debug, FromQueryResult)]
-struct EmailRow {
+struct AdminRow {
+    id: String,
     email: String,
+    frequency: String,
 }
 
 #[async_trait::async_trait]
@@ -196,25 +199,30 @@ impl Accounts for Identity {
         Ok(())
     }
 
-    async fn lead_admins_of(&self, tx: &TenantTx, id: &str) -> Result<Vec<String>, PrivacyError> {
+    async fn lead_admins_of(&self, tx: &TenantTx, id: &str) -> Result<Vec<Alerted>, PrivacyError> {
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
         let a = sql.bind(id);
         let active = sql.bind(status::ACTIVE);
         sql.text = format!(
-            "SELECT DISTINCT la.email AS email FROM membership m \
+            "SELECT DISTINCT la.id AS id, la.email AS email, la.alert_frequency AS frequency \
+             FROM membership m \
              JOIN membership lm ON lm.tenant_id = m.tenant_id AND lm.organisation_id = m.organisation_id \
              JOIN account la ON la.tenant_id = lm.tenant_id AND la.id = lm.account_id \
              WHERE m.tenant_id = {t} AND m.account_id = {a} AND m.status <> 'left' \
                AND lm.status = 'verified' AND lm.rights LIKE '%lead_admin%' AND la.id <> {a} \
                AND la.status = {active} ORDER BY la.email"
         );
-        Ok(EmailRow::find_by_statement(sql.statement(backend(tx)))
+        Ok(AdminRow::find_by_statement(sql.statement(backend(tx)))
             .all(&**tx)
             .await
             .map_err(StorageError::from)?
             .into_iter()
-            .map(|r| r.email)
+            .map(|r| Alerted {
+                id: r.id,
+                email: r.email,
+                frequency: Frequency::stored(&r.frequency),
+            })
             .collect())
     }
 

@@ -238,17 +238,8 @@ impl Identity {
         form: &HashMap<String, String>,
         base_url: &str,
     ) -> Result<Option<account::Model>, IdentityError> {
-        let claimed = form.get("organisation_id").filter(|o| !o.is_empty());
-        let access = requested_access(tenant, form, claimed.is_some());
-        let mut new = signup::validate(&tenant.account_fields, &tenant.job_categories, form);
-        if let Err(problem) = &access {
-            match &mut new {
-                Ok(_) => new = Err(vec![problem.clone()]),
-                Err(errors) => errors.push(problem.clone()),
-            }
-        }
-        let new = new.map_err(IdentityError::Invalid)?;
-        let rights = access.map_err(|e| IdentityError::Invalid(vec![e]))?;
+        let fields = signup::validate(&tenant.account_fields, &tenant.job_categories, form);
+        let (new, claimed, rights) = crate::claim::read(tenant, form, fields)?;
         let hash = self.hasher.hash(&new.password).await?;
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
@@ -551,44 +542,4 @@ impl Identity {
             .await?;
         Ok(token)
     }
-}
-
-/// The rights a person asks their organisation to confirm, where the tenant asks for the
-/// level of access at sign-up: required when the policy says so, and anything beyond
-/// booking for oneself needs an organisation to confirm it.
-fn requested_access(
-    tenant: &TenantConfig,
-    form: &HashMap<String, String>,
-    has_organisation: bool,
-) -> Result<crate::domain::rights::Rights, crate::domain::signup::FieldError> {
-    use crate::domain::rights::{ACCESS_LEVELS, Rights};
-    use crate::domain::signup::FieldError;
-    let Some(policy) = tenant.account_fields.access_rights else {
-        return Ok(Rights::new([]));
-    };
-    let chosen = form.get("access").map_or("", |a| a.trim());
-    if chosen.is_empty() {
-        return if policy == tenant_router::config::FieldPolicy::Mandatory {
-            Err(FieldError {
-                field: "access",
-                message: "Choose the access you need".to_owned(),
-            })
-        } else {
-            Ok(Rights::new([]))
-        };
-    }
-    let Some((_, _, rights)) = ACCESS_LEVELS.iter().find(|(v, _, _)| *v == chosen) else {
-        return Err(FieldError {
-            field: "access",
-            message: "Choose one of the levels of access listed".to_owned(),
-        });
-    };
-    if !rights.is_empty() && !has_organisation {
-        return Err(FieldError {
-            field: "organisation_id",
-            message: "Choose your organisation, so its lead administrator can confirm that access"
-                .to_owned(),
-        });
-    }
-    Ok(Rights::new(rights.iter().copied()))
 }

@@ -101,9 +101,13 @@ pub trait Accounts: Send + Sync {
     /// Deletes the account rows of `ids` (after every declared table was erased).
     async fn delete(&self, tx: &TenantTx, ids: &[String]) -> Result<(), PrivacyError>;
 
-    /// Addresses of the active lead administrators of the organisations `id` currently
-    /// belongs to, the person excluded.
-    async fn lead_admins_of(&self, tx: &TenantTx, id: &str) -> Result<Vec<String>, PrivacyError>;
+    /// The active lead administrators of the organisations `id` currently belongs to, the
+    /// person excluded, as recipients of management alerts.
+    async fn lead_admins_of(
+        &self,
+        tx: &TenantTx,
+        id: &str,
+    ) -> Result<Vec<storage::alerts::Recipient>, PrivacyError>;
 
     /// The day account `id` was last active, if it exists.
     async fn last_active(

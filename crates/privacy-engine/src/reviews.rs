@@ -81,18 +81,20 @@ impl Privacy {
         Ok(fresh.len() as u64)
     }
 
-    /// Tells the privacy officers (or the DPO), once for a sweep, that `n` records came
-    /// up for review, in a transaction of its own.
-    pub(crate) async fn tell_of_reviews(
+    /// Tells the privacy officers (or the DPO), once for a sweep, of the reviews opened and
+    /// not yet announced (those of this sweep, and of an earlier one that stopped before
+    /// telling them), marking them announced in the same transaction.
+    pub(crate) async fn announce_reviews(
         &self,
         cfg: &TenantConfig,
-        n: u64,
         base_url: &str,
     ) -> Result<(), PrivacyError> {
+        let tx = self.db.system_tx(&cfg.slug).await?;
+        let n = store::announce(&tx, self.clock.now()).await?;
         if n == 0 {
+            tx.rollback().await?;
             return Ok(());
         }
-        let tx = self.db.system_tx(&cfg.slug).await?;
         let waiting = store::open_count(&tx).await?;
         let subject = if n == 1 {
             "A record is due for a retention review".to_owned()

@@ -129,14 +129,11 @@ impl Privacy {
             let n = self.records(&ctx, &rule).await?;
             report.rules[rule.rule].count += n;
         }
-        // One email to the officers for the whole sweep, however many pages open reviews.
-        let mut reviews_opened = 0;
         for (rule, n) in self
             .review_records((tenant, cfg), today, mode == Mode::Run)
             .await?
         {
             report.rules[rule].count += n;
-            reviews_opened += n;
         }
         let inactive_before = inactivity_bound(&cfg.retention, today);
         let mut after = String::new();
@@ -172,7 +169,6 @@ impl Privacy {
                     .open_reviews(&tx, (rule, &text), ReviewKind::Accounts, &due, ctx.now)
                     .await?;
                 report.rules[rule].count += n;
-                reviews_opened += n;
             }
             match mode {
                 Mode::Run => tx.commit().await?,
@@ -188,8 +184,10 @@ impl Privacy {
                 break;
             }
         }
+        // One email to the officers for the whole sweep, however many pages opened reviews;
+        // it also names reviews an earlier sweep opened but stopped before announcing.
         if mode == Mode::Run {
-            self.tell_of_reviews(cfg, reviews_opened, base_url).await?;
+            self.announce_reviews(cfg, base_url).await?;
         }
         Ok(report)
     }
@@ -374,16 +372,7 @@ impl Privacy {
             base = ctx.base_url,
         );
         for admin in self.accounts.lead_admins_of(tx, &who.facts.id).await? {
-            outbox::enqueue(
-                tx,
-                ctx.now,
-                Email {
-                    to: &admin,
-                    subject: &admin_subject,
-                    body: &admin_body,
-                },
-            )
-            .await?;
+            storage::alerts::enqueue(tx, ctx.now, &admin, &admin_subject, &admin_body).await?;
         }
         audit::record(
             tx,

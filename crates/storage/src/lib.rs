@@ -8,6 +8,7 @@
 //! Owns: connections and transactions, the tenant rows, the audit log, the outbox, leases
 //! and object storage. Never touches: a domain crate's tables or rules.
 
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 mod clock;

@@ -83,7 +83,7 @@ pub fn add(
 }
 
 /// The row of an email to queue.
-fn model(
+pub(crate) fn model(
     tenant: &TenantId,
     id: &str,
     now: DateTime<Utc>,
@@ -106,6 +106,7 @@ fn model(
         attachment_type: Set(attachment.as_ref().map(|a| a.content_type.to_owned())),
         attachment_text: Set(attachment.map(|a| a.text.to_owned())),
         unsubscribe_url: Set(unsubscribe_url.map(str::to_owned)),
+        digest: Set(None),
     }
 }
 
@@ -181,12 +182,12 @@ pub async fn claim(
     let l = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
     sql.push(&format!(
         "UPDATE outbox_email SET claimed_until = {u} WHERE tenant_id = {t} AND id IN \
-         (SELECT id FROM outbox_email WHERE tenant_id = {t} AND sent_at IS NULL \
+         (SELECT id FROM outbox_email WHERE tenant_id = {t} AND sent_at IS NULL AND digest IS NULL \
           AND (claimed_until IS NULL OR claimed_until <= {n}) AND attempts < {max} \
           ORDER BY id LIMIT {l}{lock}) \
          RETURNING tenant_id, id, to_address, subject, body_text, created_at, sent_at, \
            claimed_until, attempts, last_error, attachment_name, attachment_type, attachment_text, \
-           unsubscribe_url"
+           unsubscribe_url, digest"
     ));
     let mut claimed = outbox_email::Model::find_by_statement(sql.statement(backend))
         .all(&**tx)

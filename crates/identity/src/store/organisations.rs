@@ -7,6 +7,7 @@ use sea_orm::{
     Set, SqlErr,
 };
 use storage::TenantTx;
+use storage::alerts::{Frequency, Recipient};
 
 use super::entity::{account, account_role, account_totp, membership, organisation};
 use crate::IdentityError;
@@ -368,27 +369,27 @@ pub async fn can_manage(
         }))
 }
 
-/// The email addresses of an organisation's CPD leads (confirmed members with the right),
-/// with their account ids.
+/// An organisation's CPD leads (confirmed members with the right), as recipients of
+/// management alerts.
 ///
 /// # Errors
 /// When the query fails.
 pub async fn cpd_leads(
     tx: &TenantTx,
     organisation_id: &str,
-) -> Result<Vec<(String, String)>, IdentityError> {
+) -> Result<Vec<Recipient>, IdentityError> {
     with_right(tx, organisation_id, crate::domain::rights::Right::CpdLead).await
 }
 
-/// The email addresses of an organisation's confirmed lead administrators, with their
-/// account ids (the people who approve its staff's bookings).
+/// An organisation's confirmed lead administrators (the people who approve its staff's
+/// bookings), as recipients of management alerts.
 ///
 /// # Errors
 /// When the query fails.
 pub async fn lead_admins(
     tx: &TenantTx,
     organisation_id: &str,
-) -> Result<Vec<(String, String)>, IdentityError> {
+) -> Result<Vec<Recipient>, IdentityError> {
     with_right(tx, organisation_id, crate::domain::rights::Right::LeadAdmin).await
 }
 
@@ -414,7 +415,7 @@ async fn with_right(
     tx: &TenantTx,
     organisation_id: &str,
     right: crate::domain::rights::Right,
-) -> Result<Vec<(String, String)>, IdentityError> {
+) -> Result<Vec<Recipient>, IdentityError> {
     // Two queries whatever the organisation's size: this runs on the checkout path.
     let holders: Vec<String> = membership::Entity::find()
         .filter(membership::Column::TenantId.eq(tx.tenant().as_str()))
@@ -435,6 +436,10 @@ async fn with_right(
         .all(&**tx)
         .await?
         .into_iter()
-        .map(|a| (a.id, a.email))
+        .map(|a| Recipient {
+            frequency: Frequency::stored(&a.alert_frequency),
+            id: a.id,
+            email: a.email,
+        })
         .collect())
 }

@@ -82,6 +82,21 @@ pub async fn insert_many(tx: &TenantTx, rows: &[ReviewRow]) -> Result<(), Privac
     Ok(())
 }
 
+/// Marks the open reviews no one has been told of yet as announced; returns how many.
+///
+/// # Errors
+/// When the update fails.
+pub async fn announce(tx: &TenantTx, now: DateTime<Utc>) -> Result<u64, PrivacyError> {
+    let mut sql = Sql::default();
+    let at = sql.bind(now);
+    let t = sql.bind(tx.tenant().as_str());
+    sql.text = format!(
+        "UPDATE retention_review SET announced_at = {at} \
+         WHERE tenant_id = {t} AND status = 'open' AND announced_at IS NULL"
+    );
+    Ok(sql.execute(tx).await?)
+}
+
 /// Records the decision on `r` if it is still open; whether it was.
 ///
 /// # Errors

@@ -61,18 +61,50 @@ struct SignUpPage<'a> {
     asks_childminder: bool,
     is_childminder: bool,
     job_categories: Vec<String>,
-    /// (id, name) of the tenant's organisations, to claim membership of one.
-    organisations: Vec<(String, String)>,
-    organisation_id: String,
-    /// The levels of access a person may ask for (where the tenant asks), and the one
-    /// chosen.
-    access_levels: Vec<(&'static str, &'static str)>,
-    access: String,
-    access_error: Option<String>,
-    organisation_error: Option<String>,
+    claim: ClaimFields,
     errors: Vec<FieldError>,
     password_error: Option<String>,
     confirm_error: Option<String>,
+}
+
+/// The part of a sign-up form (with a password or through an organisation's sign-in) that
+/// claims membership of an organisation and, where the tenant asks, the access needed there.
+pub(crate) struct ClaimFields {
+    /// (id, name) of the tenant's organisations, to claim membership of one.
+    pub(crate) organisations: Vec<(String, String)>,
+    pub(crate) organisation_id: String,
+    /// The levels of access a person may ask for (where the tenant asks), and the one
+    /// chosen.
+    pub(crate) access_levels: Vec<(&'static str, &'static str)>,
+    pub(crate) access: String,
+    pub(crate) access_error: Option<String>,
+    pub(crate) organisation_error: Option<String>,
+}
+
+impl ClaimFields {
+    /// The claim part of the form, with what was entered and its errors.
+    pub(crate) fn new(
+        v: &Visitor,
+        organisations: Vec<(String, String)>,
+        values: &HashMap<String, String>,
+        errors: &[FieldError],
+    ) -> Self {
+        Self {
+            organisations,
+            organisation_id: values.get("organisation_id").cloned().unwrap_or_default(),
+            access_levels: if v.tenant().config.account_fields.access_rights.is_some() {
+                identity::domain::rights::ACCESS_LEVELS
+                    .iter()
+                    .map(|(v, label, _)| (*v, *label))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            access: values.get("access").cloned().unwrap_or_default(),
+            access_error: error_for(errors, "access"),
+            organisation_error: error_for(errors, "organisation_id"),
+        }
+    }
 }
 
 pub(crate) fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
@@ -116,26 +148,14 @@ fn sign_up_page<'a>(
         asks_childminder: signup::asks_childminder(policy),
         is_childminder: values.get("is_childminder").is_some_and(|x| x == "yes"),
         job_categories: v.tenant().config.job_categories.clone(),
-        organisations,
-        organisation_id: values.get("organisation_id").cloned().unwrap_or_default(),
-        access_levels: if policy.access_rights.is_some() {
-            identity::domain::rights::ACCESS_LEVELS
-                .iter()
-                .map(|(v, label, _)| (*v, *label))
-                .collect()
-        } else {
-            Vec::new()
-        },
-        access: values.get("access").cloned().unwrap_or_default(),
-        access_error: error_for(&errors, "access"),
-        organisation_error: error_for(&errors, "organisation_id"),
+        claim: ClaimFields::new(v, organisations, values, &errors),
         password_error: error_for(&errors, "password"),
         confirm_error: error_for(&errors, "password_confirm"),
         errors,
     }
 }
 
-async fn organisation_choices(
+pub(crate) async fn organisation_choices(
     state: &AppState,
     v: &Visitor,
 ) -> Result<Vec<(String, String)>, Failure> {

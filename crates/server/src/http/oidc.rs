@@ -16,7 +16,8 @@ use identity::sessions::Stage;
 use serde::Deserialize;
 
 use crate::http::auth::{
-    Failure, FieldView, SESSION_COOKIE, Visitor, cookie, field_views, with_code,
+    ClaimFields, Failure, FieldView, SESSION_COOKIE, Visitor, cookie, field_views,
+    organisation_choices, with_code,
 };
 use crate::http::page::{Chrome, render};
 use crate::http::state::AppState;
@@ -158,6 +159,7 @@ struct OidcSignUpPage<'a> {
     asks_childminder: bool,
     is_childminder: bool,
     job_categories: Vec<String>,
+    claim: ClaimFields,
     errors: Vec<FieldError>,
 }
 
@@ -190,7 +192,9 @@ async fn signup_page(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let organisations = organisation_choices(state, v).await?;
     let page = OidcSignUpPage {
+        claim: ClaimFields::new(v, organisations, &values, &errors),
         chrome: v.chrome("/sign-up"),
         csrf: v.csrf().to_owned(),
         email: vouched.email,

@@ -365,7 +365,10 @@ async fn preferences_page(
         chrome: v.chrome("/account"),
         csrf: v.csrf().to_owned(),
         prefs,
-        frequencies: identity::preferences::ALERT_FREQUENCIES.to_vec(),
+        frequencies: identity::preferences::ALERT_FREQUENCIES
+            .iter()
+            .map(|(f, label)| (f.as_str(), *label))
+            .collect(),
         error,
     };
     Ok(render(status, &page))

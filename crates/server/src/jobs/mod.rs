@@ -188,6 +188,15 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
                 tracing::warn!(tenant = %t.id, error = %e, "sent email copies not disposed of")
             }
         }
+        // Management alerts held for people's daily (and, on Mondays, weekly) summaries.
+        match send_alert_summaries(state, &t.id, &t.config.display_name, &base).await {
+            Ok(n) => {
+                tracing::info!(tenant = %t.id, emails = n, "management alert summaries queued")
+            }
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "management alert summaries not queued")
+            }
+        }
         // Breaches whose report to the ICO is still to be decided.
         match state.privacy.send_breach_reminders(&t.config, &base).await {
             Ok(n) => tracing::info!(tenant = %t.id, emails = n, "breach reminders sent"),
@@ -195,4 +204,30 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
         }
     }
     true
+}
+
+/// Folds each person's held management alerts into one summary email: the daily ones every
+/// day, the weekly ones on Mondays. Returns how many summaries were queued.
+async fn send_alert_summaries(
+    state: &AppState,
+    tenant: &tenant_router::TenantId,
+    service: &str,
+    base: &str,
+) -> Result<u64, storage::StorageError> {
+    use chrono::Datelike as _;
+    let now = state.clock.now();
+    let weekly = now.date_naive().weekday() == chrono::Weekday::Mon;
+    let tx = state.db.system_tx(tenant).await?;
+    let n = storage::alerts::fold(
+        &tx,
+        now,
+        weekly,
+        storage::alerts::Summary {
+            service,
+            preferences_url: &format!("{base}/account/preferences"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
 }

@@ -41,6 +41,9 @@ pub struct Model {
     /// `List-Unsubscribe` header with `List-Unsubscribe-Post` (RFC 8058).
     #[sea_orm(column_type = "Text", nullable)]
     pub unsubscribe_url: Option<String>,
+    /// A management alert held for its recipient's summary (`daily` or `weekly`); no
+    /// sender claims it until the daily job folds it into one. `None` for every other email.
+    pub digest: Option<String>,
 }
 
 /// No relations are navigated from here.
