@@ -33,6 +33,7 @@ mod retention;
 mod reviews;
 mod rights;
 mod routing;
+mod search_parity;
 mod second_factor;
 mod security;
 mod tenants;

@@ -7,6 +7,7 @@
 pub mod demo;
 pub mod domain;
 mod error;
+pub mod published;
 mod resources;
 mod service;
 mod services;
@@ -14,4 +15,5 @@ mod sessions;
 pub mod store;
 
 pub use error::CatalogueError;
-pub use service::{Catalogue, CourseDetail, Managed, ServiceDetail, SessionsCancelled};
+pub use service::{Catalogue, Managed, SessionsCancelled};
+pub use store::rows::{CourseDetail, ServiceDetail};

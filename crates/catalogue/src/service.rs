@@ -20,31 +20,9 @@ use crate::CatalogueError;
 use crate::domain::course::{self, CourseFields, ValidCourse};
 use crate::domain::query::CourseQuery;
 use crate::domain::{Manager, Status, join_list, markdown};
-use crate::store::entity::{
-    course as course_e, course_session, service_price_band, traded_service,
-};
+use crate::store::entity::{course as course_e, course_session, traded_service};
 pub(crate) use crate::store::rows::*;
-use crate::store::search::{self, CourseRow, ServiceQuery, ServiceRow};
-
-/// A course with its sessions, soonest first.
-#[derive(Debug, Clone)]
-pub struct CourseDetail {
-    /// The course.
-    pub course: course_e::Model,
-    /// Its sessions (scheduled and cancelled).
-    pub sessions: Vec<course_session::Model>,
-    /// The SLA that covers it: (id, title).
-    pub sla: Option<(String, String)>,
-}
-
-/// A service with its price bands in order.
-#[derive(Debug, Clone)]
-pub struct ServiceDetail {
-    /// The service.
-    pub service: traded_service::Model,
-    /// Its bands.
-    pub bands: Vec<service_price_band::Model>,
-}
+use crate::store::search::{CourseRow, ServiceQuery, ServiceRow};
 
 /// What a manager's dashboard lists.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +45,8 @@ pub struct Catalogue {
     /// Bumped after every committed change, so caches of public pages keyed on it never
     /// serve this process a page older than its own last write.
     generation: Arc<AtomicU64>,
+    /// The published catalogue in memory, per tenant.
+    published: Arc<crate::published::Models>,
 }
 
 /// What happens to bookings when sessions are cancelled; implemented by the bookings crate
@@ -106,6 +86,7 @@ impl Catalogue {
             clock,
             objects,
             generation: Arc::default(),
+            published: Arc::default(),
             on_cancel: None,
         }
     }
@@ -150,6 +131,20 @@ impl Catalogue {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// The tenant's published catalogue in memory, up to date with this process's own
+    /// changes and at most [`crate::published::RECHECK`] behind other replicas'.
+    ///
+    /// # Errors
+    /// When the database fails while it is (re)built.
+    pub async fn published(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Arc<crate::published::Snapshot>, CatalogueError> {
+        self.published
+            .get(&self.db, tenant, self.generation())
+            .await
+    }
+
     /// The clock.
     #[must_use]
     pub fn clock(&self) -> &Clock {
@@ -188,7 +183,7 @@ impl Catalogue {
         tenant: &TenantId,
         account_id: &str,
     ) -> Result<Option<Manager>, CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
+        let tx = self.db.tenant_read(tenant).await?;
         let roles = identity::store::organisations::roles_in_force(&tx, account_id).await?;
         tx.rollback().await?;
         let account_id = account_id.to_owned();
@@ -214,10 +209,10 @@ impl Catalogue {
         tenant: &TenantId,
         query: &CourseQuery,
     ) -> Result<Vec<CourseRow>, CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let rows = search::courses(&tx, query, self.clock.now()).await?;
-        tx.rollback().await?;
-        Ok(rows)
+        Ok(self
+            .published(tenant)
+            .await?
+            .courses(query, self.clock.now()))
     }
 
     /// One page of published services still running.
@@ -229,10 +224,10 @@ impl Catalogue {
         tenant: &TenantId,
         query: &ServiceQuery,
     ) -> Result<Vec<ServiceRow>, CatalogueError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        let rows = search::services(&tx, query, self.clock.now().date_naive()).await?;
-        tx.rollback().await?;
-        Ok(rows)
+        Ok(self
+            .published(tenant)
+            .await?
+            .services(query, self.clock.now().date_naive()))
     }
 
     /// Everything the manager may manage, drafts included.
@@ -274,6 +269,10 @@ impl Catalogue {
         id: &str,
         viewer: Option<&Manager>,
     ) -> Result<CourseDetail, CatalogueError> {
+        // Published: from memory, for everyone alike.
+        if let Some(d) = self.published(tenant).await?.course(id) {
+            return Ok(d.clone());
+        }
         let tx = self.db.tenant_tx(tenant).await?;
         let c = find_course(&tx, id).await?;
         visible_to(viewer, &c.status, &c.provider_id)?;

@@ -28,6 +28,10 @@ impl Catalogue {
         id: &str,
         viewer: Option<&Manager>,
     ) -> Result<ServiceDetail, CatalogueError> {
+        // Published: from memory, for everyone alike.
+        if let Some(d) = self.published(tenant).await?.service(id) {
+            return Ok(d.clone());
+        }
         let tx = self.db.tenant_tx(tenant).await?;
         let s = find_service(&tx, id).await?;
         visible_to(viewer, &s.status, &s.provider_id)?;

@@ -447,7 +447,7 @@ impl Identity {
         if session.stage != crate::sessions::Stage::Full {
             return Ok(None);
         }
-        let tx = self.db.tenant_tx(tenant).await?;
+        let tx = self.db.tenant_read(tenant).await?;
         let account = store::find_by_id(&tx, &session.account_id).await?;
         tx.rollback().await?;
         match account {

@@ -93,7 +93,7 @@ impl Application {
         )
         .with_declarations(crate::personal_data().copied(), crate::other_columns());
         Ok(Self {
-            state: AppState {
+            state: AppState::new(crate::http::state::Services {
                 bookings,
                 privacy,
                 catalogue,
@@ -109,7 +109,7 @@ impl Application {
                 mailer: crate::mail::Mailer::from_settings(&settings.smtp)?.map(Arc::new),
                 announced,
                 port: Arc::new(std::sync::atomic::AtomicU16::new(settings.http.port)),
-            },
+            }),
             settings,
         })
     }

@@ -173,6 +173,27 @@ impl Db {
         })
     }
 
+    /// A transaction confined to one tenant, **for reads only**: as [`Db::tenant_tx`] on
+    /// PostgreSQL; on SQLite it neither waits for the writer's turn nor takes the write lock
+    /// (a deferred `BEGIN`, reading one snapshot beside the writer, which WAL allows), so
+    /// pages that only read (who is signed in, the published catalogue) do not queue behind
+    /// writes. A write in it may fail on SQLite; use [`Db::tenant_tx`] for anything that
+    /// writes.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the transaction cannot begin.
+    pub async fn tenant_read(&self, tenant: &TenantId) -> Result<TenantTx, StorageError> {
+        let tx = match self.backend {
+            Backend::Postgres => self.tenant_pool(tenant).await?.begin().await?,
+            Backend::Sqlite => self.conn.begin().await?,
+        };
+        Ok(TenantTx {
+            tx,
+            tenant: tenant.clone(),
+            _writer: None,
+        })
+    }
+
     /// Statements confined to one tenant, for work whose only write is one statement (see
     /// [`crate::Writes::require`]): on PostgreSQL each statement runs on its own on the
     /// tenant's pool (no `BEGIN` or `COMMIT` round trips), on SQLite they run in one

@@ -10,6 +10,26 @@ use crate::store::entity::{
     course as course_e, course_session, service_price_band, traded_service,
 };
 
+/// A service with its price bands in order.
+#[derive(Debug, Clone)]
+pub struct ServiceDetail {
+    /// The service.
+    pub service: traded_service::Model,
+    /// Its bands.
+    pub bands: Vec<service_price_band::Model>,
+}
+
+/// A course with its sessions, soonest first.
+#[derive(Debug, Clone)]
+pub struct CourseDetail {
+    /// The course.
+    pub course: course_e::Model,
+    /// Its sessions (scheduled and cancelled).
+    pub sessions: Vec<course_session::Model>,
+    /// The SLA that covers it: (id, title).
+    pub sla: Option<(String, String)>,
+}
+
 pub(crate) async fn find_course(
     tx: &TenantTx,
     id: &str,

@@ -8,9 +8,30 @@ use chrono::{DateTime, Utc};
 use storage::Db;
 use tenant_router::{LiveRegistry, TenantId};
 
-/// Shared state handed to handlers.
+/// Shared state handed to handlers: one allocation, so handing it to every handler and
+/// middleware of a request (axum clones the state for each) is one counter, not a clone of
+/// every service in it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    /// The state holding `services`.
+    #[must_use]
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+pub struct Services {
     /// The database.
     pub db: Db,
     /// Redis, when configured.

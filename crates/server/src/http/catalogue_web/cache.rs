@@ -5,8 +5,10 @@
 //! serves a page older than its own last change; other replicas' changes show within the
 //! time-to-live. Signed-in visitors (a session cookie) always get a fresh page, since their
 //! pages name them and may show drafts. Nor do visitors still to be asked about analytics
-//! cookies: the banner's form carries their own token. Only 200 responses of known, modest size are kept,
-//! and never their cookies.
+//! cookies, on pages: the banner's form carries their own token (the JSON API has no banner).
+//! Only 200 responses of known, modest size are kept, and never their cookies. Either way the
+//! data comes from the published catalogue in memory (`catalogue::published`), so a page not
+//! served from here is still answered without a query.
 
 use axum::body::{Body, HttpBody as _};
 use axum::extract::{Request, State};
@@ -30,8 +32,10 @@ fn has_session(req: &Request) -> bool {
 }
 
 /// Whether the page will carry the cookie banner, whose form holds this visitor's own token.
+/// The JSON API never does.
 fn asks_about_cookies(tenant: &Tenant, req: &Request, secure: bool) -> bool {
     tenant.config.cookies.analytics
+        && !req.uri().path().starts_with("/api/")
         && crate::http::cookie::choice(
             &axum_extra::extract::cookie::CookieJar::from_headers(req.headers()),
             secure,
@@ -40,8 +44,8 @@ fn asks_about_cookies(tenant: &Tenant, req: &Request, secure: bool) -> bool {
 }
 
 /// What the middleware needs: the cache, the catalogue's change counter, and whether
-/// cookies are secure (their names).
-#[derive(Clone)]
+/// cookies are secure (their names). Shared behind an `Arc`, so a request's copy is one
+/// counter.
 pub(crate) struct Cached {
     /// The pages.
     pub(crate) cache: PublicCache,
@@ -53,7 +57,7 @@ pub(crate) struct Cached {
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
 pub(crate) async fn serve_cached(
-    State(state): State<Cached>,
+    State(state): State<std::sync::Arc<Cached>>,
     tenant: Tenant,
     req: Request,
     next: Next,

@@ -20,11 +20,11 @@ use crate::http::state::AppState;
 /// The catalogue's pages and API; the public reads go through the page cache.
 pub fn router(state: &AppState) -> Router<AppState> {
     let cached = axum::middleware::from_fn_with_state(
-        cache::Cached {
+        std::sync::Arc::new(cache::Cached {
             cache: state.public_cache.clone(),
             catalogue: state.catalogue.clone(),
             secure: state.secure_cookies,
-        },
+        }),
         cache::serve_cached,
     );
     pages::router()
