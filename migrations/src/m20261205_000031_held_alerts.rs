@@ -1,5 +1,7 @@
 //! `outbox_email.digest`: a management alert held for its recipient's daily or weekly
-//! summary, which no sender claims until the daily job folds it into one email.
+//! summary, which no sender claims until the daily job folds it into one email; and
+//! `outbox_email.about_account`: the person an alert is about, so erasing them takes the
+//! alerts still waiting with them.
 
 // async_trait expands the signature; its elided lifetime cannot be written out here.
 #![allow(elided_lifetimes_in_paths)]
@@ -19,6 +21,7 @@ impl MigrationName for Migration {
 enum OutboxEmail {
     Table,
     Digest,
+    AboutAccount,
 }
 
 #[async_trait::async_trait]
@@ -30,6 +33,13 @@ impl MigrationTrait for Migration {
                 .add_column(string_null(OutboxEmail::Digest))
                 .to_owned(),
         )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table(OutboxEmail::Table)
+                .add_column(string_null(OutboxEmail::AboutAccount))
+                .to_owned(),
+        )
         .await
     }
 
@@ -38,6 +48,7 @@ impl MigrationTrait for Migration {
             Table::alter()
                 .table(OutboxEmail::Table)
                 .drop_column(OutboxEmail::Digest)
+                .drop_column(OutboxEmail::AboutAccount)
                 .to_owned(),
         )
         .await

@@ -165,3 +165,80 @@ async fn a_weekly_choice_waits_for_monday_and_a_change_of_mind_moves_what_waits(
     assert_eq!(now.len(), 2, "{now:?}");
     assert!(now.iter().all(|(_, d)| d.is_none()), "{now:?}");
 }
+
+/// Held alerts follow their recipient to a new address, and go when the person they are
+/// about is erased (they name them).
+#[tokio::test]
+async fn held_alerts_follow_an_address_change_and_go_with_the_person_they_name() {
+    let app = spawn_app().await;
+    let (cpd, member, admin, org) = organisation(&app).await;
+    book_for_org(&app, &member, &admin, &org, "alert-key-1").await;
+    assert_eq!(copies(&app).await.len(), 1);
+
+    // The CPD lead moves to a new address: the held copy goes with them.
+    let res = cpd
+        .submit(
+            SLUG,
+            "/account/email",
+            "/account/email",
+            &[("email", "cpd@new.example"), ("password", e2e::PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let link = app
+        .emailed_link(SLUG, "cpd@new.example", "/account/email/confirm/")
+        .await;
+    let res = app.new_browser().submit(SLUG, &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        copies(&app).await.is_empty(),
+        "nothing left for the old address"
+    );
+    let moved: Vec<_> = app
+        .outbox(SLUG, "cpd@new.example")
+        .await
+        .into_iter()
+        .filter(|m| m.subject.starts_with("Copy: ") && m.digest.is_some())
+        .collect();
+    assert_eq!(moved.len(), 1);
+
+    // The member cancels their place and closes their account: the held copies about
+    // them (the booking's and the cancellation's) go with them.
+    let mine = member.get_json(SLUG, "/api/v1/bookings").await;
+    let booking = mine[0]["id"].as_str().unwrap().to_owned();
+    let res = member
+        .send_json(
+            reqwest::Method::POST,
+            SLUG,
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = member
+        .submit(
+            SLUG,
+            "/account/close",
+            "/account/close",
+            &[("password", e2e::PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    assert!(
+        app.outbox(SLUG, "cpd@new.example")
+            .await
+            .iter()
+            .all(|m| !m.subject.starts_with("Copy: ")),
+        "no alert naming the erased member is left to send"
+    );
+}

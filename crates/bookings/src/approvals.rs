@@ -52,7 +52,7 @@ pub(crate) async fn ask(
         );
         let subject = format!("Approval needed: {} for {name}", p.course.title);
         for lead in &leads {
-            storage::alerts::enqueue(tx, now, lead, &subject, &body).await?;
+            storage::alerts::enqueue(tx, now, lead, &p.delegate, &subject, &body).await?;
         }
         let body = format!(
             "Your place is held while your organisation's lead administrator approves it.\n\n\

@@ -185,7 +185,7 @@ pub(crate) fn copy_to_leads(
     );
     let subject = format!("Copy: {subject} ({delegate_name})");
     for lead in leads.iter().filter(|l| l.id != delegate_id) {
-        alerts::add(writes, tenant, now, lead, &subject, &body);
+        alerts::add(writes, tenant, now, lead, delegate_id, &subject, &body);
     }
 }
 

@@ -7,9 +7,10 @@
 //! - at once after this process commits a change the lists show (the catalogue's change
 //!   counter, which catalogue writes and bookings bump), so a replica never shows a page
 //!   older than its own last write;
-//! - when another replica changed something: at most once a second one request checks a
-//!   fingerprint of the tenant's catalogue tables (row counts, the latest change, the places
-//!   taken), and a different fingerprint rebuilds the snapshot.
+//! - when another replica changed something: at most once a second one request compares
+//!   what the snapshot was built from (row counts, revision sums and latest changes of the
+//!   tenant's catalogue tables, and every session's places taken) with the database, and a
+//!   difference rebuilds the snapshot.
 //!
 //! Search follows the database's: words of the title, summary and description, lower-cased
 //! and stemmed (Snowball English, as PostgreSQL's `english` configuration; SQLite's FTS5
@@ -317,9 +318,11 @@ fn row(d: &CourseDetail, now: DateTime<Utc>) -> CourseRow {
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 struct Fingerprint {
     courses: i64,
+    course_revisions: i64,
     course_changed: Option<String>,
     course_last: Option<String>,
     sessions: i64,
+    session_revisions: i64,
     session_changed: Option<String>,
     places: i64,
     services: i64,
@@ -334,9 +337,13 @@ async fn fingerprint(tx: &TenantTx) -> Result<Fingerprint, StorageError> {
     sql.text = format!(
         "SELECT \
          (SELECT COUNT(*) FROM course WHERE tenant_id = {t}) AS courses, \
+         (SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM course WHERE tenant_id = {t}) \
+           AS course_revisions, \
          (SELECT CAST(MAX(updated_at) AS TEXT) FROM course WHERE tenant_id = {t}) AS course_changed, \
          (SELECT MAX(id) FROM course WHERE tenant_id = {t}) AS course_last, \
          (SELECT COUNT(*) FROM course_session WHERE tenant_id = {t}) AS sessions, \
+         (SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM course_session \
+           WHERE tenant_id = {t}) AS session_revisions, \
          (SELECT CAST(MAX(updated_at) AS TEXT) FROM course_session WHERE tenant_id = {t}) \
            AS session_changed, \
          (SELECT CAST(COALESCE(SUM(places_taken), 0) AS BIGINT) FROM course_session \
@@ -353,6 +360,30 @@ async fn fingerprint(tx: &TenantTx) -> Result<Fingerprint, StorageError> {
         .one(&**tx)
         .await?
         .ok_or_else(|| StorageError::Db(sea_orm::DbErr::RecordNotFound("fingerprint".into())))
+}
+
+/// What a snapshot was built from: the tables' fingerprint and every session's places taken
+/// (compared in full, since a place taken on one session and given back on another leave
+/// every total as it was).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Version {
+    tables: Fingerprint,
+    places: Vec<(String, i32)>,
+}
+
+async fn version(tx: &TenantTx) -> Result<Version, StorageError> {
+    use sea_orm::QuerySelect as _;
+    let tables = fingerprint(tx).await?;
+    let places = course_session::Entity::find()
+        .select_only()
+        .column(course_session::Column::Id)
+        .column(course_session::Column::PlacesTaken)
+        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+        .order_by_asc(course_session::Column::Id)
+        .into_tuple::<(String, i32)>()
+        .all(&**tx)
+        .await?;
+    Ok(Version { tables, places })
 }
 
 /// Every published course of the transaction's tenant with its sessions and SLA, and every
@@ -418,7 +449,9 @@ async fn load(tx: &TenantTx) -> Result<Snapshot, StorageError> {
 struct Slot {
     snapshot: Arc<Snapshot>,
     generation: u64,
-    fingerprint: Fingerprint,
+    version: Version,
+    /// Milliseconds (since [`Models::epoch`]) when it was built.
+    built: u64,
     /// Milliseconds (since [`Models::epoch`]) of the last check against the database.
     checked: AtomicU64,
 }
@@ -453,8 +486,8 @@ impl Models {
             .cloned()
     }
 
-    /// The tenant's snapshot as of `generation` (the catalogue's change counter now),
-    /// checked against the database at most once per [`RECHECK`].
+    /// The tenant's snapshot as of `generation` (the catalogue's change counter now) or
+    /// later, checked against the database at most once per [`RECHECK`].
     pub(crate) async fn get(
         &self,
         db: &Db,
@@ -462,8 +495,10 @@ impl Models {
         generation: u64,
     ) -> Result<Arc<Snapshot>, CatalogueError> {
         let asked = self.ms();
+        // A snapshot built at this generation or a later one has every change this process
+        // committed before the request began (the counter moves after each commit).
         if let Some(slot) = self.slot(tenant)
-            && slot.generation == generation
+            && slot.generation >= generation
         {
             let last = slot.checked.load(Ordering::Acquire);
             let due =
@@ -478,35 +513,45 @@ impl Models {
                 return Ok(Arc::clone(&slot.snapshot));
             }
             let tx = db.tenant_read(tenant).await?;
-            let now = fingerprint(&tx).await?;
+            let now = version(&tx).await?;
             tx.rollback().await?;
-            if now == slot.fingerprint {
+            if now == slot.version {
                 return Ok(Arc::clone(&slot.snapshot));
             }
         }
         let _one_at_a_time = self.building.lock().await;
         // Built by another request while this one waited?
         if let Some(slot) = self.slot(tenant)
-            && slot.generation == generation
-            && slot.checked.load(Ordering::Acquire) > asked
+            && slot.generation >= generation
+            && slot.built > asked
         {
             return Ok(Arc::clone(&slot.snapshot));
         }
         let tx = db.tenant_read(tenant).await?;
-        // The fingerprint first: a change committed while loading shows at the next check.
-        let fingerprint = fingerprint(&tx).await?;
+        // What it is built from first: a change committed while loading shows at the next
+        // check.
+        let version = version(&tx).await?;
         let snapshot = Arc::new(load(&tx).await?);
         tx.rollback().await?;
+        let built = self.ms().max(asked + 1);
         let slot = Arc::new(Slot {
             snapshot: Arc::clone(&snapshot),
             generation,
-            fingerprint,
-            checked: AtomicU64::new(self.ms().max(asked + 1)),
+            version,
+            built,
+            checked: AtomicU64::new(built),
         });
-        self.slots
+        let mut slots = self
+            .slots
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(tenant.as_str().to_owned(), slot);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Never over a snapshot of a later generation.
+        if slots
+            .get(tenant.as_str())
+            .is_none_or(|s| s.generation <= generation)
+        {
+            slots.insert(tenant.as_str().to_owned(), slot);
+        }
         Ok(snapshot)
     }
 }

@@ -269,8 +269,11 @@ impl Catalogue {
         id: &str,
         viewer: Option<&Manager>,
     ) -> Result<CourseDetail, CatalogueError> {
-        // Published: from memory, for everyone alike.
-        if let Some(d) = self.published(tenant).await?.course(id) {
+        // Published, for visitors: from memory. A manager (who may be about to edit it)
+        // reads the database.
+        if viewer.is_none()
+            && let Some(d) = self.published(tenant).await?.course(id)
+        {
             return Ok(d.clone());
         }
         let tx = self.db.tenant_tx(tenant).await?;

@@ -352,6 +352,8 @@ impl Identity {
                 Some(SqlErr::UniqueConstraintViolation(_)) => IdentityError::EmailTaken,
                 _ => e.into(),
             })?;
+        // Management alerts waiting for their summary follow the person to the new address.
+        storage::alerts::readdress(&tx, &account.email, &new).await?;
         // Links sent to the old address (a password reset, another change) stop working.
         store::revoke_tokens(
             &tx,

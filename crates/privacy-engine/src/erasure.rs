@@ -147,6 +147,9 @@ impl Privacy {
             }
             self.delete_copies_of(tx, &ids).await?;
         }
+        // Management alerts about them still waiting (a lead's copy, an approval request)
+        // name them, whoever they were going to.
+        storage::alerts::forget_about(tx, &ids).await?;
         // Their requests and complaints stay, detached, as the record of how they were met.
         store::detach_accounts(tx, &ids).await?;
         let kept = retention_store::erase_subjects(tx, people, &self.tables).await?;

@@ -372,7 +372,15 @@ impl Privacy {
             base = ctx.base_url,
         );
         for admin in self.accounts.lead_admins_of(tx, &who.facts.id).await? {
-            storage::alerts::enqueue(tx, ctx.now, &admin, &admin_subject, &admin_body).await?;
+            storage::alerts::enqueue(
+                tx,
+                ctx.now,
+                &admin,
+                &who.facts.id,
+                &admin_subject,
+                &admin_body,
+            )
+            .await?;
         }
         audit::record(
             tx,

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
-use sea_orm::{
-    ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _, QueryTrait as _, Set,
-};
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, Set};
 
 use crate::entity::outbox_email::{Column, Entity};
 use crate::outbox::{self, Email};
@@ -87,13 +85,15 @@ pub struct Recipient {
     pub frequency: Frequency,
 }
 
-/// Adds to `writes` an alert for `to`, at their frequency: queued to send, held for their
-/// next summary, or (for "never") nothing at all.
+/// Adds to `writes` an alert for `to` about the account `about` (the colleague or member
+/// it concerns), at `to`'s frequency: queued to send, held for their next summary, or (for
+/// "never") nothing at all.
 pub fn add(
     writes: &mut Writes,
     tenant: &TenantId,
     now: DateTime<Utc>,
     to: &Recipient,
+    about: &str,
     subject: &str,
     body: &str,
 ) {
@@ -108,6 +108,7 @@ pub fn add(
     let id = uuid::Uuid::now_v7().to_string();
     let mut row = outbox::model(tenant, &id, now, email, None, None);
     row.digest = Set(to.frequency.held().map(str::to_owned));
+    row.about_account = Set(Some(about.to_owned()));
     writes.insert(row);
 }
 
@@ -119,11 +120,12 @@ pub async fn enqueue(
     tx: &TenantTx,
     now: DateTime<Utc>,
     to: &Recipient,
+    about: &str,
     subject: &str,
     body: &str,
 ) -> Result<(), StorageError> {
     let mut writes = Writes::new();
-    add(&mut writes, tx.tenant(), now, to, subject, body);
+    add(&mut writes, tx.tenant(), now, to, about, subject, body);
     Ok(writes.run(tx).await?)
 }
 
@@ -161,6 +163,42 @@ pub async fn refile(tx: &TenantTx, email: &str, frequency: Frequency) -> Result<
     Ok(n)
 }
 
+/// After a person's address changed from `old` to `new`, the alerts waiting for their
+/// summary go to the new address (and stay theirs for a later change of frequency or an
+/// erasure, which find mail by the current address). Returns how many moved.
+///
+/// # Errors
+/// [`StorageError::Db`] when the statement fails.
+pub async fn readdress(tx: &TenantTx, old: &str, new: &str) -> Result<u64, StorageError> {
+    Ok(Entity::update_many()
+        .filter(Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(Column::ToAddress.eq(old))
+        .filter(Column::SentAt.is_null())
+        .filter(Column::Digest.is_not_null())
+        .col_expr(Column::ToAddress, Expr::value(new.to_owned()))
+        .exec(&**tx)
+        .await?
+        .rows_affected)
+}
+
+/// Deletes the unsent alerts about any of `accounts` (being erased), to whomever they were
+/// going: they name the person. Returns how many went.
+///
+/// # Errors
+/// [`StorageError::Db`] when the statement fails.
+pub async fn forget_about(tx: &TenantTx, accounts: &[String]) -> Result<u64, StorageError> {
+    if accounts.is_empty() {
+        return Ok(0);
+    }
+    Ok(Entity::delete_many()
+        .filter(Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(Column::SentAt.is_null())
+        .filter(Column::AboutAccount.is_in(accounts.iter().map(String::as_str)))
+        .exec(&**tx)
+        .await?
+        .rows_affected)
+}
+
 /// What a summary says around the alerts it gathers.
 #[derive(Debug, Clone, Copy)]
 pub struct Summary<'a> {
@@ -170,29 +208,47 @@ pub struct Summary<'a> {
     pub preferences_url: &'a str,
 }
 
-/// Folds each person's held alerts into one summary email queued to send: the daily ones
-/// every time, the weekly ones too when `weekly` (the daily job passes it on Mondays). The
-/// alerts folded are deleted in the same transaction. Returns how many summaries were queued.
+/// Folds each person's held alerts into one summary email queued to send: daily alerts
+/// made before today, and on Mondays weekly alerts made before the day (a weekly alert left
+/// more than eight days, because a Monday's run did not happen, goes on any day). So a
+/// second run on the same day finds nothing more to send. The alerts are taken out of the
+/// outbox by the same statement that reads them, and only while still held: one released
+/// to send at once by a change of frequency is never in a summary too. Returns how many
+/// summaries were queued.
 ///
 /// # Errors
 /// [`StorageError::Db`] when the database fails.
 pub async fn fold(
     tx: &TenantTx,
     now: DateTime<Utc>,
-    weekly: bool,
     summary: Summary<'_>,
 ) -> Result<u64, StorageError> {
-    let mut due = vec![Frequency::Daily.as_str()];
-    if weekly {
-        due.push(Frequency::Weekly.as_str());
-    }
-    let held = Entity::find()
+    use chrono::Datelike as _;
+    let today = now.date_naive();
+    let start_of_today = today.and_time(chrono::NaiveTime::MIN).and_utc();
+    let weekly_before = if today.weekday() == chrono::Weekday::Mon {
+        start_of_today
+    } else {
+        now - chrono::Duration::days(8)
+    };
+    let due = Condition::any()
+        .add(
+            Condition::all()
+                .add(Column::Digest.eq(Frequency::Daily.as_str()))
+                .add(Column::CreatedAt.lt(start_of_today)),
+        )
+        .add(
+            Condition::all()
+                .add(Column::Digest.eq(Frequency::Weekly.as_str()))
+                .add(Column::CreatedAt.lt(weekly_before)),
+        );
+    let mut held = Entity::delete_many()
         .filter(Column::TenantId.eq(tx.tenant().as_str()))
         .filter(Column::SentAt.is_null())
-        .filter(Column::Digest.is_in(due))
-        .order_by_asc(Column::Id)
-        .all(&**tx)
+        .filter(due)
+        .exec_with_returning(&**tx)
         .await?;
+    held.sort_by(|a, b| a.id.cmp(&b.id));
     let mut by_person: BTreeMap<&str, Vec<_>> = BTreeMap::new();
     for alert in &held {
         by_person
@@ -241,14 +297,6 @@ pub async fn fold(
                 body: &body,
             },
             None,
-        );
-    }
-    for ids in held.chunks(500) {
-        writes.delete(
-            Entity::delete_many()
-                .filter(Column::TenantId.eq(tx.tenant().as_str()))
-                .filter(Column::Id.is_in(ids.iter().map(|a| a.id.as_str())))
-                .into_query(),
         );
     }
     writes.run(tx).await?;

@@ -107,6 +107,7 @@ pub(crate) fn model(
         attachment_text: Set(attachment.map(|a| a.text.to_owned())),
         unsubscribe_url: Set(unsubscribe_url.map(str::to_owned)),
         digest: Set(None),
+        about_account: Set(None),
     }
 }
 
@@ -187,7 +188,7 @@ pub async fn claim(
           ORDER BY id LIMIT {l}{lock}) \
          RETURNING tenant_id, id, to_address, subject, body_text, created_at, sent_at, \
            claimed_until, attempts, last_error, attachment_name, attachment_type, attachment_text, \
-           unsubscribe_url, digest"
+           unsubscribe_url, digest, about_account"
     ));
     let mut claimed = outbox_email::Model::find_by_statement(sql.statement(backend))
         .all(&**tx)

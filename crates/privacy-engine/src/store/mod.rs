@@ -174,6 +174,7 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "outbox_email.attachment_type",
     "outbox_email.attempts",
     "outbox_email.digest",
+    "outbox_email.about_account",
     "consent_event.tenant_id",
     "consent_event.id",
     "consent_event.account_id",

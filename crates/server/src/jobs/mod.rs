@@ -207,21 +207,19 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
 }
 
 /// Folds each person's held management alerts into one summary email: the daily ones every
-/// day, the weekly ones on Mondays. Returns how many summaries were queued.
+/// day, the weekly ones on Mondays (see [`storage::alerts::fold`]). Returns how many
+/// summaries were queued.
 async fn send_alert_summaries(
     state: &AppState,
     tenant: &tenant_router::TenantId,
     service: &str,
     base: &str,
 ) -> Result<u64, storage::StorageError> {
-    use chrono::Datelike as _;
     let now = state.clock.now();
-    let weekly = now.date_naive().weekday() == chrono::Weekday::Mon;
     let tx = state.db.system_tx(tenant).await?;
     let n = storage::alerts::fold(
         &tx,
         now,
-        weekly,
         storage::alerts::Summary {
             service,
             preferences_url: &format!("{base}/account/preferences"),

@@ -44,6 +44,9 @@ pub struct Model {
     /// A management alert held for its recipient's summary (`daily` or `weekly`); no
     /// sender claims it until the daily job folds it into one. `None` for every other email.
     pub digest: Option<String>,
+    /// The account a management alert is about (a colleague's place, a member's account),
+    /// so erasing that person deletes the alerts still waiting. `None` for other email.
+    pub about_account: Option<String>,
 }
 
 /// No relations are navigated from here.
