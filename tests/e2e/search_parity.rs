@@ -276,7 +276,7 @@ async fn load(app: &e2e::TestApp, courses: &[Course], services: &[Service], now:
     }
     tx.commit().await.unwrap();
     // As a catalogue write does: this process's snapshot is rebuilt at once.
-    app.state.catalogue.changed();
+    app.state.catalogue.changed(&SLUG.parse().unwrap());
 }
 
 #[tokio::test]

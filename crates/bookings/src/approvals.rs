@@ -249,7 +249,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
-        self.catalogue.changed();
+        self.catalogue.changed(&cfg.slug);
         Ok(())
     }
 

@@ -144,7 +144,7 @@ impl Bookings {
         if entry.offer_expires_at.is_none_or(|t| t <= now) {
             expire(&tx, entry, now, base_url).await?;
             tx.commit().await?;
-            self.catalogue.changed();
+            self.catalogue.changed(&cfg.slug);
             return Err(BookingError::OfferExpired);
         }
         let session = find_session(&tx, &entry.session_id).await?;
@@ -229,7 +229,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
-        self.catalogue.changed();
+        self.catalogue.changed(&cfg.slug);
         Ok(Accepted {
             booking_id,
             number,
@@ -261,7 +261,7 @@ impl Bookings {
             let tx = self.db.tenant_tx(tenant).await?;
             if expire(&tx, entry, now, base_url).await? {
                 tx.commit().await?;
-                self.catalogue.changed();
+                self.catalogue.changed(tenant);
                 done += 1;
             } else {
                 tx.rollback().await?;

@@ -221,7 +221,7 @@ impl Bookings {
         // caller as a retry).
         writes.run(&tx).await.map_err(duplicate_is_already_booked)?;
         tx.commit().await?;
-        self.catalogue.changed();
+        self.catalogue.changed(&cfg.slug);
         Ok(outcome)
     }
 
@@ -267,7 +267,7 @@ impl Bookings {
         match done {
             Ok(Some(outcome)) => {
                 statements.finish().await?;
-                self.catalogue.changed();
+                self.catalogue.changed(&cfg.slug);
                 Ok(Some(outcome))
             }
             other => {
@@ -425,7 +425,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
-        self.catalogue.changed();
+        self.catalogue.changed(tenant);
         Ok(())
     }
 }

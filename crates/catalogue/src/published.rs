@@ -4,7 +4,7 @@
 //! without a query, for every visitor alike.
 //!
 //! A snapshot is built on first use and rebuilt when it may be out of date:
-//! - at once after this process commits a change the lists show (the catalogue's change
+//! - at once after this process commits a change the lists show (the tenant's change
 //!   counter, which catalogue writes and bookings bump), so a replica never shows a page
 //!   older than its own last write;
 //! - when another replica changed something: at most once a second one request compares

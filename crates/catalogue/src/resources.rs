@@ -115,7 +115,7 @@ impl Catalogue {
             )
             .await?;
             tx.commit().await?;
-            self.changed();
+            self.changed(&cfg.slug);
             Ok::<_, CatalogueError>(())
         }
         .await;
@@ -149,7 +149,7 @@ impl Catalogue {
         self.audit(&tx, manager, "resource.deleted", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(tenant);
         self.objects.delete(tenant, &row.object_key).await?;
         Ok(())
     }

@@ -42,9 +42,10 @@ pub struct Catalogue {
     /// Told of cancelled sessions inside the cancelling transaction (bookings cancels the
     /// places and tells the people).
     on_cancel: Option<Arc<dyn SessionsCancelled>>,
-    /// Bumped after every committed change, so caches of public pages keyed on it never
-    /// serve this process a page older than its own last write.
-    generation: Arc<AtomicU64>,
+    /// Per tenant, bumped after every committed change, so the published catalogue in
+    /// memory and caches of public pages keyed on it never serve this process a page older
+    /// than its own last write, and one tenant's bookings never make another's rebuild.
+    generations: Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<AtomicU64>>>>,
     /// The published catalogue in memory, per tenant.
     published: Arc<crate::published::Models>,
 }
@@ -85,7 +86,7 @@ impl Catalogue {
             db,
             clock,
             objects,
-            generation: Arc::default(),
+            generations: Arc::default(),
             published: Arc::default(),
             on_cancel: None,
         }
@@ -120,15 +121,36 @@ impl Catalogue {
         }
     }
 
-    /// The number of changes this process has committed; changes with every write.
+    /// The number of changes this process has committed in `tenant`'s catalogue; changes
+    /// with every write.
     #[must_use]
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    pub fn generation(&self, tenant: &TenantId) -> u64 {
+        self.generations
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(tenant.as_str())
+            .map_or(0, |g| g.load(Ordering::Acquire))
     }
 
-    /// Records a committed change that public pages show (also bookings: places left).
-    pub fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    /// Records a committed change in `tenant`'s catalogue that public pages show (also
+    /// bookings: places left).
+    pub fn changed(&self, tenant: &TenantId) {
+        let counter = self
+            .generations
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(tenant.as_str())
+            .cloned();
+        let counter = counter.unwrap_or_else(|| {
+            Arc::clone(
+                self.generations
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(tenant.as_str().to_owned())
+                    .or_default(),
+            )
+        });
+        counter.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The tenant's published catalogue in memory, up to date with this process's own
@@ -141,7 +163,7 @@ impl Catalogue {
         tenant: &TenantId,
     ) -> Result<Arc<crate::published::Snapshot>, CatalogueError> {
         self.published
-            .get(&self.db, tenant, self.generation())
+            .get(&self.db, tenant, self.generation(tenant))
             .await
     }
 
@@ -330,7 +352,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(&cfg.slug);
         Ok(id)
     }
 
@@ -367,7 +389,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(&cfg.slug);
         Ok(())
     }
 
@@ -416,7 +438,7 @@ impl Catalogue {
         self.audit(&tx, manager, "course.published", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(tenant);
         Ok(())
     }
 
@@ -461,7 +483,7 @@ impl Catalogue {
         self.audit(&tx, manager, "course.cancelled", id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(tenant);
         Ok(())
     }
 

@@ -87,7 +87,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(&cfg.slug);
         Ok(id)
     }
 
@@ -122,7 +122,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(&cfg.slug);
         Ok(())
     }
 
@@ -174,7 +174,7 @@ impl Catalogue {
         self.audit(&tx, manager, action, id, serde_json::json!({}))
             .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(tenant);
         Ok(())
     }
 

@@ -63,7 +63,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(tenant);
         Ok(id)
     }
 
@@ -115,7 +115,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(tenant);
         Ok(())
     }
 
@@ -152,7 +152,7 @@ impl Catalogue {
         )
         .await?;
         tx.commit().await?;
-        self.changed();
+        self.changed(tenant);
         Ok(())
     }
 }

@@ -74,7 +74,7 @@ pub(crate) async fn serve_cached(
     let key = format!(
         "{}|{}|{}",
         tenant.id,
-        state.catalogue.generation(),
+        state.catalogue.generation(&tenant.id),
         req.uri().path_and_query().map_or("/", |p| p.as_str())
     );
     if let Some((content_type, body)) = pages.get(&key) {
