@@ -12,55 +12,86 @@ cd "$(dirname "$0")/.."
 # Keep the build cache outside the clone, so a fresh clone (and CI) reuses it.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portal-target}"
 
-# A real OpenID provider (npm oidc-provider) for the sign-in tests, installed once into a
-# cache outside the clone and started by each test on its own port. Without Node.js those
-# tests say they are skipped.
-OIDC_DIR="$HOME/.cache/portal-oidc"
-if command -v npm >/dev/null 2>&1; then
-    mkdir -p "$OIDC_DIR"
-    if ! cmp -s tests/oidc/package-lock.json "$OIDC_DIR/package-lock.json" || [ ! -d "$OIDC_DIR/node_modules" ]; then
-        cp tests/oidc/package.json tests/oidc/package-lock.json "$OIDC_DIR/"
-        (cd "$OIDC_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+# The real services some tests need (an OpenID provider, Chromium with axe-core, an S3
+# server) are installed once into caches outside the clone. On a developer's machine a
+# tool that cannot be set up makes its tests say they are skipped; under CI (CI=true) it
+# fails the run, so a missing tool never passes as "skipped".
+unavailable() {
+    if [ "${CI:-}" = true ]; then
+        echo "error: $1 (CI=true: these tests may not be skipped)" >&2
+        exit 1
     fi
+    echo "$1: those tests will be skipped" >&2
+}
+
+# Installs Debian packages (as root): tries the package lists as they are, and runs
+# `apt-get update` once if that fails (a fresh machine's lists are empty or stale).
+APT_UPDATED=""
+apt_install() {
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+    if apt-get install -y --no-install-recommends "$@" >/tmp/portal-apt.log 2>&1; then
+        return 0
+    fi
+    if [ -z "$APT_UPDATED" ]; then
+        APT_UPDATED=1
+        apt-get update >>/tmp/portal-apt.log 2>&1 || true
+        apt-get install -y --no-install-recommends "$@" >>/tmp/portal-apt.log 2>&1 && return 0
+    fi
+    echo "apt-get install $* failed; see /tmp/portal-apt.log" >&2
+    return 1
+}
+
+# npm ci of a test tool's lock file into a cache folder, when the lock file changed.
+npm_tool() {
+    local src="$1" dir="$2"
+    mkdir -p "$dir"
+    if ! cmp -s "$src/package-lock.json" "$dir/package-lock.json" || [ ! -d "$dir/node_modules" ]; then
+        cp "$src/package.json" "$src/package-lock.json" "$dir/"
+        (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2 || return 1
+    fi
+}
+
+if ! command -v npm >/dev/null 2>&1; then
+    echo "installing Debian nodejs and npm for the sign-in and accessibility tests (once)" >&2
+    apt_install nodejs npm || true
+fi
+
+# A real OpenID provider (npm oidc-provider) for the sign-in tests, started by each test
+# on its own port.
+OIDC_DIR="$HOME/.cache/portal-oidc"
+if command -v npm >/dev/null 2>&1 && npm_tool tests/oidc "$OIDC_DIR"; then
     cp tests/oidc/op.mjs "$OIDC_DIR/op.mjs"
     export OIDC_OP_SCRIPT="$OIDC_DIR/op.mjs"
 else
-    echo "npm not found: the OpenID sign-in tests will be skipped" >&2
+    unavailable "Node.js or the OpenID provider could not be set up"
 fi
 
 # Accessibility checks: axe-core in headless Chromium (Debian's `chromium`, driven by npm
-# playwright-core). Installed once into a cache outside the clone; without Chromium or npm
-# those tests say they are skipped.
+# playwright-core).
 A11Y_DIR="$HOME/.cache/portal-a11y"
-CHROMIUM_BIN="$(command -v chromium || true)"
-if [ -z "$CHROMIUM_BIN" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if ! command -v chromium >/dev/null 2>&1; then
     echo "installing Debian chromium for the accessibility checks (once)" >&2
-    apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || true
-    CHROMIUM_BIN="$(command -v chromium || true)"
+    apt_install chromium || true
 fi
-if [ -n "$CHROMIUM_BIN" ] && command -v npm >/dev/null 2>&1; then
-    mkdir -p "$A11Y_DIR"
-    if ! cmp -s tests/a11y/package-lock.json "$A11Y_DIR/package-lock.json" || [ ! -d "$A11Y_DIR/node_modules" ]; then
-        cp tests/a11y/package.json tests/a11y/package-lock.json "$A11Y_DIR/"
-        (cd "$A11Y_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
-    fi
+CHROMIUM_BIN="$(command -v chromium || true)"
+if [ -n "$CHROMIUM_BIN" ] && command -v npm >/dev/null 2>&1 && npm_tool tests/a11y "$A11Y_DIR"; then
     cp tests/a11y/axe.mjs "$A11Y_DIR/axe.mjs"
     export A11Y_SCRIPT="$A11Y_DIR/axe.mjs" CHROMIUM="$CHROMIUM_BIN"
 else
-    echo "chromium or npm not found: the accessibility checks will be skipped" >&2
+    unavailable "Chromium or axe-core could not be set up"
 fi
 
-# A real S3-compatible server (s3s-fs) for the object-storage tests, built once into a
-# cache outside the clone (about two minutes the first time). Without it those tests say
-# they are skipped.
+# A real S3-compatible server (s3s-fs) for the object-storage tests, built once (about two
+# minutes the first time).
 TOOLS_DIR="$HOME/.cache/portal-tools"
 if [ ! -x "$TOOLS_DIR/bin/s3s-fs" ]; then
     echo "installing s3s-fs into $TOOLS_DIR (once)" >&2
-    cargo install s3s-fs@0.14.1 --features binary --locked --root "$TOOLS_DIR" >&2 \
-        || echo "could not install s3s-fs: the S3 tests will be skipped" >&2
+    cargo install s3s-fs@0.14.1 --features binary --locked --root "$TOOLS_DIR" >&2 || true
 fi
 if [ -x "$TOOLS_DIR/bin/s3s-fs" ]; then
     export S3S_FS_BIN="$TOOLS_DIR/bin/s3s-fs"
+else
+    unavailable "the S3 server s3s-fs could not be installed"
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then

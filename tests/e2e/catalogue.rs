@@ -60,8 +60,28 @@ async fn send(
     b.send_json(method, slug, path, body).await
 }
 
+/// Creates a draft course of `provider` with one session; returns its id.
+pub(crate) async fn draft_course(b: &Browser, slug: &str, provider: &str) -> String {
+    draft(b, slug, provider, "A draft course").await
+}
+
 /// Creates, schedules and publishes a course through the API; returns its id.
 async fn published_course(b: &Browser, slug: &str, provider: &str, title: &str) -> String {
+    let id = draft(b, slug, provider, title).await;
+    let res = send(
+        b,
+        Method::POST,
+        slug,
+        &format!("/api/v1/courses/{id}/publish"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    id
+}
+
+/// Creates a course with one session through the API; returns its id.
+async fn draft(b: &Browser, slug: &str, provider: &str, title: &str) -> String {
     let res = send(
         b,
         Method::POST,
@@ -89,15 +109,6 @@ async fn published_course(b: &Browser, slug: &str, provider: &str, title: &str) 
     )
     .await;
     assert_eq!(res.status(), StatusCode::CREATED);
-    let res = send(
-        b,
-        Method::POST,
-        slug,
-        &format!("/api/v1/courses/{id}/publish"),
-        &json!({}),
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
     id
 }
 
@@ -561,8 +572,16 @@ async fn bad_input_is_refused_with_a_clear_error_and_changes_nothing() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(error_code(&res), "not_catalogue_manager");
     assert_eq!(
-        teacher.get_tenant("somerset", "/manage").await.status(),
+        teacher
+            .get_tenant("somerset", "/manage/catalogue")
+            .await
+            .status(),
         StatusCode::FORBIDDEN
+    );
+    // Nothing to manage: no console either.
+    assert_eq!(
+        teacher.get_tenant("somerset", "/manage").await.status(),
+        StatusCode::NOT_FOUND
     );
 }
 
@@ -672,7 +691,7 @@ async fn provider_staff_manage_only_their_own_providers_items() {
     );
     // Their dashboard lists only their own.
     let dash = staff
-        .get_tenant("somerset", "/manage")
+        .get_tenant("somerset", "/manage/catalogue")
         .await
         .text()
         .await
@@ -761,7 +780,7 @@ async fn another_tenants_ids_are_not_found() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
         assert_eq!(error_code(&res), "not_found");
     }
-    let form = harrow.csrf("harrow", "/manage").await;
+    let form = harrow.csrf("harrow", "/manage/catalogue").await;
     let res = harrow
         .post_form(
             "harrow",

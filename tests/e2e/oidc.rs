@@ -16,7 +16,9 @@ async fn setup() -> Option<(TestApp, OidcProvider, tempfile::TempDir)> {
 async fn setup_for(slug: &str) -> Option<(TestApp, OidcProvider, tempfile::TempDir)> {
     let client_id = format!("portal-{slug}");
     if std::env::var("OIDC_OP_SCRIPT").is_err() {
-        eprintln!("skipped: run through scripts/test.sh, which installs the OpenID provider");
+        e2e::skip_or_fail(
+            "OIDC_OP_SCRIPT is not set (scripts/test.sh installs the OpenID provider)",
+        );
         return None;
     }
     let port = OidcProvider::free_port();

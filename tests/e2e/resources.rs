@@ -264,7 +264,7 @@ async fn resources_in_the_local_folder() {
 #[tokio::test]
 async fn resources_in_a_real_s3_compatible_store() {
     let Some(s3) = S3Server::start().await else {
-        eprintln!("S3S_FS_BIN is not set: skipped (scripts/test.sh installs s3s-fs)");
+        e2e::skip_or_fail("S3S_FS_BIN is not set (scripts/test.sh installs s3s-fs)");
         return;
     };
     let settings = s3.settings.clone();

@@ -524,6 +524,19 @@ impl Browser {
 }
 
 /// A password every test account uses (long, uncommon, unrelated to test names).
+/// A test whose tool is missing says it is skipped; under CI (`CI=true`) it fails instead,
+/// so a missing Chromium, Node.js or S3 server never passes as "skipped".
+///
+/// # Panics
+/// Under CI.
+pub fn skip_or_fail(why: &str) {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{why}; CI=true, so this test may not be skipped"
+    );
+    eprintln!("{why}: skipped");
+}
+
 pub const PASSWORD: &str = "lighthouse meadow copper";
 
 /// The stable error code of a response (`x-error-code`), or "".

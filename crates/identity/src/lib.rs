@@ -13,6 +13,7 @@ mod claim;
 mod corrections;
 pub mod crypto;
 pub mod domain;
+pub mod duties;
 mod error;
 pub mod oidc;
 pub mod organisations;

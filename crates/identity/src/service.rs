@@ -44,6 +44,8 @@ pub struct SignedIn {
     pub session: Session,
     /// The account, freshly read.
     pub account: account::Model,
+    /// Whether the person holds a role or leads an organisation (the header's "Manage").
+    pub manages: bool,
 }
 
 pub(crate) fn actor(account_id: &str) -> String {
@@ -449,11 +451,19 @@ impl Identity {
         }
         let tx = self.db.tenant_read(tenant).await?;
         let account = store::find_by_id(&tx, &session.account_id).await?;
+        let manages = match &account {
+            Some(a) if a.status == status::ACTIVE => {
+                crate::duties::manages_anything(&tx, &a.id).await?
+            }
+            _ => false,
+        };
         tx.rollback().await?;
         match account {
-            Some(account) if account.status == status::ACTIVE => {
-                Ok(Some(SignedIn { session, account }))
-            }
+            Some(account) if account.status == status::ACTIVE => Ok(Some(SignedIn {
+                session,
+                account,
+                manages,
+            })),
             _ => {
                 self.sessions.end(tenant, token).await?;
                 Ok(None)

@@ -5,6 +5,7 @@
 //! listener they bound themselves. Handlers and CLI commands call the services; the use
 //! cases, rules and storage live in the domain crates.
 
+pub mod accessibility;
 pub mod app;
 pub mod cli;
 pub mod http;

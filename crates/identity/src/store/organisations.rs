@@ -320,6 +320,21 @@ pub async fn can_act_as(
         .is_some())
 }
 
+/// The roles the account holds, whether or not it has a second factor yet.
+///
+/// # Errors
+/// When the query fails.
+pub async fn roles_held(
+    tx: &TenantTx,
+    account_id: &str,
+) -> Result<Vec<account_role::Model>, IdentityError> {
+    Ok(account_role::Entity::find()
+        .filter(account_role::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(account_role::Column::AccountId.eq(account_id))
+        .all(&**tx)
+        .await?)
+}
+
 /// The roles the account may use now: those it holds, provided it has a confirmed second
 /// factor (none otherwise), with the provider each provider-staff role is tied to.
 ///
@@ -329,11 +344,7 @@ pub async fn roles_in_force(
     tx: &TenantTx,
     account_id: &str,
 ) -> Result<Vec<account_role::Model>, IdentityError> {
-    let roles = account_role::Entity::find()
-        .filter(account_role::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(account_role::Column::AccountId.eq(account_id))
-        .all(&**tx)
-        .await?;
+    let roles = roles_held(tx, account_id).await?;
     if roles.is_empty() {
         return Ok(roles);
     }

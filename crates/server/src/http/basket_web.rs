@@ -162,7 +162,7 @@ async fn checkout_form(
 }
 
 /// The signed-in person's basket.
-#[utoipa::path(get, path = "/api/v1/basket", responses((status = 200, body = Vec<BasketLine>),
+#[utoipa::path(get, path = "/api/v1/basket", operation_id = "list_basket", responses((status = 200, body = Vec<BasketLine>),
     (status = 401, body = crate::http::catalogue_web::api::ApiError)))]
 pub(crate) async fn api_list(
     State(state): State<AppState>,
@@ -219,7 +219,7 @@ pub(crate) async fn api_remove(
 
 /// Books the whole basket as one order (201), or answers a retry with the same
 /// `Idempotency-Key` with the first result (200).
-#[utoipa::path(post, path = "/api/v1/basket/checkout", request_body = BasketCheckout,
+#[utoipa::path(post, path = "/api/v1/basket/checkout", operation_id = "basket_checkout", request_body = BasketCheckout,
     params(("Idempotency-Key" = String, Header, description = "8 to 100 printable characters; a retry sends the same key")),
     responses((status = 201, body = bookings::domain::CheckoutOutcome), (status = 200, body = bookings::domain::CheckoutOutcome),
         (status = 400, body = crate::http::catalogue_web::api::ApiError), (status = 403, body = crate::http::catalogue_web::api::ApiError),

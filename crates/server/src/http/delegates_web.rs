@@ -225,7 +225,7 @@ pub struct DelegateListOut {
 
 /// The delegate list of a session, for tenant admins and the course's provider staff.
 /// Every read is logged as a disclosure to the provider.
-#[utoipa::path(get, path = "/api/v1/sessions/{id}/delegates",
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/delegates", operation_id = "list_delegates", params(("id" = String, Path, description = "The session")),
     responses((status = 200, body = DelegateListOut), (status = 404, body = crate::http::catalogue_web::api::ApiError)))]
 pub(crate) async fn api_list(
     State(state): State<AppState>,
@@ -293,7 +293,7 @@ pub struct AttendanceOut {
 }
 
 /// Marks the register (all the marks or none). Attending makes the delegate's CPD record.
-#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance", request_body = AttendanceIn,
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance", params(("id" = String, Path, description = "The session")), request_body = AttendanceIn,
     responses((status = 200, body = AttendanceOut), (status = 404, body = crate::http::catalogue_web::api::ApiError),
         (status = 409, body = crate::http::catalogue_web::api::ApiError), (status = 422, body = crate::http::catalogue_web::api::ApiError)))]
 pub(crate) async fn api_attendance(

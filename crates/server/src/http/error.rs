@@ -234,19 +234,58 @@ impl From<QueryRejection> for Failure {
 
 pub(crate) type ApiResult<T> = Result<T, Failure>;
 
-/// Writes must say they are JSON: a cross-site form cannot, so this doubles as CSRF defence.
+/// What an API write must carry: a JSON body (`Content-Type: application/json`, which a
+/// cross-site form cannot send), or no body at all for the operations that take none
+/// (cancel, publish, accept, delete). A body-less request a browser sends from another
+/// site carries an `Origin` naming it and is refused; clients that are not browsers send
+/// no `Origin`. Any other body answers 415.
 pub(crate) fn require_json(headers: &HeaderMap) -> ApiResult<()> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if json {
-        Ok(())
-    } else {
-        Err(Failure::new(
+        return Ok(());
+    }
+    let no_body = !headers.contains_key(header::CONTENT_TYPE)
+        && !headers.contains_key(header::TRANSFER_ENCODING)
+        && headers
+            .get(header::CONTENT_LENGTH)
+            .is_none_or(|v| v.as_bytes() == b"0");
+    if !no_body {
+        return Err(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "json_required",
-            "Send Content-Type: application/json.",
-        ))
+            "Send Content-Type: application/json, or no body to an operation that takes none.",
+        ));
     }
+    if from_another_site(headers) {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "This request came from another site and was refused.",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the browser says the request came from a page of another origin: its `Origin`
+/// names a host other than the one asked (directly or through the proxy).
+fn from_another_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let Some(authority) = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest.to_ascii_lowercase())
+    else {
+        return true;
+    };
+    ![header::HOST.as_str(), tenant_router::X_FORWARDED_HOST]
+        .into_iter()
+        .filter_map(|h| headers.get(h)?.to_str().ok())
+        .filter_map(|h| h.split(',').next())
+        .any(|h| h.trim().eq_ignore_ascii_case(&authority))
 }

@@ -28,6 +28,7 @@ pub mod catalogue_web;
 pub mod close_account;
 pub mod communications_web;
 pub mod complaints_web;
+pub mod console;
 pub mod cookie;
 pub mod cookies;
 pub mod corrections_web;
@@ -92,6 +93,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(openapi::router())
                 .merge(profile::router())
                 .merge(second_factor::router())
+                .merge(console::router())
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     cookies::analytics,

@@ -51,6 +51,8 @@ pub(crate) struct UserChrome {
     pub name: String,
     /// CSRF token for the sign-out button.
     pub csrf: String,
+    /// Whether the header leads to the administrators' console.
+    pub manages: bool,
 }
 
 /// A significant privacy-notice change shown at the top of every page until acknowledged.

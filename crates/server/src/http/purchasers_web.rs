@@ -181,7 +181,7 @@ pub struct PurchaserListOut {
 
 /// Who bought a traded service, for tenant admins and the service provider's staff. Every
 /// read that shows a buyer is logged as a disclosure to the provider.
-#[utoipa::path(get, path = "/api/v1/services/{id}/purchasers",
+#[utoipa::path(get, path = "/api/v1/services/{id}/purchasers", operation_id = "list_purchasers",
     params(("id" = String, Path, description = "The service")),
     responses((status = 200, body = PurchaserListOut),
         (status = 401, body = crate::http::catalogue_web::api::ApiError),

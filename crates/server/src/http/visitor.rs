@@ -192,6 +192,7 @@ impl Visitor {
         c.user = self.signed_in.as_ref().map(|s| UserChrome {
             name: format!("{} {}", s.account.first_name, s.account.last_name),
             csrf: s.session.csrf.clone(),
+            manages: s.manages,
         });
         c.offer_sign_in = c.user.is_none();
         c.announcement.clone_from(&self.announcement);

@@ -1,4 +1,5 @@
-//! Tenant-branded pages: the home page, "who controls your data", the per-tenant brand
+//! Tenant-branded pages: the home page, "who controls your data", the accessibility
+//! statement, the per-tenant brand
 //! stylesheet and logo, and a branded 404. All content comes from the tenant's
 //! configuration; none of it is typed into templates per council.
 
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/data-controller", get(data_controller))
+        .route("/accessibility", get(accessibility))
         .route("/assets/tenant.css", get(tenant_css))
         .route("/assets/logo", get(logo))
         .merge(identity::api::router())
@@ -55,6 +57,19 @@ struct HomePage<'a> {
 #[template(path = "controller.html")]
 struct ControllerPage<'a> {
     chrome: Chrome<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+struct AccessibilityPage<'a> {
+    chrome: Chrome<'a>,
+    s: &'static crate::accessibility::Statement,
+}
+
+impl AccessibilityPage<'_> {
+    fn day(d: &chrono::NaiveDate) -> String {
+        d.format("%-d %B %Y").to_string()
+    }
 }
 
 #[derive(Template)]
@@ -141,6 +156,20 @@ async fn data_controller(v: Visitor) -> Response {
             chrome: v.chrome("/data-controller"),
         },
     );
+    v.respond(html)
+}
+
+async fn accessibility(v: Visitor) -> Response {
+    let html = match crate::accessibility::statement() {
+        Ok(s) => render(
+            StatusCode::OK,
+            &AccessibilityPage {
+                chrome: v.chrome("/accessibility"),
+                s,
+            },
+        ),
+        Err(e) => crate::http::error::Failure::internal(&e).into_response(),
+    };
     v.respond(html)
 }
 

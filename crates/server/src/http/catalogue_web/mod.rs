@@ -103,6 +103,7 @@ pub(crate) fn audience_label(id: &str) -> &str {
     ),
     components(schemas(
         api::Created,
+        catalogue::domain::query::Sort,
         api::CourseList,
         api::CourseSummary,
         api::CourseOut,

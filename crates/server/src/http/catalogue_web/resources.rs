@@ -328,7 +328,7 @@ pub struct ResourceOut {
 }
 
 /// Every resource of the tenant (downloads of signed-in-only ones need a session).
-#[utoipa::path(get, path = "/api/v1/resources", responses((status = 200, body = Vec<ResourceOut>)))]
+#[utoipa::path(get, path = "/api/v1/resources", operation_id = "list_resources", responses((status = 200, body = Vec<ResourceOut>)))]
 pub(super) async fn api_list(
     State(state): State<AppState>,
     v: Visitor,

@@ -93,6 +93,7 @@ pub struct QueueOut {
 
 /// Which requests.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// With `true`, closed requests too.
     closed: Option<bool>,

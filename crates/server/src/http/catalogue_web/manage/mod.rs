@@ -29,7 +29,7 @@ use crate::http::state::AppState;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/manage", get(dashboard))
+        .route("/manage/catalogue", get(dashboard))
         .route("/manage/courses/new", get(new_course))
         .route("/manage/courses", post(create::<CourseForm>))
         .route(
@@ -113,8 +113,6 @@ struct Dashboard<'a> {
     offers_courses: bool,
     offers_services: bool,
     offers_resources: bool,
-    /// The council's own pages, for tenant admins: (address, label).
-    council: Vec<(&'static str, &'static str)>,
 }
 
 fn status_label(s: &str) -> &'static str {
@@ -133,7 +131,7 @@ async fn dashboard(State(state): State<AppState>, v: Visitor) -> Response {
         Err(e) => return Failure::from(e).into_response(),
     };
     let page = Dashboard {
-        chrome: v.chrome("/manage"),
+        chrome: v.chrome("/manage/catalogue"),
         courses: managed
             .courses
             .into_iter()
@@ -157,29 +155,9 @@ async fn dashboard(State(state): State<AppState>, v: Visitor) -> Response {
         offers_courses: offers_courses(cfg),
         offers_services: offers_services(cfg),
         offers_resources: super::offers_resources(cfg),
-        council: if matches!(m, catalogue::domain::Manager::Tenant { .. }) {
-            council_pages(cfg)
-        } else {
-            Vec::new()
-        },
     };
     let html = render(StatusCode::OK, &page);
     v.respond(html)
-}
-
-/// The pages a tenant admin looks after beyond the catalogue, those this tenant uses.
-fn council_pages(cfg: &tenant_router::TenantConfig) -> Vec<(&'static str, &'static str)> {
-    let mut pages = vec![
-        ("/manage/privacy", "Privacy notice and retention rules"),
-        ("/admin/organisations", "Organisations and people"),
-    ];
-    if !privacy_engine::communications::purposes(cfg).is_empty() {
-        pages.push(("/manage/communications", "Newsletters and marketing emails"));
-    }
-    if cfg.cookies.analytics {
-        pages.push(("/manage/analytics", "How the site is used"));
-    }
-    pages
 }
 
 /// The course form as posted: strings, read into [`CourseFields`] with any parse errors.
