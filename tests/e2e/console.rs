@@ -50,6 +50,7 @@ async fn the_console_leads_each_person_to_what_they_may_do() {
         "/manage/catalogue",
         "/manage/resources",
         "/manage/analytics",
+        "/manage/tokens",
         "/admin/organisations",
         "/manage/privacy",
         "/manage/privacy/record",

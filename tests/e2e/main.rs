@@ -6,6 +6,7 @@
 mod accessibility;
 mod after_course;
 mod alerts;
+mod api_tokens;
 mod basket;
 mod bookings;
 mod breaches;

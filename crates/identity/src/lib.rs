@@ -25,6 +25,7 @@ pub mod second_factor;
 mod service;
 pub mod sessions;
 pub mod store;
+pub mod tokens;
 
 pub use error::IdentityError;
 pub use service::{Identity, SignedIn};

@@ -48,7 +48,11 @@ fn rights_from_form(form: &HashMap<String, String>) -> Rights {
 }
 
 impl Identity {
-    async fn require_admin(&self, tx: &TenantTx, actor: &SignedIn) -> Result<(), IdentityError> {
+    pub(crate) async fn require_admin(
+        &self,
+        tx: &TenantTx,
+        actor: &SignedIn,
+    ) -> Result<(), IdentityError> {
         if orgs::can_act_as(tx, &actor.account.id, Role::TenantAdmin).await? {
             Ok(())
         } else {

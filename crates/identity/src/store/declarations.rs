@@ -185,6 +185,16 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "membership.status",
     "membership.created_at",
     "membership.updated_at",
+    "api_token.tenant_id",
+    "api_token.id",
+    "api_token.name",
+    "api_token.secret_hash",
+    "api_token.scopes",
+    "api_token.account_id",
+    "api_token.created_at",
+    "api_token.expires_at",
+    "api_token.revoked_at",
+    "api_token.last_used_at",
     "account_role.tenant_id",
     "account_role.account_id",
     "account_role.role",
@@ -231,6 +241,7 @@ pub const SUBJECT_TABLES: &[SubjectTable] = &[
     subject("induction_record"),
     subject("membership"),
     subject("account_role"),
+    subject("api_token"),
 ];
 
 const fn subject(table: &'static str) -> SubjectTable {

@@ -87,6 +87,13 @@ pub(crate) fn sections(cfg: &TenantConfig, d: &Duties) -> Vec<Section> {
             "Write and send to the people who chose to receive them.",
         ));
     }
+    if admin {
+        catalogue.push(link(
+            "/manage/tokens",
+            "API tokens",
+            "Let another system, such as a school's or the council's, use the JSON API.",
+        ));
+    }
     out.push(Section {
         heading: "The portal".to_owned(),
         links: catalogue,

@@ -19,6 +19,7 @@ use state::AppState;
 
 pub mod after_course_web;
 pub mod analytics_web;
+pub mod api_tokens;
 pub mod approvals_web;
 pub mod auth;
 pub mod basket_web;
@@ -94,6 +95,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(profile::router())
                 .merge(second_factor::router())
                 .merge(console::router())
+                .merge(api_tokens::router())
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     cookies::analytics,
@@ -206,7 +208,7 @@ const PRIVATE_PATHS: &[&str] = &[
     "/api/v1/waiting-list",
 ];
 
-/// `Cache-Control: no-store` on every answer to a request with a session and on every
+/// `Cache-Control: no-store` on every answer to a request with a session or a token and on every
 /// personal or management path: a shared computer's browser history or back button, or a
 /// proxy, must not show them to the next person.
 async fn no_store(req: Request, next: axum::middleware::Next) -> axum::response::Response {
@@ -216,7 +218,8 @@ async fn no_store(req: Request, next: axum::middleware::Next) -> axum::response:
             || path
                 .strip_prefix(p)
                 .is_some_and(|rest| rest.starts_with(['/', '.']))
-    }) || has_session_cookie(req.headers());
+    }) || has_session_cookie(req.headers())
+        || req.headers().contains_key(header::AUTHORIZATION);
     let mut res = next.run(req).await;
     let says_no_store = res
         .headers()

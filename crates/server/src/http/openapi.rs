@@ -5,7 +5,10 @@
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::OpenApi;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
 
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
 use crate::http::state::AppState;
@@ -41,10 +44,46 @@ pub fn document() -> utoipa::openapi::OpenApi {
     .fold(Common::openapi(), |doc, part| doc.merge_from(part))
 }
 
-/// What no area owns: the title and the error body every area answers with.
+/// What no area owns: the title, the error body every area answers with, and how a caller
+/// proves who they are.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Education services portal API", version = "1"),
-    components(schemas(ApiError, ErrorBody, FieldProblem))
+    components(schemas(ApiError, ErrorBody, FieldProblem)),
+    modifiers(&Security)
 )]
 struct Common;
+
+/// The two ways in: an API token (`Authorization: Bearer`, made at `/manage/tokens`) or a
+/// browser's session cookie (`__Host-portal_session` over HTTPS). Reads of the published
+/// catalogue need neither.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token a tenant administrator made at /manage/tokens, limited to its scopes",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Host-portal_session",
+                "A signed-in browser's session (portal_session over plain HTTP in development)",
+            ))),
+        );
+        doc.security = Some(vec![
+            SecurityRequirement::default(),
+            SecurityRequirement::new("bearer", Vec::<String>::new()),
+            SecurityRequirement::new("cookie", Vec::<String>::new()),
+        ]);
+    }
+}

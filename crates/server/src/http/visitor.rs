@@ -54,13 +54,15 @@ impl FromRequestParts<AppState> for Visitor {
             .map_err(IntoResponse::into_response)?;
         let mut jar = CookieJar::from_headers(&parts.headers);
         let secure = state.secure_cookies;
-        let signed_in = match jar.get(&named(SESSION_COOKIE, secure)) {
-            Some(c) => state
+        let bearer = crate::http::api_tokens::bearer(state, &tenant, parts).await?;
+        let signed_in = match (bearer, jar.get(&named(SESSION_COOKIE, secure))) {
+            (Some(who), _) => Some(who),
+            (None, Some(c)) => state
                 .identity
                 .current(&tenant.id, c.value())
                 .await
                 .map_err(|e| Failure::from(e).into_response())?,
-            None => None,
+            (None, None) => None,
         };
         let pending = match (&signed_in, jar.get(&named(SESSION_COOKIE, secure))) {
             (None, Some(c)) => state

@@ -6,6 +6,7 @@ pub mod account_secret;
 pub mod account_token;
 pub mod account_totp;
 pub mod account_totp_pending;
+pub mod api_token;
 pub mod federated_identity;
 pub mod induction_record;
 pub mod membership;

@@ -67,6 +67,7 @@ pub(crate) async fn serve_cached(
     };
     if req.method() != Method::GET
         || has_session(&req)
+        || req.headers().contains_key(header::AUTHORIZATION)
         || asks_about_cookies(&tenant, &req, state.secure)
     {
         return next.run(req).await;
