@@ -16,9 +16,13 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portal-target}"
 # server) are installed once into caches outside the clone. On a developer's machine a
 # tool that cannot be set up makes its tests say they are skipped; under CI (CI=true) it
 # fails the run, so a missing tool never passes as "skipped".
+case "$(printf '%s' "${CI:-}" | tr '[:upper:]' '[:lower:]')" in
+    "" | 0 | false) UNDER_CI="" ;;
+    *) UNDER_CI=1 ;;
+esac
 unavailable() {
-    if [ "${CI:-}" = true ]; then
-        echo "error: $1 (CI=true: these tests may not be skipped)" >&2
+    if [ -n "$UNDER_CI" ]; then
+        echo "error: $1 (CI=${CI}: these tests may not be skipped)" >&2
         exit 1
     fi
     echo "$1: those tests will be skipped" >&2
@@ -27,17 +31,19 @@ unavailable() {
 # Installs Debian packages (as root): tries the package lists as they are, and runs
 # `apt-get update` once if that fails (a fresh machine's lists are empty or stale).
 APT_UPDATED=""
+APT_LOG=""
 apt_install() {
     [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
-    if apt-get install -y --no-install-recommends "$@" >/tmp/portal-apt.log 2>&1; then
+    [ -n "$APT_LOG" ] || APT_LOG="$(mktemp -t portal-apt.XXXXXX)"
+    if apt-get install -y --no-install-recommends "$@" >>"$APT_LOG" 2>&1; then
         return 0
     fi
     if [ -z "$APT_UPDATED" ]; then
         APT_UPDATED=1
-        apt-get update >>/tmp/portal-apt.log 2>&1 || true
-        apt-get install -y --no-install-recommends "$@" >>/tmp/portal-apt.log 2>&1 && return 0
+        apt-get update >>"$APT_LOG" 2>&1 || true
+        apt-get install -y --no-install-recommends "$@" >>"$APT_LOG" 2>&1 && return 0
     fi
-    echo "apt-get install $* failed; see /tmp/portal-apt.log" >&2
+    echo "apt-get install $* failed; see $APT_LOG" >&2
     return 1
 }
 
@@ -47,7 +53,11 @@ npm_tool() {
     mkdir -p "$dir"
     if ! cmp -s "$src/package-lock.json" "$dir/package-lock.json" || [ ! -d "$dir/node_modules" ]; then
         cp "$src/package.json" "$src/package-lock.json" "$dir/"
-        (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2 || return 1
+        if ! (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2; then
+            # Leave nothing that looks installed, so the next run tries again.
+            rm -rf "$dir/node_modules" "$dir/package-lock.json"
+            return 1
+        fi
     fi
 }
 

@@ -204,6 +204,59 @@ async fn demo_catalogue_can_be_browsed_filtered_and_searched_without_signing_in(
     let html = html.text().await.unwrap();
     assert!(html.contains("3 courses and events"), "{html}");
     assert!(html.contains("must be a real date"));
+    assert!(
+        html.contains(r##"<a href="#from-day">"##),
+        "the summary links to the box"
+    );
+
+    // Dates are typed as day, month and year (no browser date picker) and filter as the
+    // whole date does; the filters stay folded away unless something is wrong.
+    let to = (chrono::Utc::now() + Duration::days(40)).date_naive();
+    let (d, m, y) = (to.format("%-d"), to.format("%-m"), to.format("%Y"));
+    let typed = app
+        .get_tenant(
+            "somerset",
+            &format!("/courses?to-day={d}&to-month={m}&to-year={y}"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let whole = app
+        .get_tenant("somerset", &format!("/courses?to={to}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let count = |page: &str| {
+        page[page.find(r#"role="status">"#).unwrap()..]
+            .split('<')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(count(&typed), count(&whole));
+    assert!(typed.contains("(1 filter applied)") && !typed.contains(r#"type="date""#));
+    assert!(typed.contains(&format!(
+        r#"id="to-day" name="to-day" type="text" inputmode="numeric" value="{d}""#
+    )));
+    assert!(!typed.contains("<details class=\"govuk-details govuk-!-margin-bottom-3\" open"));
+    for bad in [
+        "to-day=31&to-month=2&to-year=2027",
+        "to-day=3&to-month=&to-year=2027",
+    ] {
+        let page = app
+            .get_tenant("somerset", &format!("/courses?{bad}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(r##"<a href="#to-day">"##), "{bad}");
+        assert!(
+            page.contains("govuk-details govuk-!-margin-bottom-3\" open"),
+            "{bad}"
+        );
+    }
     let page1 = app
         .get_tenant("somerset", "/courses")
         .await

@@ -30,9 +30,10 @@ pub const MAX_DAYS: i64 = 366;
 /// What a token may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
-    /// Courses, sessions, services, providers, resources, feedback and buyers' lists.
+    /// Courses, sessions, services, providers, resources, anonymous feedback.
     Catalogue,
-    /// Bookings, checkout, the basket, the waiting list, purchases, delegates, attendance.
+    /// Bookings, checkout, the basket, the waiting list, purchases and who bought a
+    /// service, delegate lists and attendance: the areas that name people.
     Bookings,
     /// Data rights requests (for privacy officers).
     Rights,
@@ -57,7 +58,7 @@ impl Area {
     pub fn label(self) -> &'static str {
         match self {
             Self::Catalogue => "Courses, services and resources",
-            Self::Bookings => "Bookings, purchases and attendance",
+            Self::Bookings => "Bookings, purchases, buyers, delegate lists and attendance",
             Self::Rights => "Data rights requests",
         }
     }
@@ -74,7 +75,7 @@ impl Area {
         let first = parts.next()?;
         let third = parts.nth(1);
         match (first, third) {
-            ("services", Some("purchase"))
+            ("services", Some("purchase" | "purchasers"))
             | ("sessions", Some("attendance" | "delegates"))
             | ("bookings" | "checkout" | "basket" | "waiting-list", _) => Some(Self::Bookings),
             ("courses" | "sessions" | "services" | "providers" | "resources", _) => {
@@ -246,7 +247,10 @@ impl Identity {
         who: &SignedIn,
     ) -> Result<Vec<TokenView>, IdentityError> {
         let tx = self.db.tenant_read(tenant).await?;
-        self.require_admin(&tx, who).await?;
+        if let Err(e) = self.require_admin(&tx, who).await {
+            tx.rollback().await?;
+            return Err(e);
+        }
         let rows = api_token::Entity::find()
             .filter(api_token::Column::TenantId.eq(tenant.as_str()))
             .order_by_desc(api_token::Column::CreatedAt)
@@ -266,9 +270,13 @@ impl Identity {
         who: &SignedIn,
         form: &HashMap<String, String>,
     ) -> Result<(TokenView, String), IdentityError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        self.require_admin(&tx, who).await?;
+        let read = self.db.tenant_read(tenant).await?;
+        let admin = self.require_admin(&read, who).await;
+        read.rollback().await?;
+        admin?;
+        // Checked before the write transaction opens: a bad form never takes the writer's turn.
         let (name, scopes, days) = read_form(form).map_err(IdentityError::Invalid)?;
+        let tx = self.db.tenant_tx(tenant).await?;
         let secret = format!(
             "{PREFIX}{}",
             token::generate().map_err(IdentityError::random)?
@@ -317,12 +325,18 @@ impl Identity {
         id: &str,
     ) -> Result<(), IdentityError> {
         let tx = self.db.tenant_tx(tenant).await?;
-        self.require_admin(&tx, who).await?;
-        let row = api_token::Entity::find_by_id((tenant.as_str().to_owned(), id.to_owned()))
+        if let Err(e) = self.require_admin(&tx, who).await {
+            tx.rollback().await?;
+            return Err(e);
+        }
+        let found = api_token::Entity::find_by_id((tenant.as_str().to_owned(), id.to_owned()))
             .one(&*tx)
             .await?
-            .filter(|r| r.revoked_at.is_none())
-            .ok_or(IdentityError::BadToken)?;
+            .filter(|r| r.revoked_at.is_none());
+        let Some(row) = found else {
+            tx.rollback().await?;
+            return Err(IdentityError::BadToken);
+        };
         let name = row.name.clone();
         let mut active: api_token::ActiveModel = row.into();
         active.revoked_at = Set(Some(self.clock.now()));
@@ -341,63 +355,80 @@ impl Identity {
     }
 
     /// The person a bearer token acts for, when it is good for this path (and for writing,
-    /// when `write`: any method but `GET` and `HEAD`); the use is audited with the token's
-    /// name and marks it used.
+    /// when `write`: any method but `GET` and `HEAD`). `route` is what the audit records:
+    /// the route's pattern, never the raw path (which may carry a link's secret). A path
+    /// outside the token areas is refused before the database is asked; a good token's use
+    /// is audited with its name and marks it used, and so is a good token refused for its
+    /// scopes.
     ///
     /// # Errors
-    /// [`TokenRefusal`] when it is not accepted; the database's errors otherwise.
+    /// The database's errors; a refused token is `Ok(Err(..))`.
     pub async fn by_api_token(
         &self,
         tenant: &TenantId,
         secret: &str,
         write: bool,
         path: &str,
+        route: &str,
     ) -> Result<Result<SignedIn, TokenRefusal>, IdentityError> {
+        let Some(area) = Area::of_path(path) else {
+            return Ok(Err(TokenRefusal::OutOfScope));
+        };
         let now = self.clock.now();
-        let tx = self.db.tenant_tx(tenant).await?;
-        let Some(row) = api_token::Entity::find()
+        // Read first: a bad token never waits for the writer's turn.
+        let tx = self.db.tenant_read(tenant).await?;
+        let row = api_token::Entity::find()
             .filter(api_token::Column::TenantId.eq(tenant.as_str()))
             .filter(api_token::Column::SecretHash.eq(token::digest(secret)))
             .one(&*tx)
             .await?
-            .filter(|r| r.revoked_at.is_none() && r.expires_at > now)
-        else {
+            .filter(|r| r.revoked_at.is_none() && r.expires_at > now);
+        let account = match &row {
+            Some(r) => store::find_by_id(&tx, &r.account_id)
+                .await?
+                .filter(|a| a.status == status::ACTIVE),
+            None => None,
+        };
+        let maker_may = match &account {
+            Some(a) => orgs::can_act_as(&tx, &a.id, Role::TenantAdmin).await?,
+            None => false,
+        };
+        let manages = match &account {
+            Some(a) if maker_may => crate::duties::manages_anything(&tx, &a.id).await?,
+            _ => false,
+        };
+        tx.rollback().await?;
+        let (Some(row), Some(account), true) = (row, account, maker_may) else {
             return Ok(Err(TokenRefusal::Invalid));
         };
-        let account = store::find_by_id(&tx, &row.account_id)
-            .await?
-            .filter(|a| a.status == status::ACTIVE);
-        let Some(account) = account else {
-            return Ok(Err(TokenRefusal::Invalid));
-        };
-        if !orgs::can_act_as(&tx, &account.id, Role::TenantAdmin).await? {
-            return Ok(Err(TokenRefusal::Invalid));
-        }
         let needed = if write { Access::Write } else { Access::Read };
-        let allowed = Area::of_path(path).is_some_and(|area| {
-            parse_scopes(&row.scopes)
-                .iter()
-                .any(|s| s.area == area && s.access >= needed)
-        });
-        if !allowed {
-            tx.rollback().await?;
-            return Ok(Err(TokenRefusal::OutOfScope));
-        }
+        let allowed = parse_scopes(&row.scopes)
+            .iter()
+            .any(|s| s.area == area && s.access >= needed);
+        let tx = self.db.tenant_tx(tenant).await?;
         record_detail(
             &tx,
             &self.clock,
             &format!("api_token:{}", row.id),
-            "api_token.used",
+            if allowed {
+                "api_token.used"
+            } else {
+                "api_token.refused"
+            },
             &row.id,
-            serde_json::json!({ "name": row.name, "write": write, "path": path }),
+            serde_json::json!({ "name": row.name, "write": write, "route": route }),
         )
         .await?;
         let id = row.id.clone();
-        let mut active: api_token::ActiveModel = row.into();
-        active.last_used_at = Set(Some(now));
-        active.update(&*tx).await?;
-        let manages = crate::duties::manages_anything(&tx, &account.id).await?;
+        if allowed {
+            let mut active: api_token::ActiveModel = row.into();
+            active.last_used_at = Set(Some(now));
+            active.update(&*tx).await?;
+        }
         tx.commit().await?;
+        if !allowed {
+            return Ok(Err(TokenRefusal::OutOfScope));
+        }
         Ok(Ok(SignedIn {
             session: Session {
                 account_id: account.id.clone(),
@@ -425,7 +456,7 @@ mod tests {
             ("/api/v1/sessions/x/delegates", Some(Area::Bookings)),
             ("/api/v1/sessions/x/attendance", Some(Area::Bookings)),
             ("/api/v1/services/x/purchase", Some(Area::Bookings)),
-            ("/api/v1/services/x/purchasers", Some(Area::Catalogue)),
+            ("/api/v1/services/x/purchasers", Some(Area::Bookings)),
             ("/api/v1/checkout", Some(Area::Bookings)),
             ("/api/v1/rights-requests/x", Some(Area::Rights)),
             ("/api/openapi.json", None),

@@ -77,9 +77,15 @@ impl Statement {
 /// When the embedded file does not parse (a unit test reads it on every build).
 pub fn statement() -> Result<&'static Statement, &'static str> {
     static S: OnceLock<Result<Statement, String>> = OnceLock::new();
-    S.get_or_init(|| toml::from_str(SOURCE).map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(String::as_str)
+    S.get_or_init(|| {
+        let s: Statement = toml::from_str(SOURCE).map_err(|e| e.to_string())?;
+        if let Some(c) = s.automated.iter().find(|c| c.pages.is_empty()) {
+            return Err(format!("the area `{}` lists no pages", c.area));
+        }
+        Ok(s)
+    })
+    .as_ref()
+    .map_err(String::as_str)
 }
 
 #[cfg(test)]

@@ -36,23 +36,34 @@ pub(crate) async fn bearer(
     tenant: &Tenant,
     parts: &Parts,
 ) -> Result<Option<SignedIn>, Response> {
+    // Only `Bearer` is ours: another scheme (a staging site's basic auth, say) is left alone.
     let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .filter(|t| !t.is_empty());
-    let Some(secret) = secret else {
-        return Err(invalid());
+    let Some(rest) = value.to_str().ok().and_then(|v| {
+        v.get(..7)
+            .filter(|s| s.eq_ignore_ascii_case("bearer "))
+            .map(|_| &v[7..])
+            .or_else(|| v.eq_ignore_ascii_case("bearer").then_some(""))
+    }) else {
+        return Ok(None);
     };
+    // The API's description is public: a client that sends its token everywhere reads it too.
+    if parts.uri.path() == "/api/openapi.json" {
+        return Ok(None);
+    }
+    let secret = rest.trim();
+    if secret.is_empty() {
+        return Err(invalid());
+    }
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map_or("(no route)", axum::extract::MatchedPath::as_str);
     let write = parts.method != Method::GET && parts.method != Method::HEAD;
     match state
         .identity
-        .by_api_token(&tenant.id, secret, write, parts.uri.path())
+        .by_api_token(&tenant.id, secret, write, parts.uri.path(), route)
         .await
     {
         Ok(Ok(who)) => Ok(Some(who)),
@@ -157,6 +168,15 @@ impl ListPage<'_> {
 
     fn error_for(&self, field: &str) -> Option<String> {
         error_for(&self.errors, field)
+    }
+
+    /// A scope radio's id: the very first is `scopes`, where the error summary leads.
+    fn radio_id(&self, area: &usize, key: &str, value: &str) -> String {
+        if *area == 0 && value == "none" {
+            "scopes".to_owned()
+        } else {
+            format!("scope_{key}_{value}")
+        }
     }
 }
 

@@ -171,8 +171,8 @@ pub(crate) fn sections(cfg: &TenantConfig, d: &Duties) -> Vec<Section> {
     if admin {
         privacy.push(link(
             "/manage/privacy/audit",
-            "Search the audit log",
-            "Who did what to whose data, and when.",
+            "Check the audit log is intact",
+            "Confirm no recorded change was altered or removed.",
         ));
     }
     out.push(Section {
