@@ -6,6 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Items per page.
 pub const PER_PAGE: u64 = 20;
+/// The highest page number a list answers (the JSON API refuses more with 400).
+pub const MAX_PAGE: u64 = 100_000;
 /// Longest search text accepted (longer is cut, not refused: it is a search box).
 pub const SEARCH_MAX: usize = 200;
 
@@ -53,6 +55,7 @@ pub struct CourseQuery {
     pub sort: Option<Sort>,
     /// Page number, from 1.
     #[serde(default)]
+    #[param(minimum = 0, maximum = 100_000)]
     pub page: Option<u64>,
 }
 

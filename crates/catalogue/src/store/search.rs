@@ -207,6 +207,7 @@ pub struct ServiceQuery {
     pub audience: Option<String>,
     /// Page number, from 1.
     #[serde(default)]
+    #[param(minimum = 0, maximum = 100_000)]
     pub page: Option<u64>,
 }
 

@@ -28,7 +28,7 @@ async fn openapi() -> Response {
 
 /// The whole document: the common part merged with every area's.
 pub fn document() -> utoipa::openapi::OpenApi {
-    [
+    let mut doc = [
         catalogue_web::providers::Doc::openapi(),
         catalogue_web::Doc::openapi(),
         catalogue_web::resources::Doc::openapi(),
@@ -41,7 +41,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
         rights_web::Doc::openapi(),
     ]
     .into_iter()
-    .fold(Common::openapi(), |doc, part| doc.merge_from(part))
+    .fold(Common::openapi(), |doc, part| doc.merge_from(part));
+    // After the merge: the shared statuses go on every area's operations.
+    Statuses.modify(&mut doc);
+    doc
 }
 
 /// What no area owns: the title, the error body every area answers with, and how a caller
@@ -85,5 +88,81 @@ impl Modify for Security {
             SecurityRequirement::new("bearer", Vec::<String>::new()),
             SecurityRequirement::new("cookie", Vec::<String>::new()),
         ]);
+    }
+}
+
+/// The answers every operation can give beyond its own: 401 and 403 (a token that is not
+/// valid here, or out of its scopes; a page for signed-in people), 404 (an id that names
+/// nothing, or an area this portal does not use), 400 for a bad query or path, and for
+/// writes 415 (a body that is not JSON), 422 (JSON that does not fit) and 409 (not in the
+/// item's present state). Each handler
+/// declares its own statuses; this fills in the shared ones so the document lists every
+/// status a client can meet.
+struct Statuses;
+
+impl Modify for Statuses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |what: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(what)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ApiError")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        let add = |op: &mut Operation, write: bool| {
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_params = !params.is_empty();
+            let mut wanted = vec![
+                (
+                    "401",
+                    "Not signed in, or an API token that is not valid here",
+                ),
+                (
+                    "403",
+                    "Not allowed: beyond the token's scopes, or not this person's to do",
+                ),
+                (
+                    "404",
+                    "No such item here, or an area this portal does not use",
+                ),
+            ];
+            if has_params || params.iter().any(|p| p.parameter_in == ParameterIn::Path) {
+                wanted.push(("400", "A query, path or header value that cannot be read"));
+            }
+            if write {
+                wanted.push(("415", "A body that is not JSON"));
+                wanted.push(("400", "A body that is not well-formed JSON"));
+                wanted.push(("422", "JSON that does not fit the operation"));
+                wanted.push(("409", "Not possible in the item's present state"));
+            }
+            for (code, what) in wanted {
+                op.responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| error(what));
+            }
+        };
+        for item in doc.paths.paths.values_mut() {
+            for (op, write) in [
+                (&mut item.get, false),
+                (&mut item.head, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+                (&mut item.patch, true),
+                (&mut item.delete, true),
+            ] {
+                if let Some(op) = op {
+                    add(op, write);
+                }
+            }
+        }
     }
 }

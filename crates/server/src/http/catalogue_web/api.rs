@@ -56,6 +56,18 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/services/{id}/cancel", post(cancel_service))
 }
 
+/// A page number beyond [`MAX_PAGE`](catalogue::domain::query::MAX_PAGE) is a bad query.
+fn page_in_range(page: Option<u64>) -> ApiResult<()> {
+    if page.unwrap_or(1) > catalogue::domain::query::MAX_PAGE {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "Invalid query string: page must be at most 100000",
+        ));
+    }
+    Ok(())
+}
+
 fn not_found() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
@@ -120,6 +132,7 @@ async fn list_courses(
         return Err(not_found());
     }
     let Query(q) = q?;
+    page_in_range(q.page)?;
     let rows = state.catalogue.list_courses(&v.tenant().id, &q).await?;
     Ok(Json(CourseList {
         total: rows.first().map_or(0, |r| r.total),
@@ -420,6 +433,7 @@ async fn list_services(
         return Err(not_found());
     }
     let Query(q) = q?;
+    page_in_range(q.page)?;
     let rows = state.catalogue.list_services(&v.tenant().id, &q).await?;
     Ok(Json(ServiceList {
         total: rows.first().map_or(0, |r| r.total),
