@@ -25,6 +25,7 @@ mod mail;
 mod notices;
 mod objection;
 mod oidc;
+mod onboarding;
 mod openapi;
 mod organisations;
 mod privacy;

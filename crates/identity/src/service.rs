@@ -53,6 +53,18 @@ pub(crate) fn actor(account_id: &str) -> String {
 }
 
 impl Identity {
+    /// Makes the tenant's data key now if it has none (an onboarded tenant starts with its
+    /// own key, wrapped under the master key).
+    ///
+    /// # Errors
+    /// When the database fails or the stored key does not open under the master key.
+    pub async fn ensure_tenant_key(&self, tenant: &TenantId) -> Result<(), IdentityError> {
+        let tx = self.db.tenant_tx(tenant).await?;
+        crate::store::secrets::tenant_key(&tx, &self.master, self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Audits something a person did to their own account (actor and subject are the same).
     /// Lets a person who proved who they are into their account: an active account as it
     /// is, a dormant one (switched off by retention after inactivity) reopened and the

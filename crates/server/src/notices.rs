@@ -115,6 +115,8 @@ pub async fn publish_first_versions(
 /// administrators review and publish, so the published notice never states a period or a
 /// recipient the platform does not apply.
 ///
+/// Returns what became of each changed tenant's folder.
+///
 /// # Errors
 /// When the database fails.
 pub async fn draft_changed_folders(
@@ -123,9 +125,10 @@ pub async fn draft_changed_folders(
     loaded: &[LoadedTenant],
     changed: &[TenantId],
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(TenantId, Drafted)>> {
     use privacy_engine::store::notice;
     let running = registry.current();
+    let mut out = Vec::new();
     for id in changed {
         let (Some(file), Some(in_force)) = (
             loaded.iter().find(|t| &t.config.slug == id),
@@ -139,6 +142,7 @@ pub async fn draft_changed_folders(
                 tenant = %id,
                 "tenant folder's logo differs from the database; the database's logo stays"
             );
+            out.push((id.clone(), Drafted::LogoOnly));
             continue;
         }
         let tx = db.tenant_tx(id).await?;
@@ -150,6 +154,7 @@ pub async fn draft_changed_folders(
                 "tenant folder differs from the configuration in force, but a notice draft is \
                  open: publish or discard it, then restart to draft the folder's changes"
             );
+            out.push((id.clone(), Drafted::DraftOpen(sections)));
             continue;
         }
         let prose = notice::current(&tx)
@@ -176,8 +181,20 @@ pub async fn draft_changed_folders(
             "tenant folder differs from the configuration in force: its changes are now a \
              notice draft, applied when the tenant's administrators publish it"
         );
+        out.push((id.clone(), Drafted::Sections(sections)));
     }
-    Ok(())
+    Ok(out)
+}
+
+/// What became of a tenant folder that differs from the configuration in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Drafted {
+    /// These sections are now a notice draft.
+    Sections(Vec<String>),
+    /// A draft was already open: nothing drafted (these sections wait).
+    DraftOpen(Vec<String>),
+    /// Only the logo differs: the database's logo stays.
+    LogoOnly,
 }
 
 /// Who drafts a change read from a tenant folder.

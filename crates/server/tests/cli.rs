@@ -308,3 +308,57 @@ fn demo_admin_prints_working_credentials_once_and_refuses_postgres() {
     assert!(!pg.status.success());
     assert!(text(&pg.stderr).contains("embedded default only"));
 }
+
+#[test]
+fn tenants_add_onboards_a_folder_and_refuses_a_broken_one_untouched() {
+    let data = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("newtown");
+    std::fs::create_dir_all(&folder).unwrap();
+    let harrow = std::fs::read_to_string(tenants_dir().join("harrow/tenant.toml")).unwrap();
+    let newtown = harrow
+        .replacen("slug = \"harrow\"", "slug = \"newtown\"", 1)
+        .replacen(
+            "hostnames = [\"harrow.localhost\", \"www.ss4eharrow.uk\"]",
+            "hostnames = [\"newtown.localhost\"]",
+            1,
+        );
+    std::fs::write(
+        folder.join("tenant.toml"),
+        newtown.replacen("display_name =", "dispaly_name =", 1),
+    )
+    .unwrap();
+    let dir = folder.to_str().unwrap();
+    let out = portal(data.path(), &["tenants", "add", dir]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("dispaly_name") && stderr.contains("nothing was applied"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(data.path()).unwrap().next().is_none(),
+        "a broken folder touched the data folder"
+    );
+
+    std::fs::write(folder.join("tenant.toml"), &newtown).unwrap();
+    let out = portal(data.path(), &["tenants", "add", dir]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("newtown: onboarded"),
+        "{}",
+        text(&out.stdout)
+    );
+    let listed = text(&portal(data.path(), &["tenants", "list"]).stdout);
+    assert!(
+        listed.contains("newtown\tSupport Services for Education Harrow"),
+        "{listed}"
+    );
+    let again = portal(data.path(), &["tenants", "add", dir]);
+    assert!(again.status.success());
+    assert!(
+        text(&again.stdout).contains("nothing to do"),
+        "{}",
+        text(&again.stdout)
+    );
+}

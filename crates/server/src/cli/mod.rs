@@ -114,6 +114,13 @@ pub enum AccountsCommand {
 pub enum TenantsCommand {
     /// List the tenants in the database and whether their folder has changed since import.
     List,
+    /// Onboard a council from one tenant folder (its `tenant.toml`, and logo if any), or
+    /// re-apply a changed one: validated whole and against every other tenant, then stored
+    /// and serving at once on every replica; a changed folder becomes a notice draft.
+    Add {
+        /// The tenant's folder (named after its slug).
+        dir: PathBuf,
+    },
 }
 
 /// Parses the command line, runs the command and turns the outcome into an exit code.
@@ -168,6 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tenants(TenantsCommand::List) => list_tenants(&settings).await,
+        Command::Tenants(TenantsCommand::Add { dir }) => add_tenant(settings, &dir).await,
         Command::Accounts(AccountsCommand::GrantRole {
             tenant,
             email,
@@ -367,6 +375,28 @@ async fn serve(settings: Settings, with_demo_data: bool) -> anyhow::Result<()> {
         }
     }
     app.serve(listener, shutdown_signal()).await
+}
+
+async fn add_tenant(settings: Settings, dir: &std::path::Path) -> anyhow::Result<()> {
+    // Checked before anything else starts: a folder with problems touches nothing.
+    let loaded = crate::onboarding::read_folder(dir)?;
+    let app = Application::build(settings).await?;
+    let id = loaded.config.slug;
+    match crate::onboarding::apply(app.state(), dir, chrono::Utc::now()).await? {
+        crate::onboarding::Applied::Imported => println!(
+            "{id}: onboarded; serving now, and on every replica within seconds ({})",
+            loaded.config.hostnames.join(", ")
+        ),
+        crate::onboarding::Applied::Unchanged => {
+            println!("{id}: the folder matches the configuration in force; nothing to do");
+        }
+        crate::onboarding::Applied::Drafted(sections) => println!(
+            "{id}: the folder changes {}; these are now a draft of the privacy notice, in \
+             force when the council's administrators publish it",
+            sections.join(", ")
+        ),
+    }
+    Ok(())
 }
 
 async fn list_tenants(settings: &Settings) -> anyhow::Result<()> {

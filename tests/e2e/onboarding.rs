@@ -1,0 +1,193 @@
+//! Onboarding a council without a deploy: one tenant folder, validated whole and against
+//! every other tenant, serves at once with its own data key and first privacy notice; a
+//! folder with problems or another tenant's hostname changes nothing; re-applying a changed
+//! folder drafts the notice and leaves the configuration in force alone.
+
+use std::path::{Path, PathBuf};
+
+use e2e::{TestApp, spawn_app};
+use reqwest::StatusCode;
+use server::onboarding::{Applied, apply};
+
+/// A copy of Harrow's folder as a new council, `newtown`, with `edit` applied to its file.
+fn newtown(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let folder = root.path().join("newtown");
+    std::fs::create_dir_all(&folder).unwrap();
+    let harrow = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants/harrow/tenant.toml");
+    let text = std::fs::read_to_string(harrow)
+        .unwrap()
+        .replacen("slug = \"harrow\"", "slug = \"newtown\"", 1)
+        .replacen(
+            "display_name = \"Support Services for Education Harrow\"",
+            "display_name = \"Newtown Education Services\"",
+            1,
+        )
+        .replacen(
+            "hostnames = [\"harrow.localhost\", \"www.ss4eharrow.uk\"]",
+            "hostnames = [\"newtown.localhost\"]",
+            1,
+        );
+    std::fs::write(folder.join("tenant.toml"), edit(text)).unwrap();
+    (root, folder)
+}
+
+/// GET on a host the test's client was not built for.
+async fn get(app: &TestApp, host: &str, path: &str) -> reqwest::Response {
+    reqwest::Client::builder()
+        .resolve(host, app.addr)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(host, path))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn tenants(app: &TestApp) -> Vec<String> {
+    app.registry
+        .current()
+        .iter()
+        .map(|t| t.id.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_operator_onboards_a_sixth_council_and_it_serves_at_once() {
+    let app = spawn_app().await;
+    assert_eq!(
+        get(&app, "newtown.localhost", "/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_keep, folder) = newtown(|t| t);
+    let now = app.clock.now();
+    assert_eq!(
+        apply(&app.state, &folder, now).await.unwrap(),
+        Applied::Imported
+    );
+
+    let home = get(&app, "newtown.localhost", "/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(
+        home.text()
+            .await
+            .unwrap()
+            .contains("Newtown Education Services")
+    );
+    // Its first privacy notice, compiled from its folder, is published.
+    let notice = get(&app, "newtown.localhost", "/privacy").await;
+    assert_eq!(notice.status(), StatusCode::OK);
+    assert!(
+        notice
+            .text()
+            .await
+            .unwrap()
+            .contains("Newtown Education Services")
+    );
+    // Its own data key exists.
+    let db = &app.store;
+    let tx = db.tenant_tx(&"newtown".parse().unwrap()).await.unwrap();
+    let keys = <identity::store::entity::tenant_key::Entity as sea_orm::EntityTrait>::find()
+        .all(&*tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].tenant_id, "newtown");
+    // Applying the same folder again: nothing to do.
+    assert_eq!(
+        apply(&app.state, &folder, now).await.unwrap(),
+        Applied::Unchanged
+    );
+
+    // A changed folder becomes a notice draft; the configuration in force stays.
+    let (_keep2, changed) = newtown(|t| {
+        t.replacen(
+            "display_name = \"Newtown Education Services\"",
+            "display_name = \"Newtown Schools Services\"",
+            1,
+        )
+    });
+    match apply(&app.state, &changed, now).await.unwrap() {
+        Applied::Drafted(sections) => assert!(
+            sections.contains(&"display_name".to_owned()),
+            "{sections:?}"
+        ),
+        other => panic!("expected a draft, got {other:?}"),
+    }
+    let home = get(&app, "newtown.localhost", "/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Newtown Education Services") && !home.contains("Newtown Schools"));
+    // A second change while that draft is open is refused, not lost.
+    let err = apply(&app.state, &changed, now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("draft is already open"), "{err}");
+}
+
+#[tokio::test]
+async fn a_folder_with_problems_or_another_councils_hostname_changes_nothing() {
+    let app = spawn_app().await;
+    let before = tenants(&app);
+    let now = app.clock.now();
+    // Problems: every one is named, nothing is stored.
+    let (_keep, broken) = newtown(|t| t.replacen("display_name =", "dispaly_name =", 1));
+    let err = apply(&app.state, &broken, now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("nothing was applied") && err.contains("dispaly_name"),
+        "{err}"
+    );
+    // A hostname Somerset already answers to.
+    let (_keep2, taken) = newtown(|t| {
+        t.replacen(
+            "hostnames = [\"newtown.localhost\"]",
+            "hostnames = [\"newtown.localhost\", \"somerset.localhost\"]",
+            1,
+        )
+    });
+    let err = apply(&app.state, &taken, now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("somerset.localhost") && err.contains("somerset"),
+        "{err}"
+    );
+    // A folder whose name is not its slug.
+    let root = tempfile::tempdir().unwrap();
+    let wrong = root.path().join("elsewhere");
+    std::fs::create_dir_all(&wrong).unwrap();
+    let (_keep3, good) = newtown(|t| t);
+    std::fs::copy(good.join("tenant.toml"), wrong.join("tenant.toml")).unwrap();
+    let err = apply(&app.state, &wrong, now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("slug"), "{err}");
+
+    assert_eq!(tenants(&app), before);
+    assert_eq!(
+        storage::tenants::load_registry(&app.store)
+            .await
+            .unwrap()
+            .iter()
+            .count(),
+        before.len()
+    );
+    assert_eq!(
+        get(&app, "newtown.localhost", "/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "somerset.localhost", "/").await.status(),
+        StatusCode::OK
+    );
+}
