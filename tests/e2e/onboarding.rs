@@ -191,3 +191,58 @@ async fn a_folder_with_problems_or_another_councils_hostname_changes_nothing() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_logo_must_be_a_drawing_of_a_sensible_size_and_every_tenant_has_an_icon() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let with_logo = |svg: &'static [u8]| {
+        let (keep, folder) = newtown(|t| {
+            t.replacen(
+                "[branding]\n",
+                "[branding]\nlogo = \"logo.svg\"\nlogo_alt = \"Newtown\"\n",
+                1,
+            )
+        });
+        std::fs::write(folder.join("logo.svg"), svg).unwrap();
+        (keep, folder)
+    };
+    for (svg, why) in [
+        (
+            &br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>"#[..],
+            "<script>",
+        ),
+        (&br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#[..], "onload"),
+        (&[b' '; 300 * 1024][..], "at most 200 KB"),
+    ] {
+        let (_keep, folder) = with_logo(svg);
+        let err = apply(&app.state, &folder, now).await.unwrap_err().to_string();
+        assert!(err.contains("branding.logo") && err.contains(why), "{err}");
+        assert_eq!(get(&app, "newtown.localhost", "/").await.status(), StatusCode::NOT_FOUND);
+    }
+    let drawing = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#003a69"/></svg>"##;
+    let (_keep, folder) = with_logo(drawing);
+    assert_eq!(
+        apply(&app.state, &folder, now).await.unwrap(),
+        Applied::Imported
+    );
+    let logo = get(&app, "newtown.localhost", "/assets/logo").await;
+    assert_eq!(logo.headers()["content-type"], "image/svg+xml");
+    assert_eq!(logo.bytes().await.unwrap().as_ref(), &drawing[..]);
+    // Every tenant's pages name an icon in its own colour.
+    let home = app.get_tenant("somerset", "/").await.text().await.unwrap();
+    assert!(home.contains(r#"rel="icon" href="/assets/favicon.svg"#));
+    let icon = app.get_tenant("somerset", "/assets/favicon.svg").await;
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    let colour = app
+        .registry
+        .current()
+        .iter()
+        .find(|t| t.id.as_str() == "somerset")
+        .unwrap()
+        .config
+        .branding
+        .colour
+        .clone();
+    assert!(icon.text().await.unwrap().contains(&colour));
+}

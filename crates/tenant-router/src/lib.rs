@@ -12,6 +12,7 @@ mod host;
 mod id;
 mod layer;
 pub mod load;
+pub mod logo;
 mod registry;
 
 pub use config::TenantConfig;

@@ -139,7 +139,13 @@ pub fn load_one(folder: &Path) -> Result<LoadedTenant, Vec<ConfigProblem>> {
     }
     let logo = match &config.branding.logo {
         Some(name) if problems.is_empty() => match std::fs::read(folder.join(name)) {
-            Ok(bytes) => Some(bytes),
+            Ok(bytes) => match crate::logo::check(name, &bytes) {
+                Ok(()) => Some(bytes),
+                Err(why) => {
+                    problems.push(problem("branding.logo", why));
+                    None
+                }
+            },
             Err(e) => {
                 problems.push(problem(
                     "branding.logo",
