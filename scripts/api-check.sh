@@ -18,6 +18,8 @@
 #   TENANT=somerset EXAMPLES=100 scripts/api-check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Its own server on the embedded defaults, whatever the shell points at.
+unset DATABASE_URL REDIS_URL
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portal-target}"
 TENANT="${TENANT:-harrow}"
@@ -30,7 +32,10 @@ ST_VERSION="4.32.5"
 
 if ! "$ST_DIR/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
     echo "installing schemathesis $ST_VERSION into $ST_DIR (once)" >&2
-    python3 -m venv "$ST_DIR"
+    python3 -m venv "$ST_DIR" || {
+        echo "python3 -m venv failed: install Python's venv module (Debian: python3-venv)" >&2
+        exit 1
+    }
     "$ST_DIR/bin/pip" install --quiet "schemathesis==$ST_VERSION"
 fi
 
@@ -41,18 +46,23 @@ WORK="$(mktemp -d)"
 cp -r tenants "$WORK/"
 SERVER_PID=""
 cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-    rm -rf "$WORK"
+    if [ -n "$SERVER_PID" ]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK" || true
 }
 trap cleanup EXIT
 
 (cd "$WORK" && APP__HTTP__PORT="$PORT" exec "$PORTAL" serve --demo-data >"$WORK/server.log" 2>&1) &
 SERVER_PID=$!
 for _ in $(seq 1 60); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
     curl -fs -H "Host: $HOST" "$BASE/healthz" >/dev/null 2>&1 && break
     sleep 0.5
 done
-curl -fs -H "Host: $HOST" "$BASE/healthz" >/dev/null || {
+# Ours, and answering (not another process on the port).
+kill -0 "$SERVER_PID" 2>/dev/null && curl -fs -H "Host: $HOST" "$BASE/healthz" >/dev/null || {
     echo "the server did not start; its log:" >&2
     cat "$WORK/server.log" >&2
     exit 1
@@ -66,7 +76,12 @@ CODE="$(awk '/recovery codes/ {getline; print $1}' <<<"$ADMIN")"
 
 JAR="$WORK/cookies"
 page() { curl -fs -b "$JAR" -c "$JAR" -H "Host: $HOST" "$BASE$1"; }
-csrf() { page "$1" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+csrf() {
+    local t
+    t="$(page "$1" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//' || true)"
+    [ -n "$t" ] || { echo "no form token on $1" >&2; exit 1; }
+    printf '%s' "$t"
+}
 post() {
     local path="$1"
     shift
@@ -88,14 +103,16 @@ token="$(csrf /manage/tokens)"
     --data-urlencode "days=1" --data-urlencode "scope_catalogue=write" \
     --data-urlencode "scope_bookings=write" --data-urlencode "scope_rights=write")" = 201 ] \
     || { echo "could not make an API token" >&2; exit 1; }
-API_TOKEN="$(grep -o 'id="new-token">[^<]*' "$WORK/last.html" | sed 's/.*>//')"
+API_TOKEN="$(grep -o 'id="new-token">[^<]*' "$WORK/last.html" | sed 's/.*>//' || true)"
+[ -n "$API_TOKEN" ] || { echo "the new API token was not shown" >&2; exit 1; }
 
 run() {
     echo "=== schemathesis: $1" >&2
     shift
-    "$ST_DIR/bin/st" run "$BASE/api/openapi.json" -H "Host: $HOST" "$@" \
+    # From the scratch folder: schemathesis keeps a cache where it runs.
+    (cd "$WORK" && "$ST_DIR/bin/st" run "$BASE/api/openapi.json" -H "Host: $HOST" "$@" \
         --checks all --exclude-checks positive_data_acceptance \
-        --max-examples "$EXAMPLES" --no-color
+        --max-examples "$EXAMPLES" --no-color)
 }
 status=0
 run "anonymous" || status=1

@@ -64,7 +64,9 @@ async fn an_operator_onboards_a_sixth_council_and_it_serves_at_once() {
     let now = app.clock.now();
     assert_eq!(
         apply(&app.state, &folder, now).await.unwrap(),
-        Applied::Imported
+        Applied::Imported {
+            notice: server::onboarding::NoticeState::Published
+        }
     );
 
     let home = get(&app, "newtown.localhost", "/").await;
@@ -224,7 +226,9 @@ async fn a_logo_must_be_a_drawing_of_a_sensible_size_and_every_tenant_has_an_ico
     let (_keep, folder) = with_logo(drawing);
     assert_eq!(
         apply(&app.state, &folder, now).await.unwrap(),
-        Applied::Imported
+        Applied::Imported {
+            notice: server::onboarding::NoticeState::Published
+        }
     );
     let logo = get(&app, "newtown.localhost", "/assets/logo").await;
     assert_eq!(logo.headers()["content-type"], "image/svg+xml");

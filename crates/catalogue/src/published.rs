@@ -201,7 +201,10 @@ impl Snapshot {
             })
             .collect();
         hits.sort_by(|a, b| (&a.title, &a.id).cmp(&(&b.title, &b.id)));
-        let page = query.page.unwrap_or(1).clamp(1, 10_000);
+        let page = query
+            .page
+            .unwrap_or(1)
+            .clamp(1, crate::domain::query::MAX_PAGE);
         page_of(hits, page, |r, total| ServiceRow { total, ..r })
     }
 

@@ -29,7 +29,25 @@ impl Application {
     /// When the tenant folder is invalid (the message lists every problem by file and key),
     /// the database cannot be reached or migrated, or Redis' URL is unusable.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let loaded = load::load_dir(&settings.tenants.dir)?;
+        Self::build_with(settings, true).await
+    }
+
+    /// The application on the tenants already in the database, importing no folder: for an
+    /// operator's command that applies one folder itself, checked first
+    /// ([`crate::onboarding`]).
+    ///
+    /// # Errors
+    /// As [`Self::build`].
+    pub async fn build_without_folders(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, false).await
+    }
+
+    async fn build_with(settings: Settings, import: bool) -> anyhow::Result<Self> {
+        let loaded = if import {
+            load::load_dir(&settings.tenants.dir)?
+        } else {
+            Vec::new()
+        };
         let db = connect(&settings).await?;
         if settings.database.migrate_on_start {
             db.migrate().await.context("cannot apply migrations")?;
@@ -44,6 +62,9 @@ impl Application {
         let report = storage::tenants::import_new(&db, &loaded, chrono::Utc::now()).await?;
         for id in &report.imported {
             tracing::info!(tenant = %id, "tenant imported from its folder");
+        }
+        for (id, why) in &report.refused {
+            tracing::error!(tenant = %id, reason = %why, "tenant folder not imported");
         }
         let registry = LiveRegistry::new(storage::tenants::load_registry(&db).await?);
         let announced = crate::http::state::Announced::default();

@@ -19,12 +19,22 @@ use crate::notices::Drafted;
 /// What applying a folder did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {
-    /// A new tenant, serving now.
-    Imported,
+    /// A new tenant, serving now; `notice` says whether its first privacy notice is
+    /// published (or a draft awaits what the checklist needs).
+    Imported { notice: NoticeState },
     /// The folder matches the configuration in force.
     Unchanged,
     /// The folder differs: a notice draft lists these sections (nothing else changed).
     Drafted(Vec<String>),
+}
+
+/// Where a tenant's privacy notice stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NoticeState {
+    /// A version is published.
+    Published,
+    /// Only a draft: the items it lacks are listed on `/manage/privacy`.
+    Draft,
 }
 
 /// Reads and checks a tenant folder on its own: every problem in it, or the tenant.
@@ -70,16 +80,22 @@ pub async fn apply(state: &AppState, folder: &Path, now: DateTime<Utc>) -> anyho
     }
     let report =
         storage::tenants::import_new(&state.db, std::slice::from_ref(&loaded), now).await?;
+    if let Some((_, why)) = report.refused.iter().find(|(r, _)| *r == id) {
+        anyhow::bail!("{why}; nothing was applied");
+    }
+    // Every run finishes what a stopped one left: the data key and the first notice are
+    // made when missing, whatever the folder's state.
+    state.identity.ensure_tenant_key(&id).await?;
+    let fresh = LiveRegistry::new(storage::tenants::load_registry(&state.db).await?);
+    crate::notices::publish_first_versions(&state.db, &fresh, now).await?;
     let applied = if report.imported.contains(&id) {
-        state.identity.ensure_tenant_key(&id).await?;
-        let fresh = LiveRegistry::new(storage::tenants::load_registry(&state.db).await?);
-        crate::notices::publish_first_versions(&state.db, &fresh, now).await?;
-        Applied::Imported
+        Applied::Imported {
+            notice: notice_state(state, &id).await?,
+        }
     } else if report.changed.contains(&id) {
-        let running = LiveRegistry::new(stored);
         let drafted = crate::notices::draft_changed_folders(
             &state.db,
-            &running,
+            &fresh,
             std::slice::from_ref(&loaded),
             std::slice::from_ref(&id),
             now,
@@ -99,4 +115,18 @@ pub async fn apply(state: &AppState, folder: &Path, now: DateTime<Utc>) -> anyho
     };
     crate::notices::reload(&state.db, &state.registry, &state.announced).await?;
     Ok(applied)
+}
+
+async fn notice_state(
+    state: &AppState,
+    id: &tenant_router::TenantId,
+) -> anyhow::Result<NoticeState> {
+    let tx = state.db.tenant_read(id).await?;
+    let published = privacy_engine::store::notice::current(&tx).await?.is_some();
+    tx.rollback().await?;
+    Ok(if published {
+        NoticeState::Published
+    } else {
+        NoticeState::Draft
+    })
 }

@@ -362,3 +362,31 @@ fn tenants_add_onboards_a_folder_and_refuses_a_broken_one_untouched() {
         text(&again.stdout)
     );
 }
+
+#[test]
+fn check_ignores_what_a_mounted_volume_adds_beside_the_folders() {
+    let data = tempfile::tempdir().unwrap();
+    let mounted = tempfile::tempdir().unwrap();
+    let harrow = mounted.path().join("harrow");
+    std::fs::create_dir_all(&harrow).unwrap();
+    std::fs::copy(
+        tenants_dir().join("harrow/tenant.toml"),
+        harrow.join("tenant.toml"),
+    )
+    .unwrap();
+    // A ConfigMap volume's bookkeeping and a disk's lost+found.
+    std::fs::create_dir_all(mounted.path().join("..2026_12_05_10_00_00.123")).unwrap();
+    std::fs::create_dir_all(mounted.path().join("lost+found")).unwrap();
+    std::os::unix::fs::symlink(
+        mounted.path().join("..2026_12_05_10_00_00.123"),
+        mounted.path().join("..data"),
+    )
+    .unwrap();
+    let out = portal(data.path(), &["check", mounted.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("1 tenant(s) valid"),
+        "{}",
+        text(&out.stdout)
+    );
+}

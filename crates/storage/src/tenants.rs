@@ -24,6 +24,8 @@ pub struct ImportReport {
     pub changed: Vec<TenantId>,
     /// Tenants in the database with no folder (kept).
     pub without_folder: Vec<TenantId>,
+    /// New folders not imported: a hostname another tenant in the database answers to.
+    pub refused: Vec<(TenantId, String)>,
 }
 
 /// Imports every tenant not yet in the database. Safe to run from several replicas at once:
@@ -45,6 +47,10 @@ pub async fn import_new(
             Some(row) if row.config_sha256 == digest => report.unchanged.push(id),
             Some(_) => report.changed.push(id),
             None => {
+                if let Some(why) = host_taken(&existing, &t.config) {
+                    report.refused.push((id, why));
+                    continue;
+                }
                 if insert(db, t, &digest, now).await? {
                     report.imported.push(id);
                 } else {
@@ -61,6 +67,21 @@ pub async fn import_new(
         }
     }
     Ok(report)
+}
+
+/// Whether another tenant row already answers to one of `cfg`'s hostnames.
+fn host_taken(rows: &[tenant::Model], cfg: &TenantConfig) -> Option<String> {
+    rows.iter()
+        .filter(|r| r.id != cfg.slug.as_str())
+        .find_map(|r| {
+            let theirs: serde_json::Value = serde_json::from_str(&r.config).ok()?;
+            let h = cfg.hostnames.iter().find(|h| {
+                theirs["hostnames"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(h.as_str())))
+            })?;
+            Some(format!("the hostname `{h}` is already {}'s", r.id))
+        })
 }
 
 async fn insert(
@@ -118,8 +139,13 @@ async fn insert(
 /// [`StorageError::CorruptTenant`] for a row that no longer parses or validates,
 /// [`StorageError::Registry`] when two rows claim one host.
 pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
-    let rows = tenant::Entity::find().all(db.platform()).await?;
-    let mut contexts = Vec::with_capacity(rows.len());
+    use sea_orm::QueryOrder as _;
+    let rows = tenant::Entity::find()
+        .order_by_asc(tenant::Column::CreatedAt)
+        .order_by_asc(tenant::Column::Id)
+        .all(db.platform())
+        .await?;
+    let mut contexts: Vec<TenantContext> = Vec::with_capacity(rows.len());
     for row in rows {
         let corrupt = |message: String| StorageError::CorruptTenant {
             tenant: row.id.clone(),
@@ -135,6 +161,16 @@ pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
             (Some(bytes), Some(ct)) => Some((logo_content_type(ct_to_name(ct)), bytes)),
             _ => None,
         };
+        // Two rows claiming one host (a race between two onboardings, say) must not take
+        // every tenant down: the later one is set aside, loudly, until an operator fixes it.
+        if let Some(h) = config
+            .hostnames
+            .iter()
+            .find(|h| contexts.iter().any(|c| c.config.hostnames.contains(h)))
+        {
+            tracing::error!(tenant = %config.slug, hostname = %h, "tenant set aside: another tenant already answers to this hostname");
+            continue;
+        }
         contexts.push(TenantContext {
             id: config.slug.clone(),
             config,

@@ -89,6 +89,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<LoadedTenant>, LoadError> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.is_dir())
+        // What a mounted volume adds beside the folders (a ConfigMap's `..data` and
+        // `..2026_…`, a disk's `lost+found`, any hidden folder) is not a tenant.
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && n != "lost+found")
+        })
         .collect();
     folders.sort();
     let mut tenants = Vec::new();

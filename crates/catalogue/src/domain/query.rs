@@ -6,8 +6,9 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Items per page.
 pub const PER_PAGE: u64 = 20;
-/// The highest page number a list answers (the JSON API refuses more with 400).
-pub const MAX_PAGE: u64 = 100_000;
+/// The highest page number a list answers (the JSON API refuses more with 400; the pages
+/// show the last one).
+pub const MAX_PAGE: u64 = 10_000;
 /// Longest search text accepted (longer is cut, not refused: it is a search box).
 pub const SEARCH_MAX: usize = 200;
 
@@ -55,7 +56,7 @@ pub struct CourseQuery {
     pub sort: Option<Sort>,
     /// Page number, from 1.
     #[serde(default)]
-    #[param(minimum = 0, maximum = 100_000)]
+    #[param(minimum = 0, maximum = 10_000)]
     pub page: Option<u64>,
 }
 
@@ -73,7 +74,7 @@ impl CourseQuery {
     /// The page, from 1.
     #[must_use]
     pub fn page(&self) -> u64 {
-        self.page.unwrap_or(1).clamp(1, 10_000)
+        self.page.unwrap_or(1).clamp(1, MAX_PAGE)
     }
 }
 

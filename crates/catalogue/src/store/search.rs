@@ -207,7 +207,7 @@ pub struct ServiceQuery {
     pub audience: Option<String>,
     /// Page number, from 1.
     #[serde(default)]
-    #[param(minimum = 0, maximum = 100_000)]
+    #[param(minimum = 0, maximum = 10_000)]
     pub page: Option<u64>,
 }
 
@@ -254,7 +254,10 @@ pub async fn services(
     {
         return Ok(Vec::new());
     }
-    let page = query.page.unwrap_or(1).clamp(1, 10_000);
+    let page = query
+        .page
+        .unwrap_or(1)
+        .clamp(1, crate::domain::query::MAX_PAGE);
     let limit = sql.bind(i64::try_from(PER_PAGE).unwrap_or(20));
     let offset = sql.bind(i64::try_from((page - 1) * PER_PAGE).unwrap_or(0));
     sql.push(&format!(

@@ -380,13 +380,22 @@ async fn serve(settings: Settings, with_demo_data: bool) -> anyhow::Result<()> {
 async fn add_tenant(settings: Settings, dir: &std::path::Path) -> anyhow::Result<()> {
     // Checked before anything else starts: a folder with problems touches nothing.
     let loaded = crate::onboarding::read_folder(dir)?;
-    let app = Application::build(settings).await?;
+    // The configured folder is not imported here: only this one, after its checks.
+    let app = Application::build_without_folders(settings).await?;
     let id = loaded.config.slug;
     match crate::onboarding::apply(app.state(), dir, chrono::Utc::now()).await? {
-        crate::onboarding::Applied::Imported => println!(
-            "{id}: onboarded; serving now, and on every replica within seconds ({})",
-            loaded.config.hostnames.join(", ")
-        ),
+        crate::onboarding::Applied::Imported { notice } => {
+            println!(
+                "{id}: onboarded; serving now, and on every replica within seconds ({})",
+                loaded.config.hostnames.join(", ")
+            );
+            if notice == crate::onboarding::NoticeState::Draft {
+                println!(
+                    "{id}: its privacy notice is a draft: it lacks items the ICO's checklist \
+                     needs, listed for its administrators at /manage/privacy"
+                );
+            }
+        }
         crate::onboarding::Applied::Unchanged => {
             println!("{id}: the folder matches the configuration in force; nothing to do");
         }

@@ -93,9 +93,10 @@ impl Modify for Security {
 
 /// The answers every operation can give beyond its own: 401 and 403 (a token that is not
 /// valid here, or out of its scopes; a page for signed-in people), 404 (an id that names
-/// nothing, or an area this portal does not use), 400 for a bad query or path, and for
-/// writes 415 (a body that is not JSON), 422 (JSON that does not fit) and 409 (not in the
-/// item's present state). Each handler
+/// nothing, or an area this portal does not use), 408 (too slow) and 503 (the session
+/// store is down), 400 for a bad query or path, and for writes 415 (a body that is not
+/// JSON), 422 (JSON that does not fit), 409 (not in the item's present state) and 413 (too
+/// large). Each handler
 /// declares its own statuses; this fills in the shared ones so the document lists every
 /// status a client can meet.
 struct Statuses;
@@ -121,6 +122,8 @@ impl Modify for Statuses {
             let params = op.parameters.as_deref().unwrap_or_default();
             let has_params = !params.is_empty();
             let mut wanted = vec![
+                ("408", "The request took too long and was stopped"),
+                ("503", "Signing in is not available at the moment"),
                 (
                     "401",
                     "Not signed in, or an API token that is not valid here",
@@ -142,6 +145,7 @@ impl Modify for Statuses {
                 wanted.push(("400", "A body that is not well-formed JSON"));
                 wanted.push(("422", "JSON that does not fit the operation"));
                 wanted.push(("409", "Not possible in the item's present state"));
+                wanted.push(("413", "A body larger than the operation takes"));
             }
             for (code, what) in wanted {
                 op.responses

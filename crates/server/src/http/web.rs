@@ -233,6 +233,11 @@ async fn logo(t: Tenant, State(_): State<AppState>) -> Response {
             [
                 (header::CONTENT_TYPE, *content_type),
                 (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                // Opened on its own, the image may draw and nothing else.
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
+                ),
             ],
             bytes.clone(),
         )

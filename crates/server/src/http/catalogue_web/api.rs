@@ -62,7 +62,7 @@ fn page_in_range(page: Option<u64>) -> ApiResult<()> {
         return Err(Failure::new(
             StatusCode::BAD_REQUEST,
             "invalid_query",
-            "Invalid query string: page must be at most 100000",
+            "Invalid query string: page must be at most 10000",
         ));
     }
     Ok(())
