@@ -85,8 +85,12 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 CHROMIUM_BIN="$(command -v chromium || true)"
 if [ -n "$CHROMIUM_BIN" ] && command -v npm >/dev/null 2>&1 && npm_tool tests/a11y "$A11Y_DIR"; then
-    cp tests/a11y/axe.mjs "$A11Y_DIR/axe.mjs"
-    export A11Y_SCRIPT="$A11Y_DIR/axe.mjs" CHROMIUM="$CHROMIUM_BIN"
+    cp tests/a11y/axe.mjs tests/a11y/journey.mjs "$A11Y_DIR/"
+    export A11Y_SCRIPT="$A11Y_DIR/axe.mjs" JOURNEY_SCRIPT="$A11Y_DIR/journey.mjs" \
+        CHROMIUM="$CHROMIUM_BIN"
+    # The browser journeys' screenshots: kept in the build folder for CI to collect as
+    # artefacts, never in the clone.
+    export SCREENSHOTS="${SCREENSHOTS:-$CARGO_TARGET_DIR/screenshots}"
 else
     unavailable "Chromium or axe-core could not be set up"
 fi

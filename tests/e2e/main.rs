@@ -21,6 +21,7 @@ mod delegates;
 mod desk_api;
 mod identity;
 mod isolation;
+mod journeys;
 mod mail;
 mod notices;
 mod objection;
