@@ -1,7 +1,8 @@
 // Walks one part of a user journey in headless Chromium, as a person would: opens pages,
 // fills in forms, presses buttons, checks what the page says, and takes screenshots.
 // The steps come as JSON in JOURNEY_STEPS; the browser's cookies carry over between
-// parts in JOURNEY_STATE (a file). One JSON line per step is printed; the first step that
+// parts in JOURNEY_STATE (a file); JOURNEY_COOKIES (a JSON list of "name=value") starts it
+// with a session made elsewhere. One JSON line per step is printed; the first step that
 // fails prints its reason and ends the run with a non-zero exit.
 //
 // Steps:
@@ -29,6 +30,12 @@ try {
     storageState: state && existsSync(state) ? state : undefined,
     viewport: { width: 390, height: 844 },
   });
+  const cookies = JSON.parse(process.env.JOURNEY_COOKIES || '[]');
+  const origins = [...new Set(steps.filter((s) => s.goto).map((s) => new URL(s.goto).origin))];
+  await context.addCookies(origins.flatMap((url) => cookies.map((c) => {
+    const at = c.indexOf('=');
+    return { name: c.slice(0, at), value: c.slice(at + 1), url };
+  })));
   const page = await context.newPage();
   for (const step of steps) {
     const [kind, arg] = Object.entries(step)[0];

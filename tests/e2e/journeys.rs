@@ -19,6 +19,13 @@ fn script() -> Option<String> {
 
 /// Walks `steps` with the cookies kept in `state`; panics with the failing step.
 async fn walk(script: &str, state: &Path, shots: &str, steps: Value) {
+    walk_as(script, state, shots, &[], steps).await;
+}
+
+/// Walks `steps` in a browser holding `cookies` (a session made by the test's helpers,
+/// such as an administrator's with its second factor done).
+async fn walk_as(script: &str, state: &Path, shots: &str, cookies: &[String], steps: Value) {
+    let cookies = serde_json::to_string(cookies).unwrap();
     let script = script.to_owned();
     let state = state.to_owned();
     let shots = std::env::var("SCREENSHOTS")
@@ -29,6 +36,7 @@ async fn walk(script: &str, state: &Path, shots: &str, steps: Value) {
             .arg(&script)
             .env("JOURNEY_STEPS", steps.to_string())
             .env("JOURNEY_STATE", &state)
+            .env("JOURNEY_COOKIES", cookies)
             .env("SCREENSHOTS", shots)
             .output()
             .unwrap()
@@ -130,4 +138,119 @@ async fn a_member_of_staff_signs_up_books_cancels_and_finds_their_cpd_record() {
             "{action} missing: {audit:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_lead_administrator_adds_a_colleague_and_marks_a_leaver() {
+    let Some(script) = script() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let slug = "harrow";
+    let (admin, org) = crate::organisations::admin_with_org(&app, slug, "Kenton School").await;
+    let lead = app.person(slug, "lead@kenton.example", None).await;
+    crate::organisations::appoint(&admin, slug, &org, "lead@kenton.example").await;
+    let dir = tempfile::tempdir().unwrap();
+    let u = |p: &str| url(&app, slug, p);
+    walk_as(
+        &script,
+        &dir.path().join("state.json"),
+        "lead-administrator",
+        &lead.cookies(slug),
+        json!([
+            {"goto": u("/manage")},
+            {"see": "People at Kenton School"},
+            {"shot": "1-console"},
+            {"goto": u(&format!("/organisations/{org}/people"))},
+            {"fill": {"first_name": "Sam", "last_name": "Colleague", "email": "sam@kenton.example"}},
+            {"press": "Add colleague"},
+            {"see": "Sam Colleague"},
+            {"shot": "2-colleague-added"},
+            // Sam is listed first (by surname), so the first such button is theirs.
+            {"press": "Mark as leaver"},
+            {"shot": "3-leaver"},
+        ]),
+    )
+    .await;
+    let audit = app.audit_actions(slug).await;
+    for action in ["account.created_for_person", "membership.left"] {
+        assert!(
+            audit.iter().any(|a| a == action),
+            "{action} missing: {audit:?}"
+        );
+    }
+    // The leaver is Sam, not the lead administrator, who is still signed in and leading.
+    let people = lead
+        .get_tenant(slug, &format!("/organisations/{org}/people"))
+        .await;
+    assert_eq!(people.status(), reqwest::StatusCode::OK);
+    // The colleague was told to choose a password.
+    assert!(!app.outbox(slug, "sam@kenton.example").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_council_administrator_rewords_and_publishes_the_privacy_notice() {
+    let Some(script) = script() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let slug = "harrow";
+    let (admin, _) = crate::organisations::admin_with_org(&app, slug, "Kenton School").await;
+    let dir = tempfile::tempdir().unwrap();
+    let u = |p: &str| url(&app, slug, p);
+    let words = "Harrow's training portal, in our own words for this journey.";
+    walk_as(
+        &script,
+        &dir.path().join("state.json"),
+        "notice",
+        &admin.cookies(slug),
+        json!([
+            {"goto": u("/manage")},
+            {"see": "Privacy notice, controller details and retention rules"},
+            {"goto": u("/manage/privacy/prose")},
+            {"fill": {"introduction": words}},
+            {"press": "Save to the draft"},
+            {"goto": u("/manage/privacy")},
+            {"shot": "1-draft"},
+            {"press": "Publish the notice"},
+            {"goto": u("/privacy")},
+            {"see": words},
+            {"shot": "2-published"},
+        ]),
+    )
+    .await;
+    assert!(
+        app.audit_actions(slug)
+            .await
+            .iter()
+            .any(|a| a == "notice.published")
+    );
+}
+
+#[tokio::test]
+async fn an_operator_onboards_a_council_and_a_browser_finds_it_at_once() {
+    let Some(script) = script() else {
+        return;
+    };
+    let app = spawn_app().await;
+    let (_keep, folder) = crate::onboarding::newtown(|t| t);
+    server::onboarding::apply(&app.state, &folder, app.clock.now())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    walk(
+        &script,
+        &dir.path().join("state.json"),
+        "onboarded",
+        json!([
+            {"goto": app.url("newtown.localhost", "/")},
+            {"see": "Newtown Education Services"},
+            {"shot": "1-home"},
+            {"goto": app.url("newtown.localhost", "/privacy")},
+            {"see": "Newtown Education Services"},
+            {"goto": app.url("newtown.localhost", "/accessibility")},
+            {"see": "Accessibility statement for Newtown Education Services"},
+        ]),
+    )
+    .await;
 }

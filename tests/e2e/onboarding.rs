@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use server::onboarding::{Applied, apply};
 
 /// A copy of Harrow's folder as a new council, `newtown`, with `edit` applied to its file.
-fn newtown(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn newtown(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
     let root = tempfile::tempdir().unwrap();
     let folder = root.path().join("newtown");
     std::fs::create_dir_all(&folder).unwrap();
