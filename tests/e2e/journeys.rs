@@ -166,7 +166,7 @@ async fn a_lead_administrator_adds_a_colleague_and_marks_a_leaver() {
             {"press": "Add colleague"},
             {"see": "Sam Colleague"},
             {"shot": "2-colleague-added"},
-            // Sam is listed first (by surname), so the first such button is theirs.
+            // Their own row offers no such button, so the only one is Sam's.
             {"press": "Mark as leaver"},
             {"shot": "3-leaver"},
         ]),

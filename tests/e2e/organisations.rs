@@ -658,3 +658,38 @@ async fn havering_asks_the_access_needed_and_the_lead_administrator_confirms_it(
     assert_eq!(status, "verified");
     assert!(rights.contains("purchaser"), "{rights}");
 }
+
+#[tokio::test]
+async fn a_lead_administrator_cannot_mark_themself_a_leaver() {
+    let app = spawn_app().await;
+    let slug = "harrow";
+    let (admin, org) = admin_with_org(&app, slug, "Kenton School").await;
+    let lead = app.person(slug, "lead@kenton.example", None).await;
+    appoint(&admin, slug, &org, "lead@kenton.example").await;
+    let me = app.account(slug, "lead@kenton.example").await.unwrap().id;
+    // Their own row offers no such button.
+    let page = lead
+        .get_tenant(slug, &format!("/organisations/{org}/people"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Mark as leaver"), "{page}");
+    // And a crafted request is refused, changing nothing.
+    let res = change(&lead, slug, &org, &me, &[("action", "leaver")]).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(e2e::error_code(&res), "own_leaving");
+    assert_eq!(
+        lead.get_tenant(slug, &format!("/organisations/{org}/people"))
+            .await
+            .status(),
+        StatusCode::OK,
+        "still signed in and leading"
+    );
+    assert!(
+        !app.audit_actions(slug)
+            .await
+            .iter()
+            .any(|a| a == "membership.left")
+    );
+}

@@ -73,6 +73,9 @@ pub enum IdentityError {
     /// The person's role needs a second factor, so it cannot be turned off.
     #[error("your role needs a second factor")]
     SecondFactorRequired,
+    /// A lead administrator tried to mark themself as having left.
+    #[error("you cannot mark yourself as a leaver")]
+    OwnLeaving,
     /// A link token is unknown, used or expired.
     #[error("this link has expired or has already been used")]
     BadToken,

@@ -363,6 +363,12 @@ impl Identity {
         account_id: &str,
         change: MemberChange,
     ) -> Result<(), IdentityError> {
+        // Leaving would switch off the very account doing it, and could leave the
+        // organisation with no one to manage it: another lead administrator or the council
+        // does it.
+        if matches!(change, MemberChange::Leaver) && actor.account.id == account_id {
+            return Err(IdentityError::OwnLeaving);
+        }
         let tx = self.db.tenant_tx(tenant).await?;
         let org = self.managed_org(&tx, actor, org_id).await?;
         let current = orgs::membership(&tx, &org.id, account_id)

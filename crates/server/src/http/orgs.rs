@@ -53,6 +53,12 @@ fn page_error(e: IdentityError) -> Failure {
         IdentityError::OrganisationNotFound
         | IdentityError::AccountNotFound
         | IdentityError::NotTenantAdmin => not_found(),
+        IdentityError::OwnLeaving => Failure::new(
+            StatusCode::CONFLICT,
+            "own_leaving",
+            "You cannot mark yourself as a leaver. Ask another lead administrator of the \
+             organisation, or the council, to do it.",
+        ),
         other => other.into(),
     }
 }
@@ -95,6 +101,8 @@ struct PeoplePage<'a> {
     added: Option<String>,
     /// Tenant admins get a link to each person's full record.
     is_admin: bool,
+    /// Who is looking: their own row offers no "Mark as leaver".
+    viewer: String,
 }
 
 impl PeoplePage<'_> {
@@ -135,6 +143,7 @@ async fn people_page(
         .await?;
     let page = PeoplePage {
         is_admin,
+        viewer: actor.account.id.clone(),
         chrome: v.chrome(""),
         csrf: v.csrf().to_owned(),
         org,
