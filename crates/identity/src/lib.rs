@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod domain;
 pub mod duties;
 mod error;
+mod members;
 pub mod oidc;
 pub mod organisations;
 pub mod passwords;

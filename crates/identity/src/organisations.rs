@@ -14,6 +14,8 @@ use tenant_router::{TenantConfig, TenantId};
 
 use crate::domain::rights::{Right, Rights, Role, membership_status};
 use crate::domain::signup::{FieldError, NewAccount, is_email};
+pub use crate::members::MemberChange;
+use crate::members::rights_from_form;
 use crate::service::{actor as actor_id, email_link, record_detail};
 use crate::store::entity::{account, membership, organisation};
 use crate::store::{self, Purpose, organisations as orgs, status};
@@ -37,14 +39,6 @@ pub struct Person {
     pub account: account::Model,
     /// Parsed rights.
     pub rights: Rights,
-}
-
-fn rights_from_form(form: &HashMap<String, String>) -> Rights {
-    Rights::new(
-        Right::ALL
-            .into_iter()
-            .filter(|r| form.get(&format!("right_{}", r.as_str())).is_some()),
-    )
 }
 
 impl Identity {
@@ -456,30 +450,6 @@ impl Identity {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-}
-
-/// A change a lead administrator makes to a member.
-#[derive(Debug, Clone)]
-pub enum MemberChange {
-    /// Confirm a self-registered member.
-    Verify,
-    /// Replace their rights.
-    Rights(Rights),
-    /// Mark them as having left (deactivates the account).
-    Leaver,
-}
-
-impl MemberChange {
-    /// Reads a change from a submitted form's `action` (and `right_*` boxes).
-    #[must_use]
-    pub fn from_form(form: &HashMap<String, String>) -> Option<Self> {
-        match form.get("action").map(String::as_str) {
-            Some("verify") => Some(Self::Verify),
-            Some("rights") => Some(Self::Rights(rights_from_form(form))),
-            Some("leaver") => Some(Self::Leaver),
-            _ => None,
-        }
     }
 }
 

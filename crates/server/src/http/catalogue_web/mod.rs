@@ -5,6 +5,7 @@
 pub mod api;
 pub(crate) use api::{ApiResult, require_json};
 pub mod cache;
+mod list_params;
 mod manage;
 pub(crate) mod pages;
 pub(crate) mod providers;

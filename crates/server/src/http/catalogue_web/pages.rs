@@ -8,13 +8,14 @@ use axum::response::Response;
 use axum::routing::get;
 use catalogue::domain::Status;
 use catalogue::domain::money::format_pence;
-use catalogue::domain::query::{CourseQuery, PER_PAGE, Sort};
+use catalogue::domain::query::PER_PAGE;
 use catalogue::domain::sharing::{self, Occasion, SharingStatement};
 use catalogue::domain::split_list;
 use catalogue::store::search::ServiceQuery;
 use http::StatusCode;
 use serde::Deserialize;
 
+use super::list_params::{ListParams, Problem};
 use super::{
     audience_label, hours, manager_of, not_found, offers_courses, offers_services, provider_name,
     uk_span,
@@ -29,197 +30,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/courses/{id}", get(course))
         .route("/services", get(services))
         .route("/services/{id}", get(service))
-}
-
-/// The list's filters as typed into the page's form: every value a string, so an empty
-/// or mistyped box narrows nothing instead of failing the page.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct ListParams {
-    #[serde(default)]
-    q: String,
-    /// `YYYY-MM-DD` (links and the JSON API's form), or the three boxes below.
-    #[serde(default)]
-    from: String,
-    #[serde(default, rename = "from-day")]
-    from_day: String,
-    #[serde(default, rename = "from-month")]
-    from_month: String,
-    #[serde(default, rename = "from-year")]
-    from_year: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default, rename = "to-day")]
-    to_day: String,
-    #[serde(default, rename = "to-month")]
-    to_month: String,
-    #[serde(default, rename = "to-year")]
-    to_year: String,
-    #[serde(default)]
-    provider: String,
-    #[serde(default)]
-    audience: String,
-    #[serde(default)]
-    job_category: String,
-    #[serde(default)]
-    has_places: String,
-    #[serde(default)]
-    sort: String,
-    #[serde(default)]
-    page: String,
-}
-
-/// A date typed into the GOV.UK date input (day, month and year boxes) or given whole as
-/// `YYYY-MM-DD`: `None` when every box is empty, the date when it is real, and the problem
-/// otherwise.
-fn typed_date(
-    whole: &str,
-    [day, month, year]: [&str; 3],
-    which: &str,
-) -> Result<Option<chrono::NaiveDate>, String> {
-    let (whole, parts) = (whole.trim(), [day.trim(), month.trim(), year.trim()]);
-    if parts.iter().all(|p| p.is_empty()) {
-        if whole.is_empty() {
-            return Ok(None);
-        }
-        return chrono::NaiveDate::parse_from_str(whole, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| format!("The ‘{which}’ date must be a real date, like 21 3 2027"));
-    }
-    let number = |p: &str| p.parse::<u32>().ok();
-    match (number(parts[0]), number(parts[1]), number(parts[2])) {
-        (Some(d), Some(m), Some(y)) if (2000..=2100).contains(&y) => {
-            chrono::NaiveDate::from_ymd_opt(i32::try_from(y).unwrap_or(0), m, d)
-                .map(Some)
-                .ok_or_else(|| format!("The ‘{which}’ date must be a real date, like 21 3 2027"))
-        }
-        _ => Err(format!(
-            "Enter the ‘{which}’ date as a day, month and year, like 21 3 2027"
-        )),
-    }
-}
-
-/// One problem with the filters, and the box it is about.
-pub(super) struct Problem {
-    pub(super) field: &'static str,
-    pub(super) message: String,
-}
-
-impl ListParams {
-    fn query(&self) -> (CourseQuery, Vec<Problem>) {
-        let mut problems = Vec::new();
-        let mut date = |whole: &str, parts: [&str; 3], which: &'static str| {
-            typed_date(whole, parts, which).unwrap_or_else(|message| {
-                problems.push(Problem {
-                    field: if which == "from" {
-                        "from-day"
-                    } else {
-                        "to-day"
-                    },
-                    message,
-                });
-                None
-            })
-        };
-        let from = date(
-            &self.from,
-            [&self.from_day, &self.from_month, &self.from_year],
-            "from",
-        );
-        let to = date(
-            &self.to,
-            [&self.to_day, &self.to_month, &self.to_year],
-            "to",
-        );
-        let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let q = CourseQuery {
-            q: nonempty(&self.q),
-            from,
-            to,
-            provider: nonempty(&self.provider),
-            audience: nonempty(&self.audience),
-            job_category: nonempty(&self.job_category),
-            has_places: Some(self.has_places == "yes"),
-            sort: Some(match self.sort.as_str() {
-                "title" => Sort::Title,
-                "price" => Sort::Price,
-                _ => Sort::Date,
-            }),
-            page: self.page.parse().ok(),
-        };
-        (q, problems)
-    }
-
-    /// What a date's three boxes show: what was typed, or the parts of a whole date.
-    fn date_boxes(&self, which: &str) -> [String; 3] {
-        let (whole, parts) = if which == "from" {
-            (
-                &self.from,
-                [&self.from_day, &self.from_month, &self.from_year],
-            )
-        } else {
-            (&self.to, [&self.to_day, &self.to_month, &self.to_year])
-        };
-        if parts.iter().all(|p| p.trim().is_empty())
-            && let Ok(d) = chrono::NaiveDate::parse_from_str(whole.trim(), "%Y-%m-%d")
-        {
-            use chrono::Datelike as _;
-            return [
-                d.day().to_string(),
-                d.month().to_string(),
-                d.year().to_string(),
-            ];
-        }
-        parts.map(|p| p.trim().to_owned())
-    }
-
-    /// How many filters narrow the list (the disclosure's summary says so).
-    fn applied(&self) -> usize {
-        let dates = [
-            [
-                &self.from,
-                &self.from_day,
-                &self.from_month,
-                &self.from_year,
-            ],
-            [&self.to, &self.to_day, &self.to_month, &self.to_year],
-        ]
-        .iter()
-        .filter(|d| d.iter().any(|p| !p.trim().is_empty()))
-        .count();
-        dates
-            + [&self.provider, &self.audience, &self.job_category]
-                .iter()
-                .filter(|p| !p.trim().is_empty())
-                .count()
-            + usize::from(self.has_places == "yes")
-    }
-
-    /// This query string with another page number.
-    fn with_page(&self, page: u64) -> String {
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
-            ("q", &self.q),
-            ("from", &self.from),
-            ("from-day", &self.from_day),
-            ("from-month", &self.from_month),
-            ("from-year", &self.from_year),
-            ("to", &self.to),
-            ("to-day", &self.to_day),
-            ("to-month", &self.to_month),
-            ("to-year", &self.to_year),
-            ("provider", &self.provider),
-            ("audience", &self.audience),
-            ("job_category", &self.job_category),
-            ("has_places", &self.has_places),
-            ("sort", &self.sort),
-        ] {
-            if !v.is_empty() {
-                s.append_pair(k, v);
-            }
-        }
-        s.append_pair("page", &page.to_string());
-        format!("?{}", s.finish())
-    }
 }
 
 pub(super) struct Row {
