@@ -43,6 +43,7 @@ mod m20261205_000030_induction_created;
 mod m20261205_000031_held_alerts;
 mod m20261205_000032_review_announced;
 mod m20261205_000033_api_tokens;
+mod m20261205_000034_offboarding;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000031_held_alerts::Migration),
             Box::new(m20261205_000032_review_announced::Migration),
             Box::new(m20261205_000033_api_tokens::Migration),
+            Box::new(m20261205_000034_offboarding::Migration),
         ]
     }
 }

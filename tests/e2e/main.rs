@@ -25,6 +25,7 @@ mod journeys;
 mod mail;
 mod notices;
 mod objection;
+mod offboarding;
 mod oidc;
 mod onboarding;
 mod openapi;

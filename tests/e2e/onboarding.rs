@@ -87,16 +87,26 @@ async fn an_operator_onboards_a_sixth_council_and_it_serves_at_once() {
             .unwrap()
             .contains("Newtown Education Services")
     );
-    // Its own data key exists.
+    // Its own data key exists, in the key store, named by its row.
     let db = &app.store;
-    let tx = db.tenant_tx(&"newtown".parse().unwrap()).await.unwrap();
-    let keys = <identity::store::entity::tenant_key::Entity as sea_orm::EntityTrait>::find()
+    let slug: tenant_router::TenantId = "newtown".parse().unwrap();
+    let tx = db.tenant_tx(&slug).await.unwrap();
+    let keys = <identity::store::entity::data_key::Entity as sea_orm::EntityTrait>::find()
         .all(&*tx)
         .await
         .unwrap();
     tx.rollback().await.unwrap();
+    // (SQLite has no row-level security: every tenant's row is listed.)
+    let keys: Vec<_> = keys
+        .into_iter()
+        .filter(|k| k.tenant_id == "newtown")
+        .collect();
     assert_eq!(keys.len(), 1);
-    assert_eq!(keys[0].tenant_id, "newtown");
+    let key_store = storage::Objects::local(&app.db.dir.path().join("keys"));
+    assert_eq!(
+        key_store.list(&slug).await.unwrap(),
+        [format!("data-key/{}", keys[0].key_id)]
+    );
     // Applying the same folder again: nothing to do.
     assert_eq!(
         apply(&app.state, &folder, now).await.unwrap(),

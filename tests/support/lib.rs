@@ -73,6 +73,7 @@ impl TestDb {
             s.database.schema = Some(schema.clone());
             s.database.max_connections = Some(4);
             s.security.master_key = Some(format!("{:0<43}=", self.key).into());
+            s.keys.local_dir = Some(self.dir.path().join("keys"));
         }
         if let Ok(url) = std::env::var("REDIS_URL")
             && !url.is_empty()
@@ -305,6 +306,7 @@ impl TestApp {
             identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "grant"),
             self.clock.clone(),
             identity::crypto::Key::generate().unwrap(),
+            self.objects.clone(),
         );
         identity
             .grant_role(

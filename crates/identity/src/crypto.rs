@@ -143,6 +143,9 @@ pub fn subject_key_aad(tenant: &str, account: &str) -> String {
     format!("subject-key:{tenant}:{account}")
 }
 
+/// The field a second-factor secret is bound to.
+pub const TOTP_FIELD: &str = "totp_secret";
+
 /// Associated data for one field of one account.
 #[must_use]
 pub fn field_aad(tenant: &str, account: &str, field: &str) -> String {

@@ -527,7 +527,7 @@ impl Identity {
             .await?
             .ok_or(IdentityError::AccountNotFound)?;
         let special = if tenant.account_fields.special_requirements.is_some() {
-            store::secrets::special_requirements(&tx, &self.master, &person.id, now).await?
+            store::secrets::special_requirements(&tx, &self.keys, &person.id, now).await?
         } else {
             None
         };
@@ -569,8 +569,7 @@ impl Identity {
         }
         let now = self.clock.now();
         for id in ids {
-            if let Some(s) = store::secrets::special_requirements(tx, &self.master, id, now).await?
-            {
+            if let Some(s) = store::secrets::special_requirements(tx, &self.keys, id, now).await? {
                 out.insert(id.clone(), s);
             }
         }

@@ -280,7 +280,7 @@ impl Accounts for Identity {
         id: &str,
     ) -> Result<Vec<(&'static str, String)>, PrivacyError> {
         let value =
-            crate::store::secrets::special_requirements(tx, &self.master, id, self.clock.now())
+            crate::store::secrets::special_requirements(tx, &self.keys, id, self.clock.now())
                 .await
                 .map_err(privacy_error)?;
         Ok(value

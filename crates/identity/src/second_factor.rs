@@ -120,7 +120,7 @@ impl Identity {
         account: &account::Model,
     ) -> Result<Stage, IdentityError> {
         let now = self.clock.now();
-        let enrolled = sf::enrolment(tx, &self.master, &account.id, now)
+        let enrolled = sf::enrolment(tx, &self.keys, &account.id, now)
             .await?
             .is_some_and(|(row, _)| row.confirmed_at.is_some());
         if enrolled {
@@ -167,11 +167,11 @@ impl Identity {
     ) -> Result<SecondFactorStatus, IdentityError> {
         let now = self.clock.now();
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        let enrolled = sf::enrolment(&tx, &self.master, &account.id, now)
+        let enrolled = sf::enrolment(&tx, &self.keys, &account.id, now)
             .await?
             .is_some();
         let required = needs_second_factor(&tx, &account.id).await?;
-        let setting_up = sf::pending(&tx, &self.master, &account.id, now)
+        let setting_up = sf::pending(&tx, &self.keys, &account.id, now)
             .await?
             .map(|secret| enrolment_for(tenant, account, &secret));
         tx.rollback().await?;
@@ -201,13 +201,13 @@ impl Identity {
         let mut secret = [0u8; 20];
         getrandom::fill(&mut secret).map_err(IdentityError::random)?;
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        if sf::enrolment(&tx, &self.master, &account.id, now)
+        if sf::enrolment(&tx, &self.keys, &account.id, now)
             .await?
             .is_some()
         {
             self.check_proof(&tx, &tenant.slug, account, proof).await?;
         }
-        sf::begin(&tx, &self.master, &account.id, &secret, now).await?;
+        sf::begin(&tx, &self.keys, &account.id, &secret, now).await?;
         tx.commit().await?;
         Ok(enrolment_for(tenant, account, &secret))
     }
@@ -257,7 +257,7 @@ impl Identity {
         code: &str,
     ) -> Result<&'static str, IdentityError> {
         let now = self.clock.now();
-        let (_, secret) = sf::enrolment(tx, &self.master, account_id, now)
+        let (_, secret) = sf::enrolment(tx, &self.keys, account_id, now)
             .await?
             .ok_or(IdentityError::BadSecondFactor)?;
         match matching_step(&secret, code, now.timestamp()) {
@@ -285,13 +285,13 @@ impl Identity {
         let now = self.clock.now();
         let id = &session.account_id;
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        let secret = sf::pending(&tx, &self.master, id, now)
+        let secret = sf::pending(&tx, &self.keys, id, now)
             .await?
             .ok_or(IdentityError::BadSecondFactor)?;
         let step =
             matching_step(&secret, code, now.timestamp()).ok_or(IdentityError::BadSecondFactor)?;
-        let replaced = sf::enrolment(&tx, &self.master, id, now).await?.is_some();
-        sf::promote(&tx, &self.master, id, &secret, step, now).await?;
+        let replaced = sf::enrolment(&tx, &self.keys, id, now).await?.is_some();
+        sf::promote(&tx, &self.keys, id, &secret, step, now).await?;
         let codes = sf::new_recovery_codes(&tx, id, RECOVERY_CODES).await?;
         let (action, what) = if replaced {
             (
@@ -335,7 +335,7 @@ impl Identity {
         if needs_second_factor(&tx, &account.id).await? {
             return Err(IdentityError::SecondFactorRequired);
         }
-        if sf::enrolment(&tx, &self.master, &account.id, now)
+        if sf::enrolment(&tx, &self.keys, &account.id, now)
             .await?
             .is_none()
         {
@@ -543,7 +543,7 @@ impl Identity {
             crate::store::organisations::grant_role(&tx, &account.id, role, None, now).await?;
         }
         let step = now.timestamp().div_euclid(STEP_SECS) - 2;
-        sf::promote(&tx, &self.master, &account.id, &secret, step, now).await?;
+        sf::promote(&tx, &self.keys, &account.id, &secret, step, now).await?;
         let recovery_codes = sf::new_recovery_codes(&tx, &account.id, RECOVERY_CODES).await?;
         record_detail(
             &tx,

@@ -34,6 +34,7 @@ pub struct Identity {
     pub(crate) sessions: Sessions,
     pub(crate) clock: Clock,
     pub(crate) master: std::sync::Arc<crate::crypto::Key>,
+    pub(crate) keys: std::sync::Arc<crate::keyring::Keyring>,
     pub(crate) oidc_secrets: std::sync::Arc<OidcSecrets>,
 }
 
@@ -53,18 +54,6 @@ pub(crate) fn actor(account_id: &str) -> String {
 }
 
 impl Identity {
-    /// Makes the tenant's data key now if it has none (an onboarded tenant starts with its
-    /// own key, wrapped under the master key).
-    ///
-    /// # Errors
-    /// When the database fails or the stored key does not open under the master key.
-    pub async fn ensure_tenant_key(&self, tenant: &TenantId) -> Result<(), IdentityError> {
-        let tx = self.db.tenant_tx(tenant).await?;
-        crate::store::secrets::tenant_key(&tx, &self.master, self.clock.now()).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Audits something a person did to their own account (actor and subject are the same).
     /// Lets a person who proved who they are into their account: an active account as it
     /// is, a dormant one (switched off by retention after inactivity) reopened and the
@@ -151,7 +140,8 @@ pub(crate) async fn email_link(
 
 impl Identity {
     /// The service over `db`, hashing on `hasher`, keeping sessions in `sessions`, with
-    /// special-category data encrypted under keys wrapped by `master`.
+    /// special-category data encrypted under tenant keys wrapped by `master` and kept in
+    /// `key_store` (apart from the data: see [`crate::keyring`]).
     #[must_use]
     pub fn new(
         db: Db,
@@ -159,13 +149,19 @@ impl Identity {
         sessions: Sessions,
         clock: Clock,
         master: crate::crypto::Key,
+        key_store: storage::Objects,
     ) -> Self {
+        let master = std::sync::Arc::new(master);
         Self {
             db,
             hasher,
             sessions,
             clock,
-            master: std::sync::Arc::new(master),
+            keys: std::sync::Arc::new(crate::keyring::Keyring::new(
+                std::sync::Arc::clone(&master),
+                key_store,
+            )),
+            master,
             oidc_secrets: std::sync::Arc::default(),
         }
     }
@@ -198,7 +194,7 @@ impl Identity {
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         let now = self.clock.now();
         let value =
-            store::secrets::special_requirements(&tx, &self.master, &who.account.id, now).await?;
+            store::secrets::special_requirements(&tx, &self.keys, &who.account.id, now).await?;
         // Commit: the first read may have created the tenant key.
         tx.commit().await?;
         Ok(value)
@@ -227,7 +223,7 @@ impl Identity {
         let now = self.clock.now();
         let id = &who.account.id;
         let stored = Some(value).filter(|v| !v.is_empty());
-        store::secrets::set_special_requirements(&tx, &self.master, id, stored, now).await?;
+        store::secrets::set_special_requirements(&tx, &self.keys, id, stored, now).await?;
         let action = if stored.is_some() {
             "account.special_requirements_recorded"
         } else {

@@ -5,15 +5,13 @@
 //! Redis dump holds no usable session. When Redis is configured but unreachable, every call
 //! fails (the caller answers 503): signed-in routes fail closed, never open.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use redis::AsyncCommands as _;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
 use tenant_router::TenantId;
-use tokio::sync::OnceCell;
+
+pub use crate::kv::Kv;
+use crate::kv::kv_err;
 
 use crate::IdentityError;
 use crate::domain::token;
@@ -37,163 +35,6 @@ pub const CLIENT_LIMIT: u64 = 30;
 pub const CLIENT_HARD_LIMIT: u64 = 10 * CLIENT_LIMIT;
 /// The throttling window.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// A key-value store with expiry: Redis or an in-process map.
-#[derive(Clone)]
-pub enum Kv {
-    /// In process (the embedded default; one replica only).
-    Memory(Arc<Mutex<HashMap<String, (String, Instant)>>>),
-    /// Redis, connected on first use and reconnected by the manager after failures.
-    Redis(redis::Client, Arc<OnceCell<ConnectionManager>>),
-}
-
-impl std::fmt::Debug for Kv {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Memory(_) => "Kv::Memory",
-            Self::Redis(..) => "Kv::Redis",
-        })
-    }
-}
-
-fn kv_err(e: impl std::fmt::Display) -> IdentityError {
-    IdentityError::SessionStore(e.to_string())
-}
-
-impl Kv {
-    /// An in-process store.
-    #[must_use]
-    pub fn memory() -> Self {
-        Self::Memory(Arc::default())
-    }
-
-    /// A Redis store (nothing is contacted until first use).
-    #[must_use]
-    pub fn redis(client: redis::Client) -> Self {
-        Self::Redis(client, Arc::default())
-    }
-
-    async fn conn(&self) -> Result<Option<ConnectionManager>, IdentityError> {
-        let Self::Redis(client, cell) = self else {
-            return Ok(None);
-        };
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)));
-        let manager = cell
-            .get_or_try_init(|| ConnectionManager::new_with_config(client.clone(), config))
-            .await
-            .map_err(kv_err)?;
-        Ok(Some(manager.clone()))
-    }
-
-    fn with_map<T>(
-        map: &Mutex<HashMap<String, (String, Instant)>>,
-        f: impl FnOnce(&mut HashMap<String, (String, Instant)>) -> T,
-    ) -> Result<T, IdentityError> {
-        let mut guard = map.lock().map_err(|_| kv_err("session map poisoned"))?;
-        let now = Instant::now();
-        if guard.len() > 10_000 {
-            guard.retain(|_, (_, until)| *until > now);
-        }
-        Ok(f(&mut guard))
-    }
-
-    /// The value at `key`, if present and unexpired.
-    ///
-    /// # Errors
-    /// [`IdentityError::SessionStore`] when Redis fails.
-    pub async fn get(&self, key: &str) -> Result<Option<String>, IdentityError> {
-        match self {
-            Self::Memory(map) => Self::with_map(map, |m| {
-                m.get(key)
-                    .filter(|(_, until)| *until > Instant::now())
-                    .map(|(v, _)| v.clone())
-            }),
-            Self::Redis(..) => {
-                let Some(mut c) = self.conn().await? else {
-                    return Ok(None);
-                };
-                c.get(key).await.map_err(kv_err)
-            }
-        }
-    }
-
-    /// Sets `key` to `value` for `ttl`.
-    ///
-    /// # Errors
-    /// [`IdentityError::SessionStore`] when Redis fails.
-    pub async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), IdentityError> {
-        match self {
-            Self::Memory(map) => Self::with_map(map, |m| {
-                m.insert(key.to_owned(), (value.to_owned(), Instant::now() + ttl));
-            }),
-            Self::Redis(..) => {
-                let Some(mut c) = self.conn().await? else {
-                    return Ok(());
-                };
-                c.set_ex(key, value, ttl.as_secs().max(1))
-                    .await
-                    .map_err(kv_err)
-            }
-        }
-    }
-
-    /// Removes `key`.
-    ///
-    /// # Errors
-    /// [`IdentityError::SessionStore`] when Redis fails.
-    pub async fn del(&self, key: &str) -> Result<(), IdentityError> {
-        match self {
-            Self::Memory(map) => Self::with_map(map, |m| {
-                m.remove(key);
-            }),
-            Self::Redis(..) => {
-                let Some(mut c) = self.conn().await? else {
-                    return Ok(());
-                };
-                c.del(key).await.map_err(kv_err)
-            }
-        }
-    }
-
-    /// Adds one to the counter at `key` (which expires `ttl` after its first increment) and
-    /// returns the new count.
-    ///
-    /// # Errors
-    /// [`IdentityError::SessionStore`] when Redis fails.
-    pub async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, IdentityError> {
-        match self {
-            Self::Memory(map) => Self::with_map(map, |m| {
-                let now = Instant::now();
-                let entry = m
-                    .entry(key.to_owned())
-                    .or_insert_with(|| ("0".to_owned(), now + ttl));
-                if entry.1 <= now {
-                    *entry = ("0".to_owned(), now + ttl);
-                }
-                let n = entry.0.parse::<u64>().unwrap_or(0).saturating_add(1);
-                entry.0 = n.to_string();
-                n
-            }),
-            Self::Redis(..) => {
-                let Some(mut c) = self.conn().await? else {
-                    return Ok(0);
-                };
-                let (n,): (u64,) = redis::pipe()
-                    .atomic()
-                    .incr(key, 1)
-                    .expire(key, i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX))
-                    .arg("NX")
-                    .ignore()
-                    .query_async(&mut c)
-                    .await
-                    .map_err(kv_err)?;
-                Ok(n)
-            }
-        }
-    }
-}
 
 /// How far a sign-in has got.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -245,6 +86,17 @@ impl Sessions {
     /// The store, for other short-lived state (sign-in flows).
     pub(crate) fn kv(&self) -> &Kv {
         &self.kv
+    }
+
+    /// Forgets everything kept for `tenant`: sessions, sign-in counters, sign-in flows
+    /// (a council offboarded). Returns how many keys went.
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn forget_tenant(&self, tenant: &TenantId) -> Result<usize, IdentityError> {
+        self.kv
+            .del_prefix(&format!("{}:{tenant}:", self.prefix))
+            .await
     }
 
     /// A key under this store's prefix and the tenant.

@@ -101,8 +101,17 @@ impl Application {
             identity::sessions::Sessions::new(kv, &settings.redis.key_prefix),
             clock.clone(),
             master_key(&settings)?,
+            key_store(&settings).await?,
         )
         .with_oidc_secrets(settings.oidc_secrets.clone());
+        // Every tenant has its data key in the key store before the first request (one
+        // made before the key store existed moves there now).
+        for t in registry.current().iter() {
+            identity
+                .ensure_tenant_key(&t.id)
+                .await
+                .with_context(|| format!("{}'s data key", t.id))?;
+        }
         let bookings = bookings::Bookings::new(db.clone(), clock.clone(), catalogue.clone());
         let privacy = privacy_engine::Privacy::new(
             db.clone(),
@@ -240,22 +249,37 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 /// # Errors
 /// When the S3 store cannot be reached.
 pub async fn objects(settings: &Settings) -> anyhow::Result<storage::Objects> {
+    store(settings, &settings.objects, "objects").await
+}
+
+/// The configured key store (tenants' data keys); an S3 bucket is created if missing.
+///
+/// # Errors
+/// When the S3 store cannot be reached.
+pub async fn key_store(settings: &Settings) -> anyhow::Result<storage::Objects> {
+    store(settings, &settings.keys, "keys").await
+}
+
+async fn store(
+    settings: &Settings,
+    which: &crate::settings::ObjectSettings,
+    name: &str,
+) -> anyhow::Result<storage::Objects> {
     use crate::settings::ObjectBackend;
-    match (&settings.objects.backend, &settings.objects.s3) {
+    match (&which.backend, &which.s3) {
         (ObjectBackend::S3, Some(s3)) => {
             let store = storage::Objects::s3(s3);
             store
                 .ensure_bucket()
                 .await
-                .context("cannot reach the S3 bucket (objects.s3)")?;
+                .with_context(|| format!("cannot reach the S3 bucket ({name}.s3)"))?;
             Ok(store)
         }
         _ => Ok(storage::Objects::local(
-            &settings
-                .objects
+            &which
                 .local_dir
                 .clone()
-                .unwrap_or_else(|| settings.database.data_dir.join("objects")),
+                .unwrap_or_else(|| settings.database.data_dir.join(name)),
         )),
     }
 }

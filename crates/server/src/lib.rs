@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod notices;
+pub mod offboarding;
 pub mod onboarding;
 pub mod settings;
 pub mod telemetry;

@@ -33,19 +33,16 @@ pub async fn reload(
 /// Every few seconds: reloads the registry when any tenant row has changed since it was
 /// last read (another replica published a notice).
 pub async fn follow_changes(state: AppState) {
-    let mut seen = storage::tenants::last_changed(&state.db)
-        .await
-        .ok()
-        .flatten();
+    let mut seen = storage::tenants::standing(&state.db).await.ok();
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         tick.tick().await;
-        match storage::tenants::last_changed(&state.db).await {
-            Ok(now) if now != seen => {
+        match storage::tenants::standing(&state.db).await {
+            Ok(now) if Some(now) != seen => {
                 match reload(&state.db, &state.registry, &state.announced).await {
                     Ok(()) => {
                         tracing::info!("tenant configuration changed; registry reloaded");
-                        seen = now;
+                        seen = Some(now);
                     }
                     Err(e) => tracing::warn!(error = %e, "tenant registry could not be reloaded"),
                 }

@@ -29,6 +29,10 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Where files (resources, certificates) are kept.
     pub objects: ObjectSettings,
+    /// The key store: where tenants' data keys are kept, wrapped under the master key,
+    /// apart from the database and the files (`keys.local_dir`, `data_dir/keys` when
+    /// absent; or `keys.s3`, a bucket of its own). Every replica must share it.
+    pub keys: ObjectSettings,
     /// Outgoing mail.
     pub smtp: SmtpSettings,
     /// OpenID client secrets by tenant, then provider id (`oidc_secrets.harrow.staff`,
@@ -225,6 +229,9 @@ hash_workers = 2
 [objects]
 backend = "local"
 
+[keys]
+backend = "local"
+
 [smtp]
 from = "no-reply@portal.localhost"
 poll_secs = 5
@@ -324,6 +331,48 @@ impl Settings {
             "objects.backend is s3 but objects.s3 (bucket, access_key_id, secret_access_key) is not set"
         );
         anyhow::ensure!(
+            self.keys.backend != ObjectBackend::S3 || self.keys.s3.is_some(),
+            "keys.backend is s3 but keys.s3 (bucket, access_key_id, secret_access_key) is not set"
+        );
+        if let (ObjectBackend::S3, Some(k), ObjectBackend::S3, Some(o)) = (
+            self.keys.backend,
+            &self.keys.s3,
+            self.objects.backend,
+            &self.objects.s3,
+        ) {
+            anyhow::ensure!(
+                k.bucket != o.bucket,
+                "keys.s3.bucket must not be objects.s3.bucket: data keys are kept apart from \
+                 the data, so that destroying one (offboarding) leaves no copy behind"
+            );
+        }
+        if self.keys.backend == ObjectBackend::Local && self.objects.backend == ObjectBackend::Local
+        {
+            let dir = |s: &ObjectSettings, name: &str| {
+                s.local_dir
+                    .clone()
+                    .unwrap_or_else(|| self.database.data_dir.join(name))
+            };
+            anyhow::ensure!(
+                dir(&self.keys, "keys") != dir(&self.objects, "objects"),
+                "keys.local_dir must not be objects.local_dir: data keys are kept apart from \
+                 the data"
+            );
+        }
+        // On PostgreSQL several replicas share the database: each must read the same keys,
+        // so the key store is named, never a folder each machine makes for itself.
+        let postgres = self
+            .database
+            .url
+            .as_ref()
+            .is_some_and(|u| u.expose_secret().starts_with("postgres"));
+        anyhow::ensure!(
+            !postgres || self.keys.backend == ObjectBackend::S3 || self.keys.local_dir.is_some(),
+            "with PostgreSQL, say where tenants' data keys are kept, shared by every replica \
+             and apart from the database: keys.backend = \"s3\" with keys.s3 (a bucket of \
+             its own), or keys.local_dir (a volume every replica mounts)"
+        );
+        anyhow::ensure!(
             self.http.request_timeout_secs > 0,
             "http.request_timeout_secs must be at least 1"
         );
@@ -372,6 +421,36 @@ mod tests {
         s.database.schema = None;
         s.redis.url = Some("http://x".to_owned().into());
         assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn the_key_store_is_named_with_postgres_and_kept_apart_from_the_files() {
+        let mut s = Settings::embedded(Path::new("d"), Path::new("t")).unwrap();
+        assert!(s.validate().is_ok());
+        s.database.url = Some("postgres://u@h/db".to_owned().into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("keys.local_dir"), "{err}");
+        s.keys.local_dir = Some(PathBuf::from("/srv/keys"));
+        assert!(s.validate().is_ok());
+        s.objects.local_dir = Some(PathBuf::from("/srv/keys"));
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("must not be objects.local_dir"), "{err}");
+        let bucket = |name: &str| storage::S3Settings {
+            bucket: name.to_owned(),
+            region: "eu-west-2".to_owned(),
+            endpoint: None,
+            access_key_id: "a".to_owned(),
+            secret_access_key: "b".to_owned(),
+            force_path_style: false,
+        };
+        s.objects.backend = ObjectBackend::S3;
+        s.objects.s3 = Some(bucket("files"));
+        s.keys.backend = ObjectBackend::S3;
+        s.keys.s3 = Some(bucket("files"));
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("keys.s3.bucket must not be"), "{err}");
+        s.keys.s3 = Some(bucket("keys"));
+        assert!(s.validate().is_ok());
     }
 
     #[test]

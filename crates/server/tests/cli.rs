@@ -302,6 +302,7 @@ fn demo_admin_prints_working_credentials_once_and_refuses_postgres() {
     let pg = Command::new(env!("CARGO_BIN_EXE_portal"))
         .args(["accounts", "demo-admin", "--tenant", "harrow"])
         .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("APP__KEYS__LOCAL_DIR", data.path().join("keys"))
         .env("APP__TENANTS__DIR", tenants_dir())
         .output()
         .unwrap();
@@ -389,4 +390,72 @@ fn check_ignores_what_a_mounted_volume_adds_beside_the_folders() {
         "{}",
         text(&out.stdout)
     );
+}
+
+#[test]
+fn tenants_offboard_wants_the_slug_twice_then_leaves_nothing_of_the_council() {
+    let data = tempfile::tempdir().unwrap();
+    assert!(portal(data.path(), &["migrate"]).status.success());
+    // Start-up imports the five councils and gives each its data key in the key store.
+    let listed = portal(data.path(), &["tenants", "list"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let out = portal(data.path(), &["retention", "plan"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(data.path().join("keys/segfl").exists());
+
+    let refused = portal(data.path(), &["tenants", "offboard", "segfl"]);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("--confirm segfl") && stderr.contains("Nothing was done"),
+        "{stderr}"
+    );
+    let wrong = portal(
+        data.path(),
+        &["tenants", "offboard", "segfl", "--confirm", "harrow"],
+    );
+    assert!(!wrong.status.success());
+    assert!(data.path().join("keys/segfl").exists());
+
+    let unknown = portal(
+        data.path(),
+        &["tenants", "offboard", "nowhere", "--confirm", "nowhere"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("there is no tenant `nowhere`"),
+        "{}",
+        text(&unknown.stderr)
+    );
+
+    let done = portal(
+        data.path(),
+        &[
+            "tenants",
+            "offboard",
+            "segfl",
+            "--confirm",
+            "segfl",
+            "--grace-secs",
+            "0",
+        ],
+    );
+    let stdout = text(&done.stdout);
+    assert!(done.status.success(), "{stdout}{}", text(&done.stderr));
+    assert!(stdout.contains("segfl: offboarded"), "{stdout}");
+    let archive = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("archive for the council: "))
+        .unwrap();
+    assert!(Path::new(archive).is_file(), "{archive}");
+    assert!(!data.path().join("keys/segfl").exists());
+    let listed = text(&portal(data.path(), &["tenants", "list"]).stdout);
+    assert!(!listed.contains("segfl"), "{listed}");
+    assert!(listed.contains("harrow"), "{listed}");
+    // Its folder is still in the tenants directory: start-up does not bring it back.
+    let restarted = portal(data.path(), &["retention", "plan"]);
+    assert!(restarted.status.success(), "{}", text(&restarted.stderr));
+    assert!(!text(&restarted.stdout).contains("segfl"));
+    let listed = text(&portal(data.path(), &["tenants", "list"]).stdout);
+    assert!(!listed.contains("segfl"), "{listed}");
 }

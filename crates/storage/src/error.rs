@@ -22,6 +22,9 @@ pub enum StorageError {
     /// The object store failed or refused a key.
     #[error("object storage: {0}")]
     Objects(String),
+    /// The schema is not as the code expects (a cycle of foreign keys among tenant tables).
+    #[error("database schema: {0}")]
+    Schema(String),
     /// The URL names no backend we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),

@@ -21,6 +21,7 @@ pub mod objects;
 pub mod outbox;
 pub mod spreadsheet;
 pub mod sql;
+pub mod tenant_data;
 pub mod tenants;
 pub mod writes;
 

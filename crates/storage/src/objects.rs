@@ -74,6 +74,54 @@ fn full_key(tenant: &TenantId, key: &str) -> Result<String, StorageError> {
     }
 }
 
+/// A listed key under the tenant's prefix: any name, but never one that leaves it.
+fn listed_key(tenant: &TenantId, key: &str) -> Result<String, StorageError> {
+    if key.is_empty() || key.starts_with('/') || key.split('/').any(|s| s == ".." || s == ".") {
+        return Err(StorageError::Objects(format!("invalid object key `{key}`")));
+    }
+    Ok(format!("{}/{key}", tenant.as_str()))
+}
+
+/// The platform's own area, which no tenant slug can name (slugs start with a letter).
+fn platform_key(key: &str) -> Result<String, StorageError> {
+    if valid_key(key) {
+        Ok(format!("_platform/{key}"))
+    } else {
+        Err(StorageError::Objects(format!("invalid object key `{key}`")))
+    }
+}
+
+/// Every file under `base`, as `/`-separated paths relative to it (none when it is absent);
+/// half-written files (`*.partial-…`) are left out.
+fn local_files(base: &Path) -> Result<Vec<String>, StorageError> {
+    let mut out = Vec::new();
+    let mut dirs = vec![base.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(s3_error(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(s3_error)?;
+            let path = entry.path();
+            if entry.file_type().map_err(s3_error)?.is_dir() {
+                dirs.push(path);
+            } else if let Ok(rel) = path.strip_prefix(base) {
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                if !rel.contains(".partial-") {
+                    out.push(rel);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn s3_error(e: impl std::fmt::Display) -> StorageError {
     StorageError::Objects(e.to_string())
 }
@@ -142,7 +190,51 @@ impl Objects {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), StorageError> {
-        let key = full_key(tenant, key)?;
+        self.put_full(full_key(tenant, key)?, bytes, content_type)
+            .await
+    }
+
+    /// Stores `bytes` at `key` in the platform's own area (`_platform/…`, outside every
+    /// tenant's prefix): what outlives a tenant, such as the archive of an offboarded one.
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] for an invalid key or a failed write.
+    pub async fn put_platform(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        self.put_full(platform_key(key)?, bytes, content_type).await
+    }
+
+    /// The bytes at `key` in the platform's own area, if any.
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] for an invalid key or a failed read.
+    pub async fn get_platform(&self, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.get_full(platform_key(key)?).await
+    }
+
+    /// Where the platform-area `key` is kept, for an operator: a file path for the local
+    /// backend, `s3://bucket/key` for S3.
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] for an invalid key.
+    pub fn platform_location(&self, key: &str) -> Result<String, StorageError> {
+        let key = platform_key(key)?;
+        Ok(match &*self.backend {
+            Backend::Local(root) => root.join(key).display().to_string(),
+            Backend::S3 { bucket, .. } => format!("s3://{bucket}/{key}"),
+        })
+    }
+
+    async fn put_full(
+        &self,
+        key: String,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
         match &*self.backend {
             Backend::Local(root) => {
                 let path = root.join(&key);
@@ -174,7 +266,10 @@ impl Objects {
     /// # Errors
     /// [`StorageError::Objects`] for an invalid key or a failed read.
     pub async fn get(&self, tenant: &TenantId, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let key = full_key(tenant, key)?;
+        self.get_full(full_key(tenant, key)?).await
+    }
+
+    async fn get_full(&self, key: String) -> Result<Option<Vec<u8>>, StorageError> {
         match &*self.backend {
             Backend::Local(root) => match tokio::fs::read(root.join(&key)).await {
                 Ok(b) => Ok(Some(b)),
@@ -209,7 +304,83 @@ impl Objects {
     /// # Errors
     /// [`StorageError::Objects`] for an invalid key or a failed delete.
     pub async fn delete(&self, tenant: &TenantId, key: &str) -> Result<(), StorageError> {
-        let key = full_key(tenant, key)?;
+        self.delete_full(full_key(tenant, key)?).await
+    }
+
+    /// The bytes of a key [`Objects::list`] returned, whatever its name (a file put in the
+    /// tenant's folder by other means may have a name [`Objects::get`] refuses).
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] for a key that climbs out of the tenant's prefix, or a
+    /// failed read.
+    pub async fn get_listed(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        self.get_full(listed_key(tenant, key)?).await
+    }
+
+    /// Every key the tenant has (relative to its prefix, as [`Objects::get`] takes them),
+    /// sorted.
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] when the store cannot be listed.
+    pub async fn list(&self, tenant: &TenantId) -> Result<Vec<String>, StorageError> {
+        let prefix = format!("{}/", tenant.as_str());
+        let mut keys = match &*self.backend {
+            Backend::Local(root) => {
+                let base = root.join(tenant.as_str());
+                tokio::task::spawn_blocking(move || local_files(&base))
+                    .await
+                    .map_err(s3_error)??
+            }
+            Backend::S3 { client, bucket } => {
+                let mut keys = Vec::new();
+                let mut pages = client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(&prefix)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page =
+                        page.map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+                    keys.extend(
+                        page.contents()
+                            .iter()
+                            .filter_map(|o| o.key()?.strip_prefix(&prefix).map(str::to_owned)),
+                    );
+                }
+                keys
+            }
+        };
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Deletes every object the tenant has; returns how many there were.
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] when listing or a delete fails (what was deleted stays
+    /// deleted; running it again finishes the rest).
+    pub async fn delete_all(&self, tenant: &TenantId) -> Result<usize, StorageError> {
+        let keys = self.list(tenant).await?;
+        for key in &keys {
+            // As listed, so a file put there by other means (a name our keys never take)
+            // goes too.
+            self.delete_full(listed_key(tenant, key)?).await?;
+        }
+        if let Backend::Local(root) = &*self.backend {
+            match tokio::fs::remove_dir_all(root.join(tenant.as_str())).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(s3_error(e)),
+                _ => {}
+            }
+        }
+        Ok(keys.len())
+    }
+
+    async fn delete_full(&self, key: String) -> Result<(), StorageError> {
         match &*self.backend {
             Backend::Local(root) => match tokio::fs::remove_file(root.join(&key)).await {
                 Ok(()) => Ok(()),
@@ -271,8 +442,37 @@ mod tests {
             b"%PDF-1"
         );
         assert!(store.get(&b, "resources/x/f.pdf").await.unwrap().is_none());
+        store
+            .put(&a, "bundles/b.zip", b"PK".to_vec(), "application/zip")
+            .await
+            .unwrap();
+        store
+            .put(&b, "resources/y.pdf", b"%PDF-2".to_vec(), "application/pdf")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.list(&a).await.unwrap(),
+            ["bundles/b.zip", "resources/x/f.pdf"]
+        );
         store.delete(&a, "resources/x/f.pdf").await.unwrap();
         assert!(store.get(&a, "resources/x/f.pdf").await.unwrap().is_none());
+        // The platform's area is outside every tenant's listing and outlives them.
+        store
+            .put_platform("offboarded/a.zip", b"PK".to_vec(), "application/zip")
+            .await
+            .unwrap();
+        assert_eq!(store.delete_all(&a).await.unwrap(), 1);
+        assert!(store.list(&a).await.unwrap().is_empty());
+        assert_eq!(store.list(&b).await.unwrap(), ["resources/y.pdf"]);
+        assert_eq!(
+            store
+                .get_platform("offboarded/a.zip")
+                .await
+                .unwrap()
+                .unwrap(),
+            b"PK"
+        );
+        assert!(store.put_platform("../x", Vec::new(), "x").await.is_err());
         assert!(
             store
                 .put(&a, "../escape", Vec::new(), "text/plain")

@@ -10,7 +10,7 @@ use tenant_router::load::LoadedTenant;
 use tenant_router::{TenantConfig, TenantContext, TenantId, TenantRegistry, logo_content_type};
 
 use crate::audit::{self, AuditEntry};
-use crate::entity::tenant;
+use crate::entity::{offboarded_tenant, tenant};
 use crate::{Db, StorageError};
 
 /// What an import did.
@@ -39,9 +39,22 @@ pub async fn import_new(
     now: DateTime<Utc>,
 ) -> Result<ImportReport, StorageError> {
     let existing = tenant::Entity::find().all(db.platform()).await?;
+    let gone = offboarded(db).await?;
     let mut report = ImportReport::default();
     for t in loaded {
         let id = t.config.slug.clone();
+        if let Some(left) = gone.iter().find(|g| g.id == id.as_str()) {
+            report.refused.push((
+                id,
+                format!(
+                    "{} was offboarded on {}; a council that has left does not come back \
+                     under its old slug (remove its folder, or give it a new slug)",
+                    left.id,
+                    left.offboarded_at.format("%-d %B %Y")
+                ),
+            ));
+            continue;
+        }
         let digest = fingerprint(&t.config, t.logo.as_deref())?;
         match existing.iter().find(|row| row.id == id.as_str()) {
             Some(row) if row.config_sha256 == digest => report.unchanged.push(id),
@@ -59,7 +72,10 @@ pub async fn import_new(
             }
         }
     }
-    for row in &existing {
+    for row in existing
+        .iter()
+        .filter(|r| !gone.iter().any(|g| g.id == r.id))
+    {
         if !loaded.iter().any(|t| t.config.slug.as_str() == row.id)
             && let Ok(id) = row.id.parse()
         {
@@ -67,6 +83,98 @@ pub async fn import_new(
         }
     }
     Ok(report)
+}
+
+/// The councils that have left (or are leaving: their archive is still being made), in
+/// the order they left.
+///
+/// # Errors
+/// [`StorageError::Db`] when the query fails.
+pub async fn offboarded(db: &Db) -> Result<Vec<offboarded_tenant::Model>, StorageError> {
+    use sea_orm::QueryOrder as _;
+    Ok(offboarded_tenant::Entity::find()
+        .order_by_asc(offboarded_tenant::Column::OffboardedAt)
+        .all(db.platform())
+        .await?)
+}
+
+/// The tenant row of `id`, if there is one.
+///
+/// # Errors
+/// [`StorageError::Db`] when the query fails.
+pub async fn row(db: &Db, id: &TenantId) -> Result<Option<tenant::Model>, StorageError> {
+    Ok(tenant::Entity::find_by_id(id.as_str())
+        .one(db.platform())
+        .await?)
+}
+
+/// The record of `id`'s offboarding, if it has begun.
+///
+/// # Errors
+/// [`StorageError::Db`] when the query fails.
+pub async fn offboarding(
+    db: &Db,
+    id: &TenantId,
+) -> Result<Option<offboarded_tenant::Model>, StorageError> {
+    Ok(offboarded_tenant::Entity::find_by_id(id.as_str())
+        .one(db.platform())
+        .await?)
+}
+
+/// Records that the council of `row` is leaving: from now on no registry loads it.
+///
+/// # Errors
+/// [`StorageError::Db`] when the insert fails (it has already begun, say).
+pub async fn begin_offboarding(
+    db: &Db,
+    row: &tenant::Model,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    use sea_orm::ActiveModelTrait as _;
+    let config: serde_json::Value = serde_json::from_str(&row.config).unwrap_or_default();
+    let tx = db.platform_tx().await?;
+    offboarded_tenant::ActiveModel {
+        id: Set(row.id.clone()),
+        display_name: Set(row.display_name.clone()),
+        hostnames: Set(config["hostnames"].to_string()),
+        archive: Set(String::new()),
+        archive_sha256: Set(String::new()),
+        counts: Set("{}".to_owned()),
+        offboarded_at: Set(now),
+    }
+    .insert(&*tx)
+    .await?;
+    tx.commit().await
+}
+
+/// In the transaction that deleted the tenant's rows: deletes its tenant row and records
+/// where its archive went and what was removed.
+///
+/// # Errors
+/// [`StorageError::Db`] when a statement fails, [`StorageError::CorruptTenant`] when the
+/// offboarding was never begun.
+pub async fn finish_offboarding(
+    tx: &crate::TenantTx,
+    archive: &str,
+    archive_sha256: &str,
+    counts: &str,
+) -> Result<(), StorageError> {
+    use sea_orm::{ActiveModelTrait as _, IntoActiveModel as _};
+    let id = tx.tenant().as_str();
+    tenant::Entity::delete_by_id(id).exec(&**tx).await?;
+    let mut record = offboarded_tenant::Entity::find_by_id(id)
+        .one(&**tx)
+        .await?
+        .ok_or_else(|| StorageError::CorruptTenant {
+            tenant: id.to_owned(),
+            message: "its offboarding was never begun".to_owned(),
+        })?
+        .into_active_model();
+    record.archive = Set(archive.to_owned());
+    record.archive_sha256 = Set(archive_sha256.to_owned());
+    record.counts = Set(counts.to_owned());
+    record.update(&**tx).await?;
+    Ok(())
 }
 
 /// Whether another tenant row already answers to one of `cfg`'s hostnames.
@@ -145,8 +253,13 @@ pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
         .order_by_asc(tenant::Column::Id)
         .all(db.platform())
         .await?;
+    let gone = offboarded(db).await?;
     let mut contexts: Vec<TenantContext> = Vec::with_capacity(rows.len());
     for row in rows {
+        // A council being offboarded stops being served first.
+        if gone.iter().any(|g| g.id == row.id) {
+            continue;
+        }
         let corrupt = |message: String| StorageError::CorruptTenant {
             tenant: row.id.clone(),
             message,
@@ -238,17 +351,38 @@ pub async fn put_in_force(
     Ok(())
 }
 
-/// When any tenant's row last changed: a replica whose registry is older reloads it.
+/// Where the tenant rows stand: when any last changed, how many there are, and how many
+/// councils have left. A replica that read the registry at another standing reloads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// The latest `updated_at` of any tenant row.
+    pub last_changed: Option<DateTime<Utc>>,
+    /// Tenant rows.
+    pub tenants: i64,
+    /// Offboarded (or offboarding) councils.
+    pub offboarded: i64,
+}
+
+/// The tenant rows' [`Standing`].
 ///
 /// # Errors
 /// [`StorageError::Db`] when the query fails.
-pub async fn last_changed(db: &Db) -> Result<Option<DateTime<Utc>>, StorageError> {
-    use sea_orm::{ColumnTrait as _, QuerySelect as _};
-    Ok(tenant::Entity::find()
+pub async fn standing(db: &Db) -> Result<Standing, StorageError> {
+    use sea_orm::{ColumnTrait as _, PaginatorTrait as _, QuerySelect as _};
+    let (last_changed, tenants) = tenant::Entity::find()
         .select_only()
         .column_as(tenant::Column::UpdatedAt.max(), "last")
-        .into_tuple::<Option<DateTime<Utc>>>()
+        .column_as(tenant::Column::Id.count(), "n")
+        .into_tuple::<(Option<DateTime<Utc>>, i64)>()
         .one(db.platform())
         .await?
-        .flatten())
+        .unwrap_or((None, 0));
+    let offboarded = offboarded_tenant::Entity::find()
+        .count(db.platform())
+        .await?;
+    Ok(Standing {
+        last_changed,
+        tenants,
+        offboarded: i64::try_from(offboarded).unwrap_or(i64::MAX),
+    })
 }

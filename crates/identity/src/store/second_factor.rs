@@ -6,12 +6,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use storage::TenantTx;
 
 use super::entity::{account_totp, account_totp_pending, recovery_code};
-use super::secrets::tenant_key;
 use crate::IdentityError;
-use crate::crypto::{Key, field_aad};
+use crate::crypto::{TOTP_FIELD, field_aad};
 use crate::domain::token;
-
-const TOTP_FIELD: &str = "totp_secret";
+use crate::keyring::Keyring;
 
 /// The account's second factor in force (confirmed), if any, with its secret decrypted.
 ///
@@ -19,7 +17,7 @@ const TOTP_FIELD: &str = "totp_secret";
 /// When the database fails or the secret does not open.
 pub async fn enrolment(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(account_totp::Model, Vec<u8>)>, IdentityError> {
@@ -32,30 +30,30 @@ pub async fn enrolment(
     else {
         return Ok(None);
     };
-    let secret = open(tx, master, account_id, &row.secret_sealed, now).await?;
+    let secret = open(tx, keys, account_id, &row.secret_sealed, now).await?;
     Ok(Some((row, secret)))
 }
 
 async fn open(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     sealed: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, IdentityError> {
-    let key = tenant_key(tx, master, now).await?;
+    let key = keys.tenant_key(tx, now).await?;
     let aad = field_aad(tx.tenant().as_str(), account_id, TOTP_FIELD);
     key.open(sealed, &aad)
 }
 
 async fn seal(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     secret: &[u8],
     now: DateTime<Utc>,
 ) -> Result<Vec<u8>, IdentityError> {
-    let key = tenant_key(tx, master, now).await?;
+    let key = keys.tenant_key(tx, now).await?;
     let aad = field_aad(tx.tenant().as_str(), account_id, TOTP_FIELD);
     key.seal(secret, &aad)
 }
@@ -70,7 +68,7 @@ pub const PENDING_LIFETIME: chrono::Duration = chrono::Duration::minutes(15);
 /// When the database fails or the secret does not open.
 pub async fn pending(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<u8>>, IdentityError> {
@@ -84,7 +82,7 @@ pub async fn pending(
         return Ok(None);
     };
     Ok(Some(
-        open(tx, master, account_id, &row.secret_sealed, now).await?,
+        open(tx, keys, account_id, &row.secret_sealed, now).await?,
     ))
 }
 
@@ -95,12 +93,12 @@ pub async fn pending(
 /// When the database or encryption fails.
 pub async fn begin(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     secret: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    let sealed = seal(tx, master, account_id, secret, now).await?;
+    let sealed = seal(tx, keys, account_id, secret, now).await?;
     delete_pending(tx, account_id).await?;
     account_totp_pending::ActiveModel {
         tenant_id: Set(tx.tenant().to_string()),
@@ -129,13 +127,13 @@ async fn delete_pending(tx: &TenantTx, account_id: &str) -> Result<(), IdentityE
 /// When the database or encryption fails.
 pub async fn promote(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     secret: &[u8],
     step: i64,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    let sealed = seal(tx, master, account_id, secret, now).await?;
+    let sealed = seal(tx, keys, account_id, secret, now).await?;
     delete_in_force(tx, account_id).await?;
     delete_pending(tx, account_id).await?;
     account_totp::ActiveModel {

@@ -1,54 +1,16 @@
 //! Tenant keys, subject keys and encrypted special-category values (see [`crate::crypto`]).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, SqlErr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use storage::TenantTx;
 
-use super::entity::{account_secret, tenant_key};
+use super::entity::account_secret;
 use crate::IdentityError;
-use crate::crypto::{Key, field_aad, subject_key_aad, tenant_key_aad};
+use crate::crypto::{Key, field_aad, subject_key_aad};
+use crate::keyring::Keyring;
 
 /// The field name special requirements are bound to.
 pub const SPECIAL_REQUIREMENTS: &str = "special_requirements";
-
-/// The tenant's key, made on first use.
-///
-/// # Errors
-/// When the database fails or the stored key does not open under `master` (the wrong
-/// master key is configured).
-pub async fn tenant_key(
-    tx: &TenantTx,
-    master: &Key,
-    now: DateTime<Utc>,
-) -> Result<Key, IdentityError> {
-    let tenant = tx.tenant().as_str();
-    let aad = tenant_key_aad(tenant);
-    let find = || {
-        tenant_key::Entity::find()
-            .filter(tenant_key::Column::TenantId.eq(tenant))
-            .one(&**tx)
-    };
-    if let Some(row) = find().await? {
-        return master.unwrap_key(&row.wrapped, &aad);
-    }
-    let key = Key::generate()?;
-    let inserted = tenant_key::ActiveModel {
-        tenant_id: Set(tenant.to_owned()),
-        wrapped: Set(master.wrap(&key, &aad)?),
-        created_at: Set(now),
-    }
-    .insert(&**tx)
-    .await;
-    match inserted {
-        Ok(_) => Ok(key),
-        // Another request made it first: use theirs.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            let row = find().await?.ok_or(IdentityError::Undecryptable)?;
-            master.unwrap_key(&row.wrapped, &aad)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
 
 async fn secret_row(
     tx: &TenantTx,
@@ -67,7 +29,7 @@ async fn secret_row(
 /// When the database fails or the value does not open.
 pub async fn special_requirements(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, IdentityError> {
@@ -78,7 +40,7 @@ pub async fn special_requirements(
         return Ok(None);
     };
     let tenant = tx.tenant().as_str();
-    let tkey = tenant_key(tx, master, now).await?;
+    let tkey = keys.tenant_key(tx, now).await?;
     let skey = tkey.unwrap_key(&row.subject_key, &subject_key_aad(tenant, account_id))?;
     let plain = skey.open(
         &sealed,
@@ -95,13 +57,13 @@ pub async fn special_requirements(
 /// When the database or encryption fails.
 pub async fn set_special_requirements(
     tx: &TenantTx,
-    master: &Key,
+    keys: &Keyring,
     account_id: &str,
     value: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
     let tenant = tx.tenant().as_str();
-    let tkey = tenant_key(tx, master, now).await?;
+    let tkey = keys.tenant_key(tx, now).await?;
     let subject_aad = subject_key_aad(tenant, account_id);
     let existing = secret_row(tx, account_id).await?;
     let (skey, wrapped) = match &existing {

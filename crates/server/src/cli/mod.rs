@@ -12,6 +12,7 @@ use crate::app::{Application, connect, shutdown_signal};
 use crate::settings::{self, Settings};
 
 pub mod retention;
+mod tenants;
 
 use crate::telemetry;
 pub use retention::RetentionCommand;
@@ -121,6 +122,21 @@ pub enum TenantsCommand {
         /// The tenant's folder (named after its slug).
         dir: PathBuf,
     },
+    /// Offboard a council: it stops being served, its data goes into an archive in the
+    /// object store for the council, then its rows, files and sessions are deleted and
+    /// its data key destroyed (nothing of it stays readable, even in database backups).
+    /// Cannot be undone; running it again finishes an interrupted run.
+    Offboard {
+        /// The tenant's slug, e.g. `harrow`.
+        slug: String,
+        /// The slug again: offboarding cannot be undone.
+        #[arg(long, value_name = "SLUG")]
+        confirm: Option<String>,
+        /// Seconds to wait, once the tenant is no longer served, for every replica to let
+        /// go of it (they check every 5 seconds).
+        #[arg(long, default_value_t = 10)]
+        grace_secs: u64,
+    },
 }
 
 /// Parses the command line, runs the command and turns the outcome into an exit code.
@@ -176,6 +192,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tenants(TenantsCommand::List) => list_tenants(&settings).await,
         Command::Tenants(TenantsCommand::Add { dir }) => add_tenant(settings, &dir).await,
+        Command::Tenants(TenantsCommand::Offboard {
+            slug,
+            confirm,
+            grace_secs,
+        }) => tenants::offboard(settings, &slug, confirm.as_deref(), grace_secs).await,
         Command::Accounts(AccountsCommand::GrantRole {
             tenant,
             email,
@@ -309,6 +330,7 @@ async fn grant_role(
         identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "cli"),
         storage::Clock::system(),
         crate::app::master_key(settings)?,
+        crate::app::key_store(settings).await?,
     );
     identity
         .grant_role(&t.id, email, role, provider)

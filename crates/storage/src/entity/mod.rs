@@ -3,5 +3,6 @@
 
 pub mod audit_event;
 pub mod audit_pending;
+pub mod offboarded_tenant;
 pub mod outbox_email;
 pub mod tenant;

@@ -7,6 +7,7 @@ pub mod account_token;
 pub mod account_totp;
 pub mod account_totp_pending;
 pub mod api_token;
+pub mod data_key;
 pub mod federated_identity;
 pub mod induction_record;
 pub mod membership;

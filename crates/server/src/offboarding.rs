@@ -1,0 +1,243 @@
+//! Offboarding a council (`portal tenants offboard T --confirm T`). The council takes its
+//! data with it; nothing of it stays readable on the platform. Three steps, each run
+//! finishing what an interrupted one left:
+//!
+//! 1. **It stops being served.** An `offboarded_tenant` row is written; every replica drops
+//!    the tenant from its registry at its next check (within five seconds) and its hosts,
+//!    links and API tokens answer 404. The command then waits `grace` for them.
+//! 2. **Its archive, then its rows.** One transaction reads every tenant-owned table (found
+//!    in the database's catalogue, so none is missed) into a zip archive with its files,
+//!    its configuration and its special requirements decrypted, stores the archive in the
+//!    platform's area of the object store (`offboarded/{slug}/…zip`, for the operator to
+//!    hand to the council) and deletes every row, foreign keys permitting, tenant row last.
+//! 3. **Its keys, files and sessions.** Its data key is destroyed in the key store, so
+//!    what was sealed under it stays unreadable in every backup of the database; its files
+//!    are deleted from the object store and its sessions from the session store.
+//!
+//! Credentials (password and token hashes, second-factor secrets, wrapped keys) are left
+//! out of the archive: they are of no use to the council and of use to an attacker.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sha2::Digest as _;
+use storage::entity::tenant;
+use storage::{tenant_data, tenants};
+use tenant_router::TenantId;
+
+use crate::http::state::AppState;
+
+/// What an offboarding did.
+#[derive(Debug)]
+pub struct Offboarded {
+    /// Where the archive is, for the operator (a file path or `s3://…`).
+    pub archive: String,
+    /// SHA-256 of the archive (hex), for the council to check what it receives.
+    pub archive_sha256: String,
+    /// Rows removed, by table.
+    pub rows: BTreeMap<String, u64>,
+    /// Files removed from the object store by this run.
+    pub files: usize,
+    /// Data keys destroyed in the key store by this run.
+    pub keys: usize,
+    /// Sessions and sign-in counters forgotten by this run.
+    pub sessions: usize,
+    /// Whether this run finished an earlier one.
+    pub resumed: bool,
+}
+
+/// Tables left out of the archive whole: keys, and the full-text index (derived).
+const SECRET_TABLES: &[&str] = &["tenant_key", "data_key"];
+
+/// Columns left out of the archive: credentials and sealed values (special requirements
+/// are in the archive decrypted, in `special-requirements.json`).
+fn secret_column(column: &str) -> bool {
+    column.ends_with("token_hash")
+        || matches!(column, "password_hash" | "secret_hash" | "code_hash")
+        || column.ends_with("_sealed")
+        || matches!(column, "subject_key" | "wrapped" | "special_requirements")
+}
+
+/// Offboards `slug` (see the module's documentation).
+///
+/// # Errors
+/// A slug that names no tenant, or a failure of the database or a store; whatever was done
+/// stays done, and running it again finishes the rest.
+pub async fn offboard(
+    state: &AppState,
+    slug: &str,
+    grace: Duration,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Offboarded> {
+    let id: TenantId = slug
+        .parse()
+        .map_err(|_| anyhow::anyhow!("`{slug}` is not a tenant slug"))?;
+    let db = &state.db;
+    let row = tenants::row(db, &id).await?;
+    let left = tenants::offboarding(db, &id).await?;
+    let resumed = left.is_some();
+    let mut rows = BTreeMap::new();
+    match (&row, &left) {
+        (None, None) => anyhow::bail!(
+            "there is no tenant `{id}` (`portal tenants list` shows them); nothing was done"
+        ),
+        (Some(row), None) => {
+            stop_serving(state, row, now).await?;
+            tokio::time::sleep(grace).await;
+            rows = archive_and_delete(state, &id, row, now).await?;
+        }
+        (Some(row), Some(_)) => rows = archive_and_delete(state, &id, row, now).await?,
+        (None, Some(_)) => {}
+    }
+    let keys = state
+        .identity
+        .destroy_tenant_keys(&id)
+        .await
+        .context("destroying the data key in the key store")?;
+    let files = state
+        .catalogue
+        .objects()
+        .delete_all(&id)
+        .await
+        .context("deleting the files from the object store")?;
+    let sessions = state
+        .identity
+        .forget_tenant_sessions(&id)
+        .await
+        .context("forgetting the sessions")?;
+    crate::notices::reload(db, &state.registry, &state.announced).await?;
+    state.public_cache.clear();
+    let done = tenants::offboarding(db, &id)
+        .await?
+        .context("the offboarding record went missing")?;
+    if rows.is_empty() {
+        rows = serde_json::from_str(&done.counts).unwrap_or_default();
+    }
+    Ok(Offboarded {
+        archive: state.catalogue.objects().platform_location(&done.archive)?,
+        archive_sha256: done.archive_sha256,
+        rows,
+        files,
+        keys,
+        sessions,
+        resumed,
+    })
+}
+
+/// Step 1: the record that the council is leaving, which takes it off every registry.
+async fn stop_serving(
+    state: &AppState,
+    row: &tenant::Model,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    tenants::begin_offboarding(&state.db, row, now).await?;
+    crate::notices::reload(&state.db, &state.registry, &state.announced).await?;
+    state.public_cache.clear();
+    Ok(())
+}
+
+/// Step 2: the archive, stored; then every row deleted, in one transaction.
+async fn archive_and_delete(
+    state: &AppState,
+    id: &TenantId,
+    row: &tenant::Model,
+    now: DateTime<Utc>,
+) -> anyhow::Result<BTreeMap<String, u64>> {
+    let tx = state.db.system_tx(id).await?;
+    let tables = tenant_data::tables(&tx).await?;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut exported: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tables
+        .iter()
+        .filter(|t| !t.derived && !SECRET_TABLES.contains(&t.name.as_str()))
+    {
+        let columns: Vec<&str> = t
+            .columns
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !secret_column(c))
+            .collect();
+        let json = tenant_data::rows_json(&tx, &t.name, &columns).await?;
+        let n = serde_json::from_str::<Vec<serde::de::IgnoredAny>>(&json)
+            .map(|v| v.len())
+            .with_context(|| format!("reading {}", t.name))?;
+        exported.insert(t.name.clone(), n);
+        files.push((format!("tables/{}.json", t.name), json.into_bytes()));
+    }
+    let special: Vec<serde_json::Value> = state
+        .identity
+        .all_special_requirements(&tx)
+        .await?
+        .into_iter()
+        .map(|(account_id, text)| {
+            serde_json::json!({ "account_id": account_id, "special_requirements": text })
+        })
+        .collect();
+    files.push((
+        "special-requirements.json".to_owned(),
+        serde_json::to_vec_pretty(&special)?,
+    ));
+    files.push(("tenant.json".to_owned(), row.config.clone().into_bytes()));
+    if let (Some(logo), Some(ct)) = (&row.logo, &row.logo_content_type) {
+        let ext = if ct == "image/svg+xml" { "svg" } else { "png" };
+        files.push((format!("logo.{ext}"), logo.clone()));
+    }
+    let objects = state.catalogue.objects();
+    let keys = objects.list(id).await?;
+    for key in &keys {
+        if let Some(bytes) = objects.get_listed(id, key).await? {
+            files.push((format!("objects/{key}"), bytes));
+        }
+    }
+    let manifest = serde_json::json!({
+        "tenant": id.as_str(),
+        "display_name": row.display_name,
+        "made_at": now.to_rfc3339(),
+        "rows": exported,
+        "files": keys.len(),
+        "special_requirements": special.len(),
+        "left_out": "password and token hashes, second-factor secrets and data keys",
+    });
+    files.insert(
+        0,
+        (
+            "manifest.json".to_owned(),
+            serde_json::to_vec_pretty(&manifest)?,
+        ),
+    );
+    let archive = zip_of(files)?;
+    let sha = hex::encode(sha2::Sha256::digest(&archive));
+    // One name per council: a run that stops after storing it and is run again replaces
+    // it rather than leaving an archive nothing records.
+    let key = format!("offboarded/{}/archive.zip", id.as_str());
+    objects
+        .put_platform(&key, archive, "application/zip")
+        .await
+        .context("storing the archive")?;
+
+    let mut removed = BTreeMap::new();
+    for t in &tables {
+        let n = tenant_data::delete_rows(&tx, &t.name)
+            .await
+            .with_context(|| format!("deleting {}'s rows of {}", id, t.name))?;
+        removed.insert(t.name.clone(), n);
+    }
+    tenants::finish_offboarding(&tx, &key, &sha, &serde_json::to_string(&removed)?).await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+fn zip_of(files: Vec<(String, Vec<u8>)>) -> anyhow::Result<Vec<u8>> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
+    for (name, bytes) in files {
+        zip.start_file(name, options)?;
+        zip.write_all(&bytes)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}

@@ -1,0 +1,311 @@
+//! Offboarding a council: it stops being served, takes an archive of its data with it, and
+//! nothing of it stays on the platform: no row, no file, no session, and no data key, so
+//! what was sealed under that key stays unreadable in any backup of the database.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::time::Duration;
+
+use e2e::spawn_app;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait as _, Statement};
+use server::offboarding::offboard;
+use storage::tenant_data;
+
+fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut out = Vec::new();
+            f.read_to_end(&mut out).unwrap();
+            (f.name().to_owned(), out)
+        })
+        .collect()
+}
+
+/// Every tenant-owned table's rows of `slug`, as (table, JSON array).
+async fn rows_of(store: &storage::Db, slug: &str) -> Vec<(String, String)> {
+    let tx = store.system_tx(&slug.parse().unwrap()).await.unwrap();
+    let mut out = Vec::new();
+    for t in tenant_data::tables(&tx).await.unwrap() {
+        let cols: Vec<&str> = t.columns.iter().map(String::as_str).collect();
+        let json = tenant_data::rows_json(&tx, &t.name, &cols).await.unwrap();
+        out.push((t.name, json));
+    }
+    tx.rollback().await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn a_council_leaves_with_its_data_and_nothing_of_it_stays_readable() {
+    let app = spawn_app().await;
+    let harrow: tenant_router::TenantId = "harrow".parse().unwrap();
+    let needs = "Hearing loop and step-free access";
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let res = ana
+        .submit(
+            "harrow",
+            "/account/special-requirements",
+            "/account/special-requirements",
+            &[("special_requirements", needs)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.objects
+        .put(
+            &harrow,
+            "resources/r1/guide.pdf",
+            b"%PDF-1.7 guide".to_vec(),
+            "application/pdf",
+        )
+        .await
+        .unwrap();
+    let sam = app.person("somerset", "sam@school.example", None).await;
+
+    // What a backup taken now would hold: the sealed value, and which key sealed it.
+    let key_store = storage::Objects::local(&app.db.dir.path().join("keys"));
+    let keys_before = key_store.list(&harrow).await.unwrap();
+    assert_eq!(keys_before.len(), 1, "{keys_before:?}");
+    let backup = rows_of(&app.store, "harrow").await;
+    let sealed = &backup
+        .iter()
+        .find(|(t, _)| t == "account_secret")
+        .unwrap()
+        .1;
+    assert!(
+        sealed.len() > 20 && !sealed.contains("Hearing loop"),
+        "{sealed}"
+    );
+    let ana_id = app
+        .account("harrow", "ana@school.example")
+        .await
+        .unwrap()
+        .id;
+
+    let done = offboard(&app.state, "harrow", Duration::ZERO, app.clock.now())
+        .await
+        .unwrap();
+    assert!(!done.resumed);
+    assert_eq!(done.keys, 1);
+    assert_eq!(done.files, 1);
+    assert!(done.sessions >= 1, "Ana's session was not forgotten");
+    assert!(done.rows["account"] >= 1 && done.rows["audit_event"] >= 1);
+
+    // Its hosts answer nothing: pages, the API, sign-in, a token.
+    for path in ["/", "/courses", "/api/v1/courses", "/sign-in", "/privacy"] {
+        assert_eq!(
+            ana.get_tenant("harrow", path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let bearer = app
+        .client
+        .get(app.url("harrow.localhost", "/api/v1/courses"))
+        .bearer_auth("pt_anything")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), StatusCode::NOT_FOUND);
+    // Another council carries on, its people signed in.
+    assert_eq!(
+        sam.get_tenant("somerset", "/account").await.status(),
+        StatusCode::OK
+    );
+    assert!(
+        app.account("somerset", "sam@school.example")
+            .await
+            .is_some()
+    );
+
+    // No row of it is left in any tenant-owned table; the tenant row went too.
+    for (table, json) in rows_of(&app.store, "harrow").await {
+        assert_eq!(json, "[]", "{table} still holds Harrow's rows");
+    }
+    assert!(
+        storage::tenants::load_registry(&app.store)
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.id != harrow)
+    );
+    let count = app
+        .store
+        .platform()
+        .query_one_raw(Statement::from_string(
+            app.store.platform().get_database_backend(),
+            "SELECT COUNT(*) AS n FROM tenant WHERE id = 'harrow'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(count, 0);
+    // No file, no data key: the sealed value in the backup has nothing left to open it.
+    assert!(app.objects.list(&harrow).await.unwrap().is_empty());
+    assert!(key_store.list(&harrow).await.unwrap().is_empty());
+    assert!(
+        key_store
+            .get(&harrow, &keys_before[0])
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The archive holds the council's data, special requirements readable, credentials not.
+    let left = storage::tenants::offboarded(&app.store).await.unwrap();
+    let record = left.iter().find(|l| l.id == "harrow").unwrap();
+    assert!(done.archive.ends_with(".zip") && Path::new(&done.archive).is_file());
+    let bytes = app
+        .objects
+        .get_platform(&record.archive)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        done.archive_sha256,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))
+    );
+    let files = unzip(&bytes);
+    let accounts: serde_json::Value =
+        serde_json::from_slice(&files["tables/account.json"]).unwrap();
+    let ana_row = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["email"] == "ana@school.example")
+        .unwrap();
+    assert_eq!(ana_row["id"], ana_id.as_str());
+    assert!(ana_row.get("password_hash").is_none());
+    assert!(!files.contains_key("tables/data_key.json"));
+    let special: serde_json::Value =
+        serde_json::from_slice(&files["special-requirements.json"]).unwrap();
+    assert_eq!(special[0]["account_id"], ana_id.as_str());
+    assert_eq!(special[0]["special_requirements"], needs);
+    assert_eq!(files["objects/resources/r1/guide.pdf"], b"%PDF-1.7 guide");
+    let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(manifest["tenant"], "harrow");
+    assert!(manifest["rows"]["account"].as_u64().unwrap() >= 1);
+    assert!(files.contains_key("tenant.json") && files.contains_key("tables/audit_event.json"));
+}
+
+#[tokio::test]
+async fn an_offboarded_council_is_not_brought_back_and_bad_requests_change_nothing() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    for (slug, says) in [
+        ("nowhere", "there is no tenant `nowhere`"),
+        ("Not A Slug", "is not a tenant slug"),
+    ] {
+        let err = offboard(&app.state, slug, Duration::ZERO, now)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(says), "{err}");
+    }
+    assert_eq!(app.registry.current().iter().count(), 5);
+    assert!(
+        storage::tenants::offboarded(&app.store)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    offboard(&app.state, "segfl", Duration::ZERO, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.browser.get_tenant("segfl", "/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Running it again finishes nothing new and says it is a resumption.
+    let again = offboard(&app.state, "segfl", Duration::ZERO, now)
+        .await
+        .unwrap();
+    assert!(again.resumed && again.keys == 0 && again.files == 0);
+    // Its folder, applied again, is refused: the slug is not reused.
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tenants/segfl");
+    let err = server::onboarding::apply(&app.state, &folder, now)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("segfl was offboarded on"), "{err}");
+    assert_eq!(
+        app.browser.get_tenant("segfl", "/").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // The others are served as before.
+    for slug in ["harrow", "havering", "somerset", "stockport"] {
+        assert_eq!(
+            app.browser.get_tenant(slug, "/").await.status(),
+            StatusCode::OK,
+            "{slug}"
+        );
+    }
+}
+
+/// A deployment from before the key store kept each tenant's key, wrapped, in the
+/// database. At start-up that key is replaced, not moved: what it sealed is sealed again
+/// under a new key in the key store, and the old row goes, so a backup holding the old key
+/// does not hold the one in use.
+#[tokio::test]
+async fn a_key_kept_in_the_database_is_replaced_by_one_in_the_key_store() {
+    let app = spawn_app().await;
+    let harrow: tenant_router::TenantId = "harrow".parse().unwrap();
+    let needs = "A quiet room for breaks";
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let res = ana
+        .submit(
+            "harrow",
+            "/account/special-requirements",
+            "/account/special-requirements",
+            &[("special_requirements", needs)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // Put Harrow back as an older release left it: its key wrapped in `tenant_key`.
+    let key_store = storage::Objects::local(&app.db.dir.path().join("keys"));
+    let old_object = key_store.list(&harrow).await.unwrap().remove(0);
+    let wrapped = key_store.get(&harrow, &old_object).await.unwrap().unwrap();
+    let tx = app.store.system_tx(&harrow).await.unwrap();
+    let backend = tx.get_database_backend();
+    tx.execute_raw(Statement::from_sql_and_values(
+        backend,
+        "INSERT INTO tenant_key (tenant_id, wrapped, created_at) VALUES ($1, $2, $3)",
+        [
+            "harrow".into(),
+            wrapped.clone().into(),
+            app.clock.now().into(),
+        ],
+    ))
+    .await
+    .unwrap();
+    tx.execute_raw(Statement::from_string(
+        backend,
+        "DELETE FROM data_key WHERE tenant_id = 'harrow'",
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    key_store.delete(&harrow, &old_object).await.unwrap();
+
+    // Start-up's step for every tenant.
+    app.state.identity.ensure_tenant_key(&harrow).await.unwrap();
+    let objects = key_store.list(&harrow).await.unwrap();
+    assert_eq!(objects.len(), 1);
+    assert_ne!(objects[0], old_object);
+    assert_ne!(
+        key_store.get(&harrow, &objects[0]).await.unwrap().unwrap(),
+        wrapped
+    );
+    let rows = rows_of(&app.store, "harrow").await;
+    let table = |name: &str| rows.iter().find(|(t, _)| t == name).unwrap().1.clone();
+    assert_eq!(table("tenant_key"), "[]");
+    assert!(table("data_key").contains(objects[0].trim_start_matches("data-key/")));
+    // What the old key sealed opens under the new one.
+    let page = ana.page("harrow", "/account/special-requirements").await;
+    assert!(page.contains(needs), "{page}");
+}
