@@ -113,6 +113,8 @@ fn secrets_can_come_from_files_and_a_missing_file_is_named() {
     std::fs::write(&key_file, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n").unwrap();
     let ok = Command::new(env!("CARGO_BIN_EXE_portal"))
         .arg("check")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
         .env("APP__SECURITY__MASTER_KEY_FILE", &key_file)
         .env("APP__DATABASE__DATA_DIR", data.path())
         .env("APP__TENANTS__DIR", tenants_dir())
@@ -121,6 +123,8 @@ fn secrets_can_come_from_files_and_a_missing_file_is_named() {
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     let missing = Command::new(env!("CARGO_BIN_EXE_portal"))
         .arg("check")
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
         .env("APP__SECURITY__MASTER_KEY_FILE", "/no/such/key")
         .env("APP__DATABASE__DATA_DIR", data.path())
         .env("APP__TENANTS__DIR", tenants_dir())
