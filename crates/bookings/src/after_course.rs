@@ -342,7 +342,7 @@ impl Bookings {
             completed_on: record.completed_on,
             minutes: record.minutes,
             reference: &record.id,
-        });
+        })?;
         self.catalogue
             .objects()
             .put(

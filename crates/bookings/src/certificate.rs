@@ -1,10 +1,12 @@
 //! Certificates of attendance: a one-page A4 PDF per CPD record, written with `pdf-writer`
-//! in Helvetica (one of the fonts every PDF reader has, so nothing is embedded), kept in
-//! object storage at `certificates/{account}/{record}.pdf` under the tenant. The key names
+//! in DejaVu Sans, embedded as a subset that covers Latin Extended ([`crate::pdf_font`]),
+//! so every Latin name prints as written; kept in object storage at `certificates/{account}/{record}.pdf` under the tenant. The key names
 //! the person, so erasing an account finds and deletes every certificate it has.
 
 use chrono::NaiveDate;
 use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str, TextStr};
+
+use crate::pdf_font::{FontError, Fonts, Weight};
 
 /// What a certificate says.
 #[derive(Debug, Clone)]
@@ -43,8 +45,10 @@ const HEIGHT: f32 = 595.0;
 const MARGIN: f32 = 72.0;
 
 /// The certificate as a PDF (A4 landscape).
-#[must_use]
-pub fn render(c: &Certificate<'_>) -> Vec<u8> {
+///
+/// # Errors
+/// When the embedded font cannot be written (it always can).
+pub fn render(c: &Certificate<'_>) -> Result<Vec<u8>, FontError> {
     let catalog = Ref::new(1);
     let pages = Ref::new(2);
     let page = Ref::new(3);
@@ -67,11 +71,7 @@ pub fn render(c: &Certificate<'_>) -> Vec<u8> {
     p.contents(content_id);
     p.resources().fonts().pair(f1, regular).pair(f2, bold);
     p.finish();
-    for (id, name) in [(regular, &b"Helvetica"[..]), (bold, b"Helvetica-Bold")] {
-        pdf.type1_font(id)
-            .base_font(Name(name))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-    }
+    let mut fonts = Fonts::default();
 
     let mut content = Content::new();
     // A border inside the margin.
@@ -86,16 +86,17 @@ pub fn render(c: &Certificate<'_>) -> Vec<u8> {
         format!("{hours:.1}")
     };
     let plural = if c.minutes == 60 { "" } else { "s" };
-    let mut lines: Vec<(Name<'_>, f32, String)> = vec![
-        (f1, 14.0, c.issuer.to_owned()),
-        (f2, 30.0, "Certificate of attendance".to_owned()),
-        (f1, 14.0, "This is to certify that".to_owned()),
-        (f2, 24.0, c.person.to_owned()),
-        (f1, 14.0, "attended".to_owned()),
+    let (r, b) = (Weight::Regular, Weight::Bold);
+    let mut lines: Vec<(Weight, f32, String)> = vec![
+        (r, 14.0, c.issuer.to_owned()),
+        (b, 30.0, "Certificate of attendance".to_owned()),
+        (r, 14.0, "This is to certify that".to_owned()),
+        (b, 24.0, c.person.to_owned()),
+        (r, 14.0, "attended".to_owned()),
     ];
-    lines.extend(wrap(c.course, 60).into_iter().map(|l| (f2, 20.0, l)));
+    lines.extend(wrap(c.course, 60).into_iter().map(|l| (b, 20.0, l)));
     lines.push((
-        f1,
+        r,
         14.0,
         format!(
             "completed on {}, {hours} hour{plural} of continuing professional development.",
@@ -103,23 +104,28 @@ pub fn render(c: &Certificate<'_>) -> Vec<u8> {
         ),
     ));
     let mut y = HEIGHT - MARGIN - 40.0;
-    for (font, size, text) in &lines {
+    for (weight, size, text) in &lines {
+        let font = if *weight == Weight::Bold { f2 } else { f1 };
         content
             .begin_text()
-            .set_font(*font, *size)
+            .set_font(font, *size)
             .next_line(MARGIN + 20.0, y)
-            .show(Str(&win_ansi(text)))
+            .show(Str(&fonts.encode(*weight, text)))
             .end_text();
         y -= size * 1.9;
     }
+    let reference = fonts.encode(r, &format!("Reference {}", c.reference));
     content
         .begin_text()
         .set_font(f1, 9.0)
         .next_line(MARGIN + 20.0, MARGIN)
-        .show(Str(&win_ansi(&format!("Reference {}", c.reference))))
+        .show(Str(&reference))
         .end_text();
     pdf.stream(content_id, &content.finish());
-    pdf.finish()
+    let mut next = Ref::new(8);
+    fonts.write(&mut pdf, r, regular, &mut next)?;
+    fonts.write(&mut pdf, b, bold, &mut next)?;
+    Ok(pdf.finish())
 }
 
 /// Splits `text` into lines of at most about `width` characters, at spaces.
@@ -139,33 +145,10 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// `text` in the Windows-1252 encoding the standard fonts use; anything it cannot show
-/// becomes `?`.
-fn win_ansi(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|ch| match ch {
-            '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => {
-                u8::try_from(u32::from(ch)).unwrap_or(b'?')
-            }
-            '€' => 0x80,
-            '‚' => 0x82,
-            '„' => 0x84,
-            '…' => 0x85,
-            '‘' => 0x91,
-            '’' => 0x92,
-            '“' => 0x93,
-            '”' => 0x94,
-            '•' => 0x95,
-            '–' => 0x96,
-            '—' => 0x97,
-            _ => b'?',
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pdf_font::shown_text;
 
     #[test]
     fn a_certificate_is_a_pdf_naming_the_person_course_and_hours() {
@@ -176,32 +159,49 @@ mod tests {
             completed_on: NaiveDate::from_ymd_opt(2027, 3, 4).unwrap(),
             minutes: 90,
             reference: "0190-abc",
-        });
+        })
+        .unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(pdf.ends_with(b"%%EOF") || pdf.ends_with(b"%%EOF\n"));
-        let text = String::from_utf8_lossy(&pdf);
+        let shown = shown_text(&pdf);
         for needle in [
-            "Helvetica-Bold",
-            "WinAnsiEncoding",
-            "(Moderating writing at key stage 2)",
-            "1.5 hours",
-            "4 March 2027",
+            "Certificate of attendance",
+            "Zoë O’Neill",
+            "Moderating writing at key stage 2",
+            "completed on 4 March 2027, 1.5 hours of continuing professional development.",
             "Reference 0190-abc",
         ] {
-            assert!(text.contains(needle), "{needle}");
+            assert!(shown.contains(needle), "{needle} in {shown}");
         }
-        // The name in Windows-1252 (ë is EB, the apostrophe 92), as a hex string.
-        assert!(
-            text.to_ascii_lowercase()
-                .contains("<5a6feb204f924e65696c6c>"),
-            "{text}"
-        );
     }
 
     #[test]
-    fn long_titles_wrap_at_spaces_and_unknown_characters_become_question_marks() {
+    fn welsh_and_polish_names_print_as_written() {
+        let pdf = render(&Certificate {
+            issuer: "Gwasanaethau Addysg",
+            person: "Siôn Ŵyn Llŷr and Łucja Śliwińska",
+            course: "Cymraeg yn y dosbarth: ŵ, ŷ, â, ê",
+            completed_on: NaiveDate::from_ymd_opt(2027, 3, 4).unwrap(),
+            minutes: 60,
+            reference: "r",
+        })
+        .unwrap();
+        let shown = shown_text(&pdf);
+        assert!(
+            shown.contains("Siôn Ŵyn Llŷr and Łucja Śliwińska"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("Cymraeg yn y dosbarth: ŵ, ŷ, â, ê"),
+            "{shown}"
+        );
+        assert!(!shown.contains('?'), "{shown}");
+        assert!(shown.contains("1 hour of"), "{shown}");
+    }
+
+    #[test]
+    fn long_titles_wrap_at_spaces() {
         assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
         assert_eq!(wrap("", 10), [""]);
-        assert_eq!(win_ansi("Łódź £5"), b"?\xF3d? \xA35");
     }
 }

@@ -15,6 +15,9 @@ pub enum BookingError {
     /// No such session, booking or order in this tenant (also another tenant's id).
     #[error("no such session or booking")]
     NotFound,
+    /// A document (a certificate) could not be written.
+    #[error(transparent)]
+    Document(#[from] crate::pdf_font::FontError),
     /// The request is malformed (no items, too many, a bad idempotency key…).
     #[error("{0}")]
     BadRequest(&'static str),

@@ -18,6 +18,7 @@ mod error;
 mod offers;
 mod order;
 pub mod organisation;
+pub mod pdf_font;
 pub mod purchasers;
 pub mod purchases;
 mod reminders;

@@ -116,6 +116,14 @@ impl From<BookingError> for Failure {
             ),
             BookingError::Identity(e) => e.into(),
             BookingError::Privacy(e) => e.into(),
+            BookingError::Document(cause) => {
+                tracing::error!(%cause, "a document could not be written");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Sorry, there is a problem with the service. Try again later.",
+                )
+            }
             BookingError::Store(cause) => {
                 tracing::error!(%cause, "booking request failed");
                 Self::new(
