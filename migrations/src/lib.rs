@@ -44,6 +44,7 @@ mod m20261205_000031_held_alerts;
 mod m20261205_000032_review_announced;
 mod m20261205_000033_api_tokens;
 mod m20261205_000034_offboarding;
+mod m20261205_000035_invoices;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000032_review_announced::Migration),
             Box::new(m20261205_000033_api_tokens::Migration),
             Box::new(m20261205_000034_offboarding::Migration),
+            Box::new(m20261205_000035_invoices::Migration),
         ]
     }
 }

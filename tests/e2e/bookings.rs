@@ -1216,6 +1216,24 @@ async fn staff_bookings_wait_for_approval_when_the_organisation_asks() {
     };
     assert_eq!(status(&first), "confirmed");
     assert_eq!(status(&second), "cancelled");
+    // The declined place is credited against the order's invoice.
+    let billed = lead
+        .get_json("harrow", &format!("/api/v1/organisations/{org}/invoices"))
+        .await;
+    let notes: Vec<&Value> = billed["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "credit_note")
+        .collect();
+    assert_eq!(notes.len(), 1, "{billed}");
+    assert_eq!(notes[0]["total_pence"], -7500);
+    assert!(
+        notes[0]["credits"]
+            .as_str()
+            .unwrap()
+            .starts_with("SS4E-INV-")
+    );
 }
 
 /// The course of a Harrow session.

@@ -93,6 +93,7 @@ async fn the_console_leads_each_person_to_what_they_may_do() {
             format!("/organisations/{org}/people"),
             format!("/organisations/{org}/approvals"),
             format!("/organisations/{org}/bookings"),
+            format!("/organisations/{org}/invoices"),
         ]
     );
     all_open(&lead, slug, &links).await;

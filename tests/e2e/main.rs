@@ -20,6 +20,7 @@ mod crossing;
 mod delegates;
 mod desk_api;
 mod identity;
+mod invoices;
 mod isolation;
 mod journeys;
 mod mail;

@@ -183,6 +183,9 @@ impl Bookings {
         if changed != 1 {
             return Err(BookingError::NotFound);
         }
+        if !approve {
+            crate::invoices::credit(&tx, cfg, &b, now).await?;
+        }
         let session = find_session(&tx, &b.session_id).await?;
         let course = course::Entity::find()
             .filter(course::Column::TenantId.eq(t))

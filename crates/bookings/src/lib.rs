@@ -15,6 +15,7 @@ mod confirmation;
 pub mod delegates;
 pub mod domain;
 mod error;
+pub mod invoices;
 mod offers;
 mod order;
 pub mod organisation;

@@ -86,6 +86,24 @@ impl Fonts {
         out
     }
 
+    /// How wide `text` is at `size` points in `weight` (for right-aligned figures).
+    #[must_use]
+    pub fn width(weight: Weight, text: &str, size: f32) -> f32 {
+        let Ok(face) = ttf_parser::Face::parse(weight.data(), 0) else {
+            return 0.0;
+        };
+        let units: f32 = text
+            .chars()
+            .map(|ch| {
+                let glyph = face.glyph_index(ch).or_else(|| face.glyph_index('?'));
+                glyph
+                    .and_then(|g| face.glyph_hor_advance(g))
+                    .map_or(0.0, f32::from)
+            })
+            .sum();
+        units * size / f32::from(face.units_per_em())
+    }
+
     /// Writes the font for `weight` as the Type 0 font `id`, its parts taking references
     /// from `next` on: the font, cut to the characters [`Fonts::encode`] saw.
     ///

@@ -176,6 +176,22 @@ impl Bookings {
             _ => e.into(),
         })?;
         identity::store::touch(&tx, &buyer.id, now).await?;
+        crate::invoices::for_purchase(
+            &tx,
+            cfg,
+            org,
+            &order_id,
+            format!(
+                "{} ({}), {} to {}",
+                service.title,
+                band.label,
+                service.period_start.format("%-d %B %Y"),
+                service.period_end.format("%-d %B %Y")
+            ),
+            band.price_pence,
+            now,
+        )
+        .await?;
         let detail = serde_json::json!({
             "order": order_id,
             "purchase": bought.id,

@@ -220,6 +220,9 @@ impl Bookings {
         // the same person's place (already booked) or this key's order (answered by the
         // caller as a retry).
         writes.run(&tx).await.map_err(duplicate_is_already_booked)?;
+        if let Some(org) = org.as_deref() {
+            crate::invoices::for_order(&tx, cfg, org, &outcome.order_id, now).await?;
+        }
         tx.commit().await?;
         self.catalogue.changed(&cfg.slug);
         Ok(outcome)
@@ -358,11 +361,12 @@ impl Bookings {
     /// [`BookingError::CannotCancel`] after the notice period or once cancelled.
     pub async fn cancel(
         &self,
-        tenant: &TenantId,
+        cfg: &TenantConfig,
         account_id: &str,
         booking_id: &str,
         base_url: &str,
     ) -> Result<(), BookingError> {
+        let tenant = &cfg.slug;
         let tx = self.db.tenant_tx(tenant).await?;
         let b = booking::Entity::find()
             .filter(booking::Column::TenantId.eq(tenant.as_str()))
@@ -397,6 +401,9 @@ impl Bookings {
             .exec(&*tx)
             .await?;
         identity::store::touch(&tx, account_id, now).await?;
+        // Within terms (online cancelling is allowed only then): what an organisation paid
+        // for the place is credited.
+        crate::invoices::credit(&tx, cfg, &b, now).await?;
         // The place goes to the first person waiting (held for their offer), or back to the
         // session when no one is.
         crate::offers::pass_on(&tx, &b.session_id, now, base_url).await?;

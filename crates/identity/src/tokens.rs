@@ -76,6 +76,7 @@ impl Area {
         let third = parts.nth(1);
         match (first, third) {
             ("services", Some("purchase" | "purchasers"))
+            | ("organisations", Some("invoices"))
             | ("sessions", Some("attendance" | "delegates"))
             | ("bookings" | "checkout" | "basket" | "waiting-list", _) => Some(Self::Bookings),
             ("courses" | "sessions" | "services" | "providers" | "resources", _) => {
@@ -457,6 +458,7 @@ mod tests {
             ("/api/v1/sessions/x/attendance", Some(Area::Bookings)),
             ("/api/v1/services/x/purchase", Some(Area::Bookings)),
             ("/api/v1/services/x/purchasers", Some(Area::Bookings)),
+            ("/api/v1/organisations/x/invoices", Some(Area::Bookings)),
             ("/api/v1/checkout", Some(Area::Bookings)),
             ("/api/v1/rights-requests/x", Some(Area::Rights)),
             ("/api/openapi.json", None),

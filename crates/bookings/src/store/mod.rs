@@ -94,6 +94,20 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
 
 /// Ids, keys and times, which say nothing about a person on their own.
 pub const OTHER_COLUMNS: &[&str] = &[
+    "invoice.tenant_id",
+    "invoice.id",
+    "invoice.number",
+    "invoice.kind",
+    "invoice.organisation_id",
+    "invoice.order_id",
+    "invoice.booking_id",
+    "invoice.credits_invoice_id",
+    "invoice.issued_at",
+    "invoice.total_pence",
+    "invoice.lines",
+    "invoice_counter.tenant_id",
+    "invoice_counter.kind",
+    "invoice_counter.last",
     "booking.tenant_id",
     "booking.id",
     "booking.order_id",

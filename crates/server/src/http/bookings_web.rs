@@ -280,7 +280,7 @@ pub(crate) async fn api_cancel(
     let s = signed_in_api(&v)?;
     state
         .bookings
-        .cancel(&v.tenant().id, &s.account.id, &id, v.base_url())
+        .cancel(&v.tenant().config, &s.account.id, &id, v.base_url())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -389,7 +389,7 @@ async fn cancel_form(
     let s = v.signed_in_or_redirect()?;
     state
         .bookings
-        .cancel(&v.tenant().id, &s.account.id, &id, v.base_url())
+        .cancel(&v.tenant().config, &s.account.id, &id, v.base_url())
         .await?;
     Ok(v.respond(Redirect::to("/account/bookings?cancelled").into_response()))
 }

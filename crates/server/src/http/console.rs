@@ -125,6 +125,11 @@ pub(crate) fn sections(cfg: &TenantConfig, d: &Duties) -> Vec<Section> {
                 "Every place booked for the organisation's staff.",
             ));
         }
+        people.push(link(
+            format!("/organisations/{}/invoices", o.id),
+            format!("Invoices for {}", o.name),
+            "Invoices and credit notes, as PDF or CSV for the finance system.",
+        ));
     }
     out.push(Section {
         heading: "Organisations and people".to_owned(),

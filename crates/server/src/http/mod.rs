@@ -37,6 +37,7 @@ pub mod delegates_web;
 pub mod error;
 pub mod health;
 pub mod induction;
+pub mod invoices_web;
 pub mod notice_admin;
 pub mod oidc;
 pub mod openapi;
@@ -87,6 +88,7 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .merge(breaches_web::router())
                 .merge(reviews_web::router())
                 .merge(purchasers_web::router())
+                .merge(invoices_web::router())
                 .merge(communications_web::router())
                 .merge(analytics_web::router())
                 .merge(notice_admin::router())

@@ -13,8 +13,8 @@ use utoipa::{Modify, OpenApi};
 use crate::http::error::{ApiError, ErrorBody, FieldProblem};
 use crate::http::state::AppState;
 use crate::http::{
-    after_course_web, basket_web, bookings_web, catalogue_web, delegates_web, purchasers_web,
-    purchases_web, rights_web,
+    after_course_web, basket_web, bookings_web, catalogue_web, delegates_web, invoices_web,
+    purchasers_web, purchases_web, rights_web,
 };
 
 /// The route that serves it (public, like the catalogue's reads).
@@ -37,6 +37,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         purchases_web::Doc::openapi(),
         delegates_web::Doc::openapi(),
         purchasers_web::Doc::openapi(),
+        invoices_web::Doc::openapi(),
         after_course_web::Doc::openapi(),
         rights_web::Doc::openapi(),
     ]

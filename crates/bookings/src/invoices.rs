@@ -1,0 +1,511 @@
+//! Invoices and credit notes for what is billed to an organisation.
+//!
+//! - Every checkout billed to an organisation gets an **invoice** in the transaction that
+//!   places it, with one line per place: the course's list price, the SLA discount the
+//!   checkout applied and the amount charged. A traded service bought for an organisation
+//!   gets one the same way.
+//! - Cancelling a place billed to an organisation within the course's terms (online
+//!   cancelling is only allowed then, and an organisation's approver declining a place is
+//!   the same) issues a **credit note** for what it cost, naming the invoice it credits.
+//! - Numbers run per tenant and kind without gaps (`SSE-INV-000042`, `SSE-CN-000007`): the
+//!   counter row is taken in the same transaction, so a checkout that rolls back leaves no
+//!   hole. Lines name courses and services, never people.
+//! - The organisation's lead administrators and purchasers (and the council's
+//!   administrators) list them and download each as PDF, CSV or JSON.
+
+use chrono::{DateTime, Utc};
+use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str, TextStr};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, FromQueryResult, QueryFilter as _,
+    QueryOrder as _, Set,
+};
+use serde::{Deserialize, Serialize};
+use storage::TenantTx;
+use storage::sql::Sql;
+use tenant_router::TenantConfig;
+
+use catalogue::store::entity::{course, course_session};
+use identity::store::entity::organisation;
+
+use crate::pdf_font::{Fonts, Weight};
+use crate::store::entity::{booking, invoice};
+use crate::{BookingError, Bookings};
+
+/// The kind of an invoice.
+pub const INVOICE: &str = "invoice";
+/// The kind of a credit note.
+pub const CREDIT_NOTE: &str = "credit_note";
+
+/// One line of an invoice or credit note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// What it is for: a course and the day of its session, or a service and its period.
+    pub description: String,
+    /// The list price, in pence.
+    pub list_pence: i64,
+    /// The discount the checkout applied (the SLA rate), in pence.
+    pub discount_pence: i64,
+    /// What is charged (negative on a credit note), in pence.
+    pub amount_pence: i64,
+}
+
+/// The lines of `inv`.
+///
+/// # Errors
+/// When the stored lines do not parse.
+pub fn lines_of(inv: &invoice::Model) -> Result<Vec<Line>, BookingError> {
+    serde_json::from_str(&inv.lines).map_err(|_| BookingError::BadRequest("unreadable invoice"))
+}
+
+fn uk_day(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London)
+        .format("%-d %B %Y")
+        .to_string()
+}
+
+/// The next number of `kind` for the transaction's tenant.
+async fn next_number(tx: &TenantTx, short_name: &str, kind: &str) -> Result<String, BookingError> {
+    #[derive(FromQueryResult)]
+    struct Last {
+        last: i64,
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let k = sql.bind(kind);
+    sql.text = format!(
+        "INSERT INTO invoice_counter (tenant_id, kind, last) VALUES ({t}, {k}, 1) \
+         ON CONFLICT (tenant_id, kind) DO UPDATE SET last = invoice_counter.last + 1 \
+         RETURNING last"
+    );
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    let last = Last::find_by_statement(sql.statement(backend))
+        .one(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?
+        .map_or(1, |l| l.last);
+    let prefix = if kind == INVOICE { "INV" } else { "CN" };
+    Ok(format!("{short_name}-{prefix}-{last:06}"))
+}
+
+struct Issue<'a> {
+    kind: &'a str,
+    organisation_id: &'a str,
+    order_id: &'a str,
+    booking_id: Option<String>,
+    credits: Option<String>,
+    lines: Vec<Line>,
+}
+
+async fn issue(
+    tx: &TenantTx,
+    cfg: &TenantConfig,
+    now: DateTime<Utc>,
+    i: Issue<'_>,
+) -> Result<invoice::Model, BookingError> {
+    let number = next_number(tx, &cfg.short_name, i.kind).await?;
+    let total = i.lines.iter().map(|l| l.amount_pence).sum();
+    let lines = serde_json::to_string(&i.lines)
+        .map_err(|_| BookingError::BadRequest("unwritable invoice"))?;
+    Ok(invoice::ActiveModel {
+        tenant_id: Set(cfg.slug.to_string()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        number: Set(number),
+        kind: Set(i.kind.to_owned()),
+        organisation_id: Set(i.organisation_id.to_owned()),
+        order_id: Set(i.order_id.to_owned()),
+        booking_id: Set(i.booking_id),
+        credits_invoice_id: Set(i.credits),
+        issued_at: Set(now),
+        total_pence: Set(total),
+        lines: Set(lines),
+    }
+    .insert(&**tx)
+    .await
+    .map_err(storage::StorageError::from)?)
+}
+
+async fn course_line(tx: &TenantTx, b: &booking::Model) -> Result<(String, i64), BookingError> {
+    let t = tx.tenant().as_str();
+    let c = course::Entity::find()
+        .filter(course::Column::TenantId.eq(t))
+        .filter(course::Column::Id.eq(&b.course_id))
+        .one(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    let s = course_session::Entity::find()
+        .filter(course_session::Column::TenantId.eq(t))
+        .filter(course_session::Column::Id.eq(&b.session_id))
+        .one(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    let title = c.as_ref().map_or("A course", |c| c.title.as_str());
+    let description = match s {
+        Some(s) => format!("{title}, {}", uk_day(s.starts_at)),
+        None => title.to_owned(),
+    };
+    Ok((description, c.map_or(b.price_pence, |c| c.price_pence)))
+}
+
+/// In a checkout's transaction, once its rows are written: the invoice for the places of
+/// `order_id` billed to `organisation_id` (none when it placed none, only waiting-list
+/// entries).
+///
+/// # Errors
+/// When the database fails.
+pub(crate) async fn for_order(
+    tx: &TenantTx,
+    cfg: &TenantConfig,
+    organisation_id: &str,
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<invoice::Model>, BookingError> {
+    let placed = booking::Entity::find()
+        .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(booking::Column::OrderId.eq(order_id))
+        .order_by_asc(booking::Column::Id)
+        .all(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    if placed.is_empty() {
+        return Ok(None);
+    }
+    let mut lines = Vec::with_capacity(placed.len());
+    for b in &placed {
+        let (description, list) = course_line(tx, b).await?;
+        lines.push(Line {
+            description,
+            list_pence: list,
+            discount_pence: (list - b.price_pence).max(0),
+            amount_pence: b.price_pence,
+        });
+    }
+    Ok(Some(
+        invoice_of(tx, cfg, organisation_id, order_id, lines, now).await?,
+    ))
+}
+
+async fn invoice_of(
+    tx: &TenantTx,
+    cfg: &TenantConfig,
+    organisation_id: &str,
+    order_id: &str,
+    lines: Vec<Line>,
+    now: DateTime<Utc>,
+) -> Result<invoice::Model, BookingError> {
+    let i = Issue {
+        kind: INVOICE,
+        organisation_id,
+        order_id,
+        booking_id: None,
+        credits: None,
+        lines,
+    };
+    issue(tx, cfg, now, i).await
+}
+
+/// In a service purchase's transaction: its invoice (one line).
+///
+/// # Errors
+/// When the database fails.
+pub(crate) async fn for_purchase(
+    tx: &TenantTx,
+    cfg: &TenantConfig,
+    organisation_id: &str,
+    order_id: &str,
+    description: String,
+    price_pence: i64,
+    now: DateTime<Utc>,
+) -> Result<invoice::Model, BookingError> {
+    let line = Line {
+        description,
+        list_pence: price_pence,
+        discount_pence: 0,
+        amount_pence: price_pence,
+    };
+    invoice_of(tx, cfg, organisation_id, order_id, vec![line], now).await
+}
+
+/// In a cancellation's transaction: the credit note for `b`, a place billed to an
+/// organisation cancelled within the course's terms (none for a free place or one billed
+/// to nobody).
+///
+/// # Errors
+/// When the database fails.
+pub(crate) async fn credit(
+    tx: &TenantTx,
+    cfg: &TenantConfig,
+    b: &booking::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<invoice::Model>, BookingError> {
+    let Some(org) = b.organisation_id.as_deref() else {
+        return Ok(None);
+    };
+    if b.price_pence == 0 {
+        return Ok(None);
+    }
+    let credited = invoice::Entity::find()
+        .filter(invoice::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(invoice::Column::OrderId.eq(&b.order_id))
+        .filter(invoice::Column::Kind.eq(INVOICE))
+        .one(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    let (description, _) = course_line(tx, b).await?;
+    let note = issue(
+        tx,
+        cfg,
+        now,
+        Issue {
+            kind: CREDIT_NOTE,
+            organisation_id: org,
+            order_id: &b.order_id,
+            booking_id: Some(b.id.clone()),
+            credits: credited.map(|i| i.number),
+            lines: vec![Line {
+                description: format!("Cancelled within terms: {description}"),
+                list_pence: -b.price_pence,
+                discount_pence: 0,
+                amount_pence: -b.price_pence,
+            }],
+        },
+    )
+    .await?;
+    Ok(Some(note))
+}
+
+impl Bookings {
+    /// The organisation and its invoices and credit notes, newest first, for `actor`.
+    ///
+    /// # Errors
+    /// [`BookingError::NotFound`] unless the actor is a lead administrator or purchaser of
+    /// the organisation or a council administrator (also for another tenant's).
+    pub async fn invoices(
+        &self,
+        cfg: &TenantConfig,
+        actor_id: &str,
+        org_id: &str,
+    ) -> Result<(organisation::Model, Vec<invoice::Model>), BookingError> {
+        let org = self.invoicing_organisation(cfg, actor_id, org_id).await?;
+        let tx = self.db.tenant_read(&cfg.slug).await?;
+        let all = invoice::Entity::find()
+            .filter(invoice::Column::TenantId.eq(cfg.slug.as_str()))
+            .filter(invoice::Column::OrganisationId.eq(org_id))
+            .order_by_desc(invoice::Column::IssuedAt)
+            .order_by_desc(invoice::Column::Number)
+            .all(&*tx)
+            .await
+            .map_err(storage::StorageError::from)?;
+        tx.rollback().await?;
+        Ok((org, all))
+    }
+
+    /// One of the organisation's invoices or credit notes, for `actor`, with the number of
+    /// the order it bills.
+    ///
+    /// # Errors
+    /// [`BookingError::NotFound`] as for [`Bookings::invoices`], and for an id that is not
+    /// one of this organisation's.
+    pub async fn invoice(
+        &self,
+        cfg: &TenantConfig,
+        actor_id: &str,
+        org_id: &str,
+        invoice_id: &str,
+    ) -> Result<(organisation::Model, invoice::Model, String), BookingError> {
+        let (org, all) = self.invoices(cfg, actor_id, org_id).await?;
+        let inv = all
+            .into_iter()
+            .find(|i| i.id == invoice_id)
+            .ok_or(BookingError::NotFound)?;
+        let tx = self.db.tenant_read(&cfg.slug).await?;
+        let number = crate::store::entity::booking_order::Entity::find()
+            .filter(crate::store::entity::booking_order::Column::TenantId.eq(cfg.slug.as_str()))
+            .filter(crate::store::entity::booking_order::Column::Id.eq(inv.order_id.as_str()))
+            .one(&*tx)
+            .await
+            .map_err(storage::StorageError::from)?
+            .map(|o| o.number)
+            .unwrap_or_default();
+        tx.rollback().await?;
+        Ok((org, inv, number))
+    }
+
+    async fn invoicing_organisation(
+        &self,
+        cfg: &TenantConfig,
+        actor_id: &str,
+        org_id: &str,
+    ) -> Result<organisation::Model, BookingError> {
+        let tx = self.db.tenant_read(&cfg.slug).await?;
+        let org = identity::store::organisations::find(&tx, org_id).await?;
+        let manages = match &org {
+            Some(o) => identity::store::organisations::can_manage(&tx, actor_id, &o.id).await?,
+            None => false,
+        };
+        tx.rollback().await?;
+        let org = org.ok_or(BookingError::NotFound)?;
+        if manages
+            || self
+                .purchasing_for(cfg, actor_id)
+                .await?
+                .iter()
+                .any(|(id, _)| *id == org.id)
+        {
+            Ok(org)
+        } else {
+            Err(BookingError::NotFound)
+        }
+    }
+}
+
+/// Pounds and pence (`£1,234.50`, `-£45.00`).
+#[must_use]
+pub fn pounds(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let p = pence.unsigned_abs();
+    let whole = (p / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}£{grouped}.{:02}", p % 100)
+}
+
+const WIDTH: f32 = 595.0;
+const HEIGHT: f32 = 842.0;
+const LEFT: f32 = 56.0;
+const RIGHT: f32 = WIDTH - 56.0;
+
+/// The invoice or credit note as a one-page A4 PDF (continued on further pages when the
+/// lines need them).
+///
+/// # Errors
+/// When the stored lines do not parse or the font cannot be written.
+pub fn pdf(
+    cfg: &TenantConfig,
+    org: &organisation::Model,
+    order_number: &str,
+    inv: &invoice::Model,
+) -> Result<Vec<u8>, BookingError> {
+    let (r, b) = (Weight::Regular, Weight::Bold);
+    let credit = inv.kind == CREDIT_NOTE;
+    let heading = if credit { "Credit note" } else { "Invoice" };
+    let mut fonts = Fonts::default();
+    // Each row: weight, size, text at the left, text at the right.
+    let mut rows: Vec<(Weight, f32, String, String)> = vec![
+        (b, 12.0, cfg.display_name.clone(), String::new()),
+        (r, 10.0, cfg.controller.name.clone(), String::new()),
+    ];
+    rows.extend(
+        cfg.controller
+            .address
+            .iter()
+            .map(|a| (r, 10.0, a.clone(), String::new())),
+    );
+    rows.push((b, 24.0, format!("{heading} {}", inv.number), String::new()));
+    rows.push((
+        r,
+        11.0,
+        format!("Issued {}", uk_day(inv.issued_at)),
+        String::new(),
+    ));
+    rows.push((r, 11.0, format!("Order {order_number}"), String::new()));
+    if let Some(credited) = &inv.credits_invoice_id {
+        rows.push((
+            r,
+            11.0,
+            format!("Credits invoice {credited}"),
+            String::new(),
+        ));
+    }
+    rows.push((b, 11.0, format!("Billed to {}", org.name), String::new()));
+    rows.push((b, 11.0, "Item".to_owned(), "Amount".to_owned()));
+    for l in lines_of(inv)? {
+        rows.push((r, 10.0, l.description.clone(), pounds(l.amount_pence)));
+        if l.discount_pence > 0 {
+            rows.push((
+                r,
+                9.0,
+                format!(
+                    "    List price {}, less {} at the SLA rate",
+                    pounds(l.list_pence),
+                    pounds(l.discount_pence)
+                ),
+                String::new(),
+            ));
+        }
+    }
+    rows.push((b, 12.0, "Total".to_owned(), pounds(inv.total_pence)));
+
+    let mut pdf = Pdf::new();
+    let catalog = Ref::new(1);
+    let pages = Ref::new(2);
+    let info = Ref::new(3);
+    let (regular, bold) = (Ref::new(4), Ref::new(5));
+    let mut next = Ref::new(6);
+    let (f1, f2) = (Name(b"F1"), Name(b"F2"));
+    let title = format!("{heading} {}", inv.number);
+    pdf.catalog(catalog).pages(pages).lang(TextStr("en-GB"));
+    pdf.document_info(info)
+        .title(TextStr(&title))
+        .author(TextStr(&cfg.display_name));
+    let mut page_ids = Vec::new();
+    let mut contents: Vec<Content> = vec![Content::new()];
+    let mut y = HEIGHT - 64.0;
+    for (weight, size, left, right) in &rows {
+        if y < 64.0 {
+            contents.push(Content::new());
+            y = HEIGHT - 64.0;
+        }
+        let font = if *weight == b { f2 } else { f1 };
+        let content = contents.last_mut().ok_or(BookingError::NotFound)?;
+        content
+            .begin_text()
+            .set_font(font, *size)
+            .next_line(LEFT, y)
+            .show(Str(&fonts.encode(*weight, left)))
+            .end_text();
+        if !right.is_empty() {
+            let x = RIGHT - Fonts::width(*weight, right, *size);
+            content
+                .begin_text()
+                .set_font(font, *size)
+                .next_line(x, y)
+                .show(Str(&fonts.encode(*weight, right)))
+                .end_text();
+        }
+        y -= size * 1.7;
+    }
+    for content in contents {
+        let (page, body) = (next.bump(), next.bump());
+        let mut p = pdf.page(page);
+        p.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT));
+        p.parent(pages);
+        p.contents(body);
+        p.resources().fonts().pair(f1, regular).pair(f2, bold);
+        p.finish();
+        pdf.stream(body, &content.finish());
+        page_ids.push(page);
+    }
+    let count = i32::try_from(page_ids.len()).unwrap_or(1);
+    pdf.pages(pages).kids(page_ids).count(count);
+    fonts.write(&mut pdf, r, regular, &mut next)?;
+    fonts.write(&mut pdf, b, bold, &mut next)?;
+    Ok(pdf.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pounds_are_grouped_and_signed() {
+        assert_eq!(pounds(0), "£0.00");
+        assert_eq!(pounds(4_500), "£45.00");
+        assert_eq!(pounds(123_456_789), "£1,234,567.89");
+        assert_eq!(pounds(-12_050), "-£120.50");
+    }
+}

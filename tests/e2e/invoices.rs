@@ -1,0 +1,212 @@
+//! Invoices and credit notes: every order billed to an organisation gets a numbered
+//! invoice with the lines, prices and SLA discounts the checkout computed; a place
+//! cancelled within terms gets a credit note; the organisation's lead administrators and
+//! purchasers list them and download each as PDF, CSV or JSON, and nobody else sees them.
+
+use e2e::{Browser, error_code, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::bookings::{checkout, published_course};
+use crate::organisations::{admin_with_org, appoint, change, create_org};
+use crate::purchases::sla;
+
+const SLUG: &str = "harrow";
+
+async fn invoices(b: &Browser, org: &str) -> reqwest::Response {
+    b.client
+        .get(b.url(
+            &format!("{SLUG}.localhost"),
+            &format!("/api/v1/organisations/{org}/invoices"),
+        ))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn orders_billed_to_an_organisation_are_invoiced_and_cancellations_credited() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, SLUG, "Kenton School").await;
+    let other_org = create_org(&admin, SLUG, "Stanmore College").await;
+    let service = sla(&admin).await;
+    let body = json!({
+        "provider_id": "ss4e", "title": "Moderating writing", "summary": "KS2.",
+        "price_pence": 7500, "cancellation_notice_days": 0,
+        "sla_service_id": service, "sla_price_pence": 2500
+    });
+    let (_, session) = published_course(&admin, SLUG, &body, 10, 10).await;
+    let lead = app.person(SLUG, "lead@kenton.example", None).await;
+    appoint(&admin, SLUG, &org, "lead@kenton.example").await;
+    let member = app.person(SLUG, "member@kenton.example", Some(&org)).await;
+    let member_id = app.account(SLUG, "member@kenton.example").await.unwrap().id;
+    let res = change(&lead, SLUG, &org, &member_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let place = |total: i64| json!({"organisation_id": org, "items": [{"session_id": session}], "expected_total_pence": total});
+
+    // 1. A member's place at the list price.
+    let res = checkout(&member, SLUG, "member-key-1", &place(7500)).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let member_booking = res.json::<Value>().await.unwrap()["booked"][0]["booking_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // 2. The SLA, bought by the lead administrator.
+    let res = lead
+        .client
+        .post(lead.url(
+            &format!("{SLUG}.localhost"),
+            &format!("/api/v1/services/{service}/purchase"),
+        ))
+        .header("idempotency-key", "lead-buy-1")
+        .json(&json!({"organisation_id": org, "band": "Up to 200 pupils"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // 3. The lead's own place, now at the SLA price.
+    let res = checkout(&lead, SLUG, "lead-key-1", &place(2500)).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "{}",
+        res.text().await.unwrap()
+    );
+    // A place billed to nobody is not invoiced.
+    let self_billed = app.person(SLUG, "solo@school.example", None).await;
+    let res = checkout(
+        &self_billed,
+        SLUG,
+        "solo-key-1",
+        &json!({"items": [{"session_id": session}]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // 4. The member cancels within terms: a credit note.
+    let res = member
+        .send_json(
+            Method::POST,
+            SLUG,
+            &format!("/api/v1/bookings/{member_booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    let res = invoices(&lead, &org).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list["organisation"], "Kenton School");
+    let all = list["invoices"].as_array().unwrap();
+    assert_eq!(all.len(), 4, "{list}");
+    let find = |n: &str| all.iter().find(|i| i["number"] == n).unwrap().clone();
+    let first = find("SS4E-INV-000001");
+    assert_eq!(first["kind"], "invoice");
+    assert_eq!(first["total_pence"], 7500);
+    assert_eq!(first["lines"][0]["discount_pence"], 0);
+    assert!(
+        first["lines"][0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Moderating writing, ")
+    );
+    let sla_invoice = find("SS4E-INV-000002");
+    assert_eq!(sla_invoice["total_pence"], 60000);
+    assert!(
+        sla_invoice["lines"][0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Training SLA (Up to 200 pupils)")
+    );
+    let discounted = find("SS4E-INV-000003");
+    assert_eq!(
+        discounted["lines"][0],
+        json!({"description": first["lines"][0]["description"], "list_pence": 7500,
+               "discount_pence": 5000, "amount_pence": 2500})
+    );
+    let credit = find("SS4E-CN-000001");
+    assert_eq!(credit["kind"], "credit_note");
+    assert_eq!(credit["total_pence"], -7500);
+    assert_eq!(credit["credits"], "SS4E-INV-000001");
+    assert_eq!(credit["order_id"], first["order_id"]);
+
+    // The PDF and the CSV of the discounted invoice.
+    let id = discounted["id"].as_str().unwrap();
+    let res = lead
+        .get_tenant(SLUG, &format!("/organisations/{org}/invoices/{id}/pdf"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let text = bookings::pdf_font::shown_text(&res.bytes().await.unwrap());
+    for needle in [
+        "Invoice SS4E-INV-000003",
+        "Billed to Kenton School",
+        "List price £75.00, less £50.00 at the SLA rate",
+        "£25.00",
+        "Total",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    let res = lead
+        .get_tenant(
+            SLUG,
+            &format!(
+                "/organisations/{org}/invoices/{}/csv",
+                credit["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap();
+    assert!(
+        csv.starts_with(
+            "number,kind,issued,organisation,order,credits,description,list_price,discount,amount"
+        ),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("SS4E-CN-000001,credit_note,")
+            && csv.contains(",SS4E-INV-000001,\"Cancelled within terms: Moderating writing, "),
+        "{csv}"
+    );
+    assert!(csv.trim_end().ends_with("-75.00,0.00,-75.00"), "{csv}");
+    let page = lead
+        .page(SLUG, &format!("/organisations/{org}/invoices"))
+        .await;
+    assert!(
+        page.contains("Credit note SS4E-CN-000001") && page.contains("-£75.00"),
+        "{page}"
+    );
+
+    // Nobody else: a member without the right, another organisation's id, another
+    // council's host, another organisation's invoice under this one.
+    assert_eq!(
+        invoices(&member, &org).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        invoices(&lead, &other_org).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = lead
+        .get_tenant(
+            SLUG,
+            &format!("/organisations/{other_org}/invoices/{id}/pdf"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let somerset = app
+        .catalogue_manager("somerset", "admin@somerset.example", None)
+        .await;
+    let res = somerset
+        .get_tenant("somerset", &format!("/api/v1/organisations/{org}/invoices"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let anonymous = app.new_browser();
+    let res = invoices(&anonymous, &org).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&res), "sign_in_required");
+    // The council's administrator sees them.
+    let res = invoices(&admin, &org).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
