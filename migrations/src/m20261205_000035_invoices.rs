@@ -32,7 +32,7 @@ enum Invoice {
     OrganisationId,
     OrderId,
     BookingId,
-    CreditsInvoiceId,
+    CreditsNumber,
     IssuedAt,
     TotalPence,
     Lines,
@@ -59,7 +59,7 @@ impl MigrationTrait for Migration {
                 .col(string(Invoice::OrganisationId))
                 .col(string(Invoice::OrderId))
                 .col(string_null(Invoice::BookingId))
-                .col(string_null(Invoice::CreditsInvoiceId))
+                .col(string_null(Invoice::CreditsNumber))
                 .col(timestamp_with_time_zone(Invoice::IssuedAt))
                 .col(big_integer(Invoice::TotalPence))
                 .col(text(Invoice::Lines))

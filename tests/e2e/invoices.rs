@@ -210,3 +210,95 @@ async fn orders_billed_to_an_organisation_are_invoiced_and_cancellations_credite
     let res = invoices(&admin, &org).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+/// A place taken up from the waiting list is invoiced like any other; when the provider
+/// cancels the session, what the organisation was invoiced for it is credited.
+#[tokio::test]
+async fn waiting_list_places_are_invoiced_and_a_cancelled_session_is_credited() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, SLUG, "Kenton School").await;
+    let body = json!({
+        "provider_id": "ss4e", "title": "Phonics leadership", "summary": "KS1.",
+        "price_pence": 5000, "cancellation_notice_days": 0
+    });
+    let (course, session) = published_course(&admin, SLUG, &body, 1, 10).await;
+    let lead = app.person(SLUG, "lead@kenton.example", None).await;
+    appoint(&admin, SLUG, &org, "lead@kenton.example").await;
+    let member = app.person(SLUG, "member@kenton.example", Some(&org)).await;
+    let member_id = app.account(SLUG, "member@kenton.example").await.unwrap().id;
+    let res = change(&lead, SLUG, &org, &member_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let place = json!({"organisation_id": org, "items": [{"session_id": session}]});
+    let res = checkout(&member, SLUG, "member-key-1", &place).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let booking = res.json::<Value>().await.unwrap()["booked"][0]["booking_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Full: the lead waits (nothing to invoice yet).
+    let res = checkout(&lead, SLUG, "lead-key-1", &place).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let numbers = |v: &Value| -> Vec<String> {
+        v["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["number"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = format!("/api/v1/organisations/{org}/invoices");
+    assert_eq!(
+        numbers(&lead.get_json(SLUG, &path).await),
+        ["SS4E-INV-000001"]
+    );
+    // The member cancels (credited); the lead takes the place up from the offer.
+    let res = member
+        .send_json(
+            Method::POST,
+            SLUG,
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Cancelling twice credits once.
+    let res = member
+        .send_json(
+            Method::POST,
+            SLUG,
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let link = app
+        .emailed_link(SLUG, "lead@kenton.example", "/waiting-list/offers/")
+        .await;
+    let res = lead.submit(SLUG, &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let listed = lead.get_json(SLUG, &path).await;
+    assert_eq!(
+        numbers(&listed),
+        ["SS4E-INV-000002", "SS4E-CN-000001", "SS4E-INV-000001"],
+        "{listed}"
+    );
+    // The provider cancels the session: the lead's place is credited against its invoice.
+    let res = admin
+        .send_json(
+            Method::POST,
+            SLUG,
+            &format!("/api/v1/courses/{course}/sessions/{session}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let listed = lead.get_json(SLUG, &path).await;
+    let all = listed["invoices"].as_array().unwrap();
+    let note = all
+        .iter()
+        .find(|i| i["number"] == "SS4E-CN-000002")
+        .unwrap();
+    assert_eq!(note["credits"], "SS4E-INV-000002");
+    assert_eq!(note["total_pence"], -5000);
+    assert_eq!(all.len(), 4, "{listed}");
+}

@@ -184,7 +184,7 @@ impl Bookings {
             return Err(BookingError::NotFound);
         }
         if !approve {
-            crate::invoices::credit(&tx, cfg, &b, now).await?;
+            crate::invoices::credit(&tx, &b, now).await?;
         }
         let session = find_session(&tx, &b.session_id).await?;
         let course = course::Entity::find()

@@ -66,6 +66,8 @@ impl CancelBookings {
             .exec(&**tx)
             .await?;
         for b in &booked {
+            // The organisation is not charged: what it was invoiced is credited.
+            crate::invoices::credit(tx, b, now).await?;
             crate::common::log(
                 tx,
                 now,

@@ -98,23 +98,23 @@ struct Issue<'a> {
 
 async fn issue(
     tx: &TenantTx,
-    cfg: &TenantConfig,
+    short_name: &str,
     now: DateTime<Utc>,
     i: Issue<'_>,
 ) -> Result<invoice::Model, BookingError> {
-    let number = next_number(tx, &cfg.short_name, i.kind).await?;
+    let number = next_number(tx, short_name, i.kind).await?;
     let total = i.lines.iter().map(|l| l.amount_pence).sum();
     let lines = serde_json::to_string(&i.lines)
         .map_err(|_| BookingError::BadRequest("unwritable invoice"))?;
     Ok(invoice::ActiveModel {
-        tenant_id: Set(cfg.slug.to_string()),
+        tenant_id: Set(tx.tenant().to_string()),
         id: Set(uuid::Uuid::now_v7().to_string()),
         number: Set(number),
         kind: Set(i.kind.to_owned()),
         organisation_id: Set(i.organisation_id.to_owned()),
         order_id: Set(i.order_id.to_owned()),
         booking_id: Set(i.booking_id),
-        credits_invoice_id: Set(i.credits),
+        credits_number: Set(i.credits),
         issued_at: Set(now),
         total_pence: Set(total),
         lines: Set(lines),
@@ -200,7 +200,7 @@ async fn invoice_of(
         credits: None,
         lines,
     };
-    issue(tx, cfg, now, i).await
+    issue(tx, &cfg.short_name, now, i).await
 }
 
 /// In a service purchase's transaction: its invoice (one line).
@@ -226,14 +226,15 @@ pub(crate) async fn for_purchase(
 }
 
 /// In a cancellation's transaction: the credit note for `b`, a place billed to an
-/// organisation cancelled within the course's terms (none for a free place or one billed
-/// to nobody).
+/// organisation and invoiced, cancelled within the course's terms or by its provider
+/// (none for a free place, one billed to nobody, or one whose order has no invoice here,
+/// such as an order placed before invoices were issued). Its number takes the prefix of
+/// the invoice it credits.
 ///
 /// # Errors
 /// When the database fails.
 pub(crate) async fn credit(
     tx: &TenantTx,
-    cfg: &TenantConfig,
     b: &booking::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<invoice::Model>, BookingError> {
@@ -243,24 +244,32 @@ pub(crate) async fn credit(
     if b.price_pence == 0 {
         return Ok(None);
     }
-    let credited = invoice::Entity::find()
+    let Some(credited) = invoice::Entity::find()
         .filter(invoice::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(invoice::Column::OrderId.eq(&b.order_id))
         .filter(invoice::Column::Kind.eq(INVOICE))
         .one(&**tx)
         .await
-        .map_err(storage::StorageError::from)?;
+        .map_err(storage::StorageError::from)?
+    else {
+        return Ok(None);
+    };
+    let short_name = credited
+        .number
+        .rsplit_once("-INV-")
+        .map_or(credited.number.as_str(), |(prefix, _)| prefix)
+        .to_owned();
     let (description, _) = course_line(tx, b).await?;
     let note = issue(
         tx,
-        cfg,
+        &short_name,
         now,
         Issue {
             kind: CREDIT_NOTE,
             organisation_id: org,
             order_id: &b.order_id,
             booking_id: Some(b.id.clone()),
-            credits: credited.map(|i| i.number),
+            credits: Some(credited.number),
             lines: vec![Line {
                 description: format!("Cancelled within terms: {description}"),
                 list_pence: -b.price_pence,
@@ -413,7 +422,7 @@ pub fn pdf(
         String::new(),
     ));
     rows.push((r, 11.0, format!("Order {order_number}"), String::new()));
-    if let Some(credited) = &inv.credits_invoice_id {
+    if let Some(credited) = &inv.credits_number {
         rows.push((
             r,
             11.0,
@@ -424,7 +433,11 @@ pub fn pdf(
     rows.push((b, 11.0, format!("Billed to {}", org.name), String::new()));
     rows.push((b, 11.0, "Item".to_owned(), "Amount".to_owned()));
     for l in lines_of(inv)? {
-        rows.push((r, 10.0, l.description.clone(), pounds(l.amount_pence)));
+        let amount = pounds(l.amount_pence);
+        let room = RIGHT - LEFT - Fonts::width(r, &amount, 10.0) - 24.0;
+        let mut wrapped = wrap_to(&l.description, room, 10.0).into_iter();
+        rows.push((r, 10.0, wrapped.next().unwrap_or_default(), amount));
+        rows.extend(wrapped.map(|more| (r, 10.0, more, String::new())));
         if l.discount_pence > 0 {
             rows.push((
                 r,
@@ -497,6 +510,27 @@ pub fn pdf(
     Ok(pdf.finish())
 }
 
+/// `text` in lines no wider than `room` points at `size` (a word longer than that stands
+/// alone on its line).
+fn wrap_to(text: &str, room: f32, size: f32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{line} {word}")
+        };
+        if !line.is_empty() && Fonts::width(Weight::Regular, &candidate, size) > room {
+            lines.push(std::mem::replace(&mut line, word.to_owned()));
+        } else {
+            line = candidate;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,5 +541,18 @@ mod tests {
         assert_eq!(pounds(4_500), "£45.00");
         assert_eq!(pounds(123_456_789), "£1,234,567.89");
         assert_eq!(pounds(-12_050), "-£120.50");
+    }
+
+    #[test]
+    fn long_descriptions_wrap_inside_the_room_left_by_the_amount() {
+        let title = "Supporting pupils with speech, language and communication needs in the \
+                     early years foundation stage and key stage 1, 4 March 2027";
+        let lines = wrap_to(title, 300.0, 10.0);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert_eq!(lines.join(" "), title);
+        for l in &lines {
+            assert!(Fonts::width(Weight::Regular, l, 10.0) <= 300.0, "{l}");
+        }
+        assert_eq!(wrap_to("", 100.0, 10.0), [""]);
     }
 }

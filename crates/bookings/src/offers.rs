@@ -199,6 +199,9 @@ impl Bookings {
         .await
         .map_err(crate::common::duplicate_is_already_booked)?;
         identity::store::touch(&tx, &who.id, now).await?;
+        if let Some(org) = entry.organisation_id.as_deref() {
+            crate::invoices::for_order(&tx, cfg, org, &order_id, now).await?;
+        }
         let organisation = entry.organisation_id.clone();
         let entry_id = entry.id.clone();
         let mut row = entry.into_active_model();

@@ -393,17 +393,26 @@ impl Bookings {
                 "It is too late to cancel online: contact the course organiser",
             ));
         }
-        booking::Entity::update_many()
+        // Only a place still held changes: two cancels at once (or a cancel and the
+        // approver's decline) credit and release it once.
+        let changed = booking::Entity::update_many()
             .filter(booking::Column::TenantId.eq(tenant.as_str()))
             .filter(booking::Column::Id.eq(booking_id))
+            .filter(booking::Column::Status.is_in(["confirmed", PENDING]))
             .col_expr(booking::Column::Status, Expr::value("cancelled"))
             .col_expr(booking::Column::CancelledAt, Expr::value(now))
             .exec(&*tx)
-            .await?;
+            .await?
+            .rows_affected;
+        if changed != 1 {
+            return Err(BookingError::CannotCancel(
+                "This booking is already cancelled",
+            ));
+        }
         identity::store::touch(&tx, account_id, now).await?;
         // Within terms (online cancelling is allowed only then): what an organisation paid
         // for the place is credited.
-        crate::invoices::credit(&tx, cfg, &b, now).await?;
+        crate::invoices::credit(&tx, &b, now).await?;
         // The place goes to the first person waiting (held for their offer), or back to the
         // session when no one is.
         crate::offers::pass_on(&tx, &b.session_id, now, base_url).await?;

@@ -101,7 +101,7 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "invoice.organisation_id",
     "invoice.order_id",
     "invoice.booking_id",
-    "invoice.credits_invoice_id",
+    "invoice.credits_number",
     "invoice.issued_at",
     "invoice.total_pence",
     "invoice.lines",

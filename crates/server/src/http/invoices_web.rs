@@ -77,7 +77,7 @@ async fn page(
             .map(|i| Row {
                 kind: kind_label(&i.kind),
                 issued: uk_day(i.issued_at),
-                credits: i.credits_invoice_id.unwrap_or_default(),
+                credits: i.credits_number.unwrap_or_default(),
                 total: pounds(i.total_pence),
                 id: i.id,
                 number: i.number,
@@ -158,7 +158,7 @@ async fn csv(
             inv.issued_at.date_naive().to_string(),
             org.name.clone(),
             order.clone(),
-            inv.credits_invoice_id.clone().unwrap_or_default(),
+            inv.credits_number.clone().unwrap_or_default(),
             l.description,
             money(l.list_pence),
             money(l.discount_pence),
@@ -218,7 +218,7 @@ fn out(i: invoice::Model) -> Result<InvoiceOut, Failure> {
         kind: i.kind,
         issued_at: i.issued_at,
         order_id: i.order_id,
-        credits: i.credits_invoice_id,
+        credits: i.credits_number,
         total_pence: i.total_pence,
         lines,
     })

@@ -22,8 +22,8 @@ pub struct Model {
     pub order_id: String,
     /// For a credit note: the cancelled booking.
     pub booking_id: Option<String>,
-    /// For a credit note: the invoice it credits, when there is one.
-    pub credits_invoice_id: Option<String>,
+    /// For a credit note: the number of the invoice it credits.
+    pub credits_number: Option<String>,
     /// When it was issued.
     pub issued_at: ChronoDateTimeUtc,
     /// Its total in pence (negative for a credit note).
