@@ -30,6 +30,7 @@ mod offboarding;
 mod oidc;
 mod onboarding;
 mod openapi;
+mod operator;
 mod organisations;
 mod privacy;
 mod processing;

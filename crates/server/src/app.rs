@@ -139,6 +139,7 @@ impl Application {
                 mailer: crate::mail::Mailer::from_settings(&settings.smtp)?.map(Arc::new),
                 announced,
                 port: Arc::new(std::sync::atomic::AtomicU16::new(settings.http.port)),
+                operator_token_sha256: settings.operator.digest(),
             }),
             settings,
         })

@@ -61,36 +61,63 @@ fn secret_column(column: &str) -> bool {
         || matches!(column, "subject_key" | "wrapped" | "special_requirements")
 }
 
+/// Why an offboarding did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum OffboardError {
+    /// No tenant has (or had) this slug; nothing was done.
+    #[error("{0}")]
+    NoSuchTenant(String),
+    /// The database or a store failed; what was done stays done, and running it again
+    /// finishes the rest.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 /// Offboards `slug` (see the module's documentation).
 ///
 /// # Errors
-/// A slug that names no tenant, or a failure of the database or a store; whatever was done
-/// stays done, and running it again finishes the rest.
+/// [`OffboardError::NoSuchTenant`], or a failure of the database or a store.
 pub async fn offboard(
     state: &AppState,
     slug: &str,
     grace: Duration,
     now: DateTime<Utc>,
-) -> anyhow::Result<Offboarded> {
+) -> Result<Offboarded, OffboardError> {
     let id: TenantId = slug
         .parse()
-        .map_err(|_| anyhow::anyhow!("`{slug}` is not a tenant slug"))?;
-    let db = &state.db;
-    let row = tenants::row(db, &id).await?;
-    let left = tenants::offboarding(db, &id).await?;
-    let resumed = left.is_some();
-    let mut rows = BTreeMap::new();
-    match (&row, &left) {
-        (None, None) => anyhow::bail!(
+        .map_err(|_| OffboardError::NoSuchTenant(format!("`{slug}` is not a tenant slug")))?;
+    let row = tenants::row(&state.db, &id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let left = tenants::offboarding(&state.db, &id)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if row.is_none() && left.is_none() {
+        return Err(OffboardError::NoSuchTenant(format!(
             "there is no tenant `{id}` (`portal tenants list` shows them); nothing was done"
-        ),
-        (Some(row), None) => {
+        )));
+    }
+    Ok(go(state, id, row, left.is_some(), grace, now).await?)
+}
+
+async fn go(
+    state: &AppState,
+    id: TenantId,
+    row: Option<tenant::Model>,
+    resumed: bool,
+    grace: Duration,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Offboarded> {
+    let db = &state.db;
+    let mut rows = BTreeMap::new();
+    match (&row, resumed) {
+        (Some(row), false) => {
             stop_serving(state, row, now).await?;
             tokio::time::sleep(grace).await;
             rows = archive_and_delete(state, &id, row, now).await?;
         }
-        (Some(row), Some(_)) => rows = archive_and_delete(state, &id, row, now).await?,
-        (None, Some(_)) => {}
+        (Some(row), true) => rows = archive_and_delete(state, &id, row, now).await?,
+        (None, _) => {}
     }
     let keys = state
         .identity

@@ -37,30 +37,47 @@ pub enum NoticeState {
     Draft,
 }
 
+/// Why a folder was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The folder has problems, each `file: key: message`; nothing was applied.
+    #[error("the tenant folder has {} problem(s); nothing was applied:\n{}", .0.len(), .0.join("\n"))]
+    Problems(Vec<String>),
+    /// It clashes with the platform: another council's hostname, an offboarded slug, an
+    /// open notice draft. Nothing was applied.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database or a store failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<storage::StorageError> for ApplyError {
+    fn from(e: storage::StorageError) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
 /// Reads and checks a tenant folder on its own: every problem in it, or the tenant.
 ///
 /// # Errors
-/// Every problem found, one per line (`file: key: message`).
-pub fn read_folder(folder: &Path) -> anyhow::Result<LoadedTenant> {
+/// [`ApplyError::Problems`]: every problem found (`file: key: message`).
+pub fn read_folder(folder: &Path) -> Result<LoadedTenant, ApplyError> {
     tenant_router::load::load_one(folder).map_err(|problems| {
-        anyhow::anyhow!(
-            "the tenant folder has {} problem(s); nothing was applied:\n{}",
-            problems.len(),
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
+        ApplyError::Problems(problems.iter().map(ToString::to_string).collect())
     })
 }
 
 /// Applies one tenant folder (see the module's documentation).
 ///
 /// # Errors
-/// The folder's problems, a hostname another tenant uses, or the database's failure;
+/// The folder's problems, a clash with another tenant, or the database's failure;
 /// nothing is applied in the first two cases.
-pub async fn apply(state: &AppState, folder: &Path, now: DateTime<Utc>) -> anyhow::Result<Applied> {
+pub async fn apply(
+    state: &AppState,
+    folder: &Path,
+    now: DateTime<Utc>,
+) -> Result<Applied, ApplyError> {
     let loaded = read_folder(folder)?;
     let id = loaded.config.slug.clone();
     let stored = storage::tenants::load_registry(&state.db).await?;
@@ -71,21 +88,24 @@ pub async fn apply(state: &AppState, folder: &Path, now: DateTime<Utc>) -> anyho
             .iter()
             .find(|h| other.config.hostnames.contains(h))
         {
-            anyhow::bail!(
+            return Err(ApplyError::Conflict(format!(
                 "the hostname `{h}` is already {}'s ({}); nothing was applied",
-                other.id,
-                other.config.display_name
-            );
+                other.id, other.config.display_name
+            )));
         }
     }
     let report =
         storage::tenants::import_new(&state.db, std::slice::from_ref(&loaded), now).await?;
     if let Some((_, why)) = report.refused.iter().find(|(r, _)| *r == id) {
-        anyhow::bail!("{why}; nothing was applied");
+        return Err(ApplyError::Conflict(format!("{why}; nothing was applied")));
     }
     // Every run finishes what a stopped one left: the data key and the first notice are
     // made when missing, whatever the folder's state.
-    state.identity.ensure_tenant_key(&id).await?;
+    state
+        .identity
+        .ensure_tenant_key(&id)
+        .await
+        .map_err(anyhow::Error::from)?;
     let fresh = LiveRegistry::new(storage::tenants::load_registry(&state.db).await?);
     crate::notices::publish_first_versions(&state.db, &fresh, now).await?;
     let applied = if report.imported.contains(&id) {
@@ -103,11 +123,13 @@ pub async fn apply(state: &AppState, folder: &Path, now: DateTime<Utc>) -> anyho
         .await?;
         match drafted.into_iter().next().map(|(_, d)| d) {
             Some(Drafted::Sections(sections)) => Applied::Drafted(sections),
-            Some(Drafted::DraftOpen(sections)) => anyhow::bail!(
-                "{id}'s folder changes {}, but a notice draft is already open: its \
-                 administrators publish or discard it, then apply the folder again",
-                sections.join(", ")
-            ),
+            Some(Drafted::DraftOpen(sections)) => {
+                return Err(ApplyError::Conflict(format!(
+                    "{id}'s folder changes {}, but a notice draft is already open: its \
+                     administrators publish or discard it, then apply the folder again",
+                    sections.join(", ")
+                )));
+            }
             Some(Drafted::LogoOnly) | None => Applied::Unchanged,
         }
     } else {

@@ -35,6 +35,9 @@ pub struct Settings {
     pub keys: ObjectSettings,
     /// Outgoing mail.
     pub smtp: SmtpSettings,
+    /// The platform operator's API (`/operator/v1/…`).
+    #[serde(default)]
+    pub operator: OperatorSettings,
     /// OpenID client secrets by tenant, then provider id (`oidc_secrets.harrow.staff`,
     /// or `APP__OIDC_SECRETS__HARROW__STAFF`).
     #[serde(default)]
@@ -64,6 +67,26 @@ pub struct ObjectSettings {
     /// The bucket for `s3`.
     #[serde(default)]
     pub s3: Option<storage::S3Settings>,
+}
+
+/// The platform operator's API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSettings {
+    /// SHA-256 (hex) of the operator's bearer token (`printf %s "$TOKEN" | sha256sum`).
+    /// Unset: there is no operator API.
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+}
+
+impl OperatorSettings {
+    /// The configured digest as bytes, if any.
+    #[must_use]
+    pub fn digest(&self) -> Option<[u8; 32]> {
+        let text = self.token_sha256.as_deref()?.trim();
+        let bytes = hex::decode(text).ok()?;
+        bytes.try_into().ok()
+    }
 }
 
 /// Security tuning.
@@ -371,6 +394,10 @@ impl Settings {
             "with PostgreSQL, say where tenants' data keys are kept, shared by every replica \
              and apart from the database: keys.backend = \"s3\" with keys.s3 (a bucket of \
              its own), or keys.local_dir (a volume every replica mounts)"
+        );
+        anyhow::ensure!(
+            self.operator.token_sha256.is_none() || self.operator.digest().is_some(),
+            "operator.token_sha256 must be the SHA-256 of the operator's token, 64 hex digits"
         );
         anyhow::ensure!(
             self.http.request_timeout_secs > 0,

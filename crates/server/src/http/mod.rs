@@ -41,6 +41,7 @@ pub mod invoices_web;
 pub mod notice_admin;
 pub mod oidc;
 pub mod openapi;
+pub mod operator;
 pub mod orgs;
 pub mod page;
 pub mod privacy_web;
@@ -108,7 +109,8 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
     let secure = state.secure_cookies;
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).
     Router::new()
-        .merge(health::router().with_state(state))
+        .merge(health::router().with_state(state.clone()))
+        .merge(operator::router().with_state(state))
         .merge(web::shared_assets())
         .fallback_service(tenant_app)
         .layer(

@@ -59,6 +59,8 @@ pub struct Services {
     /// The port this process listens on (set when serving starts), for links to a
     /// tenant's development host.
     pub port: Arc<std::sync::atomic::AtomicU16>,
+    /// SHA-256 of the platform operator's API token; no operator API without it.
+    pub operator_token_sha256: Option<[u8; 32]>,
 }
 
 impl AppState {

@@ -1,0 +1,318 @@
+//! The platform operator's API (`/operator/v1/…`, on any host, like the probes): list the
+//! councils, onboard or re-apply one from its `tenant.toml` (and logo), offboard one. It
+//! answers only a bearer token whose SHA-256 is `operator.token_sha256`; with no hash
+//! configured it does not exist (404). Every call is logged with the token's fingerprint.
+//! What it does is what `portal tenants add` and `portal tenants offboard` do
+//! ([`crate::onboarding`], [`crate::offboarding`]).
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine as _;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::Digest as _;
+
+use crate::http::state::AppState;
+use crate::onboarding::{Applied, ApplyError, NoticeState};
+
+/// The longest an offboarding may wait for the replicas inside a request.
+const MAX_GRACE_SECS: u64 = 20;
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/operator/v1/tenants", get(list))
+        .route("/operator/v1/tenants/{slug}", put(apply))
+        .route("/operator/v1/tenants/{slug}/offboard", post(offboard))
+}
+
+/// An error answer: `{"error": {"code", "message", "problems"}}` and `x-error-code`.
+fn fail(status: StatusCode, code: &'static str, message: &str, problems: &[String]) -> Response {
+    let mut res = (
+        status,
+        Json(json!({"error": {"code": code, "message": message, "problems": problems}})),
+    )
+        .into_response();
+    res.headers_mut()
+        .insert("x-error-code", HeaderValue::from_static(code));
+    res
+}
+
+/// The answer to a request without the operator's token: 404 when there is no operator
+/// API, 401 otherwise.
+fn refused(status: StatusCode) -> Response {
+    if status == StatusCode::NOT_FOUND {
+        return status.into_response();
+    }
+    let mut res = fail(
+        StatusCode::UNAUTHORIZED,
+        "operator_token_required",
+        "This needs the platform operator's token (Authorization: Bearer …).",
+        &[],
+    );
+    res.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    res
+}
+
+/// The token's fingerprint when the request carries the operator's token; otherwise the
+/// status to answer ([`refused`]).
+fn operator(state: &AppState, headers: &HeaderMap) -> Result<String, StatusCode> {
+    let Some(expected) = state.operator_token_sha256 else {
+        return Err(StatusCode::NOT_FOUND);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let digest: Option<[u8; 32]> = given.map(|t| sha2::Sha256::digest(t.as_bytes()).into());
+    // Digests of equal length compared in full, whatever differs first.
+    let matches = digest.is_some_and(|d| {
+        d.iter()
+            .zip(expected.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    });
+    if matches {
+        Ok(hex::encode(&digest.unwrap_or_default()[..4]))
+    } else {
+        tracing::warn!("operator API: missing or wrong token");
+        Err(StatusCode::UNAUTHORIZED)
+    }
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(status) = operator(&state, &headers) {
+        return refused(status);
+    }
+    let serving: Vec<_> = state
+        .registry
+        .current()
+        .iter()
+        .map(|t| {
+            json!({
+                "slug": t.id.as_str(),
+                "display_name": t.config.display_name,
+                "hostnames": t.config.hostnames,
+            })
+        })
+        .collect();
+    match storage::tenants::offboarded(&state.db).await {
+        Ok(gone) => Json(json!({
+            "tenants": serving,
+            "offboarded": gone.iter().map(|g| json!({
+                "slug": g.id,
+                "display_name": g.display_name,
+                "offboarded_at": g.offboarded_at,
+                "archive": g.archive,
+                "archive_sha256": g.archive_sha256,
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => internal(&e),
+    }
+}
+
+fn internal(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "operator API failed");
+    fail(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "The platform could not do this; see its log.",
+        &[],
+    )
+}
+
+/// A tenant folder sent whole.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Folder {
+    /// The text of `tenant.toml`.
+    tenant_toml: String,
+    /// The logo its `branding.logo` names, if any.
+    #[serde(default)]
+    logo: Option<Logo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Logo {
+    /// Its file name (`logo.svg` or `logo.png`).
+    file: String,
+    /// Its bytes, base64.
+    base64: String,
+}
+
+fn bad(code: &'static str, message: &str) -> Response {
+    fail(StatusCode::UNPROCESSABLE_ENTITY, code, message, &[])
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> Response {
+    let who = match operator(&state, &headers) {
+        Ok(who) => who,
+        Err(status) => return refused(status),
+    };
+    let folder: Folder = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!(
+                    "The body must be {{\"tenant_toml\": \"…\", \"logo\": {{\"file\", \"base64\"}}}}: {e}"
+                ),
+                &[],
+            );
+        }
+    };
+    if slug.parse::<tenant_router::TenantId>().is_err() {
+        return bad(
+            "invalid_slug",
+            "A slug is lowercase letters, digits and hyphens, starting with a letter.",
+        );
+    }
+    let Ok(dir) = tempfile::tempdir() else {
+        return internal(&"no temporary folder");
+    };
+    let path = dir.path().join(&slug);
+    let written = std::fs::create_dir_all(&path)
+        .and_then(|()| std::fs::write(path.join("tenant.toml"), &folder.tenant_toml));
+    if let Err(e) = written {
+        return internal(&e);
+    }
+    if let Some(logo) = &folder.logo {
+        let name_ok = matches!(logo.file.as_str(), "logo.svg" | "logo.png");
+        let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&logo.base64) else {
+            return bad("invalid_logo", "The logo's base64 does not decode.");
+        };
+        if !name_ok {
+            return bad("invalid_logo", "The logo's file is logo.svg or logo.png.");
+        }
+        if let Err(e) = std::fs::write(path.join(&logo.file), bytes) {
+            return internal(&e);
+        }
+    }
+    let now = state.clock.now();
+    match crate::onboarding::apply(&state, &path, now).await {
+        Ok(applied) => {
+            tracing::info!(tenant = %slug, operator = %who, ?applied, "operator applied a tenant folder");
+            match applied {
+                Applied::Imported { notice } => (
+                    StatusCode::CREATED,
+                    Json(json!({
+                        "slug": slug,
+                        "outcome": "imported",
+                        "notice": if notice == NoticeState::Published { "published" } else { "draft" },
+                    })),
+                )
+                    .into_response(),
+                Applied::Unchanged => {
+                    Json(json!({"slug": slug, "outcome": "unchanged"})).into_response()
+                }
+                Applied::Drafted(sections) => Json(json!({
+                    "slug": slug, "outcome": "drafted", "sections": sections,
+                }))
+                .into_response(),
+            }
+        }
+        Err(ApplyError::Problems(problems)) => {
+            // Named as the operator sent them, not by the server's temporary folder.
+            let here = format!("{}/", path.display());
+            let problems: Vec<String> = problems.iter().map(|p| p.replace(&here, "")).collect();
+            fail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_tenant",
+                "The tenant folder has problems; nothing was applied.",
+                &problems,
+            )
+        }
+        Err(ApplyError::Conflict(why)) => fail(StatusCode::CONFLICT, "conflict", &why, &[]),
+        Err(ApplyError::Failed(e)) => internal(&format!("{e:#}")),
+    }
+}
+
+/// What an offboarding asks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Offboard {
+    /// The slug again: offboarding cannot be undone.
+    confirm: String,
+    /// Seconds to wait for the replicas (at most 20 here; the command line waits longer).
+    #[serde(default = "default_grace")]
+    grace_secs: u64,
+}
+
+fn default_grace() -> u64 {
+    10
+}
+
+async fn offboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> Response {
+    let who = match operator(&state, &headers) {
+        Ok(who) => who,
+        Err(status) => return refused(status),
+    };
+    let ask: Offboard = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("The body must be {{\"confirm\": \"{slug}\"}}: {e}"),
+                &[],
+            );
+        }
+    };
+    if ask.confirm != slug {
+        return bad(
+            "confirm_mismatch",
+            "Offboarding cannot be undone: `confirm` must repeat the slug. Nothing was done.",
+        );
+    }
+    if ask.grace_secs > MAX_GRACE_SECS {
+        return bad(
+            "grace_too_long",
+            "grace_secs is at most 20 here; use `portal tenants offboard` for longer.",
+        );
+    }
+    let now = state.clock.now();
+    match crate::offboarding::offboard(&state, &slug, Duration::from_secs(ask.grace_secs), now)
+        .await
+    {
+        Ok(done) => {
+            tracing::info!(tenant = %slug, operator = %who, "operator offboarded a tenant");
+            Json(json!({
+                "slug": slug,
+                "archive": done.archive,
+                "archive_sha256": done.archive_sha256,
+                "rows": done.rows,
+                "files": done.files,
+                "keys": done.keys,
+                "sessions": done.sessions,
+                "resumed": done.resumed,
+            }))
+            .into_response()
+        }
+        Err(crate::offboarding::OffboardError::NoSuchTenant(why)) => {
+            fail(StatusCode::NOT_FOUND, "no_such_tenant", &why, &[])
+        }
+        Err(crate::offboarding::OffboardError::Failed(e)) => internal(&format!("{e:#}")),
+    }
+}
