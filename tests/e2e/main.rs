@@ -36,6 +36,7 @@ mod privacy;
 mod processing;
 mod purchasers;
 mod purchases;
+mod replicas;
 mod resources;
 mod retention;
 mod reviews;

@@ -140,6 +140,8 @@ impl Application {
                 announced,
                 port: Arc::new(std::sync::atomic::AtomicU16::new(settings.http.port)),
                 operator_token_sha256: settings.operator.digest(),
+                tenants_channel: format!("{}:tenants-changed", settings.redis.key_prefix),
+                tenants_poll: Duration::from_secs(settings.tenants.poll_secs.max(1)),
             }),
             settings,
         })

@@ -30,18 +30,89 @@ pub async fn reload(
     Ok(())
 }
 
-/// Every few seconds: reloads the registry when any tenant row has changed since it was
-/// last read (another replica published a notice).
-pub async fn follow_changes(state: AppState) {
-    let mut seen = storage::tenants::standing(&state.db).await.ok();
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+/// Reloads the registry here, forgets cached pages, and tells the other replicas
+/// ([`announce`]): after a tenant is onboarded or offboarded or a notice published.
+///
+/// # Errors
+/// When the reload fails (the running registry is kept).
+pub async fn reload_everywhere(state: &AppState) -> anyhow::Result<()> {
+    reload(&state.db, &state.registry, &state.announced).await?;
+    state.public_cache.clear();
+    announce(state).await;
+    Ok(())
+}
+
+/// Tells every replica, through Redis pub/sub, that the tenant rows changed, so they
+/// reload at once rather than at their next check. Without Redis, or when it fails (a
+/// warning is logged), they still notice within `tenants.poll_secs`.
+pub async fn announce(state: &AppState) {
+    let Some(client) = &state.redis else {
+        return;
+    };
+    let send = async {
+        let mut c = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PUBLISH")
+            .arg(&state.tenants_channel)
+            .arg("changed")
+            .query_async::<i64>(&mut c)
+            .await
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), send).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "tenant change not announced"),
+        Err(_) => tracing::warn!("tenant change not announced: Redis timed out"),
+    }
+}
+
+/// Listens on the tenant channel and wakes [`follow_changes`] at each announcement;
+/// reconnects after a failure.
+async fn listen(client: redis::Client, channel: String, wake: tokio::sync::mpsc::Sender<()>) {
+    use futures_util::StreamExt as _;
     loop {
-        tick.tick().await;
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                Ok(()) => {
+                    let mut messages = pubsub.on_message();
+                    while messages.next().await.is_some() {
+                        // A check already waiting covers this one too.
+                        let _ = wake.try_send(());
+                    }
+                    tracing::warn!("tenant change channel closed; reconnecting");
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot listen for tenant changes"),
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot listen for tenant changes"),
+        }
+        if wake.is_closed() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+}
+
+/// Reloads the registry when any tenant row has changed since it was last read (another
+/// replica onboarded or offboarded a council or published a notice): at once when told
+/// through Redis, and every `tenants.poll_secs` in any case.
+pub async fn follow_changes(state: AppState) {
+    let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
+    if let Some(client) = state.redis.clone() {
+        tokio::spawn(listen(client, state.tenants_channel.clone(), wake));
+    } else {
+        drop(wake);
+    }
+    let mut seen = storage::tenants::standing(&state.db).await.ok();
+    let mut tick = tokio::time::interval(state.tenants_poll);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            Some(()) = woken.recv() => {}
+        }
         match storage::tenants::standing(&state.db).await {
             Ok(now) if Some(now) != seen => {
                 match reload(&state.db, &state.registry, &state.announced).await {
                     Ok(()) => {
                         tracing::info!("tenant configuration changed; registry reloaded");
+                        state.public_cache.clear();
                         seen = Some(now);
                     }
                     Err(e) => tracing::warn!(error = %e, "tenant registry could not be reloaded"),

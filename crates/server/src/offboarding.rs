@@ -135,8 +135,7 @@ async fn go(
         .forget_tenant_sessions(&id)
         .await
         .context("forgetting the sessions")?;
-    crate::notices::reload(db, &state.registry, &state.announced).await?;
-    state.public_cache.clear();
+    crate::notices::reload_everywhere(state).await?;
     let done = tenants::offboarding(db, &id)
         .await?
         .context("the offboarding record went missing")?;
@@ -161,8 +160,7 @@ async fn stop_serving(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     tenants::begin_offboarding(&state.db, row, now).await?;
-    crate::notices::reload(&state.db, &state.registry, &state.announced).await?;
-    state.public_cache.clear();
+    crate::notices::reload_everywhere(state).await?;
     Ok(())
 }
 

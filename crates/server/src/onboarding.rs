@@ -135,7 +135,7 @@ pub async fn apply(
     } else {
         Applied::Unchanged
     };
-    crate::notices::reload(&state.db, &state.registry, &state.announced).await?;
+    crate::notices::reload_everywhere(state).await?;
     Ok(applied)
 }
 

@@ -201,6 +201,14 @@ pub struct SmtpSettings {
 pub struct TenantSettings {
     /// The folder holding one sub-folder per tenant.
     pub dir: PathBuf,
+    /// How often each replica checks the tenant rows for changes another replica made
+    /// (seconds). With Redis, replicas are also told at once (pub/sub).
+    #[serde(default = "default_poll_secs")]
+    pub poll_secs: u64,
+}
+
+fn default_poll_secs() -> u64 {
+    5
 }
 
 /// Log output.
@@ -398,6 +406,10 @@ impl Settings {
         anyhow::ensure!(
             self.operator.token_sha256.is_none() || self.operator.digest().is_some(),
             "operator.token_sha256 must be the SHA-256 of the operator's token, 64 hex digits"
+        );
+        anyhow::ensure!(
+            self.tenants.poll_secs > 0,
+            "tenants.poll_secs must be at least 1"
         );
         anyhow::ensure!(
             self.http.request_timeout_secs > 0,

@@ -61,6 +61,10 @@ pub struct Services {
     pub port: Arc<std::sync::atomic::AtomicU16>,
     /// SHA-256 of the platform operator's API token; no operator API without it.
     pub operator_token_sha256: Option<[u8; 32]>,
+    /// The Redis channel on which replicas tell each other the tenant rows changed.
+    pub tenants_channel: String,
+    /// How often a replica checks the tenant rows itself.
+    pub tenants_poll: std::time::Duration,
 }
 
 impl AppState {

@@ -545,10 +545,9 @@ async fn publish(
         }
     };
     // In force here at once; other replicas follow within seconds.
-    crate::notices::reload(&state.db, &state.registry, &state.announced)
+    crate::notices::reload_everywhere(&state)
         .await
         .map_err(internal)?;
-    state.public_cache.clear();
     Ok(v.respond(
         Redirect::to(&format!("/manage/privacy?published={}", published.version)).into_response(),
     ))
