@@ -254,3 +254,64 @@ async fn an_operator_onboards_a_council_and_a_browser_finds_it_at_once() {
     )
     .await;
 }
+
+/// Every council's home page, a course page (or, where it runs no courses, its services or
+/// its privacy notice) and a signed-in person's account page, as a browser shows them: each is checked for
+/// what it must say and photographed for CI's artefacts.
+#[tokio::test]
+async fn every_councils_home_course_and_account_pages_are_photographed() {
+    let Some(script) = script() else {
+        return;
+    };
+    let app = spawn_app().await;
+    for slug in e2e::LAUNCH_TENANTS {
+        crate::catalogue::seed_demo(&app, slug).await;
+        let name = app
+            .registry
+            .current()
+            .iter()
+            .find(|t| t.id.as_str() == slug)
+            .unwrap()
+            .config
+            .display_name
+            .clone();
+        // A council that runs no courses answers 404 for them.
+        let res = app.browser.get_tenant(slug, "/api/v1/courses").await;
+        let courses: Value = if res.status().is_success() {
+            res.json().await.unwrap()
+        } else {
+            Value::Null
+        };
+        // Its offer: a course, else its traded services, else (Stockport's casework) its
+        // privacy notice.
+        let services = app.browser.get_tenant(slug, "/services").await.status();
+        let detail = match courses["items"][0]["id"].as_str() {
+            Some(course) => format!("/courses/{course}"),
+            None if services.is_success() => "/services".to_owned(),
+            None => "/privacy".to_owned(),
+        };
+        let person = app
+            .person(slug, &format!("shots@{slug}.example"), None)
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let u = |p: &str| url(&app, slug, p);
+        walk_as(
+            &script,
+            &dir.path().join("state.json"),
+            &format!("tenants/{slug}"),
+            &person.cookies(slug),
+            json!([
+                {"goto": u("/")},
+                {"see": name},
+                {"shot": "1-home"},
+                {"goto": u(&detail)},
+                {"see": name},
+                {"shot": "2-offer"},
+                {"goto": u("/account")},
+                {"see": "Your account"},
+                {"shot": "3-account"},
+            ]),
+        )
+        .await;
+    }
+}
