@@ -209,6 +209,31 @@ async fn orders_billed_to_an_organisation_are_invoiced_and_cancellations_credite
     // The council's administrator sees them.
     let res = invoices(&admin, &org).await;
     assert_eq!(res.status(), StatusCode::OK);
+    // A purchaser who does not lead the organisation finds them from the console.
+    let buyer = app.person(SLUG, "buyer@kenton.example", Some(&org)).await;
+    let buyer_id = app.account(SLUG, "buyer@kenton.example").await.unwrap().id;
+    let res = change(&lead, SLUG, &org, &buyer_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = change(
+        &lead,
+        SLUG,
+        &org,
+        &buyer_id,
+        &[
+            ("action", "rights"),
+            ("right_member", "on"),
+            ("right_purchaser", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let console = buyer.page(SLUG, "/manage").await;
+    assert!(
+        console.contains(&format!("/organisations/{org}/invoices"))
+            && !console.contains(&format!("/organisations/{org}/people")),
+        "{console}"
+    );
+    assert_eq!(invoices(&buyer, &org).await.status(), StatusCode::OK);
 }
 
 /// A place taken up from the waiting list is invoiced like any other; when the provider

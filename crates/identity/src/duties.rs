@@ -20,6 +20,9 @@ pub struct Duties {
     pub waiting: Vec<Role>,
     /// Organisations whose accounts the person manages as a verified lead administrator.
     pub organisations: Vec<organisation::Model>,
+    /// Other organisations the person buys for (a verified purchaser, not their lead
+    /// administrator): their invoices.
+    pub purchasing: Vec<organisation::Model>,
 }
 
 impl Duties {
@@ -32,7 +35,10 @@ impl Duties {
     /// Whether the person looks after anything at all (roles waiting included).
     #[must_use]
     pub fn any(&self) -> bool {
-        !(self.roles.is_empty() && self.waiting.is_empty() && self.organisations.is_empty())
+        !(self.roles.is_empty()
+            && self.waiting.is_empty()
+            && self.organisations.is_empty()
+            && self.purchasing.is_empty())
     }
 }
 
@@ -61,12 +67,15 @@ pub(crate) async fn manages_anything(
     Ok(orgs::memberships_of(tx, account_id)
         .await?
         .iter()
-        .any(|(m, _)| leads(m)))
+        .any(|(m, _)| holds(m, Right::LeadAdmin) || holds(m, Right::Purchaser)))
 }
 
 fn leads(m: &crate::store::entity::membership::Model) -> bool {
-    m.status == membership_status::VERIFIED
-        && Rights::parse(&m.rights).is_ok_and(|r| r.has(Right::LeadAdmin))
+    holds(m, Right::LeadAdmin)
+}
+
+fn holds(m: &crate::store::entity::membership::Model, right: Right) -> bool {
+    m.status == membership_status::VERIFIED && Rights::parse(&m.rights).is_ok_and(|r| r.has(right))
 }
 
 impl Identity {
@@ -79,18 +88,19 @@ impl Identity {
         let id = &who.account.id;
         let held = held_roles(&orgs::roles_held(&tx, id).await?);
         let in_force = held_roles(&orgs::roles_in_force(&tx, id).await?);
-        let mut organisations: Vec<organisation::Model> = orgs::memberships_of(&tx, id)
-            .await?
-            .into_iter()
-            .filter(|(m, _)| leads(m))
-            .map(|(_, o)| o)
-            .collect();
+        let memberships = orgs::memberships_of(&tx, id).await?;
         tx.rollback().await?;
-        organisations.sort_by(|a, b| a.name.cmp(&b.name));
+        let (mut organisations, mut purchasing): (Vec<_>, Vec<_>) = memberships
+            .into_iter()
+            .filter(|(m, _)| leads(m) || holds(m, Right::Purchaser))
+            .partition(|(m, _)| leads(m));
+        organisations.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        purchasing.sort_by(|a, b| a.1.name.cmp(&b.1.name));
         Ok(Duties {
             waiting: held.into_iter().filter(|r| !in_force.contains(r)).collect(),
             roles: in_force,
-            organisations,
+            organisations: organisations.into_iter().map(|(_, o)| o).collect(),
+            purchasing: purchasing.into_iter().map(|(_, o)| o).collect(),
         })
     }
 }

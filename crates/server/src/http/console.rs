@@ -131,6 +131,13 @@ pub(crate) fn sections(cfg: &TenantConfig, d: &Duties) -> Vec<Section> {
             "Invoices and credit notes, as PDF or CSV for the finance system.",
         ));
     }
+    for o in &d.purchasing {
+        people.push(link(
+            format!("/organisations/{}/invoices", o.id),
+            format!("Invoices for {}", o.name),
+            "What you and colleagues bought for it: invoices and credit notes, as PDF or CSV.",
+        ));
+    }
     out.push(Section {
         heading: "Organisations and people".to_owned(),
         links: people,
