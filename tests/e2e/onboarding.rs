@@ -243,6 +243,23 @@ async fn a_logo_must_be_a_drawing_of_a_sensible_size_and_every_tenant_has_an_ico
     let logo = get(&app, "newtown.localhost", "/assets/logo").await;
     assert_eq!(logo.headers()["content-type"], "image/svg+xml");
     assert_eq!(logo.bytes().await.unwrap().as_ref(), &drawing[..]);
+    // A new logo in the folder, applied again, replaces it at once (checked as before;
+    // a hostile one is refused and the old one stays).
+    let (_keep, folder) =
+        with_logo(br#"<svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>"#);
+    assert!(apply(&app.state, &folder, now).await.is_err());
+    let redrawn = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="5" fill="#003a69"/></svg>"##;
+    let (_keep, folder) = with_logo(redrawn);
+    assert_eq!(
+        apply(&app.state, &folder, now).await.unwrap(),
+        Applied::LogoReplaced
+    );
+    let logo = get(&app, "newtown.localhost", "/assets/logo").await;
+    assert_eq!(logo.bytes().await.unwrap().as_ref(), &redrawn[..]);
+    assert_eq!(
+        apply(&app.state, &folder, now).await.unwrap(),
+        Applied::Unchanged
+    );
     // Every tenant's pages name an icon in its own colour.
     let home = app.get_tenant("somerset", "/").await.text().await.unwrap();
     assert!(home.contains(r#"rel="icon" href="/assets/favicon.svg"#));

@@ -26,6 +26,8 @@ pub enum Applied {
     Unchanged,
     /// The folder differs: a notice draft lists these sections (nothing else changed).
     Drafted(Vec<String>),
+    /// Only the logo differs: the folder's logo (checked like any) replaces it at once.
+    LogoReplaced,
 }
 
 /// Where a tenant's privacy notice stands.
@@ -130,7 +132,11 @@ pub async fn apply(
                     sections.join(", ")
                 )));
             }
-            Some(Drafted::LogoOnly) | None => Applied::Unchanged,
+            Some(Drafted::LogoOnly) => {
+                storage::tenants::replace_logo(&state.db, &id, loaded.logo.as_deref(), now).await?;
+                Applied::LogoReplaced
+            }
+            None => Applied::Unchanged,
         }
     } else {
         Applied::Unchanged

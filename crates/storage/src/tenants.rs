@@ -98,6 +98,55 @@ pub async fn offboarded(db: &Db) -> Result<Vec<offboarded_tenant::Model>, Storag
         .await?)
 }
 
+/// Replaces the tenant's logo (an operator re-applied its folder with a new one; the
+/// configuration, which names the file, is unchanged). Returns whether a row changed.
+///
+/// # Errors
+/// [`StorageError::Db`] when a statement fails, [`StorageError::CorruptTenant`] when the
+/// stored configuration no longer parses.
+pub async fn replace_logo(
+    db: &Db,
+    id: &TenantId,
+    logo: Option<&[u8]>,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    use sea_orm::{ActiveModelTrait as _, IntoActiveModel as _};
+    let tx = db.system_tx(id).await?;
+    let Some(row) = tenant::Entity::find_by_id(id.as_str()).one(&*tx).await? else {
+        return Ok(false);
+    };
+    let cfg: TenantConfig =
+        serde_json::from_str(&row.config).map_err(|e| StorageError::CorruptTenant {
+            tenant: row.id.clone(),
+            message: e.to_string(),
+        })?;
+    let digest = fingerprint(&cfg, logo)?;
+    let before = row.config_sha256.clone();
+    let mut active = row.into_active_model();
+    active.logo = Set(logo.map(<[u8]>::to_vec));
+    active.logo_content_type = Set(cfg
+        .branding
+        .logo
+        .as_deref()
+        .map(|n| logo_content_type(n).to_owned()));
+    active.config_sha256 = Set(digest.clone());
+    active.updated_at = Set(now);
+    active.update(&*tx).await?;
+    audit::record(
+        &tx,
+        now,
+        AuditEntry {
+            actor: "operator:tenant-folder",
+            action: "tenant.logo_replaced",
+            subject: id.as_str(),
+            detail: serde_json::json!({ "config_sha256": digest, "before": before }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// The tenant row of `id`, if there is one.
 ///
 /// # Errors

@@ -418,6 +418,9 @@ async fn add_tenant(settings: Settings, dir: &std::path::Path) -> anyhow::Result
                 );
             }
         }
+        crate::onboarding::Applied::LogoReplaced => {
+            println!("{id}: the folder's new logo replaces the old one; serving now");
+        }
         crate::onboarding::Applied::Unchanged => {
             println!("{id}: the folder matches the configuration in force; nothing to do");
         }

@@ -219,6 +219,9 @@ async fn apply(
                     })),
                 )
                     .into_response(),
+                Applied::LogoReplaced => {
+                    Json(json!({"slug": slug, "outcome": "logo_replaced"})).into_response()
+                }
                 Applied::Unchanged => {
                     Json(json!({"slug": slug, "outcome": "unchanged"})).into_response()
                 }
