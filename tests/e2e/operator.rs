@@ -70,6 +70,18 @@ async fn an_operator_onboards_and_offboards_a_council_over_http() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = call(&app, get.clone(), "/operator/v1/tenants", Some(TOKEN), None).await;
     assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .client
+        .get(app.url("harrow.localhost", "/operator/v1/tenants"))
+        .header("authorization", format!("bearer {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the scheme's case does not matter"
+    );
     let listed: Value = res.json().await.unwrap();
     assert_eq!(listed["tenants"].as_array().unwrap().len(), 5);
 
@@ -117,6 +129,19 @@ async fn an_operator_onboards_and_offboards_a_council_over_http() {
         "{}",
         res.text().await.unwrap()
     );
+    // A folder put under another council's slug: refused, nothing changed.
+    let (_keep, folder) = newtown(|t| t);
+    let other = std::fs::read_to_string(folder.join("tenant.toml")).unwrap();
+    let res = call(
+        &app,
+        put.clone(),
+        "/operator/v1/tenants/harrow",
+        Some(TOKEN),
+        Some(json!({"tenant_toml": other})),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code(&res), "invalid_tenant");
     // Not JSON of the right shape: 400.
     let res = call(
         &app,

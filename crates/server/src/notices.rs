@@ -72,6 +72,8 @@ async fn listen(client: redis::Client, channel: String, wake: tokio::sync::mpsc:
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                 Ok(()) => {
+                    // Whatever was announced while not listening is caught by a check now.
+                    let _ = wake.try_send(());
                     let mut messages = pubsub.on_message();
                     while messages.next().await.is_some() {
                         // A check already waiting covers this one too.

@@ -70,7 +70,10 @@ fn operator(state: &AppState, headers: &HeaderMap) -> Result<String, StatusCode>
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let digest: Option<[u8; 32]> = given.map(|t| sha2::Sha256::digest(t.as_bytes()).into());
@@ -206,7 +209,16 @@ async fn apply(
         }
     }
     let now = state.clock.now();
-    match crate::onboarding::apply(&state, &path, now).await {
+    // In a task of its own, so a client that goes away does not stop it half-way.
+    let task = {
+        let (state, path) = (state.clone(), path.clone());
+        tokio::spawn(async move { crate::onboarding::apply(&state, &path, now).await })
+    };
+    let done = match task.await {
+        Ok(done) => done,
+        Err(e) => return internal(&e),
+    };
+    match done {
         Ok(applied) => {
             tracing::info!(tenant = %slug, operator = %who, ?applied, "operator applied a tenant folder");
             match applied {
@@ -296,9 +308,17 @@ async fn offboard(
         );
     }
     let now = state.clock.now();
-    match crate::offboarding::offboard(&state, &slug, Duration::from_secs(ask.grace_secs), now)
-        .await
-    {
+    // In a task of its own, so a client that goes away does not stop it half-way.
+    let task = {
+        let (state, slug) = (state.clone(), slug.clone());
+        let grace = Duration::from_secs(ask.grace_secs);
+        tokio::spawn(async move { crate::offboarding::offboard(&state, &slug, grace, now).await })
+    };
+    let done = match task.await {
+        Ok(done) => done,
+        Err(e) => return internal(&e),
+    };
+    match done {
         Ok(done) => {
             tracing::info!(tenant = %slug, operator = %who, "operator offboarded a tenant");
             Json(json!({
