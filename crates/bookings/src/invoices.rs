@@ -321,12 +321,16 @@ impl Bookings {
         org_id: &str,
         invoice_id: &str,
     ) -> Result<(organisation::Model, invoice::Model, String), BookingError> {
-        let (org, all) = self.invoices(cfg, actor_id, org_id).await?;
-        let inv = all
-            .into_iter()
-            .find(|i| i.id == invoice_id)
-            .ok_or(BookingError::NotFound)?;
+        let org = self.invoicing_organisation(cfg, actor_id, org_id).await?;
         let tx = self.db.tenant_read(&cfg.slug).await?;
+        let inv = invoice::Entity::find()
+            .filter(invoice::Column::TenantId.eq(cfg.slug.as_str()))
+            .filter(invoice::Column::OrganisationId.eq(org_id))
+            .filter(invoice::Column::Id.eq(invoice_id))
+            .one(&*tx)
+            .await
+            .map_err(storage::StorageError::from)?
+            .ok_or(BookingError::NotFound)?;
         let number = crate::store::entity::booking_order::Entity::find()
             .filter(crate::store::entity::booking_order::Column::TenantId.eq(cfg.slug.as_str()))
             .filter(crate::store::entity::booking_order::Column::Id.eq(inv.order_id.as_str()))

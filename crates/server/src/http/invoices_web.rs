@@ -11,6 +11,7 @@ use bookings::invoices::{self, CREDIT_NOTE, pounds};
 use bookings::store::entity::invoice;
 use chrono::{DateTime, Utc};
 use http::{HeaderValue, StatusCode, header};
+use identity::store::entity::organisation;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -93,12 +94,8 @@ async fn pdf(
     v: Visitor,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let s = v.signed_in_or_redirect()?;
     let cfg = &v.tenant().config;
-    let (org, inv, order) = state
-        .bookings
-        .invoice(cfg, &s.account.id, &org, &id)
-        .await?;
+    let (org, inv, order) = one(&state, &v, &org, &id).await?;
     let body = invoices::pdf(cfg, &org, &order, &inv)?;
     let mut res = (StatusCode::OK, body).into_response();
     let h = res.headers_mut();
@@ -118,6 +115,21 @@ async fn pdf(
     Ok(v.respond(res))
 }
 
+/// The invoice `id` of `org`, with the organisation and the order's number, for the
+/// signed-in visitor.
+async fn one(
+    state: &AppState,
+    v: &Visitor,
+    org: &str,
+    id: &str,
+) -> Result<(organisation::Model, invoice::Model, String), Failure> {
+    let s = v.signed_in_or_redirect()?;
+    Ok(state
+        .bookings
+        .invoice(&v.tenant().config, &s.account.id, org, id)
+        .await?)
+}
+
 fn money(pence: i64) -> String {
     let sign = if pence < 0 { "-" } else { "" };
     let p = pence.unsigned_abs();
@@ -129,12 +141,7 @@ async fn csv(
     v: Visitor,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let s = v.signed_in_or_redirect()?;
-    let cfg = &v.tenant().config;
-    let (org, inv, order) = state
-        .bookings
-        .invoice(cfg, &s.account.id, &org, &id)
-        .await?;
+    let (org, inv, order) = one(&state, &v, &org, &id).await?;
     let mut rows = vec![
         [
             "number",

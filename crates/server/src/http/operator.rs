@@ -154,6 +154,18 @@ struct Logo {
     base64: String,
 }
 
+/// The JSON body as `T`, or the 400 that says what shape it must have.
+fn parsed<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(fail(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("The body must be {shape}: {e}"),
+            &[],
+        ))
+    })
+}
+
 fn bad(code: &'static str, message: &str) -> Response {
     fail(StatusCode::UNPROCESSABLE_ENTITY, code, message, &[])
 }
@@ -168,18 +180,12 @@ async fn apply(
         Ok(who) => who,
         Err(status) => return refused(status),
     };
-    let folder: Folder = match serde_json::from_slice(&body) {
+    let folder: Folder = match parsed(
+        &body,
+        "{\"tenant_toml\": \"…\", \"logo\": {\"file\", \"base64\"}}",
+    ) {
         Ok(f) => f,
-        Err(e) => {
-            return fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!(
-                    "The body must be {{\"tenant_toml\": \"…\", \"logo\": {{\"file\", \"base64\"}}}}: {e}"
-                ),
-                &[],
-            );
-        }
+        Err(res) => return *res,
     };
     if slug.parse::<tenant_router::TenantId>().is_err() {
         return bad(
@@ -284,16 +290,9 @@ async fn offboard(
         Ok(who) => who,
         Err(status) => return refused(status),
     };
-    let ask: Offboard = match serde_json::from_slice(&body) {
+    let ask: Offboard = match parsed(&body, &format!("{{\"confirm\": \"{slug}\"}}")) {
         Ok(a) => a,
-        Err(e) => {
-            return fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!("The body must be {{\"confirm\": \"{slug}\"}}: {e}"),
-                &[],
-            );
-        }
+        Err(res) => return *res,
     };
     if ask.confirm != slug {
         return bad(
