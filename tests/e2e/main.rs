@@ -32,6 +32,7 @@ mod onboarding;
 mod openapi;
 mod operator;
 mod organisations;
+mod page_cache;
 mod privacy;
 mod processing;
 mod purchasers;

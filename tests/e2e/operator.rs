@@ -260,3 +260,85 @@ async fn without_a_configured_token_there_is_no_operator_api() {
     .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn wrong_tokens_from_one_address_are_throttled() {
+    let app = spawn_app_with(|s| {
+        s.operator.token_sha256 = Some(hex::encode(sha2::Sha256::digest(TOKEN)));
+    })
+    .await;
+    let get = reqwest::Method::GET;
+    for _ in 0..server::http::operator::FAILURES_ALLOWED {
+        let res = call(
+            &app,
+            get.clone(),
+            "/operator/v1/tenants",
+            Some("guess"),
+            None,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Past the limit even the right token is refused until the window ends.
+    let res = call(&app, get.clone(), "/operator/v1/tenants", Some(TOKEN), None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(code(&res), "operator_throttled");
+    assert!(res.headers().contains_key("retry-after"));
+    // The councils' own pages are not affected.
+    let res = app
+        .client
+        .get(app.url("harrow.localhost", "/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn with_a_listener_of_its_own_the_api_answers_only_there() {
+    let port = e2e::OidcProvider::free_port();
+    let app = spawn_app_with(|s| {
+        s.operator.token_sha256 = Some(hex::encode(sha2::Sha256::digest(TOKEN)));
+        s.operator.listen = Some(format!("127.0.0.1:{port}"));
+    })
+    .await;
+    let res = call(
+        &app,
+        reqwest::Method::GET,
+        "/operator/v1/tenants",
+        Some(TOKEN),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let own = format!("http://127.0.0.1:{port}/operator/v1/tenants");
+    // The listener is bound as the server starts, beside the public one.
+    let mut tries = 0;
+    let res = loop {
+        match reqwest::Client::new()
+            .get(&own)
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+        {
+            Ok(res) => break res,
+            Err(e) if tries < 50 => {
+                tries += 1;
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the operator's listener never answered: {e}"),
+        }
+    };
+    assert_eq!(res.status(), StatusCode::OK);
+    let listed: Value = res.json().await.unwrap();
+    assert!(
+        listed["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["slug"] == "harrow")
+    );
+    let res = reqwest::Client::new().get(&own).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

@@ -23,6 +23,7 @@ pub mod oidc;
 pub mod organisations;
 pub mod passwords;
 pub mod preferences;
+mod present;
 pub mod privacy;
 mod recovery;
 pub mod second_factor;

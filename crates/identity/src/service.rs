@@ -36,6 +36,8 @@ pub struct Identity {
     pub(crate) master: std::sync::Arc<crate::crypto::Key>,
     pub(crate) keys: std::sync::Arc<crate::keyring::Keyring>,
     pub(crate) oidc_secrets: std::sync::Arc<OidcSecrets>,
+    /// Signed-in accounts, kept between writes (see [`crate::present`]).
+    pub(crate) present: std::sync::Arc<crate::present::Present>,
 }
 
 /// A signed-in person, as the request path sees them.
@@ -43,7 +45,8 @@ pub struct Identity {
 pub struct SignedIn {
     /// The session (carries the CSRF token).
     pub session: Session,
-    /// The account, freshly read.
+    /// The account, as read since this process's last write and at most
+    /// a second ago (see `present`).
     pub account: account::Model,
     /// Whether the person holds a role or leads an organisation (the header's "Manage").
     pub manages: bool,
@@ -163,7 +166,14 @@ impl Identity {
             )),
             master,
             oidc_secrets: std::sync::Arc::default(),
+            present: std::sync::Arc::default(),
         }
+    }
+
+    /// The session store, for the platform's own throttles (the operator's API).
+    #[must_use]
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// The same service with OpenID client secrets (by tenant, then provider id).
@@ -457,11 +467,21 @@ impl Identity {
         if session.stage != crate::sessions::Stage::Full {
             return Ok(None);
         }
+        let commits = self.db.commits();
+        if let Some((account, manages)) = self.present.get(tenant, &session.account_id, commits) {
+            return Ok(Some(SignedIn {
+                session,
+                account,
+                manages,
+            }));
+        }
         let tx = self.db.tenant_read(tenant).await?;
         let account = store::find_by_id(&tx, &session.account_id).await?;
         let manages = match &account {
             Some(a) if a.status == status::ACTIVE => {
-                crate::duties::manages_anything(&tx, &a.id).await?
+                let manages = crate::duties::manages_anything(&tx, &a.id).await?;
+                self.present.put(tenant, a, manages, commits);
+                manages
             }
             _ => false,
         };

@@ -276,6 +276,45 @@ impl Sessions {
         Ok(n >= CLIENT_LIMIT)
     }
 
+    /// Failed attempts recorded against `client` for a platform-wide door (`kind`, such as
+    /// the operator's API) in [`THROTTLE_WINDOW`]: kept under the platform's own keys, not
+    /// any tenant's.
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn platform_failures(
+        &self,
+        kind: &'static str,
+        client: &str,
+    ) -> Result<u64, IdentityError> {
+        self.count(&self.platform_throttle_key(kind, client)).await
+    }
+
+    /// Counts a failed attempt of `client` at a platform-wide door (see
+    /// [`Sessions::platform_failures`]).
+    ///
+    /// # Errors
+    /// [`IdentityError::SessionStore`] when Redis fails.
+    pub async fn record_platform_failure(
+        &self,
+        kind: &'static str,
+        client: &str,
+    ) -> Result<(), IdentityError> {
+        self.kv
+            .incr(&self.platform_throttle_key(kind, client), THROTTLE_WINDOW)
+            .await
+            .map(|_| ())
+    }
+
+    fn platform_throttle_key(&self, kind: &str, client: &str) -> String {
+        // Tenant slugs start with a letter, so `_platform` is no tenant's.
+        format!(
+            "{}:_platform:throttle:{kind}:{}",
+            self.prefix,
+            token::digest(client)
+        )
+    }
+
     /// The counter at `key` (0 when unset or expired).
     async fn count(&self, key: &str) -> Result<u64, IdentityError> {
         Ok(self

@@ -9,8 +9,9 @@
 //! every deleted person erases every declared table, writes a disposal record and audits
 //! each page. Stockport's rules delete nothing (its accounts come to an administrator for
 //! review), so its accounts are checked, put on the review list and kept. The baseline
-//! reloads the same data and deletes the same rows with one `DELETE` per table per tenant.
-//! Target: the sweep takes at most 3 times the baseline's time.
+//! reloads the same data, deletes the same rows with one `DELETE` per table per tenant and
+//! opens Stockport's reviews with one `INSERT … SELECT`. Target (issue 22): the sweep takes
+//! at most twice the baseline's time.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,6 +22,7 @@ use chrono::{Duration, Utc};
 use privacy_engine::sweep::Mode;
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, Statement};
 
+mod report;
 mod support;
 
 fn main() {
@@ -81,7 +83,8 @@ async fn run(url: String, total: u64) -> bool {
     admin
         .execute_unprepared(&format!(
             "TRUNCATE {schema}.account, {schema}.account_token, {schema}.membership, \
-             {schema}.organisation, {schema}.disposal_record, {schema}.audit_event, {schema}.audit_pending CASCADE"
+             {schema}.organisation, {schema}.disposal_record, {schema}.audit_event, {schema}.audit_pending, \
+             {schema}.retention_review CASCADE"
         ))
         .await
         .unwrap();
@@ -100,6 +103,18 @@ async fn run(url: String, total: u64) -> bool {
         );
         admin.execute_unprepared(&tx_sql).await.unwrap();
     }
+    // Stockport's accounts are kept for an administrator's review: one review row each.
+    admin
+        .execute_unprepared(&format!(
+            "BEGIN; SELECT set_config('app.tenant_id', 'stockport', true);
+             INSERT INTO {schema}.retention_review (tenant_id, id, rule_index, rule, record_kind,
+               record_id, due_on, created_at, status)
+             SELECT tenant_id, gen_random_uuid()::text, 0, 'bench', 'account', id, current_date, now(), 'open'
+             FROM {schema}.account WHERE tenant_id = 'stockport' AND last_activity_at < '{cutoff}';
+             COMMIT;"
+        ))
+        .await
+        .unwrap();
     let baseline_secs = started.elapsed().as_secs_f64();
     let after_baseline = count(&admin, &schema).await;
 
@@ -114,16 +129,17 @@ async fn run(url: String, total: u64) -> bool {
         before as f64 / sweep_secs
     );
     println!("baseline: {baseline_secs:>8.2} s");
-    println!("ratio:    {ratio:>8.2} × the baseline (target ≤ 3)");
-    let mut failed = false;
+    println!("ratio:    {ratio:>8.2} × the baseline (target ≤ 2)");
     if after_sweep != after_baseline {
         eprintln!("FAILED: the sweep and the baseline left different rows");
-        failed = true;
     }
-    if ratio > 3.0 {
-        eprintln!("target not met: the sweep takes more than 3× the baseline");
-    }
-    failed
+    report::result(
+        &format!("retention sweep, {before} accounts (PostgreSQL)"),
+        &format!("{sweep_secs:.1} s against the bare statements' {baseline_secs:.1} s"),
+        ratio,
+        report::Target::Times(2.0),
+        after_sweep == after_baseline,
+    )
 }
 
 /// Accounts left in the schema.

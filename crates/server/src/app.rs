@@ -178,15 +178,43 @@ impl Application {
             .port
             .store(addr.port(), std::sync::atomic::Ordering::Relaxed);
         tracing::info!(%addr, tenants = self.state.registry.current().len(), "serving");
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let operator = match &self.settings.operator.listen {
+            Some(at) => {
+                let listener = TcpListener::bind(at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {at} (operator.listen): {e}"))?;
+                tracing::info!(addr = %listener.local_addr()?, "operator API listening");
+                let app = crate::http::operator_router(self.state.clone())
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
+                let done = stopped(stopping.clone());
+                Some(tokio::spawn(async move {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(done)
+                        .await
+                }))
+            }
+            None => None,
+        };
         crate::jobs::spawn(self.state.clone());
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
         // The peer address feeds sign-in throttling per client.
         axum::serve(
             listener,
             self.router()
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(stopped(stopping))
         .await?;
+        if let Some(task) = operator {
+            task.await??;
+        }
         Ok(())
     }
 }

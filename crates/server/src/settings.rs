@@ -77,6 +77,12 @@ pub struct OperatorSettings {
     /// Unset: there is no operator API.
     #[serde(default)]
     pub token_sha256: Option<String>,
+    /// `host:port` of a listener of its own for the operator's API (say `127.0.0.1:8081`,
+    /// or a port only the cluster reaches). Set, the API answers there only and the public
+    /// listener answers 404 under `/operator/`; unset, it answers on the public listener
+    /// (a single-machine install).
+    #[serde(default)]
+    pub listen: Option<String>,
 }
 
 impl OperatorSettings {
@@ -406,6 +412,13 @@ impl Settings {
         anyhow::ensure!(
             self.operator.token_sha256.is_none() || self.operator.digest().is_some(),
             "operator.token_sha256 must be the SHA-256 of the operator's token, 64 hex digits"
+        );
+        anyhow::ensure!(
+            self.operator
+                .listen
+                .as_deref()
+                .is_none_or(|a| a.parse::<std::net::SocketAddr>().is_ok()),
+            "operator.listen must be an address and port, such as 127.0.0.1:8081"
         );
         anyhow::ensure!(
             self.tenants.poll_secs > 0,

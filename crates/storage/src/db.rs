@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{APP_ROLE, Migrator, MigratorTrait, TENANT_SETTING};
@@ -50,6 +51,8 @@ pub struct Db {
     writer: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// PostgreSQL: a pool per tenant, made when the tenant is first used.
     tenant_pools: std::sync::Arc<TenantPools>,
+    /// Transactions this process has committed (see [`Db::commits`]).
+    commits: std::sync::Arc<AtomicU64>,
 }
 
 /// PostgreSQL pools whose connections are bound to one tenant for their whole life: the
@@ -109,6 +112,7 @@ impl Db {
                 options: options.clone(),
                 pools: tokio::sync::RwLock::default(),
             }),
+            commits: std::sync::Arc::default(),
         })
     }
 
@@ -132,6 +136,17 @@ impl Db {
             .iter()
             .map(|m| m.name().to_owned())
             .collect())
+    }
+
+    /// How many transactions this process has committed (or tried to: a commit whose
+    /// outcome is unknown counts). A value kept in memory that was read from the database
+    /// when this stood at `n` reflects every write of this process while it still stands
+    /// at `n`: caches of request-path reads key on it (writes of other processes need a
+    /// check of their own). [`TenantStatements`] on PostgreSQL commit each statement alone
+    /// and are not counted.
+    #[must_use]
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// The backend.
@@ -170,6 +185,7 @@ impl Db {
             tx,
             tenant: tenant.clone(),
             _writer: guard,
+            commits: std::sync::Arc::clone(&self.commits),
         })
     }
 
@@ -191,6 +207,7 @@ impl Db {
             tx,
             tenant: tenant.clone(),
             _writer: None,
+            commits: std::sync::Arc::clone(&self.commits),
         })
     }
 
@@ -273,6 +290,7 @@ impl Db {
             tx,
             tenant: tenant.clone(),
             _writer: guard,
+            commits: std::sync::Arc::clone(&self.commits),
         })
     }
 
@@ -302,7 +320,11 @@ impl Db {
             Backend::Postgres => self.conn.begin().await?,
             Backend::Sqlite => self.begin_writing().await?,
         };
-        Ok(PlatformTx { tx, _writer: guard })
+        Ok(PlatformTx {
+            tx,
+            _writer: guard,
+            commits: std::sync::Arc::clone(&self.commits),
+        })
     }
 
     /// On SQLite, waits for the one writer's turn; on PostgreSQL there is no queue.
@@ -345,6 +367,7 @@ impl Db {
 pub struct PlatformTx {
     tx: DatabaseTransaction,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    commits: std::sync::Arc<AtomicU64>,
 }
 
 impl PlatformTx {
@@ -353,7 +376,9 @@ impl PlatformTx {
     /// # Errors
     /// [`StorageError::Db`] when the commit fails.
     pub async fn commit(self) -> Result<(), StorageError> {
-        Ok(self.tx.commit().await?)
+        let done = self.tx.commit().await;
+        self.commits.fetch_add(1, Ordering::AcqRel);
+        Ok(done?)
     }
 }
 
@@ -372,6 +397,7 @@ pub struct TenantTx {
     tenant: TenantId,
     /// Held until the transaction ends (SQLite's turn).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    commits: std::sync::Arc<AtomicU64>,
 }
 
 impl TenantTx {
@@ -386,6 +412,17 @@ impl TenantTx {
     /// # Errors
     /// [`StorageError::Db`] when the commit fails (nothing is kept).
     pub async fn commit(self) -> Result<(), StorageError> {
+        let done = self.tx.commit().await;
+        self.commits.fetch_add(1, Ordering::AcqRel);
+        Ok(done?)
+    }
+
+    /// Commits without moving [`Db::commits`]: only for writes that no cache keyed on it
+    /// reads (the page-view counters), so a busy counter does not empty those caches.
+    ///
+    /// # Errors
+    /// [`StorageError::Db`] when the commit fails (nothing is kept).
+    pub async fn commit_uncounted(self) -> Result<(), StorageError> {
         Ok(self.tx.commit().await?)
     }
 

@@ -134,7 +134,7 @@ pub(crate) async fn analytics(
         let counted = async {
             let tx = state.db.tenant_tx(&tenant.id).await?;
             storage::analytics::count(&tx, day, &path).await?;
-            tx.commit().await
+            tx.commit_uncounted().await
         };
         if let Err(e) = counted.await {
             tracing::warn!(tenant = %tenant.id, error = %e, "page view not counted");

@@ -60,6 +60,14 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Where a client's own `X-Request-Id` is kept (when it is a plain token), beside ours.
 static X_CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-client-request-id");
 
+/// The operator's API on a listener of its own (`operator.listen`), with the probes.
+pub fn operator_router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router().with_state(state.clone()))
+        .merge(operator::router(state))
+        .layer(TraceLayer::new_for_http())
+}
+
 /// The complete HTTP service.
 pub fn router(state: AppState, settings: &Settings) -> Router {
     // Resolution wraps the whole tenant router, so an unknown host never reaches routing.
@@ -107,10 +115,20 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
                 .with_state(state.clone()),
         );
     let secure = state.secure_cookies;
+    // The operator's API answers here only when it has no listener of its own.
+    let operator_here = settings.operator.listen.is_none();
     // Probes and the shared stylesheet answer on any host (load balancers use IPs).
     Router::new()
         .merge(health::router().with_state(state.clone()))
-        .merge(operator::router().with_state(state))
+        .merge(if operator_here {
+            operator::router(state)
+        } else {
+            // Not here, whatever the host or token: 404 before any tenant is resolved.
+            Router::new().route(
+                "/operator/{*rest}",
+                axum::routing::any(|| async { http::StatusCode::NOT_FOUND }),
+            )
+        })
         .merge(web::shared_assets())
         .fallback_service(tenant_app)
         .layer(

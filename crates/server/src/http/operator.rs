@@ -1,6 +1,8 @@
-//! The platform operator's API (`/operator/v1/…`, on any host, like the probes): list the
-//! councils, onboard or re-apply one from its `tenant.toml` (and logo), offboard one. It
-//! answers only a bearer token whose SHA-256 is `operator.token_sha256`; with no hash
+//! The platform operator's API (`/operator/v1/…`): list the councils, onboard or re-apply
+//! one from its `tenant.toml` (and logo), offboard one. It answers on a listener of its own
+//! when `operator.listen` is set, otherwise on any host of the public one, like the probes.
+//! It answers only a bearer token whose SHA-256 is `operator.token_sha256`, and refuses an
+//! address that sent [`FAILURES_ALLOWED`] wrong ones in the throttling window; with no hash
 //! configured it does not exist (404). Every call is logged with the token's fingerprint.
 //! What it does is what `portal tenants add` and `portal tenants offboard` do
 //! ([`crate::onboarding`], [`crate::offboarding`]).
@@ -24,12 +26,74 @@ use crate::onboarding::{Applied, ApplyError, NoticeState};
 /// The longest an offboarding may wait for the replicas inside a request.
 const MAX_GRACE_SECS: u64 = 20;
 
-/// The routes.
-pub fn router() -> Router<AppState> {
+/// Wrong tokens a client may send in the throttling window before every request of it is
+/// refused (429) until the window ends.
+pub const FAILURES_ALLOWED: u64 = 10;
+
+/// The routes, each behind [`guard`].
+pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/operator/v1/tenants", get(list))
         .route("/operator/v1/tenants/{slug}", put(apply))
         .route("/operator/v1/tenants/{slug}/offboard", post(offboard))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state)
+}
+
+/// The fingerprint of the operator's token (its digest's first four bytes), for the log.
+#[derive(Debug, Clone)]
+struct Operator(String);
+
+/// Lets through only a request carrying the operator's token, from a client that has not
+/// sent too many wrong ones ([`FAILURES_ALLOWED`] in the sign-in throttling window). With no
+/// token configured there is no operator API: 404.
+async fn guard(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let client = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let throttle = state.identity.sessions();
+    if state.operator_token_sha256.is_some() {
+        match throttle.platform_failures("operator", &client).await {
+            Ok(n) if n >= FAILURES_ALLOWED => return throttled(),
+            Ok(_) => {}
+            Err(e) => return internal(&e),
+        }
+    }
+    match operator(&state, req.headers()) {
+        Ok(who) => {
+            req.extensions_mut().insert(Operator(who));
+            next.run(req).await
+        }
+        Err(StatusCode::UNAUTHORIZED) => {
+            if let Err(e) = throttle.record_platform_failure("operator", &client).await {
+                return internal(&e);
+            }
+            refused(StatusCode::UNAUTHORIZED)
+        }
+        Err(status) => refused(status),
+    }
+}
+
+fn throttled() -> Response {
+    let minutes = identity::sessions::THROTTLE_WINDOW.as_secs() / 60;
+    let mut res = fail(
+        StatusCode::TOO_MANY_REQUESTS,
+        "operator_throttled",
+        &format!(
+            "Too many wrong operator tokens from this address. Try again in {minutes} minutes."
+        ),
+        &[],
+    );
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(identity::sessions::THROTTLE_WINDOW.as_secs()),
+    );
+    res
 }
 
 /// An error answer: `{"error": {"code", "message", "problems"}}` and `x-error-code`.
@@ -92,10 +156,7 @@ fn operator(state: &AppState, headers: &HeaderMap) -> Result<String, StatusCode>
     }
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(status) = operator(&state, &headers) {
-        return refused(status);
-    }
+async fn list(State(state): State<AppState>) -> Response {
     let serving: Vec<_> = state
         .registry
         .current()
@@ -172,14 +233,10 @@ fn bad(code: &'static str, message: &str) -> Response {
 
 async fn apply(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(Operator(who)): axum::Extension<Operator>,
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    let who = match operator(&state, &headers) {
-        Ok(who) => who,
-        Err(status) => return refused(status),
-    };
     let folder: Folder = match parsed(
         &body,
         "{\"tenant_toml\": \"…\", \"logo\": {\"file\", \"base64\"}}",
@@ -282,14 +339,10 @@ fn default_grace() -> u64 {
 
 async fn offboard(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    axum::Extension(Operator(who)): axum::Extension<Operator>,
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    let who = match operator(&state, &headers) {
-        Ok(who) => who,
-        Err(status) => return refused(status),
-    };
     let ask: Offboard = match parsed(&body, &format!("{{\"confirm\": \"{slug}\"}}")) {
         Ok(a) => a,
         Err(res) => return *res,

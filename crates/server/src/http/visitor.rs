@@ -78,17 +78,14 @@ impl FromRequestParts<AppState> for Visitor {
             .or(pending.as_ref().map(|(s, _)| &s.csrf));
         // Before sign-in the token is the cookie's value, which must carry our signature
         // for this tenant: a value planted in the browser by anyone else is replaced.
-        let csrf = match (session_csrf, jar.get(&named(CSRF_COOKIE, secure))) {
-            (Some(c), _) => c.clone(),
-            (None, Some(c)) if state.identity.csrf_is_ours(&tenant.id, c.value()) => {
-                c.value().to_owned()
-            }
-            (None, _) => {
-                let value = state
-                    .identity
-                    .new_csrf(&tenant.id)
+        let csrf = match session_csrf {
+            Some(c) => c.clone(),
+            None => {
+                let (value, new) = anonymous_csrf(&state.identity, &tenant.id, &jar, secure)
                     .map_err(|e| Failure::from(e).into_response())?;
-                jar = jar.add(cookie(CSRF_COOKIE, value.clone(), secure));
+                if let Some(c) = new {
+                    jar = jar.add(c);
+                }
                 value
             }
         };
@@ -124,6 +121,26 @@ impl FromRequestParts<AppState> for Visitor {
             announcement,
             path: parts.uri.path().to_owned(),
         })
+    }
+}
+
+/// The CSRF token of a visitor not signed in: their cookie's value when it carries our
+/// signature for this tenant, otherwise a new one with the cookie that gives it to them.
+///
+/// # Errors
+/// When no randomness is available.
+pub(crate) fn anonymous_csrf(
+    identity: &identity::Identity,
+    tenant: &tenant_router::TenantId,
+    jar: &CookieJar,
+    secure: bool,
+) -> Result<(String, Option<Cookie<'static>>), IdentityError> {
+    match jar.get(&named(CSRF_COOKIE, secure)) {
+        Some(c) if identity.csrf_is_ours(tenant, c.value()) => Ok((c.value().to_owned(), None)),
+        _ => {
+            let value = identity.new_csrf(tenant)?;
+            Ok((value.clone(), Some(cookie(CSRF_COOKIE, value, secure))))
+        }
     }
 }
 

@@ -4,24 +4,54 @@
 //! The key is (tenant, the catalogue's change counter, path and query), so a replica never
 //! serves a page older than its own last change; other replicas' changes show within the
 //! time-to-live. Signed-in visitors (a session cookie) always get a fresh page, since their
-//! pages name them and may show drafts. Nor do visitors still to be asked about analytics
-//! cookies, on pages: the banner's form carries their own token (the JSON API has no banner).
-//! Only 200 responses of known, modest size are kept, and never their cookies. Either way the
-//! data comes from the published catalogue in memory (`catalogue::published`), so a page not
-//! served from here is still answered without a query.
+//! pages name them and may show drafts. Pages for visitors still to be asked about analytics
+//! cookies are kept apart: the banner's form carries the visitor's own token, so the page is
+//! kept with the token cut out and each visitor's token (their signed cookie's, or a new one
+//! with its cookie) put back in as it is served; the rest of the page is the same for every
+//! such visitor. The JSON API has no banner. Only 200 responses of known, modest size are
+//! kept, and never their cookies. Either way the data comes from the published catalogue in
+//! memory (`catalogue::published`), so a page not served from here is still answered
+//! without a query.
 
-use axum::body::{Body, HttpBody as _};
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http::{Method, StatusCode, header};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use http::{HeaderValue, Method, StatusCode, header};
 use tenant_router::Tenant;
 
-use crate::http::cookie::SESSION_COOKIE;
+use crate::http::cookie::{CSRF_COOKIE, SESSION_COOKIE, named};
+use crate::http::error::Failure;
 pub use crate::http::public_cache::PublicCache;
 
 /// Largest body kept.
 const MAX_BODY: u64 = 512 * 1024;
+
+/// Stands for the visitor's token in a kept banner page (control characters, which no page
+/// holds and no token is made of).
+const TOKEN_MARK: &str = "\u{1}csrf\u{1}";
+
+/// `body` with every `from` replaced by `to`; `None` when it is not UTF-8 (never kept).
+fn swapped(body: &[u8], from: &str, to: &str) -> Option<Bytes> {
+    std::str::from_utf8(body)
+        .ok()
+        .map(|text| Bytes::from(text.replace(from, to)))
+}
+
+/// The token a freshly rendered banner page carries: the one its response gives the visitor
+/// in a cookie, or else the visitor's own (valid) cookie's.
+fn token_of(res: &Response, jar: &CookieJar, secure: bool) -> Option<String> {
+    let name = named(CSRF_COOKIE, secure);
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| Cookie::parse(v.to_str().ok()?.to_owned()).ok())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+        .or_else(|| jar.get(&name).map(|c| c.value().to_owned()))
+        .filter(|t| !t.is_empty())
+}
 
 fn has_session(req: &Request) -> bool {
     req.headers()
@@ -53,6 +83,8 @@ pub(crate) struct Cached {
     pub(crate) catalogue: catalogue::Catalogue,
     /// Cookies are secure (`__Host-` names).
     pub(crate) secure: bool,
+    /// Signs and checks visitors' tokens.
+    pub(crate) identity: identity::Identity,
 }
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
@@ -68,32 +100,60 @@ pub(crate) async fn serve_cached(
     if req.method() != Method::GET
         || has_session(&req)
         || req.headers().contains_key(header::AUTHORIZATION)
-        || asks_about_cookies(&tenant, &req, state.secure)
     {
         return next.run(req).await;
     }
+    let banner = asks_about_cookies(&tenant, &req, state.secure);
     let key = format!(
-        "{}|{}|{}",
+        "{}|{}|{}|{}",
         tenant.id,
         state.catalogue.generation(&tenant.id),
+        if banner { "banner" } else { "" },
         req.uri().path_and_query().map_or("/", |p| p.as_str())
     );
+    let jar = banner.then(|| CookieJar::from_headers(req.headers()));
     if let Some((content_type, body)) = pages.get(&key) {
-        return ([(header::CONTENT_TYPE, content_type)], body).into_response();
+        let Some(jar) = jar else {
+            return ([(header::CONTENT_TYPE, content_type)], body).into_response();
+        };
+        let (token, new) = match crate::http::visitor::anonymous_csrf(
+            &state.identity,
+            &tenant.id,
+            &jar,
+            state.secure,
+        ) {
+            Ok(t) => t,
+            Err(e) => return Failure::from(e).into_response(),
+        };
+        let Some(body) = swapped(&body, TOKEN_MARK, &token) else {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        };
+        let mut res = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+        if let Some(c) = new.and_then(|c| HeaderValue::from_str(&c.to_string()).ok()) {
+            res.headers_mut().append(header::SET_COOKIE, c);
+        }
+        return res;
     }
     let res = next.run(req).await;
     let size = res.body().size_hint().exact();
     if res.status() != StatusCode::OK || size.is_none_or(|n| n > MAX_BODY) {
         return res;
     }
+    let token = jar.as_ref().map(|j| token_of(&res, j, state.secure));
     let (parts, body) = res.into_parts();
     let Ok(bytes) =
         axum::body::to_bytes(body, usize::try_from(MAX_BODY).unwrap_or(usize::MAX)).await
     else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
-        pages.insert(key, (ct.clone(), bytes.clone()));
+    let kept = match &token {
+        None => Some(bytes.clone()),
+        Some(Some(t)) => swapped(&bytes, t, TOKEN_MARK),
+        // A banner page whose token cannot be told is not kept.
+        Some(None) => None,
+    };
+    if let (Some(ct), Some(kept)) = (parts.headers.get(header::CONTENT_TYPE), kept) {
+        pages.insert(key, (ct.clone(), kept));
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -25,6 +25,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             cache: state.public_cache.clone(),
             catalogue: state.catalogue.clone(),
             secure: state.secure_cookies,
+            identity: state.identity.clone(),
         }),
         cache::serve_cached,
     );
@@ -46,6 +47,8 @@ pub(crate) use crate::http::page::{offers_courses, offers_resources, offers_serv
 /// The signed-in visitor's management scope, if they have one.
 pub(crate) async fn manager_of(state: &AppState, v: &Visitor) -> Result<Option<Manager>, Failure> {
     match v.signed_in() {
+        // Managing the catalogue takes a role; a person who holds none manages nothing.
+        Some(s) if !s.manages => Ok(None),
         Some(s) => Ok(state
             .catalogue
             .manager(&v.tenant().id, &s.account.id)
