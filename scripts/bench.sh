@@ -11,7 +11,7 @@
 # (catalogue, default 10), RETENTION_ACCOUNTS (default 1,000,000) or BUNDLE_ROUNDS to change
 # their size. Release builds; the build cache is kept outside the clone as for the tests.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portal-target}"
 PG_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
@@ -31,7 +31,9 @@ if [[ " ${benches[*]} " == *" catalogue "* ]] && ! command -v wrk >/dev/null 2>&
     command -v wrk >/dev/null 2>&1 || { echo "error: the catalogue benchmark needs wrk" >&2; exit 2; }
 fi
 
-cargo bench -q -p server --no-run || exit 2
+targets=()
+for b in "${benches[@]}"; do targets+=(--bench "$b"); done
+cargo bench -q -p server "${targets[@]}" --no-run || exit 2
 
 log="$(mktemp -t portal-bench.XXXXXX)"
 status=0

@@ -45,6 +45,7 @@ mod m20261205_000032_review_announced;
 mod m20261205_000033_api_tokens;
 mod m20261205_000034_offboarding;
 mod m20261205_000035_invoices;
+mod m20261205_000036_invoice_numbering;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -95,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000033_api_tokens::Migration),
             Box::new(m20261205_000034_offboarding::Migration),
             Box::new(m20261205_000035_invoices::Migration),
+            Box::new(m20261205_000036_invoice_numbering::Migration),
         ]
     }
 }

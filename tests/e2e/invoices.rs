@@ -327,3 +327,72 @@ async fn waiting_list_places_are_invoiced_and_a_cancelled_session_is_credited() 
     assert_eq!(note["total_pence"], -5000);
     assert_eq!(all.len(), 4, "{listed}");
 }
+
+#[tokio::test]
+async fn invoices_of_checkouts_at_once_are_numbered_once_each_without_gaps() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, SLUG, "Canons School").await;
+    let member = app.person(SLUG, "member@canons.example", Some(&org)).await;
+    let lead = app.person(SLUG, "lead@canons.example", None).await;
+    appoint(&admin, SLUG, &org, "lead@canons.example").await;
+    let member_id = app.account(SLUG, "member@canons.example").await.unwrap().id;
+    let res = change(&lead, SLUG, &org, &member_id, &[("action", "verify")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut sessions = Vec::new();
+    for i in 0..6 {
+        let body = json!({"provider_id": "ss4e", "title": format!("Phonics {i}"),
+                          "summary": "KS1.", "price_pence": 1000 + i});
+        sessions.push(published_course(&admin, SLUG, &body, 10, 10 + i).await.1);
+    }
+    // Six checkouts billed to the school at once.
+    let tasks: Vec<_> = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let body = json!({"organisation_id": org, "items": [{"session_id": s}]});
+            let member = member.clone();
+            tokio::spawn(async move {
+                checkout(&member, SLUG, &format!("at-once-{i}"), &body)
+                    .await
+                    .status()
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::CREATED);
+    }
+    // An invoice left waiting for its number (a replica stopped between its commit and the
+    // numbering) is numbered by the next read, after those before it.
+    {
+        let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &*tx,
+            "INSERT INTO invoice_pending (tenant_id, id, short_name, organisation_id, order_id, \
+             issued_at, total_pence, lines) SELECT tenant_id, 'zz-left-waiting', 'SS4E', \
+             organisation_id, order_id, issued_at, 1, '[]' FROM invoice \
+             WHERE tenant_id = 'harrow' AND kind = 'invoice' LIMIT 1",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let listed = lead
+        .get_json(SLUG, &format!("/api/v1/organisations/{org}/invoices"))
+        .await;
+    let mut numbers: Vec<String> = listed["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["number"].as_str().unwrap().to_owned())
+        .collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=7).map(|n| format!("SS4E-INV-{n:06}")).collect();
+    assert_eq!(numbers, expected, "{listed}");
+    let last = listed["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "zz-left-waiting")
+        .unwrap();
+    assert_eq!(last["number"], "SS4E-INV-000007");
+}

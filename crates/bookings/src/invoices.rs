@@ -7,9 +7,15 @@
 //! - Cancelling a place billed to an organisation within the course's terms (online
 //!   cancelling is only allowed then, and an organisation's approver declining a place is
 //!   the same) issues a **credit note** for what it cost, naming the invoice it credits.
-//! - Numbers run per tenant and kind without gaps (`SSE-INV-000042`, `SSE-CN-000007`): the
-//!   counter row is taken in the same transaction, so a checkout that rolls back leaves no
-//!   hole. Lines name courses and services, never people.
+//! - Numbers run per tenant and kind without gaps (`SSE-INV-000042`, `SSE-CN-000007`). An
+//!   invoice is written, unnumbered, in its checkout's transaction (`invoice_pending`), and
+//!   numbered just after the commit by [`number_pending`], which takes the tenant's counter
+//!   row and numbers every invoice waiting, in the order they were issued. So a checkout
+//!   that rolls back leaves no hole, and checkouts do not queue for the counter behind each
+//!   other's commits (they did when each took it: one organisation checkout at a time per
+//!   council). Whatever reads invoices numbers those waiting first, so none is ever seen
+//!   without its number. Credit notes, rare, take the counter in their own transaction.
+//!   Lines name courses and services, never people.
 //! - The organisation's lead administrators and purchasers (and the council's
 //!   administrators) list them and download each as PDF, CSV or JSON.
 
@@ -146,9 +152,9 @@ async fn course_line(tx: &TenantTx, b: &booking::Model) -> Result<(String, i64),
     Ok((description, c.map_or(b.price_pence, |c| c.price_pence)))
 }
 
-/// In a checkout's transaction, once its rows are written: the invoice for the places of
-/// `order_id` billed to `organisation_id` (none when it placed none, only waiting-list
-/// entries).
+/// In a checkout's transaction, once its rows are written: the invoice, to be numbered
+/// after the commit, for the places of `order_id` billed to `organisation_id` (none when
+/// it placed none, only waiting-list entries); whether there is one.
 ///
 /// # Errors
 /// When the database fails.
@@ -158,7 +164,7 @@ pub(crate) async fn for_order(
     organisation_id: &str,
     order_id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<invoice::Model>, BookingError> {
+) -> Result<bool, BookingError> {
     let placed = booking::Entity::find()
         .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(booking::Column::OrderId.eq(order_id))
@@ -167,7 +173,7 @@ pub(crate) async fn for_order(
         .await
         .map_err(storage::StorageError::from)?;
     if placed.is_empty() {
-        return Ok(None);
+        return Ok(false);
     }
     let mut lines = Vec::with_capacity(placed.len());
     for b in &placed {
@@ -179,9 +185,8 @@ pub(crate) async fn for_order(
             amount_pence: b.price_pence,
         });
     }
-    Ok(Some(
-        invoice_of(tx, cfg, organisation_id, order_id, lines, now).await?,
-    ))
+    invoice_of(tx, cfg, organisation_id, order_id, lines, now).await?;
+    Ok(true)
 }
 
 async fn invoice_of(
@@ -191,19 +196,125 @@ async fn invoice_of(
     order_id: &str,
     lines: Vec<Line>,
     now: DateTime<Utc>,
-) -> Result<invoice::Model, BookingError> {
-    let i = Issue {
-        kind: INVOICE,
-        organisation_id,
-        order_id,
-        booking_id: None,
-        credits: None,
-        lines,
-    };
-    issue(tx, &cfg.short_name, now, i).await
+) -> Result<(), BookingError> {
+    let total: i64 = lines.iter().map(|l| l.amount_pence).sum();
+    let lines = serde_json::to_string(&lines)
+        .map_err(|_| BookingError::BadRequest("unwritable invoice"))?;
+    let mut sql = Sql::default();
+    let v = [
+        sql.bind(tx.tenant().as_str()),
+        sql.bind(uuid::Uuid::now_v7().to_string()),
+        sql.bind(cfg.short_name.as_str()),
+        sql.bind(organisation_id),
+        sql.bind(order_id),
+        sql.bind(now),
+        sql.bind(total),
+        sql.bind(lines),
+    ];
+    sql.text = format!(
+        "INSERT INTO invoice_pending (tenant_id, id, short_name, organisation_id, order_id, \
+         issued_at, total_pence, lines) VALUES ({})",
+        v.join(", ")
+    );
+    sql.execute(tx).await?;
+    Ok(())
 }
 
-/// In a service purchase's transaction: its invoice (one line).
+/// An invoice waiting for its number.
+#[derive(FromQueryResult)]
+struct Pending {
+    id: String,
+    short_name: String,
+    organisation_id: String,
+    order_id: String,
+    issued_at: DateTime<Utc>,
+    total_pence: i64,
+    lines: String,
+}
+
+async fn pending(tx: &TenantTx) -> Result<Vec<Pending>, BookingError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    sql.text = format!(
+        "SELECT id, short_name, organisation_id, order_id, issued_at, total_pence, lines \
+         FROM invoice_pending WHERE tenant_id = {t} ORDER BY issued_at, id"
+    );
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    Ok(Pending::find_by_statement(sql.statement(backend))
+        .all(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?)
+}
+
+/// Numbers every invoice of the tenant waiting for one, in the order they were issued, in
+/// the caller's transaction; returns how many. The counter row is taken before the waiting
+/// invoices are read, so two of these at once (two replicas) number each invoice once:
+/// the second waits for the first's commit and then finds them gone.
+///
+/// # Errors
+/// When the database fails.
+pub(crate) async fn number_pending(tx: &TenantTx) -> Result<u64, BookingError> {
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let k = sql.bind(INVOICE);
+    sql.text = format!(
+        "INSERT INTO invoice_counter (tenant_id, kind, last) VALUES ({t}, {k}, 0) \
+         ON CONFLICT (tenant_id, kind) DO UPDATE SET last = invoice_counter.last \
+         RETURNING last"
+    );
+    #[derive(FromQueryResult)]
+    struct Last {
+        last: i64,
+    }
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    let mut last = Last::find_by_statement(sql.statement(backend))
+        .one(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?
+        .map_or(0, |l| l.last);
+    let waiting = pending(tx).await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let mut rows = Vec::with_capacity(waiting.len());
+    for p in &waiting {
+        last += 1;
+        rows.push(invoice::ActiveModel {
+            tenant_id: Set(tx.tenant().to_string()),
+            id: Set(p.id.clone()),
+            number: Set(format!("{}-INV-{last:06}", p.short_name)),
+            kind: Set(INVOICE.to_owned()),
+            organisation_id: Set(p.organisation_id.clone()),
+            order_id: Set(p.order_id.clone()),
+            booking_id: Set(None),
+            credits_number: Set(None),
+            issued_at: Set(p.issued_at),
+            total_pence: Set(p.total_pence),
+            lines: Set(p.lines.clone()),
+        });
+    }
+    invoice::Entity::insert_many(rows)
+        .exec(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    let mut sql = Sql::default();
+    let n = sql.bind(last);
+    let t = sql.bind(tx.tenant().as_str());
+    let k = sql.bind(INVOICE);
+    sql.text =
+        format!("UPDATE invoice_counter SET last = {n} WHERE tenant_id = {t} AND kind = {k}");
+    sql.execute(tx).await?;
+    let ids: Vec<String> = waiting.iter().map(|p| p.id.clone()).collect();
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let list = sql.list(&ids);
+    sql.text = format!("DELETE FROM invoice_pending WHERE tenant_id = {t} AND id IN {list}");
+    sql.execute(tx).await?;
+    Ok(waiting.len() as u64)
+}
+
+/// In a service purchase's transaction: its invoice (one line), to be numbered after the
+/// commit.
 ///
 /// # Errors
 /// When the database fails.
@@ -215,7 +326,7 @@ pub(crate) async fn for_purchase(
     description: String,
     price_pence: i64,
     now: DateTime<Utc>,
-) -> Result<invoice::Model, BookingError> {
+) -> Result<(), BookingError> {
     let line = Line {
         description,
         list_pence: price_pence,
@@ -244,6 +355,8 @@ pub(crate) async fn credit(
     if b.price_pence == 0 {
         return Ok(None);
     }
+    // The invoice it credits may still be waiting for its number.
+    number_pending(tx).await?;
     let Some(credited) = invoice::Entity::find()
         .filter(invoice::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(invoice::Column::OrderId.eq(&b.order_id))
@@ -283,6 +396,34 @@ pub(crate) async fn credit(
 }
 
 impl Bookings {
+    /// Numbers the tenant's invoices waiting for one (see [`number_pending`]), in a
+    /// transaction of its own; cheap when none is waiting. Called after each commit that
+    /// wrote an invoice, and before invoices are read.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn number_invoices(&self, cfg: &TenantConfig) -> Result<u64, BookingError> {
+        let tx = self.db.tenant_read(&cfg.slug).await?;
+        let waiting = !pending(&tx).await?.is_empty();
+        tx.rollback().await?;
+        if !waiting {
+            return Ok(0);
+        }
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let n = number_pending(&tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// [`Bookings::number_invoices`] after a commit that wrote an invoice: the place or
+    /// purchase stands whatever happens here, and an invoice left waiting is numbered by
+    /// the next one or by the next read.
+    pub(crate) async fn number_after_commit(&self, cfg: &TenantConfig) {
+        if let Err(e) = self.number_invoices(cfg).await {
+            tracing::warn!(tenant = %cfg.slug, error = %e, "invoices left waiting for their number");
+        }
+    }
+
     /// The organisation and its invoices and credit notes, newest first, for `actor`.
     ///
     /// # Errors
@@ -295,6 +436,7 @@ impl Bookings {
         org_id: &str,
     ) -> Result<(organisation::Model, Vec<invoice::Model>), BookingError> {
         let org = self.invoicing_organisation(cfg, actor_id, org_id).await?;
+        self.number_invoices(cfg).await?;
         let tx = self.db.tenant_read(&cfg.slug).await?;
         let all = invoice::Entity::find()
             .filter(invoice::Column::TenantId.eq(cfg.slug.as_str()))
@@ -322,6 +464,7 @@ impl Bookings {
         invoice_id: &str,
     ) -> Result<(organisation::Model, invoice::Model, String), BookingError> {
         let org = self.invoicing_organisation(cfg, actor_id, org_id).await?;
+        self.number_invoices(cfg).await?;
         let tx = self.db.tenant_read(&cfg.slug).await?;
         let inv = invoice::Entity::find()
             .filter(invoice::Column::TenantId.eq(cfg.slug.as_str()))

@@ -199,9 +199,10 @@ impl Bookings {
         .await
         .map_err(crate::common::duplicate_is_already_booked)?;
         identity::store::touch(&tx, &who.id, now).await?;
-        if let Some(org) = entry.organisation_id.as_deref() {
-            crate::invoices::for_order(&tx, cfg, org, &order_id, now).await?;
-        }
+        let invoiced = match entry.organisation_id.as_deref() {
+            Some(org) => crate::invoices::for_order(&tx, cfg, org, &order_id, now).await?,
+            None => false,
+        };
         let organisation = entry.organisation_id.clone();
         let entry_id = entry.id.clone();
         let mut row = entry.into_active_model();
@@ -233,6 +234,9 @@ impl Bookings {
         .await?;
         tx.commit().await?;
         self.catalogue.changed(&cfg.slug);
+        if invoiced {
+            self.number_after_commit(cfg).await;
+        }
         Ok(Accepted {
             booking_id,
             number,

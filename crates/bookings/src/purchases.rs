@@ -243,6 +243,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
+        self.number_after_commit(cfg).await;
         Ok(Some(outcome(&order, &bought, false)))
     }
 }

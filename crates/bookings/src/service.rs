@@ -220,11 +220,15 @@ impl Bookings {
         // the same person's place (already booked) or this key's order (answered by the
         // caller as a retry).
         writes.run(&tx).await.map_err(duplicate_is_already_booked)?;
-        if let Some(org) = org.as_deref() {
-            crate::invoices::for_order(&tx, cfg, org, &outcome.order_id, now).await?;
-        }
+        let invoiced = match org.as_deref() {
+            Some(org) => crate::invoices::for_order(&tx, cfg, org, &outcome.order_id, now).await?,
+            None => false,
+        };
         tx.commit().await?;
         self.catalogue.changed(&cfg.slug);
+        if invoiced {
+            self.number_after_commit(cfg).await;
+        }
         Ok(outcome)
     }
 

@@ -276,22 +276,9 @@ impl Sessions {
         Ok(n >= CLIENT_LIMIT)
     }
 
-    /// Failed attempts recorded against `client` for a platform-wide door (`kind`, such as
-    /// the operator's API) in [`THROTTLE_WINDOW`]: kept under the platform's own keys, not
-    /// any tenant's.
-    ///
-    /// # Errors
-    /// [`IdentityError::SessionStore`] when Redis fails.
-    pub async fn platform_failures(
-        &self,
-        kind: &'static str,
-        client: &str,
-    ) -> Result<u64, IdentityError> {
-        self.count(&self.platform_throttle_key(kind, client)).await
-    }
-
-    /// Counts a failed attempt of `client` at a platform-wide door (see
-    /// [`Sessions::platform_failures`]).
+    /// Counts a failed attempt of `client` at a platform-wide door (`kind`, such as the
+    /// operator's API) and returns how many it has made in [`THROTTLE_WINDOW`]. Kept under
+    /// the platform's own keys, not any tenant's.
     ///
     /// # Errors
     /// [`IdentityError::SessionStore`] when Redis fails.
@@ -299,11 +286,10 @@ impl Sessions {
         &self,
         kind: &'static str,
         client: &str,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<u64, IdentityError> {
         self.kv
             .incr(&self.platform_throttle_key(kind, client), THROTTLE_WINDOW)
             .await
-            .map(|_| ())
     }
 
     fn platform_throttle_key(&self, kind: &str, client: &str) -> String {

@@ -13,8 +13,11 @@
 //! 6,400 times, on the platform's own database handle (same pool size, same pinging of
 //! pooled connections). Each side first warms up untimed, every client on four sessions of
 //! their own, so new connections and each database process's first statements are not
-//! in the figures. Targets: at least 1,000 confirmed bookings a second, at least 25% of
-//! the baseline's rate, and no session over capacity. Where PostgreSQL runs on the same
+//! in the figures. Then the same again on sessions of their own, billed to the school
+//! every client is a verified member of (the organisation checkout: membership, approval,
+//! SLA cover and the school's place limit checked, an invoice issued). Targets (issue 22):
+//! at least 1,000 confirmed bookings a second, the self-billed checkout at least 45% of the
+//! baseline's rate, the organisation checkout at least 30%, and no session over capacity. Where PostgreSQL runs on the same
 //! machine (Linux), it also prints the CPU time per booking of this process and of all
 //! PostgreSQL processes on each side: steadier than rates on a shared machine, and it
 //! says which side a change helped.
@@ -243,20 +246,21 @@ async fn run(url: String) -> bool {
         println!("CPU per booking, baseline: {}", per(cpu2, cpu3, taken));
     }
     let expected = u64::try_from(CLIENTS * SESSIONS).unwrap();
-    let counts_ok = booked == expected && org_booked == expected && over == 0;
+    let own_ok = booked == expected && over == 0;
+    let org_ok = org_booked == expected && over == 0;
     let own = report::result(
         "self-billed checkout (PostgreSQL)",
         &format!("{platform_rate:.0}/s of the statement's {raw_rate:.0}/s"),
         ratio,
         report::Target::Share(0.45),
-        counts_ok && platform_rate >= 1000.0,
+        own_ok && platform_rate >= 1000.0,
     );
     let organisation = report::result(
         "organisation checkout (PostgreSQL)",
         &format!("{org_rate:.0}/s of the statement's {raw_rate:.0}/s"),
         org_ratio,
         report::Target::Share(0.30),
-        counts_ok,
+        org_ok,
     );
     own || organisation
 }

@@ -361,6 +361,15 @@ impl Db {
     }
 }
 
+/// Moves [`Db::commits`] when dropped, however the commit it guards ended.
+struct Counted(std::sync::Arc<AtomicU64>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// A transaction on platform tables (not tenant-owned). Dropped without
 /// [`PlatformTx::commit`], it rolls back.
 #[derive(Debug)]
@@ -376,9 +385,10 @@ impl PlatformTx {
     /// # Errors
     /// [`StorageError::Db`] when the commit fails.
     pub async fn commit(self) -> Result<(), StorageError> {
-        let done = self.tx.commit().await;
-        self.commits.fetch_add(1, Ordering::AcqRel);
-        Ok(done?)
+        // Counted even when this future is dropped part-way (a request timed out after
+        // `COMMIT` was sent): the write may have happened.
+        let _counted = Counted(self.commits);
+        Ok(self.tx.commit().await?)
     }
 }
 
@@ -412,9 +422,10 @@ impl TenantTx {
     /// # Errors
     /// [`StorageError::Db`] when the commit fails (nothing is kept).
     pub async fn commit(self) -> Result<(), StorageError> {
-        let done = self.tx.commit().await;
-        self.commits.fetch_add(1, Ordering::AcqRel);
-        Ok(done?)
+        // Counted even when this future is dropped part-way (a request timed out after
+        // `COMMIT` was sent): the write may have happened.
+        let _counted = Counted(self.commits);
+        Ok(self.tx.commit().await?)
     }
 
     /// Commits without moving [`Db::commits`]: only for writes that no cache keyed on it

@@ -21,8 +21,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: s3
 - name: APP__{{ $name }}__S3__BUCKET
   value: {{ $v.bucket | quote }}
+{{- if $v.region }}
 - name: APP__{{ $name }}__S3__REGION
   value: {{ $v.region | quote }}
+{{- end }}
 {{- if $v.endpoint }}
 - name: APP__{{ $name }}__S3__ENDPOINT
   value: {{ $v.endpoint | quote }}
@@ -43,6 +45,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   value: "0.0.0.0:{{ .Values.operator.port }}"
 {{- end }}
 {{- range $k, $v := .Values.env }}
+{{- if or (hasPrefix "APP__OBJECTS__" $k) (hasPrefix "APP__KEYS__" $k) (hasPrefix "APP__OPERATOR__" $k) }}
+{{- fail (printf "env.%s: set the object store, key store and operator API through objects, keys and operator in values.yaml" $k) }}
+{{- end }}
 - name: {{ $k }}
   value: {{ $v | quote }}
 {{- end }}
