@@ -4,7 +4,8 @@
 //! The key is (tenant, the catalogue's change counter, path and query), so a replica never
 //! serves a page older than its own last change; other replicas' changes show within the
 //! time-to-live. Signed-in visitors (a session cookie) always get a fresh page, since their
-//! pages name them and may show drafts. Pages for visitors still to be asked about analytics
+//! pages name them and may show drafts, except for the JSON lists, which are the same for
+//! everyone. Pages for visitors still to be asked about analytics
 //! cookies are kept apart: the banner's form carries the visitor's own token, so the page is
 //! kept with the token cut out and each visitor's token (their signed cookie's, or a new one
 //! with its cookie) put back in as it is served; the rest of the page is the same for every
@@ -61,6 +62,16 @@ fn has_session(req: &Request) -> bool {
         .any(|v| v.contains(SESSION_COOKIE))
 }
 
+/// The JSON lists, which say nothing of who asks (no drafts, no names): served from here to
+/// signed-in people too. Their session's idle timer is then not restarted by these reads.
+/// (API tokens are still never served from here: each use of one is recorded.)
+fn same_for_everyone(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/v1/courses" | "/api/v1/services" | "/api/v1/providers"
+    )
+}
+
 /// Whether the page will carry the cookie banner, whose form holds this visitor's own token.
 /// The JSON API never does.
 fn asks_about_cookies(tenant: &Tenant, req: &Request, secure: bool) -> bool {
@@ -98,7 +109,7 @@ pub(crate) async fn serve_cached(
         return next.run(req).await;
     };
     if req.method() != Method::GET
-        || has_session(&req)
+        || (has_session(&req) && !same_for_everyone(req.uri().path()))
         || req.headers().contains_key(header::AUTHORIZATION)
     {
         return next.run(req).await;

@@ -61,10 +61,18 @@ fn choices<'a>(items: impl Iterator<Item = (&'a str, &'a str)>, current: &str) -
         .collect()
 }
 
+/// The course list page: the page around the list's part, which is the same for everyone.
 #[derive(Template)]
 #[template(path = "catalogue/courses.html")]
 struct CoursesPage<'a> {
     chrome: Chrome<'a>,
+    content: std::sync::Arc<str>,
+}
+
+/// The course list's filters and results, for one query of one snapshot.
+#[derive(Template)]
+#[template(path = "catalogue/courses_content.html")]
+struct CoursesContent {
     params: ListParams,
     problems: Vec<Problem>,
     rows: Vec<Row>,
@@ -78,7 +86,7 @@ struct CoursesPage<'a> {
     pages: u64,
 }
 
-impl CoursesPage<'_> {
+impl CoursesContent {
     /// The problem with the `from` or `to` date, if any.
     fn date_problem(&self, which: &str) -> Option<&str> {
         self.problems
@@ -91,12 +99,48 @@ impl CoursesPage<'_> {
 async fn courses(
     State(state): State<AppState>,
     v: Visitor,
+    uri: http::Uri,
     Query(params): Query<ListParams>,
 ) -> Result<Response, Failure> {
     let cfg = &v.tenant().config;
     if !offers_courses(cfg) {
         return Err(not_found());
     }
+    // What the list depends on: the tenant's catalogue as this process last changed it
+    // (other replicas' changes within the cache's time to live, as for whole pages) and
+    // the query.
+    let key = format!(
+        "courses|{}|{}|{}",
+        v.tenant().id,
+        state.catalogue.generation(&v.tenant().id),
+        uri.query().unwrap_or_default()
+    );
+    let content = match state.public_cache.part(&key) {
+        Some(part) => part,
+        None => {
+            let html = courses_content(&state, &v, params)
+                .await?
+                .render()
+                .map_err(|e| Failure::internal(&e))?;
+            state.public_cache.keep_part(key, html)
+        }
+    };
+    let html = render(
+        StatusCode::OK,
+        &CoursesPage {
+            chrome: v.chrome("/courses"),
+            content,
+        },
+    );
+    Ok(v.respond(html))
+}
+
+async fn courses_content(
+    state: &AppState,
+    v: &Visitor,
+    params: ListParams,
+) -> Result<CoursesContent, Failure> {
+    let cfg = &v.tenant().config;
     let (query, problems) = params.query();
     let found = state.catalogue.list_courses(&v.tenant().id, &query).await?;
     let total = found.first().map_or(0, |r| r.total);
@@ -135,8 +179,7 @@ async fn courses(
         cfg.job_categories.iter().map(|j| (j.as_str(), j.as_str())),
         &params.job_category,
     );
-    let page_view = CoursesPage {
-        chrome: v.chrome("/courses"),
+    Ok(CoursesContent {
         prev: (page > 1).then(|| params.with_page(page - 1)),
         next: (page < pages).then(|| params.with_page(page + 1)),
         params,
@@ -148,9 +191,7 @@ async fn courses(
         job_categories,
         page,
         pages,
-    };
-    let html = render(StatusCode::OK, &page_view);
-    Ok(v.respond(html))
+    })
 }
 
 pub(super) struct SessionView {
