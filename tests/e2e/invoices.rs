@@ -361,6 +361,11 @@ async fn invoices_of_checkouts_at_once_are_numbered_once_each_without_gaps() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), StatusCode::CREATED);
     }
+    // Listing numbers anything a checkout left waiting (another was numbering).
+    let listed = lead
+        .get_json(SLUG, &format!("/api/v1/organisations/{org}/invoices"))
+        .await;
+    assert_eq!(listed["invoices"].as_array().unwrap().len(), 6, "{listed}");
     // An invoice left waiting for its number (a replica stopped between its commit and the
     // numbering) is numbered by the next read, after those before it.
     {
@@ -370,7 +375,7 @@ async fn invoices_of_checkouts_at_once_are_numbered_once_each_without_gaps() {
             "INSERT INTO invoice_pending (tenant_id, id, short_name, organisation_id, order_id, \
              issued_at, total_pence, lines) SELECT tenant_id, 'zz-left-waiting', 'SS4E', \
              organisation_id, order_id, issued_at, 1, '[]' FROM invoice \
-             WHERE tenant_id = 'harrow' AND kind = 'invoice' LIMIT 1",
+             WHERE tenant_id = 'harrow' AND kind = 'invoice' ORDER BY issued_at DESC LIMIT 1",
         )
         .await
         .unwrap();

@@ -246,71 +246,105 @@ async fn pending(tx: &TenantTx) -> Result<Vec<Pending>, BookingError> {
         .map_err(storage::StorageError::from)?)
 }
 
+/// How [`number_pending`] takes the counter row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Turn {
+    /// Waits for it: afterwards nothing committed before is left waiting (reads).
+    Wait,
+    /// Leaves it to whoever holds it now, who numbers what it finds (after a checkout:
+    /// checkouts do not queue behind each other's numbering).
+    Skip,
+}
+
 /// Numbers every invoice of the tenant waiting for one, in the order they were issued, in
 /// the caller's transaction; returns how many. The counter row is taken before the waiting
-/// invoices are read, so two of these at once (two replicas) number each invoice once:
-/// the second waits for the first's commit and then finds them gone.
+/// invoices are read, so two of these at once (two replicas, two checkouts) number each
+/// invoice once: with [`Turn::Wait`] the second waits for the first's commit and then finds
+/// them gone; with [`Turn::Skip`] it does nothing while another holds the row. What is
+/// still waiting is numbered by the next one, by any read of invoices, or by the minute's
+/// jobs.
 ///
 /// # Errors
 /// When the database fails.
-pub(crate) async fn number_pending(tx: &TenantTx) -> Result<u64, BookingError> {
+pub(crate) async fn number_pending(tx: &TenantTx, turn: Turn) -> Result<u64, BookingError> {
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
     let mut sql = Sql::default();
     let t = sql.bind(tx.tenant().as_str());
     let k = sql.bind(INVOICE);
     sql.text = format!(
         "INSERT INTO invoice_counter (tenant_id, kind, last) VALUES ({t}, {k}, 0) \
-         ON CONFLICT (tenant_id, kind) DO UPDATE SET last = invoice_counter.last \
-         RETURNING last"
+         ON CONFLICT (tenant_id, kind) DO NOTHING"
     );
+    sql.execute(tx).await?;
     #[derive(FromQueryResult)]
     struct Last {
         last: i64,
     }
-    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
-    let mut last = Last::find_by_statement(sql.statement(backend))
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let k = sql.bind(INVOICE);
+    // SQLite has one writer at a time: the transaction already holds the database.
+    let lock = match (backend, turn) {
+        (sea_orm::DbBackend::Postgres, Turn::Wait) => " FOR UPDATE",
+        (sea_orm::DbBackend::Postgres, Turn::Skip) => " FOR UPDATE SKIP LOCKED",
+        _ => "",
+    };
+    sql.text =
+        format!("SELECT last FROM invoice_counter WHERE tenant_id = {t} AND kind = {k}{lock}");
+    let Some(Last { mut last }) = Last::find_by_statement(sql.statement(backend))
         .one(&**tx)
         .await
         .map_err(storage::StorageError::from)?
-        .map_or(0, |l| l.last);
-    let waiting = pending(tx).await?;
-    if waiting.is_empty() {
+    else {
         return Ok(0);
+    };
+    // Invoices committed while these were numbered are taken too, so a checkout that
+    // skipped its turn a moment ago is seldom left waiting.
+    let mut numbered = 0;
+    loop {
+        let waiting = pending(tx).await?;
+        if waiting.is_empty() {
+            break;
+        }
+        let mut rows = Vec::with_capacity(waiting.len());
+        for p in &waiting {
+            last += 1;
+            rows.push(invoice::ActiveModel {
+                tenant_id: Set(tx.tenant().to_string()),
+                id: Set(p.id.clone()),
+                number: Set(format!("{}-INV-{last:06}", p.short_name)),
+                kind: Set(INVOICE.to_owned()),
+                organisation_id: Set(p.organisation_id.clone()),
+                order_id: Set(p.order_id.clone()),
+                booking_id: Set(None),
+                credits_number: Set(None),
+                issued_at: Set(p.issued_at),
+                total_pence: Set(p.total_pence),
+                lines: Set(p.lines.clone()),
+            });
+        }
+        invoice::Entity::insert_many(rows)
+            .exec(&**tx)
+            .await
+            .map_err(storage::StorageError::from)?;
+        let ids: Vec<String> = waiting.iter().map(|p| p.id.clone()).collect();
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let list = sql.list(&ids);
+        sql.text = format!("DELETE FROM invoice_pending WHERE tenant_id = {t} AND id IN {list}");
+        sql.execute(tx).await?;
+        numbered += waiting.len() as u64;
     }
-    let mut rows = Vec::with_capacity(waiting.len());
-    for p in &waiting {
-        last += 1;
-        rows.push(invoice::ActiveModel {
-            tenant_id: Set(tx.tenant().to_string()),
-            id: Set(p.id.clone()),
-            number: Set(format!("{}-INV-{last:06}", p.short_name)),
-            kind: Set(INVOICE.to_owned()),
-            organisation_id: Set(p.organisation_id.clone()),
-            order_id: Set(p.order_id.clone()),
-            booking_id: Set(None),
-            credits_number: Set(None),
-            issued_at: Set(p.issued_at),
-            total_pence: Set(p.total_pence),
-            lines: Set(p.lines.clone()),
-        });
+    if numbered > 0 {
+        let mut sql = Sql::default();
+        let n = sql.bind(last);
+        let t = sql.bind(tx.tenant().as_str());
+        let k = sql.bind(INVOICE);
+        sql.text =
+            format!("UPDATE invoice_counter SET last = {n} WHERE tenant_id = {t} AND kind = {k}");
+        sql.execute(tx).await?;
     }
-    invoice::Entity::insert_many(rows)
-        .exec(&**tx)
-        .await
-        .map_err(storage::StorageError::from)?;
-    let mut sql = Sql::default();
-    let n = sql.bind(last);
-    let t = sql.bind(tx.tenant().as_str());
-    let k = sql.bind(INVOICE);
-    sql.text =
-        format!("UPDATE invoice_counter SET last = {n} WHERE tenant_id = {t} AND kind = {k}");
-    sql.execute(tx).await?;
-    let ids: Vec<String> = waiting.iter().map(|p| p.id.clone()).collect();
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let list = sql.list(&ids);
-    sql.text = format!("DELETE FROM invoice_pending WHERE tenant_id = {t} AND id IN {list}");
-    sql.execute(tx).await?;
-    Ok(waiting.len() as u64)
+    Ok(numbered)
 }
 
 /// In a service purchase's transaction: its invoice (one line), to be numbered after the
@@ -356,7 +390,7 @@ pub(crate) async fn credit(
         return Ok(None);
     }
     // The invoice it credits may still be waiting for its number.
-    number_pending(tx).await?;
+    number_pending(tx, Turn::Wait).await?;
     let Some(credited) = invoice::Entity::find()
         .filter(invoice::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(invoice::Column::OrderId.eq(&b.order_id))
@@ -403,6 +437,10 @@ impl Bookings {
     /// # Errors
     /// When the database fails.
     pub async fn number_invoices(&self, cfg: &TenantConfig) -> Result<u64, BookingError> {
+        self.number(cfg, Turn::Wait).await
+    }
+
+    async fn number(&self, cfg: &TenantConfig, turn: Turn) -> Result<u64, BookingError> {
         let tx = self.db.tenant_read(&cfg.slug).await?;
         let waiting = !pending(&tx).await?.is_empty();
         tx.rollback().await?;
@@ -410,16 +448,17 @@ impl Bookings {
             return Ok(0);
         }
         let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let n = number_pending(&tx).await?;
+        let n = number_pending(&tx, turn).await?;
         tx.commit().await?;
         Ok(n)
     }
 
-    /// [`Bookings::number_invoices`] after a commit that wrote an invoice: the place or
-    /// purchase stands whatever happens here, and an invoice left waiting is numbered by
-    /// the next one or by the next read.
+    /// Numbers invoices after a commit that wrote one, unless another checkout is numbering
+    /// at this moment (see [`Turn::Skip`]). The place or purchase stands whatever happens
+    /// here: an invoice left waiting is numbered by the next one, the next read or the
+    /// minute's jobs.
     pub(crate) async fn number_after_commit(&self, cfg: &TenantConfig) {
-        if let Err(e) = self.number_invoices(cfg).await {
+        if let Err(e) = self.number(cfg, Turn::Skip).await {
             tracing::warn!(tenant = %cfg.slug, error = %e, "invoices left waiting for their number");
         }
     }

@@ -31,8 +31,8 @@ fn spawn_jobs(state: AppState) {
     });
 }
 
-/// The minute's work for every tenant: lapsed waiting-list offers pass on, due course
-/// reminders are queued. Failures are logged; the next minute tries again.
+/// The minute's work for every tenant: lapsed waiting-list offers pass on, invoices left
+/// waiting for their number are numbered, due course reminders are queued. Failures are logged; the next minute tries again.
 pub async fn minute_jobs(state: &AppState) {
     for t in state.registry.current().iter() {
         let base = state.base_url(&t.config);
@@ -43,6 +43,14 @@ pub async fn minute_jobs(state: &AppState) {
             }
             Err(e) => {
                 tracing::warn!(tenant = %t.id, error = %e, "waiting-list offers could not be checked")
+            }
+        }
+        // Normally numbered at once; this catches one a stopped replica left waiting.
+        match state.bookings.number_invoices(&t.config).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tenant = %t.id, numbered = n, "invoices left waiting numbered"),
+            Err(e) => {
+                tracing::warn!(tenant = %t.id, error = %e, "invoices could not be numbered")
             }
         }
         match state.bookings.send_reminders(&t.config).await {
