@@ -3,10 +3,13 @@
 # a target is missed or a benchmark fails. See docs/benchmarks.md.
 #
 #   scripts/bench.sh                  # all of them
-#   scripts/bench.sh catalogue        # some of them (catalogue, bookings, bundle, retention)
+#   scripts/bench.sh catalogue        # some of them (catalogue, memory, bookings, bundle,
+#                                     # retention)
 #
 # The catalogue runs on the embedded SQLite database and needs `wrk` (installed with
-# apt-get when this runs as root and it is missing). The others measure PostgreSQL at
+# apt-get when this runs as root and it is missing); so does `memory`, which starts the
+# release server (`portal serve --demo-data`, five tenants) and reads its resident memory
+# idle and at its peak under wrk. The others measure PostgreSQL at
 # DATABASE_URL (default: the local server every development machine runs). Set BENCH_SECS
 # (catalogue, default 10), RETENTION_ACCOUNTS (default 1,000,000) or BUNDLE_ROUNDS to change
 # their size. Release builds; the build cache is kept outside the clone as for the tests.
@@ -15,15 +18,16 @@ cd "$(dirname "$0")/.." || exit 2
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/portal-target}"
 PG_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
-if [ "$#" -gt 0 ]; then benches=("$@"); else benches=(catalogue bookings bundle retention); fi
+if [ "$#" -gt 0 ]; then benches=("$@"); else benches=(catalogue memory bookings bundle retention); fi
 for b in "${benches[@]}"; do
     case "$b" in
-        catalogue | bookings | bundle | retention) ;;
-        *) echo "error: no benchmark called '$b' (catalogue, bookings, bundle, retention)" >&2; exit 2 ;;
+        catalogue | memory | bookings | bundle | retention) ;;
+        *) echo "error: no benchmark called '$b' (catalogue, memory, bookings, bundle, retention)" >&2; exit 2 ;;
     esac
 done
 
-if [[ " ${benches[*]} " == *" catalogue "* ]] && ! command -v wrk >/dev/null 2>&1; then
+if [[ " ${benches[*]} " == *" catalogue "* || " ${benches[*]} " == *" memory "* ]] &&
+    ! command -v wrk >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 ||
             { apt-get update >/dev/null 2>&1; apt-get install -y --no-install-recommends wrk >/dev/null 2>&1; }
@@ -32,14 +36,53 @@ if [[ " ${benches[*]} " == *" catalogue "* ]] && ! command -v wrk >/dev/null 2>&
 fi
 
 targets=()
-for b in "${benches[@]}"; do targets+=(--bench "$b"); done
-cargo bench -q -p server "${targets[@]}" --no-run || exit 2
+for b in "${benches[@]}"; do [ "$b" = memory ] || targets+=(--bench "$b"); done
+if [ "${#targets[@]}" -gt 0 ]; then cargo bench -q -p server "${targets[@]}" --no-run || exit 2; fi
+
+# The release server's resident memory (kB in /proc), idle with the launch tenants and the
+# demo catalogue, then its peak under wrk on the course list, a course page and the JSON
+# list for BENCH_SECS each. Targets (issue 22): under 40 MB idle, under 100 MB at the peak.
+memory() {
+    cargo build -q --release -p server --bin portal || return 2
+    local data port pid idle peak kb
+    data="$(mktemp -d -t portal-memory.XXXXXX)"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    APP__DATABASE__DATA_DIR="$data" APP__HTTP__HOST=127.0.0.1 APP__HTTP__PORT="$port" \
+        APP__TELEMETRY__FILTER=warn "$CARGO_TARGET_DIR/release/portal" serve --demo-data \
+        >"$data/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 120); do
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+        sleep 0.5
+    done
+    if ! curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+        kill "$pid" 2>/dev/null; cat "$data/server.log" >&2; return 2
+    fi
+    sleep 2
+    kb() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$pid/status"; }
+    idle="$(kb VmRSS)"
+    local course
+    course="$(curl -sf -H 'Host: somerset.localhost' "http://127.0.0.1:$port/api/v1/courses" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+    for path in /courses "/courses/$course" /api/v1/courses; do
+        wrk -t2 -c64 -d"${BENCH_SECS:-10}s" -H 'Host: somerset.localhost' \
+            "http://127.0.0.1:$port$path" | grep -E 'Requests/sec|Non-2xx' >&2
+    done
+    peak="$(kb VmHWM)"
+    kill "$pid"; wait "$pid" 2>/dev/null
+    rm -rf "$data"
+    [ -n "$idle" ] && [ -n "$peak" ] || return 2
+    awk -v kb="$idle" 'BEGIN { mb = kb / 1024; printf "RESULT\tresident memory of the release server, idle\tportal serve --demo-data, five tenants, after start-up\t%.1f MB\t< 40 MB\t%s\n", mb, (mb < 40 ? "met" : "MISSED") }'
+    awk -v kb="$peak" 'BEGIN { mb = kb / 1024; printf "RESULT\tresident memory of the release server, peak under load\twrk -t2 -c64 on the course list, a course page, the JSON list\t%.1f MB\t< 100 MB\t%s\n", mb, (mb < 100 ? "met" : "MISSED") }'
+}
 
 log="$(mktemp -t portal-bench.XXXXXX)"
 status=0
 for b in "${benches[@]}"; do
     echo "== $b" >&2
-    if [ "$b" = catalogue ]; then
+    if [ "$b" = memory ]; then
+        memory 2>&1 | tee -a "$log" >&2
+    elif [ "$b" = catalogue ]; then
         env -u DATABASE_URL cargo bench -q -p server --bench "$b" 2>&1 | tee -a "$log" >&2
     else
         DATABASE_URL="$PG_URL" cargo bench -q -p server --bench "$b" 2>&1 | tee -a "$log" >&2

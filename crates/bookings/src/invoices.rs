@@ -34,7 +34,7 @@ use catalogue::store::entity::{course, course_session};
 use identity::store::entity::organisation;
 
 use crate::pdf_font::{Fonts, Weight};
-use crate::store::entity::{booking, invoice};
+use crate::store::entity::{booking, invoice, invoice_pending};
 use crate::{BookingError, Bookings};
 
 /// The kind of an invoice.
@@ -189,6 +189,43 @@ pub(crate) async fn for_order(
     Ok(true)
 }
 
+/// An invoice to be numbered after the commit, for a checkout's or purchase's batch of
+/// writes or to be inserted at once.
+pub(crate) fn pending_invoice(
+    tenant: &str,
+    cfg: &TenantConfig,
+    organisation_id: &str,
+    order_id: &str,
+    lines: &[Line],
+    now: DateTime<Utc>,
+) -> Result<invoice_pending::ActiveModel, BookingError> {
+    Ok(invoice_pending::ActiveModel {
+        tenant_id: Set(tenant.to_owned()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        short_name: Set(cfg.short_name.clone()),
+        organisation_id: Set(organisation_id.to_owned()),
+        order_id: Set(order_id.to_owned()),
+        issued_at: Set(now),
+        total_pence: Set(lines.iter().map(|l| l.amount_pence).sum()),
+        lines: Set(serde_json::to_string(lines)
+            .map_err(|_| BookingError::BadRequest("unwritable invoice"))?),
+    })
+}
+
+/// The invoice line for a place on `session` of `course` charged `amount_pence`.
+pub(crate) fn place_line(
+    course: &course::Model,
+    session: &course_session::Model,
+    amount_pence: i64,
+) -> Line {
+    Line {
+        description: format!("{}, {}", course.title, uk_day(session.starts_at)),
+        list_pence: course.price_pence,
+        discount_pence: (course.price_pence - amount_pence).max(0),
+        amount_pence,
+    }
+}
+
 async fn invoice_of(
     tx: &TenantTx,
     cfg: &TenantConfig,
@@ -197,26 +234,17 @@ async fn invoice_of(
     lines: Vec<Line>,
     now: DateTime<Utc>,
 ) -> Result<(), BookingError> {
-    let total: i64 = lines.iter().map(|l| l.amount_pence).sum();
-    let lines = serde_json::to_string(&lines)
-        .map_err(|_| BookingError::BadRequest("unwritable invoice"))?;
-    let mut sql = Sql::default();
-    let v = [
-        sql.bind(tx.tenant().as_str()),
-        sql.bind(uuid::Uuid::now_v7().to_string()),
-        sql.bind(cfg.short_name.as_str()),
-        sql.bind(organisation_id),
-        sql.bind(order_id),
-        sql.bind(now),
-        sql.bind(total),
-        sql.bind(lines),
-    ];
-    sql.text = format!(
-        "INSERT INTO invoice_pending (tenant_id, id, short_name, organisation_id, order_id, \
-         issued_at, total_pence, lines) VALUES ({})",
-        v.join(", ")
-    );
-    sql.execute(tx).await?;
+    pending_invoice(
+        tx.tenant().as_str(),
+        cfg,
+        organisation_id,
+        order_id,
+        &lines,
+        now,
+    )?
+    .insert(&**tx)
+    .await
+    .map_err(storage::StorageError::from)?;
     Ok(())
 }
 

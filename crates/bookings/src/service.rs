@@ -189,6 +189,13 @@ impl Bookings {
         } else {
             "confirmed"
         };
+        // Billed to an organisation: the invoice for the places taken, in the same batch
+        // (numbered after the commit).
+        let invoice_lines: Vec<crate::invoices::Line> = lines
+            .iter()
+            .filter(|l| l.taken)
+            .map(|l| crate::invoices::place_line(&l.course, &l.session, l.amount))
+            .collect();
         let mut writes = Writes::new();
         let order = Order {
             cfg,
@@ -216,14 +223,24 @@ impl Bookings {
         if let Some(org) = org.as_deref() {
             crate::approvals::ask(&tx, now, org, &staged.to_approve).await?;
         }
+        let invoiced = match org.as_deref() {
+            Some(org) if !invoice_lines.is_empty() => {
+                writes.insert(crate::invoices::pending_invoice(
+                    tx.tenant().as_str(),
+                    cfg,
+                    org,
+                    &outcome.order_id,
+                    &invoice_lines,
+                    now,
+                )?);
+                true
+            }
+            _ => false,
+        };
         // A unique index refusing a row here means a concurrent checkout placed it first:
         // the same person's place (already booked) or this key's order (answered by the
         // caller as a retry).
         writes.run(&tx).await.map_err(duplicate_is_already_booked)?;
-        let invoiced = match org.as_deref() {
-            Some(org) => crate::invoices::for_order(&tx, cfg, org, &outcome.order_id, now).await?,
-            None => false,
-        };
         tx.commit().await?;
         self.catalogue.changed(&cfg.slug);
         if invoiced {

@@ -137,9 +137,6 @@ fn main() {
             targets.push((format!("{path}, {who}"), url.clone(), cookie, Some(target)));
         }
     }
-    let idle = megabytes("VmRSS");
-    // The peak from here on: start-up and seeding are not load.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
     // Warm caches and connection pools once.
     for (_, url, cookie, _) in &targets {
         wrk(url, cookie.as_deref(), 1);
@@ -179,39 +176,10 @@ fn main() {
             ratio * 100.0
         );
     }
-    // The portal and the bare handler share this process; the bare handler's part is a
-    // few hundred kilobytes.
-    failed |= report::result(
-        "resident memory, idle (release, five tenants, demo catalogue)",
-        "after start-up, before any request",
-        idle,
-        report::Target::Under(40.0, "MB"),
-        true,
-    );
-    failed |= report::result(
-        "resident memory, under load (peak)",
-        "highest during the runs above (wrk -c64)",
-        megabytes("VmHWM"),
-        report::Target::Under(100.0, "MB"),
-        true,
-    );
     drop(rt);
     if failed {
         std::process::exit(1);
     }
-}
-
-/// A line of `/proc/self/status` (`VmRSS`, `VmHWM`) in megabytes; infinite where there is
-/// none, so a target is never met by not measuring.
-fn megabytes(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(f64::INFINITY, |kb| kb / 1024.0)
 }
 
 /// A session token of a new, verified Somerset account (signed up, confirmed through the

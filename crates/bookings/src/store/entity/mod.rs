@@ -7,6 +7,7 @@ pub mod course_feedback;
 pub mod cpd_record;
 pub mod disclosure_log;
 pub mod invoice;
+pub mod invoice_pending;
 pub mod service_purchase;
 pub mod transaction_log;
 pub mod waiting_list_entry;
