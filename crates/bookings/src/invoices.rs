@@ -260,12 +260,13 @@ struct Pending {
     lines: String,
 }
 
+/// The oldest waiting invoices, at most 500 (one insert's worth of bound values).
 async fn pending(tx: &TenantTx) -> Result<Vec<Pending>, BookingError> {
     let mut sql = Sql::default();
     let t = sql.bind(tx.tenant().as_str());
     sql.text = format!(
         "SELECT id, short_name, organisation_id, order_id, issued_at, total_pence, lines \
-         FROM invoice_pending WHERE tenant_id = {t} ORDER BY issued_at, id"
+         FROM invoice_pending WHERE tenant_id = {t} ORDER BY issued_at, id LIMIT 500"
     );
     let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
     Ok(Pending::find_by_statement(sql.statement(backend))
@@ -274,9 +275,32 @@ async fn pending(tx: &TenantTx) -> Result<Vec<Pending>, BookingError> {
         .map_err(storage::StorageError::from)?)
 }
 
+/// Whether any invoice of the tenant (or of `order_id`) waits for its number.
+async fn any_pending(tx: &TenantTx, order_id: Option<&str>) -> Result<bool, BookingError> {
+    #[derive(FromQueryResult)]
+    struct One {
+        #[allow(dead_code)]
+        one: i32,
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let of_order = match order_id {
+        Some(o) => format!(" AND order_id = {}", sql.bind(o)),
+        None => String::new(),
+    };
+    sql.text =
+        format!("SELECT 1 AS one FROM invoice_pending WHERE tenant_id = {t}{of_order} LIMIT 1");
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    Ok(One::find_by_statement(sql.statement(backend))
+        .one(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?
+        .is_some())
+}
+
 /// How [`number_pending`] takes the counter row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Turn {
+pub enum Turn {
     /// Waits for it: afterwards nothing committed before is left waiting (reads).
     Wait,
     /// Leaves it to whoever holds it now, who numbers what it finds (after a checkout:
@@ -294,36 +318,55 @@ pub(crate) enum Turn {
 ///
 /// # Errors
 /// When the database fails.
-pub(crate) async fn number_pending(tx: &TenantTx, turn: Turn) -> Result<u64, BookingError> {
+pub async fn number_pending(tx: &TenantTx, turn: Turn) -> Result<u64, BookingError> {
     let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let k = sql.bind(INVOICE);
-    sql.text = format!(
-        "INSERT INTO invoice_counter (tenant_id, kind, last) VALUES ({t}, {k}, 0) \
-         ON CONFLICT (tenant_id, kind) DO NOTHING"
-    );
-    sql.execute(tx).await?;
     #[derive(FromQueryResult)]
     struct Last {
         last: i64,
     }
-    let mut sql = Sql::default();
-    let t = sql.bind(tx.tenant().as_str());
-    let k = sql.bind(INVOICE);
     // SQLite has one writer at a time: the transaction already holds the database.
     let lock = match (backend, turn) {
         (sea_orm::DbBackend::Postgres, Turn::Wait) => " FOR UPDATE",
         (sea_orm::DbBackend::Postgres, Turn::Skip) => " FOR UPDATE SKIP LOCKED",
         _ => "",
     };
-    sql.text =
-        format!("SELECT last FROM invoice_counter WHERE tenant_id = {t} AND kind = {k}{lock}");
-    let Some(Last { mut last }) = Last::find_by_statement(sql.statement(backend))
+    let counter = |lock: &str| {
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let k = sql.bind(INVOICE);
+        sql.text =
+            format!("SELECT last FROM invoice_counter WHERE tenant_id = {t} AND kind = {k}{lock}");
+        Last::find_by_statement(sql.statement(backend))
+    };
+    let mut taken = counter(lock)
         .one(&**tx)
         .await
-        .map_err(storage::StorageError::from)?
-    else {
+        .map_err(storage::StorageError::from)?;
+    if taken.is_none() {
+        if counter("")
+            .one(&**tx)
+            .await
+            .map_err(storage::StorageError::from)?
+            .is_some()
+        {
+            // Another is numbering now (Turn::Skip): it takes these too, or the next does.
+            return Ok(0);
+        }
+        // The tenant's first invoice: make the row (a concurrent first waits here), take it.
+        let mut sql = Sql::default();
+        let t = sql.bind(tx.tenant().as_str());
+        let k = sql.bind(INVOICE);
+        sql.text = format!(
+            "INSERT INTO invoice_counter (tenant_id, kind, last) VALUES ({t}, {k}, 0) \
+             ON CONFLICT (tenant_id, kind) DO NOTHING"
+        );
+        sql.execute(tx).await?;
+        taken = counter(lock)
+            .one(&**tx)
+            .await
+            .map_err(storage::StorageError::from)?;
+    }
+    let Some(Last { mut last }) = taken else {
         return Ok(0);
     };
     // Invoices committed while these were numbered are taken too, so a checkout that
@@ -417,8 +460,11 @@ pub(crate) async fn credit(
     if b.price_pence == 0 {
         return Ok(None);
     }
-    // The invoice it credits may still be waiting for its number.
-    number_pending(tx, Turn::Wait).await?;
+    // The invoice it credits may still be waiting for its number (only then is the
+    // counter row taken, and held until this cancellation commits).
+    if any_pending(tx, Some(&b.order_id)).await? {
+        number_pending(tx, Turn::Wait).await?;
+    }
     let Some(credited) = invoice::Entity::find()
         .filter(invoice::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(invoice::Column::OrderId.eq(&b.order_id))
@@ -470,7 +516,7 @@ impl Bookings {
 
     async fn number(&self, cfg: &TenantConfig, turn: Turn) -> Result<u64, BookingError> {
         let tx = self.db.tenant_read(&cfg.slug).await?;
-        let waiting = !pending(&tx).await?.is_empty();
+        let waiting = any_pending(&tx, None).await?;
         tx.rollback().await?;
         if !waiting {
             return Ok(0);
