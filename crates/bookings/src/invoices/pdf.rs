@@ -12,20 +12,7 @@ use crate::pdf_font::{Fonts, Weight};
 use crate::store::entity::invoice;
 
 /// Pounds and pence (`£1,234.50`, `-£45.00`).
-#[must_use]
-pub fn pounds(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    let p = pence.unsigned_abs();
-    let whole = (p / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}£{grouped}.{:02}", p % 100)
-}
+pub use catalogue::domain::money::pounds;
 
 const WIDTH: f32 = 595.0;
 const HEIGHT: f32 = 842.0;

@@ -9,6 +9,12 @@ pub fn format_pence(pence: i64) -> String {
     if pence == 0 {
         return "Free".to_owned();
     }
+    pounds(pence)
+}
+
+/// Pounds and pence whatever the amount (`£1,234.50`, `-£45.00`, `£0.00`), for invoices.
+#[must_use]
+pub fn pounds(pence: i64) -> String {
     let sign = if pence < 0 { "-" } else { "" };
     let pence = pence.unsigned_abs();
     let pounds = (pence / 100).to_string();
