@@ -31,6 +31,7 @@ mod oidc;
 mod onboarding;
 mod openapi;
 mod operator;
+mod org_checkout;
 mod organisations;
 mod page_cache;
 mod privacy;

@@ -28,6 +28,8 @@ pub struct Bookings {
     pub(crate) catalogue: catalogue::Catalogue,
     /// Sessions lately read with room on them.
     pub(crate) seen: Seen,
+    /// Tenants whose invoices are about to be numbered in the background.
+    pub(crate) numbering: crate::invoices::Numbering,
 }
 
 /// Sessions (with their courses) as a checkout last read them with a place free, so the
@@ -62,6 +64,7 @@ impl Bookings {
             clock,
             catalogue,
             seen: Seen::new(),
+            numbering: crate::invoices::Numbering::default(),
         }
     }
 }
@@ -147,17 +150,26 @@ pub(crate) async fn find_session(
         .ok_or(BookingError::NotFound)
 }
 
+/// What [`check_org_limit`] counts besides the places written before this transaction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OrgLimit {
+    /// This many more, taken by this transaction but not yet written.
+    AlsoTaking(u64),
+    /// Nothing more: this transaction's places are written, and counted with the rest.
+    Written,
+}
+
 /// Refuses a place beyond the organisation's limit on the session, counting the places it
-/// holds and `also` more taken by this transaction but not yet written. Called after the
-/// place is taken, by an update that holds the session's row until commit: every booking
-/// of the session queues there, so the count includes every place committed before this
-/// one and concurrent checkouts cannot both take an organisation's last place.
+/// holds and what `counting` says. Called after the place is taken, by an update that
+/// holds the session's row until commit: every booking of the session queues there, so
+/// the count includes every place committed before this one and concurrent checkouts
+/// cannot both take an organisation's last place.
 pub(crate) async fn check_org_limit(
     tx: &TenantTx,
     session_id: &str,
     org: &str,
     limit: i32,
-    also: u64,
+    counting: OrgLimit,
 ) -> Result<(), BookingError> {
     let held = booking::Entity::find()
         .filter(booking::Column::TenantId.eq(tx.tenant().as_str()))
@@ -167,7 +179,12 @@ pub(crate) async fn check_org_limit(
         .count(&**tx)
         .await?;
     // (`count` is sea-orm's `PaginatorTrait::count`: one `SELECT COUNT(*)`.)
-    if held + also >= u64::try_from(limit).unwrap_or(0) {
+    let limit = u64::try_from(limit).unwrap_or(0);
+    let over = match counting {
+        OrgLimit::AlsoTaking(also) => held.saturating_add(also) >= limit,
+        OrgLimit::Written => held > limit,
+    };
+    if over {
         return Err(BookingError::NotBookable {
             code: "organisation_limit",
             message: "Your organisation already has all the places it may have on this session",

@@ -9,15 +9,21 @@
 //!   the same) issues a **credit note** for what it cost, naming the invoice it credits.
 //! - Numbers run per tenant and kind without gaps (`SSE-INV-000042`, `SSE-CN-000007`). An
 //!   invoice is written, unnumbered, in its checkout's transaction (`invoice_pending`), and
-//!   numbered just after the commit by [`number_pending`], which takes the tenant's counter
-//!   row and numbers every invoice waiting, in the order they were issued. So a checkout
-//!   that rolls back leaves no hole, and checkouts do not queue for the counter behind each
-//!   other's commits (they did when each took it: one organisation checkout at a time per
-//!   council). Whatever reads invoices numbers those waiting first, so none is ever seen
-//!   without its number. Credit notes, rare, take the counter in their own transaction.
+//!   numbered after the commit by [`number_pending`], which takes the tenant's counter row
+//!   and numbers every invoice waiting, in the order they were issued. It runs in the
+//!   background ([`Numbering`]): one task per tenant at a time, started by the first commit
+//!   that finds none waiting to start, so a burst of checkouts is numbered together and no
+//!   checkout waits for the counter (they did when each took it: one organisation checkout
+//!   at a time per council). A checkout that rolls back leaves no hole. Whatever reads
+//!   invoices numbers those waiting first, so none is ever seen without its number; the
+//!   minute's jobs number anything a stopped process left waiting. Credit notes, rare, take
+//!   the counter in their own transaction.
 //!   Lines name courses and services, never people.
 //! - The organisation's lead administrators and purchasers (and the council's
 //!   administrators) list them and download each as PDF, CSV or JSON.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -27,7 +33,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use storage::TenantTx;
 use storage::sql::Sql;
-use tenant_router::TenantConfig;
+use tenant_router::{TenantConfig, TenantId};
 
 use catalogue::store::entity::{course, course_session};
 use identity::store::entity::organisation;
@@ -39,7 +45,7 @@ mod numbering;
 mod pdf;
 
 use numbering::any_pending;
-pub use numbering::{Turn, number_pending};
+pub use numbering::number_pending;
 pub use pdf::{pdf, pounds};
 
 /// The kind of an invoice.
@@ -298,7 +304,7 @@ pub(crate) async fn credit(
     // The invoice it credits may still be waiting for its number (only then is the
     // counter row taken, and held until this cancellation commits).
     if any_pending(tx, Some(&b.order_id)).await? {
-        number_pending(tx, Turn::Wait).await?;
+        number_pending(tx).await?;
     }
     let Some(credited) = invoice::Entity::find()
         .filter(invoice::Column::TenantId.eq(tx.tenant().as_str()))
@@ -338,38 +344,61 @@ pub(crate) async fn credit(
     Ok(Some(note))
 }
 
+/// The tenants whose invoices a background task of this process is about to number (it
+/// has not yet started reading the waiting ones).
+#[derive(Clone, Default)]
+pub(crate) struct Numbering(Arc<Mutex<HashSet<TenantId>>>);
+
+impl Numbering {
+    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<TenantId>> {
+        // Nothing here can be left half-changed: a panic elsewhere does not spoil the set.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 impl Bookings {
     /// Numbers the tenant's invoices waiting for one (see [`number_pending`]), in a
-    /// transaction of its own; cheap when none is waiting. Called after each commit that
-    /// wrote an invoice, and before invoices are read.
+    /// transaction of its own; cheap when none is waiting. Called before invoices are read,
+    /// by the minute's jobs, and in the background after each commit that wrote an invoice.
     ///
     /// # Errors
     /// When the database fails.
     pub async fn number_invoices(&self, cfg: &TenantConfig) -> Result<u64, BookingError> {
-        self.number(cfg, Turn::Wait).await
+        self.number(&cfg.slug).await
     }
 
-    async fn number(&self, cfg: &TenantConfig, turn: Turn) -> Result<u64, BookingError> {
-        let tx = self.db.tenant_read(&cfg.slug).await?;
+    async fn number(&self, tenant: &TenantId) -> Result<u64, BookingError> {
+        let tx = self.db.tenant_read(tenant).await?;
         let waiting = any_pending(&tx, None).await?;
         tx.rollback().await?;
         if !waiting {
             return Ok(0);
         }
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let n = number_pending(&tx, turn).await?;
+        let tx = self.db.tenant_tx(tenant).await?;
+        let n = number_pending(&tx).await?;
         tx.commit().await?;
         Ok(n)
     }
 
-    /// Numbers invoices after a commit that wrote one, unless another checkout is numbering
-    /// at this moment (see [`Turn::Skip`]). The place or purchase stands whatever happens
-    /// here: an invoice left waiting is numbered by the next one, the next read or the
-    /// minute's jobs.
-    pub(crate) async fn number_after_commit(&self, cfg: &TenantConfig) {
-        if let Err(e) = self.number(cfg, Turn::Skip).await {
-            tracing::warn!(tenant = %cfg.slug, error = %e, "invoices left waiting for their number");
+    /// Has the invoices waiting numbered in the background, after a commit that wrote one:
+    /// the caller (a checkout, a purchase) answers at once. A task already waiting to start
+    /// for the tenant will find this commit's invoice, so none is started then; a task
+    /// takes its tenant off the list before it reads, so a commit after that starts the
+    /// next. The place or purchase stands whatever happens to the task: an invoice left
+    /// waiting is numbered by the next task, the next read or the minute's jobs.
+    pub(crate) fn number_soon(&self, cfg: &TenantConfig) {
+        if !self.numbering.set().insert(cfg.slug.clone()) {
+            return;
         }
+        let (this, tenant) = (self.clone(), cfg.slug.clone());
+        tokio::spawn(async move {
+            this.numbering.set().remove(&tenant);
+            if let Err(e) = this.number(&tenant).await {
+                tracing::warn!(tenant = %tenant, error = %e, "invoices left waiting for their number");
+            }
+        });
     }
 
     /// The organisation and its invoices and credit notes, newest first, for `actor`.

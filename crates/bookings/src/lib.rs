@@ -10,6 +10,7 @@ pub mod approvals;
 pub mod basket;
 pub mod cancellation;
 pub mod certificate;
+mod checkout;
 mod common;
 mod confirmation;
 pub mod delegates;

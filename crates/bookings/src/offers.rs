@@ -160,7 +160,14 @@ impl Bookings {
         if let (Some(limit), Some(org)) =
             (session.org_place_limit, entry.organisation_id.as_deref())
         {
-            crate::common::check_org_limit(&tx, &session.id, org, limit, 0).await?;
+            crate::common::check_org_limit(
+                &tx,
+                &session.id,
+                org,
+                limit,
+                crate::common::OrgLimit::AlsoTaking(0),
+            )
+            .await?;
         }
         let order_id = uuid::Uuid::now_v7().to_string();
         let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
@@ -235,7 +242,7 @@ impl Bookings {
         tx.commit().await?;
         self.catalogue.changed(&cfg.slug);
         if invoiced {
-            self.number_after_commit(cfg).await;
+            self.number_soon(cfg);
         }
         Ok(Accepted {
             booking_id,

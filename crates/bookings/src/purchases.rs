@@ -243,7 +243,7 @@ impl Bookings {
         )
         .await?;
         tx.commit().await?;
-        self.number_after_commit(cfg).await;
+        self.number_soon(cfg);
         Ok(Some(outcome(&order, &bought, false)))
     }
 }

@@ -7,29 +7,26 @@
 //! A checkout billed to nobody reads (or remembers, see [`Seen`]), then writes everything in
 //! one statement whose takes are required (on PostgreSQL no transaction is opened): each
 //! take holds only while the session and course have the revisions read and the person
-//! holds no place there. Any other checkout, and one whose take failed (the place went to
-//! someone else, the course changed), is one transaction that takes each place first.
+//! holds no place there. Any other checkout is one transaction that checks everything and
+//! takes its places last ([`crate::checkout`]); one whose take failed (the place went to
+//! someone else, the course changed) is one transaction that takes each place first.
 
 use catalogue::store::entity::{course, course_session};
 use chrono::Duration;
-use identity::domain::rights::{Right, Rights, membership_status};
 use identity::store::entity::account;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter as _, QueryOrder as _};
+use storage::TenantTx;
 use storage::audit::{self, AuditEntry};
-use storage::{TenantTx, Writes};
 use tenant_router::{TenantConfig, TenantId};
 
-use crate::common::{
-    Entry, PENDING, check_org_limit, duplicate_is_already_booked, find_order, find_session, log,
-    sessions_and_titles,
-};
+use crate::checkout::Taking;
+use crate::common::{Entry, PENDING, find_order, find_session, log, sessions_and_titles};
 use crate::domain::{
     Booked, CheckoutOutcome, CheckoutRequest, Waiting, check_request, request_hash,
 };
 use crate::order::*;
 use crate::store::entity::{booking, booking_order, waiting_list_entry};
-use crate::take::*;
 use crate::{BookingError, Bookings};
 
 /// One of a person's bookings, with what they need to recognise it.
@@ -79,8 +76,30 @@ impl Bookings {
         {
             Ok(Some(outcome)) => Ok(outcome),
             Ok(None) => {
-                self.attempt(cfg, booker, key, &hash, req, basket_lines)
-                    .await
+                // Billed to an organisation, or for colleagues: checked, then taken last.
+                // Otherwise the one statement found a place gone: taken first.
+                let taking = if req.organisation_id.is_some() || books_for_others(req, booker) {
+                    Taking::Last
+                } else {
+                    Taking::First
+                };
+                match taking {
+                    Taking::Last => match self
+                        .attempt(cfg, booker, key, &hash, req, basket_lines, taking)
+                        .await
+                    {
+                        Ok(Some(outcome)) => Ok(outcome),
+                        Ok(None) => {
+                            self.attempt_first(cfg, booker, key, &hash, req, basket_lines)
+                                .await
+                        }
+                        Err(refused) => Err(refused),
+                    },
+                    Taking::First => {
+                        self.attempt_first(cfg, booker, key, &hash, req, basket_lines)
+                            .await
+                    }
+                }
             }
             Err(refused) => Err(refused),
         };
@@ -118,135 +137,6 @@ impl Bookings {
         };
         tx.rollback().await?;
         Ok(done)
-    }
-
-    /// One checkout, in one transaction: for each place, one statement takes it if one is
-    /// free and looks up what is to be checked (everything is rolled back if a check
-    /// fails); then every row the checkout writes goes in one batch ([`Writes`]) before
-    /// the commit.
-    async fn attempt(
-        &self,
-        cfg: &TenantConfig,
-        booker: &account::Model,
-        key: &str,
-        hash: &str,
-        req: &CheckoutRequest,
-        basket_lines: &[String],
-    ) -> Result<CheckoutOutcome, BookingError> {
-        let tx = self.db.tenant_tx(&cfg.slug).await?;
-        let now = self.clock.now();
-        let billed = self.check_organisation(&tx, booker, req).await?;
-        let org = billed.as_ref().map(|b| b.organisation.clone());
-        let mut lines: Vec<Line> = Vec::with_capacity(req.items.len());
-        for item in &req.items {
-            let delegate = item
-                .delegate_account_id
-                .clone()
-                .unwrap_or_else(|| booker.id.clone());
-            check_once(&lines, &item.session_id, &delegate)?;
-            if delegate != booker.id {
-                check_colleague(&tx, org.as_deref(), &delegate).await?;
-            }
-            let place = place_on(
-                &*tx,
-                tx.tenant(),
-                &item.session_id,
-                Some(&delegate),
-                true,
-                now,
-            )
-            .await?;
-            if place.held {
-                return Err(BookingError::AlreadyBooked);
-            }
-            let amount =
-                crate::purchases::place_price(&tx, &place.course, &place.session, org.as_deref())
-                    .await?;
-            lines.push(Line {
-                session: place.session,
-                course: place.course,
-                taken: place.free,
-                delegate,
-                amount,
-            });
-        }
-        check_total(req, &lines)?;
-        if let Some(org) = org.as_deref() {
-            for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.taken) {
-                if let Some(limit) = line.session.org_place_limit {
-                    // Places this checkout took before on the session are not written yet.
-                    let earlier = lines[..i]
-                        .iter()
-                        .filter(|e| e.taken && e.session.id == line.session.id)
-                        .count();
-                    let earlier = u64::try_from(earlier).unwrap_or(u64::MAX);
-                    check_org_limit(&tx, &line.session.id, org, limit, earlier).await?;
-                }
-            }
-        }
-        let status = if billed.as_ref().is_some_and(Billed::needs_approval) {
-            PENDING
-        } else {
-            "confirmed"
-        };
-        // Billed to an organisation: the invoice for the places taken, in the same batch
-        // (numbered after the commit).
-        let invoice_lines: Vec<crate::invoices::Line> = lines
-            .iter()
-            .filter(|l| l.taken)
-            .map(|l| crate::invoices::place_line(&l.course, &l.session, l.amount))
-            .collect();
-        let mut writes = Writes::new();
-        let order = Order {
-            cfg,
-            booker,
-            key,
-            hash,
-            now,
-            org: org.as_deref(),
-            status,
-            basket_lines,
-        };
-        let staged = order.stage(&mut writes, lines);
-        let outcome = staged.outcome;
-        crate::confirmation::queue(
-            &tx,
-            &mut writes,
-            now,
-            cfg,
-            &outcome.number,
-            org.as_deref(),
-            &[booker],
-            &staged.confirmations,
-        )
-        .await?;
-        if let Some(org) = org.as_deref() {
-            crate::approvals::ask(&tx, now, org, &staged.to_approve).await?;
-        }
-        let invoiced = match org.as_deref() {
-            Some(org) if !invoice_lines.is_empty() => {
-                writes.insert(crate::invoices::pending_invoice(
-                    tx.tenant().as_str(),
-                    cfg,
-                    org,
-                    &outcome.order_id,
-                    &invoice_lines,
-                    now,
-                )?);
-                true
-            }
-            _ => false,
-        };
-        // A unique index refusing a row here means a concurrent checkout placed it first:
-        // the same person's place (already booked) or this key's order (answered by the
-        // caller as a retry).
-        writes.run(&tx).await.map_err(duplicate_is_already_booked)?;
-        tx.commit().await?;
-        self.catalogue.changed(&cfg.slug);
-        if invoiced {
-            self.number_after_commit(cfg).await;
-        }
-        Ok(outcome)
     }
 
     /// A checkout billed to nobody (people booking and paying for themselves), without a
@@ -299,44 +189,6 @@ impl Bookings {
                 other
             }
         }
-    }
-
-    /// The organisation billed, checked, with the booker's rights there: the booker must be
-    /// a confirmed member; booking for anyone else needs the booker right there.
-    async fn check_organisation(
-        &self,
-        tx: &TenantTx,
-        booker: &account::Model,
-        req: &CheckoutRequest,
-    ) -> Result<Option<Billed>, BookingError> {
-        let for_others = books_for_others(req, booker);
-        let Some(org) = req.organisation_id.as_deref() else {
-            if for_others {
-                return Err(BookingError::NotAllowed(
-                    "Booking for colleagues needs the organisation they belong to",
-                ));
-            }
-            return Ok(None);
-        };
-        let found =
-            identity::store::organisations::membership_with_organisation(tx, org, &booker.id)
-                .await?;
-        let Some((m, o)) = found.filter(|(m, _)| m.status == membership_status::VERIFIED) else {
-            return Err(BookingError::NotAllowed(
-                "You can only bill an organisation you are a confirmed member of",
-            ));
-        };
-        let rights = Rights::parse(&m.rights).unwrap_or_default();
-        if for_others && !(rights.has(Right::Booker) || rights.has(Right::LeadAdmin)) {
-            return Err(BookingError::NotAllowed(
-                "Booking for colleagues needs the booker right in your organisation",
-            ));
-        }
-        Ok(Some(Billed {
-            organisation: org.to_owned(),
-            approves_bookings: o.approve_bookings,
-            rights,
-        }))
     }
 
     /// The person's live bookings, soonest session first.
@@ -508,25 +360,4 @@ async fn replay(
         waiting,
         replayed: true,
     })
-}
-
-/// A colleague booked for must be a confirmed member of the organisation billed.
-async fn check_colleague(
-    tx: &TenantTx,
-    org: Option<&str>,
-    delegate: &str,
-) -> Result<(), BookingError> {
-    let Some(org) = org else {
-        return Err(BookingError::NotAllowed(
-            "Booking for colleagues needs the organisation they belong to",
-        ));
-    };
-    let member = identity::store::organisations::membership(tx, org, delegate).await?;
-    if member.is_some_and(|m| m.status == membership_status::VERIFIED) {
-        Ok(())
-    } else {
-        Err(BookingError::NotAllowed(
-            "You can only book for confirmed members of your organisation",
-        ))
-    }
 }

@@ -173,7 +173,7 @@ async fn archive_and_delete(
 ) -> anyhow::Result<BTreeMap<String, u64>> {
     let tx = state.db.system_tx(id).await?;
     // An invoice a checkout left waiting for its number goes into the archive numbered.
-    bookings::invoices::number_pending(&tx, bookings::invoices::Turn::Wait).await?;
+    bookings::invoices::number_pending(&tx).await?;
     let tables = tenant_data::tables(&tx).await?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut exported: BTreeMap<String, usize> = BTreeMap::new();

@@ -1,5 +1,5 @@
-//! Numbering invoices after their checkout commits: the tenant's counter row is taken
-//! ([`Turn`]), every invoice waiting in `invoice_pending` is numbered in the order issued and
+//! Numbering invoices after their checkout commits: the tenant's counter row is taken,
+//! every invoice waiting in `invoice_pending` is numbered in the order issued and
 //! moved into `invoice`, gapless (see the parent module).
 
 use chrono::{DateTime, Utc};
@@ -64,39 +64,27 @@ pub(super) async fn any_pending(
         .is_some())
 }
 
-/// How [`number_pending`] takes the counter row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Turn {
-    /// Waits for it: afterwards nothing committed before is left waiting (reads).
-    Wait,
-    /// Leaves it to whoever holds it now, who numbers what it finds (after a checkout:
-    /// checkouts do not queue behind each other's numbering).
-    Skip,
-}
-
 /// Numbers every invoice of the tenant waiting for one, in the order they were issued, in
-/// the caller's transaction; returns how many. The counter row is taken before the waiting
-/// invoices are read, so two of these at once (two replicas, two checkouts) number each
-/// invoice once: with [`Turn::Wait`] the second waits for the first's commit and then finds
-/// them gone; with [`Turn::Skip`] it does nothing while another holds the row. What is
-/// still waiting is numbered by the next one, by any read of invoices, or by the minute's
-/// jobs.
+/// the caller's transaction; returns how many. The counter row is taken (`FOR UPDATE`)
+/// before the waiting invoices are read, so two of these at once (two replicas, a
+/// background numbering and a read) number each invoice once: the second waits for the
+/// first's commit and then finds them gone. Afterwards nothing committed before it is left
+/// waiting.
 ///
 /// # Errors
 /// When the database fails.
-pub async fn number_pending(tx: &TenantTx, turn: Turn) -> Result<u64, BookingError> {
+pub async fn number_pending(tx: &TenantTx) -> Result<u64, BookingError> {
     let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
     #[derive(FromQueryResult)]
     struct Last {
         last: i64,
     }
     // SQLite has one writer at a time: the transaction already holds the database.
-    let lock = match (backend, turn) {
-        (sea_orm::DbBackend::Postgres, Turn::Wait) => " FOR UPDATE",
-        (sea_orm::DbBackend::Postgres, Turn::Skip) => " FOR UPDATE SKIP LOCKED",
+    let lock = match backend {
+        sea_orm::DbBackend::Postgres => " FOR UPDATE",
         _ => "",
     };
-    let counter = |lock: &str| {
+    let counter = || {
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
         let k = sql.bind(INVOICE);
@@ -104,20 +92,11 @@ pub async fn number_pending(tx: &TenantTx, turn: Turn) -> Result<u64, BookingErr
             format!("SELECT last FROM invoice_counter WHERE tenant_id = {t} AND kind = {k}{lock}");
         Last::find_by_statement(sql.statement(backend))
     };
-    let mut taken = counter(lock)
+    let mut taken = counter()
         .one(&**tx)
         .await
         .map_err(storage::StorageError::from)?;
     if taken.is_none() {
-        if counter("")
-            .one(&**tx)
-            .await
-            .map_err(storage::StorageError::from)?
-            .is_some()
-        {
-            // Another is numbering now (Turn::Skip): it takes these too, or the next does.
-            return Ok(0);
-        }
         // The tenant's first invoice: make the row (a concurrent first waits here), take it.
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
@@ -127,7 +106,7 @@ pub async fn number_pending(tx: &TenantTx, turn: Turn) -> Result<u64, BookingErr
              ON CONFLICT (tenant_id, kind) DO NOTHING"
         );
         sql.execute(tx).await?;
-        taken = counter(lock)
+        taken = counter()
             .one(&**tx)
             .await
             .map_err(storage::StorageError::from)?;
@@ -135,8 +114,8 @@ pub async fn number_pending(tx: &TenantTx, turn: Turn) -> Result<u64, BookingErr
     let Some(Last { mut last }) = taken else {
         return Ok(0);
     };
-    // Invoices committed while these were numbered are taken too, so a checkout that
-    // skipped its turn a moment ago is seldom left waiting.
+    // Invoices committed while these were numbered are taken too: a burst of checkouts is
+    // numbered by one transaction.
     let mut numbered = 0;
     loop {
         let waiting = pending(tx).await?;

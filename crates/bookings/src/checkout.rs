@@ -1,0 +1,305 @@
+//! The checkout that runs as one transaction: any checkout billed to an organisation or
+//! booking for colleagues, and a self-billed one whose one-statement write found a place
+//! gone ([`crate::order::Order::alone_on`]).
+//!
+//! It reads and checks everything first, without locks (the membership, each session and
+//! course, the price, the people to write to), and takes its places last, in the batch
+//! that writes the order ([`Taking::Last`]): each take holds only while the session and
+//! course have the revisions read ([`take_seen`]). So the session's row is locked only
+//! from that one statement to the commit, not across the checkout's reads: checkouts on
+//! the same session (a school booking its staff onto a popular course) do not queue behind
+//! each other's round trips. When a take fails (the place went since the read, the course
+//! changed) nothing is written and the checkout runs again taking each place first
+//! ([`Taking::First`]), which gives the exact answer: the place, or the waiting list.
+
+use identity::domain::rights::{Right, Rights, membership_status};
+use identity::store::entity::account;
+use storage::{TenantTx, Writes};
+use tenant_router::TenantConfig;
+
+use crate::common::{OrgLimit, check_org_limit, duplicate_is_already_booked};
+use crate::domain::{CheckoutOutcome, CheckoutRequest};
+use crate::order::*;
+use crate::take::*;
+use crate::{BookingError, Bookings};
+
+/// When a transactional checkout takes its places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Taking {
+    /// In the write batch, against what was read ([`take_seen`]); nothing is written if
+    /// one is gone.
+    Last,
+    /// As each place is read, holding its session's row until the commit.
+    First,
+}
+
+impl Bookings {
+    /// One checkout, in one transaction ([`Taking`] says when it takes its places); then
+    /// every row the checkout writes goes in one batch ([`Writes`]) before the commit.
+    /// `None` when taking last found a place gone (or its session or course changed)
+    /// since the read: nothing was written, and the caller runs it again taking first.
+    #[allow(clippy::too_many_arguments)] // the checkout's facts, as `attempt_alone` takes them
+    pub(crate) async fn attempt(
+        &self,
+        cfg: &TenantConfig,
+        booker: &account::Model,
+        key: &str,
+        hash: &str,
+        req: &CheckoutRequest,
+        basket_lines: &[String],
+        taking: Taking,
+    ) -> Result<Option<CheckoutOutcome>, BookingError> {
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let now = self.clock.now();
+        let billed = self.check_organisation(&tx, booker, req).await?;
+        let org = billed.as_ref().map(|b| b.organisation.clone());
+        // Two places on one session would be two takes of one row in one statement, which
+        // PostgreSQL does not allow: such a checkout takes its places first.
+        let taking = if taking == Taking::Last && repeats_a_session(req) {
+            Taking::First
+        } else {
+            taking
+        };
+        let mut lines: Vec<Line> = Vec::with_capacity(req.items.len());
+        for item in &req.items {
+            let delegate = item
+                .delegate_account_id
+                .clone()
+                .unwrap_or_else(|| booker.id.clone());
+            check_once(&lines, &item.session_id, &delegate)?;
+            if delegate != booker.id {
+                check_colleague(&tx, org.as_deref(), &delegate).await?;
+            }
+            let place = place_on(
+                &*tx,
+                tx.tenant(),
+                &item.session_id,
+                Some(&delegate),
+                taking == Taking::First,
+                now,
+            )
+            .await?;
+            if place.held {
+                return Err(BookingError::AlreadyBooked);
+            }
+            let amount =
+                crate::purchases::place_price(&tx, &place.course, &place.session, org.as_deref())
+                    .await?;
+            lines.push(Line {
+                session: place.session,
+                course: place.course,
+                taken: place.free,
+                delegate,
+                amount,
+            });
+        }
+        check_total(req, &lines)?;
+        // The organisation's limit on a session is counted once its row is held: here when
+        // the places were taken first, after the batch (which takes them) otherwise.
+        let limited: Vec<(String, i32)> = match org.as_deref() {
+            Some(org) => {
+                let mut limited = Vec::new();
+                for (i, line) in lines.iter().enumerate().filter(|(_, l)| l.taken) {
+                    let Some(limit) = line.session.org_place_limit else {
+                        continue;
+                    };
+                    if taking == Taking::First {
+                        // Places this checkout took before on the session are not written yet.
+                        let earlier = lines[..i]
+                            .iter()
+                            .filter(|e| e.taken && e.session.id == line.session.id)
+                            .count();
+                        let earlier = u64::try_from(earlier).unwrap_or(u64::MAX);
+                        check_org_limit(
+                            &tx,
+                            &line.session.id,
+                            org,
+                            limit,
+                            OrgLimit::AlsoTaking(earlier),
+                        )
+                        .await?;
+                    } else {
+                        limited.push((line.session.id.clone(), limit));
+                    }
+                }
+                limited
+            }
+            None => Vec::new(),
+        };
+        let status = if billed.as_ref().is_some_and(Billed::needs_approval) {
+            crate::common::PENDING
+        } else {
+            "confirmed"
+        };
+        // Billed to an organisation: the invoice for the places taken, in the same batch
+        // (numbered after the commit).
+        let invoice_lines: Vec<crate::invoices::Line> = lines
+            .iter()
+            .filter(|l| l.taken)
+            .map(|l| crate::invoices::place_line(&l.course, &l.session, l.amount))
+            .collect();
+        let mut writes = Writes::new();
+        if taking == Taking::Last {
+            // First in the batch: on SQLite nothing else runs before a refusal.
+            for line in lines.iter().filter(|l| l.taken) {
+                writes.require_written(take_seen(
+                    tx.tenant(),
+                    &line.session,
+                    &line.course,
+                    &line.delegate,
+                ));
+            }
+        }
+        let order = Order {
+            cfg,
+            booker,
+            key,
+            hash,
+            now,
+            org: org.as_deref(),
+            status,
+            basket_lines,
+        };
+        let staged = order.stage(&mut writes, lines);
+        let outcome = staged.outcome;
+        crate::confirmation::queue(
+            &tx,
+            &mut writes,
+            now,
+            cfg,
+            &outcome.number,
+            org.as_deref(),
+            &[booker],
+            &staged.confirmations,
+        )
+        .await?;
+        if let Some(org) = org.as_deref() {
+            crate::approvals::ask(&tx, now, org, &staged.to_approve).await?;
+        }
+        let invoiced = match org.as_deref() {
+            Some(org) if !invoice_lines.is_empty() => {
+                writes.insert(crate::invoices::pending_invoice(
+                    tx.tenant().as_str(),
+                    cfg,
+                    org,
+                    &outcome.order_id,
+                    &invoice_lines,
+                    now,
+                )?);
+                true
+            }
+            _ => false,
+        };
+        // A unique index refusing a row here means a concurrent checkout placed it first:
+        // the same person's place (already booked) or this key's order (answered by the
+        // caller as a retry).
+        match writes.run(&tx).await {
+            Err(e) if storage::writes::is_unmet(&e) => {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            done => done.map_err(duplicate_is_already_booked)?,
+        }
+        if let Some(org) = org.as_deref() {
+            for (session, limit) in &limited {
+                check_org_limit(&tx, session, org, *limit, OrgLimit::Written).await?;
+            }
+        }
+        tx.commit().await?;
+        self.catalogue.changed(&cfg.slug);
+        if invoiced {
+            self.number_soon(cfg);
+        }
+        Ok(Some(outcome))
+    }
+
+    /// [`Self::attempt`] taking each place first, which always has an answer.
+    #[allow(clippy::too_many_arguments)] // as `attempt`
+    pub(crate) async fn attempt_first(
+        &self,
+        cfg: &TenantConfig,
+        booker: &account::Model,
+        key: &str,
+        hash: &str,
+        req: &CheckoutRequest,
+        basket_lines: &[String],
+    ) -> Result<CheckoutOutcome, BookingError> {
+        let done = self
+            .attempt(cfg, booker, key, hash, req, basket_lines, Taking::First)
+            .await?;
+        // Taking first, the batch requires nothing: it writes, or fails with the
+        // database's error.
+        done.ok_or_else(|| {
+            storage::StorageError::from(sea_orm::DbErr::Custom(storage::writes::UNMET.to_owned()))
+                .into()
+        })
+    }
+
+    /// The organisation billed, checked, with the booker's rights there: the booker must be
+    /// a confirmed member; booking for anyone else needs the booker right there.
+    async fn check_organisation(
+        &self,
+        tx: &TenantTx,
+        booker: &account::Model,
+        req: &CheckoutRequest,
+    ) -> Result<Option<Billed>, BookingError> {
+        let for_others = books_for_others(req, booker);
+        let Some(org) = req.organisation_id.as_deref() else {
+            if for_others {
+                return Err(BookingError::NotAllowed(
+                    "Booking for colleagues needs the organisation they belong to",
+                ));
+            }
+            return Ok(None);
+        };
+        let found =
+            identity::store::organisations::membership_with_organisation(tx, org, &booker.id)
+                .await?;
+        let Some((m, o)) = found.filter(|(m, _)| m.status == membership_status::VERIFIED) else {
+            return Err(BookingError::NotAllowed(
+                "You can only bill an organisation you are a confirmed member of",
+            ));
+        };
+        let rights = Rights::parse(&m.rights).unwrap_or_default();
+        if for_others && !(rights.has(Right::Booker) || rights.has(Right::LeadAdmin)) {
+            return Err(BookingError::NotAllowed(
+                "Booking for colleagues needs the booker right in your organisation",
+            ));
+        }
+        Ok(Some(Billed {
+            organisation: org.to_owned(),
+            approves_bookings: o.approve_bookings,
+            rights,
+        }))
+    }
+}
+
+/// Whether any session is in the checkout more than once (for different people).
+fn repeats_a_session(req: &CheckoutRequest) -> bool {
+    req.items.iter().enumerate().any(|(i, item)| {
+        req.items[..i]
+            .iter()
+            .any(|earlier| earlier.session_id == item.session_id)
+    })
+}
+
+/// A colleague booked for must be a confirmed member of the organisation billed.
+async fn check_colleague(
+    tx: &TenantTx,
+    org: Option<&str>,
+    delegate: &str,
+) -> Result<(), BookingError> {
+    let Some(org) = org else {
+        return Err(BookingError::NotAllowed(
+            "Booking for colleagues needs the organisation they belong to",
+        ));
+    };
+    let member = identity::store::organisations::membership(tx, org, delegate).await?;
+    if member.is_some_and(|m| m.status == membership_status::VERIFIED) {
+        Ok(())
+    } else {
+        Err(BookingError::NotAllowed(
+            "You can only book for confirmed members of your organisation",
+        ))
+    }
+}

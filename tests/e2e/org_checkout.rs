@@ -1,0 +1,210 @@
+//! Checkouts billed to an organisation check everything first and take their places last,
+//! in the statement that writes the order; one that finds its place gone since it read
+//! runs again taking the place first. Run at once, they still fill a session exactly, keep
+//! the organisation's limit on a session, and give each place one invoice, numbered
+//! without gaps.
+
+use chrono::{Duration, Utc};
+use e2e::{TestApp, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::bookings::course_with_session;
+
+const SLUG: &str = "harrow";
+
+/// `n` people, all verified members of one new school (made straight in the database:
+/// signing them up through the pages would test the password hasher, not booking).
+async fn school_staff(
+    app: &TestApp,
+    n: usize,
+) -> (String, Vec<identity::store::entity::account::Model>) {
+    let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
+    let school = identity::store::organisations::create(&tx, "Canons School", "school", Utc::now())
+        .await
+        .unwrap();
+    let mut people = Vec::new();
+    for i in 0..n {
+        let new = identity::domain::signup::NewAccount {
+            email: format!("staff{i}@canons.example"),
+            first_name: "Staff".into(),
+            last_name: format!("{i}"),
+            ..Default::default()
+        };
+        let person = identity::store::insert_account(&tx, &new, None, Utc::now(), None)
+            .await
+            .unwrap();
+        identity::store::organisations::upsert_membership(
+            &tx,
+            &school.id,
+            &person.id,
+            &identity::domain::rights::Rights::new([]),
+            "verified",
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        people.push(person);
+    }
+    tx.commit().await.unwrap();
+    (school.id, people)
+}
+
+/// Everyone checks out one place on `session`, billed to `org`, at once; returns what each
+/// was answered.
+async fn all_at_once(
+    app: &TestApp,
+    service: &bookings::Bookings,
+    people: &[identity::store::entity::account::Model],
+    org: &str,
+    session: &str,
+) -> Vec<Result<bookings::domain::CheckoutOutcome, bookings::BookingError>> {
+    let cfg = config(app).await;
+    let req = bookings::domain::CheckoutRequest {
+        organisation_id: Some(org.to_owned()),
+        items: vec![bookings::domain::CheckoutItem {
+            session_id: session.to_owned(),
+            delegate_account_id: None,
+        }],
+        expected_total_pence: Some(7500),
+    };
+    let tasks: Vec<_> = people
+        .iter()
+        .map(|p| {
+            let (service, cfg, req, p) = (service.clone(), cfg.clone(), req.clone(), p.clone());
+            let key = format!("{session}-{}", p.id);
+            tokio::spawn(async move { service.checkout(&cfg, &p, &key, &req).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers
+}
+
+async fn config(app: &TestApp) -> tenant_router::TenantConfig {
+    let registry = storage::tenants::load_registry(&app.store).await.unwrap();
+    registry
+        .iter()
+        .find(|t| t.id.as_str() == SLUG)
+        .unwrap()
+        .config
+        .clone()
+}
+
+fn service(app: &TestApp) -> bookings::Bookings {
+    let objects = storage::Objects::local(&std::env::temp_dir().join("portal-test-objects"));
+    let catalogue = catalogue::Catalogue::new(app.store.clone(), app.clock.clone(), objects);
+    bookings::Bookings::new(app.store.clone(), app.clock.clone(), catalogue)
+}
+
+/// Rows of `sql` (one integer column) on the test database.
+async fn numbers(app: &TestApp, sql: &str) -> Vec<String> {
+    let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        &*tx,
+        sea_orm::Statement::from_string(sea_orm::ConnectionTrait::get_database_backend(&*tx), sql),
+    )
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "number").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn organisation_checkouts_at_once_fill_a_session_exactly_and_each_place_is_invoiced_once() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager(SLUG, "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, SLUG, "ss4e", 5, 10).await;
+    let (org, people) = school_staff(&app, 30).await;
+    let service = service(&app);
+    let answers = all_at_once(&app, &service, &people, &org, &session).await;
+    let (mut booked, mut waiting) = (0, 0);
+    for a in answers {
+        let outcome = a.unwrap();
+        booked += outcome.booked.len();
+        waiting += outcome.waiting.len();
+    }
+    assert_eq!((booked, waiting), (5, 25));
+    let listed = app
+        .get_json(SLUG, &format!("/api/v1/courses/{course}"))
+        .await;
+    assert_eq!(listed["sessions"][0]["places_left"], 0, "{listed}");
+    // Each place's invoice, numbered once each without gaps (numbering runs in the
+    // background; the service numbers what is still waiting, as every read does).
+    let cfg = config(&app).await;
+    service.number_invoices(&cfg).await.unwrap();
+    let mut found = numbers(
+        &app,
+        &format!(
+            "SELECT number FROM invoice WHERE tenant_id = '{SLUG}' \
+             AND organisation_id = '{org}' AND kind = 'invoice'"
+        ),
+    )
+    .await;
+    found.sort();
+    let expected: Vec<String> = (1..=5).map(|n| format!("SS4E-INV-{n:06}")).collect();
+    assert_eq!(found, expected);
+    let left = numbers(
+        &app,
+        &format!("SELECT id AS number FROM invoice_pending WHERE tenant_id = '{SLUG}'"),
+    )
+    .await;
+    assert_eq!(left, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn organisation_checkouts_at_once_keep_the_organisations_limit_on_a_session() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager(SLUG, "admin@harrow.example", None)
+        .await;
+    let (course, _) = course_with_session(&app, &admin, SLUG, "ss4e", 5, 10).await;
+    let start = Utc::now() + Duration::days(12);
+    let res = admin
+        .send_json(
+            Method::POST,
+            SLUG,
+            &format!("/api/v1/courses/{course}/sessions"),
+            &json!({"starts_at": start, "ends_at": start + Duration::hours(2), "venue": "Hall",
+                    "capacity": 20, "org_place_limit": 3}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let session = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (org, people) = school_staff(&app, 12).await;
+    let answers = all_at_once(&app, &service(&app), &people, &org, &session).await;
+    let (mut booked, mut limited) = (0, 0);
+    for a in answers {
+        match a {
+            Ok(outcome) => {
+                assert!(outcome.waiting.is_empty(), "places were free");
+                booked += outcome.booked.len();
+            }
+            Err(bookings::BookingError::NotBookable {
+                code: "organisation_limit",
+                ..
+            }) => limited += 1,
+            Err(other) => panic!("unexpected refusal: {other}"),
+        }
+    }
+    assert_eq!((booked, limited), (3, 9));
+    let listed = app
+        .get_json(SLUG, &format!("/api/v1/courses/{course}"))
+        .await;
+    let places_left: Vec<i64> = listed["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["places_left"].as_i64().unwrap())
+        .collect();
+    assert!(places_left.contains(&17), "{listed}");
+}
