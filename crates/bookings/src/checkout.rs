@@ -53,8 +53,9 @@ impl Bookings {
         let now = self.clock.now();
         let billed = self.check_organisation(&tx, booker, req).await?;
         let org = billed.as_ref().map(|b| b.organisation.clone());
-        // Two places on one session would be two takes of one row in one statement, which
-        // PostgreSQL does not allow: such a checkout takes its places first.
+        // Two places on one session would be two takes of one row in one statement, of
+        // which PostgreSQL applies only one (the other would change no row, so the batch
+        // would fail and the checkout run again): such a checkout takes its places first.
         let taking = if taking == Taking::Last && repeats_a_session(req) {
             Taking::First
         } else {
@@ -140,7 +141,8 @@ impl Bookings {
             .collect();
         let mut writes = Writes::new();
         if taking == Taking::Last {
-            // First in the batch: on SQLite nothing else runs before a refusal.
+            // First in the batch: on SQLite none of its other writes runs before a refusal
+            // (an approval's alerts, written before the batch, are rolled back with it).
             for line in lines.iter().filter(|l| l.taken) {
                 writes.require_written(take_seen(
                     tx.tenant(),
@@ -193,17 +195,22 @@ impl Bookings {
         // A unique index refusing a row here means a concurrent checkout placed it first:
         // the same person's place (already booked) or this key's order (answered by the
         // caller as a retry).
-        match writes.run(&tx).await {
+        let written = match writes.run(&tx).await {
             Err(e) if storage::writes::is_unmet(&e) => {
                 tx.rollback().await?;
                 return Ok(None);
             }
-            done => done.map_err(duplicate_is_already_booked)?,
-        }
-        if let Some(org) = org.as_deref() {
-            for (session, limit) in &limited {
-                check_org_limit(&tx, session, org, *limit, OrgLimit::Written).await?;
-            }
+            done => done.map_err(duplicate_is_already_booked),
+        };
+        let checked = match (written, org.as_deref()) {
+            (Ok(()), Some(org)) => over_limit(&tx, org, &limited).await,
+            (done, _) => done,
+        };
+        // Refused after the batch took the places: rolled back now, so the session's row
+        // is not held until the connection's next use.
+        if let Err(refused) = checked {
+            tx.rollback().await?;
+            return Err(refused);
         }
         tx.commit().await?;
         self.catalogue.changed(&cfg.slug);
@@ -272,6 +279,19 @@ impl Bookings {
             rights,
         }))
     }
+}
+
+/// Refuses the checkout if the organisation now holds more places than its limit on any
+/// of the `limited` sessions (counted after the batch, which holds their rows).
+async fn over_limit(
+    tx: &TenantTx,
+    org: &str,
+    limited: &[(String, i32)],
+) -> Result<(), BookingError> {
+    for (session, limit) in limited {
+        check_org_limit(tx, session, org, *limit, OrgLimit::Written).await?;
+    }
+    Ok(())
 }
 
 /// Whether any session is in the checkout more than once (for different people).

@@ -11,9 +11,9 @@
 //!   invoice is written, unnumbered, in its checkout's transaction (`invoice_pending`), and
 //!   numbered after the commit by [`number_pending`], which takes the tenant's counter row
 //!   and numbers every invoice waiting, in the order they were issued. It runs in the
-//!   background ([`Numbering`]): one task per tenant at a time, started by the first commit
-//!   that finds none waiting to start, so a burst of checkouts is numbered together and no
-//!   checkout waits for the counter (they did when each took it: one organisation checkout
+//!   background ([`Numbering`]): one task per tenant at a time in each process, which a
+//!   commit while it runs sends round again, so a burst of checkouts is numbered in a few
+//!   rounds and no checkout waits for the counter (they did when each took it: one organisation checkout
 //!   at a time per council). A checkout that rolls back leaves no hole. Whatever reads
 //!   invoices numbers those waiting first, so none is ever seen without its number; the
 //!   minute's jobs number anything a stopped process left waiting. Credit notes, rare, take
@@ -22,7 +22,7 @@
 //! - The organisation's lead administrators and purchasers (and the council's
 //!   administrators) list them and download each as PDF, CSV or JSON.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -344,17 +344,55 @@ pub(crate) async fn credit(
     Ok(Some(note))
 }
 
-/// The tenants whose invoices a background task of this process is about to number (it
-/// has not yet started reading the waiting ones).
+/// The tenants whose invoices this process is numbering in the background: one task per
+/// tenant at a time, told by later commits to go round again.
 #[derive(Clone, Default)]
-pub(crate) struct Numbering(Arc<Mutex<HashSet<TenantId>>>);
+pub(crate) struct Numbering(Arc<Mutex<HashMap<TenantId, Round>>>);
+
+/// Where a tenant's numbering task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// Numbering; nothing committed since it started asks for more.
+    Running,
+    /// Numbering, and an invoice was committed since it started: it goes round again.
+    Again,
+}
 
 impl Numbering {
-    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<TenantId>> {
-        // Nothing here can be left half-changed: a panic elsewhere does not spoil the set.
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, Round>> {
+        // Nothing here can be left half-changed: a panic elsewhere does not spoil the map.
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether a task must be started for `tenant` (none runs): otherwise the running one
+    /// is told to go round again.
+    fn ask(&self, tenant: &TenantId) -> bool {
+        let mut map = self.map();
+        match map.get_mut(tenant) {
+            Some(round) => {
+                *round = Round::Again;
+                false
+            }
+            None => {
+                map.insert(tenant.clone(), Round::Running);
+                true
+            }
+        }
+    }
+
+    /// After a round: whether to go round again (a commit asked since it started);
+    /// otherwise the task ends and the tenant is off the map.
+    fn again(&self, tenant: &TenantId) -> bool {
+        let mut map = self.map();
+        if map.get(tenant) == Some(&Round::Again) {
+            map.insert(tenant.clone(), Round::Running);
+            true
+        } else {
+            map.remove(tenant);
+            false
+        }
     }
 }
 
@@ -383,20 +421,28 @@ impl Bookings {
     }
 
     /// Has the invoices waiting numbered in the background, after a commit that wrote one:
-    /// the caller (a checkout, a purchase) answers at once. A task already waiting to start
-    /// for the tenant will find this commit's invoice, so none is started then; a task
-    /// takes its tenant off the list before it reads, so a commit after that starts the
-    /// next. The place or purchase stands whatever happens to the task: an invoice left
-    /// waiting is numbered by the next task, the next read or the minute's jobs.
+    /// the caller (a checkout, a purchase) answers at once. One task per tenant runs in
+    /// this process; a commit while it runs makes it go round again when it has finished,
+    /// so a burst of checkouts is numbered in a few rounds, never by one transaction each
+    /// queueing on the counter row. The place or purchase stands whatever happens to the
+    /// task: an invoice left waiting (a failed round ends the task) is numbered by the next
+    /// task, the next read or the minute's jobs.
     pub(crate) fn number_soon(&self, cfg: &TenantConfig) {
-        if !self.numbering.set().insert(cfg.slug.clone()) {
+        if !self.numbering.ask(&cfg.slug) {
             return;
         }
         let (this, tenant) = (self.clone(), cfg.slug.clone());
         tokio::spawn(async move {
-            this.numbering.set().remove(&tenant);
-            if let Err(e) = this.number(&tenant).await {
-                tracing::warn!(tenant = %tenant, error = %e, "invoices left waiting for their number");
+            loop {
+                if let Err(e) = this.number(&tenant).await {
+                    tracing::warn!(tenant = %tenant, error = %e, "invoices left waiting for their number");
+                    // Off the map, so the next commit starts afresh.
+                    this.numbering.map().remove(&tenant);
+                    return;
+                }
+                if !this.numbering.again(&tenant) {
+                    return;
+                }
             }
         });
     }

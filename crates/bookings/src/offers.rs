@@ -160,6 +160,9 @@ impl Bookings {
         if let (Some(limit), Some(org)) =
             (session.org_place_limit, entry.organisation_id.as_deref())
         {
+            // The place is already held for the offer: the session's row is held for the
+            // count, as a checkout's take holds it.
+            crate::take::hold_session(&tx, &session.id).await?;
             crate::common::check_org_limit(
                 &tx,
                 &session.id,

@@ -72,6 +72,23 @@ pub(crate) fn take_seen(
     }
 }
 
+/// Holds `session_id`'s row until the transaction ends, by an update that changes nothing,
+/// for a count that must see every booking of the session committed before it and let
+/// none commit beside it (an organisation's limit, counted for a place already held, as
+/// an accepted waiting-list offer's is): every place taken on the session queues there.
+pub(crate) async fn hold_session(tx: &TenantTx, session_id: &str) -> Result<(), BookingError> {
+    course_session::Entity::update_many()
+        .col_expr(
+            course_session::Column::PlacesTaken,
+            Expr::col(course_session::Column::PlacesTaken),
+        )
+        .filter(course_session::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course_session::Column::Id.eq(session_id))
+        .exec(&**tx)
+        .await?;
+    Ok(())
+}
+
 /// A booking's statuses that hold a place.
 pub(crate) const HELD: [&str; 2] = [PENDING, "confirmed"];
 /// A waiting-list entry's statuses that keep someone in line.

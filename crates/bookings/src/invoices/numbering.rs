@@ -97,6 +97,11 @@ pub async fn number_pending(tx: &TenantTx) -> Result<u64, BookingError> {
         .await
         .map_err(storage::StorageError::from)?;
     if taken.is_none() {
+        // Nothing waiting (a tenant offboarded while this waited for its turn, say): no
+        // counter row to make.
+        if pending(tx).await?.is_empty() {
+            return Ok(0);
+        }
         // The tenant's first invoice: make the row (a concurrent first waits here), take it.
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
