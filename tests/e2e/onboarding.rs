@@ -277,3 +277,99 @@ async fn a_logo_must_be_a_drawing_of_a_sensible_size_and_every_tenant_has_an_ico
         .clone();
     assert!(icon.text().await.unwrap().contains(&colour));
 }
+
+/// The database holds each hostname for one council: a claim that every check before it
+/// missed (two folders of one import naming one host; a notice published after another
+/// council took the host its draft names) is refused, and nothing of it is written.
+#[tokio::test]
+async fn the_database_holds_each_hostname_for_one_council() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let (_keep, first) = newtown(|t| t);
+    let (_keep2, second) = newtown(|t| {
+        t.replacen("slug = \"newtown\"", "slug = \"oldtown\"", 1)
+            .replacen(
+                "hostnames = [\"newtown.localhost\"]",
+                "hostnames = [\"oldtown.localhost\", \"newtown.localhost\"]",
+                1,
+            )
+    });
+    // A folder is named after its slug.
+    let second_folder = second.with_file_name("oldtown");
+    std::fs::rename(&second, &second_folder).unwrap();
+    let loaded = [
+        tenant_router::load::load_one(&first).unwrap(),
+        tenant_router::load::load_one(&second_folder).unwrap(),
+    ];
+    let report = storage::tenants::import_new(&app.store, &loaded, now)
+        .await
+        .unwrap();
+    assert_eq!(report.imported, vec!["newtown".parse().unwrap()]);
+    assert_eq!(report.refused.len(), 1, "{report:?}");
+    assert_eq!(report.refused[0].0.as_str(), "oldtown");
+    assert!(
+        report.refused[0].1.contains("newtown.localhost"),
+        "{report:?}"
+    );
+    let oldtown: tenant_router::TenantId = "oldtown".parse().unwrap();
+    assert!(
+        storage::tenants::row(&app.store, &oldtown)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing of the refused council was written"
+    );
+
+    // Newtown's notice draft names Harrow's host, which no check stopped: publishing it is
+    // refused, and Newtown's configuration in force is left as it was.
+    let newtown: tenant_router::TenantId = "newtown".parse().unwrap();
+    let mut claims = loaded[0].config.clone();
+    claims.hostnames.push("harrow.localhost".to_owned());
+    let tx = app.store.tenant_tx(&newtown).await.unwrap();
+    privacy_engine::store::notice::save_draft(
+        &tx,
+        now,
+        "test",
+        &claims,
+        &privacy_engine::domain::notice::Prose::default(),
+        "Another hostname",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let refused = app
+        .state
+        .privacy
+        .publish(
+            &newtown,
+            privacy_engine::store::notice::Publication {
+                by: "test",
+                significant: false,
+                summary: "Another hostname",
+            },
+            "http://newtown.localhost",
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(privacy_engine::store::notice::PublishError::HostnameTaken(ref h))
+                if h.contains("harrow.localhost")
+        ),
+        "{refused:?}"
+    );
+    let row = storage::tenants::row(&app.store, &newtown)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.config.contains("harrow.localhost"), "{}", row.config);
+    let tx = app.store.tenant_read(&newtown).await.unwrap();
+    assert!(
+        privacy_engine::store::notice::draft(&tx)
+            .await
+            .unwrap()
+            .is_some(),
+        "the draft stays, to be corrected or discarded"
+    );
+    tx.rollback().await.unwrap();
+}

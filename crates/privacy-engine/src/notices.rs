@@ -160,9 +160,14 @@ impl Privacy {
                 return Err(e);
             }
         };
-        storage::tenants::put_in_force(&tx, &published.config, now)
-            .await
-            .map_err(PrivacyError::from)?;
+        match storage::tenants::put_in_force(&tx, &published.config, now).await {
+            Ok(()) => {}
+            Err(storage::StorageError::HostnameTaken(hosts)) => {
+                tx.rollback().await.map_err(PrivacyError::from)?;
+                return Err(PublishError::HostnameTaken(hosts));
+            }
+            Err(e) => return Err(PrivacyError::from(e).into()),
+        }
         let emailed = if publication.significant {
             self.announce(&tx, tenant, &published, base_url).await?
         } else {

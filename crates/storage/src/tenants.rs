@@ -64,10 +64,15 @@ pub async fn import_new(
                     report.refused.push((id, why));
                     continue;
                 }
-                if insert(db, t, &digest, now).await? {
-                    report.imported.push(id);
-                } else {
-                    report.unchanged.push(id);
+                match insert(db, t, &digest, now).await {
+                    Ok(true) => report.imported.push(id),
+                    Ok(false) => report.unchanged.push(id),
+                    // Claimed since `existing` was read, or by another folder of this import.
+                    Err(StorageError::HostnameTaken(hosts)) => report.refused.push((
+                        id,
+                        format!("another council already answers to one of {hosts}"),
+                    )),
+                    Err(e) => return Err(e),
                 }
             }
         }
@@ -269,6 +274,10 @@ async fn insert(
         .exec_without_returning(&*tx)
         .await?;
     if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        if let Err(e) = claim_hostnames(&tx, cfg).await {
+            tx.rollback().await?;
+            return Err(e);
+        }
         audit::record(
             &tx,
             now,
@@ -287,6 +296,45 @@ async fn insert(
         Ok(true)
     } else {
         Ok(false)
+    }
+}
+
+/// Records the transaction's tenant as the one answering to each of `cfg`'s hostnames,
+/// replacing what it answered to before. The database holds each hostname for one tenant
+/// (`tenant_hostname`'s unique index), so of two claims made at once (two operators, two
+/// replicas) the second fails, whatever either read before.
+///
+/// # Errors
+/// [`StorageError::HostnameTaken`] when another tenant holds one of them (the caller's
+/// transaction is then to be rolled back); [`StorageError::Db`] otherwise.
+async fn claim_hostnames(tx: &crate::TenantTx, cfg: &TenantConfig) -> Result<(), StorageError> {
+    let mut gone = crate::sql::Sql::default();
+    let t = gone.bind(tx.tenant().as_str());
+    gone.text = format!("DELETE FROM tenant_hostname WHERE tenant_id = {t}");
+    gone.execute(tx).await?;
+    if cfg.hostnames.is_empty() {
+        return Ok(());
+    }
+    let mut sql = crate::sql::Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let rows: Vec<String> = cfg
+        .hostnames
+        .iter()
+        .map(|h| format!("({t}, {})", sql.bind(h.as_str())))
+        .collect();
+    sql.text = format!(
+        "INSERT INTO tenant_hostname (tenant_id, hostname) VALUES {}",
+        rows.join(", ")
+    );
+    match sql.execute(tx).await {
+        Err(e) if e.is_unique_violation() => Err(StorageError::HostnameTaken(
+            cfg.hostnames
+                .iter()
+                .map(|h| format!("`{h}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+        done => done.map(|_| ()),
     }
 }
 
@@ -375,8 +423,10 @@ pub fn fingerprint(cfg: &TenantConfig, logo: Option<&[u8]>) -> Result<String, St
 /// notice's). Other replicas notice the change through [`last_changed`].
 ///
 /// # Errors
-/// [`StorageError::CorruptTenant`] when the tenant has no
-/// row, [`StorageError::Db`] when the update fails.
+/// [`StorageError::CorruptTenant`] when the tenant has no row,
+/// [`StorageError::HostnameTaken`] when another tenant has claimed one of its hostnames
+/// since the draft was made, [`StorageError::Db`] when the update fails; the caller's
+/// transaction is then to be rolled back.
 pub async fn put_in_force(
     tx: &crate::TenantTx,
     cfg: &TenantConfig,
@@ -397,7 +447,7 @@ pub async fn put_in_force(
     active.config_sha256 = Set(digest);
     active.updated_at = Set(now);
     active.update(&**tx).await?;
-    Ok(())
+    claim_hostnames(tx, cfg).await
 }
 
 /// Where the tenant rows stand: when any last changed, how many there are, and how many

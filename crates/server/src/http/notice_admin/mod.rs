@@ -531,6 +531,15 @@ async fn publish(
                         })
                         .collect(),
                 ),
+                PublishError::HostnameTaken(hosts) => (
+                    StatusCode::CONFLICT,
+                    vec![FieldError {
+                        field: "publish",
+                        message: format!(
+                            "Another council's portal already answers to one of {hosts}: ask the platform operator to correct this council's hostnames, then discard the draft"
+                        ),
+                    }],
+                ),
                 PublishError::Privacy(e) => return Err(internal(e)),
             };
             let html = overview_page(&state, &v, status, None, errors).await?;
