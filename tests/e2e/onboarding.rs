@@ -354,7 +354,7 @@ async fn the_database_holds_each_hostname_for_one_council() {
         matches!(
             refused,
             Err(privacy_engine::store::notice::PublishError::HostnameTaken(ref h))
-                if h.contains("harrow.localhost")
+                if h == "`harrow.localhost`"
         ),
         "{refused:?}"
     );
@@ -364,6 +364,14 @@ async fn the_database_holds_each_hostname_for_one_council() {
         .unwrap();
     assert!(!row.config.contains("harrow.localhost"), "{}", row.config);
     let tx = app.store.tenant_read(&newtown).await.unwrap();
+    assert_eq!(
+        privacy_engine::store::notice::current(&tx)
+            .await
+            .unwrap()
+            .map(|v| v.version),
+        None,
+        "no version was published (imported directly, it had none)"
+    );
     assert!(
         privacy_engine::store::notice::draft(&tx)
             .await

@@ -28,9 +28,9 @@ pub enum StorageError {
     /// The URL names no backend we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
-    /// Another tenant already answers to one of these hostnames (the database's unique
-    /// index refused the claim); nothing was written.
-    #[error("another council already answers to one of {0}")]
+    /// Another tenant already answers to these hostnames (the database holds each for
+    /// one tenant); the caller's transaction is to be rolled back.
+    #[error("another council already answers to {0}")]
     HostnameTaken(String),
     /// The audit chain of a tenant does not verify.
     #[error("the audit log of tenant `{0}` is broken at event {1}")]

@@ -302,12 +302,14 @@ async fn insert(
 /// Records the transaction's tenant as the one answering to each of `cfg`'s hostnames,
 /// replacing what it answered to before. The database holds each hostname for one tenant
 /// (`tenant_hostname`'s unique index), so of two claims made at once (two operators, two
-/// replicas) the second fails, whatever either read before.
+/// replicas) the second fails, whatever either read before: a claim another transaction
+/// is making waits for it, and is refused if it commits.
 ///
 /// # Errors
-/// [`StorageError::HostnameTaken`] when another tenant holds one of them (the caller's
-/// transaction is then to be rolled back); [`StorageError::Db`] otherwise.
+/// [`StorageError::HostnameTaken`], naming the hostnames another tenant holds (the
+/// caller's transaction is then to be rolled back); [`StorageError::Db`] otherwise.
 async fn claim_hostnames(tx: &crate::TenantTx, cfg: &TenantConfig) -> Result<(), StorageError> {
+    use sea_orm::ConnectionTrait as _;
     let mut gone = crate::sql::Sql::default();
     let t = gone.bind(tx.tenant().as_str());
     gone.text = format!("DELETE FROM tenant_hostname WHERE tenant_id = {t}");
@@ -322,19 +324,28 @@ async fn claim_hostnames(tx: &crate::TenantTx, cfg: &TenantConfig) -> Result<(),
         .iter()
         .map(|h| format!("({t}, {})", sql.bind(h.as_str())))
         .collect();
+    // Its own rows are gone: a hostname not written back is another tenant's.
     sql.text = format!(
-        "INSERT INTO tenant_hostname (tenant_id, hostname) VALUES {}",
+        "INSERT INTO tenant_hostname (tenant_id, hostname) VALUES {} \
+         ON CONFLICT (hostname) DO NOTHING RETURNING hostname",
         rows.join(", ")
     );
-    match sql.execute(tx).await {
-        Err(e) if e.is_unique_violation() => Err(StorageError::HostnameTaken(
-            cfg.hostnames
-                .iter()
-                .map(|h| format!("`{h}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        )),
-        done => done.map(|_| ()),
+    let written = (**tx)
+        .query_all_raw(sql.statement((**tx).get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String>("", "hostname"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let taken: Vec<String> = cfg
+        .hostnames
+        .iter()
+        .filter(|h| !written.contains(h))
+        .map(|h| format!("`{h}`"))
+        .collect();
+    if taken.is_empty() {
+        Ok(())
+    } else {
+        Err(StorageError::HostnameTaken(taken.join(", ")))
     }
 }
 

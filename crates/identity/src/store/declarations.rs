@@ -206,8 +206,6 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "data_key.tenant_id",
     "data_key.key_id",
     "data_key.created_at",
-    "tenant_hostname.tenant_id",
-    "tenant_hostname.hostname",
     "account_secret.tenant_id",
     "account_secret.account_id",
     "account_secret.subject_key",

@@ -140,6 +140,8 @@ pub const PERSONAL_DATA: &[PersonalColumn] = &[
 /// Platform-table columns that hold no personal data. The audit log's `subject` and
 /// `detail` hold ids, never names or contact details.
 pub const OTHER_COLUMNS: &[&str] = &[
+    "tenant_hostname.tenant_id",
+    "tenant_hostname.hostname",
     "tenant.id",
     "tenant.display_name",
     "tenant.config",

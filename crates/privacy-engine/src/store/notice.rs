@@ -177,8 +177,8 @@ pub enum PublishError {
     /// Another version was published after the draft was started.
     #[error("version {0} was published after this draft was started")]
     Stale(i32),
-    /// The draft's hostnames include one another council has claimed since.
-    #[error("another council already answers to one of {0}")]
+    /// The draft names hostnames another council has claimed since (these).
+    #[error("another council already answers to {0}")]
     HostnameTaken(String),
     /// The storage layer failed.
     #[error(transparent)]

@@ -536,7 +536,7 @@ async fn publish(
                     vec![FieldError {
                         field: "publish",
                         message: format!(
-                            "Another council's portal already answers to one of {hosts}: ask the platform operator to correct this council's hostnames, then discard the draft"
+                            "Another council's portal already answers to {hosts}: discard this draft, then ask the platform operator to correct this council's hostnames"
                         ),
                     }],
                 ),
