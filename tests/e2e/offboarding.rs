@@ -9,14 +9,33 @@ use std::time::Duration;
 use e2e::spawn_app;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait as _, Statement};
-use server::offboarding::offboard;
+use server::offboarding::{Passphrase, offboard};
 use storage::tenant_data;
 
+/// The passphrase the tests' archives are encrypted under.
+pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
+
+pub(crate) fn passphrase() -> Passphrase {
+    Passphrase::new(PASSPHRASE).unwrap()
+}
+
+/// The archive's files, opened with the passphrase; none opens without it.
 fn unzip(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    for i in 0..zip.len() {
+        assert!(
+            zip.by_index(i).is_err(),
+            "file {i} opens without the passphrase"
+        );
+        assert!(
+            zip.by_index_decrypt(i, b"not the passphrase at all")
+                .is_err(),
+            "file {i} opens with another passphrase"
+        );
+    }
     (0..zip.len())
         .map(|i| {
-            let mut f = zip.by_index(i).unwrap();
+            let mut f = zip.by_index_decrypt(i, PASSPHRASE.as_bytes()).unwrap();
             let mut out = Vec::new();
             f.read_to_end(&mut out).unwrap();
             (f.name().to_owned(), out)
@@ -83,9 +102,15 @@ async fn a_council_leaves_with_its_data_and_nothing_of_it_stays_readable() {
         .unwrap()
         .id;
 
-    let done = offboard(&app.state, "harrow", Duration::ZERO, app.clock.now())
-        .await
-        .unwrap();
+    let done = offboard(
+        &app.state,
+        "harrow",
+        &passphrase(),
+        Duration::ZERO,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
     assert!(!done.resumed);
     assert_eq!(done.keys, 1);
     assert_eq!(done.files, 1);
@@ -199,12 +224,17 @@ async fn an_offboarded_council_is_not_brought_back_and_bad_requests_change_nothi
         ("nowhere", "there is no tenant `nowhere`"),
         ("Not A Slug", "is not a tenant slug"),
     ] {
-        let err = offboard(&app.state, slug, Duration::ZERO, now)
+        let err = offboard(&app.state, slug, &passphrase(), Duration::ZERO, now)
             .await
             .unwrap_err()
             .to_string();
         assert!(err.contains(says), "{err}");
     }
+    // A passphrase too short to protect the council's data is refused.
+    for short in ["", "   \n", "fifteen chars!!"] {
+        assert!(Passphrase::new(short).is_err(), "{short:?}");
+    }
+    assert!(Passphrase::new("sixteen chars!!!\n").is_ok());
     assert_eq!(app.registry.current().iter().count(), 5);
     assert!(
         storage::tenants::offboarded(&app.store)
@@ -213,7 +243,7 @@ async fn an_offboarded_council_is_not_brought_back_and_bad_requests_change_nothi
             .is_empty()
     );
 
-    offboard(&app.state, "segfl", Duration::ZERO, now)
+    offboard(&app.state, "segfl", &passphrase(), Duration::ZERO, now)
         .await
         .unwrap();
     assert_eq!(
@@ -221,7 +251,7 @@ async fn an_offboarded_council_is_not_brought_back_and_bad_requests_change_nothi
         StatusCode::NOT_FOUND
     );
     // Running it again finishes nothing new and says it is a resumption.
-    let again = offboard(&app.state, "segfl", Duration::ZERO, now)
+    let again = offboard(&app.state, "segfl", &passphrase(), Duration::ZERO, now)
         .await
         .unwrap();
     assert!(again.resumed && again.keys == 0 && again.files == 0);

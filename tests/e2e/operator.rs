@@ -2,6 +2,7 @@
 //! operator's token, on any host; without the token nothing, and with no token configured
 //! no API at all.
 
+use crate::offboarding::PASSPHRASE;
 use e2e::{TestApp, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -189,7 +190,7 @@ async fn an_operator_onboards_and_offboards_a_council_over_http() {
         post.clone(),
         "/operator/v1/tenants/newtown/offboard",
         Some(TOKEN),
-        Some(json!({"confirm": "harrow", "grace_secs": 0})),
+        Some(json!({"confirm": "harrow", "grace_secs": 0, "archive_passphrase": PASSPHRASE})),
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -199,7 +200,7 @@ async fn an_operator_onboards_and_offboards_a_council_over_http() {
         post.clone(),
         "/operator/v1/tenants/nowhere/offboard",
         Some(TOKEN),
-        Some(json!({"confirm": "nowhere", "grace_secs": 0})),
+        Some(json!({"confirm": "nowhere", "grace_secs": 0, "archive_passphrase": PASSPHRASE})),
     )
     .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -209,16 +210,39 @@ async fn an_operator_onboards_and_offboards_a_council_over_http() {
         post.clone(),
         "/operator/v1/tenants/newtown/offboard",
         None,
-        Some(json!({"confirm": "newtown", "grace_secs": 0})),
+        Some(json!({"confirm": "newtown", "grace_secs": 0, "archive_passphrase": PASSPHRASE})),
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    // The archive is encrypted: no passphrase, or a short one, and nothing is done.
+    for (body, expected) in [
+        (
+            json!({"confirm": "newtown", "grace_secs": 0}),
+            "passphrase_required",
+        ),
+        (
+            json!({"confirm": "newtown", "grace_secs": 0, "archive_passphrase": "short"}),
+            "passphrase_too_short",
+        ),
+    ] {
+        let res = call(
+            &app,
+            post.clone(),
+            "/operator/v1/tenants/newtown/offboard",
+            Some(TOKEN),
+            Some(body),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(code(&res), expected);
+    }
+    assert_eq!(newtown_home(&app).await.status(), StatusCode::OK);
     let res = call(
         &app,
         post,
         "/operator/v1/tenants/newtown/offboard",
         Some(TOKEN),
-        Some(json!({"confirm": "newtown", "grace_secs": 0})),
+        Some(json!({"confirm": "newtown", "grace_secs": 0, "archive_passphrase": PASSPHRASE})),
     )
     .await;
     assert_eq!(

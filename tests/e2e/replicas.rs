@@ -64,8 +64,14 @@ async fn another_replica_follows_an_onboarding_and_an_offboarding_through_redis(
     let (_keep, folder) = newtown(|t| t);
     apply(&app.state, &folder, app.clock.now()).await.unwrap();
     until("the replica serving newtown", || serves("newtown")).await;
-    offboard(&app.state, "newtown", Duration::ZERO, app.clock.now())
-        .await
-        .unwrap();
+    offboard(
+        &app.state,
+        "newtown",
+        &crate::offboarding::passphrase(),
+        Duration::ZERO,
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
     until("the replica dropping newtown", || !serves("newtown")).await;
 }

@@ -7,9 +7,13 @@
 //!    links and API tokens answer 404. The command then waits `grace` for them.
 //! 2. **Its archive, then its rows.** One transaction reads every tenant-owned table (found
 //!    in the database's catalogue, so none is missed) into a zip archive with its files,
-//!    its configuration and its special requirements decrypted, stores the archive in the
-//!    platform's area of the object store (`offboarded/{slug}/…zip`, for the operator to
-//!    hand to the council) and deletes every row, foreign keys permitting, tenant row last.
+//!    its configuration and its special requirements decrypted, every file of it encrypted
+//!    (AES-256, in the zip format's WinZip AES encryption, which 7-Zip and most archive
+//!    tools open) under a passphrase the operator chose ([`Passphrase`]; never stored),
+//!    stores the archive in the platform's area of the object store
+//!    (`offboarded/{slug}/…zip`, for the operator to hand to the council, the passphrase
+//!    going by another channel) and deletes every row, foreign keys permitting, tenant row
+//!    last. The names of the files in the archive (tables, file keys) are not encrypted.
 //! 3. **Its keys, files and sessions.** Its data key is destroyed in the key store, so
 //!    what was sealed under it stays unreadable in every backup of the database; its files
 //!    are deleted from the object store and its sessions from the session store.
@@ -61,6 +65,39 @@ fn secret_column(column: &str) -> bool {
         || matches!(column, "subject_key" | "wrapped" | "special_requirements")
 }
 
+/// The passphrase an offboarded council's archive is encrypted under: chosen by the
+/// operator, given to the council by another channel than the archive, never stored or
+/// logged. At least [`Passphrase::MIN_CHARS`] characters.
+pub struct Passphrase(String);
+
+impl Passphrase {
+    /// The fewest characters a passphrase may have.
+    pub const MIN_CHARS: usize = 16;
+
+    /// `text` as a passphrase (a final line break, as a file ends, is not part of it).
+    ///
+    /// # Errors
+    /// What is wrong with it, for the operator.
+    pub fn new(text: &str) -> Result<Self, String> {
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if text.trim().chars().count() < Self::MIN_CHARS {
+            return Err(format!(
+                "the archive's passphrase must have at least {} characters (a few unrelated \
+                 words will do); nothing was done",
+                Self::MIN_CHARS
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Passphrase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Passphrase(…)")
+    }
+}
+
 /// Why an offboarding did not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum OffboardError {
@@ -80,6 +117,7 @@ pub enum OffboardError {
 pub async fn offboard(
     state: &AppState,
     slug: &str,
+    passphrase: &Passphrase,
     grace: Duration,
     now: DateTime<Utc>,
 ) -> Result<Offboarded, OffboardError> {
@@ -97,7 +135,7 @@ pub async fn offboard(
             "there is no tenant `{id}` (`portal tenants list` shows them); nothing was done"
         )));
     }
-    Ok(go(state, id, row, left.is_some(), grace, now).await?)
+    Ok(go(state, id, row, left.is_some(), passphrase, grace, now).await?)
 }
 
 async fn go(
@@ -105,6 +143,7 @@ async fn go(
     id: TenantId,
     row: Option<tenant::Model>,
     resumed: bool,
+    passphrase: &Passphrase,
     grace: Duration,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Offboarded> {
@@ -114,9 +153,9 @@ async fn go(
         (Some(row), false) => {
             stop_serving(state, row, now).await?;
             tokio::time::sleep(grace).await;
-            rows = archive_and_delete(state, &id, row, now).await?;
+            rows = archive_and_delete(state, &id, row, passphrase, now).await?;
         }
-        (Some(row), true) => rows = archive_and_delete(state, &id, row, now).await?,
+        (Some(row), true) => rows = archive_and_delete(state, &id, row, passphrase, now).await?,
         (None, _) => {}
     }
     let keys = state
@@ -169,6 +208,7 @@ async fn archive_and_delete(
     state: &AppState,
     id: &TenantId,
     row: &tenant::Model,
+    passphrase: &Passphrase,
     now: DateTime<Utc>,
 ) -> anyhow::Result<BTreeMap<String, u64>> {
     let tx = state.db.system_tx(id).await?;
@@ -227,6 +267,7 @@ async fn archive_and_delete(
         "files": keys.len(),
         "special_requirements": special.len(),
         "left_out": "password and token hashes, second-factor secrets and data keys",
+        "encryption": "AES-256 (WinZip AES) for every file, under the passphrase given separately",
     });
     files.insert(
         0,
@@ -235,7 +276,7 @@ async fn archive_and_delete(
             serde_json::to_vec_pretty(&manifest)?,
         ),
     );
-    let archive = zip_of(files)?;
+    let archive = zip_of(files, passphrase)?;
     let sha = hex::encode(sha2::Sha256::digest(&archive));
     // One name per council: a run that stops after storing it and is run again replaces
     // it rather than leaving an archive nothing records.
@@ -257,11 +298,12 @@ async fn archive_and_delete(
     Ok(removed)
 }
 
-fn zip_of(files: Vec<(String, Vec<u8>)>) -> anyhow::Result<Vec<u8>> {
+fn zip_of(files: Vec<(String, Vec<u8>)>, passphrase: &Passphrase) -> anyhow::Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1));
+        .compression_level(Some(1))
+        .with_aes_encryption(zip::AesMode::Aes256, &passphrase.0);
     for (name, bytes) in files {
         zip.start_file(name, options)?;
         zip.write_all(&bytes)?;

@@ -421,10 +421,25 @@ fn tenants_offboard_wants_the_slug_twice_then_leaves_nothing_of_the_council() {
     assert!(!wrong.status.success());
     assert!(data.path().join("keys/segfl").exists());
 
-    let unknown = portal(
-        data.path(),
-        &["tenants", "offboard", "nowhere", "--confirm", "nowhere"],
-    );
+    // `tenants offboard SLUG --confirm SLUG --passphrase-file` with the passphrase `text`.
+    let offboard_with = |slug: &str, text: &str| {
+        let file = data.path().join(format!("passphrase-{}", text.len()));
+        std::fs::write(&file, format!("{text}\n")).unwrap();
+        let file = file.to_str().unwrap().to_owned();
+        portal(
+            data.path(),
+            &[
+                "tenants",
+                "offboard",
+                slug,
+                "--confirm",
+                slug,
+                "--passphrase-file",
+                &file,
+            ],
+        )
+    };
+    let unknown = offboard_with("nowhere", "correct horse battery staple");
     assert!(!unknown.status.success());
     assert!(
         text(&unknown.stderr).contains("there is no tenant `nowhere`"),
@@ -432,6 +447,28 @@ fn tenants_offboard_wants_the_slug_twice_then_leaves_nothing_of_the_council() {
         text(&unknown.stderr)
     );
 
+    // The archive is encrypted under the operator's passphrase: none, or a short one, and
+    // nothing is done.
+    let no_passphrase = portal(
+        data.path(),
+        &["tenants", "offboard", "segfl", "--confirm", "segfl"],
+    );
+    assert!(!no_passphrase.status.success());
+    assert!(
+        text(&no_passphrase.stderr).contains("--passphrase-file FILE"),
+        "{}",
+        text(&no_passphrase.stderr)
+    );
+    let refused = offboard_with("segfl", "too short");
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("at least 16 characters"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(data.path().join("keys/segfl").exists());
+    let passphrase = data.path().join("passphrase");
+    std::fs::write(&passphrase, "correct horse battery staple\n").unwrap();
     let done = portal(
         data.path(),
         &[
@@ -440,6 +477,8 @@ fn tenants_offboard_wants_the_slug_twice_then_leaves_nothing_of_the_council() {
             "segfl",
             "--confirm",
             "segfl",
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
             "--grace-secs",
             "0",
         ],

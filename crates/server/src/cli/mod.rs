@@ -132,6 +132,10 @@ pub enum TenantsCommand {
         /// The slug again: offboarding cannot be undone.
         #[arg(long, value_name = "SLUG")]
         confirm: Option<String>,
+        /// A file holding the passphrase (16 characters or more) the council's archive is
+        /// encrypted under; give it to the council by another channel than the archive.
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
         /// Seconds to wait, once the tenant is no longer served, for every replica to let
         /// go of it (they check every 5 seconds).
         #[arg(long, default_value_t = 10)]
@@ -195,8 +199,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenants(TenantsCommand::Offboard {
             slug,
             confirm,
+            passphrase_file,
             grace_secs,
-        }) => tenants::offboard(settings, &slug, confirm.as_deref(), grace_secs).await,
+        }) => {
+            tenants::offboard(
+                settings,
+                &slug,
+                confirm.as_deref(),
+                passphrase_file.as_deref(),
+                grace_secs,
+            )
+            .await
+        }
         Command::Accounts(AccountsCommand::GrantRole {
             tenant,
             email,

@@ -332,6 +332,10 @@ async fn apply(
 struct Offboard {
     /// The slug again: offboarding cannot be undone.
     confirm: String,
+    /// The passphrase the council's archive is encrypted under (given to them by another
+    /// channel; never stored).
+    #[serde(default)]
+    archive_passphrase: Option<String>,
     /// Seconds to wait for the replicas (at most 20 here; the command line waits longer).
     #[serde(default = "default_grace")]
     grace_secs: u64,
@@ -347,7 +351,10 @@ async fn offboard(
     Path(slug): Path<String>,
     body: Bytes,
 ) -> Response {
-    let ask: Offboard = match parsed(&body, &format!("{{\"confirm\": \"{slug}\"}}")) {
+    let example = format!(
+        "{{\"confirm\": \"{slug}\", \"archive_passphrase\": \"at least sixteen characters\"}}"
+    );
+    let ask: Offboard = match parsed(&body, &example) {
         Ok(a) => a,
         Err(res) => return *res,
     };
@@ -357,6 +364,16 @@ async fn offboard(
             "Offboarding cannot be undone: `confirm` must repeat the slug. Nothing was done.",
         );
     }
+    let Some(text) = ask.archive_passphrase.as_deref() else {
+        return bad(
+            "passphrase_required",
+            "The council's archive is encrypted: give `archive_passphrase` (16 characters or more), and the passphrase to the council by another channel. Nothing was done.",
+        );
+    };
+    let passphrase = match crate::offboarding::Passphrase::new(text) {
+        Ok(p) => p,
+        Err(why) => return bad("passphrase_too_short", &why),
+    };
     if ask.grace_secs > MAX_GRACE_SECS {
         return bad(
             "grace_too_long",
@@ -368,7 +385,9 @@ async fn offboard(
     let task = {
         let (state, slug) = (state.clone(), slug.clone());
         let grace = Duration::from_secs(ask.grace_secs);
-        tokio::spawn(async move { crate::offboarding::offboard(&state, &slug, grace, now).await })
+        tokio::spawn(async move {
+            crate::offboarding::offboard(&state, &slug, &passphrase, grace, now).await
+        })
     };
     let done = match task.await {
         Ok(done) => done,
