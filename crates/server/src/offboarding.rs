@@ -51,6 +51,9 @@ pub struct Offboarded {
     pub sessions: usize,
     /// Whether this run finished an earlier one.
     pub resumed: bool,
+    /// Whether this run made the archive, under its passphrase (otherwise an earlier run
+    /// made it, under the passphrase that run was given).
+    pub archive_made: bool,
 }
 
 /// Tables left out of the archive whole: keys, and the full-text index (derived).
@@ -74,19 +77,28 @@ impl Passphrase {
     /// The fewest characters a passphrase may have.
     pub const MIN_CHARS: usize = 16;
 
-    /// `text` as a passphrase (a final line break, as a file ends, is not part of it).
+    /// `text` as a passphrase: the line breaks a file ends with and a byte-order mark a
+    /// Windows editor starts one with are not part of it (nobody could type them).
     ///
     /// # Errors
     /// What is wrong with it, for the operator.
     pub fn new(text: &str) -> Result<Self, String> {
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        let text = text.strip_suffix('\r').unwrap_or(text);
-        if text.trim().chars().count() < Self::MIN_CHARS {
+        let text = text
+            .trim_start_matches('\u{feff}')
+            .trim_end_matches(['\r', '\n']);
+        if text.chars().count() < Self::MIN_CHARS {
             return Err(format!(
-                "the archive's passphrase must have at least {} characters (a few unrelated \
-                 words will do); nothing was done",
+                "the archive's passphrase must have at least {} characters (a generated one, \
+                 such as `openssl rand -base64 24` gives, is best); nothing was done",
                 Self::MIN_CHARS
             ));
+        }
+        if text != text.trim() {
+            return Err(
+                "the archive's passphrase must not begin or end with a space (the council \
+                 could not tell it was there); nothing was done"
+                    .to_owned(),
+            );
         }
         Ok(Self(text.to_owned()))
     }
@@ -149,6 +161,7 @@ async fn go(
 ) -> anyhow::Result<Offboarded> {
     let db = &state.db;
     let mut rows = BTreeMap::new();
+    let archive_made = row.is_some();
     match (&row, resumed) {
         (Some(row), false) => {
             stop_serving(state, row, now).await?;
@@ -189,6 +202,7 @@ async fn go(
         keys,
         sessions,
         resumed,
+        archive_made,
     })
 }
 

@@ -491,6 +491,18 @@ fn tenants_offboard_wants_the_slug_twice_then_leaves_nothing_of_the_council() {
         .find_map(|l| l.trim().strip_prefix("archive for the council: "))
         .unwrap();
     assert!(Path::new(archive).is_file(), "{archive}");
+    // It opens with the passphrase in the file (its line break not part of it), and only so.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(archive).unwrap()).unwrap();
+    assert!(zip.by_name("manifest.json").is_err());
+    let mut manifest = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name_decrypt("manifest.json", b"correct horse battery staple")
+            .unwrap(),
+        &mut manifest,
+    )
+    .unwrap();
+    assert!(manifest.contains("\"tenant\": \"segfl\""), "{manifest}");
     assert!(!data.path().join("keys/segfl").exists());
     let listed = text(&portal(data.path(), &["tenants", "list"]).stdout);
     assert!(!listed.contains("segfl"), "{listed}");

@@ -53,10 +53,18 @@ pub(super) async fn offboard(
     println!("{slug}: offboarded; its hosts answer 404 on every replica within seconds");
     println!("  archive for the council: {}", done.archive);
     println!("  its SHA-256: {}", done.archive_sha256);
-    println!(
-        "  encrypted (AES-256) under the passphrase in {}",
-        file.display()
-    );
+    if done.archive_made {
+        println!(
+            "  encrypted (AES-256) under the passphrase in {}",
+            file.display()
+        );
+    } else {
+        println!(
+            "  made by the earlier run, under the passphrase that run was given (not the one \
+             in {}); archives made before 6 December 2026 are not encrypted",
+            file.display()
+        );
+    }
     println!(
         "  deleted: {rows} row(s) in {} table(s), {} file(s), {} session key(s); data keys \
          destroyed: {}",

@@ -326,8 +326,8 @@ async fn apply(
     }
 }
 
-/// What an offboarding asks.
-#[derive(Debug, Deserialize)]
+/// What an offboarding asks (no `Debug`: it holds the passphrase).
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Offboard {
     /// The slug again: offboarding cannot be undone.
@@ -405,6 +405,7 @@ async fn offboard(
                 "keys": done.keys,
                 "sessions": done.sessions,
                 "resumed": done.resumed,
+                "archive_made_now": done.archive_made,
             }))
             .into_response()
         }
