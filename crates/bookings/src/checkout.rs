@@ -23,9 +23,20 @@ use crate::order::*;
 use crate::take::*;
 use crate::{BookingError, Bookings};
 
+/// What a checkout is given: the council, the booker, the idempotency key and the
+/// request's hash, the request, and the basket lines it empties.
+type Facts<'a> = (
+    &'a TenantConfig,
+    &'a account::Model,
+    &'a str,
+    &'a str,
+    &'a CheckoutRequest,
+    &'a [String],
+);
+
 /// When a transactional checkout takes its places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Taking {
+enum Taking {
     /// In the write batch, against what was read ([`take_seen`]); nothing is written if
     /// one is gone.
     Last,
@@ -34,11 +45,9 @@ pub(crate) enum Taking {
 }
 
 impl Bookings {
-    /// One checkout, in one transaction ([`Taking`] says when it takes its places); then
-    /// every row the checkout writes goes in one batch ([`Writes`]) before the commit.
-    /// `None` when taking last found a place gone (or its session or course changed)
-    /// since the read: nothing was written, and the caller runs it again taking first.
-    #[allow(clippy::too_many_arguments)] // the checkout's facts, as `attempt_alone` takes them
+    /// A checkout as one transaction: billed to an organisation or for colleagues, its
+    /// places are taken last, and first only if one went since the read; otherwise (the
+    /// one statement of [`crate::order::Order::alone_on`] found a place gone) first.
     pub(crate) async fn attempt(
         &self,
         cfg: &TenantConfig,
@@ -47,6 +56,32 @@ impl Bookings {
         hash: &str,
         req: &CheckoutRequest,
         basket_lines: &[String],
+    ) -> Result<CheckoutOutcome, BookingError> {
+        let facts = (cfg, booker, key, hash, req, basket_lines);
+        if (req.organisation_id.is_some() || books_for_others(req, booker))
+            && let Some(done) = self.attempt_taking(facts, Taking::Last).await?
+        {
+            return Ok(done);
+        }
+        // Taking first, the batch requires nothing: it writes, or fails with the database's
+        // error.
+        self.attempt_taking(facts, Taking::First)
+            .await?
+            .ok_or_else(|| {
+                storage::StorageError::from(sea_orm::DbErr::Custom(
+                    storage::writes::UNMET.to_owned(),
+                ))
+                .into()
+            })
+    }
+
+    /// One checkout, in one transaction ([`Taking`] says when it takes its places); then
+    /// every row the checkout writes goes in one batch ([`Writes`]) before the commit.
+    /// `None` when taking last found a place gone (or its session or course changed)
+    /// since the read: nothing was written, and the caller runs it again taking first.
+    async fn attempt_taking(
+        &self,
+        (cfg, booker, key, hash, req, basket_lines): Facts<'_>,
         taking: Taking,
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
@@ -218,28 +253,6 @@ impl Bookings {
             self.number_soon(cfg);
         }
         Ok(Some(outcome))
-    }
-
-    /// [`Self::attempt`] taking each place first, which always has an answer.
-    #[allow(clippy::too_many_arguments)] // as `attempt`
-    pub(crate) async fn attempt_first(
-        &self,
-        cfg: &TenantConfig,
-        booker: &account::Model,
-        key: &str,
-        hash: &str,
-        req: &CheckoutRequest,
-        basket_lines: &[String],
-    ) -> Result<CheckoutOutcome, BookingError> {
-        let done = self
-            .attempt(cfg, booker, key, hash, req, basket_lines, Taking::First)
-            .await?;
-        // Taking first, the batch requires nothing: it writes, or fails with the
-        // database's error.
-        done.ok_or_else(|| {
-            storage::StorageError::from(sea_orm::DbErr::Custom(storage::writes::UNMET.to_owned()))
-                .into()
-        })
     }
 
     /// The organisation billed, checked, with the booker's rights there: the booker must be

@@ -20,7 +20,6 @@ use storage::TenantTx;
 use storage::audit::{self, AuditEntry};
 use tenant_router::{TenantConfig, TenantId};
 
-use crate::checkout::Taking;
 use crate::common::{Entry, PENDING, find_order, find_session, log, sessions_and_titles};
 use crate::domain::{
     Booked, CheckoutOutcome, CheckoutRequest, Waiting, check_request, request_hash,
@@ -76,30 +75,8 @@ impl Bookings {
         {
             Ok(Some(outcome)) => Ok(outcome),
             Ok(None) => {
-                // Billed to an organisation, or for colleagues: checked, then taken last.
-                // Otherwise the one statement found a place gone: taken first.
-                let taking = if req.organisation_id.is_some() || books_for_others(req, booker) {
-                    Taking::Last
-                } else {
-                    Taking::First
-                };
-                match taking {
-                    Taking::Last => match self
-                        .attempt(cfg, booker, key, &hash, req, basket_lines, taking)
-                        .await
-                    {
-                        Ok(Some(outcome)) => Ok(outcome),
-                        Ok(None) => {
-                            self.attempt_first(cfg, booker, key, &hash, req, basket_lines)
-                                .await
-                        }
-                        Err(refused) => Err(refused),
-                    },
-                    Taking::First => {
-                        self.attempt_first(cfg, booker, key, &hash, req, basket_lines)
-                            .await
-                    }
-                }
+                self.attempt(cfg, booker, key, &hash, req, basket_lines)
+                    .await
             }
             Err(refused) => Err(refused),
         };
