@@ -9,6 +9,8 @@ use e2e::{TestApp, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use identity::domain::rights::Right;
+
 use crate::bookings::course_with_session;
 
 const SLUG: &str = "harrow";
@@ -207,4 +209,105 @@ async fn organisation_checkouts_at_once_keep_the_organisations_limit_on_a_sessio
         .map(|s| s["places_left"].as_i64().unwrap())
         .collect();
     assert!(places_left.contains(&17), "{listed}");
+}
+
+/// Sets `person`'s membership of `org` (straight in the database).
+async fn membership(app: &TestApp, org: &str, person: &str, rights: &[Right], status: &str) {
+    let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
+    identity::store::organisations::upsert_membership(
+        &tx,
+        org,
+        person,
+        &identity::domain::rights::Rights::new(rights.iter().copied()),
+        status,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_remembered_session_still_checks_who_is_booked_for_and_whether_it_waits_for_approval() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager(SLUG, "admin@harrow.example", None)
+        .await;
+    let (_, session) = course_with_session(&app, &admin, SLUG, "ss4e", 10, 10).await;
+    let (org, people) = school_staff(&app, 3).await;
+    let (booker, colleague, leaver) = (&people[0], &people[1], &people[2]);
+    app.person(SLUG, "outsider@elsewhere.example", None).await;
+    let outsider = &app
+        .account(SLUG, "outsider@elsewhere.example")
+        .await
+        .unwrap();
+    membership(&app, &org, &booker.id, &[Right::Booker], "verified").await;
+    let (service, cfg) = (service(&app), config(&app).await);
+    let book = |who: &identity::store::entity::account::Model, for_whom: &str, key: &str| {
+        let req = bookings::domain::CheckoutRequest {
+            organisation_id: Some(org.clone()),
+            items: vec![bookings::domain::CheckoutItem {
+                session_id: session.clone(),
+                delegate_account_id: Some(for_whom.to_owned()),
+            }],
+            expected_total_pence: None,
+        };
+        let (service, cfg, who, key) = (service.clone(), cfg.clone(), who.clone(), key.to_owned());
+        async move { service.checkout(&cfg, &who, &key, &req).await }
+    };
+    // Read from the database: the app's page cache does not hear of this service's writes.
+    let places_left = || async {
+        let sql = format!(
+            "SELECT CAST(capacity - places_taken AS TEXT) AS number FROM course_session \
+             WHERE tenant_id = '{SLUG}' AND id = '{session}'"
+        );
+        numbers(&app, &sql).await[0].parse::<i64>().unwrap()
+    };
+
+    // The first checkout reads the session, and the service remembers it.
+    let first = book(booker, &booker.id, "checkout-key-1").await.unwrap();
+    assert_eq!(first.booked[0].status, "confirmed");
+    assert_eq!(places_left().await, 9);
+    // Remembered or not, a leaver, someone from elsewhere and a colleague who is not
+    // confirmed are refused, and nothing is written.
+    membership(&app, &org, &leaver.id, &[], "left").await;
+    membership(&app, &org, &colleague.id, &[], "claimed").await;
+    for (whom, key) in [
+        (leaver, "checkout-key-2"),
+        (outsider, "checkout-key-3"),
+        (colleague, "checkout-key-4"),
+    ] {
+        let refused = book(booker, &whom.id, key).await.unwrap_err();
+        assert!(
+            matches!(refused, bookings::BookingError::NotAllowed(_)),
+            "{refused}"
+        );
+    }
+    assert_eq!(places_left().await, 9);
+    // A colleague without the booker right books for themself only.
+    membership(&app, &org, &colleague.id, &[], "verified").await;
+    let refused = book(colleague, &booker.id, "checkout-key-5")
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, bookings::BookingError::NotAllowed(_)));
+    // Approval turned on: the booker's place for a colleague waits for it.
+    let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
+    identity::store::organisations::set_approve_bookings(&tx, &org, true)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let waits = book(booker, &colleague.id, "checkout-key-6").await.unwrap();
+    assert_eq!(waits.booked[0].status, "pending");
+    assert_eq!(places_left().await, 8);
+    // An invoice for each checkout that took a place.
+    service.number_invoices(&cfg).await.unwrap();
+    let found = numbers(
+        &app,
+        &format!(
+            "SELECT number FROM invoice WHERE tenant_id = '{SLUG}' \
+             AND organisation_id = '{org}' AND kind = 'invoice'"
+        ),
+    )
+    .await;
+    assert_eq!(found.len(), 2, "{found:?}");
 }

@@ -1,6 +1,7 @@
-//! The checkout that runs as one transaction: any checkout billed to an organisation or
-//! booking for colleagues, and a self-billed one whose one-statement write found a place
-//! gone ([`crate::order::Order::alone_on`]).
+//! The checkout that runs as one transaction: one billed to an organisation that needs a
+//! lock (its bookings wait for approval, a session has a limit per organisation, a session
+//! is in it twice), and any whose one-statement write ([`crate::order::Order::alone_on`])
+//! found a place gone.
 //!
 //! It reads and checks everything first, without locks (the membership, each session and
 //! course, the price, the people to write to), and takes its places last, in the batch
@@ -12,7 +13,6 @@
 //! changed) nothing is written and the checkout runs again taking each place first
 //! ([`Taking::First`]), which gives the exact answer: the place, or the waiting list.
 
-use identity::domain::rights::{Right, Rights, membership_status};
 use identity::store::entity::account;
 use storage::{TenantTx, Writes};
 use tenant_router::TenantConfig;
@@ -88,9 +88,9 @@ impl Bookings {
         let now = self.clock.now();
         let billed = self.check_organisation(&tx, booker, req).await?;
         let org = billed.as_ref().map(|b| b.organisation.clone());
-        // Two places on one session would be two takes of one row in one statement, of
-        // which PostgreSQL applies only one (the other would change no row, so the batch
-        // would fail and the checkout run again): such a checkout takes its places first.
+        // Two places on one session would be two takes of one row in one statement
+        // ([`repeats_a_session`]; the other would change no row, so the batch would fail
+        // and the checkout run again): such a checkout takes its places first.
         let taking = if taking == Taking::Last && repeats_a_session(req) {
             Taking::First
         } else {
@@ -104,7 +104,13 @@ impl Bookings {
                 .unwrap_or_else(|| booker.id.clone());
             check_once(&lines, &item.session_id, &delegate)?;
             if delegate != booker.id {
-                check_colleague(&tx, org.as_deref(), &delegate).await?;
+                let member = match org.as_deref() {
+                    Some(org) => {
+                        identity::store::organisations::membership(&tx, org, &delegate).await?
+                    }
+                    None => None,
+                };
+                check_colleague(org.is_some(), member.as_ref())?;
             }
             let place = place_on(
                 &*tx,
@@ -118,9 +124,14 @@ impl Bookings {
             if place.held {
                 return Err(BookingError::AlreadyBooked);
             }
-            let amount =
-                crate::purchases::place_price(&tx, &place.course, &place.session, org.as_deref())
-                    .await?;
+            let amount = crate::purchases::place_price(
+                &*tx,
+                tx.tenant(),
+                &place.course,
+                &place.session,
+                org.as_deref(),
+            )
+            .await?;
             lines.push(Line {
                 session: place.session,
                 course: place.course,
@@ -167,13 +178,6 @@ impl Bookings {
         } else {
             "confirmed"
         };
-        // Billed to an organisation: the invoice for the places taken, in the same batch
-        // (numbered after the commit).
-        let invoice_lines: Vec<crate::invoices::Line> = lines
-            .iter()
-            .filter(|l| l.taken)
-            .map(|l| crate::invoices::place_line(&l.course, &l.session, l.amount))
-            .collect();
         let mut writes = Writes::new();
         if taking == Taking::Last {
             // First in the batch: on SQLite none of its other writes runs before a refusal
@@ -197,6 +201,8 @@ impl Bookings {
             status,
             basket_lines,
         };
+        // Billed to an organisation: the invoice for the places taken, in the same batch.
+        let invoice_lines = order.invoice_lines(&lines);
         let staged = order.stage(&mut writes, lines);
         let outcome = staged.outcome;
         crate::confirmation::queue(
@@ -213,20 +219,8 @@ impl Bookings {
         if let Some(org) = org.as_deref() {
             crate::approvals::ask(&tx, now, org, &staged.to_approve).await?;
         }
-        let invoiced = match org.as_deref() {
-            Some(org) if !invoice_lines.is_empty() => {
-                writes.insert(crate::invoices::pending_invoice(
-                    tx.tenant().as_str(),
-                    cfg,
-                    org,
-                    &outcome.order_id,
-                    &invoice_lines,
-                    now,
-                )?);
-                true
-            }
-            _ => false,
-        };
+        let invoiced =
+            order.invoice(&mut writes, tx.tenant(), &outcome.order_id, &invoice_lines)?;
         // A unique index refusing a row here means a concurrent checkout placed it first:
         // the same person's place (already booked) or this key's order (answered by the
         // caller as a retry).
@@ -266,31 +260,15 @@ impl Bookings {
         let for_others = books_for_others(req, booker);
         let Some(org) = req.organisation_id.as_deref() else {
             if for_others {
-                return Err(BookingError::NotAllowed(
-                    "Booking for colleagues needs the organisation they belong to",
-                ));
+                check_colleague(false, None)?;
             }
             return Ok(None);
         };
         let found =
             identity::store::organisations::membership_with_organisation(tx, org, &booker.id)
                 .await?;
-        let Some((m, o)) = found.filter(|(m, _)| m.status == membership_status::VERIFIED) else {
-            return Err(BookingError::NotAllowed(
-                "You can only bill an organisation you are a confirmed member of",
-            ));
-        };
-        let rights = Rights::parse(&m.rights).unwrap_or_default();
-        if for_others && !(rights.has(Right::Booker) || rights.has(Right::LeadAdmin)) {
-            return Err(BookingError::NotAllowed(
-                "Booking for colleagues needs the booker right in your organisation",
-            ));
-        }
-        Ok(Some(Billed {
-            organisation: org.to_owned(),
-            approves_bookings: o.approve_bookings,
-            rights,
-        }))
+        let mine = found.as_ref().map(|(m, o)| (m, o.approve_bookings));
+        billed(org, mine, for_others).map(Some)
     }
 }
 
@@ -305,34 +283,4 @@ async fn over_limit(
         check_org_limit(tx, session, org, *limit, OrgLimit::Written).await?;
     }
     Ok(())
-}
-
-/// Whether any session is in the checkout more than once (for different people).
-fn repeats_a_session(req: &CheckoutRequest) -> bool {
-    req.items.iter().enumerate().any(|(i, item)| {
-        req.items[..i]
-            .iter()
-            .any(|earlier| earlier.session_id == item.session_id)
-    })
-}
-
-/// A colleague booked for must be a confirmed member of the organisation billed.
-async fn check_colleague(
-    tx: &TenantTx,
-    org: Option<&str>,
-    delegate: &str,
-) -> Result<(), BookingError> {
-    let Some(org) = org else {
-        return Err(BookingError::NotAllowed(
-            "Booking for colleagues needs the organisation they belong to",
-        ));
-    };
-    let member = identity::store::organisations::membership(tx, org, delegate).await?;
-    if member.is_some_and(|m| m.status == membership_status::VERIFIED) {
-        Ok(())
-    } else {
-        Err(BookingError::NotAllowed(
-            "You can only book for confirmed members of your organisation",
-        ))
-    }
 }

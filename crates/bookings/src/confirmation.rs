@@ -42,6 +42,20 @@ impl Recipients {
         }
     }
 
+    /// The booker and the colleagues and CPD leads of the organisation billed, as one
+    /// read found them ([`identity::store::organisations::checkout_party`]).
+    pub(crate) fn of_party(
+        booker: &account::Model,
+        party: identity::store::organisations::CheckoutParty,
+    ) -> Self {
+        let mut found = Self::known(&[booker]);
+        found
+            .people
+            .extend(party.members.into_values().map(|(_, a)| (a.id.clone(), a)));
+        found.leads = party.cpd_leads;
+        found
+    }
+
     /// The delegates of `places` (looked up in `tx`, except those in `known`, usually the
     /// booker) and the CPD leads of `org`, if any.
     pub(crate) async fn look_up(

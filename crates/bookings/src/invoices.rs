@@ -1,14 +1,14 @@
 //! Invoices and credit notes for what is billed to an organisation.
 //!
-//! - Every checkout billed to an organisation gets an **invoice** in the transaction that
-//!   places it, with one line per place: the course's list price, the SLA discount the
+//! - Every checkout billed to an organisation gets an **invoice** written with its places
+//!   (all or nothing), with one line per place: the course's list price, the SLA discount the
 //!   checkout applied and the amount charged. A traded service bought for an organisation
 //!   gets one the same way.
 //! - Cancelling a place billed to an organisation within the course's terms (online
 //!   cancelling is only allowed then, and an organisation's approver declining a place is
 //!   the same) issues a **credit note** for what it cost, naming the invoice it credits.
 //! - Numbers run per tenant and kind without gaps (`SSE-INV-000042`, `SSE-CN-000007`). An
-//!   invoice is written, unnumbered, in its checkout's transaction (`invoice_pending`), and
+//!   invoice is written, unnumbered, with its checkout's places (`invoice_pending`), and
 //!   numbered after the commit by [`number_pending`], which takes the tenant's counter row
 //!   and numbers every invoice waiting, in the order they were issued. It runs in the
 //!   background ([`Numbering`]): one task per tenant at a time in each process, which a

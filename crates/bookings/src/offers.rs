@@ -154,9 +154,14 @@ impl Bookings {
             .one(&*tx)
             .await?
             .ok_or(BookingError::NotFound)?;
-        let price =
-            crate::purchases::place_price(&tx, &course, &session, entry.organisation_id.as_deref())
-                .await?;
+        let price = crate::purchases::place_price(
+            &*tx,
+            tx.tenant(),
+            &course,
+            &session,
+            entry.organisation_id.as_deref(),
+        )
+        .await?;
         if let (Some(limit), Some(org)) =
             (session.org_place_limit, entry.organisation_id.as_deref())
         {

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Utc};
-use identity::domain::rights::{Right, Rights};
-use identity::store::entity::account;
+use identity::domain::rights::{Right, Rights, membership_status};
+use identity::store::entity::{account, membership};
+use identity::store::organisations::CheckoutParty;
 use sea_orm::{ColumnTrait as _, ConnectionTrait, EntityTrait, QueryFilter as _, QueryTrait, Set};
 use storage::Writes;
 use storage::audit::{self, AuditEntry};
@@ -36,6 +37,64 @@ impl Billed {
     pub(crate) fn needs_approval(&self) -> bool {
         self.approves_bookings && !self.rights.has(Right::LeadAdmin)
     }
+}
+
+/// The organisation `org` billed, checked, given the booker's membership there (with
+/// whether the organisation approves its staff's bookings), if any: the booker must be a
+/// confirmed member; booking for anyone else (`for_others`) needs the booker right there.
+pub(crate) fn billed(
+    org: &str,
+    mine: Option<(&membership::Model, bool)>,
+    for_others: bool,
+) -> Result<Billed, BookingError> {
+    let Some((m, approves_bookings)) =
+        mine.filter(|(m, _)| m.status == membership_status::VERIFIED)
+    else {
+        return Err(BookingError::NotAllowed(
+            "You can only bill an organisation you are a confirmed member of",
+        ));
+    };
+    let rights = Rights::parse(&m.rights).unwrap_or_default();
+    if for_others && !(rights.has(Right::Booker) || rights.has(Right::LeadAdmin)) {
+        return Err(BookingError::NotAllowed(
+            "Booking for colleagues needs the booker right in your organisation",
+        ));
+    }
+    Ok(Billed {
+        organisation: org.to_owned(),
+        approves_bookings,
+        rights,
+    })
+}
+
+/// A colleague booked for must be a confirmed member (`member`: their membership there)
+/// of the organisation billed, if one is (`billed`).
+pub(crate) fn check_colleague(
+    billed: bool,
+    member: Option<&membership::Model>,
+) -> Result<(), BookingError> {
+    if !billed {
+        return Err(BookingError::NotAllowed(
+            "Booking for colleagues needs the organisation they belong to",
+        ));
+    }
+    if member.is_some_and(|m| m.status == membership_status::VERIFIED) {
+        Ok(())
+    } else {
+        Err(BookingError::NotAllowed(
+            "You can only book for confirmed members of your organisation",
+        ))
+    }
+}
+
+/// Whether any session is in the checkout more than once (for different people): two
+/// takes of one row in one statement, of which PostgreSQL applies only one.
+pub(crate) fn repeats_a_session(req: &CheckoutRequest) -> bool {
+    req.items.iter().enumerate().any(|(i, item)| {
+        req.items[..i]
+            .iter()
+            .any(|earlier| earlier.session_id == item.session_id)
+    })
 }
 
 /// One place of a checkout, checked.
@@ -280,14 +339,19 @@ impl Order<'_> {
         }
     }
 
-    /// [`Bookings::attempt_alone`]'s work on `conn`: the booker's own places, remembered
-    /// (`seen`) or read, then one statement. `None` when a take failed (a place read as
-    /// free was gone by the write, or the session or course had changed, or the booker
-    /// joined its waiting list since) or when the checkout would be refused on anything
-    /// remembered: the sessions are forgotten, and the transaction, which reads
-    /// everything, gives the answer. A place the booker already holds is refused by the
-    /// booking's unique index: [`BookingError::AlreadyBooked`], the session still
-    /// remembered (nothing about it was stale).
+    /// [`Bookings::attempt_alone`]'s work on `conn`: who an organisation's checkout
+    /// concerns (one read), the places, remembered (`seen`) or read, then one statement.
+    ///
+    /// `None` when a take failed (a place read as free was gone by the write, the session
+    /// or course had changed, or the delegate joined its waiting list since) or when the
+    /// checkout would be refused on anything remembered: the sessions are forgotten, and
+    /// the transaction, which reads everything, gives the answer. `None` too, forgetting
+    /// nothing, when the checkout needs what one statement cannot hold: its bookings wait
+    /// for approval (the lead administrators are asked in the transaction), or a session
+    /// taken has a limit per organisation (counted under the session's lock). A place the
+    /// delegate already holds is refused by the booking's unique index:
+    /// [`BookingError::AlreadyBooked`], the session still remembered (nothing about it was
+    /// stale).
     pub(crate) async fn alone_on<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -295,16 +359,22 @@ impl Order<'_> {
         seen: &Seen,
         req: &CheckoutRequest,
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
-        let me = self.booker.id.as_str();
         let forget = || {
             for item in &req.items {
                 seen.0
                     .invalidate(&(tenant.clone(), item.session_id.clone()));
             }
         };
+        let party = match self.org {
+            Some(org) => match self.party(conn, tenant, org, req).await? {
+                Some(party) => Some(party),
+                None => return Ok(None),
+            },
+            None => None,
+        };
         let mut remembered_any = false;
         let lines = match self
-            .lines_alone(conn, tenant, seen, req, &mut remembered_any)
+            .lines_alone(conn, tenant, seen, req, party.as_ref(), &mut remembered_any)
             .await
         {
             Ok(lines) => lines,
@@ -314,20 +384,38 @@ impl Order<'_> {
             }
             Err(refused) => return Err(refused),
         };
+        if self.org.is_some()
+            && lines
+                .iter()
+                .any(|l| l.taken && l.session.org_place_limit.is_some())
+        {
+            return Ok(None);
+        }
+        let invoice = self.invoice_lines(&lines);
         let mut writes = Writes::new();
         for line in lines.iter().filter(|l| l.taken) {
-            writes.require_written(take_seen(tenant, &line.session, &line.course, me));
+            writes.require_written(take_seen(
+                tenant,
+                &line.session,
+                &line.course,
+                &line.delegate,
+            ));
         }
         let staged = self.stage(&mut writes, lines);
+        let to = match party {
+            Some(party) => crate::confirmation::Recipients::of_party(self.booker, party),
+            None => crate::confirmation::Recipients::known(&[self.booker]),
+        };
         crate::confirmation::stage(
             &mut writes,
             tenant,
             self.now,
             self.cfg,
             &staged.outcome.number,
-            &crate::confirmation::Recipients::known(&[self.booker]),
+            &to,
             &staged.confirmations,
         );
+        self.invoice(&mut writes, tenant, &staged.outcome.order_id, &invoice)?;
         match writes.run_on(conn).await {
             Err(e) if storage::writes::is_unmet(&e) => {
                 forget();
@@ -342,20 +430,93 @@ impl Order<'_> {
         }
     }
 
-    /// The checked lines of a self-billed checkout, each session remembered (`seen`) or
-    /// read; sets `remembered_any` when a line came from memory.
+    /// Who the checkout billed to `org` concerns, in one read
+    /// ([`identity::store::organisations::checkout_party`]), checked as the transaction
+    /// checks it ([`billed`]). `None` when its bookings wait for approval.
+    async fn party<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tenant: &TenantId,
+        org: &str,
+        req: &CheckoutRequest,
+    ) -> Result<Option<CheckoutParty>, BookingError> {
+        let me = self.booker.id.as_str();
+        let mut people = vec![me];
+        people.extend(
+            req.items
+                .iter()
+                .filter_map(|i| i.delegate_account_id.as_deref()),
+        );
+        people.sort_unstable();
+        people.dedup();
+        let party =
+            identity::store::organisations::checkout_party(conn, tenant, org, &people).await?;
+        let mine = party
+            .as_ref()
+            .and_then(|p| p.members.get(me).map(|(m, _)| (m, p.approves_bookings)));
+        let billed = billed(org, mine, books_for_others(req, self.booker))?;
+        Ok(party.filter(|_| !billed.needs_approval()))
+    }
+
+    /// The invoice lines of the places `lines` take, when an organisation is billed.
+    pub(crate) fn invoice_lines(&self, lines: &[Line]) -> Vec<crate::invoices::Line> {
+        if self.org.is_none() {
+            return Vec::new();
+        }
+        lines
+            .iter()
+            .filter(|l| l.taken)
+            .map(|l| crate::invoices::place_line(&l.course, &l.session, l.amount))
+            .collect()
+    }
+
+    /// Adds to `writes` the organisation's invoice of `lines` for the order `order_id`
+    /// (numbered after the commit); whether there was one (an organisation billed, a
+    /// place taken).
+    pub(crate) fn invoice(
+        &self,
+        writes: &mut Writes,
+        tenant: &TenantId,
+        order_id: &str,
+        lines: &[crate::invoices::Line],
+    ) -> Result<bool, BookingError> {
+        match self.org {
+            Some(org) if !lines.is_empty() => {
+                writes.insert(crate::invoices::pending_invoice(
+                    tenant.as_str(),
+                    self.cfg,
+                    org,
+                    order_id,
+                    lines,
+                    self.now,
+                )?);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// The checked lines of a checkout without a transaction, each session remembered
+    /// (`seen`) or read; each colleague booked for checked against the `party` billed;
+    /// sets `remembered_any` when a line came from memory.
     pub(crate) async fn lines_alone<C: ConnectionTrait>(
         &self,
         conn: &C,
         tenant: &TenantId,
         seen: &Seen,
         req: &CheckoutRequest,
+        party: Option<&CheckoutParty>,
         remembered_any: &mut bool,
     ) -> Result<Vec<Line>, BookingError> {
         let me = self.booker.id.as_str();
         let mut lines: Vec<Line> = Vec::with_capacity(req.items.len());
         for item in &req.items {
-            check_once(&lines, &item.session_id, me)?;
+            let delegate = item.delegate_account_id.as_deref().unwrap_or(me);
+            check_once(&lines, &item.session_id, delegate)?;
+            if delegate != me {
+                let member = party.and_then(|p| p.members.get(delegate)).map(|(m, _)| m);
+                check_colleague(party.is_some(), member)?;
+            }
             let key = (tenant.clone(), item.session_id.clone());
             // Remembered (only sessions read with room are), and bookable now: the take
             // checks the rest. Anything else is read, for the exact answer.
@@ -374,8 +535,15 @@ impl Order<'_> {
                     }
                 }
                 None => {
-                    let place =
-                        place_on(conn, tenant, &item.session_id, Some(me), false, self.now).await?;
+                    let place = place_on(
+                        conn,
+                        tenant,
+                        &item.session_id,
+                        Some(delegate),
+                        false,
+                        self.now,
+                    )
+                    .await?;
                     if place.free {
                         seen.0
                             .insert(key, Arc::new((place.session.clone(), place.course.clone())));
@@ -386,17 +554,19 @@ impl Order<'_> {
             if place.held {
                 return Err(BookingError::AlreadyBooked);
             }
-            // Billed to nobody: no SLA can cover it.
-            let amount = crate::domain::price(
-                place.course.price_pence,
-                place.course.sla_price_pence,
-                false,
-            );
+            let amount = crate::purchases::place_price(
+                conn,
+                tenant,
+                &place.course,
+                &place.session,
+                self.org,
+            )
+            .await?;
             lines.push(Line {
                 session: place.session,
                 course: place.course,
                 taken: place.free,
-                delegate: me.to_owned(),
+                delegate: delegate.to_owned(),
                 amount,
             });
         }

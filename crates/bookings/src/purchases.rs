@@ -9,12 +9,13 @@ use chrono::NaiveDate;
 use identity::domain::rights::{Right, Rights, membership_status};
 use identity::store::entity::account;
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, EntityTrait as _, QueryFilter as _, Set, SqlErr,
+    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, EntityTrait as _, QueryFilter as _,
+    Set, SqlErr,
 };
 use storage::TenantTx;
 use storage::audit::{self, AuditEntry};
 use storage::outbox::{self, Email};
-use tenant_router::TenantConfig;
+use tenant_router::{TenantConfig, TenantId};
 
 use catalogue::domain::money::format_pence;
 
@@ -281,20 +282,21 @@ async fn held(tx: &TenantTx, org: &str, service_id: &str) -> Result<bool, Bookin
 ///
 /// # Errors
 /// When the database fails.
-pub async fn holds_sla(
-    tx: &TenantTx,
+pub async fn holds_sla<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
     org: &str,
     service_id: &str,
     day: NaiveDate,
 ) -> Result<bool, BookingError> {
     Ok(service_purchase::Entity::find()
-        .filter(service_purchase::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(service_purchase::Column::TenantId.eq(tenant.as_str()))
         .filter(service_purchase::Column::OrganisationId.eq(org))
         .filter(service_purchase::Column::ServiceId.eq(service_id))
         .filter(service_purchase::Column::Status.eq(ACTIVE))
         .filter(service_purchase::Column::PeriodStart.lte(day))
         .filter(service_purchase::Column::PeriodEnd.gte(day))
-        .one(&**tx)
+        .one(conn)
         .await?
         .is_some())
 }
@@ -357,8 +359,9 @@ impl Bookings {
 ///
 /// # Errors
 /// When the database fails.
-pub(crate) async fn place_price(
-    tx: &TenantTx,
+pub(crate) async fn place_price<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
     course: &catalogue::store::entity::course::Model,
     session: &catalogue::store::entity::course_session::Model,
     org: Option<&str>,
@@ -366,7 +369,8 @@ pub(crate) async fn place_price(
     let covered = match (org, course.sla_service_id.as_deref()) {
         (Some(org), Some(sla)) => {
             holds_sla(
-                tx,
+                conn,
+                tenant,
                 org,
                 sla,
                 catalogue::domain::uk::uk_date(session.starts_at),

@@ -4,12 +4,15 @@
 //! check-then-insert, decides who gets the last place; the session's CHECK constraint is
 //! the backstop.
 //!
-//! A checkout billed to nobody reads (or remembers, see [`Seen`]), then writes everything in
-//! one statement whose takes are required (on PostgreSQL no transaction is opened): each
-//! take holds only while the session and course have the revisions read and the person
-//! holds no place there. Any other checkout is one transaction that checks everything and
-//! takes its places last ([`crate::checkout`]); one whose take failed (the place went to
-//! someone else, the course changed) is one transaction that takes each place first.
+//! A checkout reads (or remembers, see [`Seen`]), then writes everything in one statement
+//! whose takes are required (on PostgreSQL no transaction is opened): each take holds only
+//! while the session and course have the revisions read and the person holds no place
+//! there. One billed to an organisation first reads, in one query, the memberships it
+//! needs and the CPD leads to copy. A checkout that needs a lock (its organisation
+//! approves bookings, a session limits the organisation's places, a session is in it
+//! twice) is one transaction that checks everything and takes its places last
+//! ([`crate::checkout`]); one whose take failed (the place went to someone else, the
+//! course changed) is one transaction that takes each place first.
 
 use catalogue::store::entity::{course, course_session};
 use chrono::Duration;
@@ -116,14 +119,14 @@ impl Bookings {
         Ok(done)
     }
 
-    /// A checkout billed to nobody (people booking and paying for themselves), without a
-    /// transaction: one read per place (the session, its course, whether the person holds
-    /// a place there), then one statement that takes every place read as free and writes
-    /// every row, each take required ([`Writes::require_written`]), so it is still all or
-    /// nothing. `None` when the checkout bills an organisation (its checks read what the
-    /// place must be taken under: [`Self::attempt`] does those) or when a place read as
-    /// free went to someone else before the write (nothing was written; the caller then
-    /// runs [`Self::attempt`], which takes places first).
+    /// A checkout without a transaction: for an organisation billed, one read of the
+    /// people it concerns; one read per place not remembered (the session, its course,
+    /// whether the person holds a place there); then one statement that takes every place
+    /// read as free and writes every row, each take required
+    /// ([`Writes::require_written`]), so it is still all or nothing. `None` when the
+    /// checkout needs a lock ([`crate::order::Order::alone_on`] says which) or when a
+    /// place read as free went to someone else before the write (nothing was written);
+    /// the caller then runs [`Self::attempt`].
     async fn attempt_alone(
         &self,
         cfg: &TenantConfig,
@@ -133,7 +136,10 @@ impl Bookings {
         req: &CheckoutRequest,
         basket_lines: &[String],
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
-        if req.organisation_id.is_some() || books_for_others(req, booker) {
+        let org = req.organisation_id.as_deref();
+        // Booking for colleagues needs an organisation (the transaction says so); two
+        // places on one session cannot both be taken in one statement.
+        if (org.is_none() && books_for_others(req, booker)) || repeats_a_session(req) {
             return Ok(None);
         }
         let statements = self.db.tenant_statements(&cfg.slug).await?;
@@ -143,7 +149,7 @@ impl Bookings {
             key,
             hash,
             now: self.clock.now(),
-            org: None,
+            org,
             status: "confirmed",
             basket_lines,
         };
@@ -159,6 +165,10 @@ impl Bookings {
             Ok(Some(outcome)) => {
                 statements.finish().await?;
                 self.catalogue.changed(&cfg.slug);
+                // Billed to an organisation, a place taken: its invoice waits for a number.
+                if org.is_some() && !outcome.booked.is_empty() {
+                    self.number_soon(cfg);
+                }
                 Ok(Some(outcome))
             }
             other => {

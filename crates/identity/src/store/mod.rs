@@ -5,6 +5,7 @@
 //! here that holds personal data; [`OTHER_COLUMNS`] the rest. A test fails when a column is
 //! in neither list.
 
+mod checkout_party;
 mod declarations;
 pub mod entity;
 pub mod induction;

@@ -13,6 +13,8 @@ use super::entity::{account, account_role, account_totp, membership, organisatio
 use crate::IdentityError;
 use crate::domain::rights::{Rights, Role, membership_status};
 
+pub use super::checkout_party::{CheckoutParty, checkout_party};
+
 /// Adds an organisation; names are unique in a tenant.
 ///
 /// # Errors
@@ -128,22 +130,24 @@ pub async fn membership_with_organisation(
 ) -> Result<Option<(membership::Model, organisation::Model)>, IdentityError> {
     let found = membership::Entity::find()
         .select_also(organisation::Entity)
-        .join(
-            JoinType::InnerJoin,
-            membership::Entity::belongs_to(organisation::Entity)
-                .from((
-                    membership::Column::TenantId,
-                    membership::Column::OrganisationId,
-                ))
-                .to((organisation::Column::TenantId, organisation::Column::Id))
-                .into(),
-        )
+        .join(JoinType::InnerJoin, its_organisation())
         .filter(membership::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(membership::Column::OrganisationId.eq(organisation_id))
         .filter(membership::Column::AccountId.eq(account_id))
         .one(&**tx)
         .await?;
     Ok(found.and_then(|(m, o)| Some((m, o?))))
+}
+
+/// The join from a membership to its organisation (in the same tenant).
+pub(super) fn its_organisation() -> sea_orm::RelationDef {
+    membership::Entity::belongs_to(organisation::Entity)
+        .from((
+            membership::Column::TenantId,
+            membership::Column::OrganisationId,
+        ))
+        .to((organisation::Column::TenantId, organisation::Column::Id))
+        .into()
 }
 
 /// A person's memberships, with their organisations.
