@@ -1,8 +1,9 @@
 //! Checkouts billed to an organisation check everything first and take their places last,
-//! in the statement that writes the order; one that finds its place gone since it read
-//! runs again taking the place first. Run at once, they still fill a session exactly, keep
-//! the organisation's limit on a session, and give each place one invoice, numbered
-//! without gaps.
+//! in the statement that writes the order (with no transaction where nothing needs a lock);
+//! one that finds its place gone since it read runs again taking the place first. Run at
+//! once, they still fill a session exactly, keep the organisation's limit on a session, and
+//! give each place one invoice, numbered without gaps; a session the service remembers
+//! changes none of the checks.
 
 use chrono::{Duration, Utc};
 use e2e::{TestApp, spawn_app};
@@ -52,6 +53,23 @@ async fn school_staff(
     (school.id, people)
 }
 
+/// One place on `session`, billed to `org`, for `delegate` (the booker without one).
+fn one_place(
+    org: &str,
+    session: &str,
+    delegate: Option<&str>,
+    expected_total_pence: Option<i64>,
+) -> bookings::domain::CheckoutRequest {
+    bookings::domain::CheckoutRequest {
+        organisation_id: Some(org.to_owned()),
+        items: vec![bookings::domain::CheckoutItem {
+            session_id: session.to_owned(),
+            delegate_account_id: delegate.map(str::to_owned),
+        }],
+        expected_total_pence,
+    }
+}
+
 /// Everyone checks out one place on `session`, billed to `org`, at once; returns what each
 /// was answered.
 async fn all_at_once(
@@ -62,14 +80,7 @@ async fn all_at_once(
     session: &str,
 ) -> Vec<Result<bookings::domain::CheckoutOutcome, bookings::BookingError>> {
     let cfg = config(app).await;
-    let req = bookings::domain::CheckoutRequest {
-        organisation_id: Some(org.to_owned()),
-        items: vec![bookings::domain::CheckoutItem {
-            session_id: session.to_owned(),
-            delegate_account_id: None,
-        }],
-        expected_total_pence: Some(7500),
-    };
+    let req = one_place(org, session, None, Some(7500));
     let tasks: Vec<_> = people
         .iter()
         .map(|p| {
@@ -244,14 +255,7 @@ async fn a_remembered_session_still_checks_who_is_booked_for_and_whether_it_wait
     membership(&app, &org, &booker.id, &[Right::Booker], "verified").await;
     let (service, cfg) = (service(&app), config(&app).await);
     let book = |who: &identity::store::entity::account::Model, for_whom: &str, key: &str| {
-        let req = bookings::domain::CheckoutRequest {
-            organisation_id: Some(org.clone()),
-            items: vec![bookings::domain::CheckoutItem {
-                session_id: session.clone(),
-                delegate_account_id: Some(for_whom.to_owned()),
-            }],
-            expected_total_pence: None,
-        };
+        let req = one_place(&org, &session, Some(for_whom), None);
         let (service, cfg, who, key) = (service.clone(), cfg.clone(), who.clone(), key.to_owned());
         async move { service.checkout(&cfg, &who, &key, &req).await }
     };
@@ -290,15 +294,39 @@ async fn a_remembered_session_still_checks_who_is_booked_for_and_whether_it_wait
         .await
         .unwrap_err();
     assert!(matches!(refused, bookings::BookingError::NotAllowed(_)));
+    // The leaver comes back as the school's CPD lead; the booker books a colleague, who
+    // is sent the confirmation, with a copy to the CPD lead.
+    membership(&app, &org, &leaver.id, &[Right::CpdLead], "verified").await;
+    let booked = book(booker, &colleague.id, "checkout-key-6").await.unwrap();
+    assert_eq!(booked.booked[0].status, "confirmed");
+    assert_eq!(places_left().await, 8);
+    let told = |to: &'static str, prefix: &'static str| {
+        let app = &app;
+        async move {
+            app.outbox(SLUG, to)
+                .await
+                .iter()
+                .filter(|m| m.subject.starts_with(prefix))
+                .count()
+        }
+    };
+    assert_eq!(
+        told("staff1@canons.example", "Booking confirmed: ").await,
+        1
+    );
+    assert_eq!(
+        told("staff2@canons.example", "Copy: Booking confirmed: ").await,
+        1
+    );
     // Approval turned on: the booker's place for a colleague waits for it.
     let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
     identity::store::organisations::set_approve_bookings(&tx, &org, true)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let waits = book(booker, &colleague.id, "checkout-key-6").await.unwrap();
+    let waits = book(booker, &leaver.id, "checkout-key-7").await.unwrap();
     assert_eq!(waits.booked[0].status, "pending");
-    assert_eq!(places_left().await, 8);
+    assert_eq!(places_left().await, 7);
     // An invoice for each checkout that took a place.
     service.number_invoices(&cfg).await.unwrap();
     let found = numbers(
@@ -309,5 +337,69 @@ async fn a_remembered_session_still_checks_who_is_booked_for_and_whether_it_wait
         ),
     )
     .await;
-    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+}
+
+#[tokio::test]
+async fn many_people_each_booking_many_sessions_for_their_school_are_each_booked_once() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager(SLUG, "admin@harrow.example", None)
+        .await;
+    let (course, first) = course_with_session(&app, &admin, SLUG, "ss4e", 16, 10).await;
+    let mut sessions = vec![first];
+    for day in 11..18 {
+        let start = Utc::now() + Duration::days(day);
+        let res = admin
+            .send_json(
+                Method::POST,
+                SLUG,
+                &format!("/api/v1/courses/{course}/sessions"),
+                &json!({"starts_at": start, "ends_at": start + Duration::hours(2),
+                        "venue": "Hall", "capacity": 16}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        sessions.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (org, people) = school_staff(&app, 16).await;
+    let (service, cfg) = (service(&app), config(&app).await);
+    let tasks: Vec<_> = people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (service, cfg, p, org) = (service.clone(), cfg.clone(), p.clone(), org.clone());
+            let mine: Vec<String> = sessions
+                .iter()
+                .cycle()
+                .skip(i % sessions.len())
+                .take(sessions.len())
+                .cloned()
+                .collect();
+            tokio::spawn(async move {
+                let mut booked = 0;
+                for s in mine {
+                    let req = one_place(&org, &s, None, Some(7500));
+                    let key = format!("many-{s}");
+                    booked += service
+                        .checkout(&cfg, &p, &key, &req)
+                        .await
+                        .unwrap()
+                        .booked
+                        .len();
+                }
+                booked
+            })
+        })
+        .collect();
+    let mut booked = 0;
+    for t in tasks {
+        booked += t.await.unwrap();
+    }
+    assert_eq!(booked, 16 * sessions.len());
 }

@@ -77,3 +77,81 @@ async fn first_visits_share_a_kept_page_each_with_their_own_token() {
     assert_ne!(fresh, format!("{first_token}x"));
     assert_eq!(csrf_in(&res.text().await.unwrap()), Some(fresh));
 }
+
+#[tokio::test]
+async fn a_course_page_shares_its_description_but_each_visitor_has_their_own_form() {
+    use crate::bookings::{checkout, course_with_session};
+    use reqwest::Method;
+    use serde_json::{Value, json};
+    const SLUG: &str = "harrow";
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager(SLUG, "admin@harrow.example", None)
+        .await;
+    let (course, session) = course_with_session(&app, &admin, SLUG, "ss4e", 10, 10).await;
+    let (ann, bob) = (
+        app.person(SLUG, "ann@school.example", None).await,
+        app.person(SLUG, "bob@school.example", None).await,
+    );
+    let page = |who: &e2e::Browser, path: String| {
+        let who = who.clone();
+        async move {
+            let res = who.get_tenant(SLUG, &path).await;
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let path = format!("/courses/{course}");
+    let (status, ann_page) = page(&ann, path.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, bob_page) = page(&bob, path.clone()).await;
+    for p in [&ann_page, &bob_page] {
+        assert!(
+            p.contains("Moderating writing") && p.contains("10 of 10"),
+            "{p}"
+        );
+        assert!(
+            p.contains("Book a place") && !p.contains("Manage this"),
+            "{p}"
+        );
+    }
+    let (ann_token, bob_token) = (csrf_in(&ann_page).unwrap(), csrf_in(&bob_page).unwrap());
+    assert_ne!(ann_token, bob_token);
+    assert!(
+        !bob_page.contains(&ann_token),
+        "another person's token leaked"
+    );
+    // A place booked shows to the next reader at once.
+    let res = checkout(
+        &ann,
+        SLUG,
+        "ann-key-0001",
+        &json!({"items": [{"session_id": session}], "expected_total_pence": 7500}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (_, bob_page) = page(&bob, path.clone()).await;
+    assert!(bob_page.contains("9 of 10"), "{bob_page}");
+    // The manager's page is their own: a link to manage it, and drafts, which no one else
+    // sees (from the shared part or otherwise).
+    let (_, managed) = page(&admin, path.clone()).await;
+    assert!(managed.contains("Manage this course"), "{managed}");
+    let res = admin
+        .send_json(
+            Method::POST,
+            SLUG,
+            "/api/v1/courses",
+            &json!({"provider_id": "ss4e", "title": "Draft phonics", "summary": "Not yet.",
+                    "price_pence": 5000}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let draft = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, own) = page(&admin, format!("/courses/{draft}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(own.contains("This is a draft"), "{own}");
+    let (status, _) = page(&bob, format!("/courses/{draft}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -1,7 +1,7 @@
-//! The checkout that runs as one transaction: one billed to an organisation that needs a
-//! lock (its bookings wait for approval, a session has a limit per organisation, a session
-//! is in it twice), and any whose one-statement write ([`crate::order::Order::alone_on`])
-//! found a place gone.
+//! The checkout that runs as one transaction: one that needs a lock (its organisation's
+//! bookings wait for approval, a session has a limit per organisation, a session is in it
+//! twice), which takes its places last, and any whose one-statement write
+//! ([`crate::order::Order::alone_on`]) found a place gone, which takes them first.
 //!
 //! It reads and checks everything first, without locks (the membership, each session and
 //! course, the price, the people to write to), and takes its places last, in the batch
@@ -25,7 +25,7 @@ use crate::{BookingError, Bookings};
 
 /// What a checkout is given: the council, the booker, the idempotency key and the
 /// request's hash, the request, and the basket lines it empties.
-type Facts<'a> = (
+pub(crate) type Facts<'a> = (
     &'a TenantConfig,
     &'a account::Model,
     &'a str,
@@ -36,7 +36,7 @@ type Facts<'a> = (
 
 /// When a transactional checkout takes its places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Taking {
+pub(crate) enum Taking {
     /// In the write batch, against what was read ([`take_seen`]); nothing is written if
     /// one is gone.
     Last,
@@ -45,40 +45,36 @@ enum Taking {
 }
 
 impl Bookings {
-    /// A checkout as one transaction: billed to an organisation or for colleagues, its
-    /// places are taken last, and first only if one went since the read; otherwise (the
-    /// one statement of [`crate::order::Order::alone_on`] found a place gone) first.
+    /// A checkout as one transaction, taking its places last (`start`) and then, if one
+    /// went since the read, first; or first from the start.
     pub(crate) async fn attempt(
         &self,
-        cfg: &TenantConfig,
-        booker: &account::Model,
-        key: &str,
-        hash: &str,
-        req: &CheckoutRequest,
-        basket_lines: &[String],
+        facts: Facts<'_>,
+        start: Taking,
     ) -> Result<CheckoutOutcome, BookingError> {
-        let facts = (cfg, booker, key, hash, req, basket_lines);
-        if (req.organisation_id.is_some() || books_for_others(req, booker))
+        if start == Taking::Last
             && let Some(done) = self.attempt_taking(facts, Taking::Last).await?
         {
             return Ok(done);
         }
         // Taking first, the batch requires nothing: it writes, or fails with the database's
-        // error.
-        self.attempt_taking(facts, Taking::First)
-            .await?
-            .ok_or_else(|| {
-                storage::StorageError::from(sea_orm::DbErr::Custom(
-                    storage::writes::UNMET.to_owned(),
-                ))
-                .into()
-            })
+        // error, or (its random order number drawn before) runs again.
+        for _ in 0..3 {
+            if let Some(done) = self.attempt_taking(facts, Taking::First).await? {
+                return Ok(done);
+            }
+        }
+        Err(
+            storage::StorageError::from(sea_orm::DbErr::Custom(storage::writes::UNMET.to_owned()))
+                .into(),
+        )
     }
 
     /// One checkout, in one transaction ([`Taking`] says when it takes its places); then
     /// every row the checkout writes goes in one batch ([`Writes`]) before the commit.
     /// `None` when taking last found a place gone (or its session or course changed)
-    /// since the read: nothing was written, and the caller runs it again taking first.
+    /// since the read, or when the order's random number was drawn before: nothing was
+    /// written, and the caller runs it again taking first.
     async fn attempt_taking(
         &self,
         (cfg, booker, key, hash, req, basket_lines): Facts<'_>,
@@ -225,7 +221,7 @@ impl Bookings {
         // the same person's place (already booked) or this key's order (answered by the
         // caller as a retry).
         let written = match writes.run(&tx).await {
-            Err(e) if storage::writes::is_unmet(&e) => {
+            Err(e) if storage::writes::is_unmet(&e) || crate::common::number_taken(&e) => {
                 tx.rollback().await?;
                 return Ok(None);
             }

@@ -116,6 +116,18 @@ pub(crate) async fn names_of<'a>(
         .collect())
 }
 
+/// Whether `e` is the order-number index refusing a number another order drew first (the
+/// numbers are random, so it can happen): nothing was written, and the checkout runs again,
+/// drawing another. The index is `booking_order_number` on PostgreSQL; SQLite names its
+/// columns.
+pub(crate) fn number_taken(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(SqlErr::UniqueConstraintViolation(m))
+            if m.contains("booking_order_number") || m.contains("booking_order.number")
+    )
+}
+
 /// A unique-index violation on a booking or waiting entry means a concurrent checkout gave
 /// the same person the same session first.
 pub(crate) fn duplicate_is_already_booked(e: sea_orm::DbErr) -> BookingError {

@@ -1,6 +1,6 @@
 //! A checkout's order: the places checked into lines, staged into one set of writes
 //! (bookings or waiting entries, the order, confirmations, the log), and the fast path that
-//! writes a self-billed checkout in one statement.
+//! writes a checkout in one statement when nothing in it needs a lock.
 
 use std::sync::Arc;
 
@@ -143,6 +143,18 @@ pub(crate) fn check_total(req: &CheckoutRequest, lines: &[Line]) -> Result<(), B
         });
     }
     Ok(())
+}
+
+/// What a checkout without a transaction ([`Order::alone_on`]) came to.
+pub(crate) enum Alone {
+    /// Written, all of it.
+    Done(CheckoutOutcome),
+    /// Nothing written: it needs what one statement cannot hold (approval, a limit per
+    /// organisation, a session twice). The transaction takes its places last.
+    NeedsLock,
+    /// Nothing written: a take failed or something remembered was stale. The transaction
+    /// takes each place first, which gives the exact answer.
+    Stale,
 }
 
 /// What every checkout writes the same way, whichever path took its places.
@@ -358,7 +370,7 @@ impl Order<'_> {
         tenant: &TenantId,
         seen: &Seen,
         req: &CheckoutRequest,
-    ) -> Result<Option<CheckoutOutcome>, BookingError> {
+    ) -> Result<Alone, BookingError> {
         let forget = || {
             for item in &req.items {
                 seen.0
@@ -368,7 +380,7 @@ impl Order<'_> {
         let party = match self.org {
             Some(org) => match self.party(conn, tenant, org, req).await? {
                 Some(party) => Some(party),
-                None => return Ok(None),
+                None => return Ok(Alone::NeedsLock),
             },
             None => None,
         };
@@ -380,7 +392,7 @@ impl Order<'_> {
             Ok(lines) => lines,
             Err(_) if remembered_any => {
                 forget();
-                return Ok(None);
+                return Ok(Alone::Stale);
             }
             Err(refused) => return Err(refused),
         };
@@ -389,7 +401,7 @@ impl Order<'_> {
                 .iter()
                 .any(|l| l.taken && l.session.org_place_limit.is_some())
         {
-            return Ok(None);
+            return Ok(Alone::NeedsLock);
         }
         let invoice = self.invoice_lines(&lines);
         let mut writes = Writes::new();
@@ -419,13 +431,14 @@ impl Order<'_> {
         match writes.run_on(conn).await {
             Err(e) if storage::writes::is_unmet(&e) => {
                 forget();
-                Ok(None)
+                Ok(Alone::Stale)
             }
+            Err(e) if crate::common::number_taken(&e) => Ok(Alone::Stale),
             // As in `attempt`: a unique index refusing a row means a concurrent checkout
             // placed it first.
             done => {
                 done.map_err(duplicate_is_already_booked)?;
-                Ok(Some(staged.outcome))
+                Ok(Alone::Done(staged.outcome))
             }
         }
     }

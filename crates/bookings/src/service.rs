@@ -12,7 +12,7 @@
 //! approves bookings, a session limits the organisation's places, a session is in it
 //! twice) is one transaction that checks everything and takes its places last
 //! ([`crate::checkout`]); one whose take failed (the place went to someone else, the
-//! course changed) is one transaction that takes each place first.
+//! course changed) is one transaction that takes each place first, straight away.
 
 use catalogue::store::entity::{course, course_session};
 use chrono::Duration;
@@ -23,6 +23,7 @@ use storage::TenantTx;
 use storage::audit::{self, AuditEntry};
 use tenant_router::{TenantConfig, TenantId};
 
+use crate::checkout::{Facts, Taking};
 use crate::common::{Entry, PENDING, find_order, find_session, log, sessions_and_titles};
 use crate::domain::{
     Booked, CheckoutOutcome, CheckoutRequest, Waiting, check_request, request_hash,
@@ -72,15 +73,11 @@ impl Bookings {
     ) -> Result<CheckoutOutcome, BookingError> {
         check_request(key, req)?;
         let hash = request_hash(req);
-        let done = match self
-            .attempt_alone(cfg, booker, key, &hash, req, basket_lines)
-            .await
-        {
-            Ok(Some(outcome)) => Ok(outcome),
-            Ok(None) => {
-                self.attempt(cfg, booker, key, &hash, req, basket_lines)
-                    .await
-            }
+        let facts = (cfg, booker, key, hash.as_str(), req, basket_lines);
+        let done = match self.attempt_alone(facts).await {
+            Ok(Alone::Done(outcome)) => Ok(outcome),
+            Ok(Alone::NeedsLock) => self.attempt(facts, Taking::Last).await,
+            Ok(Alone::Stale) => self.attempt(facts, Taking::First).await,
             Err(refused) => Err(refused),
         };
         match done {
@@ -123,24 +120,18 @@ impl Bookings {
     /// people it concerns; one read per place not remembered (the session, its course,
     /// whether the person holds a place there); then one statement that takes every place
     /// read as free and writes every row, each take required
-    /// ([`Writes::require_written`]), so it is still all or nothing. `None` when the
-    /// checkout needs a lock ([`crate::order::Order::alone_on`] says which) or when a
-    /// place read as free went to someone else before the write (nothing was written);
-    /// the caller then runs [`Self::attempt`].
+    /// ([`Writes::require_written`]), so it is still all or nothing. Otherwise [`Alone`]
+    /// says why nothing was written, and so how the caller runs [`Self::attempt`]: taking
+    /// the places last when the checkout needs a lock, first when a take failed.
     async fn attempt_alone(
         &self,
-        cfg: &TenantConfig,
-        booker: &account::Model,
-        key: &str,
-        hash: &str,
-        req: &CheckoutRequest,
-        basket_lines: &[String],
-    ) -> Result<Option<CheckoutOutcome>, BookingError> {
+        (cfg, booker, key, hash, req, basket_lines): Facts<'_>,
+    ) -> Result<Alone, BookingError> {
         let org = req.organisation_id.as_deref();
         // Booking for colleagues needs an organisation (the transaction says so); two
         // places on one session cannot both be taken in one statement.
         if (org.is_none() && books_for_others(req, booker)) || repeats_a_session(req) {
-            return Ok(None);
+            return Ok(Alone::NeedsLock);
         }
         let statements = self.db.tenant_statements(&cfg.slug).await?;
         let order = Order {
@@ -162,14 +153,14 @@ impl Bookings {
             }
         };
         match done {
-            Ok(Some(outcome)) => {
+            Ok(Alone::Done(outcome)) => {
                 statements.finish().await?;
                 self.catalogue.changed(&cfg.slug);
                 // Billed to an organisation, a place taken: its invoice waits for a number.
                 if org.is_some() && !outcome.booked.is_empty() {
                     self.number_soon(cfg);
                 }
-                Ok(Some(outcome))
+                Ok(Alone::Done(outcome))
             }
             other => {
                 statements.abandon().await?;

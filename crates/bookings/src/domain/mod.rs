@@ -168,13 +168,16 @@ pub fn price(standard_pence: i64, sla_price_pence: Option<i64>, holds_sla: bool)
     }
 }
 
-/// An order number people can quote: the tenant's short name and eight characters from the
-/// order's random id (Crockford base 32: no I, L, O or U to misread).
+/// An order number people can quote: the tenant's short name and ten characters from the
+/// order's random id (Crockford base 32: no I, L, O or U to misread). Fifty random bits: a
+/// council with a million orders would expect a clash about once in two thousand such
+/// councils (eight characters made one likely), and a checkout whose number clashes runs
+/// again with another ([`crate::common::number_taken`]).
 #[must_use]
 pub fn order_number(short_name: &str, id: uuid::Uuid) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let bits = id.as_u128();
-    let code: String = (0..8)
+    let code: String = (0..10)
         .map(|i| char::from(ALPHABET[usize::try_from((bits >> (i * 5)) & 31).unwrap_or(0)]))
         .collect();
     let prefix: String = short_name
@@ -231,7 +234,7 @@ mod tests {
     fn order_numbers_read_well() {
         let n = order_number("SS4E", uuid::Uuid::from_u128(0x1234_5678_9abc_def0));
         assert!(n.starts_with("SS4E-"));
-        assert_eq!(n.len(), 13);
+        assert_eq!(n.len(), 15);
         assert!(!n[5..].contains(['I', 'L', 'O', 'U']));
     }
 }

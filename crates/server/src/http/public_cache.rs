@@ -1,7 +1,7 @@
 //! The in-process cache of public catalogue pages for anonymous visitors (the middleware
 //! that fills and serves it is `catalogue_web::cache`), and of the parts of pages that are
-//! the same for every visitor (the course list's filters and results), which pages for
-//! signed-in people are rendered around.
+//! the same for every visitor (the course list's filters and results, a course's
+//! description and dates), which pages for signed-in people are rendered around.
 
 use std::time::Duration;
 

@@ -224,10 +224,25 @@ pub(super) fn session_views(
         .collect()
 }
 
+/// A course's page: the page around the course's description, with the booking form.
 #[derive(Template)]
 #[template(path = "catalogue/course.html")]
 struct CoursePage<'a> {
     chrome: Chrome<'a>,
+    title: String,
+    course_id: String,
+    kind: String,
+    body: std::sync::Arc<str>,
+    can_manage: bool,
+    booking: Option<BookingForm>,
+    sign_in_to_book: bool,
+}
+
+/// A course's description, dates and places left: the same for every visitor who manages
+/// nothing, so kept as a part per course and catalogue change, as the list's results are.
+#[derive(Template)]
+#[template(path = "catalogue/course_body.html")]
+struct CourseBody {
     c: catalogue::store::entity::course::Model,
     provider: String,
     sessions: Vec<SessionView>,
@@ -239,9 +254,6 @@ struct CoursePage<'a> {
     sharing: Option<SharingStatement>,
     draft: bool,
     cancelled: bool,
-    can_manage: bool,
-    booking: Option<BookingForm>,
-    sign_in_to_book: bool,
 }
 
 /// The booking form on a published course's page, for a signed-in visitor.
@@ -265,6 +277,13 @@ async fn course(
         return Err(not_found());
     }
     let manager = manager_of(&state, &v).await?;
+    // The part's key names the catalogue as it was before the read, so a change between
+    // the two leaves a newer part under an older key, never the reverse.
+    let key = format!(
+        "course|{}|{}|{id}",
+        v.tenant().id,
+        state.catalogue.generation(&v.tenant().id)
+    );
     let d = state
         .catalogue
         .course(&v.tenant().id, &id, manager.as_ref())
@@ -299,15 +318,53 @@ async fn course(
         }),
         _ => None,
     };
+    let (title, course_id, kind) = (c.title.clone(), c.id.clone(), c.kind.clone());
+    let can_manage = manager.as_ref().is_some_and(|m| m.manages(&c.provider_id));
+    // Someone who manages the catalogue may see drafts and more: their page is their own.
+    let kept = if manager.is_none() {
+        state.public_cache.part(&key)
+    } else {
+        None
+    };
+    let body = match kept {
+        Some(part) => part,
+        None => {
+            let html = course_body(cfg, c, &d.sessions, d.sla)
+                .render()
+                .map_err(|e| Failure::internal(&e))?;
+            if manager.is_none() {
+                state.public_cache.keep_part(key, html)
+            } else {
+                html.into()
+            }
+        }
+    };
     let page = CoursePage {
         sign_in_to_book: open && v.signed_in().is_none(),
         booking,
         chrome: v.chrome("/courses"),
+        title,
+        course_id,
+        kind,
+        body,
+        can_manage,
+    };
+    let html = render(StatusCode::OK, &page);
+    Ok(v.respond(html))
+}
+
+/// The part of a course's page that is the same for every visitor who manages nothing.
+fn course_body(
+    cfg: &tenant_router::TenantConfig,
+    c: catalogue::store::entity::course::Model,
+    sessions: &[catalogue::store::entity::course_session::Model],
+    sla: Option<(String, String)>,
+) -> CourseBody {
+    CourseBody {
         provider: provider_name(cfg, &c.provider_id).to_owned(),
-        sessions: session_views(&d.sessions),
+        sessions: session_views(sessions),
         price: format_pence(c.price_pence),
-        sla: d
-            .sla
+        sla: sla
             .zip(c.sla_price_pence)
             .map(|((id, title), p)| (id, title, format_pence(p))),
         cpd: hours(c.cpd_minutes),
@@ -319,11 +376,8 @@ async fn course(
         sharing: sharing::statement(cfg, &c.provider_id, Occasion::Booking),
         draft: Status::parse(&c.status) == Status::Draft,
         cancelled: Status::parse(&c.status) == Status::Cancelled,
-        can_manage: manager.is_some_and(|m| m.manages(&c.provider_id)),
         c,
-    };
-    let html = render(StatusCode::OK, &page);
-    Ok(v.respond(html))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
