@@ -401,3 +401,114 @@ async fn invoices_of_checkouts_at_once_are_numbered_once_each_without_gaps() {
         .unwrap();
     assert_eq!(last["number"], "SS4E-INV-000007");
 }
+
+#[tokio::test]
+async fn orders_placed_before_invoices_were_issued_are_invoiced_once_for_what_they_still_charge() {
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, SLUG, "Kenton School").await;
+    let course = |title: &str, price: i64| {
+        json!({"provider_id": "ss4e", "title": title, "summary": "KS2.", "price_pence": price,
+               "cancellation_notice_days": 0})
+    };
+    let (_, kept) =
+        published_course(&admin, SLUG, &course("Moderating writing", 7500), 10, 10).await;
+    let (_, dropped) =
+        published_course(&admin, SLUG, &course("Phonics refresher", 5000), 10, 12).await;
+    let lead = app.person(SLUG, "lead@kenton.example", None).await;
+    appoint(&admin, SLUG, &org, "lead@kenton.example").await;
+    let res = checkout(
+        &lead,
+        SLUG,
+        "lead-key-0001",
+        &json!({"organisation_id": org, "expected_total_pence": 12500,
+                "items": [{"session_id": kept}, {"session_id": dropped}]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let placed: Value = res.json().await.unwrap();
+    let order = placed["order_id"].as_str().unwrap().to_owned();
+    let cancelled = placed["booked"][1]["booking_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = lead
+        .send_json(
+            Method::POST,
+            SLUG,
+            &format!("/api/v1/bookings/{cancelled}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // As if placed before invoicing began: its invoice and credit note are not there (taken
+    // out with the owner's connection; the tenant's may only add invoices).
+    let listed = lead
+        .get_json(SLUG, &format!("/api/v1/organisations/{org}/invoices"))
+        .await;
+    assert_eq!(listed["invoices"].as_array().unwrap().len(), 2, "{listed}");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        app.store.platform(),
+        &format!("DELETE FROM invoice WHERE tenant_id = '{SLUG}' AND order_id = '{order}'"),
+    )
+    .await
+    .unwrap();
+    let ours = |listed: &Value| -> Vec<Value> {
+        listed["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["order_id"] == order.as_str())
+            .cloned()
+            .collect()
+    };
+    let cfg = app
+        .registry
+        .current()
+        .get(&SLUG.parse().unwrap())
+        .unwrap()
+        .config
+        .clone();
+    // A dry run counts the order and issues nothing.
+    assert_eq!(
+        app.bookings
+            .invoice_earlier_orders(&cfg, false)
+            .await
+            .unwrap(),
+        1
+    );
+    let listed = lead
+        .get_json(SLUG, &format!("/api/v1/organisations/{org}/invoices"))
+        .await;
+    assert!(ours(&listed).is_empty(), "{listed}");
+    // Issued: one invoice, for the place still held, numbered after those issued before.
+    assert_eq!(
+        app.bookings
+            .invoice_earlier_orders(&cfg, true)
+            .await
+            .unwrap(),
+        1
+    );
+    let listed = lead
+        .get_json(SLUG, &format!("/api/v1/organisations/{org}/invoices"))
+        .await;
+    let issued = ours(&listed);
+    assert_eq!(issued.len(), 1, "{listed}");
+    assert_eq!(issued[0]["total_pence"], 7500, "{listed}");
+    assert_eq!(issued[0]["number"], "SS4E-INV-000002", "{listed}");
+    let lines = issued[0]["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{listed}");
+    assert!(
+        lines[0]["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Moderating writing, ")
+    );
+    // Again: nothing left to invoice.
+    assert_eq!(
+        app.bookings
+            .invoice_earlier_orders(&cfg, true)
+            .await
+            .unwrap(),
+        0
+    );
+}

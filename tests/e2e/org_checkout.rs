@@ -403,3 +403,43 @@ async fn many_people_each_booking_many_sessions_for_their_school_are_each_booked
     }
     assert_eq!(booked, 16 * sessions.len());
 }
+
+#[tokio::test]
+async fn an_order_number_drawn_twice_is_told_apart_from_a_repeated_key() {
+    use bookings::store::entity::booking_order;
+    use sea_orm::{ActiveModelTrait as _, Set};
+    let app = spawn_app().await;
+    let (_, people) = school_staff(&app, 1).await;
+    let order = |number: &str, key: &str| booking_order::ActiveModel {
+        tenant_id: Set(SLUG.to_owned()),
+        id: Set(uuid::Uuid::now_v7().to_string()),
+        number: Set(number.to_owned()),
+        account_id: Set(people[0].id.clone()),
+        organisation_id: Set(None),
+        total_pence: Set(0),
+        idempotency_key: Set(key.to_owned()),
+        request_hash: Set("hash".to_owned()),
+        created_at: Set(Utc::now()),
+    };
+    // Each insert in a transaction of its own: PostgreSQL ends one at its first error.
+    let insert = |row: booking_order::ActiveModel| async {
+        let tx = app.store.tenant_tx(&SLUG.parse().unwrap()).await.unwrap();
+        let done = row.insert(&*tx).await;
+        match done {
+            Ok(_) => tx.commit().await.unwrap(),
+            Err(_) => tx.rollback().await.unwrap(),
+        }
+        done.map(|_| ())
+    };
+    insert(order("SS4E-0123456789", "order-key-1"))
+        .await
+        .unwrap();
+    let clash = insert(order("SS4E-0123456789", "order-key-2"))
+        .await
+        .unwrap_err();
+    assert!(bookings::number_taken(&clash), "{clash}");
+    let repeat = insert(order("SS4E-ABCDEFGHJK", "order-key-1"))
+        .await
+        .unwrap_err();
+    assert!(!bookings::number_taken(&repeat), "{repeat}");
+}

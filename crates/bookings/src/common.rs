@@ -120,12 +120,37 @@ pub(crate) async fn names_of<'a>(
 /// numbers are random, so it can happen): nothing was written, and the checkout runs again,
 /// drawing another. The index is `booking_order_number` on PostgreSQL; SQLite names its
 /// columns.
-pub(crate) fn number_taken(e: &sea_orm::DbErr) -> bool {
+pub fn number_taken(e: &sea_orm::DbErr) -> bool {
     matches!(
         e.sql_err(),
         Some(SqlErr::UniqueConstraintViolation(m))
             if m.contains("booking_order_number") || m.contains("booking_order.number")
     )
+}
+
+/// Inserts the order `row` makes with a number drawn for it, drawing again (three times at
+/// most) when the number was drawn before; returns the number. Each try is a savepoint, so
+/// a clash leaves the transaction usable.
+pub(crate) async fn insert_order(
+    tx: &TenantTx,
+    short_name: &str,
+    row: impl Fn(String) -> booking_order::ActiveModel,
+) -> Result<String, BookingError> {
+    use sea_orm::{ActiveModelTrait as _, TransactionTrait as _};
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let number = crate::domain::order_number(short_name, uuid::Uuid::new_v4());
+        let savepoint = (**tx).begin().await?;
+        match row(number.clone()).insert(&savepoint).await {
+            Ok(_) => {
+                savepoint.commit().await?;
+                return Ok(number);
+            }
+            Err(e) if number_taken(&e) && tries < 3 => savepoint.rollback().await?,
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// A unique-index violation on a booking or waiting entry means a concurrent checkout gave

@@ -41,6 +41,7 @@ use identity::store::entity::organisation;
 use crate::store::entity::{booking, invoice, invoice_pending};
 use crate::{BookingError, Bookings};
 
+mod earlier;
 mod numbering;
 mod pdf;
 
@@ -186,8 +187,16 @@ pub(crate) async fn for_order(
     if placed.is_empty() {
         return Ok(false);
     }
+    let lines = place_lines(tx, &placed).await?;
+    invoice_of(tx, cfg, organisation_id, order_id, lines, now).await?;
+    Ok(true)
+}
+
+/// A line per place of `placed`: the course and the day of its session, the course's list
+/// price, the discount given and the price charged.
+async fn place_lines(tx: &TenantTx, placed: &[booking::Model]) -> Result<Vec<Line>, BookingError> {
     let mut lines = Vec::with_capacity(placed.len());
-    for b in &placed {
+    for b in placed {
         let (description, list) = course_line(tx, b).await?;
         lines.push(Line {
             description,
@@ -196,8 +205,21 @@ pub(crate) async fn for_order(
             amount_pence: b.price_pence,
         });
     }
-    invoice_of(tx, cfg, organisation_id, order_id, lines, now).await?;
-    Ok(true)
+    Ok(lines)
+}
+
+/// How a service bought appears on an invoice: its title, the band chosen and its period.
+pub(crate) fn service_description(
+    title: &str,
+    band: &str,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+) -> String {
+    format!(
+        "{title} ({band}), {} to {}",
+        start.format("%-d %B %Y"),
+        end.format("%-d %B %Y")
+    )
 }
 
 /// An invoice to be numbered after the commit, for a checkout's or purchase's batch of

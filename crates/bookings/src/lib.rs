@@ -29,7 +29,7 @@ mod service;
 pub mod store;
 mod take;
 
-pub use common::Bookings;
+pub use common::{Bookings, number_taken};
 pub use error::BookingError;
 pub use offers::{Accepted, OFFER_HOURS};
 pub use service::MyBooking;

@@ -18,7 +18,6 @@ use storage::outbox::{self, Email};
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::common::{Entry, find_session, log};
-use crate::domain::order_number;
 use crate::store::entity::{booking, booking_order, waiting_list_entry};
 use crate::{BookingError, Bookings};
 
@@ -178,19 +177,19 @@ impl Bookings {
             .await?;
         }
         let order_id = uuid::Uuid::now_v7().to_string();
-        let number = order_number(&cfg.short_name, uuid::Uuid::new_v4());
-        booking_order::ActiveModel {
-            tenant_id: Set(cfg.slug.to_string()),
-            id: Set(order_id.clone()),
-            number: Set(number.clone()),
-            account_id: Set(who.id.clone()),
-            organisation_id: Set(entry.organisation_id.clone()),
-            total_pence: Set(price),
-            idempotency_key: Set(format!("offer-{}", entry.id)),
-            request_hash: Set("waiting-list-offer".to_owned()),
-            created_at: Set(now),
-        }
-        .insert(&*tx)
+        let number = crate::common::insert_order(&tx, &cfg.short_name, |number| {
+            booking_order::ActiveModel {
+                tenant_id: Set(cfg.slug.to_string()),
+                id: Set(order_id.clone()),
+                number: Set(number),
+                account_id: Set(who.id.clone()),
+                organisation_id: Set(entry.organisation_id.clone()),
+                total_pence: Set(price),
+                idempotency_key: Set(format!("offer-{}", entry.id)),
+                request_hash: Set("waiting-list-offer".to_owned()),
+                created_at: Set(now),
+            }
+        })
         .await?;
         let booking_id = uuid::Uuid::now_v7().to_string();
         // The place was held when the offer was made: no place is taken here.

@@ -354,16 +354,17 @@ impl Order<'_> {
     /// [`Bookings::attempt_alone`]'s work on `conn`: who an organisation's checkout
     /// concerns (one read), the places, remembered (`seen`) or read, then one statement.
     ///
-    /// `None` when a take failed (a place read as free was gone by the write, the session
-    /// or course had changed, or the delegate joined its waiting list since) or when the
-    /// checkout would be refused on anything remembered: the sessions are forgotten, and
-    /// the transaction, which reads everything, gives the answer. `None` too, forgetting
-    /// nothing, when the checkout needs what one statement cannot hold: its bookings wait
-    /// for approval (the lead administrators are asked in the transaction), or a session
-    /// taken has a limit per organisation (counted under the session's lock). A place the
-    /// delegate already holds is refused by the booking's unique index:
-    /// [`BookingError::AlreadyBooked`], the session still remembered (nothing about it was
-    /// stale).
+    /// [`Alone::Stale`] when a take failed (a place read as free was gone by the write, the
+    /// session or course had changed, or the delegate joined its waiting list since) or
+    /// when the checkout would be refused on anything remembered: the sessions are
+    /// forgotten, and the transaction, which reads everything, gives the answer. Also when
+    /// the order's random number was drawn before ([`crate::common::number_taken`]),
+    /// forgetting nothing. [`Alone::NeedsLock`], forgetting nothing, when the checkout
+    /// needs what one statement cannot hold: its bookings wait for approval (the lead
+    /// administrators are asked in the transaction), or a session taken has a limit per
+    /// organisation (counted under the session's lock). A place the delegate already holds
+    /// is refused by the booking's unique index: [`BookingError::AlreadyBooked`], the
+    /// session still remembered (nothing about it was stale).
     pub(crate) async fn alone_on<C: ConnectionTrait>(
         &self,
         conn: &C,

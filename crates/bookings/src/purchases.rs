@@ -182,12 +182,11 @@ impl Bookings {
             cfg,
             org,
             &order_id,
-            format!(
-                "{} ({}), {} to {}",
-                service.title,
-                band.label,
-                service.period_start.format("%-d %B %Y"),
-                service.period_end.format("%-d %B %Y")
+            crate::invoices::service_description(
+                &service.title,
+                &band.label,
+                service.period_start,
+                service.period_end,
             ),
             band.price_pence,
             now,

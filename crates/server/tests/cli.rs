@@ -514,3 +514,45 @@ fn tenants_offboard_wants_the_slug_twice_then_leaves_nothing_of_the_council() {
     let listed = text(&portal(data.path(), &["tenants", "list"]).stdout);
     assert!(!listed.contains("segfl"), "{listed}");
 }
+
+#[test]
+fn invoices_issue_missing_counts_issues_and_refuses_an_unknown_tenant() {
+    let data = tempfile::tempdir().unwrap();
+    let dry = portal(
+        data.path(),
+        &[
+            "invoices",
+            "issue-missing",
+            "--tenant",
+            "harrow",
+            "--dry-run",
+        ],
+    );
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    assert!(
+        text(&dry.stdout).contains("tenant `harrow`: 0 orders")
+            && text(&dry.stdout).contains("none issued"),
+        "{}",
+        text(&dry.stdout)
+    );
+    let done = portal(
+        data.path(),
+        &["invoices", "issue-missing", "--tenant", "harrow"],
+    );
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(
+        text(&done.stdout).contains("invoiced 0 orders"),
+        "{}",
+        text(&done.stdout)
+    );
+    let unknown = portal(
+        data.path(),
+        &["invoices", "issue-missing", "--tenant", "nowhere"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("no tenant `nowhere`"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}

@@ -66,6 +66,24 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Invoices.
+    #[command(subcommand)]
+    Invoices(InvoicesCommand),
+}
+
+/// `invoices` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InvoicesCommand {
+    /// Issue an invoice for each order billed to an organisation before the platform issued
+    /// invoices: what it still charges, dated today. Running it again issues nothing.
+    IssueMissing {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// Count those orders and issue nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `audit` subcommands.
@@ -224,18 +242,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             crate::cli::retention::run(&app, cmd).await
         }
+        Command::Invoices(InvoicesCommand::IssueMissing { tenant, dry_run }) => {
+            let app = Application::build(settings).await?;
+            let state = app.state();
+            let t = retention::find_tenant(&app, &tenant)?;
+            let n = state
+                .bookings
+                .invoice_earlier_orders(&t.config, !dry_run)
+                .await?;
+            let orders = if n == 1 { "order" } else { "orders" };
+            if dry_run {
+                println!(
+                    "tenant `{tenant}`: {n} {orders} billed to an organisation without an invoice (none issued: --dry-run)"
+                );
+            } else {
+                println!(
+                    "tenant `{tenant}`: invoiced {n} {orders} billed to an organisation before invoices were issued"
+                );
+            }
+            Ok(())
+        }
         Command::Audit(AuditCommand::Verify { tenant }) => {
             let app = Application::build(settings).await?;
             let state = app.state();
-            let t = state
-                .registry
-                .current()
-                .iter()
-                .find(|t| t.id.as_str() == tenant)
-                .cloned()
-                .ok_or_else(|| {
-                    anyhow::anyhow!("no tenant `{tenant}`: `portal tenants list` shows them")
-                })?;
+            let t = retention::find_tenant(&app, &tenant)?;
             match state.privacy.verify_audit(&t.id).await? {
                 privacy_engine::AuditCheck::Intact(n) => {
                     println!("tenant `{tenant}`: {n} audit events, the chain is intact");
@@ -262,13 +292,7 @@ async fn demo_admin(settings: Settings, tenant: &str, email: &str) -> anyhow::Re
     );
     let app = Application::build(settings).await?;
     let state = app.state();
-    let t = state
-        .registry
-        .current()
-        .iter()
-        .find(|t| t.id.as_str() == tenant)
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no tenant `{tenant}`: `portal tenants list` shows them"))?;
+    let t = retention::find_tenant(&app, tenant)?;
     let admin = state
         .identity
         .create_demo_admin(&t.config, email)

@@ -205,7 +205,8 @@ pub async fn run(app: &Application, cmd: RetentionCommand) -> anyhow::Result<()>
     }
 }
 
-fn find_tenant(
+/// The tenant called `slug` in the running registry, or an error that says where to look.
+pub(super) fn find_tenant(
     app: &Application,
     slug: &str,
 ) -> anyhow::Result<std::sync::Arc<tenant_router::TenantContext>> {

@@ -1,0 +1,116 @@
+//! Invoices for orders placed before the platform issued them.
+//!
+//! An order billed to an organisation before invoicing began has none, so neither the
+//! school's lead administrators nor the council's finance team can list or download one.
+//! The operator issues them once per council after upgrading (`portal invoices
+//! issue-missing TENANT`): each such order gets an invoice for what it still charges (its
+//! places not cancelled, the service it bought if still held), dated the day it is issued
+//! and numbered after the invoices already issued. An order with an invoice, or one
+//! waiting for its number, is left alone, so running it again issues nothing.
+
+use catalogue::store::entity::traded_service;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+use storage::TenantTx;
+use tenant_router::TenantConfig;
+
+use super::{Line, invoice_of, place_lines, service_description};
+use crate::store::entity::{booking, booking_order, invoice, invoice_pending, service_purchase};
+use crate::{BookingError, Bookings};
+
+impl Bookings {
+    /// Issues an invoice for each order of `cfg`'s council that is billed to an
+    /// organisation, has none and still charges something; with `apply` false it only
+    /// counts them. Returns the orders invoiced (or that would be), all in one transaction.
+    ///
+    /// # Errors
+    /// When the database fails: nothing is issued then.
+    pub async fn invoice_earlier_orders(
+        &self,
+        cfg: &TenantConfig,
+        apply: bool,
+    ) -> Result<u64, BookingError> {
+        let tx = self.db.tenant_tx(&cfg.slug).await?;
+        let t = cfg.slug.as_str();
+        let now = self.clock.now();
+        let issued = Query::select()
+            .column(invoice::Column::OrderId)
+            .from(invoice::Entity)
+            .and_where(invoice::Column::TenantId.eq(t))
+            .to_owned();
+        let waiting = Query::select()
+            .column(invoice_pending::Column::OrderId)
+            .from(invoice_pending::Entity)
+            .and_where(invoice_pending::Column::TenantId.eq(t))
+            .to_owned();
+        let orders = booking_order::Entity::find()
+            .filter(booking_order::Column::TenantId.eq(t))
+            .filter(booking_order::Column::OrganisationId.is_not_null())
+            .filter(booking_order::Column::Id.not_in_subquery(issued))
+            .filter(booking_order::Column::Id.not_in_subquery(waiting))
+            .order_by_asc(booking_order::Column::CreatedAt)
+            .all(&*tx)
+            .await
+            .map_err(storage::StorageError::from)?;
+        let mut count = 0;
+        for order in &orders {
+            let Some(org) = order.organisation_id.as_deref() else {
+                continue;
+            };
+            let lines = charged(&tx, &order.id).await?;
+            if lines.is_empty() {
+                continue;
+            }
+            count += 1;
+            if apply {
+                invoice_of(&tx, cfg, org, &order.id, lines, now).await?;
+            }
+        }
+        if apply && count > 0 {
+            tx.commit().await?;
+            self.number_invoices(cfg).await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(count)
+    }
+}
+
+/// What the order `order_id` still charges: a line per place not cancelled (cancelling
+/// online is only allowed within the course's terms, and a declined place is not
+/// charged), and a line per service it bought that is still held.
+async fn charged(tx: &TenantTx, order_id: &str) -> Result<Vec<Line>, BookingError> {
+    let t = tx.tenant().as_str();
+    let places = booking::Entity::find()
+        .filter(booking::Column::TenantId.eq(t))
+        .filter(booking::Column::OrderId.eq(order_id))
+        .filter(booking::Column::Status.ne("cancelled"))
+        .order_by_asc(booking::Column::Id)
+        .all(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    let mut lines = place_lines(tx, &places).await?;
+    let bought = service_purchase::Entity::find()
+        .filter(service_purchase::Column::TenantId.eq(t))
+        .filter(service_purchase::Column::OrderId.eq(order_id))
+        .filter(service_purchase::Column::Status.eq(crate::purchases::ACTIVE))
+        .all(&**tx)
+        .await
+        .map_err(storage::StorageError::from)?;
+    for p in bought {
+        let title = traded_service::Entity::find()
+            .filter(traded_service::Column::TenantId.eq(t))
+            .filter(traded_service::Column::Id.eq(&p.service_id))
+            .one(&**tx)
+            .await
+            .map_err(storage::StorageError::from)?
+            .map_or_else(|| "A service".to_owned(), |s| s.title);
+        lines.push(Line {
+            description: service_description(&title, &p.band, p.period_start, p.period_end),
+            list_pence: p.price_pence,
+            discount_pence: 0,
+            amount_pence: p.price_pence,
+        });
+    }
+    Ok(lines)
+}
