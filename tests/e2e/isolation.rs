@@ -449,3 +449,26 @@ async fn a_batch_whose_required_update_changes_nothing_writes_nothing() {
         assert_eq!(queued("forged@required.example").await, 0);
     }
 }
+
+#[tokio::test]
+async fn one_councils_commits_leave_anothers_caches_alone_and_the_platforms_move_all() {
+    let app = e2e::spawn_app().await;
+    let (harrow, somerset): (tenant_router::TenantId, tenant_router::TenantId) =
+        ("harrow".parse().unwrap(), "somerset".parse().unwrap());
+    let (h0, s0) = (app.store.commits(&harrow), app.store.commits(&somerset));
+    let tx = app.store.tenant_tx(&harrow).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_ne!(app.store.commits(&harrow), h0, "Harrow's own commit counts");
+    assert_eq!(
+        app.store.commits(&somerset),
+        s0,
+        "Somerset's signed-in people stay cached"
+    );
+    let tx = app.store.platform_tx().await.unwrap();
+    tx.commit().await.unwrap();
+    assert_ne!(
+        app.store.commits(&somerset),
+        s0,
+        "a platform write counts for all"
+    );
+}

@@ -198,6 +198,8 @@ async fn place_lines(tx: &TenantTx, placed: &[booking::Model]) -> Result<Vec<Lin
     let mut lines = Vec::with_capacity(placed.len());
     for b in placed {
         let (description, list) = course_line(tx, b).await?;
+        // The course's price now: for an older place it may since have gone down.
+        let list = list.max(b.price_pence);
         lines.push(Line {
             description,
             list_pence: list,

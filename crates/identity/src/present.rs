@@ -2,11 +2,13 @@
 //! database to learn who is asking.
 //!
 //! An entry is the account and whether it manages anything, as read when the process's
-//! commit count ([`storage::Db::commits`]) stood at some value. It is used only while
+//! commit count for its tenant ([`storage::Db::commits`]) stood at some value. It is used
+//! only while
 //!
-//! - that count has not moved: any transaction this process commits (a status changed, a
-//!   role granted, a name edited, an account erased) makes every entry stale, so this
-//!   replica never acts on an account older than its own last write; and
+//! - that count has not moved: any transaction this process commits in the tenant (a
+//!   status changed, a role granted, a name edited, an account erased) or on the
+//!   platform's tables makes every entry of the tenant stale, so this replica never acts
+//!   on an account older than its own last write; and
 //! - it is younger than [`RECHECK`]: another replica's or the command line's writes are
 //!   seen within that time, as the published catalogue sees them.
 //!

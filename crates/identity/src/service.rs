@@ -467,7 +467,7 @@ impl Identity {
         if session.stage != crate::sessions::Stage::Full {
             return Ok(None);
         }
-        let commits = self.db.commits();
+        let commits = self.db.commits(tenant);
         if let Some((account, manages)) = self.present.get(tenant, &session.account_id, commits) {
             return Ok(Some(SignedIn {
                 session,

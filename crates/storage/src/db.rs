@@ -52,7 +52,30 @@ pub struct Db {
     /// PostgreSQL: a pool per tenant, made when the tenant is first used.
     tenant_pools: std::sync::Arc<TenantPools>,
     /// Transactions this process has committed (see [`Db::commits`]).
-    commits: std::sync::Arc<AtomicU64>,
+    commits: std::sync::Arc<Commits>,
+}
+
+/// Transactions this process has committed: those on platform tables, and those of each
+/// tenant in one of [`SHARDS`] counters (tenants sharing a counter only see their caches
+/// emptied a little more often).
+#[derive(Debug, Default)]
+struct Commits {
+    platform: AtomicU64,
+    tenants: [AtomicU64; SHARDS],
+}
+
+/// How many counters the tenants' commits are spread over.
+const SHARDS: usize = 32;
+
+impl Commits {
+    /// The counter `tenant`'s commits move.
+    fn of(&self, tenant: &TenantId) -> &AtomicU64 {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut h = std::hash::DefaultHasher::new();
+        tenant.hash(&mut h);
+        let shard = usize::try_from(h.finish() % SHARDS as u64).unwrap_or(0);
+        &self.tenants[shard]
+    }
 }
 
 /// PostgreSQL pools whose connections are bound to one tenant for their whole life: the
@@ -139,14 +162,19 @@ impl Db {
     }
 
     /// How many transactions this process has committed (or tried to: a commit whose
-    /// outcome is unknown counts). A value kept in memory that was read from the database
-    /// when this stood at `n` reflects every write of this process while it still stands
-    /// at `n`: caches of request-path reads key on it (writes of other processes need a
-    /// check of their own). [`TenantStatements`] on PostgreSQL commit each statement alone
-    /// and are not counted.
+    /// outcome is unknown counts) in `tenant`, or on the platform's tables. A value of the
+    /// tenant's kept in memory that was read from the database when this stood at `n`
+    /// reflects every write of this process while it still stands at `n`: caches of
+    /// request-path reads key on it (writes of other processes need a check of their own).
+    /// Another tenant's commits do not move it (unless the two share a counter).
+    /// [`TenantStatements`] on PostgreSQL commit each statement alone and are not counted.
     #[must_use]
-    pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Acquire)
+    pub fn commits(&self, tenant: &TenantId) -> u64 {
+        // Both only grow, so their sum moves whenever either does.
+        self.commits
+            .platform
+            .load(Ordering::Acquire)
+            .wrapping_add(self.commits.of(tenant).load(Ordering::Acquire))
     }
 
     /// The backend.
@@ -361,12 +389,16 @@ impl Db {
     }
 }
 
-/// Moves [`Db::commits`] when dropped, however the commit it guards ended.
-struct Counted(std::sync::Arc<AtomicU64>);
+/// Moves [`Db::commits`] when dropped, however the commit it guards ended: the tenant's
+/// counter, or the platform's (`None`).
+struct Counted(std::sync::Arc<Commits>, Option<TenantId>);
 
 impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
+        match &self.1 {
+            Some(tenant) => self.0.of(tenant).fetch_add(1, Ordering::AcqRel),
+            None => self.0.platform.fetch_add(1, Ordering::AcqRel),
+        };
     }
 }
 
@@ -376,7 +408,7 @@ impl Drop for Counted {
 pub struct PlatformTx {
     tx: DatabaseTransaction,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
-    commits: std::sync::Arc<AtomicU64>,
+    commits: std::sync::Arc<Commits>,
 }
 
 impl PlatformTx {
@@ -387,7 +419,7 @@ impl PlatformTx {
     pub async fn commit(self) -> Result<(), StorageError> {
         // Counted even when this future is dropped part-way (a request timed out after
         // `COMMIT` was sent): the write may have happened.
-        let _counted = Counted(self.commits);
+        let _counted = Counted(self.commits, None);
         Ok(self.tx.commit().await?)
     }
 }
@@ -407,7 +439,7 @@ pub struct TenantTx {
     tenant: TenantId,
     /// Held until the transaction ends (SQLite's turn).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
-    commits: std::sync::Arc<AtomicU64>,
+    commits: std::sync::Arc<Commits>,
 }
 
 impl TenantTx {
@@ -424,7 +456,7 @@ impl TenantTx {
     pub async fn commit(self) -> Result<(), StorageError> {
         // Counted even when this future is dropped part-way (a request timed out after
         // `COMMIT` was sent): the write may have happened.
-        let _counted = Counted(self.commits);
+        let _counted = Counted(self.commits, Some(self.tenant));
         Ok(self.tx.commit().await?)
     }
 
