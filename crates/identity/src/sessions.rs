@@ -20,6 +20,10 @@ use crate::domain::token;
 pub const IDLE: Duration = Duration::from_secs(2 * 60 * 60);
 /// How long a session lives at most, however busy.
 pub const MAX_AGE: Duration = Duration::from_secs(12 * 60 * 60);
+/// How often a busy session's idle timer is restarted: not on every request (with Redis
+/// that was a third round trip on each), so a session left alone ends between
+/// `IDLE - RESTART` and [`IDLE`] after its last use, never later.
+pub const RESTART: Duration = Duration::from_secs(60);
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -63,6 +67,18 @@ pub struct Session {
     /// account's last "sign out everywhere" are void.
     #[serde(default)]
     pub created_ms: u64,
+    /// When its idle timer was last restarted (Unix milliseconds; 0 for none since it
+    /// began).
+    #[serde(default)]
+    pub restarted_ms: u64,
+}
+
+impl Session {
+    /// Whether the idle timer is due a restart at `now_ms` ([`RESTART`] since the last).
+    fn restart_due(&self, now_ms: u64) -> bool {
+        let last = self.restarted_ms.max(self.created_ms);
+        now_ms.saturating_sub(last) >= u64::try_from(RESTART.as_millis()).unwrap_or(u64::MAX)
+    }
 }
 
 /// Sessions for all tenants, each under its tenant's keys.
@@ -133,6 +149,7 @@ impl Sessions {
             csrf: token::generate().map_err(IdentityError::random)?,
             stage,
             created_ms: now_ms(),
+            restarted_ms: 0,
         };
         let json = serde_json::to_string(&session).map_err(kv_err)?;
         self.kv
@@ -141,7 +158,8 @@ impl Sessions {
         Ok((token, session))
     }
 
-    /// The live session for `token` in `tenant`, its idle timer restarted.
+    /// The live session for `token` in `tenant`, its idle timer restarted (at most once in
+    /// [`RESTART`]).
     ///
     /// # Errors
     /// When the store fails.
@@ -165,13 +183,18 @@ impl Sessions {
                 .unwrap_or(0),
             None => 0,
         };
-        let Some(session) = session.filter(|s| {
-            s.created_ms >= revoked_ms && now_ms().saturating_sub(s.created_ms) < max_age_ms
+        let now = now_ms();
+        let Some(mut session) = session.filter(|s| {
+            s.created_ms >= revoked_ms && now.saturating_sub(s.created_ms) < max_age_ms
         }) else {
             self.kv.del(&key).await?;
             return Ok(None);
         };
-        self.kv.set(&key, &json, IDLE).await?;
+        if session.restart_due(now) {
+            session.restarted_ms = now;
+            let json = serde_json::to_string(&session).map_err(kv_err)?;
+            self.kv.set(&key, &json, IDLE).await?;
+        }
         Ok(Some(session))
     }
 
@@ -407,6 +430,47 @@ impl Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_sessions_idle_timer_restarts_at_most_once_in_restart() {
+        let s = Session {
+            account_id: "acct-1".into(),
+            csrf: "c".into(),
+            stage: Stage::Full,
+            created_ms: 1_000_000,
+            restarted_ms: 0,
+        };
+        assert!(!s.restart_due(1_059_999));
+        assert!(s.restart_due(1_060_000));
+        let restarted = Session {
+            restarted_ms: 2_000_000,
+            ..s
+        };
+        assert!(!restarted.restart_due(2_000_001));
+        assert!(restarted.restart_due(2_060_000));
+    }
+
+    #[tokio::test]
+    async fn a_session_last_restarted_a_while_ago_is_restarted_when_read() {
+        let s = Sessions::new(Kv::memory(), "portal");
+        let t: TenantId = "harrow".parse().unwrap();
+        let (token, mut session) = s.start(&t, "acct-1", Stage::Full).await.unwrap();
+        // As if begun five minutes ago and not restarted since.
+        session.created_ms -= 5 * 60 * 1000;
+        let key = s.session_key(&t, &token);
+        s.kv.set(&key, &serde_json::to_string(&session).unwrap(), IDLE)
+            .await
+            .unwrap();
+        let read = s.get(&t, &token).await.unwrap().unwrap();
+        assert!(read.restarted_ms > session.created_ms);
+        let kept: Session = serde_json::from_str(&s.kv.get(&key).await.unwrap().unwrap()).unwrap();
+        assert_eq!(
+            kept.restarted_ms, read.restarted_ms,
+            "the restart is stored"
+        );
+        // Read again at once: nothing due.
+        assert_eq!(s.get(&t, &token).await.unwrap(), Some(read));
+    }
 
     #[tokio::test]
     async fn sessions_are_bound_to_their_tenant() {

@@ -439,6 +439,7 @@ impl Identity {
                 csrf: format!("api-token:{id}"),
                 stage: Stage::Full,
                 created_ms: u64::try_from(now.timestamp_millis()).unwrap_or_default(),
+                restarted_ms: 0,
             },
             account,
             manages,
