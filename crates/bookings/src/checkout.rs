@@ -3,8 +3,9 @@
 //! twice), which takes its places last, and any whose one-statement write
 //! ([`crate::order::Order::alone_on`]) found a place gone, which takes them first.
 //!
-//! It reads and checks everything first, without locks (the membership, each session and
-//! course, the price, the people to write to), and takes its places last, in the batch
+//! It reads and checks everything first, without locks (the booker's and colleagues'
+//! memberships and the CPD leads in one read, [`read_party`], as the one-statement path
+//! does; each session and course, the price), and takes its places last, in the batch
 //! that writes the order ([`Taking::Last`]): each take holds only while the session and
 //! course have the revisions read ([`take_seen`]). So the session's row is locked only
 //! from that one statement to the commit, not across the checkout's reads: checkouts on
@@ -82,7 +83,18 @@ impl Bookings {
     ) -> Result<Option<CheckoutOutcome>, BookingError> {
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let now = self.clock.now();
-        let billed = self.check_organisation(&tx, booker, req).await?;
+        let (billed, party) = match req.organisation_id.as_deref() {
+            Some(org) => {
+                let (billed, party) = read_party(&*tx, tx.tenant(), org, booker, req).await?;
+                (Some(billed), party)
+            }
+            None => {
+                if books_for_others(req, booker) {
+                    check_colleague(false, None)?;
+                }
+                (None, None)
+            }
+        };
         let org = billed.as_ref().map(|b| b.organisation.clone());
         // Two places on one session would be two takes of one row in one statement
         // ([`repeats_a_session`]; the other would change no row, so the batch would fail
@@ -100,13 +112,11 @@ impl Bookings {
                 .unwrap_or_else(|| booker.id.clone());
             check_once(&lines, &item.session_id, &delegate)?;
             if delegate != booker.id {
-                let member = match org.as_deref() {
-                    Some(org) => {
-                        identity::store::organisations::membership(&tx, org, &delegate).await?
-                    }
-                    None => None,
-                };
-                check_colleague(org.is_some(), member.as_ref())?;
+                let member = party
+                    .as_ref()
+                    .and_then(|p| p.members.get(&delegate))
+                    .map(|(m, _)| m);
+                check_colleague(org.is_some(), member)?;
             }
             let place = place_on(
                 &*tx,
@@ -201,17 +211,16 @@ impl Bookings {
         let invoice_lines = order.invoice_lines(&lines);
         let staged = order.stage(&mut writes, lines);
         let outcome = staged.outcome;
-        crate::confirmation::queue(
-            &tx,
+        let to = crate::confirmation::Recipients::of_party(booker, party);
+        crate::confirmation::stage(
             &mut writes,
+            tx.tenant(),
             now,
             cfg,
             &outcome.number,
-            org.as_deref(),
-            &[booker],
+            &to,
             &staged.confirmations,
-        )
-        .await?;
+        );
         if let Some(org) = org.as_deref() {
             crate::approvals::ask(&tx, now, org, &staged.to_approve).await?;
         }
@@ -243,28 +252,6 @@ impl Bookings {
             self.number_soon(cfg);
         }
         Ok(Some(outcome))
-    }
-
-    /// The organisation billed, checked, with the booker's rights there: the booker must be
-    /// a confirmed member; booking for anyone else needs the booker right there.
-    async fn check_organisation(
-        &self,
-        tx: &TenantTx,
-        booker: &account::Model,
-        req: &CheckoutRequest,
-    ) -> Result<Option<Billed>, BookingError> {
-        let for_others = books_for_others(req, booker);
-        let Some(org) = req.organisation_id.as_deref() else {
-            if for_others {
-                check_colleague(false, None)?;
-            }
-            return Ok(None);
-        };
-        let found =
-            identity::store::organisations::membership_with_organisation(tx, org, &booker.id)
-                .await?;
-        let mine = found.as_ref().map(|(m, o)| (m, o.approve_bookings));
-        billed(org, mine, for_others).map(Some)
     }
 }
 

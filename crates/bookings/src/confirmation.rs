@@ -42,17 +42,19 @@ impl Recipients {
         }
     }
 
-    /// The booker and the colleagues and CPD leads of the organisation billed, as one
+    /// The booker and, with an organisation billed, its colleagues and CPD leads, as one
     /// read found them ([`identity::store::organisations::checkout_party`]).
     pub(crate) fn of_party(
         booker: &account::Model,
-        party: identity::store::organisations::CheckoutParty,
+        party: Option<identity::store::organisations::CheckoutParty>,
     ) -> Self {
         let mut found = Self::known(&[booker]);
-        found
-            .people
-            .extend(party.members.into_values().map(|(_, a)| (a.id.clone(), a)));
-        found.leads = party.cpd_leads;
+        if let Some(party) = party {
+            found
+                .people
+                .extend(party.members.into_values().map(|(_, a)| (a.id.clone(), a)));
+            found.leads = party.cpd_leads;
+        }
         found
     }
 

@@ -117,6 +117,34 @@ pub(crate) fn books_for_others(req: &CheckoutRequest, booker: &account::Model) -
     })
 }
 
+/// Who a checkout billed to `org` concerns, in one read
+/// ([`identity::store::organisations::checkout_party`]): the booker's and the colleagues'
+/// memberships with their accounts, and the CPD leads; and the organisation billed,
+/// checked ([`billed`]). Both ways of checking out read them so.
+pub(crate) async fn read_party<C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    org: &str,
+    booker: &account::Model,
+    req: &CheckoutRequest,
+) -> Result<(Billed, Option<CheckoutParty>), BookingError> {
+    let me = booker.id.as_str();
+    let mut people = vec![me];
+    people.extend(
+        req.items
+            .iter()
+            .filter_map(|i| i.delegate_account_id.as_deref()),
+    );
+    people.sort_unstable();
+    people.dedup();
+    let party = identity::store::organisations::checkout_party(conn, tenant, org, &people).await?;
+    let mine = party
+        .as_ref()
+        .and_then(|p| p.members.get(me).map(|(m, _)| (m, p.approves_bookings)));
+    let billed = billed(org, mine, books_for_others(req, booker))?;
+    Ok((billed, party))
+}
+
 /// Refuses a checkout that has the same delegate on the same session twice.
 pub(crate) fn check_once(
     lines: &[Line],
@@ -415,10 +443,7 @@ impl Order<'_> {
             ));
         }
         let staged = self.stage(&mut writes, lines);
-        let to = match party {
-            Some(party) => crate::confirmation::Recipients::of_party(self.booker, party),
-            None => crate::confirmation::Recipients::known(&[self.booker]),
-        };
+        let to = crate::confirmation::Recipients::of_party(self.booker, party);
         crate::confirmation::stage(
             &mut writes,
             tenant,
@@ -444,9 +469,8 @@ impl Order<'_> {
         }
     }
 
-    /// Who the checkout billed to `org` concerns, in one read
-    /// ([`identity::store::organisations::checkout_party`]), checked as the transaction
-    /// checks it ([`billed`]). `None` when its bookings wait for approval.
+    /// Who the checkout billed to `org` concerns ([`read_party`]); `None` when its
+    /// bookings wait for approval.
     async fn party<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -454,21 +478,7 @@ impl Order<'_> {
         org: &str,
         req: &CheckoutRequest,
     ) -> Result<Option<CheckoutParty>, BookingError> {
-        let me = self.booker.id.as_str();
-        let mut people = vec![me];
-        people.extend(
-            req.items
-                .iter()
-                .filter_map(|i| i.delegate_account_id.as_deref()),
-        );
-        people.sort_unstable();
-        people.dedup();
-        let party =
-            identity::store::organisations::checkout_party(conn, tenant, org, &people).await?;
-        let mine = party
-            .as_ref()
-            .and_then(|p| p.members.get(me).map(|(m, _)| (m, p.approves_bookings)));
-        let billed = billed(org, mine, books_for_others(req, self.booker))?;
+        let (billed, party) = read_party(conn, tenant, org, self.booker, req).await?;
         Ok(party.filter(|_| !billed.needs_approval()))
     }
 
