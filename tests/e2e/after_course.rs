@@ -274,6 +274,14 @@ async fn attendees_give_feedback_once_and_then_get_their_certificate() {
         text.contains("Phonics leadership") && text.contains("1.5 hours"),
         "{text}"
     );
+    let tags = e2e::pdf::outline(&pdf);
+    assert!(
+        tags.contains(&"  H1: Certificate of attendance".to_owned())
+            && tags
+                .iter()
+                .any(|l| l.starts_with("  P: Phonics leadership")),
+        "{tags:?}"
+    );
     let ana_id = app.account(SLUG, "ana@school.example").await.unwrap().id;
     let key = bookings::certificate::key(&ana_id, &record_id);
     let tenant = SLUG.parse().unwrap();

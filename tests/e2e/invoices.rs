@@ -137,7 +137,31 @@ async fn orders_billed_to_an_organisation_are_invoiced_and_cancellations_credite
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");
-    let text = bookings::pdf_font::shown_text(&res.bytes().await.unwrap());
+    let pdf = res.bytes().await.unwrap();
+    let text = bookings::pdf_font::shown_text(&pdf);
+    // Tagged: a screen reader is given the heading and a table of the lines.
+    let tags = e2e::pdf::outline(&pdf);
+    assert!(
+        tags.contains(&"  H1: Invoice SS4E-INV-000003".to_owned()),
+        "{tags:?}"
+    );
+    let table = tags.iter().position(|l| l == "  Table").unwrap();
+    let description = discounted["lines"][0]["description"].as_str().unwrap();
+    assert_eq!(
+        tags[table..],
+        [
+            "  Table".to_owned(),
+            "    TR".to_owned(),
+            "      TH (Column): Item".to_owned(),
+            "      TH (Column): Amount".to_owned(),
+            "    TR".to_owned(),
+            format!("      TD: {description} /     List price £75.00, less £50.00 at the SLA rate"),
+            "      TD: £25.00".to_owned(),
+            "    TR".to_owned(),
+            "      TH (Row): Total".to_owned(),
+            "      TD: £25.00".to_owned(),
+        ]
+    );
     for needle in [
         "Invoice SS4E-INV-000003",
         "Billed to Kenton School",

@@ -34,6 +34,7 @@ mod operator;
 mod org_checkout;
 mod organisations;
 mod page_cache;
+mod pdf_tags;
 mod privacy;
 mod processing;
 mod purchasers;

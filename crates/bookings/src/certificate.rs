@@ -4,9 +4,11 @@
 //! the person, so erasing an account finds and deletes every certificate it has.
 
 use chrono::NaiveDate;
+use pdf_writer::types::StructRole;
 use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str, TextStr};
 
 use crate::pdf_font::{FontError, Fonts, Weight};
+use crate::pdf_tags::Tags;
 
 /// What a certificate says.
 #[derive(Debug, Clone)]
@@ -44,7 +46,8 @@ const WIDTH: f32 = 842.0;
 const HEIGHT: f32 = 595.0;
 const MARGIN: f32 = 72.0;
 
-/// The certificate as a PDF (A4 landscape).
+/// The certificate as a tagged PDF (A4 landscape): a heading and paragraphs a screen
+/// reader reads in order; the border is decoration.
 ///
 /// # Errors
 /// When the embedded font cannot be written (it always can).
@@ -56,11 +59,12 @@ pub fn render(c: &Certificate<'_>) -> Result<Vec<u8>, FontError> {
     let bold = Ref::new(5);
     let content_id = Ref::new(6);
     let info = Ref::new(7);
+    let root = Ref::new(8);
     let (f1, f2) = (Name(b"F1"), Name(b"F2"));
 
     let mut pdf = Pdf::new();
     let title = format!("Certificate of attendance: {}", c.course);
-    pdf.catalog(catalog).pages(pages).lang(TextStr("en-GB"));
+    Tags::catalog(&mut pdf, catalog, pages, root);
     pdf.document_info(info)
         .title(TextStr(&title))
         .author(TextStr(c.issuer));
@@ -69,16 +73,21 @@ pub fn render(c: &Certificate<'_>) -> Result<Vec<u8>, FontError> {
     p.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT));
     p.parent(pages);
     p.contents(content_id);
+    p.struct_parents(0);
     p.resources().fonts().pair(f1, regular).pair(f2, bold);
     p.finish();
     let mut fonts = Fonts::default();
+    let mut tags = Tags::new();
+    tags.page();
 
     let mut content = Content::new();
     // A border inside the margin.
+    Tags::artifact(&mut content);
     content
         .set_line_width(2.0)
         .rect(MARGIN / 2.0, MARGIN / 2.0, WIDTH - MARGIN, HEIGHT - MARGIN)
         .stroke();
+    Tags::end(&mut content);
     let hours = f64::from(c.minutes) / 60.0;
     let hours = if c.minutes % 60 == 0 {
         format!("{hours:.0}")
@@ -87,14 +96,31 @@ pub fn render(c: &Certificate<'_>) -> Result<Vec<u8>, FontError> {
     };
     let plural = if c.minutes == 60 { "" } else { "s" };
     let (r, b) = (Weight::Regular, Weight::Bold);
-    let mut lines: Vec<(Weight, f32, String)> = vec![
-        (r, 14.0, c.issuer.to_owned()),
-        (b, 30.0, "Certificate of attendance".to_owned()),
-        (r, 14.0, "This is to certify that".to_owned()),
-        (b, 24.0, c.person.to_owned()),
-        (r, 14.0, "attended".to_owned()),
+    // Each line: weight, size, text, and whether it starts an element (of that role) or
+    // goes on with the one before (a wrapped title).
+    let mut lines: Vec<(Weight, f32, String, Option<StructRole>)> = vec![
+        (r, 14.0, c.issuer.to_owned(), Some(StructRole::P)),
+        (
+            b,
+            30.0,
+            "Certificate of attendance".to_owned(),
+            Some(StructRole::H1),
+        ),
+        (
+            r,
+            14.0,
+            "This is to certify that".to_owned(),
+            Some(StructRole::P),
+        ),
+        (b, 24.0, c.person.to_owned(), Some(StructRole::P)),
+        (r, 14.0, "attended".to_owned(), Some(StructRole::P)),
     ];
-    lines.extend(wrap(c.course, 60).into_iter().map(|l| (b, 20.0, l)));
+    lines.extend(
+        wrap(c.course, 60)
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| (b, 20.0, l, (i == 0).then_some(StructRole::P))),
+    );
     lines.push((
         r,
         14.0,
@@ -102,27 +128,38 @@ pub fn render(c: &Certificate<'_>) -> Result<Vec<u8>, FontError> {
             "completed on {}, {hours} hour{plural} of continuing professional development.",
             c.completed_on.format("%-d %B %Y")
         ),
+        Some(StructRole::P),
     ));
     let mut y = HEIGHT - MARGIN - 40.0;
-    for (weight, size, text) in &lines {
+    let mut el = Tags::document();
+    for (weight, size, text, role) in &lines {
+        if let Some(role) = role {
+            el = tags.add(*role, Tags::document());
+        }
         let font = if *weight == Weight::Bold { f2 } else { f1 };
+        tags.begin(&mut content, el);
         content
             .begin_text()
             .set_font(font, *size)
             .next_line(MARGIN + 20.0, y)
             .show(Str(&fonts.encode(*weight, text)))
             .end_text();
+        Tags::end(&mut content);
         y -= size * 1.9;
     }
     let reference = fonts.encode(r, &format!("Reference {}", c.reference));
+    let el = tags.add(StructRole::P, Tags::document());
+    tags.begin(&mut content, el);
     content
         .begin_text()
         .set_font(f1, 9.0)
         .next_line(MARGIN + 20.0, MARGIN)
         .show(Str(&reference))
         .end_text();
+    Tags::end(&mut content);
     pdf.stream(content_id, &content.finish());
-    let mut next = Ref::new(8);
+    let mut next = Ref::new(9);
+    tags.write(&mut pdf, root, &[page], &mut next);
     fonts.write(&mut pdf, r, regular, &mut next)?;
     fonts.write(&mut pdf, b, bold, &mut next)?;
     Ok(pdf.finish())

@@ -21,6 +21,7 @@ mod offers;
 mod order;
 pub mod organisation;
 pub mod pdf_font;
+mod pdf_tags;
 pub mod purchasers;
 pub mod purchases;
 mod reminders;

@@ -1,6 +1,7 @@
 //! Invoices and credit notes as PDF: one A4 page (continued when the lines need more),
 //! in the embedded font, and amounts in pounds.
 
+use pdf_writer::types::StructRole;
 use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str, TextStr};
 use tenant_router::TenantConfig;
 
@@ -9,6 +10,7 @@ use identity::store::entity::organisation;
 use super::{CREDIT_NOTE, lines_of, uk_day};
 use crate::BookingError;
 use crate::pdf_font::{Fonts, Weight};
+use crate::pdf_tags::Tags;
 use crate::store::entity::invoice;
 
 /// Pounds and pence (`£1,234.50`, `-£45.00`).
@@ -19,8 +21,8 @@ const HEIGHT: f32 = 842.0;
 const LEFT: f32 = 56.0;
 const RIGHT: f32 = WIDTH - 56.0;
 
-/// The invoice or credit note as a one-page A4 PDF (continued on further pages when the
-/// lines need them).
+/// The invoice or credit note as a tagged A4 PDF, one page or more when the lines need
+/// them: a heading, paragraphs, and a table of the lines with its header row and total.
 ///
 /// # Errors
 /// When the stored lines do not parse or the font cannot be written.
@@ -34,43 +36,53 @@ pub fn pdf(
     let credit = inv.kind == CREDIT_NOTE;
     let heading = if credit { "Credit note" } else { "Invoice" };
     let mut fonts = Fonts::default();
-    // Each row: weight, size, text at the left, text at the right.
-    let mut rows: Vec<(Weight, f32, String, String)> = vec![
-        (b, 12.0, cfg.display_name.clone(), String::new()),
-        (r, 10.0, cfg.controller.name.clone(), String::new()),
+    let mut rows: Vec<Row> = vec![
+        Row::new(Part::P, b, 12.0, cfg.display_name.clone()),
+        Row::new(Part::P, r, 10.0, cfg.controller.name.clone()),
     ];
     rows.extend(
         cfg.controller
             .address
             .iter()
-            .map(|a| (r, 10.0, a.clone(), String::new())),
+            .map(|a| Row::new(Part::P, r, 10.0, a.clone())),
     );
-    rows.push((b, 24.0, format!("{heading} {}", inv.number), String::new()));
-    rows.push((
+    rows.push(Row::new(
+        Part::H1,
+        b,
+        24.0,
+        format!("{heading} {}", inv.number),
+    ));
+    rows.push(Row::new(
+        Part::P,
         r,
         11.0,
         format!("Issued {}", uk_day(inv.issued_at)),
-        String::new(),
     ));
-    rows.push((r, 11.0, format!("Order {order_number}"), String::new()));
+    rows.push(Row::new(Part::P, r, 11.0, format!("Order {order_number}")));
     if let Some(credited) = &inv.credits_number {
-        rows.push((
+        rows.push(Row::new(
+            Part::P,
             r,
             11.0,
             format!("Credits invoice {credited}"),
-            String::new(),
         ));
     }
-    rows.push((b, 11.0, format!("Billed to {}", org.name), String::new()));
-    rows.push((b, 11.0, "Item".to_owned(), "Amount".to_owned()));
+    rows.push(Row::new(
+        Part::P,
+        b,
+        11.0,
+        format!("Billed to {}", org.name),
+    ));
+    rows.push(Row::new(Part::Head, b, 11.0, "Item".to_owned()).right("Amount"));
     for l in lines_of(inv)? {
         let amount = pounds(l.amount_pence);
         let room = RIGHT - LEFT - Fonts::width(r, &amount, 10.0) - 24.0;
         let mut wrapped = wrap_to(&l.description, room, 10.0).into_iter();
-        rows.push((r, 10.0, wrapped.next().unwrap_or_default(), amount));
-        rows.extend(wrapped.map(|more| (r, 10.0, more, String::new())));
+        rows.push(Row::new(Part::Line, r, 10.0, wrapped.next().unwrap_or_default()).right(&amount));
+        rows.extend(wrapped.map(|more| Row::new(Part::More, r, 10.0, more)));
         if l.discount_pence > 0 {
-            rows.push((
+            rows.push(Row::new(
+                Part::More,
                 r,
                 9.0,
                 format!(
@@ -78,67 +90,141 @@ pub fn pdf(
                     pounds(l.list_pence),
                     pounds(l.discount_pence)
                 ),
-                String::new(),
             ));
         }
     }
-    rows.push((b, 12.0, "Total".to_owned(), pounds(inv.total_pence)));
+    rows.push(Row::new(Part::Total, b, 12.0, "Total".to_owned()).right(&pounds(inv.total_pence)));
 
     let mut pdf = Pdf::new();
     let catalog = Ref::new(1);
     let pages = Ref::new(2);
     let info = Ref::new(3);
     let (regular, bold) = (Ref::new(4), Ref::new(5));
-    let mut next = Ref::new(6);
+    let root = Ref::new(6);
+    let mut next = Ref::new(7);
     let (f1, f2) = (Name(b"F1"), Name(b"F2"));
     let title = format!("{heading} {}", inv.number);
-    pdf.catalog(catalog).pages(pages).lang(TextStr("en-GB"));
+    Tags::catalog(&mut pdf, catalog, pages, root);
     pdf.document_info(info)
         .title(TextStr(&title))
         .author(TextStr(&cfg.display_name));
-    let mut page_ids = Vec::new();
+    let mut tags = Tags::new();
+    tags.page();
     let mut contents: Vec<Content> = vec![Content::new()];
     let mut y = HEIGHT - 64.0;
-    for (weight, size, left, right) in &rows {
+    let doc = Tags::document();
+    let (mut table, mut cell) = (doc, doc);
+    for row in &rows {
         if y < 64.0 {
             contents.push(Content::new());
+            tags.page();
             y = HEIGHT - 64.0;
         }
-        let font = if *weight == b { f2 } else { f1 };
+        // The element the left text belongs to, and the right text's (a table row's
+        // second cell).
+        let (left, right) = match row.part {
+            Part::P => (tags.add(StructRole::P, doc), None),
+            Part::H1 => (tags.add(StructRole::H1, doc), None),
+            Part::Head => {
+                table = tags.add(StructRole::Table, doc);
+                let tr = tags.add(StructRole::TR, table);
+                (
+                    tags.add(StructRole::TH, tr),
+                    Some(tags.add(StructRole::TH, tr)),
+                )
+            }
+            Part::Line => {
+                let tr = tags.add(StructRole::TR, table);
+                cell = tags.add(StructRole::TD, tr);
+                (cell, Some(tags.add(StructRole::TD, tr)))
+            }
+            Part::More => (cell, None),
+            Part::Total => {
+                let tr = tags.add(StructRole::TR, table);
+                (tags.add_row_header(tr), Some(tags.add(StructRole::TD, tr)))
+            }
+        };
+        let font = if row.weight == b { f2 } else { f1 };
         let content = contents.last_mut().ok_or(BookingError::NotFound)?;
-        content
-            .begin_text()
-            .set_font(font, *size)
-            .next_line(LEFT, y)
-            .show(Str(&fonts.encode(*weight, left)))
-            .end_text();
-        if !right.is_empty() {
-            let x = RIGHT - Fonts::width(*weight, right, *size);
+        let mut show = |x: f32, el, text: &str| {
+            tags.begin(content, el);
             content
                 .begin_text()
-                .set_font(font, *size)
+                .set_font(font, row.size)
                 .next_line(x, y)
-                .show(Str(&fonts.encode(*weight, right)))
+                .show(Str(&fonts.encode(row.weight, text)))
                 .end_text();
+            Tags::end(content);
+        };
+        show(LEFT, left, &row.left);
+        if let Some(el) = right {
+            let x = RIGHT - Fonts::width(row.weight, &row.right, row.size);
+            show(x, el, &row.right);
         }
-        y -= size * 1.7;
+        y -= row.size * 1.7;
     }
-    for content in contents {
+    let mut page_ids = Vec::new();
+    for (key, content) in contents.into_iter().enumerate() {
         let (page, body) = (next.bump(), next.bump());
         let mut p = pdf.page(page);
         p.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT));
         p.parent(pages);
         p.contents(body);
+        p.struct_parents(i32::try_from(key).unwrap_or(i32::MAX));
         p.resources().fonts().pair(f1, regular).pair(f2, bold);
         p.finish();
         pdf.stream(body, &content.finish());
         page_ids.push(page);
     }
     let count = i32::try_from(page_ids.len()).unwrap_or(1);
-    pdf.pages(pages).kids(page_ids).count(count);
+    pdf.pages(pages).kids(page_ids.iter().copied()).count(count);
+    tags.write(&mut pdf, root, &page_ids, &mut next);
     fonts.write(&mut pdf, r, regular, &mut next)?;
     fonts.write(&mut pdf, b, bold, &mut next)?;
     Ok(pdf.finish())
+}
+
+/// What a row of the invoice is, for its tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// A paragraph.
+    P,
+    /// The heading.
+    H1,
+    /// The table's header row.
+    Head,
+    /// A line of the invoice: a row of the table.
+    Line,
+    /// More of the line above's description (wrapped, or its discount).
+    More,
+    /// The total: the table's last row.
+    Total,
+}
+
+/// A row drawn: text at the left, and at the right for a table row.
+struct Row {
+    part: Part,
+    weight: Weight,
+    size: f32,
+    left: String,
+    right: String,
+}
+
+impl Row {
+    fn new(part: Part, weight: Weight, size: f32, left: String) -> Self {
+        Self {
+            part,
+            weight,
+            size,
+            left,
+            right: String::new(),
+        }
+    }
+
+    fn right(mut self, text: &str) -> Self {
+        text.clone_into(&mut self.right);
+        self
+    }
 }
 
 /// `text` in lines no wider than `room` points at `size` (a word longer than that stands
