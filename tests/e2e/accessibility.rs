@@ -1,4 +1,5 @@
-//! Automated accessibility checks: axe-core's WCAG 2.0/2.1/2.2 A and AA rules in headless
+//! Automated accessibility checks: axe-core's WCAG 2.0/2.1/2.2 A and AA rules, and reflow
+//! at 320 CSS pixels (WCAG 1.4.10, which axe does not test), in headless
 //! Chromium over the public pages of a tenant with a demo catalogue, and over the pages a
 //! signed-in delegate (account, bookings, basket, CPD, feedback) and a tenant
 //! administrator (management, privacy notice, an organisation's people, bookings and
@@ -63,6 +64,12 @@ async fn assert_accessible(script: String, urls: Vec<String>, cookies: Vec<Strin
         checked += 1;
         // A signed-in page that bounced to the sign-in form would be checked vacuously.
         assert_eq!(page["final"], page["url"], "redirected: {page}");
+        if !page["reflow"].is_null() {
+            problems.push(format!(
+                "{} — 1.4.10 Reflow: {} CSS pixels wide at 320, because of {}",
+                page["url"], page["reflow"]["width"], page["reflow"]["wider"]
+            ));
+        }
         for v in page["violations"].as_array().unwrap() {
             problems.push(format!(
                 "{} — {} ({}): {}",
@@ -231,4 +238,32 @@ async fn signed_in_pages_pass_axe_wcag_aa_rules() {
         lead.cookies(slug),
     )
     .await;
+}
+
+/// Every council's statement publishes what `statement.toml` holds: the status that
+/// follows from the problems still known, each problem with its plan, and the pages the
+/// checks above run on.
+#[tokio::test]
+async fn each_councils_statement_publishes_the_checks_and_the_problems_left() {
+    let app = spawn_app().await;
+    let s = server::accessibility::statement().unwrap();
+    for slug in ["somerset", "harrow", "havering", "segfl", "stockport"] {
+        let page = app.browser.page(slug, "/accessibility").await;
+        let page = page.replace("&#39;", "'").replace("&#x27;", "'");
+        assert!(
+            page.contains(&format!("This website is {} with", s.status())),
+            "{slug}: {page}"
+        );
+        for p in &s.problem {
+            assert!(page.contains(&p.summary), "{slug}: {}", p.summary);
+            assert!(page.contains(&p.plan), "{slug}: {}", p.plan);
+        }
+        assert!(page.contains("320 pixels wide"), "{slug}");
+        for c in &s.automated {
+            let listed = format!("{}</h3>", c.area);
+            assert!(page.contains(&listed), "{slug}: {}", c.area);
+            let count = format!("{} page", c.pages.len());
+            assert!(page.contains(&count), "{slug}: {count}");
+        }
+    }
 }
