@@ -64,6 +64,7 @@ async fn assert_accessible(script: String, urls: Vec<String>, cookies: Vec<Strin
         checked += 1;
         // A signed-in page that bounced to the sign-in form would be checked vacuously.
         assert_eq!(page["final"], page["url"], "redirected: {page}");
+        assert!(page.get("reflow").is_some(), "reflow was checked: {page}");
         if !page["reflow"].is_null() {
             problems.push(format!(
                 "{} — 1.4.10 Reflow: {} CSS pixels wide at 320, because of {}",

@@ -1,6 +1,6 @@
 //! Tagged PDFs read back as a reader would, to check what a screen reader is given.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -46,19 +46,35 @@ pub fn outline(pdf: &[u8]) -> Vec<String> {
         .unwrap();
     let root = doc.get_dictionary(root_ref).unwrap();
 
-    // Each page's text by marked-content id; no text outside marked content.
-    let mut texts: HashMap<(ObjectId, i64), String> = HashMap::new();
+    // The title shown is also in the XMP metadata.
+    let xmp = catalog.get(b"Metadata").unwrap().as_reference().unwrap();
+    let xmp = doc.get_object(xmp).unwrap().as_stream().unwrap();
+    assert_eq!(xmp.dict.get(b"Subtype").unwrap().as_name().unwrap(), b"XML");
+    let xml = String::from_utf8_lossy(&xmp.content);
+    assert!(xml.contains("<dc:title>") && xml.contains("en-GB"), "{xml}");
+
+    // Each page's text by marked-content id (each id used once, with its tag); no text
+    // outside marked content.
+    let mut texts: HashMap<(ObjectId, i64), (Vec<u8>, String)> = HashMap::new();
     let mut page_keys: HashMap<ObjectId, i64> = HashMap::new();
-    for (_, page) in doc.get_pages() {
+    let pages = doc.get_pages();
+    for page in pages.values().copied() {
         let pd = doc.get_dictionary(page).unwrap();
         page_keys.insert(page, pd.get(b"StructParents").unwrap().as_i64().unwrap());
-        let content = Content::decode(&doc.get_page_content(page)).unwrap();
+        let stream = pd.get(b"Contents").unwrap().as_reference().unwrap();
+        let stream = doc.get_object(stream).unwrap().as_stream().unwrap();
+        let content = Content::decode(&stream.content).unwrap();
+        assert!(!content.operations.is_empty(), "the page draws something");
         let mut open: Vec<Option<i64>> = Vec::new();
         for op in &content.operations {
             match op.operator.as_str() {
                 "BDC" => {
+                    let tag = op.operands[0].as_name().unwrap().to_vec();
                     let props = op.operands[1].as_dict().unwrap();
-                    open.push(Some(props.get(b"MCID").unwrap().as_i64().unwrap()));
+                    let mcid = props.get(b"MCID").unwrap().as_i64().unwrap();
+                    let fresh = texts.insert((page, mcid), (tag, String::new())).is_none();
+                    assert!(fresh, "marked-content id {mcid} used twice on a page");
+                    open.push(Some(mcid));
                 }
                 "BMC" => {
                     assert_eq!(op.operands[0].as_name().unwrap(), b"Artifact");
@@ -67,7 +83,7 @@ pub fn outline(pdf: &[u8]) -> Vec<String> {
                 "EMC" => {
                     open.pop().expect("EMC without a begin");
                 }
-                "Tj" => {
+                "Tj" | "TJ" | "'" | "\"" => {
                     let Some(Some(mcid)) = open.last() else {
                         assert!(
                             matches!(open.last(), Some(None)),
@@ -75,9 +91,15 @@ pub fn outline(pdf: &[u8]) -> Vec<String> {
                         );
                         continue;
                     };
-                    let bytes = op.operands[0].as_str().unwrap();
-                    let t = texts.entry((page, *mcid)).or_default();
-                    t.push_str(&text_of(bytes));
+                    let shown = match op.operands.last().unwrap() {
+                        Object::Array(parts) => parts
+                            .iter()
+                            .filter_map(|p| p.as_str().ok())
+                            .map(text_of)
+                            .collect(),
+                        o => text_of(o.as_str().unwrap()),
+                    };
+                    texts.get_mut(&(page, *mcid)).unwrap().1.push_str(&shown);
                 }
                 _ => {}
             }
@@ -101,14 +123,22 @@ pub fn outline(pdf: &[u8]) -> Vec<String> {
         }
     }
 
+    assert_eq!(
+        owners.len(),
+        texts.len(),
+        "the parent tree names nothing else"
+    );
+    let next_key = root.get(b"ParentTreeNextKey").unwrap().as_i64().unwrap();
+    assert_eq!(next_key, pages.len() as i64);
+
     let mut lines = Vec::new();
-    let mut seen = 0;
+    let mut seen = HashSet::new();
     let top = root.get(b"K").unwrap().as_reference().unwrap();
     walk(
         &doc, top, root_ref, 0, &texts, &page_keys, &owners, &mut lines, &mut seen,
     );
     assert_eq!(
-        seen,
+        seen.len(),
         texts.len(),
         "every marked piece of text has an element"
     );
@@ -121,11 +151,11 @@ fn walk(
     id: ObjectId,
     parent: ObjectId,
     depth: usize,
-    texts: &HashMap<(ObjectId, i64), String>,
+    texts: &HashMap<(ObjectId, i64), (Vec<u8>, String)>,
     page_keys: &HashMap<ObjectId, i64>,
     owners: &HashMap<(i64, i64), ObjectId>,
     lines: &mut Vec<String>,
-    seen: &mut usize,
+    seen: &mut HashSet<(ObjectId, i64)>,
 ) {
     let e = doc.get_dictionary(id).unwrap();
     assert_eq!(e.get(b"P").unwrap().as_reference().unwrap(), parent);
@@ -143,8 +173,10 @@ fn walk(
                     Some(&id),
                     "the parent tree names the owner of {mcid}"
                 );
-                own.push(texts[&(page, mcid)].clone());
-                *seen += 1;
+                let (tag, text) = &texts[&(page, mcid)];
+                assert_eq!(tag.as_slice(), role.as_bytes(), "marked as its element");
+                own.push(text.clone());
+                assert!(seen.insert((page, mcid)), "{mcid} claimed twice");
             }
             other => panic!("unexpected kid {other:?}"),
         }

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use pdf_writer::types::StructRole;
-use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str};
 
 use crate::pdf_font::{FontError, Fonts, Weight};
 use crate::pdf_tags::Tags;
@@ -60,14 +60,13 @@ pub fn render(c: &Certificate<'_>) -> Result<Vec<u8>, FontError> {
     let content_id = Ref::new(6);
     let info = Ref::new(7);
     let root = Ref::new(8);
+    let metadata = Ref::new(9);
     let (f1, f2) = (Name(b"F1"), Name(b"F2"));
 
     let mut pdf = Pdf::new();
     let title = format!("Certificate of attendance: {}", c.course);
-    Tags::catalog(&mut pdf, catalog, pages, root);
-    pdf.document_info(info)
-        .title(TextStr(&title))
-        .author(TextStr(c.issuer));
+    Tags::catalog(&mut pdf, catalog, pages, root, metadata);
+    Tags::describe(&mut pdf, info, metadata, &title, c.issuer);
     pdf.pages(pages).kids([page]).count(1);
     let mut p = pdf.page(page);
     p.media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT));
@@ -158,7 +157,7 @@ pub fn render(c: &Certificate<'_>) -> Result<Vec<u8>, FontError> {
         .end_text();
     Tags::end(&mut content);
     pdf.stream(content_id, &content.finish());
-    let mut next = Ref::new(9);
+    let mut next = Ref::new(10);
     tags.write(&mut pdf, root, &[page], &mut next);
     fonts.write(&mut pdf, r, regular, &mut next)?;
     fonts.write(&mut pdf, b, bold, &mut next)?;

@@ -3,7 +3,8 @@
 //! marked-content sequence with its own id on its page, owned by one structure element
 //! (a heading, a paragraph, a table's rows and cells) of a tree read in document order; a
 //! decorative line is marked as an artifact, so it is not read out. The catalogue says the
-//! document is tagged, names its language and asks viewers to show its title.
+//! document is tagged, names its language and asks viewers to show its title, which its
+//! XMP metadata also carries.
 //!
 //! A document is drawn as before, with [`Tags::begin`] and [`Tags::end`] around each piece
 //! of text and [`Tags::add`] for each element, and finished with [`Tags::write`].
@@ -11,6 +12,10 @@
 use pdf_writer::types::{StructRole, TableHeaderScope};
 use pdf_writer::writers::StructTreeRoot;
 use pdf_writer::{Content, Finish as _, Name, Pdf, Ref, TextStr};
+use xmp_writer::{LangId, XmpWriter};
+
+/// The language the documents are written in.
+const LANG: &str = "en-GB";
 
 /// An element of the structure tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,13 +121,28 @@ impl Tags {
     }
 
     /// The catalogue of a tagged document in British English whose title viewers show,
-    /// with its page tree and structure tree root.
-    pub(crate) fn catalog(pdf: &mut Pdf, catalog: Ref, pages: Ref, root: Ref) {
+    /// with its page tree, structure tree root and metadata ([`Tags::describe`]).
+    pub(crate) fn catalog(pdf: &mut Pdf, catalog: Ref, pages: Ref, root: Ref, metadata: Ref) {
         let mut c = pdf.catalog(catalog);
-        c.pages(pages).lang(TextStr("en-GB"));
+        c.pages(pages).lang(TextStr(LANG)).metadata(metadata);
         c.pair(Name(b"StructTreeRoot"), root);
         c.mark_info().marked(true);
         c.viewer_preferences().display_doc_title(true);
+    }
+
+    /// The document's title and author, in its information dictionary (`info`) and in the
+    /// XMP metadata stream (`metadata`) readers and checkers look for, with its language.
+    pub(crate) fn describe(pdf: &mut Pdf, info: Ref, metadata: Ref, title: &str, author: &str) {
+        pdf.document_info(info)
+            .title(TextStr(title))
+            .author(TextStr(author));
+        let mut xmp = XmpWriter::new();
+        xmp.title([(None, title)])
+            .creator([author])
+            .language([LangId(LANG)])
+            .format("application/pdf");
+        let xml = xmp.finish(None);
+        pdf.metadata(metadata, xml.as_bytes());
     }
 
     /// Writes the structure tree at `root`, for pages `page_refs` (in the order drawn;

@@ -2,7 +2,7 @@
 //! in the embedded font, and amounts in pounds.
 
 use pdf_writer::types::StructRole;
-use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::{Content, Finish as _, Name, Pdf, Rect, Ref, Str};
 use tenant_router::TenantConfig;
 
 use identity::store::entity::organisation;
@@ -101,13 +101,12 @@ pub fn pdf(
     let info = Ref::new(3);
     let (regular, bold) = (Ref::new(4), Ref::new(5));
     let root = Ref::new(6);
-    let mut next = Ref::new(7);
+    let metadata = Ref::new(7);
+    let mut next = Ref::new(8);
     let (f1, f2) = (Name(b"F1"), Name(b"F2"));
     let title = format!("{heading} {}", inv.number);
-    Tags::catalog(&mut pdf, catalog, pages, root);
-    pdf.document_info(info)
-        .title(TextStr(&title))
-        .author(TextStr(&cfg.display_name));
+    Tags::catalog(&mut pdf, catalog, pages, root, metadata);
+    Tags::describe(&mut pdf, info, metadata, &title, &cfg.display_name);
     let mut tags = Tags::new();
     tags.page();
     let mut contents: Vec<Content> = vec![Content::new()];
