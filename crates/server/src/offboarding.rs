@@ -10,7 +10,9 @@
 //!    its configuration and its special requirements decrypted, every file of it encrypted
 //!    (AES-256, in the zip format's WinZip AES encryption, which 7-Zip and most archive
 //!    tools open) under a passphrase the operator chose ([`Passphrase`]; never stored),
-//!    stores the archive in the platform's area of the object store
+//!    written as the rows stream from the database to a temporary file, never held whole
+//!    in memory ([`Archive`]), stores the archive in the platform's area of the object
+//!    store (in parts, read from the file as they are sent)
 //!    (`offboarded/{slug}/…zip`, for the operator to hand to the council, the passphrase
 //!    going by another channel) and deletes every row, foreign keys permitting, tenant row
 //!    last. The names of the files in the archive (tables, file keys) are not encrypted.
@@ -27,6 +29,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt as _;
 use sha2::Digest as _;
 use storage::entity::tenant;
 use storage::{tenant_data, tenants};
@@ -229,76 +232,23 @@ async fn archive_and_delete(
     // An invoice a checkout left waiting for its number goes into the archive numbered.
     bookings::invoices::number_pending(&tx).await?;
     let tables = tenant_data::tables(&tx).await?;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut exported: BTreeMap<String, usize> = BTreeMap::new();
-    for t in tables
-        .iter()
-        .filter(|t| !t.derived && !SECRET_TABLES.contains(&t.name.as_str()))
-    {
-        let columns: Vec<&str> = t
-            .columns
-            .iter()
-            .map(String::as_str)
-            .filter(|c| !secret_column(c))
-            .collect();
-        let json = tenant_data::rows_json(&tx, &t.name, &columns).await?;
-        let n = serde_json::from_str::<Vec<serde::de::IgnoredAny>>(&json)
-            .map(|v| v.len())
-            .with_context(|| format!("reading {}", t.name))?;
-        exported.insert(t.name.clone(), n);
-        files.push((format!("tables/{}.json", t.name), json.into_bytes()));
-    }
-    let special: Vec<serde_json::Value> = state
-        .identity
-        .all_special_requirements(&tx)
-        .await?
-        .into_iter()
-        .map(|(account_id, text)| {
-            serde_json::json!({ "account_id": account_id, "special_requirements": text })
-        })
-        .collect();
-    files.push((
-        "special-requirements.json".to_owned(),
-        serde_json::to_vec_pretty(&special)?,
-    ));
-    files.push(("tenant.json".to_owned(), row.config.clone().into_bytes()));
-    if let (Some(logo), Some(ct)) = (&row.logo, &row.logo_content_type) {
-        let ext = if ct == "image/svg+xml" { "svg" } else { "png" };
-        files.push((format!("logo.{ext}"), logo.clone()));
-    }
-    let objects = state.catalogue.objects();
-    let keys = objects.list(id).await?;
-    for key in &keys {
-        if let Some(bytes) = objects.get_listed(id, key).await? {
-            files.push((format!("objects/{key}"), bytes));
-        }
-    }
-    let manifest = serde_json::json!({
-        "tenant": id.as_str(),
-        "display_name": row.display_name,
-        "made_at": now.to_rfc3339(),
-        "rows": exported,
-        "files": keys.len(),
-        "special_requirements": special.len(),
-        "left_out": "password and token hashes, second-factor secrets and data keys",
-        "encryption": "AES-256 (WinZip AES) for every file, under the passphrase given separately",
-    });
-    files.insert(
-        0,
-        (
-            "manifest.json".to_owned(),
-            serde_json::to_vec_pretty(&manifest)?,
-        ),
-    );
-    let archive = zip_of(files, passphrase)?;
-    let sha = hex::encode(sha2::Sha256::digest(&archive));
+    let writer = Archive::start(passphrase)?;
+    let written = write_archive(state, &tx, id, row, &tables, &writer, now).await;
+    // The writer's own failure (a full disk, say) explains a refused piece best.
+    let (file, sha) = match (written, writer.finish().await) {
+        (Ok(()), Ok(done)) => done,
+        (_, Err(e)) | (Err(e), Ok(_)) => return Err(e),
+    };
     // One name per council: a run that stops after storing it and is run again replaces
     // it rather than leaving an archive nothing records.
     let key = format!("offboarded/{}/archive.zip", id.as_str());
-    objects
-        .put_platform(&key, archive, "application/zip")
+    state
+        .catalogue
+        .objects()
+        .put_platform_file(&key, file.path(), "application/zip")
         .await
         .context("storing the archive")?;
+    drop(file);
 
     let mut removed = BTreeMap::new();
     for t in &tables {
@@ -312,15 +262,157 @@ async fn archive_and_delete(
     Ok(removed)
 }
 
-fn zip_of(files: Vec<(String, Vec<u8>)>, passphrase: &Passphrase) -> anyhow::Result<Vec<u8>> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(1))
-        .with_aes_encryption(zip::AesMode::Aes256, &passphrase.0);
-    for (name, bytes) in files {
-        zip.start_file(name, options)?;
-        zip.write_all(&bytes)?;
+/// Sends the archive's files to `writer`, one piece at a time: each table's rows as they
+/// stream from the database, the special requirements, the configuration and logo, each
+/// stored file, and the manifest last (it counts what went before).
+async fn write_archive(
+    state: &AppState,
+    tx: &storage::TenantTx,
+    id: &TenantId,
+    row: &tenant::Model,
+    tables: &[tenant_data::Table],
+    writer: &Archive,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut exported: BTreeMap<String, usize> = BTreeMap::new();
+    for t in tables
+        .iter()
+        .filter(|t| !t.derived && !SECRET_TABLES.contains(&t.name.as_str()))
+    {
+        let columns: Vec<&str> = t
+            .columns
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !secret_column(c))
+            .collect();
+        writer
+            .send(Piece::File(format!("tables/{}.json", t.name)))
+            .await?;
+        let mut rows = tenant_data::rows_json(tx, &t.name, &columns).await?;
+        let mut chunk = Vec::with_capacity(CHUNK_BYTES);
+        chunk.push(b'[');
+        let mut n = 0;
+        while let Some(one) = rows.next().await {
+            let one = one.with_context(|| format!("reading {}", t.name))?;
+            if n > 0 {
+                chunk.push(b',');
+            }
+            chunk.push(b'\n');
+            chunk.extend_from_slice(one.as_bytes());
+            n += 1;
+            if chunk.len() >= CHUNK_BYTES {
+                writer
+                    .send(Piece::Bytes(std::mem::take(&mut chunk)))
+                    .await?;
+            }
+        }
+        chunk.extend_from_slice(b"\n]\n");
+        writer.send(Piece::Bytes(chunk)).await?;
+        exported.insert(t.name.clone(), n);
     }
-    Ok(zip.finish()?.into_inner())
+    let special: Vec<serde_json::Value> = state
+        .identity
+        .all_special_requirements(tx)
+        .await?
+        .into_iter()
+        .map(|(account_id, text)| {
+            serde_json::json!({ "account_id": account_id, "special_requirements": text })
+        })
+        .collect();
+    let specials = special.len();
+    writer
+        .file(
+            "special-requirements.json",
+            serde_json::to_vec_pretty(&special)?,
+        )
+        .await?;
+    writer
+        .file("tenant.json", row.config.clone().into_bytes())
+        .await?;
+    if let (Some(logo), Some(ct)) = (&row.logo, &row.logo_content_type) {
+        let ext = if ct == "image/svg+xml" { "svg" } else { "png" };
+        writer.file(&format!("logo.{ext}"), logo.clone()).await?;
+    }
+    let objects = state.catalogue.objects();
+    let keys = objects.list(id).await?;
+    for key in &keys {
+        if let Some(bytes) = objects.get_listed(id, key).await? {
+            writer.file(&format!("objects/{key}"), bytes).await?;
+        }
+    }
+    let manifest = serde_json::json!({
+        "tenant": id.as_str(),
+        "display_name": row.display_name,
+        "made_at": now.to_rfc3339(),
+        "rows": exported,
+        "files": keys.len(),
+        "special_requirements": specials,
+        "left_out": "password and token hashes, second-factor secrets and data keys",
+        "encryption": "AES-256 (WinZip AES) for every file, under the passphrase given separately",
+    });
+    writer
+        .file("manifest.json", serde_json::to_vec_pretty(&manifest)?)
+        .await
+}
+
+/// How many bytes of a table's rows go to the archive's writer at a time.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// What the archive's writer is sent: a new file in the archive, or more of the current
+/// one.
+enum Piece {
+    File(String),
+    Bytes(Vec<u8>),
+}
+
+/// The archive being written: a blocking task zips and encrypts what it is sent into a
+/// temporary file (in `TMPDIR`), so that neither the council's data nor the archive is
+/// ever held whole in memory; a few pieces wait at most.
+struct Archive {
+    pieces: tokio::sync::mpsc::Sender<Piece>,
+    done: tokio::task::JoinHandle<anyhow::Result<(tempfile::NamedTempFile, String)>>,
+}
+
+impl Archive {
+    fn start(passphrase: &Passphrase) -> anyhow::Result<Self> {
+        let file = tempfile::NamedTempFile::new().context("making the archive's file")?;
+        let (pieces, mut rx) = tokio::sync::mpsc::channel::<Piece>(8);
+        let passphrase = passphrase.0.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut zip = zip::ZipWriter::new(file.reopen()?);
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .compression_level(Some(1))
+                .with_aes_encryption(zip::AesMode::Aes256, &passphrase);
+            while let Some(piece) = rx.blocking_recv() {
+                match piece {
+                    Piece::File(name) => zip.start_file(name, options)?,
+                    Piece::Bytes(bytes) => zip.write_all(&bytes)?,
+                }
+            }
+            zip.finish()?.sync_all()?;
+            let mut sha = sha2::Sha256::new();
+            std::io::copy(&mut file.reopen()?, &mut sha)?;
+            Ok((file, hex::encode(sha.finalize())))
+        });
+        Ok(Self { pieces, done })
+    }
+
+    async fn send(&self, piece: Piece) -> anyhow::Result<()> {
+        self.pieces
+            .send(piece)
+            .await
+            .map_err(|_| anyhow::anyhow!("the archive's writer stopped"))
+    }
+
+    async fn file(&self, name: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
+        self.send(Piece::File(name.to_owned())).await?;
+        self.send(Piece::Bytes(bytes)).await
+    }
+
+    /// The archive's file and its SHA-256 (hex), once everything sent is written.
+    async fn finish(self) -> anyhow::Result<(tempfile::NamedTempFile, String)> {
+        drop(self.pieces);
+        self.done.await.context("writing the archive")?
+    }
 }

@@ -23,6 +23,7 @@ pub mod spreadsheet;
 pub mod sql;
 pub mod tenant_data;
 pub mod tenants;
+mod upload;
 pub mod writes;
 
 pub use clock::Clock;
@@ -30,4 +31,5 @@ pub use db::{Backend, Db, DbOptions, LOCK_WAIT, PlatformTx, TenantStatements, Te
 pub use error::StorageError;
 pub use migration::{APP_ROLE, TENANT_SETTING};
 pub use objects::{Objects, S3Settings};
+pub use upload::PART_BYTES;
 pub use writes::Writes;

@@ -122,7 +122,7 @@ fn local_files(base: &Path) -> Result<Vec<String>, StorageError> {
     Ok(out)
 }
 
-fn s3_error(e: impl std::fmt::Display) -> StorageError {
+pub(crate) fn s3_error(e: impl std::fmt::Display) -> StorageError {
     StorageError::Objects(e.to_string())
 }
 
@@ -206,6 +206,51 @@ impl Objects {
         content_type: &str,
     ) -> Result<(), StorageError> {
         self.put_full(platform_key(key)?, bytes, content_type).await
+    }
+
+    /// Stores the file at `path` at `key` in the platform's own area, read from disk as it
+    /// is sent, never held whole in memory: one request up to [`crate::PART_BYTES`], a multipart
+    /// upload of parts that size above it (S3 takes one request only up to 5 GB).
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] for an invalid key or a failed read or write (a multipart
+    /// upload that fails is aborted).
+    pub async fn put_platform_file(
+        &self,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        let key = platform_key(key)?;
+        match &*self.backend {
+            Backend::Local(root) => {
+                let dest = root.join(&key);
+                if let Some(dir) = dest.parent() {
+                    tokio::fs::create_dir_all(dir).await.map_err(s3_error)?;
+                }
+                let tmp = dest.with_extension(format!("partial-{}", uuid::Uuid::new_v4()));
+                tokio::fs::copy(path, &tmp).await.map_err(s3_error)?;
+                tokio::fs::rename(&tmp, &dest).await.map_err(s3_error)?;
+                Ok(())
+            }
+            Backend::S3 { client, bucket } => {
+                let size = tokio::fs::metadata(path).await.map_err(s3_error)?.len();
+                if size <= crate::upload::PART_BYTES {
+                    let body = ByteStream::from_path(path).await.map_err(s3_error)?;
+                    client
+                        .put_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .content_type(content_type)
+                        .body(body)
+                        .send()
+                        .await
+                        .map_err(|e| s3_error(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+                    return Ok(());
+                }
+                crate::upload::in_parts(client, bucket, &key, path, size, content_type).await
+            }
+        }
     }
 
     /// The bytes at `key` in the platform's own area, if any.

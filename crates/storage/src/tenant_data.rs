@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures_util::{Stream, StreamExt as _};
 use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult, Statement};
 
 use crate::sql::Sql;
@@ -132,35 +133,35 @@ pub async fn tables(tx: &TenantTx) -> Result<Vec<Table>, StorageError> {
         .collect())
 }
 
-/// The tenant's rows of `table`, with `columns` only, as one JSON array.
-/// `table` and `columns` come from [`tables`], never from input.
+/// The tenant's rows of `table`, with `columns` only, each as a JSON object, streamed from
+/// the database as they are read (a large table is never held whole). `table` and
+/// `columns` come from [`tables`], never from input.
 ///
 /// # Errors
-/// When the query fails.
-pub async fn rows_json(
-    tx: &TenantTx,
+/// When the query fails, then or while streaming.
+pub async fn rows_json<'a>(
+    tx: &'a TenantTx,
     table: &str,
     columns: &[&str],
-) -> Result<String, StorageError> {
+) -> Result<impl Stream<Item = Result<String, StorageError>> + Send + 'a, StorageError> {
     #[derive(FromQueryResult)]
-    struct Agg {
-        rows: String,
-    }
-    if columns.is_empty() {
-        return Ok("[]".to_owned());
+    struct Row {
+        row: String,
     }
     let mut sql = Sql::default();
     let t = sql.bind(tx.tenant().as_str());
     let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
     sql.text = match backend(tx) {
+        DbBackend::Postgres if columns.is_empty() => {
+            format!("SELECT '{{}}' AS row FROM \"{table}\" WHERE tenant_id = {t}")
+        }
         DbBackend::Postgres => format!(
-            "SELECT COALESCE(json_agg(r), '[]'::json)::text AS rows FROM \
+            "SELECT row_to_json(r)::text AS row FROM \
              (SELECT {} FROM \"{table}\" WHERE tenant_id = {t}) r",
             quoted.join(", ")
         ),
         _ => format!(
-            "SELECT COALESCE(json_group_array(json_object({})), '[]') AS rows FROM \"{table}\" \
-             WHERE tenant_id = {t}",
+            "SELECT json_object({}) AS row FROM \"{table}\" WHERE tenant_id = {t}",
             columns
                 .iter()
                 .map(|c| format!(
@@ -170,10 +171,10 @@ pub async fn rows_json(
                 .join(", ")
         ),
     };
-    Ok(Agg::find_by_statement(sql.statement(backend(tx)))
-        .one(&**tx)
-        .await?
-        .map_or_else(|| "[]".to_owned(), |a| a.rows))
+    let rows = Row::find_by_statement(sql.statement(backend(tx)))
+        .stream(&**tx)
+        .await?;
+    Ok(rows.map(|r| r.map(|r| r.row).map_err(StorageError::from)))
 }
 
 /// Deletes the tenant's rows of `table`; returns how many went.
