@@ -62,6 +62,19 @@ async fn rows_of(store: &storage::Db, slug: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Offboards Harrow at once (no replica to wait for).
+async fn offboard_harrow(app: &e2e::TestApp) -> server::offboarding::Offboarded {
+    offboard(
+        &app.state,
+        "harrow",
+        &passphrase(),
+        Duration::ZERO,
+        app.clock.now(),
+    )
+    .await
+    .unwrap()
+}
+
 /// Harrow's archive as the offboarding record names it, checked against the SHA-256 the
 /// run printed.
 async fn stored_archive(app: &e2e::TestApp, done: &server::offboarding::Offboarded) -> Vec<u8> {
@@ -126,15 +139,7 @@ async fn a_council_leaves_with_its_data_and_nothing_of_it_stays_readable() {
         .unwrap()
         .id;
 
-    let done = offboard(
-        &app.state,
-        "harrow",
-        &passphrase(),
-        Duration::ZERO,
-        app.clock.now(),
-    )
-    .await
-    .unwrap();
+    let done = offboard_harrow(&app).await;
     assert!(!done.resumed);
     assert!(done.archive_made);
     assert_eq!(done.keys, 1);
@@ -399,15 +404,7 @@ async fn a_large_archive_goes_to_an_s3_store_in_parts() {
         .await
         .unwrap();
 
-    let done = offboard(
-        &app.state,
-        "harrow",
-        &passphrase(),
-        Duration::ZERO,
-        app.clock.now(),
-    )
-    .await
-    .unwrap();
+    let done = offboard_harrow(&app).await;
     assert!(done.archive_made && done.archive.starts_with("s3://"));
     let bytes = stored_archive(&app, &done).await;
     assert!(bytes.len() as u64 > storage::PART_BYTES, "{}", bytes.len());
