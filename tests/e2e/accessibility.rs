@@ -1,5 +1,7 @@
-//! Automated accessibility checks: axe-core's WCAG 2.0/2.1/2.2 A and AA rules, and reflow
-//! at 320 CSS pixels (WCAG 1.4.10, which axe does not test), in headless
+//! Automated accessibility checks: axe-core's WCAG 2.0/2.1/2.2 A and AA rules, reflow at
+//! 320 CSS pixels (WCAG 1.4.10) and keyboard use (every element reached by Tab, its focus
+//! shown and on screen, no trap: 2.1.1, 2.1.2, 2.4.7, 2.4.11), which axe does not test, in
+//! headless
 //! Chromium over the public pages of a tenant with a demo catalogue, and over the pages a
 //! signed-in delegate (account, bookings, basket, CPD, feedback) and a tenant
 //! administrator (management, privacy notice, an organisation's people, bookings and
@@ -65,6 +67,16 @@ async fn assert_accessible(script: String, urls: Vec<String>, cookies: Vec<Strin
         // A signed-in page that bounced to the sign-in form would be checked vacuously.
         assert_eq!(page["final"], page["url"], "redirected: {page}");
         assert!(page.get("reflow").is_some(), "reflow was checked: {page}");
+        for k in page["keyboard"]
+            .as_array()
+            .expect("keyboard use was checked")
+        {
+            problems.push(format!(
+                "{} — {}",
+                page["url"],
+                k.as_str().unwrap_or_default()
+            ));
+        }
         if !page["reflow"].is_null() {
             problems.push(format!(
                 "{} — 1.4.10 Reflow: {} CSS pixels wide at 320, because of {}",
@@ -267,4 +279,50 @@ async fn each_councils_statement_publishes_the_checks_and_the_problems_left() {
             assert!(page.contains(&count), "{slug}: {count}");
         }
     }
+}
+
+/// The checks can fail: on a page broken on purpose (`tests/a11y/broken.html`) they find
+/// the line too wide for a phone, the button that shows no focus and the field that holds
+/// the keyboard.
+#[tokio::test]
+async fn the_checks_find_what_they_look_for() {
+    let Some(script) = script() else {
+        return;
+    };
+    let page = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("a11y/broken.html");
+    let url = format!("file://{}", page.display());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(&script)
+            .arg(&url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(found["reflow"]["width"].as_u64().unwrap() >= 900, "{found}");
+    let keyboard: Vec<&str> = found["keyboard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(
+        keyboard
+            .iter()
+            .any(|k| k.starts_with("2.4.7") && k.contains("Shows no focus")),
+        "{keyboard:?}"
+    );
+    assert!(
+        keyboard
+            .iter()
+            .any(|k| k.starts_with("2.1.2") && k.contains("input#trap")),
+        "{keyboard:?}"
+    );
 }
