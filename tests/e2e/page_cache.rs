@@ -2,6 +2,7 @@
 //! a visitor not yet asked gets the banner, whose form carries their own token. The page is
 //! kept once with the token cut out; each visitor gets it with their own token put back.
 
+use chrono::Utc;
 use e2e::{csrf_in, spawn_app};
 use reqwest::StatusCode;
 
@@ -131,6 +132,34 @@ async fn a_course_page_shares_its_description_but_each_visitor_has_their_own_for
     assert_eq!(res.status(), StatusCode::CREATED);
     let (_, bob_page) = page(&bob, path.clone()).await;
     assert!(bob_page.contains("9 of 10"), "{bob_page}");
+    // The dates to choose from are shared too, and a date that has started drops out of
+    // the form at once, though nothing in the catalogue changed.
+    let start = (Utc::now().date_naive() + chrono::Duration::days(20))
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+        .and_utc();
+    let res = admin
+        .send_json(
+            Method::POST,
+            SLUG,
+            &format!("/api/v1/courses/{course}/sessions"),
+            &json!({"starts_at": start, "ends_at": start + chrono::Duration::hours(3),
+                    "venue": "Civic Centre", "capacity": 5}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let choices = |p: &str| p.matches(r#"name="session_id""#).count();
+    let (_, ann_page) = page(&ann, path.clone()).await;
+    let (_, bob_page) = page(&bob, path.clone()).await;
+    assert_eq!(
+        (choices(&ann_page), choices(&bob_page)),
+        (2, 2),
+        "{bob_page}"
+    );
+    app.clock.advance(chrono::Duration::days(11));
+    let (_, bob_page) = page(&bob, path.clone()).await;
+    assert_eq!(choices(&bob_page), 1, "{bob_page}");
+    assert!(bob_page.contains("(Civic Centre)"), "{bob_page}");
     // The manager's page is their own: a link to manage it, and drafts, which no one else
     // sees (from the shared part or otherwise).
     let (_, managed) = page(&admin, path.clone()).await;

@@ -137,6 +137,14 @@ fn main() {
             targets.push((format!("{path}, {who}"), url.clone(), cookie, Some(target)));
         }
     }
+    // BENCH_HOLD: serve without measuring, for a profiler run from outside (the command
+    // is in docs/benchmarks.md): print each path's URL and cookie, then wait.
+    if std::env::var_os("BENCH_HOLD").is_some() {
+        for (name, url, cookie, _) in &targets {
+            println!("{name}\t{url}\t{}", cookie.as_deref().unwrap_or(""));
+        }
+        rt.block_on(std::future::pending::<()>());
+    }
     // Warm caches and connection pools once.
     for (_, url, cookie, _) in &targets {
         wrk(url, cookie.as_deref(), 1);

@@ -116,13 +116,10 @@ async fn courses(
         uri.query().unwrap_or_default()
     );
     let content = match state.public_cache.part(&key) {
-        Some(part) => part,
+        Some(kept) => kept,
         None => {
-            let html = courses_content(&state, &v, params)
-                .await?
-                .render()
-                .map_err(|e| Failure::internal(&e))?;
-            state.public_cache.keep_part(key, html)
+            let content = courses_content(&state, &v, params).await?;
+            part(&state, Some(key), || content.render())?
         }
     };
     let html = render(
@@ -263,8 +260,34 @@ struct BookingForm {
     idempotency_key: String,
     price_pence: i64,
     price: String,
+    /// The dates to choose from ([`BookingDates`]), rendered.
+    dates: std::sync::Arc<str>,
+}
+
+/// The dates a signed-in visitor chooses from on a course's page: the same for everyone
+/// who manages nothing, so kept as a part like the course's body.
+#[derive(Template)]
+#[template(path = "catalogue/course_dates.html")]
+struct BookingDates {
     /// (session id, when and where, full)
     sessions: Vec<(String, String, bool)>,
+}
+
+/// A part of a page: the one kept under `key`, or `render`'s, kept under it. Without a
+/// key (the visitor manages the catalogue, so sees more), rendered and not kept.
+fn part(
+    state: &AppState,
+    key: Option<String>,
+    render: impl FnOnce() -> Result<String, askama::Error>,
+) -> Result<std::sync::Arc<str>, Failure> {
+    if let Some(kept) = key.as_deref().and_then(|k| state.public_cache.part(k)) {
+        return Ok(kept);
+    }
+    let html = render().map_err(|e| Failure::internal(&e))?;
+    Ok(match key {
+        Some(key) => state.public_cache.keep_part(key, html),
+        None => html.into(),
+    })
 }
 
 async fn course(
@@ -277,68 +300,70 @@ async fn course(
         return Err(not_found());
     }
     let manager = manager_of(&state, &v).await?;
-    // The part's key names the catalogue as it was before the read, so a change between
-    // the two leaves a newer part under an older key, never the reverse.
-    let key = format!(
-        "course|{}|{}|{id}",
-        v.tenant().id,
-        state.catalogue.generation(&v.tenant().id)
-    );
+    // The parts' keys name the catalogue as it was before the read, so a change between
+    // the two leaves a newer part under an older key, never the reverse. Someone who
+    // manages the catalogue may see drafts and more: their page is their own.
+    let generation = state.catalogue.generation(&v.tenant().id);
+    let key = |part: &str| {
+        manager
+            .is_none()
+            .then(|| format!("{part}|{}|{generation}|{id}", v.tenant().id))
+    };
     let d = state
         .catalogue
         .course(&v.tenant().id, &id, manager.as_ref())
         .await?;
     let c = d.course;
     let now = state.catalogue.clock().now();
-    let bookable: Vec<(String, String, bool)> = d
-        .sessions
-        .iter()
-        .filter(|s| s.status == "scheduled" && s.starts_at > now)
-        .map(|s| {
-            (
-                s.id.clone(),
-                format!(
-                    "{} ({})",
-                    uk_span(s.starts_at, s.ends_at),
-                    s.venue.as_deref().unwrap_or("online")
-                ),
-                s.places_left() == 0,
-            )
-        })
-        .collect();
-    let open = Status::parse(&c.status) == Status::Published && !bookable.is_empty();
+    let bookable = |s: &&catalogue::store::entity::course_session::Model| {
+        s.status == "scheduled" && s.starts_at > now
+    };
+    let open_dates = d.sessions.iter().filter(bookable).count();
+    let open = Status::parse(&c.status) == Status::Published && open_dates > 0;
     let booking = match v.signed_in() {
-        Some(_) if open => Some(BookingForm {
-            csrf: v.csrf().to_owned(),
-            idempotency_key: identity::domain::token::generate()
-                .map_err(|e| Failure::from(identity::IdentityError::Internal(e.to_string())))?,
-            price_pence: c.price_pence,
-            price: format_pence(c.price_pence),
-            sessions: bookable,
-        }),
+        Some(_) if open => {
+            // Keyed by how many dates are open too: one that starts drops out at once.
+            let dates = part(
+                &state,
+                key("course-dates").map(|k| format!("{k}|{open_dates}")),
+                || {
+                    BookingDates {
+                        sessions: d
+                            .sessions
+                            .iter()
+                            .filter(bookable)
+                            .map(|s| {
+                                (
+                                    s.id.clone(),
+                                    format!(
+                                        "{} ({})",
+                                        uk_span(s.starts_at, s.ends_at),
+                                        s.venue.as_deref().unwrap_or("online")
+                                    ),
+                                    s.places_left() == 0,
+                                )
+                            })
+                            .collect(),
+                    }
+                    .render()
+                },
+            )?;
+            Some(BookingForm {
+                csrf: v.csrf().to_owned(),
+                idempotency_key: identity::domain::token::generate()
+                    .map_err(|e| Failure::from(identity::IdentityError::Internal(e.to_string())))?,
+                price_pence: c.price_pence,
+                price: format_pence(c.price_pence),
+                dates,
+            })
+        }
         _ => None,
     };
     let (title, course_id, kind) = (c.title.clone(), c.id.clone(), c.kind.clone());
     let can_manage = manager.as_ref().is_some_and(|m| m.manages(&c.provider_id));
-    // Someone who manages the catalogue may see drafts and more: their page is their own.
-    let kept = if manager.is_none() {
-        state.public_cache.part(&key)
-    } else {
-        None
-    };
-    let body = match kept {
-        Some(part) => part,
-        None => {
-            let html = course_body(cfg, c, &d.sessions, d.sla)
-                .render()
-                .map_err(|e| Failure::internal(&e))?;
-            if manager.is_none() {
-                state.public_cache.keep_part(key, html)
-            } else {
-                html.into()
-            }
-        }
-    };
+    let body = part(&state, key("course"), || {
+        course_body(cfg, c, &d.sessions, d.sla).render()
+    })?;
     let page = CoursePage {
         sign_in_to_book: open && v.signed_in().is_none(),
         booking,
