@@ -52,12 +52,19 @@ async function tabThrough(page) {
         window.tabStops = (window.tabStops || 0) + 1;
         e.dataset.tabStop = String(window.tabStops);
       }
+      // What a focus style can change; an outline only when it can be seen (GOV.UK adds a
+      // transparent one for forced-colour modes, beside what shows).
       const look = (el) => ['', '::before', '::after'].map((p) => {
         const s = getComputedStyle(el, p || null);
-        return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.backgroundColor,
-          s.color, s.textDecorationLine, s.borderTopColor, s.borderTopWidth].join(' ');
+        const outline = s.outlineStyle === 'none' || /rgba\(.*, 0\)$|transparent/.test(s.outlineColor)
+          ? '' : `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`;
+        return [outline, s.boxShadow, s.backgroundColor, s.color, s.textDecorationLine,
+          s.borderTopColor, s.borderTopWidth].join(' ');
       }).join('|');
-      const shown = [e, ...(e.labels ? [...e.labels] : [])];
+      // A control drawn by its label (GOV.UK's checkboxes and radios: the input itself is
+      // invisible) shows focus on the label or nowhere.
+      const hidden = getComputedStyle(e).opacity === '0' && e.labels && e.labels.length > 0;
+      const shown = hidden ? [...e.labels] : [e, ...(e.labels ? [...e.labels] : [])];
       const focused = shown.map(look).join('#');
       e.blur();
       const blurred = shown.map(look).join('#');
@@ -70,10 +77,10 @@ async function tabThrough(page) {
         stop: e.dataset.tabStop, name: window.describeStop(e), shown: focused !== blurred, onScreen,
       };
     });
-    // Out of the page (to the browser), or round to its first element again: the whole
-    // order was walked.
-    const done = now === null || now.stop === reached[0];
-    if (done) {
+    // Out of the page (to the browser), or round to its first element again, as Chromium
+    // sometimes goes: the whole order was walked. (A script that sends focus round from
+    // the last element would pass here; the pages have no scripts.)
+    if (now === null || now.stop === reached[0]) {
       const missed = await page.evaluate(() => [...document.querySelectorAll('[data-tab-candidate]')]
         .filter((e) => !e.dataset.tabStop
           && !(e.type === 'radio' && document.querySelector(`[name="${e.name}"][data-tab-stop]`)))
