@@ -34,6 +34,7 @@ use sha2::Digest as _;
 use storage::entity::tenant;
 use storage::{tenant_data, tenants};
 use tenant_router::TenantId;
+use tokio::io::AsyncReadExt as _;
 
 use crate::http::state::AppState;
 
@@ -336,8 +337,22 @@ async fn write_archive(
     let objects = state.catalogue.objects();
     let keys = objects.list(id).await?;
     for key in &keys {
-        if let Some(bytes) = objects.get_listed(id, key).await? {
-            writer.file(&format!("objects/{key}"), bytes).await?;
+        // Streamed from the store in chunks: a stored file is never held whole either.
+        let Some(mut from) = objects.read_listed(id, key).await? else {
+            continue;
+        };
+        writer.send(Piece::File(format!("objects/{key}"))).await?;
+        loop {
+            let mut chunk = Vec::with_capacity(CHUNK_BYTES);
+            let n = (&mut from)
+                .take(CHUNK_BYTES as u64)
+                .read_to_end(&mut chunk)
+                .await
+                .with_context(|| format!("reading the file {key}"))?;
+            if n == 0 {
+                break;
+            }
+            writer.send(Piece::Bytes(chunk)).await?;
         }
     }
     let manifest = serde_json::json!({
@@ -367,7 +382,9 @@ enum Piece {
 
 /// The archive being written: a blocking task zips and encrypts what it is sent into a
 /// temporary file (in `TMPDIR`), so that neither the council's data nor the archive is
-/// ever held whole in memory; a few pieces wait at most.
+/// ever held whole in memory: every piece is at most [`CHUNK_BYTES`] (rows, and stored
+/// files read in chunks; the manifest, configuration and special requirements are small)
+/// and eight wait at most.
 struct Archive {
     pieces: tokio::sync::mpsc::Sender<Piece>,
     done: tokio::task::JoinHandle<anyhow::Result<(tempfile::NamedTempFile, String)>>,
@@ -383,7 +400,9 @@ impl Archive {
             let options = zip::write::SimpleFileOptions::default()
                 .compression_method(zip::CompressionMethod::Deflated)
                 .compression_level(Some(1))
-                .with_aes_encryption(zip::AesMode::Aes256, &passphrase);
+                .with_aes_encryption(zip::AesMode::Aes256, &passphrase)
+                // A table or file may pass 4 GiB: ZIP64 entries.
+                .large_file(true);
             while let Some(piece) = rx.blocking_recv() {
                 match piece {
                     Piece::File(name) => zip.start_file(name, options)?,

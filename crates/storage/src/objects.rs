@@ -366,6 +366,39 @@ impl Objects {
         self.get_full(listed_key(tenant, key)?).await
     }
 
+    /// A reader of the object at a key [`Objects::list`] gave, streamed from the store
+    /// (never read whole), or `None` when it is gone.
+    ///
+    /// # Errors
+    /// [`StorageError::Objects`] for an invalid key or a failed read.
+    pub async fn read_listed(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<Box<dyn tokio::io::AsyncRead + Send + Unpin>>, StorageError> {
+        let key = listed_key(tenant, key)?;
+        match &*self.backend {
+            Backend::Local(root) => match tokio::fs::File::open(root.join(&key)).await {
+                Ok(f) => Ok(Some(Box::new(f))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(s3_error(e)),
+            },
+            Backend::S3 { client, bucket } => {
+                match client.get_object().bucket(bucket).key(key).send().await {
+                    Ok(out) => Ok(Some(Box::new(out.body.into_async_read()))),
+                    Err(e)
+                        if e.as_service_error().is_some_and(
+                            aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
+                        ) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(s3_error(aws_sdk_s3::error::DisplayErrorContext(e))),
+                }
+            }
+        }
+    }
+
     /// Every key the tenant has (relative to its prefix, as [`Objects::get`] takes them),
     /// sorted.
     ///

@@ -11,7 +11,11 @@ use crate::objects::s3_error;
 /// The size of each part of a multipart upload, and the most sent in one request.
 pub const PART_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Uploads the file at `path` (`size` bytes) to `key` in parts of [`PART_BYTES`], each
+/// The most parts S3 takes in one upload: a larger file has larger parts.
+const MOST_PARTS: u64 = 10_000;
+
+/// Uploads the file at `path` (`size` bytes) to `key` in parts of [`PART_BYTES`] (larger
+/// when the file would need more than S3's 10,000 parts), each
 /// read from disk as it is sent; aborts the upload if a part fails.
 pub(crate) async fn in_parts(
     client: &aws_sdk_s3::Client,
@@ -37,10 +41,11 @@ pub(crate) async fn in_parts(
         .to_owned();
     let sent = async {
         let mut parts = Vec::new();
+        let part_bytes = PART_BYTES.max(size.div_ceil(MOST_PARTS));
         let mut offset = 0;
         let mut number = 1;
         while offset < size {
-            let length = PART_BYTES.min(size - offset);
+            let length = part_bytes.min(size - offset);
             let body = ByteStream::read_from()
                 .path(path)
                 .offset(offset)
