@@ -352,25 +352,13 @@ impl Objects {
         self.delete_full(full_key(tenant, key)?).await
     }
 
-    /// The bytes of a key [`Objects::list`] returned, whatever its name (a file put in the
-    /// tenant's folder by other means may have a name [`Objects::get`] refuses).
+    /// A reader of the object at a key [`Objects::list`] returned, whatever its name (a
+    /// file put in the tenant's folder by other means may have a name [`Objects::get`]
+    /// refuses), streamed from the store (never read whole), or `None` when it is gone.
     ///
     /// # Errors
     /// [`StorageError::Objects`] for a key that climbs out of the tenant's prefix, or a
     /// failed read.
-    pub async fn get_listed(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-    ) -> Result<Option<Vec<u8>>, StorageError> {
-        self.get_full(listed_key(tenant, key)?).await
-    }
-
-    /// A reader of the object at a key [`Objects::list`] gave, streamed from the store
-    /// (never read whole), or `None` when it is gone.
-    ///
-    /// # Errors
-    /// [`StorageError::Objects`] for an invalid key or a failed read.
     pub async fn read_listed(
         &self,
         tenant: &TenantId,
