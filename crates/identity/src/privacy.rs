@@ -121,9 +121,9 @@ impl Accounts for Identity {
         let s = sql.bind(to);
         let t = sql.bind(tx.tenant().as_str());
         let a = sql.bind(status::ACTIVE);
-        let list = sql.list(ids);
+        let list = sql.among(tx, ids);
         sql.text = format!(
-            "UPDATE account SET status = {s} WHERE tenant_id = {t} AND status = {a} AND id IN {list}"
+            "UPDATE account SET status = {s} WHERE tenant_id = {t} AND status = {a} AND id {list}"
         );
         execute(tx, sql).await
     }
@@ -193,8 +193,8 @@ impl Accounts for Identity {
         }
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
-        let list = sql.list(ids);
-        sql.text = format!("DELETE FROM account WHERE tenant_id = {t} AND id IN {list}");
+        let list = sql.among(tx, ids);
+        sql.text = format!("DELETE FROM account WHERE tenant_id = {t} AND id {list}");
         execute(tx, sql).await?;
         Ok(())
     }

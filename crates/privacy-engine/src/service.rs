@@ -17,8 +17,11 @@ use crate::store::retention::{
 };
 use crate::{PersonalColumn, PrivacyError};
 
-/// Accounts per page of the sweep (one transaction each).
-pub const PAGE: u64 = 500;
+/// Accounts per page of the sweep (one transaction each). A page costs some 45 statements
+/// whatever its size (one per declared table), so larger pages cost fewer round trips per
+/// account: at 500 they were half the sweep's time at a million accounts. The accounts a
+/// page holds are dormant, so its locks stand in no one's way.
+pub const PAGE: u64 = 2000;
 
 /// The privacy engine's use cases, shared by requests, jobs and the CLI.
 #[derive(Clone)]

@@ -26,6 +26,20 @@ impl Sql {
         format!("({})", marks.join(", "))
     }
 
+    /// Binds `items` as the right-hand side of a membership test and returns it: on
+    /// PostgreSQL `= ANY($n)` with the items as one array value, so a statement is planned
+    /// once whatever their number and keeps its index condition in a cached (generic) plan,
+    /// where a list of parameters would be checked against every row the index gives;
+    /// `IN ($a, $b, …)` on SQLite, which has no arrays. An empty `items` matches nothing.
+    pub fn among(&mut self, tx: &crate::TenantTx, items: &[String]) -> String {
+        use sea_orm::ConnectionTrait as _;
+        match (**tx).get_database_backend() {
+            DbBackend::Postgres => format!("= ANY({})", self.bind(items.to_vec())),
+            _ if items.is_empty() => "IN (NULL)".to_owned(),
+            _ => format!("IN {}", self.list(items)),
+        }
+    }
+
     /// Appends text.
     pub fn push(&mut self, s: &str) {
         self.text.push_str(s);

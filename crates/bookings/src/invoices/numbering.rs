@@ -151,8 +151,8 @@ pub async fn number_pending(tx: &TenantTx) -> Result<u64, BookingError> {
         let ids: Vec<String> = waiting.iter().map(|p| p.id.clone()).collect();
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
-        let list = sql.list(&ids);
-        sql.text = format!("DELETE FROM invoice_pending WHERE tenant_id = {t} AND id IN {list}");
+        let list = sql.among(tx, &ids);
+        sql.text = format!("DELETE FROM invoice_pending WHERE tenant_id = {t} AND id {list}");
         sql.execute(tx).await?;
         numbered += waiting.len() as u64;
     }

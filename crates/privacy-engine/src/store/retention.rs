@@ -156,10 +156,10 @@ pub async fn holds_in_force(
     let mut sql = Sql::default();
     let t = sql.bind(tx.tenant().as_str());
     let n = sql.bind(now);
-    let ids = sql.list(accounts);
+    let ids = sql.among(tx, accounts);
     sql.text = format!(
         "SELECT account_id, kind FROM retention_hold WHERE tenant_id = {t} \
-         AND released_at IS NULL AND (until IS NULL OR until > {n}) AND account_id IN {ids}"
+         AND released_at IS NULL AND (until IS NULL OR until > {n}) AND account_id {ids}"
     );
     for row in HoldRow::find_by_statement(sql.statement(backend(tx)))
         .all(&**tx)
@@ -221,9 +221,9 @@ pub async fn erase_subjects(
             Erase::Delete => {
                 let mut sql = Sql::default();
                 let t = sql.bind(tx.tenant().as_str());
-                let list = sql.list(keys);
+                let list = sql.among(tx, keys);
                 sql.text = format!(
-                    "DELETE FROM {} WHERE tenant_id = {t} AND {column} IN {list}",
+                    "DELETE FROM {} WHERE tenant_id = {t} AND {column} {list}",
                     table.table
                 );
                 execute(tx, sql).await?;
@@ -231,10 +231,10 @@ pub async fn erase_subjects(
             Erase::Pseudonymise { category } => {
                 let mut sql = Sql::default();
                 let t = sql.bind(tx.tenant().as_str());
-                let list = sql.list(keys);
+                let list = sql.among(tx, keys);
                 sql.text = format!(
                     "SELECT {column} AS key, COUNT(*) AS n FROM {} WHERE tenant_id = {t} \
-                     AND {column} IN {list} GROUP BY {column}",
+                     AND {column} {list} GROUP BY {column}",
                     table.table
                 );
                 let found = CountRow::find_by_statement(sql.statement(backend(tx)))

@@ -343,7 +343,7 @@ pub async fn spent_bundles(
     let t = sql.bind(tx.tenant().as_str());
     let which = match accounts {
         Some([]) => return Ok(Vec::new()),
-        Some(ids) => format!("account_id IN {}", sql.list(ids)),
+        Some(ids) => format!("account_id {}", sql.among(tx, ids)),
         None => format!("(used_at IS NOT NULL OR expires_at <= {})", sql.bind(now)),
     };
     sql.text =
@@ -437,12 +437,12 @@ pub async fn detach_accounts(tx: &TenantTx, accounts: &[String]) -> Result<(), P
     ] {
         let mut sql = Sql::default();
         let t = sql.bind(tx.tenant().as_str());
-        let ids = sql.list(accounts);
+        let ids = sql.among(tx, accounts);
         sql.text = if table == "rights_bundle" {
-            format!("DELETE FROM {table} WHERE tenant_id = {t} AND account_id IN {ids}")
+            format!("DELETE FROM {table} WHERE tenant_id = {t} AND account_id {ids}")
         } else {
             format!(
-                "UPDATE {table} SET account_id = NULL WHERE tenant_id = {t} AND account_id IN {ids}"
+                "UPDATE {table} SET account_id = NULL WHERE tenant_id = {t} AND account_id {ids}"
             )
         };
         sql.execute(tx).await?;
