@@ -86,15 +86,7 @@ async fn a_provider_sees_exactly_the_fields_the_notice_gives_it_and_each_read_is
     let slug = "harrow";
     let (session, ana, _ben, staff) = two_booked(&app).await;
     let needs = "Step-free access and a vegan lunch";
-    let res = ana
-        .submit(
-            slug,
-            "/account/special-requirements",
-            "/account/special-requirements",
-            &[("special_requirements", needs)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    ana.set_special_requirements(slug, needs).await;
     // The notice says so: SS4E is named as receiving them.
     let notice = app.get_json(slug, "/privacy.json").await;
     let section = notice["notice"]["categories"]

@@ -23,6 +23,7 @@ mod identity;
 mod invoices;
 mod isolation;
 mod journeys;
+mod keys;
 mod mail;
 mod notices;
 mod objection;

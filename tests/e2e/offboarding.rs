@@ -99,15 +99,7 @@ async fn a_council_leaves_with_its_data_and_nothing_of_it_stays_readable() {
     let harrow: tenant_router::TenantId = "harrow".parse().unwrap();
     let needs = "Hearing loop and step-free access";
     let ana = app.person("harrow", "ana@school.example", None).await;
-    let res = ana
-        .submit(
-            "harrow",
-            "/account/special-requirements",
-            "/account/special-requirements",
-            &[("special_requirements", needs)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    ana.set_special_requirements("harrow", needs).await;
     app.objects
         .put(
             &harrow,
@@ -314,15 +306,7 @@ async fn a_key_kept_in_the_database_is_replaced_by_one_in_the_key_store() {
     let harrow: tenant_router::TenantId = "harrow".parse().unwrap();
     let needs = "A quiet room for breaks";
     let ana = app.person("harrow", "ana@school.example", None).await;
-    let res = ana
-        .submit(
-            "harrow",
-            "/account/special-requirements",
-            "/account/special-requirements",
-            &[("special_requirements", needs)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    ana.set_special_requirements("harrow", needs).await;
 
     // Put Harrow back as an older release left it: its key wrapped in `tenant_key`.
     let key_store = storage::Objects::local(&app.db.dir.path().join("keys"));

@@ -503,6 +503,19 @@ impl TestApp {
 }
 
 impl Browser {
+    /// Records the signed-in person's special requirements through their form.
+    pub async fn set_special_requirements(&self, slug: &str, needs: &str) {
+        let res = self
+            .submit(
+                slug,
+                "/account/special-requirements",
+                "/account/special-requirements",
+                &[("special_requirements", needs)],
+            )
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    }
+
     /// Sends JSON with a method to a tenant path.
     pub async fn send_json(
         &self,
@@ -561,6 +574,19 @@ pub fn csrf_in(html: &str) -> Option<String> {
     let at = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
     let rest = &html[at..];
     Some(rest[..rest.find('"')?].to_owned())
+}
+
+impl TestApp {
+    /// Stops the server and hands back its database, to start the portal on it again
+    /// (another configuration, a command of the operator's).
+    pub fn into_db(mut self) -> TestDb {
+        let none = TestDb {
+            dir: tempfile::tempdir().unwrap(),
+            pg: None,
+            key: String::new(),
+        };
+        std::mem::replace(&mut self.db, none)
+    }
 }
 
 impl Drop for TestApp {

@@ -131,6 +131,107 @@ impl Key {
     }
 }
 
+/// The master key and, while it is being replaced, the keys it replaces.
+///
+/// Everything new is sealed, wrapped and signed under the **current** key only. What an
+/// earlier master key made (a wrapped data key in the key store, an unsubscribe link in an
+/// old email, a pre-sign-in form token) still opens or verifies under a **previous** key,
+/// so a replacement needs no downtime: configure the new key as current and the old one as
+/// previous, re-wrap the key store (`portal keys rewrap`), then drop the old key from the
+/// configuration and destroy every copy of it. Database backups from before the key store
+/// existed hold tenant keys wrapped under the old master key; once it is destroyed, they
+/// open no more.
+pub struct MasterKeys {
+    current: Key,
+    previous: Vec<Key>,
+}
+
+impl std::fmt::Debug for MasterKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MasterKeys")
+            .field("previous", &self.previous.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<Key> for MasterKeys {
+    fn from(current: Key) -> Self {
+        Self::new(current, Vec::new())
+    }
+}
+
+impl MasterKeys {
+    /// `current`, accepting what `previous` keys made.
+    #[must_use]
+    pub fn new(current: Key, previous: Vec<Key>) -> Self {
+        Self { current, previous }
+    }
+
+    /// How many previous keys are still accepted.
+    #[must_use]
+    pub fn previous_count(&self) -> usize {
+        self.previous.len()
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Key> {
+        std::iter::once(&self.current).chain(&self.previous)
+    }
+
+    /// HMAC-SHA256 under the current key (see [`Key::mac`]).
+    #[must_use]
+    pub fn mac(&self, message: &str) -> [u8; 32] {
+        self.current.mac(message)
+    }
+
+    /// The MAC of `message` under each key, the current one first: a value signed before
+    /// the replacement verifies against one of them.
+    pub fn macs<'a>(&'a self, message: &'a str) -> impl Iterator<Item = [u8; 32]> + 'a {
+        self.all().map(move |k| k.mac(message))
+    }
+
+    /// Seals under the current key (see [`Key::seal`]).
+    ///
+    /// # Errors
+    /// When randomness or encryption fails.
+    pub fn seal(&self, plain: &[u8], aad: &str) -> Result<Vec<u8>, IdentityError> {
+        self.current.seal(plain, aad)
+    }
+
+    /// Opens what the current or a previous key sealed.
+    ///
+    /// # Errors
+    /// [`IdentityError::Undecryptable`] when no key opens it.
+    pub fn open(&self, sealed: &[u8], aad: &str) -> Result<Vec<u8>, IdentityError> {
+        self.all()
+            .find_map(|k| k.open(sealed, aad).ok())
+            .ok_or(IdentityError::Undecryptable)
+    }
+
+    /// Wraps `inner` under the current key.
+    ///
+    /// # Errors
+    /// When encryption fails.
+    pub fn wrap(&self, inner: &Key, aad: &str) -> Result<Vec<u8>, IdentityError> {
+        self.current.wrap(inner, aad)
+    }
+
+    /// Unwraps a key the current or a previous key wrapped, saying whether it was the
+    /// current one (when not, it should be wrapped again).
+    ///
+    /// # Errors
+    /// [`IdentityError::Undecryptable`] when no key opens it.
+    pub fn unwrap_key(&self, wrapped: &[u8], aad: &str) -> Result<(Key, bool), IdentityError> {
+        if let Ok(key) = self.current.unwrap_key(wrapped, aad) {
+            return Ok((key, true));
+        }
+        self.previous
+            .iter()
+            .find_map(|k| k.unwrap_key(wrapped, aad).ok())
+            .map(|key| (key, false))
+            .ok_or(IdentityError::Undecryptable)
+    }
+}
+
 /// Associated data for a tenant key.
 #[must_use]
 pub fn tenant_key_aad(tenant: &str) -> String {
@@ -188,5 +289,43 @@ mod tests {
         assert_eq!(back.open(&sealed, "a").unwrap(), b"x");
         assert!(master.unwrap_key(&wrapped, "tenant-key:havering").is_err());
         assert_eq!(format!("{tenant:?}"), "Key([REDACTED])");
+    }
+
+    #[test]
+    fn a_replaced_master_key_opens_until_it_is_dropped() {
+        let old = Key::from_bytes(&[1; 32]).unwrap();
+        let tenant = Key::generate().unwrap();
+        let wrapped = old.wrap(&tenant, "tenant-key:harrow").unwrap();
+        let link = old.seal(b"a1\nnewsletter", "unsubscribe:harrow").unwrap();
+        let signed = old.mac("csrf|harrow|r");
+
+        let rotating = MasterKeys::new(
+            Key::generate().unwrap(),
+            vec![Key::from_bytes(&[1; 32]).unwrap()],
+        );
+        let (back, current) = rotating.unwrap_key(&wrapped, "tenant-key:harrow").unwrap();
+        assert!(!current, "the old key's wrapping is not the current one");
+        let sealed = tenant.seal(b"x", "a").unwrap();
+        assert_eq!(back.open(&sealed, "a").unwrap(), b"x");
+        assert_eq!(
+            rotating.open(&link, "unsubscribe:harrow").unwrap(),
+            b"a1\nnewsletter"
+        );
+        assert!(rotating.macs("csrf|harrow|r").any(|m| m == signed));
+        assert_ne!(
+            rotating.mac("csrf|harrow|r"),
+            signed,
+            "new values use the new key"
+        );
+        // Wrapped again, it opens under the new key alone.
+        let rewrapped = rotating.wrap(&back, "tenant-key:harrow").unwrap();
+        let (current_key, previous) = (rotating.current, rotating.previous);
+        let done = MasterKeys::from(current_key);
+        assert!(done.unwrap_key(&rewrapped, "tenant-key:harrow").unwrap().1);
+        // What only the dropped key opened is gone.
+        assert!(done.unwrap_key(&wrapped, "tenant-key:harrow").is_err());
+        assert!(done.open(&link, "unsubscribe:harrow").is_err());
+        assert!(!done.macs("csrf|harrow|r").any(|m| m == signed));
+        assert_eq!(previous.len(), 1);
     }
 }

@@ -24,6 +24,24 @@ impl Identity {
         Ok(())
     }
 
+    /// Wraps the tenant's data key again under the current master key when a previous
+    /// master key wrapped it: the step of replacing the master key that `portal keys
+    /// rewrap` takes for every tenant (see [`crate::crypto::MasterKeys`]).
+    ///
+    /// # Errors
+    /// When the database or the key store fails, or no configured master key opens the
+    /// tenant's key ([`IdentityError::Undecryptable`]).
+    pub async fn rewrap_tenant_key(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<crate::Rewrap, IdentityError> {
+        // As the connecting role: it locks the row naming the key (see `Keyring::rewrap`).
+        let tx = self.db.system_tx(tenant).await?;
+        let done = self.keys.rewrap(&tx).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
     /// Destroys the tenant's data key in the key store (a council offboarded): every
     /// value sealed under it, in the database and in every backup of it, stays unreadable.
     /// Returns how many keys the store held for it.

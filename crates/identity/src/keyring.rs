@@ -13,7 +13,8 @@
 //! table) is replaced at the next start-up: everything sealed under it is sealed again
 //! under a new key in the key store, and the old row deleted. A replica whose key store
 //! lacks the named key fails loudly rather than making another: replicas must share one
-//! key store.
+//! key store. When the master key is replaced, [`Keyring::rewrap`] wraps each key again
+//! under the new one (see [`crate::crypto::MasterKeys`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -24,12 +25,12 @@ use storage::{Objects, TenantTx};
 use tenant_router::TenantId;
 
 use crate::IdentityError;
-use crate::crypto::{Key, tenant_key_aad};
+use crate::crypto::{Key, MasterKeys, tenant_key_aad};
 use crate::store::entity::{data_key, tenant_key};
 
 /// The master key, the key store and the keys read so far.
 pub struct Keyring {
-    master: Arc<Key>,
+    master: Arc<MasterKeys>,
     store: Objects,
     known: RwLock<HashMap<String, Arc<Key>>>,
 }
@@ -40,6 +41,18 @@ impl std::fmt::Debug for Keyring {
     }
 }
 
+/// What [`crate::Identity::rewrap_tenant_key`] found and did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rewrap {
+    /// The tenant has no data key yet (start-up and onboarding make it, under the current
+    /// master key).
+    NoKey,
+    /// Its data key was already wrapped under the current master key.
+    Current,
+    /// A previous master key wrapped it; now the current one does.
+    Rewrapped,
+}
+
 fn object(key_id: &str) -> String {
     format!("data-key/{key_id}")
 }
@@ -47,7 +60,7 @@ fn object(key_id: &str) -> String {
 impl Keyring {
     /// Keys wrapped under `master`, kept in `store`.
     #[must_use]
-    pub fn new(master: Arc<Key>, store: Objects) -> Self {
+    pub fn new(master: Arc<MasterKeys>, store: Objects) -> Self {
         Self {
             master,
             store,
@@ -130,7 +143,7 @@ impl Keyring {
                 .one(&**tx)
                 .await?;
             if let Some(row) = legacy {
-                let old = self.master.unwrap_key(&row.wrapped, &aad)?;
+                let (old, _) = self.master.unwrap_key(&row.wrapped, &aad)?;
                 reseal(tx, &old, &key).await?;
                 tenant_key::Entity::delete_many()
                     .filter(tenant_key::Column::TenantId.eq(tenant.as_str()))
@@ -146,8 +159,55 @@ impl Keyring {
     }
 
     async fn fetch(&self, tenant: &TenantId, key_id: &str) -> Result<Key, IdentityError> {
-        let wrapped = self
-            .store
+        let wrapped = self.stored(tenant, key_id).await?;
+        Ok(self
+            .master
+            .unwrap_key(&wrapped, &tenant_key_aad(tenant.as_str()))?
+            .0)
+    }
+
+    /// Wraps the transaction's tenant's data key under the current master key when a
+    /// previous one wrapped it (after the master key is replaced). The object is replaced
+    /// whole, so a replica reading it meanwhile gets the old wrapping or the new, and
+    /// opens either while the previous key is still configured. The row naming the key
+    /// stays locked until the caller commits: an offboarding deletes that row before it
+    /// destroys the key, so it waits, and this never writes back a key being destroyed.
+    ///
+    /// # Errors
+    /// When the database or the key store fails, the store lacks the key, or no
+    /// configured master key opens it.
+    pub(crate) async fn rewrap(&self, tx: &TenantTx) -> Result<Rewrap, IdentityError> {
+        use sea_orm::QuerySelect as _;
+        let tenant = tx.tenant();
+        let row = data_key::Entity::find()
+            .filter(data_key::Column::TenantId.eq(tenant.as_str()))
+            .lock_exclusive()
+            .one(&**tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(Rewrap::NoKey);
+        };
+        let aad = tenant_key_aad(tenant.as_str());
+        let (key, current) = self
+            .master
+            .unwrap_key(&self.stored(tenant, &row.key_id).await?, &aad)?;
+        if current {
+            return Ok(Rewrap::Current);
+        }
+        self.store
+            .put(
+                tenant,
+                &object(&row.key_id),
+                self.master.wrap(&key, &aad)?,
+                "application/octet-stream",
+            )
+            .await?;
+        Ok(Rewrap::Rewrapped)
+    }
+
+    /// The wrapped key `key_id` as the key store holds it.
+    async fn stored(&self, tenant: &TenantId, key_id: &str) -> Result<Vec<u8>, IdentityError> {
+        self.store
             .get(tenant, &object(key_id))
             .await?
             .ok_or_else(|| {
@@ -155,9 +215,7 @@ impl Keyring {
                     "the key store does not hold {tenant}'s data key {key_id} (destroyed, \
                      or this replica's key store is not the one the others use)"
                 ))
-            })?;
-        self.master
-            .unwrap_key(&wrapped, &tenant_key_aad(tenant.as_str()))
+            })
     }
 
     /// Keeps `key` in memory for `tenant` (once the row naming it is committed).

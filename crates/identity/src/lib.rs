@@ -33,4 +33,5 @@ pub mod store;
 pub mod tokens;
 
 pub use error::IdentityError;
+pub use keyring::Rewrap;
 pub use service::{Identity, SignedIn};

@@ -54,21 +54,20 @@ impl Identity {
         }
         let purpose = Purpose::ResetPassword;
         let live = store::live_token(&tx, &account.id, purpose, now).await?;
-        let token = match live.map(|row| {
-            (
-                self.link_token(&tenant.slug, &row.account_id, purpose, row.created_at),
-                row,
-            )
-        }) {
-            Some((token, row))
-                if crate::domain::token::same(
-                    &crate::domain::token::digest(&token),
-                    &row.token_hash,
-                ) =>
-            {
-                token
-            }
-            _ => {
+        // The live link again, when the current master key derived it. One it did not
+        // (made under a master key since replaced, perhaps because it leaked) is ended
+        // and a new link made: a replaced key must not keep a way into the account.
+        let again = live.as_ref().and_then(|row| {
+            let token = self.link_token(&tenant.slug, &row.account_id, purpose, row.created_at);
+            crate::domain::token::same(&crate::domain::token::digest(&token), &row.token_hash)
+                .then_some(token)
+        });
+        let token = match again {
+            Some(token) => token,
+            None => {
+                if live.is_some() {
+                    store::revoke_tokens(&tx, &account.id, &[purpose], now).await?;
+                }
                 let token = self.link_token(&tenant.slug, &account.id, purpose, now);
                 match store::insert_token(&tx, &account.id, purpose, now, &token).await {
                     Ok(()) => token,
@@ -113,13 +112,10 @@ impl Identity {
         purpose: Purpose,
         issued: chrono::DateTime<chrono::Utc>,
     ) -> String {
-        use base64::Engine as _;
-        let mac = self.master.mac(&format!(
-            "link-token|{tenant}|{account_id}|{}|{}",
-            purpose.as_str(),
-            issued.timestamp_millis()
-        ));
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
+        encode(
+            self.master
+                .mac(&link_message(tenant, account_id, purpose, issued)),
+        )
     }
 
     /// A new pre-sign-in CSRF token: a random value signed (HMAC) for this tenant, so the
@@ -137,14 +133,16 @@ impl Identity {
     #[must_use]
     pub fn csrf_is_ours(&self, tenant: &TenantId, value: &str) -> bool {
         value.split_once('.').is_some_and(|(random, mac)| {
-            random.len() >= 32 && crate::domain::token::same(mac, &self.csrf_mac(tenant, random))
+            random.len() >= 32
+                && self
+                    .master
+                    .macs(&csrf_message(tenant, random))
+                    .any(|ours| crate::domain::token::same(mac, &encode(ours)))
         })
     }
 
     fn csrf_mac(&self, tenant: &TenantId, random: &str) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(self.master.mac(&format!("csrf|{tenant}|{random}")))
+        encode(self.master.mac(&csrf_message(tenant, random)))
     }
 
     /// Whether a link token is live (unused, unexpired, of `purpose`) without using it:
@@ -204,4 +202,29 @@ impl Identity {
         self.sessions.end_all(tenant, &id).await?;
         Ok(())
     }
+}
+
+/// A MAC as it appears in a link or a form.
+fn encode(mac: [u8; 32]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac)
+}
+
+/// What a link token signs: the tenant, the account, the purpose and when it was issued.
+fn link_message(
+    tenant: &TenantId,
+    account_id: &str,
+    purpose: Purpose,
+    issued: chrono::DateTime<chrono::Utc>,
+) -> String {
+    format!(
+        "link-token|{tenant}|{account_id}|{}|{}",
+        purpose.as_str(),
+        issued.timestamp_millis()
+    )
+}
+
+/// What a pre-sign-in CSRF token signs.
+fn csrf_message(tenant: &TenantId, random: &str) -> String {
+    format!("csrf|{tenant}|{random}")
 }

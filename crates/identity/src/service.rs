@@ -33,7 +33,7 @@ pub struct Identity {
     pub(crate) hasher: Hasher,
     pub(crate) sessions: Sessions,
     pub(crate) clock: Clock,
-    pub(crate) master: std::sync::Arc<crate::crypto::Key>,
+    pub(crate) master: std::sync::Arc<crate::crypto::MasterKeys>,
     pub(crate) keys: std::sync::Arc<crate::keyring::Keyring>,
     pub(crate) oidc_secrets: std::sync::Arc<OidcSecrets>,
     /// Signed-in accounts, kept between writes (see [`crate::present`]).
@@ -151,10 +151,10 @@ impl Identity {
         hasher: Hasher,
         sessions: Sessions,
         clock: Clock,
-        master: crate::crypto::Key,
+        master: impl Into<crate::crypto::MasterKeys>,
         key_store: storage::Objects,
     ) -> Self {
-        let master = std::sync::Arc::new(master);
+        let master = std::sync::Arc::new(master.into());
         Self {
             db,
             hasher,

@@ -100,17 +100,20 @@ impl Application {
             hasher,
             identity::sessions::Sessions::new(kv, &settings.redis.key_prefix),
             clock.clone(),
-            master_key(&settings)?,
+            master_keys(&settings)?,
             key_store(&settings).await?,
         )
         .with_oidc_secrets(settings.oidc_secrets.clone());
         // Every tenant has its data key in the key store before the first request (one
         // made before the key store existed moves there now).
         for t in registry.current().iter() {
-            identity
-                .ensure_tenant_key(&t.id)
-                .await
-                .with_context(|| format!("{}'s data key", t.id))?;
+            identity.ensure_tenant_key(&t.id).await.with_context(|| {
+                format!(
+                    "{}'s data key (it must open under security.master_key or a key in \
+                         security.previous_master_keys)",
+                    t.id
+                )
+            })?;
         }
         let bookings = bookings::Bookings::new(db.clone(), clock.clone(), catalogue.clone());
         let privacy = privacy_engine::Privacy::new(
@@ -219,6 +222,46 @@ impl Application {
     }
 }
 
+/// The master keys: the current one (see [`master_key`]) and any previous ones being
+/// replaced (`security.previous_master_keys`, comma-separated).
+///
+/// # Errors
+/// As [`master_key`]; when a previous key is not 32 base64-encoded bytes or is the
+/// current key.
+pub fn master_keys(settings: &Settings) -> anyhow::Result<identity::crypto::MasterKeys> {
+    let current = master_key(settings)?;
+    let mut previous = Vec::new();
+    if let Some(list) = &settings.security.previous_master_keys {
+        let texts = list.expose_secret().split(',').map(str::trim);
+        for (i, text) in texts.filter(|t| !t.is_empty()).enumerate() {
+            let from = format!("security.previous_master_keys (key {})", i + 1);
+            let key = decode_key(text, &from)?;
+            anyhow::ensure!(
+                key.mac("same-key") != current.mac("same-key"),
+                "{from} is the current master key: list only the keys being replaced"
+            );
+            previous.push(key);
+        }
+    }
+    Ok(identity::crypto::MasterKeys::new(current, previous))
+}
+
+/// A key from 32 random bytes, base64-encoded, read from `from`.
+fn decode_key(text: &str, from: &str) -> anyhow::Result<identity::crypto::Key> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()
+        .filter(|b| b.len() == 32);
+    let bytes = bytes.ok_or_else(|| {
+        anyhow::anyhow!(
+            "{from} must hold 32 random bytes, base64-encoded (make one with \
+             `openssl rand -base64 32`)"
+        )
+    })?;
+    identity::crypto::Key::from_bytes(&bytes).map_err(anyhow::Error::from)
+}
+
 /// The master key: configured, or (embedded default only) kept in `data_dir/master.key`.
 ///
 /// # Errors
@@ -227,18 +270,8 @@ impl Application {
 pub fn master_key(settings: &Settings) -> anyhow::Result<identity::crypto::Key> {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
-    let decode = |text: &str, from: &str| {
-        let bytes = STANDARD.decode(text.trim()).ok().filter(|b| b.len() == 32);
-        let bytes = bytes.ok_or_else(|| {
-            anyhow::anyhow!(
-                "{from} must hold 32 random bytes, base64-encoded (make one with \
-                 `openssl rand -base64 32`)"
-            )
-        })?;
-        identity::crypto::Key::from_bytes(&bytes).map_err(anyhow::Error::from)
-    };
     if let Some(key) = &settings.security.master_key {
-        return decode(key.expose_secret(), "security.master_key");
+        return decode_key(key.expose_secret(), "security.master_key");
     }
     anyhow::ensure!(
         settings.database.url.is_none(),
@@ -247,7 +280,7 @@ pub fn master_key(settings: &Settings) -> anyhow::Result<identity::crypto::Key> 
     );
     let file = settings.database.data_dir.join("master.key");
     if let Ok(text) = std::fs::read_to_string(&file) {
-        return decode(&text, &file.display().to_string());
+        return decode_key(&text, &file.display().to_string());
     }
     std::fs::create_dir_all(&settings.database.data_dir)?;
     let mut bytes = [0u8; 32];

@@ -107,6 +107,11 @@ pub struct SecuritySettings {
     /// one in `data_dir/master.key`, made on first start.
     #[serde(default)]
     pub master_key: Option<SecretString>,
+    /// Master keys being replaced, base64, separated by commas: what they wrapped or
+    /// signed still opens, nothing new uses them. Set while replacing the master key
+    /// (`portal keys rewrap`, `deploy/RUNBOOK.md`), then remove and destroy them.
+    #[serde(default)]
+    pub previous_master_keys: Option<SecretString>,
 }
 
 /// The HTTP listener.

@@ -47,3 +47,8 @@ impl StorageError {
         )
     }
 }
+
+/// An object store's failure (S3 or the local folder), with its message.
+pub(crate) fn s3_error(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Objects(e.to_string())
+}

@@ -10,6 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use tenant_router::TenantId;
 
 use crate::StorageError;
+use crate::error::s3_error;
 
 /// Where S3 objects go.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -120,10 +121,6 @@ fn local_files(base: &Path) -> Result<Vec<String>, StorageError> {
         }
     }
     Ok(out)
-}
-
-pub(crate) fn s3_error(e: impl std::fmt::Display) -> StorageError {
-    StorageError::Objects(e.to_string())
 }
 
 impl Objects {
@@ -315,22 +312,30 @@ impl Objects {
     }
 
     async fn get_full(&self, key: String) -> Result<Option<Vec<u8>>, StorageError> {
+        use tokio::io::AsyncReadExt as _;
+        let Some(mut reader) = self.open_full(key).await? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        reader.read_to_end(&mut bytes).await.map_err(s3_error)?;
+        Ok(Some(bytes))
+    }
+
+    /// A reader of the object at the full `key`, streamed from the store, or `None` when
+    /// there is none.
+    async fn open_full(
+        &self,
+        key: String,
+    ) -> Result<Option<Box<dyn tokio::io::AsyncRead + Send + Unpin>>, StorageError> {
         match &*self.backend {
-            Backend::Local(root) => match tokio::fs::read(root.join(&key)).await {
-                Ok(b) => Ok(Some(b)),
+            Backend::Local(root) => match tokio::fs::File::open(root.join(&key)).await {
+                Ok(f) => Ok(Some(Box::new(f))),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(s3_error(e)),
             },
             Backend::S3 { client, bucket } => {
                 match client.get_object().bucket(bucket).key(key).send().await {
-                    Ok(out) => Ok(Some(
-                        out.body
-                            .collect()
-                            .await
-                            .map_err(s3_error)?
-                            .into_bytes()
-                            .to_vec(),
-                    )),
+                    Ok(out) => Ok(Some(Box::new(out.body.into_async_read()))),
                     Err(e)
                         if e.as_service_error().is_some_and(
                             aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
@@ -364,27 +369,7 @@ impl Objects {
         tenant: &TenantId,
         key: &str,
     ) -> Result<Option<Box<dyn tokio::io::AsyncRead + Send + Unpin>>, StorageError> {
-        let key = listed_key(tenant, key)?;
-        match &*self.backend {
-            Backend::Local(root) => match tokio::fs::File::open(root.join(&key)).await {
-                Ok(f) => Ok(Some(Box::new(f))),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(s3_error(e)),
-            },
-            Backend::S3 { client, bucket } => {
-                match client.get_object().bucket(bucket).key(key).send().await {
-                    Ok(out) => Ok(Some(Box::new(out.body.into_async_read()))),
-                    Err(e)
-                        if e.as_service_error().is_some_and(
-                            aws_sdk_s3::operation::get_object::GetObjectError::is_no_such_key,
-                        ) =>
-                    {
-                        Ok(None)
-                    }
-                    Err(e) => Err(s3_error(aws_sdk_s3::error::DisplayErrorContext(e))),
-                }
-            }
-        }
+        self.open_full(listed_key(tenant, key)?).await
     }
 
     /// Every key the tenant has (relative to its prefix, as [`Objects::get`] takes them),

@@ -6,7 +6,7 @@ use std::path::Path;
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::StorageError;
-use crate::objects::s3_error;
+use crate::error::s3_error;
 
 /// The size of each part of a multipart upload, and the most sent in one request.
 pub const PART_BYTES: u64 = 8 * 1024 * 1024;

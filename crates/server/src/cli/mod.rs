@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `check`, `tenants list`,
-//! `accounts grant-role` and `retention …`.
+//! `accounts grant-role`, `retention …` and `keys rewrap`.
 //! Every failure prints one clear message and exits non-zero.
 
 use std::path::PathBuf;
@@ -11,10 +11,12 @@ use tokio::net::TcpListener;
 use crate::app::{Application, connect, shutdown_signal};
 use crate::settings::{self, Settings};
 
+pub mod keys;
 pub mod retention;
 mod tenants;
 
 use crate::telemetry;
+pub use keys::KeysCommand;
 pub use retention::RetentionCommand;
 
 /// Education services portal for councils.
@@ -69,6 +71,9 @@ pub enum Command {
     /// Invoices.
     #[command(subcommand)]
     Invoices(InvoicesCommand),
+    /// Keys: re-wrapping tenants' data keys after the master key is replaced.
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// `invoices` subcommands.
@@ -238,6 +243,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Accounts(AccountsCommand::DemoAdmin { tenant, email }) => {
             demo_admin(settings, &tenant, &email).await
         }
+        Command::Keys(cmd) => keys::run(settings, cmd).await,
         Command::Retention(cmd) => {
             let app = Application::build(settings).await?;
             crate::cli::retention::run(&app, cmd).await
@@ -367,7 +373,7 @@ async fn grant_role(
         identity::passwords::Hasher::new(1)?,
         identity::sessions::Sessions::new(identity::sessions::Kv::memory(), "cli"),
         storage::Clock::system(),
-        crate::app::master_key(settings)?,
+        crate::app::master_keys(settings)?,
         crate::app::key_store(settings).await?,
     );
     identity
