@@ -35,11 +35,7 @@ pub async fn run(settings: Settings, command: KeysCommand) -> anyhow::Result<()>
 }
 
 async fn rewrap(settings: Settings) -> anyhow::Result<()> {
-    let previous = settings
-        .security
-        .previous_master_keys
-        .as_ref()
-        .is_some_and(|k| !secrecy::ExposeSecret::expose_secret(k).trim().is_empty());
+    let previous = crate::app::master_keys(&settings)?.previous_count() > 0;
     // The tenants in the database as they stand (folders are not imported), and those
     // part-way through offboarding too: resuming one needs its key to open.
     let app = Application::build_without_folders(settings).await?;
