@@ -403,7 +403,7 @@ async fn reviews_a_stopped_sweep_left_unannounced_are_announced_by_the_next() {
     exec(
         &app,
         slug,
-        "UPDATE retention_review SET announced_at = NULL",
+        "UPDATE review_announcement SET sent_at = NULL",
         vec![],
     )
     .await;

@@ -73,17 +73,33 @@ impl Accounts for Identity {
             None => String::new(),
         };
         let limit = sql.bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        sql.text = format!(
-            "SELECT a.id, a.email, a.status, a.last_activity_at, \
-               (SELECT MAX(m.updated_at) FROM membership m \
-                 WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left') AS left_at, \
-               (SELECT COUNT(*) FROM membership m \
-                 WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status <> 'left') AS current \
-             FROM account a \
+        let page = format!(
+            "FROM account a \
              WHERE a.tenant_id = {t} AND a.id > {after} AND ({inactive}(a.status = {active} AND EXISTS \
                (SELECT 1 FROM membership m WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left'))) \
              ORDER BY a.id LIMIT {limit}"
         );
+        sql.text = if backend(tx) == DbBackend::Postgres {
+            // The page first, then one look at each account's memberships for both facts.
+            format!(
+                "SELECT p.id, p.email, p.status, p.last_activity_at, ms.left_at, ms.current \
+                 FROM (SELECT a.tenant_id, a.id, a.email, a.status, a.last_activity_at {page}) p \
+                 CROSS JOIN LATERAL (SELECT \
+                   MAX(m.updated_at) FILTER (WHERE m.status = 'left') AS left_at, \
+                   COUNT(*) FILTER (WHERE m.status <> 'left') AS current \
+                   FROM membership m WHERE m.tenant_id = p.tenant_id AND m.account_id = p.id) ms \
+                 ORDER BY p.id"
+            )
+        } else {
+            format!(
+                "SELECT a.id, a.email, a.status, a.last_activity_at, \
+                   (SELECT MAX(m.updated_at) FROM membership m \
+                     WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status = 'left') AS left_at, \
+                   (SELECT COUNT(*) FROM membership m \
+                     WHERE m.tenant_id = a.tenant_id AND m.account_id = a.id AND m.status <> 'left') AS current \
+                 {page}"
+            )
+        };
         let rows = FactsRow::find_by_statement(sql.statement(backend(tx)))
             .all(&**tx)
             .await

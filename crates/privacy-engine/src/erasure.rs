@@ -152,7 +152,7 @@ impl Privacy {
         storage::alerts::forget_about(tx, &ids).await?;
         // Their requests and complaints stay, detached, as the record of how they were met.
         store::detach_accounts(tx, &ids).await?;
-        let kept = retention_store::erase_subjects(tx, people, &self.tables).await?;
+        let kept = crate::store::erase::erase_subjects(tx, people, &self.tables).await?;
         self.accounts.delete(tx, &ids).await?;
         Ok(kept)
     }
@@ -196,7 +196,7 @@ impl Privacy {
         let mail_removed = store::delete_unsent_mail_naming(tx, email).await?;
         let mut kept = self.erase_people(tx, &people, true).await?;
         let kept = crate::sweep::remaining(cfg, &kept.remove(account).unwrap_or_default());
-        retention_store::record_disposals(
+        crate::store::erase::record_disposals(
             tx,
             now,
             &[Disposal {

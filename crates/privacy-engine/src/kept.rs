@@ -12,7 +12,7 @@ use crate::domain::calendar::{from_uk, uk_date};
 pub use crate::domain::retention::{SENT_MAIL_KEPT_DAYS, sent_mail_kept};
 use crate::service::Privacy;
 use crate::store::record::{self, History};
-use crate::store::retention::{self as retention_store, Disposal};
+use crate::store::retention::Disposal;
 
 /// The day `period` before `day`.
 fn minus(period: Period, day: NaiveDate) -> Option<NaiveDate> {
@@ -73,7 +73,7 @@ impl Privacy {
                 "Copies of emails sent: {} after sending",
                 sent_mail_kept().describe()
             );
-            retention_store::record_disposals(
+            crate::store::erase::record_disposals(
                 &tx,
                 now,
                 &[Disposal {
@@ -120,7 +120,7 @@ impl Privacy {
         for (table, history, kind) in KINDS {
             let n = record::delete_closed_before(&tx, table, history, before).await?;
             if n > 0 {
-                retention_store::record_disposals(
+                crate::store::erase::record_disposals(
                     &tx,
                     now,
                     &[Disposal {

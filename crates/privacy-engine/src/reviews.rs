@@ -14,7 +14,7 @@ use tenant_router::{TenantConfig, TenantId};
 
 use crate::domain::calendar::uk_date;
 use crate::domain::executor::{Due, ReviewKind};
-use crate::store::retention::{self as retention_store, Disposal};
+use crate::store::retention::Disposal;
 use crate::store::reviews::{self as store, ReviewRow};
 use crate::{Privacy, PrivacyError};
 
@@ -55,10 +55,14 @@ impl Privacy {
         (rule, text): (usize, &str),
         kind: ReviewKind,
         due: &[Due],
-        now: DateTime<Utc>,
+        (run_id, now): (&str, DateTime<Utc>),
     ) -> Result<u64, PrivacyError> {
         let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
-        let fresh = store::not_under_review(tx, kind.as_str(), &ids, uk_date(now)).await?;
+        let fresh: std::collections::HashSet<String> =
+            store::not_under_review(tx, kind.as_str(), &ids, uk_date(now))
+                .await?
+                .into_iter()
+                .collect();
         let rows: Vec<ReviewRow> = due
             .iter()
             .filter(|(id, _)| fresh.contains(id))
@@ -78,12 +82,13 @@ impl Privacy {
             })
             .collect();
         store::insert_many(tx, &rows).await?;
-        Ok(fresh.len() as u64)
+        store::note_opened(tx, run_id, rows.len() as u64, now).await?;
+        Ok(rows.len() as u64)
     }
 
     /// Tells the privacy officers (or the DPO), once for a sweep, of the reviews opened and
     /// not yet announced (those of this sweep, and of an earlier one that stopped before
-    /// telling them), marking them announced in the same transaction.
+    /// telling them), marking their announcements sent in the same transaction.
     pub(crate) async fn announce_reviews(
         &self,
         cfg: &TenantConfig,
@@ -288,7 +293,7 @@ impl Privacy {
             }
         };
         if let Some((action, remaining)) = record {
-            retention_store::record_disposals(
+            crate::store::erase::record_disposals(
                 &tx,
                 now,
                 &[Disposal {
@@ -365,7 +370,7 @@ impl Privacy {
         &self,
         (tenant, cfg): (&TenantId, &TenantConfig),
         today: NaiveDate,
-        apply: bool,
+        (run_id, apply): (&str, bool),
     ) -> Result<Vec<(usize, u64)>, PrivacyError> {
         use crate::domain::executor::{Executor, executor};
         let now = self.clock.now();
@@ -393,7 +398,9 @@ impl Privacy {
                 .filter_map(|(id, at)| Some((id, period.after(at.date_naive())?)))
                 .collect();
             let text = crate::domain::notice::rule_text(cfg, i);
-            let n = self.open_reviews(&tx, (i, &text), kind, &due, now).await?;
+            let n = self
+                .open_reviews(&tx, (i, &text), kind, &due, (run_id, now))
+                .await?;
             out.push((i, n));
         }
         if apply {

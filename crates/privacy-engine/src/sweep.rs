@@ -130,7 +130,7 @@ impl Privacy {
             report.rules[rule.rule].count += n;
         }
         for (rule, n) in self
-            .review_records((tenant, cfg), today, mode == Mode::Run)
+            .review_records((tenant, cfg), today, (&run_id, mode == Mode::Run))
             .await?
         {
             report.rules[rule].count += n;
@@ -166,7 +166,13 @@ impl Privacy {
             {
                 let text = rule_text(cfg, rule);
                 let n = self
-                    .open_reviews(&tx, (rule, &text), ReviewKind::Accounts, &due, ctx.now)
+                    .open_reviews(
+                        &tx,
+                        (rule, &text),
+                        ReviewKind::Accounts,
+                        &due,
+                        (&run_id, ctx.now),
+                    )
                     .await?;
                 report.rules[rule].count += n;
             }
@@ -297,7 +303,7 @@ impl Privacy {
         if ids.is_empty() {
             return Ok(());
         }
-        store::record_disposals(tx, ctx.now, records).await?;
+        crate::store::erase::record_disposals(tx, ctx.now, records).await?;
         audit::record(
             tx,
             ctx.now,
@@ -422,7 +428,7 @@ impl Privacy {
                 RetentionAction::Anonymise => "anonymise",
                 _ => "delete",
             };
-            store::record_disposals(
+            crate::store::erase::record_disposals(
                 &tx,
                 ctx.now,
                 &[Disposal {

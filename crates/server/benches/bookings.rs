@@ -159,11 +159,11 @@ async fn run(url: String) -> bool {
     // its own (new connections and each server process's first statements are not timed).
     let cfg = t.config.clone();
     book_all(&state.bookings, &cfg, &people, &warm_up, None).await;
-    let cpu0 = cpu();
+    let cpu0 = support::cpu();
     let started = Instant::now();
     let booked = book_all(&state.bookings, &cfg, &people, &sessions, None).await;
     let platform_secs = started.elapsed().as_secs_f64();
-    let cpu1 = cpu();
+    let cpu1 = support::cpu();
     let platform_rate = booked as f64 / platform_secs;
     // The same, billed to the school: membership, approval, SLA cover and the school's
     // place limit checked under the session's row lock, and an invoice issued.
@@ -203,11 +203,11 @@ async fn run(url: String) -> bool {
     .unwrap();
     let pool = raw.platform().clone();
     take_all(&pool, &schema, &warm_up).await;
-    let cpu2 = cpu();
+    let cpu2 = support::cpu();
     let started = Instant::now();
     let taken = take_all(&pool, &schema, &sessions).await;
     let raw_secs = started.elapsed().as_secs_f64();
-    let cpu3 = cpu();
+    let cpu3 = support::cpu();
     let per = |a: (u64, u64), b: (u64, u64), n: u64| {
         let us = |t: u64| t as f64 * 10_000.0 / n.max(1) as f64;
         format!(
@@ -339,29 +339,4 @@ async fn take_all(pool: &sea_orm::DatabaseConnection, schema: &str, sessions: &[
         }
     })
     .await
-}
-
-/// CPU time (user and system, in Linux's 1/100 s ticks) used so far by this process and by
-/// every process named `postgres` on the machine; zeros where `/proc` cannot tell.
-fn cpu() -> (u64, u64) {
-    // Fields 14 and 15 of `/proc/<pid>/stat`, counted after the command name's `)`.
-    let ticks = |path: std::path::PathBuf| -> Option<u64> {
-        let stat = std::fs::read_to_string(path).ok()?;
-        let mut fields = stat.get(stat.rfind(')')? + 2..)?.split(' ').skip(11);
-        let user: u64 = fields.next()?.parse().ok()?;
-        let system: u64 = fields.next()?.parse().ok()?;
-        Some(user + system)
-    };
-    let me = ticks("/proc/self/stat".into()).unwrap_or(0);
-    let Ok(all) = std::fs::read_dir("/proc") else {
-        return (me, 0);
-    };
-    let pg = all
-        .flatten()
-        .filter(|e| {
-            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
-        })
-        .filter_map(|e| ticks(e.path().join("stat")))
-        .sum();
-    (me, pg)
 }

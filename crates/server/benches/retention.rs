@@ -55,6 +55,7 @@ async fn run(url: String, total: u64) -> bool {
     load(&admin, &schema, per_tenant).await;
     let before = count(&admin, &schema).await;
     let sweep = &state.privacy;
+    let cpu0 = support::cpu();
     let started = Instant::now();
     let mut deleted = 0;
     for t in state.registry.current().iter() {
@@ -77,6 +78,7 @@ async fn run(url: String, total: u64) -> bool {
             .sum::<u64>();
     }
     let sweep_secs = started.elapsed().as_secs_f64();
+    let cpu1 = support::cpu();
     let after_sweep = count(&admin, &schema).await;
     let reviews_after_sweep = reviews(&admin, &schema).await;
 
@@ -90,6 +92,7 @@ async fn run(url: String, total: u64) -> bool {
         .await
         .unwrap();
     load(&admin, &schema, per_tenant).await;
+    let cpu2 = support::cpu();
     let cutoff = Utc::now() - Duration::days(365);
     let started = Instant::now();
     for slug in TENANTS.iter().filter(|s| **s != "stockport") {
@@ -117,6 +120,7 @@ async fn run(url: String, total: u64) -> bool {
         .await
         .unwrap();
     let baseline_secs = started.elapsed().as_secs_f64();
+    let cpu3 = support::cpu();
     let after_baseline = count(&admin, &schema).await;
     let reviews_after_baseline = reviews(&admin, &schema).await;
 
@@ -132,6 +136,17 @@ async fn run(url: String, total: u64) -> bool {
     );
     println!("baseline: {baseline_secs:>8.2} s");
     println!("ratio:    {ratio:>8.2} × the baseline (target ≤ 2)");
+    let secs = |a: u64, b: u64| (b.saturating_sub(a)) as f64 / 100.0;
+    println!(
+        "CPU, sweep:    {:.1} s in this process, {:.1} s in PostgreSQL",
+        secs(cpu0.0, cpu1.0),
+        secs(cpu0.1, cpu1.1)
+    );
+    println!(
+        "CPU, baseline: {:.1} s in this process, {:.1} s in PostgreSQL",
+        secs(cpu2.0, cpu3.0),
+        secs(cpu2.1, cpu3.1)
+    );
     println!("reviews opened:   sweep {reviews_after_sweep}, baseline {reviews_after_baseline}");
     let same = after_sweep == after_baseline && reviews_after_sweep == reviews_after_baseline;
     if !same {

@@ -5,6 +5,7 @@
 pub mod breaches;
 pub mod complaints;
 pub mod consent;
+pub mod erase;
 pub mod notice;
 pub mod record;
 pub mod retention;
@@ -236,10 +237,16 @@ pub const OTHER_COLUMNS: &[&str] = &[
     "retention_review.due_on",
     "retention_review.created_at",
     "retention_review.status",
-    "retention_review.announced_at",
     "retention_review.decided_at",
     "retention_review.decided_by",
     "retention_review.keep_until",
+    // How many reviews a sweep opened, and when the officers were told: nothing about one
+    // person.
+    "review_announcement.tenant_id",
+    "review_announcement.run_id",
+    "review_announcement.reviews",
+    "review_announcement.created_at",
+    "review_announcement.sent_at",
     "disposal_record.tenant_id",
     "disposal_record.id",
     "disposal_record.run_id",

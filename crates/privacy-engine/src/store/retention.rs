@@ -11,7 +11,6 @@
 //! tables the request path may only append to), still scoped to one tenant.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait as _, DbBackend, FromQueryResult};
@@ -28,6 +27,16 @@ pub enum SubjectKey {
     AccountId(&'static str),
     /// A column holding the account's email address (mail not yet sent).
     Email(&'static str),
+}
+
+impl SubjectKey {
+    /// The column.
+    #[must_use]
+    pub const fn column(self) -> &'static str {
+        match self {
+            Self::AccountId(c) | Self::Email(c) => c,
+        }
+    }
 }
 
 /// What erasing the person does to a table's rows.
@@ -173,12 +182,6 @@ pub async fn holds_in_force(
     Ok(out)
 }
 
-#[derive(Debug, FromQueryResult)]
-struct CountRow {
-    key: String,
-    n: i64,
-}
-
 /// What erasure kept of one person: rows per table, now under a pseudonym.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Kept {
@@ -188,82 +191,6 @@ pub struct Kept {
     pub category: &'static str,
     /// Rows.
     pub rows: i64,
-}
-
-/// Erases `accounts` (id and email pairs) from every declared table (the account rows
-/// themselves are the account owner's to delete, after). Rows with their own retention are kept with the person's id replaced by
-/// a pseudonym (`pseudonym:` and a random id, one per person, recorded nowhere).
-/// Returns, per account id, what was kept.
-///
-/// # Errors
-/// When a statement fails; the caller's transaction then keeps nothing.
-pub async fn erase_subjects(
-    tx: &TenantTx,
-    accounts: &[(String, String)],
-    tables: &[SubjectTable],
-) -> Result<HashMap<String, Vec<Kept>>, PrivacyError> {
-    let mut kept: HashMap<String, Vec<Kept>> = HashMap::new();
-    if accounts.is_empty() {
-        return Ok(kept);
-    }
-    let ids: Vec<String> = accounts.iter().map(|(id, _)| id.clone()).collect();
-    let emails: Vec<String> = accounts.iter().map(|(_, e)| e.clone()).collect();
-    let pseudonyms: HashMap<&str, String> = accounts
-        .iter()
-        .map(|(id, _)| (id.as_str(), format!("pseudonym:{}", uuid::Uuid::new_v4())))
-        .collect();
-    for table in tables {
-        let (column, keys) = match table.key {
-            SubjectKey::AccountId(c) => (c, &ids),
-            SubjectKey::Email(c) => (c, &emails),
-        };
-        match table.erase {
-            Erase::Delete => {
-                let mut sql = Sql::default();
-                let t = sql.bind(tx.tenant().as_str());
-                let list = sql.among(tx, keys);
-                sql.text = format!(
-                    "DELETE FROM {} WHERE tenant_id = {t} AND {column} {list}",
-                    table.table
-                );
-                execute(tx, sql).await?;
-            }
-            Erase::Pseudonymise { category } => {
-                let mut sql = Sql::default();
-                let t = sql.bind(tx.tenant().as_str());
-                let list = sql.among(tx, keys);
-                sql.text = format!(
-                    "SELECT {column} AS key, COUNT(*) AS n FROM {} WHERE tenant_id = {t} \
-                     AND {column} {list} GROUP BY {column}",
-                    table.table
-                );
-                let found = CountRow::find_by_statement(sql.statement(backend(tx)))
-                    .all(&**tx)
-                    .await
-                    .map_err(StorageError::from)?;
-                for row in found {
-                    let Some(pseudonym) = pseudonyms.get(row.key.as_str()) else {
-                        continue;
-                    };
-                    let mut sql = Sql::default();
-                    let p = sql.bind(pseudonym.clone());
-                    let t = sql.bind(tx.tenant().as_str());
-                    let k = sql.bind(row.key.clone());
-                    sql.text = format!(
-                        "UPDATE {} SET {column} = {p} WHERE tenant_id = {t} AND {column} = {k}",
-                        table.table
-                    );
-                    execute(tx, sql).await?;
-                    kept.entry(row.key).or_default().push(Kept {
-                        table: table.table,
-                        category,
-                        rows: row.n,
-                    });
-                }
-            }
-        }
-    }
-    Ok(kept)
 }
 
 /// Records that `account` was warned of `step` due on `due_on`; `false` when it already
@@ -310,46 +237,6 @@ pub struct Disposal<'a> {
     pub records: i64,
     /// What personal data remains and why (JSON).
     pub remaining: serde_json::Value,
-}
-
-/// Writes disposal records, one statement for the lot.
-///
-/// # Errors
-/// When the insert fails.
-pub async fn record_disposals(
-    tx: &TenantTx,
-    now: DateTime<Utc>,
-    records: &[Disposal<'_>],
-) -> Result<(), PrivacyError> {
-    for chunk in records.chunks(500) {
-        let mut sql = Sql::default();
-        let mut text = String::from(
-            "INSERT INTO disposal_record (tenant_id, id, run_id, rule_index, rule, action, \
-             record_kind, account_ref, records, remaining, occurred_at) VALUES ",
-        );
-        for (i, d) in chunk.iter().enumerate() {
-            if i > 0 {
-                text.push_str(", ");
-            }
-            let values = [
-                sql.bind(tx.tenant().as_str()),
-                sql.bind(uuid::Uuid::now_v7().to_string()),
-                sql.bind(d.run_id),
-                sql.bind(i32::try_from(d.rule_index).unwrap_or(i32::MAX)),
-                sql.bind(d.rule),
-                sql.bind(d.action),
-                sql.bind(d.record_kind),
-                sql.bind(d.account_ref.map(str::to_owned)),
-                sql.bind(d.records),
-                sql.bind(d.remaining.to_string()),
-                sql.bind(now),
-            ];
-            let _ = write!(text, "({})", values.join(", "));
-        }
-        sql.text = text;
-        execute(tx, sql).await?;
-    }
-    Ok(())
 }
 
 /// A stored disposal record.

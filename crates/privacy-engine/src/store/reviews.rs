@@ -87,19 +87,62 @@ async fn insert_chunk(tx: &TenantTx, rows: &[ReviewRow]) -> Result<(), PrivacyEr
     Ok(())
 }
 
-/// Marks the open reviews no one has been told of yet as announced; returns how many.
+/// Counts `n` reviews opened by sweep `run_id` towards the announcement the sweep sends
+/// when it ends (`review_announcement`, one row per run; a run that stopped before sending
+/// it leaves the row for the next sweep). One row written per page, however many reviews
+/// the page opened, so announcing never has to touch the reviews themselves.
+///
+/// # Errors
+/// When the upsert fails.
+pub async fn note_opened(
+    tx: &TenantTx,
+    run_id: &str,
+    n: u64,
+    now: DateTime<Utc>,
+) -> Result<(), PrivacyError> {
+    if n == 0 {
+        return Ok(());
+    }
+    let mut sql = Sql::default();
+    let t = sql.bind(tx.tenant().as_str());
+    let r = sql.bind(run_id);
+    let n = sql.bind(i64::try_from(n).unwrap_or(i64::MAX));
+    let at = sql.bind(now);
+    sql.text = format!(
+        "INSERT INTO review_announcement (tenant_id, run_id, reviews, created_at) \
+         VALUES ({t}, {r}, {n}, {at}) ON CONFLICT (tenant_id, run_id) \
+         DO UPDATE SET reviews = review_announcement.reviews + excluded.reviews"
+    );
+    sql.execute(tx).await?;
+    Ok(())
+}
+
+/// Marks every announcement not yet sent (this sweep's, and any an earlier sweep stopped
+/// before sending) as sent at `now`; returns how many reviews they opened.
 ///
 /// # Errors
 /// When the update fails.
 pub async fn announce(tx: &TenantTx, now: DateTime<Utc>) -> Result<u64, PrivacyError> {
+    #[derive(FromQueryResult)]
+    struct Opened {
+        reviews: i64,
+    }
     let mut sql = Sql::default();
     let at = sql.bind(now);
     let t = sql.bind(tx.tenant().as_str());
     sql.text = format!(
-        "UPDATE retention_review SET announced_at = {at} \
-         WHERE tenant_id = {t} AND status = 'open' AND announced_at IS NULL"
+        "UPDATE review_announcement SET sent_at = {at} \
+         WHERE tenant_id = {t} AND sent_at IS NULL RETURNING reviews"
     );
-    Ok(sql.execute(tx).await?)
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&**tx);
+    let rows = Opened::find_by_statement(sql.statement(backend))
+        .all(&**tx)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(rows
+        .iter()
+        .map(|r| u64::try_from(r.reviews).unwrap_or(0))
+        .sum())
 }
 
 /// Records the decision on `r` if it is still open; whether it was.

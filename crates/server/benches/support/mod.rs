@@ -37,3 +37,29 @@ pub async fn drop_schema(admin: &DatabaseConnection, schema: &str) {
         .await
         .unwrap();
 }
+
+/// CPU time (user and system, in Linux's 1/100 s ticks) used so far by this process and by
+/// every process named `postgres` on the machine; zeros where `/proc` cannot tell.
+#[allow(dead_code, reason = "the bundle benchmark does not measure CPU")]
+pub fn cpu() -> (u64, u64) {
+    // Fields 14 and 15 of `/proc/<pid>/stat`, counted after the command name's `)`.
+    let ticks = |path: std::path::PathBuf| -> Option<u64> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        let mut fields = stat.get(stat.rfind(')')? + 2..)?.split(' ').skip(11);
+        let user: u64 = fields.next()?.parse().ok()?;
+        let system: u64 = fields.next()?.parse().ok()?;
+        Some(user + system)
+    };
+    let me = ticks("/proc/self/stat".into()).unwrap_or(0);
+    let Ok(all) = std::fs::read_dir("/proc") else {
+        return (me, 0);
+    };
+    let pg = all
+        .flatten()
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(|e| ticks(e.path().join("stat")))
+        .sum();
+    (me, pg)
+}
