@@ -63,15 +63,16 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // Copied before row-level security is forced: the migrating role names no tenant.
-        m.get_connection()
-            .execute_unprepared(
-                "INSERT INTO review_announcement (tenant_id, run_id, reviews, created_at)
-                 SELECT tenant_id, 'before-announcements', COUNT(*), MIN(created_at)
-                 FROM retention_review WHERE status = 'open' AND announced_at IS NULL
-                 GROUP BY tenant_id",
-            )
-            .await?;
+        // Copied before row-level security is forced on the new table.
+        every_tenant(
+            m,
+            &["retention_review"],
+            "INSERT INTO review_announcement (tenant_id, run_id, reviews, created_at)
+             SELECT tenant_id, 'before-announcements', COUNT(*), MIN(created_at)
+             FROM retention_review WHERE status = 'open' AND announced_at IS NULL
+             GROUP BY tenant_id",
+        )
+        .await?;
         if m.get_database_backend() == DbBackend::Postgres {
             m.get_connection()
                 .execute_unprepared(&tenant_rls("review_announcement", "SELECT, INSERT, UPDATE"))
@@ -96,14 +97,34 @@ impl MigrationTrait for Migration {
         .await?;
         // A council with an announcement still unsent has all its reviews left unannounced
         // (the next sweep tells of them, some a second time); the rest were told of.
-        m.get_connection()
-            .execute_unprepared(
-                "UPDATE retention_review SET announced_at = created_at
-                 WHERE NOT EXISTS (SELECT 1 FROM review_announcement a
-                   WHERE a.tenant_id = retention_review.tenant_id AND a.sent_at IS NULL)",
-            )
-            .await?;
+        every_tenant(
+            m,
+            &["retention_review", "review_announcement"],
+            "UPDATE retention_review SET announced_at = created_at
+             WHERE NOT EXISTS (SELECT 1 FROM review_announcement a
+               WHERE a.tenant_id = retention_review.tenant_id AND a.sent_at IS NULL)",
+        )
+        .await?;
         m.drop_table(Table::drop().table(ReviewAnnouncement::Table).to_owned())
             .await
     }
+}
+
+/// Runs `sql` over every tenant's rows of `tables`. On PostgreSQL their row-level security
+/// is forced, even for their owner, and the migrating connection names no tenant, so it
+/// would see no rows: the forcing is lifted for the statement, within this migration's
+/// transaction.
+async fn every_tenant(m: &SchemaManager<'_>, tables: &[&str], sql: &str) -> Result<(), DbErr> {
+    let conn = m.get_connection();
+    let postgres = m.get_database_backend() == DbBackend::Postgres;
+    for table in tables.iter().filter(|_| postgres) {
+        conn.execute_unprepared(&format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
+            .await?;
+    }
+    conn.execute_unprepared(sql).await?;
+    for table in tables.iter().filter(|_| postgres) {
+        conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+            .await?;
+    }
+    Ok(())
 }

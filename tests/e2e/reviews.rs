@@ -420,3 +420,28 @@ async fn reviews_a_stopped_sweep_left_unannounced_are_announced_by_the_next() {
     sweep(&app, slug).await;
     assert_eq!(review_emails(&app, to).await, 1, "and only once");
 }
+
+/// A sweep run's announcement that another sweep sent while this one was still paging (a
+/// sweep from the command line beside the daily job) is reopened by this one's next page,
+/// with that page's reviews alone; a sent announcement is never counted twice.
+#[tokio::test]
+async fn an_announcement_sent_while_its_sweep_still_pages_is_reopened() {
+    use privacy_engine::store::reviews::{announce, note_opened};
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let tx = app
+        .store
+        .system_tx(&"stockport".parse().unwrap())
+        .await
+        .unwrap();
+    note_opened(&tx, "run-a", 2, now).await.unwrap();
+    note_opened(&tx, "run-a", 3, now).await.unwrap();
+    note_opened(&tx, "run-b", 0, now).await.unwrap();
+    assert_eq!(announce(&tx, now).await.unwrap(), 5, "both pages of run A");
+    assert_eq!(announce(&tx, now).await.unwrap(), 0, "nothing twice");
+    // Run A goes on paging after run B announced it.
+    note_opened(&tx, "run-a", 4, now).await.unwrap();
+    assert_eq!(announce(&tx, now).await.unwrap(), 4, "the later page alone");
+    assert_eq!(announce(&tx, now).await.unwrap(), 0);
+    tx.rollback().await.unwrap();
+}

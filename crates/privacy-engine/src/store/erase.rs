@@ -206,7 +206,8 @@ async fn erase_together(
         })
         .collect();
     if !arms.is_empty() {
-        counts.text = arms.join(" UNION ALL ");
+        // In the order the tables are declared, as the statement per table gives them.
+        counts.text = format!("{} ORDER BY part, key", arms.join(" UNION ALL "));
         let found = Found::find_by_statement(counts.statement(DbBackend::Postgres))
             .all(&**tx)
             .await

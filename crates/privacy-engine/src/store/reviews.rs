@@ -90,7 +90,9 @@ async fn insert_chunk(tx: &TenantTx, rows: &[ReviewRow]) -> Result<(), PrivacyEr
 /// Counts `n` reviews opened by sweep `run_id` towards the announcement the sweep sends
 /// when it ends (`review_announcement`, one row per run; a run that stopped before sending
 /// it leaves the row for the next sweep). One row written per page, however many reviews
-/// the page opened, so announcing never has to touch the reviews themselves.
+/// the page opened, so announcing never has to touch the reviews themselves. A row another
+/// sweep (one run from the command line beside the daily job) announced while this one
+/// was still paging is reopened with this page's count alone, so no review goes untold.
 ///
 /// # Errors
 /// When the upsert fails.
@@ -111,7 +113,9 @@ pub async fn note_opened(
     sql.text = format!(
         "INSERT INTO review_announcement (tenant_id, run_id, reviews, created_at) \
          VALUES ({t}, {r}, {n}, {at}) ON CONFLICT (tenant_id, run_id) \
-         DO UPDATE SET reviews = review_announcement.reviews + excluded.reviews"
+         DO UPDATE SET reviews = CASE WHEN review_announcement.sent_at IS NULL \
+           THEN review_announcement.reviews + excluded.reviews ELSE excluded.reviews END, \
+           sent_at = NULL"
     );
     sql.execute(tx).await?;
     Ok(())
