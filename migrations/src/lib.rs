@@ -6,7 +6,9 @@
 //! - on PostgreSQL every tenant-owned table gets forced row-level security and the
 //!   `tenant_isolation` policy through [`tenant_rls`], and grants for the request-path role
 //!   [`APP_ROLE`], which owns nothing and cannot bypass RLS;
-//! - applied migrations are never edited: changes are new files (expand, then contract).
+//! - applied migrations are never edited: changes are new files (expand, then contract);
+//! - a data migration over tenant tables runs through [`every_tenant`], or on PostgreSQL
+//!   forced row-level security hides every row from it.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -136,4 +138,23 @@ pub fn tenant_rls(table: &str, privileges: &str) -> String {
            WITH CHECK (tenant_id = NULLIF(current_setting('{TENANT_SETTING}', true), ''));
          GRANT {privileges} ON {table} TO {APP_ROLE};"
     )
+}
+
+/// Runs `sql` over every tenant's rows of `tables`. On PostgreSQL their row-level security
+/// is forced, even for their owner, and the migrating connection names no tenant, so it
+/// would see no rows: the forcing is lifted for the statement, within this migration's
+/// transaction. (Data migrations that read or change tenant tables go through this.)
+pub async fn every_tenant(m: &SchemaManager<'_>, tables: &[&str], sql: &str) -> Result<(), DbErr> {
+    let conn = m.get_connection();
+    let postgres = m.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres;
+    for table in tables.iter().filter(|_| postgres) {
+        conn.execute_unprepared(&format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
+            .await?;
+    }
+    conn.execute_unprepared(sql).await?;
+    for table in tables.iter().filter(|_| postgres) {
+        conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
+            .await?;
+    }
+    Ok(())
 }

@@ -18,7 +18,7 @@ use sea_orm_migration::schema::{
 };
 use sea_orm_migration::sea_orm::DbBackend;
 
-use crate::tenant_rls;
+use crate::{every_tenant, tenant_rls};
 
 pub struct Migration;
 
@@ -108,23 +108,4 @@ impl MigrationTrait for Migration {
         m.drop_table(Table::drop().table(ReviewAnnouncement::Table).to_owned())
             .await
     }
-}
-
-/// Runs `sql` over every tenant's rows of `tables`. On PostgreSQL their row-level security
-/// is forced, even for their owner, and the migrating connection names no tenant, so it
-/// would see no rows: the forcing is lifted for the statement, within this migration's
-/// transaction.
-async fn every_tenant(m: &SchemaManager<'_>, tables: &[&str], sql: &str) -> Result<(), DbErr> {
-    let conn = m.get_connection();
-    let postgres = m.get_database_backend() == DbBackend::Postgres;
-    for table in tables.iter().filter(|_| postgres) {
-        conn.execute_unprepared(&format!("ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY"))
-            .await?;
-    }
-    conn.execute_unprepared(sql).await?;
-    for table in tables.iter().filter(|_| postgres) {
-        conn.execute_unprepared(&format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"))
-            .await?;
-    }
-    Ok(())
 }

@@ -51,9 +51,10 @@ pub async fn erase_subjects(
         return erase_together(tx, (&ids, &emails), &pseudonyms, tables).await;
     }
     for table in tables {
-        let (column, keys) = match table.key {
-            SubjectKey::AccountId(c) => (c, &ids),
-            SubjectKey::Email(c) => (c, &emails),
+        let column = table.key.column();
+        let keys = match table.key {
+            SubjectKey::AccountId(_) => &ids,
+            SubjectKey::Email(_) => &emails,
         };
         match table.erase {
             Erase::Delete => {
@@ -185,11 +186,10 @@ async fn erase_together(
         n: i64,
     }
     let mut kept: HashMap<String, Vec<Kept>> = HashMap::new();
-    let kept_tables: Vec<(usize, &SubjectTable)> = tables
+    let (deleted_tables, kept_tables): (Vec<(usize, &SubjectTable)>, Vec<_>) = tables
         .iter()
         .enumerate()
-        .filter(|(_, table)| matches!(table.erase, Erase::Pseudonymise { .. }))
-        .collect();
+        .partition(|(_, table)| table.erase == Erase::Delete);
     let mut counts = Sql::default();
     let t = counts.bind(tx.tenant().as_str());
     let lists = Lists::bind(&mut counts, &kept_tables, ids, emails);
@@ -219,11 +219,6 @@ async fn erase_together(
             pseudonymise(tx, table, (row.key, row.n), pseudonyms, &mut kept).await?;
         }
     }
-    let deleted_tables: Vec<(usize, &SubjectTable)> = tables
-        .iter()
-        .enumerate()
-        .filter(|(_, table)| table.erase == Erase::Delete)
-        .collect();
     let mut deletes = Sql::default();
     let t = deletes.bind(tx.tenant().as_str());
     let lists = Lists::bind(&mut deletes, &deleted_tables, ids, emails);
