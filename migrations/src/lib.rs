@@ -50,6 +50,7 @@ mod m20261205_000035_invoices;
 mod m20261205_000036_invoice_numbering;
 mod m20261206_000037_tenant_hostnames;
 mod m20261206_000038_review_announcements;
+mod m20261206_000039_outbox_without_tenant_key;
 
 /// The PostgreSQL role request-path transactions switch to (`SET LOCAL ROLE`). Created by
 /// the first migration; NOLOGIN, no BYPASSRLS, owns no table.
@@ -103,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000036_invoice_numbering::Migration),
             Box::new(m20261206_000037_tenant_hostnames::Migration),
             Box::new(m20261206_000038_review_announcements::Migration),
+            Box::new(m20261206_000039_outbox_without_tenant_key::Migration),
         ]
     }
 }

@@ -5,11 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use migration::Migrator;
 use sea_orm_migration::MigratorTrait;
-use sea_orm_migration::sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
     db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
@@ -80,11 +80,13 @@ async fn rows(db: &DatabaseConnection, tenant: &str, sql: &str) -> Vec<String> {
     out
 }
 
+/// The migration tested.
+const THIS: &str = "m20261206_000038_review_announcements";
+
 /// Runs the migrations up to 000038, adds the reviews, runs 000038 up and down, and checks
 /// what each direction left.
 async fn up_and_down(db: &DatabaseConnection) {
-    let before = u32::try_from(Migrator::migrations().len() - 1).unwrap();
-    Migrator::up(db, Some(before)).await.unwrap();
+    Migrator::up(db, Some(common::before(THIS))).await.unwrap();
     for tenant in ["stockport", "somerset"] {
         scope(db, Some(tenant)).await;
         db.execute_unprepared(&insert(tenant)).await.unwrap();
@@ -110,7 +112,9 @@ async fn up_and_down(db: &DatabaseConnection) {
         "the flag on each review is gone"
     );
 
-    Migrator::down(db, Some(1)).await.unwrap();
+    Migrator::down(db, Some(common::after(THIS) + 1))
+        .await
+        .unwrap();
     let unannounced = "SELECT id FROM retention_review WHERE tenant_id = '{t}' AND announced_at IS NULL \
          ORDER BY id";
     assert_eq!(
@@ -126,55 +130,12 @@ async fn up_and_down(db: &DatabaseConnection) {
 
 #[tokio::test]
 async fn unannounced_reviews_become_one_unsent_announcement_per_council() {
-    // One connection: each connection to `:memory:` is a database of its own.
-    let mut options = ConnectOptions::new("sqlite::memory:");
-    options.max_connections(1).min_connections(1);
-    let db = Database::connect(options).await.unwrap();
-    up_and_down(&db).await;
+    up_and_down(&common::sqlite().await).await;
 }
 
 /// As a table owner without superuser (as deployments migrate), whom forced row-level
 /// security binds: the migration must still see every tenant's reviews.
 #[tokio::test]
 async fn on_postgresql_the_migration_sees_every_tenants_reviews() {
-    let Some(url) = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-    else {
-        return;
-    };
-    let admin = Database::connect(&url).await.unwrap();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let owner = format!("migration_owner_{}_{nanos}", std::process::id());
-    let as_owner = url.replacen("://postgres@", &format!("://{owner}@"), 1);
-    assert_ne!(as_owner, url, "DATABASE_URL names the user postgres");
-    // Its own schema, found first on its search path (`"$user"`).
-    admin
-        .execute_unprepared(&format!(
-            "CREATE ROLE {owner} LOGIN NOSUPERUSER CREATEROLE NOBYPASSRLS; \
-             CREATE SCHEMA {owner} AUTHORIZATION {owner}"
-        ))
-        .await
-        .unwrap();
-    // In a task of its own, so the role and schema go whatever the checks find.
-    let outcome = tokio::spawn(async move {
-        let mut options = ConnectOptions::new(as_owner);
-        options.max_connections(1).min_connections(1);
-        let db = Database::connect(options).await.unwrap();
-        up_and_down(&db).await;
-        db.close().await.unwrap();
-    })
-    .await;
-    let dropped = admin
-        .execute_unprepared(&format!(
-            "DROP SCHEMA {owner} CASCADE; DROP OWNED BY {owner}; DROP ROLE {owner}"
-        ))
-        .await;
-    if let Err(failed) = outcome {
-        std::panic::resume_unwind(failed.into_panic());
-    }
-    dropped.unwrap();
+    common::on_postgres_as_owner(|db, _| async move { up_and_down(&db).await }).await;
 }
