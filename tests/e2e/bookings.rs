@@ -727,6 +727,113 @@ async fn a_freed_place_is_offered_to_the_first_in_line_and_passes_on_when_the_of
     }
 }
 
+/// The session's places taken, read from the database (Harrow).
+async fn places_taken(app: &TestApp, session: &str) -> i64 {
+    run_sql(
+        app,
+        "SELECT CAST(places_taken AS BIGINT) FROM course_session WHERE id = $1",
+        session,
+    )
+    .await
+    .and_then(|r| r.try_get_by_index(0).ok())
+    .unwrap()
+}
+
+/// Runs `sql` (with `$1` bound to `value`) in Harrow's scope; its first row, if any.
+async fn run_sql(app: &TestApp, sql: &str, value: &str) -> Option<sea_orm::QueryResult> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let tx = app
+        .store
+        .tenant_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    let backend = tx.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace("$1", "?"),
+    };
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, [value.into()]))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    row
+}
+
+/// How many waiting-list offers `to` was emailed (Harrow).
+async fn offers_to(app: &TestApp, to: &str) -> usize {
+    app.outbox("harrow", to)
+        .await
+        .iter()
+        .filter(|m| m.body_text.contains("/waiting-list/offers/"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_them() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let (_, session) = course_with_session(&app, &admin, "harrow", "ss4e", 1, 30).await;
+    let ana = app.person("harrow", "ana@school.example", None).await;
+    let ben = app.person("harrow", "ben@school.example", None).await;
+    for (b, key) in [(&ana, "ana-key-01"), (&ben, "ben-key-01")] {
+        assert_eq!(
+            checkout(b, "harrow", key, &one(&session)).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    // Ana's place given back as a cancellation does when it finds no one waiting: Ben's
+    // checkout had read the session as full, and its waiting-list entry came after.
+    run_sql(
+        &app,
+        "UPDATE booking SET status = 'cancelled' WHERE session_id = $1",
+        &session,
+    )
+    .await;
+    run_sql(
+        &app,
+        "UPDATE course_session SET places_taken = places_taken - 1 WHERE id = $1",
+        &session,
+    )
+    .await;
+    assert_eq!(places_taken(&app, &session).await, 0);
+    assert_eq!(
+        offers_to(&app, "ben@school.example").await,
+        0,
+        "nothing has offered Ben the place"
+    );
+
+    // The minute's jobs offer it to Ben, and hold it for him.
+    server::jobs::minute_jobs(&app.state).await;
+    assert_eq!(offers_to(&app, "ben@school.example").await, 1);
+    assert_eq!(
+        places_taken(&app, &session).await,
+        1,
+        "held for Ben's offer"
+    );
+    // Run again, they offer nothing more: the place is held, no one else waits.
+    server::jobs::minute_jobs(&app.state).await;
+    assert_eq!(offers_to(&app, "ben@school.example").await, 1);
+    assert_eq!(places_taken(&app, &session).await, 1);
+    let link = app
+        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
+    let res = ben.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Booking confirmed"));
+    assert_eq!(
+        places_taken(&app, &session).await,
+        1,
+        "Ben's place, taken once"
+    );
+    let actions = app.audit_actions("harrow").await;
+    for (a, n) in [("waiting_list.offered", 1), ("waiting_list.accepted", 1)] {
+        assert_eq!(actions.iter().filter(|x| *x == a).count(), n, "{a}");
+    }
+}
+
 #[tokio::test]
 async fn another_tenants_booking_ids_and_offer_links_are_not_found() {
     let app = spawn_app().await;

@@ -3,13 +3,14 @@
 //! [`OFFER_HOURS`]; accepting books the held place, and an offer that lapses passes to the
 //! next person (or the place goes back to the session when no one is left).
 
-use catalogue::store::entity::course;
+use catalogue::store::entity::{course, course_session};
 use chrono::{DateTime, Duration, Utc};
 use identity::store::entity::account;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
-    IntoActiveModel as _, QueryFilter as _, QueryOrder as _, Set,
+    IntoActiveModel as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait as _,
+    Set,
 };
 use sha2::{Digest as _, Sha256};
 use storage::TenantTx;
@@ -39,13 +40,14 @@ pub struct Accepted {
     pub price_pence: i64,
 }
 
-/// Gives a freed place on `session_id` to the first person waiting, or back to the session.
+/// Gives a freed place on `session_id` to the first person waiting (`true`), or back to
+/// the session (`false`).
 pub(crate) async fn pass_on(
     tx: &TenantTx,
     session_id: &str,
     now: DateTime<Utc>,
     base_url: &str,
-) -> Result<(), BookingError> {
+) -> Result<bool, BookingError> {
     let next = waiting_list_entry::Entity::find()
         .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(waiting_list_entry::Column::SessionId.eq(session_id))
@@ -57,7 +59,7 @@ pub(crate) async fn pass_on(
     let Some(entry) = next else {
         tx.execute(&catalogue::store::places::release(tx.tenant(), session_id))
             .await?;
-        return Ok(());
+        return Ok(false);
     };
     let token = identity::domain::token::generate()
         .map_err(|e| BookingError::Identity(identity::IdentityError::Internal(e.to_string())))?;
@@ -108,7 +110,7 @@ pub(crate) async fn pass_on(
         },
     )
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 impl Bookings {
@@ -289,6 +291,70 @@ impl Bookings {
             }
         }
         Ok(done)
+    }
+
+    /// Offers each free place on a session that has people waiting to the first in line,
+    /// as a cancellation would have; returns how many places were offered. A place can be
+    /// free with people waiting when a checkout read the session as full and put someone on
+    /// its waiting list while a cancellation, which found no one waiting yet, gave the
+    /// place back. Sessions that have started are left. Safe to run on every replica at
+    /// once: each place is taken by the conditional update a checkout uses, and
+    /// [`pass_on`] gives it back if no one is left waiting by then.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn offer_free_places(
+        &self,
+        tenant: &TenantId,
+        base_url: &str,
+    ) -> Result<usize, BookingError> {
+        let now = self.clock.now();
+        let tx = self.db.tenant_tx(tenant).await?;
+        let waited_for = waiting_list_entry::Entity::find()
+            .select_only()
+            .column(waiting_list_entry::Column::SessionId)
+            .filter(waiting_list_entry::Column::TenantId.eq(tenant.as_str()))
+            .filter(waiting_list_entry::Column::Status.eq("waiting"))
+            .into_query();
+        let sessions: Vec<String> = course_session::Entity::find()
+            .select_only()
+            .column(course_session::Column::Id)
+            .filter(course_session::Column::TenantId.eq(tenant.as_str()))
+            .filter(course_session::Column::Status.eq("scheduled"))
+            .filter(course_session::Column::StartsAt.gt(now))
+            .filter(
+                Expr::col(course_session::Column::PlacesTaken)
+                    .lt(Expr::col(course_session::Column::Capacity)),
+            )
+            .filter(course_session::Column::Id.in_subquery(waited_for))
+            .into_tuple()
+            .all(&*tx)
+            .await?;
+        tx.rollback().await?;
+        let mut offered = 0;
+        for session_id in sessions {
+            // One place at a time, each in its own transaction, while places stay free and
+            // people wait.
+            loop {
+                let tx = self.db.tenant_tx(tenant).await?;
+                let taken = tx
+                    .execute(&catalogue::store::places::take(tenant, &session_id))
+                    .await?
+                    .rows_affected();
+                if taken != 1 {
+                    tx.rollback().await?;
+                    break;
+                }
+                let handed = pass_on(&tx, &session_id, now, base_url).await?;
+                tx.commit().await?;
+                self.catalogue.changed(tenant);
+                if !handed {
+                    break;
+                }
+                offered += 1;
+            }
+        }
+        Ok(offered)
     }
 }
 

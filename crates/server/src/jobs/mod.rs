@@ -31,35 +31,52 @@ fn spawn_jobs(state: AppState) {
     });
 }
 
-/// The minute's work for every tenant: lapsed waiting-list offers pass on, invoices left
-/// waiting for their number are numbered, due course reminders are queued. Failures are logged; the next minute tries again.
+/// The minute's work for every tenant: lapsed waiting-list offers pass on, free places on
+/// sessions with people waiting are offered to them, invoices left waiting for their number
+/// are numbered, due course reminders are queued. Failures are logged; the next minute
+/// tries again.
 pub async fn minute_jobs(state: &AppState) {
+    let b = &state.bookings;
     for t in state.registry.current().iter() {
         let base = state.base_url(&t.config);
-        match state.bookings.expire_offers(&t.id, &base).await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::info!(tenant = %t.id, lapsed = n, "waiting-list offers passed on")
-            }
-            Err(e) => {
-                tracing::warn!(tenant = %t.id, error = %e, "waiting-list offers could not be checked")
-            }
-        }
+        let id = &t.id;
+        logged(
+            id,
+            "waiting-list offers lapsed and passed on",
+            b.expire_offers(id, &base).await,
+        );
+        // A place a cancellation gave back while a checkout was putting someone on the
+        // waiting list goes to the first in line.
+        logged(
+            id,
+            "free places offered to people waiting",
+            b.offer_free_places(id, &base).await,
+        );
         // Normally numbered at once; this catches one a stopped replica left waiting.
-        match state.bookings.number_invoices(&t.config).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(tenant = %t.id, numbered = n, "invoices left waiting numbered"),
-            Err(e) => {
-                tracing::warn!(tenant = %t.id, error = %e, "invoices could not be numbered")
-            }
-        }
-        match state.bookings.send_reminders(&t.config).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(tenant = %t.id, queued = n, "course reminders queued"),
-            Err(e) => {
-                tracing::warn!(tenant = %t.id, error = %e, "course reminders could not be queued")
-            }
-        }
+        logged(
+            id,
+            "invoices left waiting numbered",
+            b.number_invoices(&t.config).await,
+        );
+        logged(
+            id,
+            "course reminders queued",
+            b.send_reminders(&t.config).await,
+        );
+    }
+}
+
+/// Logs what one of the minute's jobs did for `tenant` (`what`: how many things it did,
+/// when it did any), or that it failed.
+fn logged<N: TryInto<u64>>(
+    tenant: &tenant_router::TenantId,
+    what: &str,
+    done: Result<N, bookings::BookingError>,
+) {
+    match done.map(|n| n.try_into().unwrap_or(u64::MAX)) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(tenant = %tenant, count = n, "{what}"),
+        Err(e) => tracing::warn!(tenant = %tenant, error = %e, "failed: {what}"),
     }
 }
 
