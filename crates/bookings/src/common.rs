@@ -129,26 +129,36 @@ pub fn number_taken(e: &sea_orm::DbErr) -> bool {
 }
 
 /// Inserts the order `row` makes with a number drawn for it, drawing again (three times at
-/// most) when the number was drawn before; returns the number. Each try is a savepoint, so
-/// a clash leaves the transaction usable.
+/// most) when the number was drawn before; returns the order. Each try is a savepoint, so
+/// a clash leaves the transaction usable. Any other error (such as the order's
+/// idempotency key taken by a twin) is the database's, for the caller to read.
 pub(crate) async fn insert_order(
     tx: &TenantTx,
     short_name: &str,
     row: impl Fn(String) -> booking_order::ActiveModel,
-) -> Result<String, BookingError> {
+) -> Result<booking_order::Model, sea_orm::DbErr> {
+    let draw = || crate::domain::order_number(short_name, uuid::Uuid::new_v4());
+    insert_drawn(tx, draw, row).await
+}
+
+/// [`insert_order`] with the numbers drawn by `draw`.
+async fn insert_drawn(
+    tx: &TenantTx,
+    mut draw: impl FnMut() -> String,
+    row: impl Fn(String) -> booking_order::ActiveModel,
+) -> Result<booking_order::Model, sea_orm::DbErr> {
     use sea_orm::{ActiveModelTrait as _, TransactionTrait as _};
     let mut tries = 0;
     loop {
         tries += 1;
-        let number = crate::domain::order_number(short_name, uuid::Uuid::new_v4());
         let savepoint = (**tx).begin().await?;
-        match row(number.clone()).insert(&savepoint).await {
-            Ok(_) => {
+        match row(draw()).insert(&savepoint).await {
+            Ok(order) => {
                 savepoint.commit().await?;
-                return Ok(number);
+                return Ok(order);
             }
             Err(e) if number_taken(&e) && tries < 3 => savepoint.rollback().await?,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
 }
@@ -262,4 +272,83 @@ pub(crate) fn log_later(writes: &mut Writes, tenant: &TenantId, now: DateTime<Ut
         detail: Set(e.detail.to_string()),
         occurred_at: Set(now),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use sea_orm::{Set, SqlErr};
+
+    use super::*;
+
+    /// An order of Harrow's with the idempotency key `key`.
+    fn order(key: &str) -> impl Fn(String) -> booking_order::ActiveModel {
+        let key = key.to_owned();
+        move |number| booking_order::ActiveModel {
+            tenant_id: Set("harrow".to_owned()),
+            id: Set(uuid::Uuid::now_v7().to_string()),
+            number: Set(number),
+            account_id: Set("a1".to_owned()),
+            organisation_id: Set(None),
+            total_pence: Set(100),
+            idempotency_key: Set(key.clone()),
+            request_hash: Set("h".to_owned()),
+            created_at: Set(chrono::Utc::now()),
+        }
+    }
+
+    /// Draws `numbers` in turn.
+    fn drawing(numbers: &[&str]) -> impl FnMut() -> String {
+        let mut numbers = numbers
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter();
+        move || numbers.next().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_number_drawn_before_is_drawn_again_and_a_taken_key_is_the_callers() {
+        let db = storage::Db::connect(
+            "sqlite::memory:",
+            &storage::DbOptions {
+                pg_schema: None,
+                max_connections: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+        db.migrate().await.unwrap();
+        let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
+        let first = insert_drawn(&tx, drawing(&["SS4E-A"]), order("k1"))
+            .await
+            .unwrap();
+        assert_eq!(first.number, "SS4E-A");
+        let second = insert_drawn(&tx, drawing(&["SS4E-A", "SS4E-B"]), order("k2"))
+            .await
+            .unwrap();
+        assert_eq!(second.number, "SS4E-B", "drawn again after the clash");
+        // The key taken by a twin is not a clash: the caller hears of it at once.
+        let twin = insert_drawn(&tx, drawing(&["SS4E-C"]), order("k1"))
+            .await
+            .unwrap_err();
+        assert!(!number_taken(&twin));
+        assert!(matches!(
+            twin.sql_err(),
+            Some(SqlErr::UniqueConstraintViolation(_))
+        ));
+        // Three clashes in a row give up, with the clash.
+        let unlucky = insert_drawn(&tx, drawing(&["SS4E-A", "SS4E-B", "SS4E-A"]), order("k3"))
+            .await
+            .unwrap_err();
+        assert!(number_taken(&unlucky));
+        // Each clash was a savepoint: the transaction still works, with three orders in it.
+        let third = insert_drawn(&tx, drawing(&["SS4E-D"]), order("k3"))
+            .await
+            .unwrap();
+        assert_eq!(third.number, "SS4E-D");
+        let orders = booking_order::Entity::find().all(&*tx).await.unwrap();
+        assert_eq!(orders.len(), 3);
+    }
 }

@@ -192,7 +192,8 @@ impl Bookings {
                 created_at: Set(now),
             }
         })
-        .await?;
+        .await?
+        .number;
         let booking_id = uuid::Uuid::now_v7().to_string();
         // The place was held when the offer was made: no place is taken here.
         booking::ActiveModel {

@@ -20,7 +20,7 @@ use tenant_router::{TenantConfig, TenantId};
 use catalogue::domain::money::format_pence;
 
 use crate::common::{Entry, find_order, log};
-use crate::domain::{PurchaseOutcome, PurchaseRequest, check_key, fingerprint, order_number};
+use crate::domain::{PurchaseOutcome, PurchaseRequest, check_key, fingerprint};
 use crate::store::entity::{booking_order, service_purchase};
 use crate::{BookingError, Bookings};
 
@@ -134,19 +134,22 @@ impl Bookings {
             return Err(BookingError::AlreadyPurchased);
         }
         let order_id = uuid::Uuid::now_v7().to_string();
-        let order = match (booking_order::ActiveModel {
-            tenant_id: Set(cfg.slug.to_string()),
-            id: Set(order_id.clone()),
-            number: Set(order_number(&cfg.short_name, uuid::Uuid::new_v4())),
-            account_id: Set(buyer.id.clone()),
-            organisation_id: Set(Some(org.to_owned())),
-            total_pence: Set(band.price_pence),
-            idempotency_key: Set(key.to_owned()),
-            request_hash: Set(hash),
-            created_at: Set(now),
-        }
-        .insert(&*tx)
-        .await)
+        // A number drawn before is drawn again; the key taken means a twin with the same
+        // key committed first.
+        let order = match crate::common::insert_order(&tx, &cfg.short_name, |number| {
+            booking_order::ActiveModel {
+                tenant_id: Set(cfg.slug.to_string()),
+                id: Set(order_id.clone()),
+                number: Set(number),
+                account_id: Set(buyer.id.clone()),
+                organisation_id: Set(Some(org.to_owned())),
+                total_pence: Set(band.price_pence),
+                idempotency_key: Set(key.to_owned()),
+                request_hash: Set(hash.clone()),
+                created_at: Set(now),
+            }
+        })
+        .await
         {
             Ok(order) => order,
             Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
