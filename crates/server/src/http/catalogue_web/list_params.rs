@@ -79,6 +79,13 @@ pub(super) struct Problem {
 }
 
 impl ListParams {
+    /// Every parameter the list reads, in one order: what a kept list depends on, so the
+    /// same list asked for with its parameters in another order, or with parameters the
+    /// list does not read, is one part kept, not one per spelling of the address.
+    pub(super) fn key(&self) -> String {
+        format!("{self:?}")
+    }
+
     pub(super) fn query(&self) -> (CourseQuery, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut date = |whole: &str, parts: [&str; 3], which: &'static str| {
@@ -193,5 +200,36 @@ impl ListParams {
         }
         s.append_pair("page", &page.to_string());
         format!("?{}", s.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use axum::extract::Query;
+
+    use super::ListParams;
+
+    fn key(uri: &str) -> String {
+        let uri: http::Uri = uri.parse().unwrap();
+        Query::<ListParams>::try_from_uri(&uri).unwrap().0.key()
+    }
+
+    #[test]
+    fn one_list_is_one_key_however_its_address_is_spelt() {
+        let list = key("/courses?provider=ss4e&sort=soonest&q=phonics");
+        assert_eq!(key("/courses?q=phonics&sort=soonest&provider=ss4e"), list);
+        assert_eq!(
+            key("/courses?q=phonics&utm_source=newsletter&provider=ss4e&sort=soonest"),
+            list,
+            "a parameter the list does not read"
+        );
+        assert_ne!(key("/courses?q=phonics&provider=ss4e"), list);
+        assert_ne!(key("/courses?q=phonic&provider=ss4e&sort=soonest"), list);
+        assert_ne!(
+            key("/courses?q=phonics&provider=ss4e&sort=soonest&page=2"),
+            list
+        );
     }
 }

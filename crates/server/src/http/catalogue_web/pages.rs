@@ -99,7 +99,6 @@ impl CoursesContent {
 async fn courses(
     State(state): State<AppState>,
     v: Visitor,
-    uri: http::Uri,
     Query(params): Query<ListParams>,
 ) -> Result<Response, Failure> {
     let cfg = &v.tenant().config;
@@ -108,12 +107,12 @@ async fn courses(
     }
     // What the list depends on: the tenant's catalogue as this process last changed it
     // (other replicas' changes within the cache's time to live, as for whole pages) and
-    // the query.
+    // the parameters it reads.
     let key = format!(
         "courses|{}|{}|{}",
         v.tenant().id,
         state.catalogue.generation(&v.tenant().id),
-        uri.query().unwrap_or_default()
+        params.key()
     );
     let content = match state.public_cache.part(&key) {
         Some(kept) => kept,
