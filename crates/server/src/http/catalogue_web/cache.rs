@@ -54,6 +54,32 @@ fn token_of(res: &Response, jar: &CookieJar, secure: bool) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// What a kept page is kept under besides the tenant: its path, and its query with the
+/// parameters in one order (no page reads them in order, save a repeated name, whose values
+/// keep theirs) and without the tracking parameters campaigns add to links
+/// (`utm_…`, `fbclid`, `gclid`, `mc_cid`, `mc_eid`), which no page reads. A newsletter's
+/// link and the same page found another way are then one page kept.
+fn address(uri: &http::Uri) -> String {
+    let Some(query) = uri.query().filter(|q| !q.is_empty()) else {
+        return uri.path().to_owned();
+    };
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| {
+            !name.starts_with("utm_")
+                && !matches!(&**name, "fbclid" | "gclid" | "mc_cid" | "mc_eid")
+        })
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    if pairs.is_empty() {
+        return uri.path().to_owned();
+    }
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{}?{query}", uri.path())
+}
+
 fn has_session(req: &Request) -> bool {
     req.headers()
         .get_all(header::COOKIE)
@@ -120,7 +146,7 @@ pub(crate) async fn serve_cached(
         tenant.id,
         state.catalogue.generation(&tenant.id),
         if banner { "banner" } else { "" },
-        req.uri().path_and_query().map_or("/", |p| p.as_str())
+        address(req.uri())
     );
     let jar = banner.then(|| CookieJar::from_headers(req.headers()));
     if let Some((content_type, body)) = pages.get(&key) {
@@ -167,4 +193,35 @@ pub(crate) async fn serve_cached(
         pages.insert(key, (ct.clone(), kept));
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::address;
+
+    fn kept(uri: &str) -> String {
+        address(&uri.parse().unwrap())
+    }
+
+    #[test]
+    fn one_page_is_kept_once_however_its_address_is_spelt() {
+        let page = kept("/courses?q=phonics+ks1&provider=ss4e");
+        assert_eq!(kept("/courses?provider=ss4e&q=phonics%20ks1"), page);
+        assert_eq!(
+            kept(
+                "/courses?utm_source=newsletter&provider=ss4e&utm_medium=email&q=phonics+ks1&fbclid=x"
+            ),
+            page,
+            "tracking parameters"
+        );
+        assert_ne!(kept("/courses?q=phonics&provider=ss4e"), page);
+        assert_ne!(kept("/services?q=phonics+ks1&provider=ss4e"), page);
+        // A repeated name keeps its values' order.
+        assert_ne!(kept("/courses?a=1&a=2"), kept("/courses?a=2&a=1"));
+        assert_eq!(kept("/courses"), "/courses");
+        assert_eq!(kept("/courses?"), "/courses");
+        assert_eq!(kept("/courses?utm_source=x"), "/courses");
+    }
 }
