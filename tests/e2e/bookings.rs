@@ -769,13 +769,12 @@ async fn offers_to(app: &TestApp, to: &str) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_them() {
-    let app = spawn_app().await;
+/// A Harrow session of one place, Ana's, with Ben on its waiting list: (session, Ana, Ben).
+async fn ana_booked_ben_waiting(app: &TestApp) -> (String, Browser, Browser) {
     let admin = app
         .catalogue_manager("harrow", "admin@harrow.example", None)
         .await;
-    let (_, session) = course_with_session(&app, &admin, "harrow", "ss4e", 1, 30).await;
+    let (_, session) = course_with_session(app, &admin, "harrow", "ss4e", 1, 30).await;
     let ana = app.person("harrow", "ana@school.example", None).await;
     let ben = app.person("harrow", "ben@school.example", None).await;
     for (b, key) in [(&ana, "ana-key-01"), (&ben, "ben-key-01")] {
@@ -784,6 +783,13 @@ async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_
             StatusCode::CREATED
         );
     }
+    (session, ana, ben)
+}
+
+#[tokio::test]
+async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_them() {
+    let app = spawn_app().await;
+    let (session, _ana, ben) = ana_booked_ben_waiting(&app).await;
     // Ana's place given back as a cancellation does when it finds no one waiting: Ben's
     // checkout had read the session as full, and its waiting-list entry came after.
     run_sql(
@@ -832,6 +838,57 @@ async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_
     for (a, n) in [("waiting_list.offered", 1), ("waiting_list.accepted", 1)] {
         assert_eq!(actions.iter().filter(|x| *x == a).count(), n, "{a}");
     }
+}
+
+/// On PostgreSQL, a hand-over of a freed place waits for whoever holds the session's row,
+/// so two at once (a cancellation and the minute's job, say) never offer the same person
+/// the same place twice: the second reads the waiting list after the first committed.
+#[tokio::test]
+async fn a_cancellation_hands_its_place_on_only_after_others_on_the_session() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    let (session, ana, _ben) = ana_booked_ben_waiting(&app).await;
+    let booking = ana.get_json("harrow", "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let holder = app
+        .store
+        .tenant_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    if holder.get_database_backend() != DbBackend::Postgres {
+        // SQLite has one writer at a time: hand-overs cannot overlap there.
+        return;
+    }
+    // Another hand-over on the session, as far as its lock on the session's row.
+    holder
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT id FROM course_session WHERE id = $1 FOR UPDATE",
+            [session.as_str().into()],
+        ))
+        .await
+        .unwrap();
+    let cancel = tokio::spawn(async move {
+        ana.send_json(
+            Method::POST,
+            "harrow",
+            &format!("/api/v1/bookings/{booking}/cancel"),
+            &json!({}),
+        )
+        .await
+        .status()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !cancel.is_finished(),
+        "the cancellation waits for the session"
+    );
+    assert_eq!(offers_to(&app, "ben@school.example").await, 0);
+    holder.commit().await.unwrap();
+    assert_eq!(cancel.await.unwrap(), StatusCode::NO_CONTENT);
+    assert_eq!(offers_to(&app, "ben@school.example").await, 1);
 }
 
 #[tokio::test]

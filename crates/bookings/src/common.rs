@@ -278,7 +278,7 @@ pub(crate) fn log_later(writes: &mut Writes, tenant: &TenantId, now: DateTime<Ut
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use sea_orm::{Set, SqlErr};
+    use sea_orm::{ConnectionTrait as _, Set, SqlErr};
 
     use super::*;
 
@@ -308,9 +308,13 @@ mod tests {
         move || numbers.next().unwrap()
     }
 
+    /// On SQLite in memory, and on a schema of its own on PostgreSQL when `DATABASE_URL`
+    /// names one (where a failed statement spoils the transaction unless a savepoint
+    /// takes it back): the numbers drawn again, the twin's key, the transaction still
+    /// usable.
     #[tokio::test]
     async fn a_number_drawn_before_is_drawn_again_and_a_taken_key_is_the_callers() {
-        let db = storage::Db::connect(
+        let sqlite = storage::Db::connect(
             "sqlite::memory:",
             &storage::DbOptions {
                 pg_schema: None,
@@ -319,6 +323,48 @@ mod tests {
         )
         .await
         .unwrap();
+        clashes_on(&sqlite).await;
+        let Some(url) = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+        else {
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = storage::Db::connect(&url, &storage::DbOptions::default())
+            .await
+            .unwrap();
+        admin
+            .platform()
+            .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .unwrap();
+        let pg = storage::Db::connect(
+            &url,
+            &storage::DbOptions {
+                pg_schema: Some(schema.clone()),
+                max_connections: Some(2),
+            },
+        )
+        .await
+        .unwrap();
+        // In a task of its own, so the schema goes whatever the checks find.
+        let outcome = tokio::spawn(async move {
+            clashes_on(&pg).await;
+            pg.close().await.unwrap();
+        })
+        .await;
+        admin
+            .platform()
+            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+        if let Err(failed) = outcome {
+            std::panic::resume_unwind(failed.into_panic());
+        }
+    }
+
+    async fn clashes_on(db: &storage::Db) {
         db.migrate().await.unwrap();
         let tx = db.tenant_tx(&"harrow".parse().unwrap()).await.unwrap();
         let first = insert_drawn(&tx, drawing(&["SS4E-A"]), order("k1"))

@@ -41,13 +41,18 @@ pub struct Accepted {
 }
 
 /// Gives a freed place on `session_id` to the first person waiting (`true`), or back to
-/// the session (`false`).
+/// the session (`false`). Every hand-over on a session first holds the session's row
+/// ([`crate::take::hold_session`]), so two at once (a cancellation, a lapsed offer, a
+/// declined booking, the minute's job offering a free place) queue there, and the second
+/// reads the list after the first committed: no one is offered one place twice, and no
+/// place is held against an entry already offered another.
 pub(crate) async fn pass_on(
     tx: &TenantTx,
     session_id: &str,
     now: DateTime<Utc>,
     base_url: &str,
 ) -> Result<bool, BookingError> {
+    crate::take::hold_session(tx, session_id).await?;
     let next = waiting_list_entry::Entity::find()
         .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(waiting_list_entry::Column::SessionId.eq(session_id))
@@ -299,8 +304,9 @@ impl Bookings {
     /// free with people waiting when a checkout read the session as full and put someone on
     /// its waiting list while a cancellation, which found no one waiting yet, gave the
     /// place back. Sessions that have started are left. Safe to run on every replica at
-    /// once: each place is taken by the conditional update a checkout uses, and
-    /// [`pass_on`] gives it back if no one is left waiting by then.
+    /// once, and beside cancellations: each place is taken by the conditional update a
+    /// checkout uses, which holds the session's row as [`pass_on`] does, and [`pass_on`]
+    /// gives it back if no one is left waiting by then.
     ///
     /// # Errors
     /// When the database fails.

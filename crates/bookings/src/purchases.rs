@@ -152,7 +152,10 @@ impl Bookings {
         .await
         {
             Ok(order) => order,
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Err(e)
+                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+                    && !crate::common::number_taken(&e) =>
+            {
                 tx.rollback().await?;
                 return Ok(None);
             }
