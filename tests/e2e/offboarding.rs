@@ -227,6 +227,63 @@ async fn a_council_leaves_with_its_data_and_nothing_of_it_stays_readable() {
     assert!(files.contains_key("tenant.json") && files.contains_key("tables/audit_event.json"));
 }
 
+/// Rows of `slug` in all its tables.
+async fn row_count(store: &storage::Db, slug: &str) -> usize {
+    rows_of(store, slug)
+        .await
+        .iter()
+        .map(|(_, rows)| {
+            serde_json::from_str::<Vec<serde_json::Value>>(rows)
+                .unwrap()
+                .len()
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn what_a_request_still_running_writes_after_offboarding_is_swept_daily() {
+    let app = spawn_app().await;
+    app.person("harrow", "ana@school.example", None).await;
+    app.person("somerset", "sam@school.example", None).await;
+    offboard_harrow(&app).await;
+    assert_eq!(row_count(&app.store, "harrow").await, 0);
+    let somerset = row_count(&app.store, "somerset").await;
+
+    // A request that began before Harrow stopped being served commits after its rows went:
+    // a log entry, and (PostgreSQL, where no key ties an email to its council's row) an
+    // email.
+    let tx = app
+        .store
+        .system_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    let backend = tx.get_database_backend();
+    tx.execute_unprepared(
+        "INSERT INTO transaction_log (tenant_id, id, account_id, action, subject, detail, occurred_at) \
+         VALUES ('harrow', 'late-1', 'a1', 'checkout', 'o1', '{}', CURRENT_TIMESTAMP)",
+    )
+    .await
+    .unwrap();
+    if backend == sea_orm::DbBackend::Postgres {
+        tx.execute_unprepared(
+            "INSERT INTO outbox_email (tenant_id, id, to_address, subject, body_text, created_at, attempts) \
+             VALUES ('harrow', 'late-2', 'ana@school.example', 'Booked', 'Your place.', CURRENT_TIMESTAMP, 0)",
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert!(row_count(&app.store, "harrow").await > 0);
+
+    assert!(server::jobs::daily_jobs(&app.state, "sweeper").await);
+    assert_eq!(row_count(&app.store, "harrow").await, 0, "swept");
+    assert_eq!(
+        row_count(&app.store, "somerset").await,
+        somerset,
+        "another council's rows are not touched"
+    );
+}
+
 #[tokio::test]
 async fn an_offboarded_council_is_not_brought_back_and_bad_requests_change_nothing() {
     let app = spawn_app().await;

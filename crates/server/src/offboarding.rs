@@ -20,6 +20,9 @@
 //!    what was sealed under it stays unreadable in every backup of the database; its files
 //!    are deleted from the object store and its sessions from the session store.
 //!
+//! Afterwards, the daily jobs delete any row a request or job still running wrote for the
+//! council after step 2 ([`sweep_stragglers`]).
+//!
 //! Credentials (password and token hashes, second-factor secrets, wrapped keys) are left
 //! out of the archive: they are of no use to the council and of use to an attacker.
 
@@ -152,6 +155,40 @@ pub async fn offboard(
         )));
     }
     Ok(go(state, id, row, left.is_some(), passphrase, grace, now).await?)
+}
+
+/// Deletes what was written for a council after its offboarding deleted its rows, and
+/// returns how many rows went. Offboarding waits `grace` for every replica to stop serving
+/// the council, but a request or background job that began before and ran longer could
+/// still commit a row (a queued email, a log entry) after its rows were deleted; nothing
+/// else would ever remove it. Run by the daily jobs, for every council whose offboarding
+/// finished (one still under way is left to its own run). Their slugs never come back, so
+/// no other council's rows are touched.
+///
+/// # Errors
+/// When the database fails.
+pub async fn sweep_stragglers(state: &AppState) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut swept = BTreeMap::new();
+    for left in tenants::offboarded(&state.db).await? {
+        if left.archive.is_empty() {
+            continue;
+        }
+        let Ok(id) = left.id.parse::<TenantId>() else {
+            continue;
+        };
+        let tx = state.db.system_tx(&id).await?;
+        let mut n = 0;
+        for t in tenant_data::tables(&tx).await? {
+            n += tenant_data::delete_rows(&tx, &t.name)
+                .await
+                .with_context(|| format!("deleting {id}'s rows left in {}", t.name))?;
+        }
+        tx.commit().await?;
+        if n > 0 {
+            swept.insert(left.id, n);
+        }
+    }
+    Ok(swept)
 }
 
 async fn go(

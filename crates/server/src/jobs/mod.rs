@@ -144,8 +144,9 @@ async fn daily_retention(state: AppState) {
     }
 }
 
-/// The day's work, when `holder` can take the day's lease: the retention sweep of every
-/// tenant, clearing fetched or lapsed copies of people's data, and the privacy officers'
+/// The day's work, when `holder` can take the day's lease: rows written for an offboarded
+/// council after its offboarding deleted (`offboarding::sweep_stragglers`), the retention
+/// sweep of every tenant, clearing fetched or lapsed copies of people's data, and the privacy officers'
 /// list of rights requests falling due. Returns whether the lease was taken. Failures are
 /// logged.
 pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
@@ -165,6 +166,15 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
             tracing::warn!(error = %e, "retention lease could not be checked");
             return false;
         }
+    }
+    // Rows a request or job still running wrote for a council after its offboarding.
+    match crate::offboarding::sweep_stragglers(state).await {
+        Ok(swept) => {
+            for (tenant, rows) in swept {
+                tracing::warn!(%tenant, rows, "rows written after offboarding deleted");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "offboarded councils could not be swept"),
     }
     for t in state.registry.current().iter() {
         let base = state.base_url(&t.config);
