@@ -840,46 +840,63 @@ async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_
     }
 }
 
+/// Cancels the first of `who`'s bookings (Harrow); the answer's status.
+async fn cancel_first_booking(who: &Browser) -> StatusCode {
+    let booking = who.get_json("harrow", "/api/v1/bookings").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    who.send_json(
+        Method::POST,
+        "harrow",
+        &format!("/api/v1/bookings/{booking}/cancel"),
+        &json!({}),
+    )
+    .await
+    .status()
+}
+
+/// On PostgreSQL, a Harrow transaction left open after running `sql` (`$1` bound to
+/// `value`), as another request or job part-way through; `None` on SQLite, which has one
+/// writer at a time, so nothing overlaps there.
+async fn meanwhile_on_postgres(app: &TestApp, sql: &str, value: &str) -> Option<storage::TenantTx> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let tx = app
+        .store
+        .tenant_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    if tx.get_database_backend() != DbBackend::Postgres {
+        return None;
+    }
+    tx.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        [value.into()],
+    ))
+    .await
+    .unwrap();
+    Some(tx)
+}
+
 /// On PostgreSQL, a hand-over of a freed place waits for whoever holds the session's row,
 /// so two at once (a cancellation and the minute's job, say) never offer the same person
 /// the same place twice: the second reads the waiting list after the first committed.
 #[tokio::test]
 async fn a_cancellation_hands_its_place_on_only_after_others_on_the_session() {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let app = spawn_app().await;
     let (session, ana, _ben) = ana_booked_ben_waiting(&app).await;
-    let booking = ana.get_json("harrow", "/api/v1/bookings").await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let holder = app
-        .store
-        .tenant_tx(&"harrow".parse().unwrap())
-        .await
-        .unwrap();
-    if holder.get_database_backend() != DbBackend::Postgres {
-        // SQLite has one writer at a time: hand-overs cannot overlap there.
-        return;
-    }
     // Another hand-over on the session, as far as its lock on the session's row.
-    holder
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM course_session WHERE id = $1 FOR UPDATE",
-            [session.as_str().into()],
-        ))
-        .await
-        .unwrap();
-    let cancel = tokio::spawn(async move {
-        ana.send_json(
-            Method::POST,
-            "harrow",
-            &format!("/api/v1/bookings/{booking}/cancel"),
-            &json!({}),
-        )
-        .await
-        .status()
-    });
+    let Some(holder) = meanwhile_on_postgres(
+        &app,
+        "SELECT id FROM course_session WHERE id = $1 FOR UPDATE",
+        &session,
+    )
+    .await
+    else {
+        return;
+    };
+    let cancel = tokio::spawn(async move { cancel_first_booking(&ana).await });
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(
         !cancel.is_finished(),
@@ -889,6 +906,45 @@ async fn a_cancellation_hands_its_place_on_only_after_others_on_the_session() {
     holder.commit().await.unwrap();
     assert_eq!(cancel.await.unwrap(), StatusCode::NO_CONTENT);
     assert_eq!(offers_to(&app, "ben@school.example").await, 1);
+}
+
+/// On PostgreSQL, an offer accepted just as it lapses goes one way only: here the lapse
+/// (the minute's job, as far as its claim of the entry) commits first, so the acceptance
+/// is refused and Ben holds no place the next person was given.
+#[tokio::test]
+async fn an_offer_accepted_as_it_lapses_is_refused_not_booked_twice() {
+    let app = spawn_app().await;
+    let (session, ana, ben) = ana_booked_ben_waiting(&app).await;
+    assert_eq!(cancel_first_booking(&ana).await, StatusCode::NO_CONTENT);
+    let link = app
+        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
+    let Some(lapse) = meanwhile_on_postgres(
+        &app,
+        "UPDATE waiting_list_entry SET status = 'expired' \
+         WHERE session_id = $1 AND status = 'offered'",
+        &session,
+    )
+    .await
+    else {
+        return;
+    };
+    let accept = {
+        let (ben, link) = (ben.clone(), link.clone());
+        tokio::spawn(async move { ben.submit("harrow", &link, &link, &[]).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    lapse.commit().await.unwrap();
+    let res = accept.await.unwrap();
+    assert_eq!(error_code(&res), "offer_expired");
+    assert!(
+        ben.get_json("harrow", "/api/v1/bookings")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "Ben holds no place"
+    );
 }
 
 #[tokio::test]

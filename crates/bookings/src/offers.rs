@@ -153,6 +153,29 @@ impl Bookings {
             self.catalogue.changed(&cfg.slug);
             return Err(BookingError::OfferExpired);
         }
+        // Claimed first, by a conditional update: an offer lapsing at this moment (the
+        // minute's job) or accepted twice at once goes one way only, and every hand-over
+        // locks the entry before the session, as `expire` does.
+        let claimed = waiting_list_entry::Entity::update_many()
+            .filter(waiting_list_entry::Column::TenantId.eq(cfg.slug.as_str()))
+            .filter(waiting_list_entry::Column::Id.eq(&entry.id))
+            .filter(waiting_list_entry::Column::Status.eq("offered"))
+            .col_expr(waiting_list_entry::Column::Status, Expr::value("accepted"))
+            .exec(&*tx)
+            .await?;
+        if claimed.rows_affected != 1 {
+            let now_status = waiting_list_entry::Entity::find()
+                .filter(waiting_list_entry::Column::TenantId.eq(cfg.slug.as_str()))
+                .filter(waiting_list_entry::Column::Id.eq(&entry.id))
+                .one(&*tx)
+                .await?
+                .map(|e| e.status);
+            tx.rollback().await?;
+            return Err(match now_status.as_deref() {
+                Some("expired") => BookingError::OfferExpired,
+                _ => BookingError::OfferUsed,
+            });
+        }
         let session = find_session(&tx, &entry.session_id).await?;
         let course = course::Entity::find()
             .filter(course::Column::TenantId.eq(cfg.slug.as_str()))
@@ -227,9 +250,6 @@ impl Bookings {
         };
         let organisation = entry.organisation_id.clone();
         let entry_id = entry.id.clone();
-        let mut row = entry.into_active_model();
-        row.status = Set("accepted".to_owned());
-        row.update(&*tx).await?;
         let detail = serde_json::json!({"entry": entry_id, "booking": booking_id, "order": order_id, "total_pence": price});
         log(
             &tx,

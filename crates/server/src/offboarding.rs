@@ -157,38 +157,62 @@ pub async fn offboard(
     Ok(go(state, id, row, left.is_some(), passphrase, grace, now).await?)
 }
 
+/// How long after a council left its tables are still swept ([`sweep_stragglers`]): a
+/// straggler comes from a request or job that began before the offboarding's wait ended,
+/// so it commits within minutes; a week covers a replica that was stopped meanwhile.
+const SWEPT_FOR: chrono::Duration = chrono::Duration::days(7);
+
 /// Deletes what was written for a council after its offboarding deleted its rows, and
-/// returns how many rows went. Offboarding waits `grace` for every replica to stop serving
-/// the council, but a request or background job that began before and ran longer could
-/// still commit a row (a queued email, a log entry) after its rows were deleted; nothing
-/// else would ever remove it. Run by the daily jobs, for every council whose offboarding
-/// finished (one still under way is left to its own run). Their slugs never come back, so
-/// no other council's rows are touched.
+/// returns how many rows went, by council. Offboarding waits `grace` for every replica to
+/// stop serving the council, but a request or background job that began before and ran
+/// longer could still commit a row (a queued email, a log entry) after its rows were
+/// deleted; nothing else would ever remove it. Run by the daily jobs for every council
+/// whose offboarding finished in the last [`SWEPT_FOR`] (one still under way is left to
+/// its own run). Their slugs never come back, and a slug with a tenant row is skipped
+/// anyway, so no other council's rows are touched. A council whose sweep fails is logged
+/// and the others are still swept.
 ///
 /// # Errors
-/// When the database fails.
-pub async fn sweep_stragglers(state: &AppState) -> anyhow::Result<BTreeMap<String, u64>> {
+/// When the list of councils that left cannot be read.
+pub async fn sweep_stragglers(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> anyhow::Result<BTreeMap<String, u64>> {
     let mut swept = BTreeMap::new();
-    for left in tenants::offboarded(&state.db).await? {
-        if left.archive.is_empty() {
-            continue;
-        }
+    let recent = tenants::offboarded(&state.db)
+        .await?
+        .into_iter()
+        .filter(|left| !left.archive.is_empty() && left.offboarded_at > now - SWEPT_FOR);
+    for left in recent {
         let Ok(id) = left.id.parse::<TenantId>() else {
             continue;
         };
-        let tx = state.db.system_tx(&id).await?;
-        let mut n = 0;
-        for t in tenant_data::tables(&tx).await? {
-            n += tenant_data::delete_rows(&tx, &t.name)
-                .await
-                .with_context(|| format!("deleting {id}'s rows left in {}", t.name))?;
-        }
-        tx.commit().await?;
-        if n > 0 {
-            swept.insert(left.id, n);
+        match sweep_one(state, &id).await {
+            Ok(0) => {}
+            Ok(n) => {
+                swept.insert(left.id, n);
+            }
+            Err(e) => tracing::warn!(tenant = %id, error = %e, "offboarded council not swept"),
         }
     }
     Ok(swept)
+}
+
+/// [`sweep_stragglers`] for one council: its rows in every tenant table, unless it is
+/// (somehow) a live council again.
+async fn sweep_one(state: &AppState, id: &TenantId) -> anyhow::Result<u64> {
+    if tenants::row(&state.db, id).await?.is_some() {
+        return Ok(0);
+    }
+    let tx = state.db.system_tx(id).await?;
+    let mut n = 0;
+    for t in tenant_data::tables(&tx).await? {
+        n += tenant_data::delete_rows(&tx, &t.name)
+            .await
+            .with_context(|| format!("deleting {id}'s rows left in {}", t.name))?;
+    }
+    tx.commit().await?;
+    Ok(n)
 }
 
 async fn go(

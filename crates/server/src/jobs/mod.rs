@@ -168,7 +168,7 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
         }
     }
     // Rows a request or job still running wrote for a council after its offboarding.
-    match crate::offboarding::sweep_stragglers(state).await {
+    match crate::offboarding::sweep_stragglers(state, now).await {
         Ok(swept) => {
             for (tenant, rows) in swept {
                 tracing::warn!(%tenant, rows, "rows written after offboarding deleted");
