@@ -1458,27 +1458,14 @@ async fn staff_bookings_wait_for_approval_when_the_organisation_asks() {
 
 /// The course of a Harrow session.
 pub(crate) async fn course_of_session(app: &TestApp, session: &str) -> String {
-    use sea_orm::{ConnectionTrait, Statement};
-    let tx = app
-        .store
-        .tenant_tx(&"harrow".parse().unwrap())
-        .await
-        .unwrap();
-    let sql = match tx.get_database_backend() {
-        sea_orm::DbBackend::Postgres => "SELECT course_id FROM course_session WHERE id = $1",
-        _ => "SELECT course_id FROM course_session WHERE id = ?",
-    };
-    let row = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            tx.get_database_backend(),
-            sql,
-            [session.into()],
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    tx.rollback().await.unwrap();
-    row.try_get_by_index(0).unwrap()
+    run_sql(
+        app,
+        "SELECT course_id FROM course_session WHERE id = $1",
+        session,
+    )
+    .await
+    .and_then(|r| r.try_get_by_index(0).ok())
+    .unwrap()
 }
 
 /// A checkout remembers the sessions it read, but never books against a remembered course
