@@ -81,7 +81,7 @@ pub(crate) async fn checkout(
         .unwrap()
 }
 
-fn one(session: &str) -> Value {
+pub(crate) fn one(session: &str) -> Value {
     json!({"items": [{"session_id": session}]})
 }
 
@@ -728,7 +728,7 @@ async fn a_freed_place_is_offered_to_the_first_in_line_and_passes_on_when_the_of
 }
 
 /// The session's places taken, read from the database (Harrow).
-async fn places_taken(app: &TestApp, session: &str) -> i64 {
+pub(crate) async fn places_taken(app: &TestApp, session: &str) -> i64 {
     run_sql(
         app,
         "SELECT CAST(places_taken AS BIGINT) FROM course_session WHERE id = $1",
@@ -740,7 +740,7 @@ async fn places_taken(app: &TestApp, session: &str) -> i64 {
 }
 
 /// Runs `sql` (with `$1` bound to `value`) in Harrow's scope; its first row, if any.
-async fn run_sql(app: &TestApp, sql: &str, value: &str) -> Option<sea_orm::QueryResult> {
+pub(crate) async fn run_sql(app: &TestApp, sql: &str, value: &str) -> Option<sea_orm::QueryResult> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let tx = app
         .store
@@ -761,7 +761,7 @@ async fn run_sql(app: &TestApp, sql: &str, value: &str) -> Option<sea_orm::Query
 }
 
 /// How many waiting-list offers `to` was emailed (Harrow).
-async fn offers_to(app: &TestApp, to: &str) -> usize {
+pub(crate) async fn offers_to(app: &TestApp, to: &str) -> usize {
     app.outbox("harrow", to)
         .await
         .iter()
@@ -770,20 +770,32 @@ async fn offers_to(app: &TestApp, to: &str) -> usize {
 }
 
 /// A Harrow session of one place, Ana's, with Ben on its waiting list: (session, Ana, Ben).
-async fn ana_booked_ben_waiting(app: &TestApp) -> (String, Browser, Browser) {
+pub(crate) async fn ana_booked_ben_waiting(app: &TestApp) -> (String, Browser, Browser) {
     let admin = app
         .catalogue_manager("harrow", "admin@harrow.example", None)
         .await;
     let (_, session) = course_with_session(app, &admin, "harrow", "ss4e", 1, 30).await;
-    let ana = app.person("harrow", "ana@school.example", None).await;
-    let ben = app.person("harrow", "ben@school.example", None).await;
-    for (b, key) in [(&ana, "ana-key-01"), (&ben, "ben-key-01")] {
-        assert_eq!(
-            checkout(b, "harrow", key, &one(&session)).await.status(),
-            StatusCode::CREATED
-        );
-    }
+    let [ana, ben] = in_turn(app, &session, ["ana", "ben"]).await;
     (session, ana, ben)
+}
+
+/// `NAME@school.example` for each of `names`, each checking out a place on the Harrow
+/// `session` in turn (booked while places last, then on its waiting list).
+pub(crate) async fn in_turn<const N: usize>(
+    app: &TestApp,
+    session: &str,
+    names: [&str; N],
+) -> [Browser; N] {
+    let mut people = Vec::new();
+    for name in names {
+        let b = app
+            .person("harrow", &format!("{name}@school.example"), None)
+            .await;
+        let res = checkout(&b, "harrow", &format!("{name}-key-01"), &one(session)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        people.push(b);
+    }
+    people.try_into().unwrap_or_else(|_| unreachable!())
 }
 
 #[tokio::test]
@@ -823,12 +835,7 @@ async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_
     server::jobs::minute_jobs(&app.state).await;
     assert_eq!(offers_to(&app, "ben@school.example").await, 1);
     assert_eq!(places_taken(&app, &session).await, 1);
-    let link = app
-        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
-        .await;
-    let res = ben.submit("harrow", &link, &link, &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(res.text().await.unwrap().contains("Booking confirmed"));
+    ben_accepts_his_offer(&app, &ben).await;
     assert_eq!(
         places_taken(&app, &session).await,
         1,
@@ -840,8 +847,18 @@ async fn a_place_given_back_while_someone_joined_the_waiting_list_is_offered_to_
     }
 }
 
+/// Ben follows the offer emailed to him (Harrow) and books the place.
+pub(crate) async fn ben_accepts_his_offer(app: &TestApp, ben: &Browser) {
+    let link = app
+        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
+    let res = ben.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Booking confirmed"));
+}
+
 /// Cancels the first of `who`'s bookings (Harrow); the answer's status.
-async fn cancel_first_booking(who: &Browser) -> StatusCode {
+pub(crate) async fn cancel_first_booking(who: &Browser) -> StatusCode {
     let booking = who.get_json("harrow", "/api/v1/bookings").await[0]["id"]
         .as_str()
         .unwrap()

@@ -28,6 +28,7 @@ mod mail;
 mod notices;
 mod objection;
 mod offboarding;
+mod offers;
 mod oidc;
 mod onboarding;
 mod openapi;

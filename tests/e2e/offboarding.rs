@@ -241,7 +241,7 @@ async fn row_count(store: &storage::Db, slug: &str) -> usize {
 }
 
 #[tokio::test]
-async fn what_a_request_still_running_writes_after_offboarding_is_swept_daily() {
+async fn what_a_request_still_running_writes_or_stores_after_offboarding_is_swept_daily() {
     let app = spawn_app().await;
     app.person("harrow", "ana@school.example", None).await;
     app.person("somerset", "sam@school.example", None).await;
@@ -274,9 +274,35 @@ async fn what_a_request_still_running_writes_after_offboarding_is_swept_daily() 
     }
     tx.commit().await.unwrap();
     assert!(row_count(&app.store, "harrow").await > 0);
+    // And a file it stored (a certificate, say); Somerset has one too.
+    let objects = app.state.catalogue.objects();
+    let (harrow, somerset_id) = ("harrow".parse().unwrap(), "somerset".parse().unwrap());
+    for t in [&harrow, &somerset_id] {
+        objects
+            .put(
+                t,
+                "certificates/late.pdf",
+                b"%PDF-1.7".to_vec(),
+                "application/pdf",
+            )
+            .await
+            .unwrap();
+    }
 
     assert!(server::jobs::daily_jobs(&app.state, "sweeper").await);
     assert_eq!(row_count(&app.store, "harrow").await, 0, "swept");
+    assert!(
+        objects.list(&harrow).await.unwrap().is_empty(),
+        "files swept"
+    );
+    assert!(
+        objects
+            .list(&somerset_id)
+            .await
+            .unwrap()
+            .contains(&"certificates/late.pdf".to_owned()),
+        "another council's files are not touched"
+    );
     assert_eq!(
         row_count(&app.store, "somerset").await,
         somerset,

@@ -9,6 +9,15 @@ use server::onboarding::apply;
 
 use crate::onboarding::newtown;
 
+/// Whether `replica` serves the council `slug`.
+fn serves(replica: &server::http::state::AppState, slug: &str) -> bool {
+    replica
+        .registry
+        .current()
+        .iter()
+        .any(|t| t.id.as_str() == slug)
+}
+
 async fn until(what: &str, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
@@ -53,13 +62,7 @@ async fn another_replica_follows_an_onboarding_and_an_offboarding_through_redis(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let serves = |slug: &str| {
-        replica
-            .registry
-            .current()
-            .iter()
-            .any(|t| t.id.as_str() == slug)
-    };
+    let serves = |slug: &str| serves(&replica, slug);
     assert!(!serves("newtown"));
     let (_keep, folder) = newtown(|t| t);
     apply(&app.state, &folder, app.clock.now()).await.unwrap();
@@ -74,4 +77,24 @@ async fn another_replica_follows_an_onboarding_and_an_offboarding_through_redis(
     .await
     .unwrap();
     until("the replica dropping newtown", || !serves("newtown")).await;
+}
+
+#[tokio::test]
+async fn a_council_onboarded_while_a_replica_starts_is_served_by_it() {
+    // The replica loads its registry, then a council is onboarded elsewhere before the
+    // replica starts following changes. Nothing is announced to it (no Redis) and its own
+    // check is hourly: its first check must still see the council.
+    let app = spawn_app_with(|s| s.tenants.poll_secs = 3600).await;
+    let mut settings = app.db.settings(&tenants_dir());
+    settings.tenants.poll_secs = 3600;
+    settings.redis.url = None;
+    let other = server::app::Application::build(settings).await.unwrap();
+    let replica = other.state().clone();
+    let serves = |slug: &str| serves(&replica, slug);
+    assert!(!serves("newtown"));
+    let (_keep, folder) = newtown(|t| t);
+    apply(&app.state, &folder, app.clock.now()).await.unwrap();
+    assert!(!serves("newtown"), "the replica reloaded before following");
+    tokio::spawn(server::notices::follow_changes(replica.clone()));
+    until("the starting replica serving newtown", || serves("newtown")).await;
 }

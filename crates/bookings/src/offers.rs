@@ -9,8 +9,8 @@ use identity::store::entity::account;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
-    IntoActiveModel as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait as _,
-    Set,
+    IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    QueryTrait as _, Set,
 };
 use sha2::{Digest as _, Sha256};
 use storage::TenantTx;
@@ -40,8 +40,14 @@ pub struct Accepted {
     pub price_pence: i64,
 }
 
-/// Gives a freed place on `session_id` to the first person waiting (`true`), or back to
-/// the session (`false`). Every hand-over on a session first holds the session's row
+/// Gives a freed place on `session_id` to the first person waiting who may take it
+/// (`true`), or back to the session (`false`).
+///
+/// No one is offered a place they could not book: once the session has started or been
+/// cancelled, or its course's booking has closed (or is not open yet), the place goes back
+/// to the session; and someone waiting on behalf of an organisation that already holds
+/// (or has been offered) every place the session allows it keeps their place in line
+/// while the next person is offered this one. Every hand-over on a session first holds the session's row
 /// ([`crate::take::hold_session`]), so two at once (a cancellation, a lapsed offer, a
 /// declined booking, the minute's job offering a free place) queue there, and the second
 /// reads the list after the first committed: no one is offered one place twice, and no
@@ -53,15 +59,7 @@ pub(crate) async fn pass_on(
     base_url: &str,
 ) -> Result<bool, BookingError> {
     crate::take::hold_session(tx, session_id).await?;
-    let next = waiting_list_entry::Entity::find()
-        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(waiting_list_entry::Column::SessionId.eq(session_id))
-        .filter(waiting_list_entry::Column::Status.eq("waiting"))
-        .order_by_asc(waiting_list_entry::Column::CreatedAt)
-        .order_by_asc(waiting_list_entry::Column::Id)
-        .one(&**tx)
-        .await?;
-    let Some(entry) = next else {
+    let Some(entry) = next_in_line(tx, session_id, now).await? else {
         tx.execute(&catalogue::store::places::release(tx.tenant(), session_id))
             .await?;
         return Ok(false);
@@ -70,10 +68,7 @@ pub(crate) async fn pass_on(
         .map_err(|e| BookingError::Identity(identity::IdentityError::Internal(e.to_string())))?;
     let expires = now + Duration::hours(OFFER_HOURS);
     let person = identity::store::find_by_id(tx, &entry.account_id).await?;
-    let title = course::Entity::find()
-        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course::Column::Id.eq(&entry.course_id))
-        .one(&**tx)
+    let title = find_course(tx, &entry.course_id)
         .await?
         .map(|c| c.title)
         .unwrap_or_default();
@@ -116,6 +111,70 @@ pub(crate) async fn pass_on(
     )
     .await?;
     Ok(true)
+}
+
+/// The course `id` of this tenant, if it exists.
+async fn find_course(tx: &TenantTx, id: &str) -> Result<Option<course::Model>, BookingError> {
+    Ok(course::Entity::find()
+        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course::Column::Id.eq(id))
+        .one(&**tx)
+        .await?)
+}
+
+/// The first entry waiting on `session_id` that may be offered a place now (see
+/// [`pass_on`]); `None` when the session is not open for booking or no one waiting may
+/// take the place. The session's row is held by the caller.
+async fn next_in_line(
+    tx: &TenantTx,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<waiting_list_entry::Model>, BookingError> {
+    let session = find_session(tx, session_id).await?;
+    let Some(course) = find_course(tx, &session.course_id).await? else {
+        return Ok(None);
+    };
+    if crate::take::check_bookable(&session, &course, now).is_err() {
+        return Ok(None);
+    }
+    let waiting = waiting_list_entry::Entity::find()
+        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(waiting_list_entry::Column::SessionId.eq(session_id))
+        .filter(waiting_list_entry::Column::Status.eq("waiting"))
+        .order_by_asc(waiting_list_entry::Column::CreatedAt)
+        .order_by_asc(waiting_list_entry::Column::Id)
+        .all(&**tx)
+        .await?;
+    let Some(limit) = session.org_place_limit else {
+        return Ok(waiting.into_iter().next());
+    };
+    for entry in waiting {
+        let Some(org) = entry.organisation_id.as_deref() else {
+            return Ok(Some(entry));
+        };
+        // Places the organisation has been offered are held for it too.
+        let offered = waiting_list_entry::Entity::find()
+            .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+            .filter(waiting_list_entry::Column::SessionId.eq(session_id))
+            .filter(waiting_list_entry::Column::OrganisationId.eq(org))
+            .filter(waiting_list_entry::Column::Status.eq("offered"))
+            .count(&**tx)
+            .await?;
+        match crate::common::check_org_limit(
+            tx,
+            session_id,
+            org,
+            limit,
+            crate::common::OrgLimit::AlsoTaking(offered),
+        )
+        .await
+        {
+            Ok(()) => return Ok(Some(entry)),
+            Err(BookingError::NotBookable { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 impl Bookings {
@@ -323,10 +382,10 @@ impl Bookings {
     /// as a cancellation would have; returns how many places were offered. A place can be
     /// free with people waiting when a checkout read the session as full and put someone on
     /// its waiting list while a cancellation, which found no one waiting yet, gave the
-    /// place back. Sessions that have started are left. Safe to run on every replica at
-    /// once, and beside cancellations: each place is taken by the conditional update a
-    /// checkout uses, which holds the session's row as [`pass_on`] does, and [`pass_on`]
-    /// gives it back if no one is left waiting by then.
+    /// place back. Sessions that have started, and courses not open for booking, are left.
+    /// Safe to run on every replica at once, and beside cancellations: each place is taken
+    /// by the conditional update a checkout uses, which holds the session's row as
+    /// [`pass_on`] does, and [`pass_on`] gives it back if no one may be offered it by then.
     ///
     /// # Errors
     /// When the database fails.
@@ -354,6 +413,7 @@ impl Bookings {
                     .lt(Expr::col(course_session::Column::Capacity)),
             )
             .filter(course_session::Column::Id.in_subquery(waited_for))
+            .filter(course_session::Column::CourseId.in_subquery(open_for_booking(tenant, now)))
             .into_tuple()
             .all(&*tx)
             .await?;
@@ -383,6 +443,26 @@ impl Bookings {
         }
         Ok(offered)
     }
+}
+
+/// The ids of the tenant's published courses open for booking at `now`.
+fn open_for_booking(tenant: &TenantId, now: DateTime<Utc>) -> sea_orm::sea_query::SelectStatement {
+    course::Entity::find()
+        .select_only()
+        .column(course::Column::Id)
+        .filter(course::Column::TenantId.eq(tenant.as_str()))
+        .filter(course::Column::Status.eq("published"))
+        .filter(
+            course::Column::BookingOpensAt
+                .is_null()
+                .or(course::Column::BookingOpensAt.lte(now)),
+        )
+        .filter(
+            course::Column::BookingClosesAt
+                .is_null()
+                .or(course::Column::BookingClosesAt.gt(now)),
+        )
+        .into_query()
 }
 
 /// Marks an open offer lapsed (if no one got there first) and passes its place on.

@@ -102,7 +102,10 @@ pub async fn follow_changes(state: AppState) {
     } else {
         drop(wake);
     }
-    let mut seen = storage::tenants::standing(&state.db).await.ok();
+    // Nothing seen yet, so the first check (the interval's first tick is at once) reloads:
+    // a council onboarded or offboarded between this replica's start-up load and now is
+    // caught there, not missed until the next change.
+    let mut seen = None;
     let mut tick = tokio::time::interval(state.tenants_poll);
     loop {
         tokio::select! {

@@ -162,11 +162,21 @@ pub async fn offboard(
 /// so it commits within minutes; a week covers a replica that was stopped meanwhile.
 const SWEPT_FOR: chrono::Duration = chrono::Duration::days(7);
 
-/// Deletes what was written for a council after its offboarding deleted its rows, and
-/// returns how many rows went, by council. Offboarding waits `grace` for every replica to
-/// stop serving the council, but a request or background job that began before and ran
-/// longer could still commit a row (a queued email, a log entry) after its rows were
-/// deleted; nothing else would ever remove it. Run by the daily jobs for every council
+/// What [`sweep_stragglers`] removed for one council.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Rows, in all its tables.
+    pub rows: u64,
+    /// Files in the object store.
+    pub files: usize,
+}
+
+/// Deletes what was written for a council after its offboarding deleted its rows and
+/// files, and returns what went, by council. Offboarding waits `grace` for every replica
+/// to stop serving the council, but a request or background job that began before and ran
+/// longer could still commit a row (a queued email, a log entry) or store a file (an
+/// upload, a generated certificate) after its data was deleted; nothing else would ever
+/// remove it. Run by the daily jobs for every council
 /// whose offboarding finished in the last [`SWEPT_FOR`] (one still under way is left to
 /// its own run). Their slugs never come back, and a slug with a tenant row is skipped
 /// anyway, so no other council's rows are touched. A council whose sweep fails is logged
@@ -177,7 +187,7 @@ const SWEPT_FOR: chrono::Duration = chrono::Duration::days(7);
 pub async fn sweep_stragglers(
     state: &AppState,
     now: DateTime<Utc>,
-) -> anyhow::Result<BTreeMap<String, u64>> {
+) -> anyhow::Result<BTreeMap<String, Swept>> {
     let mut swept = BTreeMap::new();
     let recent = tenants::offboarded(&state.db)
         .await?
@@ -188,7 +198,7 @@ pub async fn sweep_stragglers(
             continue;
         };
         match sweep_one(state, &id).await {
-            Ok(0) => {}
+            Ok(n) if n == Swept::default() => {}
             Ok(n) => {
                 swept.insert(left.id, n);
             }
@@ -198,21 +208,28 @@ pub async fn sweep_stragglers(
     Ok(swept)
 }
 
-/// [`sweep_stragglers`] for one council: its rows in every tenant table, unless it is
-/// (somehow) a live council again.
-async fn sweep_one(state: &AppState, id: &TenantId) -> anyhow::Result<u64> {
+/// [`sweep_stragglers`] for one council: its rows in every tenant table and its files,
+/// unless it is (somehow) a live council again. The archive made for the council is the
+/// platform's, outside the council's files, and stays.
+async fn sweep_one(state: &AppState, id: &TenantId) -> anyhow::Result<Swept> {
     if tenants::row(&state.db, id).await?.is_some() {
-        return Ok(0);
+        return Ok(Swept::default());
     }
     let tx = state.db.system_tx(id).await?;
-    let mut n = 0;
+    let mut rows = 0;
     for t in tenant_data::tables(&tx).await? {
-        n += tenant_data::delete_rows(&tx, &t.name)
+        rows += tenant_data::delete_rows(&tx, &t.name)
             .await
             .with_context(|| format!("deleting {id}'s rows left in {}", t.name))?;
     }
     tx.commit().await?;
-    Ok(n)
+    let files = state
+        .catalogue
+        .objects()
+        .delete_all(id)
+        .await
+        .with_context(|| format!("deleting {id}'s files left in the object store"))?;
+    Ok(Swept { rows, files })
 }
 
 async fn go(

@@ -167,11 +167,12 @@ pub async fn daily_jobs(state: &AppState, holder: &str) -> bool {
             return false;
         }
     }
-    // Rows a request or job still running wrote for a council after its offboarding.
+    // Rows and files a request or job still running wrote for a council after its
+    // offboarding.
     match crate::offboarding::sweep_stragglers(state, now).await {
         Ok(swept) => {
-            for (tenant, rows) in swept {
-                tracing::warn!(%tenant, rows, "rows written after offboarding deleted");
+            for (tenant, s) in swept {
+                tracing::warn!(%tenant, rows = s.rows, files = s.files, "data written after offboarding deleted");
             }
         }
         Err(e) => tracing::warn!(error = %e, "offboarded councils could not be swept"),
