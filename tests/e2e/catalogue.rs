@@ -973,6 +973,60 @@ async fn managers_work_through_the_html_forms() {
     );
 }
 
+/// A course needs a provider of training and a traded service a provider of services:
+/// each form lists only those, and the API refuses the other kind, creating nothing.
+#[tokio::test]
+async fn courses_and_services_take_only_providers_that_offer_them() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("somerset", "admin@somerset.example", None)
+        .await;
+    // North Somerset Council sells services only; Wessex Teaching School trains only.
+    let course = json!({
+        "provider_id": "north-somerset-council", "title": "Phonics", "summary": "Early reading.",
+        "price_pence": 5000
+    });
+    let service = json!({
+        "provider_id": "wessex-teaching-school", "title": "Payroll SLA", "summary": "Payroll.",
+        "audiences": ["schools"], "period_start": "2026-09-01", "period_end": "2027-08-31",
+        "term": "Academic year 2026 to 2027",
+        "price_bands": [{"label": "All schools", "price_pence": 45000}]
+    });
+    for (path, body, says) in [
+        ("/api/v1/courses", &course, "Select a provider of training"),
+        (
+            "/api/v1/services",
+            &service,
+            "Select a provider of traded services",
+        ),
+    ] {
+        let res = send(&admin, Method::POST, "somerset", path, body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let err = res.json::<Value>().await.unwrap();
+        assert_eq!(err["error"]["fields"][0]["field"], "provider_id", "{path}");
+        let message = err["error"]["fields"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with(says), "{path}: {message}");
+    }
+    let actions = app.audit_actions("somerset").await;
+    assert!(
+        !actions.iter().any(|a| a.ends_with(".created")),
+        "nothing was created: {actions:?}"
+    );
+    // The forms offer only providers of the right kind.
+    let courses = admin.get_tenant("somerset", "/manage/courses/new").await;
+    let courses = courses.text().await.unwrap();
+    assert!(courses.contains("value=\"wessex-teaching-school\""));
+    assert!(!courses.contains("value=\"north-somerset-council\""));
+    let services = admin.get_tenant("somerset", "/manage/services/new").await;
+    let services = services.text().await.unwrap();
+    assert!(services.contains("value=\"north-somerset-council\""));
+    assert!(!services.contains("value=\"wessex-teaching-school\""));
+    // The provider that does both is offered on both.
+    for page in [&courses, &services] {
+        assert!(page.contains("value=\"somerset-sse\""));
+    }
+}
+
 #[tokio::test]
 async fn services_have_price_bands_and_courses_name_the_sla_that_covers_them() {
     let app = spawn_app().await;

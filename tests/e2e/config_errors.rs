@@ -138,3 +138,32 @@ async fn a_time_to_answer_rights_requests_beyond_a_month_is_refused() {
     assert!(err.contains("subject_rights.respond_within"), "{err}");
     assert!(err.contains("at most one month"), "{err}");
 }
+
+#[tokio::test]
+async fn a_category_on_a_basis_the_notice_does_not_list_is_refused() {
+    // Stockport's consent category, with consent taken off the bases it lists.
+    let (err, file) = start_with(
+        "stockport",
+        "    \"consent\",\n    \"contract\",",
+        "    \"contract\",",
+    )
+    .await;
+    assert!(err.contains(&file), "{err}");
+    assert!(err.contains(".lawful_basis"), "{err}");
+    assert!(
+        err.contains("relies on a basis `lawful_bases` does not list"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn automated_decisions_are_refused_as_nothing_makes_or_reviews_them() {
+    let (err, file) = start_with(
+        "harrow",
+        "automated_decisions = false",
+        "automated_decisions = true",
+    )
+    .await;
+    assert!(err.contains(&file), "{err}");
+    assert!(err.contains("subject_rights.automated_decisions"), "{err}");
+}

@@ -41,6 +41,16 @@ async fn publish(b: &Browser, slug: &str, fields: &[(&str, &str)]) -> reqwest::R
         .await
 }
 
+/// Sets the controller, DPO and DPO email (`details`) and publishes the draft as a
+/// significant change summed up as `summary`.
+async fn significant_dpo_change(b: &Browser, slug: &str, details: [&str; 3], summary: &str) {
+    let [controller, dpo, email] = details;
+    let res = set_details(b, slug, controller, dpo, email).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = publish(b, slug, &[("summary", summary), ("significant", "yes")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
 async fn set_details(
     b: &Browser,
     slug: &str,
@@ -403,25 +413,13 @@ async fn a_significant_change_is_announced_until_acknowledged() {
     let reader = app.person("harrow", "reader@harrow.example", None).await;
     let admin = admin(&app, "harrow").await;
     app.clock.advance(Duration::minutes(1));
-    let res = set_details(
+    significant_dpo_change(
         &admin,
         "harrow",
-        "Harrow Council",
-        "Darren Davies",
-        "dpo@harrow.example",
+        ["Harrow Council", "Darren Davies", "dpo@harrow.example"],
+        "Our data protection officer has a new address.",
     )
     .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = publish(
-        &admin,
-        "harrow",
-        &[
-            ("summary", "Our data protection officer has a new address."),
-            ("significant", "yes"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     app.clock.advance(Duration::minutes(1));
 
     let page = reader
@@ -537,25 +535,13 @@ async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubsc
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let admin = admin(&app, slug).await;
     let controller = "London Borough of Havering";
-    let res = set_details(
+    significant_dpo_change(
         &admin,
         slug,
-        controller,
-        "Ian Gibbs",
-        "dpo@havering.example",
+        [controller, "Ian Gibbs", "dpo@havering.example"],
+        "There is a new way to reach our DPO.",
     )
     .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = publish(
-        &admin,
-        slug,
-        &[
-            ("summary", "There is a new way to reach our DPO."),
-            ("significant", "yes"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     let mail = app.outbox(slug, "keen@havering.example").await;
     let news: Vec<_> = mail
@@ -638,4 +624,85 @@ async fn a_significant_change_is_emailed_to_those_who_asked_and_the_link_unsubsc
         .filter(|m| m.subject == "Our privacy notice has changed")
         .count();
     assert_eq!(news, 1);
+}
+
+/// Where a council's notice says significant changes are emailed (SEGfL), everyone with
+/// an account is told, with no link to stop it, and the preferences page does not ask;
+/// where it does not (Havering), only those who asked are told.
+#[tokio::test]
+async fn where_the_notice_says_changes_are_emailed_everyone_with_an_account_is_told() {
+    let app = spawn_app().await;
+    let amy = app.person("segfl", "amy@school.example", None).await;
+    app.person("segfl", "bob@school.example", None).await;
+    let asks = |page: &str| page.contains("name=\"notice_changes\"");
+    assert!(!asks(&amy.page("segfl", "/account/preferences").await));
+    let hal = app.person("havering", "hal@school.example", None).await;
+    assert!(asks(&hal.page("havering", "/account/preferences").await));
+    // An opt-in sent anyway is not recorded as a choice SEGfL offers.
+    let res = amy
+        .submit(
+            "segfl",
+            "/account/preferences",
+            "/account/preferences",
+            &[("alert_frequency", "daily"), ("notice_changes", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let admin = admin(&app, "segfl").await;
+    significant_dpo_change(
+        &admin,
+        "segfl",
+        [
+            "South East Grid for Learning (SEGfL)",
+            "Paul Platts",
+            "dpo@segfl.example",
+        ],
+        "Our DPO can now be emailed.",
+    )
+    .await;
+    for who in ["amy@school.example", "bob@school.example"] {
+        let told: Vec<_> = app
+            .outbox("segfl", who)
+            .await
+            .into_iter()
+            .filter(|m| m.subject == "Our privacy notice has changed")
+            .collect();
+        assert_eq!(told.len(), 1, "{who}");
+        assert!(told[0].body_text.contains("Our DPO can now be emailed."));
+        assert!(!told[0].body_text.contains("/unsubscribe/"), "{who}");
+    }
+    assert!(
+        app.outbox("havering", "hal@school.example")
+            .await
+            .iter()
+            .all(|m| m.subject != "Our privacy notice has changed")
+    );
+}
+
+/// The notice states the facts of the council's file that have no other home: every
+/// lawful basis it relies on, how changes are announced (as publishing does it), and
+/// when its notice before the portal was last updated.
+#[tokio::test]
+async fn the_notice_lists_every_basis_how_changes_are_announced_and_the_earlier_notice() {
+    let app = spawn_app().await;
+    let stockport = app.get_json("stockport", "/privacy.json").await;
+    let bases = stockport["notice"]["lawful_bases"].to_string();
+    for basis in [
+        "Vital interests",
+        "Legitimate interests",
+        "Consent",
+        "Contract",
+    ] {
+        assert!(bases.contains(basis), "{basis}: {bases}");
+    }
+    let somerset = app.get_json("somerset", "/privacy.json").await;
+    assert_eq!(somerset["notice"]["previous_version"], "18 June 2018");
+    let asked = somerset["notice"]["changes"].as_str().unwrap();
+    assert!(asked.contains("if you ask us to"), "{asked}");
+    let segfl = app.get_json("segfl", "/privacy.json").await;
+    let everyone = segfl["notice"]["changes"].as_str().unwrap();
+    assert!(everyone.contains("everyone with an account"), "{everyone}");
+    let page = app.new_browser().page("somerset", "/privacy").await;
+    assert!(page.contains("last updated on 18 June 2018"));
 }

@@ -243,6 +243,13 @@ async fn a_logo_must_be_a_drawing_of_a_sensible_size_and_every_tenant_has_an_ico
     let logo = get(&app, "newtown.localhost", "/assets/logo").await;
     assert_eq!(logo.headers()["content-type"], "image/svg+xml");
     assert_eq!(logo.bytes().await.unwrap().as_ref(), &drawing[..]);
+    // The header shows it with its text alternative.
+    let home = get(&app, "newtown.localhost", "/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains(r#"class="app-header__logo""#) && home.contains(r#"alt="Newtown">"#));
     // A new logo in the folder, applied again, replaces it at once (checked as before;
     // a hostile one is refused and the old one stays).
     let (_keep, folder) =

@@ -35,12 +35,15 @@ pub const CONSENT_PURPOSES: [(&str, &str, bool); 3] = [
 /// The purpose of emails announcing a significant change to the privacy notice.
 pub const NOTICE_CHANGES: &str = consent::NOTICE_CHANGES;
 
-/// The purposes this tenant asks about, with their labels.
+/// The purposes this tenant asks about, with their labels. A tenant that emails every
+/// account holder about significant notice changes does not ask about those emails.
 pub fn offered(tenant: &TenantConfig) -> impl Iterator<Item = (&'static str, &'static str)> {
     let newsletter = tenant.has_module(Module::Newsletter);
+    let everyone_told = tenant.announces_changes_by_email();
     CONSENT_PURPOSES
         .into_iter()
         .filter(move |(_, _, needs_newsletter)| newsletter || !needs_newsletter)
+        .filter(move |(p, _, _)| !(everyone_told && *p == NOTICE_CHANGES))
         .map(|(p, label, _)| (p, label))
 }
 

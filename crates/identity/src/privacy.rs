@@ -52,6 +52,14 @@ struct AdminRow {
     frequency: String,
 }
 
+fn recipient(a: store::entity::account::Model) -> Recipient {
+    Recipient {
+        id: a.id,
+        first_name: a.first_name,
+        email: a.email,
+    }
+}
+
 #[async_trait::async_trait]
 impl Accounts for Identity {
     async fn candidates(
@@ -260,6 +268,15 @@ impl Accounts for Identity {
             .map(|a| a.id))
     }
 
+    async fn active_holders(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError> {
+        Ok(crate::store::active(tx)
+            .await
+            .map_err(privacy_error)?
+            .into_iter()
+            .map(recipient)
+            .collect())
+    }
+
     async fn consenting_to(
         &self,
         tx: &TenantTx,
@@ -270,11 +287,7 @@ impl Accounts for Identity {
             .await
             .map_err(privacy_error)?
             .into_iter()
-            .map(|a| Recipient {
-                id: a.id,
-                first_name: a.first_name,
-                email: a.email,
-            })
+            .map(recipient)
             .collect())
     }
 

@@ -166,6 +166,10 @@ pub trait Accounts: Send + Sync {
     /// The tenant's active privacy officers, who answer rights requests.
     async fn privacy_officers(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
 
+    /// Every active account, for a message the tenant sends everyone (a significant
+    /// change to the notice, where it says so).
+    async fn active_holders(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
+
     /// The active accounts whose latest choice for `purpose` (the notice-change emails,
     /// the newsletter, marketing) is "given".
     async fn consenting_to(

@@ -195,8 +195,10 @@ impl Privacy {
         Ok(Announced { published, emailed })
     }
 
-    /// Emails a significant change to everyone who asked to be told, each with a link that
-    /// stops these emails without signing in, in the publishing transaction.
+    /// Emails a significant change, in the publishing transaction: to every account
+    /// holder where the tenant's notice says changes are emailed
+    /// ([`TenantConfig::announces_changes_by_email`]); otherwise to everyone who asked to
+    /// be told, each with a link that stops these emails without signing in.
     async fn announce(
         &self,
         tx: &storage::TenantTx,
@@ -206,17 +208,33 @@ impl Privacy {
     ) -> Result<usize, PrivacyError> {
         let now = self.clock.now();
         let cfg = &published.config;
-        let people = self.accounts.consenting_to(tx, NOTICE_CHANGES).await?;
+        let to_everyone = cfg.announces_changes_by_email();
+        let people = if to_everyone {
+            self.accounts.active_holders(tx).await?
+        } else {
+            self.accounts.consenting_to(tx, NOTICE_CHANGES).await?
+        };
         for p in &people {
-            let token = self
-                .accounts
-                .unsubscribe_token(tenant, &p.id, NOTICE_CHANGES)?;
+            let why = if to_everyone {
+                format!(
+                    "{} emails everyone with an account when its privacy notice changes \
+                     significantly.",
+                    cfg.controller.name
+                )
+            } else {
+                let token = self
+                    .accounts
+                    .unsubscribe_token(tenant, &p.id, NOTICE_CHANGES)?;
+                format!(
+                    "You get this email because you asked to be told about significant changes \
+                     to the notice. To stop these emails (no sign-in needed): \
+                     {base}/unsubscribe/{token}"
+                )
+            };
             let body = format!(
                 "Dear {first},\n\n{controller} has changed the privacy notice of {service}.\n\n\
                  What changed: {summary}\n\n\
-                 Read version {n}: {base}/privacy/versions/{n}\n\n\
-                 You get this email because you asked to be told about significant changes to \
-                 the notice. To stop these emails (no sign-in needed): {base}/unsubscribe/{token}\n",
+                 Read version {n}: {base}/privacy/versions/{n}\n\n{why}\n",
                 first = p.first_name,
                 controller = cfg.controller.name,
                 service = cfg.display_name,

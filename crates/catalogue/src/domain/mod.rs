@@ -11,6 +11,7 @@ pub mod uk;
 
 use identity::domain::signup::FieldError;
 use tenant_router::TenantConfig;
+use tenant_router::config::ProviderKind;
 
 /// Longest title, in characters.
 pub const TITLE_MAX: usize = 200;
@@ -153,23 +154,45 @@ pub(crate) fn provider_for(
     cfg: &TenantConfig,
     manager: &Manager,
     provider_id: &str,
+    offering: Option<ProviderKind>,
 ) {
     let provider_id = provider_id.trim();
-    if provider_id.is_empty() {
-        error(errors, "provider_id", "Select a provider");
-    } else if !cfg.providers.iter().any(|p| p.id == provider_id) {
-        error(
-            errors,
-            "provider_id",
-            "Select a provider from the list: this one is not registered with the portal",
-        );
-    } else if !manager.manages(provider_id) {
+    let Some(provider) = cfg.providers.iter().find(|p| p.id == provider_id) else {
+        let message = if provider_id.is_empty() {
+            "Select a provider"
+        } else {
+            "Select a provider from the list: this one is not registered with the portal"
+        };
+        error(errors, "provider_id", message);
+        return;
+    };
+    if !manager.manages(provider_id) {
         error(
             errors,
             "provider_id",
             "You can only manage your own provider's courses and services",
         );
+    } else if offering.is_some_and(|what| !provider.kind.offers(what)) {
+        let message = match offering {
+            Some(ProviderKind::Training) => {
+                "Select a provider of training: this one offers traded services only"
+            }
+            _ => "Select a provider of traded services: this one offers training only",
+        };
+        error(errors, "provider_id", message);
     }
+}
+
+/// The providers `manager` may choose for something `offering` (all they manage when
+/// `None`), for an editor's list.
+pub fn providers_for<'a>(
+    cfg: &'a TenantConfig,
+    manager: &'a Manager,
+    offering: Option<ProviderKind>,
+) -> impl Iterator<Item = &'a tenant_router::config::Provider> {
+    cfg.providers
+        .iter()
+        .filter(move |p| manager.manages(&p.id) && offering.is_none_or(|what| p.kind.offers(what)))
 }
 
 /// Keeps the chosen values that are among `allowed`, reporting any that are not.

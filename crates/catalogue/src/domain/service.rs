@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use identity::domain::signup::FieldError;
 use serde::Deserialize;
 use tenant_router::TenantConfig;
+use tenant_router::config::ProviderKind;
 use utoipa::ToSchema;
 
 use super::money::MAX_PENCE;
@@ -83,7 +84,13 @@ pub fn validate(
     f: &ServiceFields,
 ) -> Result<ValidService, Vec<FieldError>> {
     let mut errors = Vec::new();
-    super::provider_for(&mut errors, cfg, manager, &f.provider_id);
+    super::provider_for(
+        &mut errors,
+        cfg,
+        manager,
+        &f.provider_id,
+        Some(ProviderKind::Services),
+    );
     let title = text(&mut errors, "title", "a title", &f.title, true, TITLE_MAX);
     let summary = text(
         &mut errors,

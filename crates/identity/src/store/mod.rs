@@ -15,7 +15,10 @@ pub mod secrets;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder as _, QueryTrait, Set,
+    SqlErr,
+};
 use storage::TenantTx;
 use tenant_router::TenantId;
 
@@ -128,6 +131,19 @@ pub async fn find_by_email(
     Ok(scoped(tx)
         .filter(account::Column::Email.eq(email.trim().to_lowercase()))
         .one(&**tx)
+        .await?)
+}
+
+/// Every active account of the tenant, oldest first.
+///
+/// # Errors
+/// When the query fails.
+pub async fn active(tx: &TenantTx) -> Result<Vec<account::Model>, IdentityError> {
+    Ok(scoped(tx)
+        .filter(account::Column::Status.eq(status::ACTIVE))
+        .order_by_asc(account::Column::CreatedAt)
+        .order_by_asc(account::Column::Id)
+        .all(&**tx)
         .await?)
 }
 

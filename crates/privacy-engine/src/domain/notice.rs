@@ -24,10 +24,17 @@ pub struct Notice {
     pub ico_registration: Option<String>,
     /// The controller's postal address lines.
     pub controller_address: Vec<String>,
+    /// The service's own website apart from the portal, if it has one.
+    #[serde(default)]
+    pub website: Option<String>,
     /// The data protection officer: name, then how to reach them.
     pub dpo: Vec<String>,
     /// Service contacts, one line each.
     pub contacts: Vec<String>,
+    /// Every article 6 basis relied on, named with its article (empty in versions
+    /// published before they were listed).
+    #[serde(default)]
+    pub lawful_bases: Vec<String>,
     /// What is held and why, by category.
     pub categories: Vec<Section>,
     /// Processors acting for the controller.
@@ -58,6 +65,14 @@ pub struct Notice {
     /// published).
     #[serde(default)]
     pub unapplied: Vec<String>,
+    /// How a significant change to the notice reaches people (empty in versions published
+    /// before it was stated).
+    #[serde(default)]
+    pub changes: String,
+    /// When the notice the council published before this portal was last updated, e.g.
+    /// "18 June 2018", where it is known.
+    #[serde(default)]
+    pub previous_version: Option<String>,
 }
 
 /// One data category.
@@ -98,6 +113,31 @@ fn basis(b: LawfulBasis) -> &'static str {
         LawfulBasis::PublicTask => "A public task: the council's functions set out in law.",
         LawfulBasis::LegitimateInterests => "Legitimate interests, balanced against your rights.",
     }
+}
+
+fn basis_name(b: LawfulBasis) -> &'static str {
+    match b {
+        LawfulBasis::Consent => "Consent (UK GDPR article 6(1)(a))",
+        LawfulBasis::Contract => "Contract (article 6(1)(b))",
+        LawfulBasis::LegalObligation => "Legal obligation (article 6(1)(c))",
+        LawfulBasis::VitalInterests => "Vital interests (article 6(1)(d))",
+        LawfulBasis::PublicTask => "Public task (article 6(1)(e))",
+        LawfulBasis::LegitimateInterests => "Legitimate interests (article 6(1)(f))",
+    }
+}
+
+/// How significant changes are announced, as the publishing step does it
+/// (`Privacy::publish`).
+fn changes(cfg: &TenantConfig) -> String {
+    let email = if cfg.announces_changes_by_email() {
+        "we email everyone with an account"
+    } else {
+        "we email you if you ask us to in your account's preferences"
+    };
+    format!(
+        "Each version of this notice stays readable on this site. When we change it \
+         significantly, we ask you to read the new version when you next sign in, and {email}."
+    )
 }
 
 fn source(s: Source) -> &'static str {
@@ -253,6 +293,7 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
         controller: cfg.controller.name.clone(),
         ico_registration: cfg.controller.ico_registration.clone(),
         controller_address: cfg.controller.address.clone(),
+        website: cfg.website.clone(),
         dpo: std::iter::once(cfg.dpo.name.clone())
             .chain(cfg.dpo.email.clone())
             .chain(cfg.dpo.phone.clone())
@@ -268,6 +309,11 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
                     .collect();
                 format!("{}: {}", c.label, how.join(", "))
             })
+            .collect(),
+        lawful_bases: cfg
+            .lawful_bases
+            .iter()
+            .map(|b| basis_name(*b).to_owned())
             .collect(),
         categories,
         processors: cfg
@@ -317,6 +363,11 @@ pub fn compile(cfg: &TenantConfig) -> Notice {
                 format!("{} \u{2013} {} ({why})", r.category, retention_sentence(r))
             })
             .collect(),
+        changes: changes(cfg),
+        previous_version: cfg
+            .notice
+            .previous_version_date
+            .map(|d| d.format("%-d %B %Y").to_string()),
     }
 }
 

@@ -70,6 +70,9 @@ pub(crate) struct Chrome<'a> {
     pub tenant: &'a TenantConfig,
     pub(crate) nav: Vec<NavItem>,
     pub(crate) has_logo: bool,
+    /// The logo's text alternative (`branding.logo_alt`); empty when it only repeats the
+    /// service name, which follows the logo in the same link.
+    pub(crate) logo_alt: String,
     pub(crate) css_version: &'static str,
     pub(crate) brand_version: String,
     /// Who is signed in, if anyone (`None` on pages that do not look).
@@ -109,6 +112,12 @@ impl<'a> Chrome<'a> {
             tenant: &t.config,
             nav,
             has_logo: t.logo.is_some(),
+            logo_alt: cfg
+                .branding
+                .logo_alt
+                .clone()
+                .filter(|a| a.trim() != cfg.display_name)
+                .unwrap_or_default(),
             css_version: css_version(),
             brand_version: brand_version(t),
             user: None,

@@ -420,6 +420,15 @@ pub enum ProviderKind {
     TrainingAndServices,
 }
 
+impl ProviderKind {
+    /// Whether a provider of this kind offers `what` (training or services): a course
+    /// needs a provider of training, a traded service one of services.
+    #[must_use]
+    pub fn offers(self, what: Self) -> bool {
+        self == Self::TrainingAndServices || self == what
+    }
+}
+
 /// A provider of training or services, the council's own or a registered third party.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -485,7 +494,8 @@ pub struct SubjectRights {
     /// Whether requests may be made verbally as well as in writing.
     #[serde(default = "yes")]
     pub verbal_requests: bool,
-    /// Whether any decision is made by solely automated means.
+    /// Whether any decision is made by solely automated means. The portal makes none and
+    /// offers no review of one, so validation refuses `true`.
     #[serde(default)]
     pub automated_decisions: bool,
     /// How long the record of a rights request or complaint (what was asked and how it
@@ -549,6 +559,15 @@ impl TenantConfig {
     #[must_use]
     pub fn category_ids(&self) -> BTreeSet<&str> {
         self.data_categories.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    /// Whether significant changes to the privacy notice are emailed to every account
+    /// holder (`notice.changes_announced_by` lists `email`), not only to those who asked.
+    #[must_use]
+    pub fn announces_changes_by_email(&self) -> bool {
+        self.notice
+            .changes_announced_by
+            .contains(&Announcement::Email)
     }
 
     /// Whether a module is switched on.

@@ -149,6 +149,25 @@ pub(crate) fn validate(cfg: &TenantConfig) -> Vec<Problem> {
     if cfg.lawful_bases.is_empty() {
         c.fail("lawful_bases", "at least one lawful basis is required");
     }
+    // The notice lists the bases relied on and gives each category its own: the two agree.
+    for (i, cat) in cfg.data_categories.iter().enumerate() {
+        if !cfg.lawful_bases.contains(&cat.lawful_basis) {
+            c.fail(
+                format!("data_categories[{i}].lawful_basis"),
+                format!(
+                    "`{}` relies on a basis `lawful_bases` does not list",
+                    cat.id
+                ),
+            );
+        }
+    }
+    if cfg.subject_rights.automated_decisions {
+        c.fail(
+            "subject_rights.automated_decisions",
+            "the portal makes no decision about anyone by automated means alone, and has no \
+             request for a person to review one; set it to false",
+        );
+    }
     if cfg.audiences.is_empty() {
         c.fail("audiences", "at least one audience is required");
     }

@@ -225,15 +225,16 @@ async fn editor<'a>(
         cancelled: status == Status::Cancelled,
         form,
         errors,
-        providers: cfg
-            .providers
-            .iter()
-            .filter(|p| m.manages(&p.id))
-            .map(|p| Opt {
-                value: p.id.clone(),
-                label: p.name.clone(),
-            })
-            .collect(),
+        providers: catalogue::domain::providers_for(
+            cfg,
+            m,
+            Some(tenant_router::config::ProviderKind::Training),
+        )
+        .map(|p| Opt {
+            value: p.id.clone(),
+            label: p.name.clone(),
+        })
+        .collect(),
         audiences: cfg
             .audiences
             .iter()

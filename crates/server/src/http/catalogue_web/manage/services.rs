@@ -159,15 +159,16 @@ async fn service_editor<'a>(
         form,
         bands,
         errors,
-        providers: cfg
-            .providers
-            .iter()
-            .filter(|p| m.manages(&p.id))
-            .map(|p| Opt {
-                value: p.id.clone(),
-                label: p.name.clone(),
-            })
-            .collect(),
+        providers: catalogue::domain::providers_for(
+            cfg,
+            m,
+            Some(tenant_router::config::ProviderKind::Services),
+        )
+        .map(|p| Opt {
+            value: p.id.clone(),
+            label: p.name.clone(),
+        })
+        .collect(),
         audiences: cfg
             .audiences
             .iter()
