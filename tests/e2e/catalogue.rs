@@ -1025,6 +1025,36 @@ async fn courses_and_services_take_only_providers_that_offer_them() {
     for page in [&courses, &services] {
         assert!(page.contains("value=\"somerset-sse\""));
     }
+
+    // A course made before kinds were checked keeps its provider when edited.
+    let mut old = course.clone();
+    old["provider_id"] = json!("somerset-sse");
+    let res = send(&admin, Method::POST, "somerset", "/api/v1/courses", &old).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tx = app
+        .store
+        .tenant_tx(&"somerset".parse().unwrap())
+        .await
+        .unwrap();
+    let moved = sea_orm::ConnectionTrait::execute_unprepared(
+        &*tx,
+        &format!("UPDATE course SET provider_id = 'north-somerset-council' WHERE id = '{id}'"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.rows_affected(), 1);
+    tx.commit().await.unwrap();
+    let path = format!("/api/v1/courses/{id}");
+    let res = send(&admin, Method::PUT, "somerset", &path, &course).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let form = admin
+        .page("somerset", &format!("/manage/courses/{id}"))
+        .await;
+    assert!(form.contains("value=\"north-somerset-council\""));
 }
 
 #[tokio::test]

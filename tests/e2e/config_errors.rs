@@ -167,3 +167,16 @@ async fn automated_decisions_are_refused_as_nothing_makes_or_reviews_them() {
     assert!(err.contains(&file), "{err}");
     assert!(err.contains("subject_rights.automated_decisions"), "{err}");
 }
+
+#[tokio::test]
+async fn only_an_inactivity_rule_can_be_put_off_by_the_person() {
+    // Harrow's leavers' rule: signing in does not put off a step triggered by leaving.
+    let (err, file) = start_with(
+        "harrow",
+        "trigger = \"left_organisation\"\nafter = \"0d\"\naction = \"deactivate\"\n",
+        "trigger = \"left_organisation\"\nafter = \"0d\"\naction = \"deactivate\"\nuser_may_extend = true\n",
+    )
+    .await;
+    assert!(err.contains(&file), "{err}");
+    assert!(err.contains(".user_may_extend"), "{err}");
+}

@@ -634,6 +634,21 @@ async fn where_the_notice_says_changes_are_emailed_everyone_with_an_account_is_t
     let app = spawn_app().await;
     let amy = app.person("segfl", "amy@school.example", None).await;
     app.person("segfl", "bob@school.example", None).await;
+    // Cy's address was never confirmed: nothing is sent to it.
+    app.person("segfl", "cy@school.example", None).await;
+    let tx = app
+        .store
+        .tenant_tx(&"segfl".parse().unwrap())
+        .await
+        .unwrap();
+    let unconfirmed = tx
+        .execute_unprepared(
+            "UPDATE account SET email_verified_at = NULL WHERE email = 'cy@school.example'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(unconfirmed.rows_affected(), 1);
+    tx.commit().await.unwrap();
     let asks = |page: &str| page.contains("name=\"notice_changes\"");
     assert!(!asks(&amy.page("segfl", "/account/preferences").await));
     let hal = app.person("havering", "hal@school.example", None).await;
@@ -648,6 +663,17 @@ async fn where_the_notice_says_changes_are_emailed_everyone_with_an_account_is_t
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = app.account("segfl", "amy@school.example").await.unwrap().id;
+    let tx = app
+        .store
+        .tenant_tx(&"segfl".parse().unwrap())
+        .await
+        .unwrap();
+    let choices = privacy_engine::store::consent::history(&tx, &id)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert!(choices.is_empty(), "{choices:?}");
 
     let admin = admin(&app, "segfl").await;
     significant_dpo_change(
@@ -672,6 +698,12 @@ async fn where_the_notice_says_changes_are_emailed_everyone_with_an_account_is_t
         assert!(told[0].body_text.contains("Our DPO can now be emailed."));
         assert!(!told[0].body_text.contains("/unsubscribe/"), "{who}");
     }
+    assert!(
+        app.outbox("segfl", "cy@school.example")
+            .await
+            .iter()
+            .all(|m| m.subject != "Our privacy notice has changed")
+    );
     assert!(
         app.outbox("havering", "hal@school.example")
             .await
@@ -705,4 +737,104 @@ async fn the_notice_lists_every_basis_how_changes_are_announced_and_the_earlier_
     assert!(everyone.contains("everyone with an account"), "{everyone}");
     let page = app.new_browser().page("somerset", "/privacy").await;
     assert!(page.contains("last updated on 18 June 2018"));
+}
+
+/// Harrow's configuration in force, with automated decisions claimed: a configuration
+/// made before the platform refused that claim.
+fn harrow_claiming_automated_decisions(app: &TestApp) -> tenant_router::TenantConfig {
+    let reg = app.registry.current();
+    let mut cfg = reg.get(&"harrow".parse().unwrap()).unwrap().config.clone();
+    cfg.subject_rights.automated_decisions = true;
+    assert!(!cfg.validate().is_empty());
+    cfg
+}
+
+/// A draft whose configuration fails the platform's checks (one saved before a check was
+/// added) is not published: the administrator is told why, and nothing changes.
+#[tokio::test]
+async fn a_draft_that_fails_the_platforms_checks_is_not_published() {
+    let app = spawn_app().await;
+    let admin = admin(&app, "harrow").await;
+    let cfg = harrow_claiming_automated_decisions(&app);
+    let tx = app
+        .store
+        .tenant_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    privacy_engine::store::notice::save_draft(
+        &tx,
+        app.clock.now(),
+        "test",
+        &cfg,
+        &privacy_engine::domain::notice::Prose::default(),
+        "An old draft",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let before = app.get_json("harrow", "/privacy.json").await["version"].clone();
+    let res = publish(&admin, "harrow", &[("summary", "Old draft.")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("subject_rights.automated_decisions"),
+        "{page}"
+    );
+    assert_eq!(
+        app.get_json("harrow", "/privacy.json").await["version"],
+        before
+    );
+    let reg = app.registry.current();
+    let in_force = &reg.get(&"harrow".parse().unwrap()).unwrap().config;
+    assert!(!in_force.subject_rights.automated_decisions);
+}
+
+/// A council whose stored configuration fails a check (stored before the check existed)
+/// is still served, and every other council too; applying its corrected folder makes a
+/// draft that, once published, puts the correction in force.
+#[tokio::test]
+async fn a_stored_configuration_that_fails_a_check_is_served_until_corrected() {
+    let app = spawn_app().await;
+    let admin = admin(&app, "harrow").await;
+    let cfg = harrow_claiming_automated_decisions(&app);
+    let tx = app
+        .store
+        .system_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    storage::tenants::put_in_force(&tx, &cfg, app.clock.now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    server::notices::reload_everywhere(&app.state)
+        .await
+        .unwrap();
+    let served: Vec<String> = app
+        .registry
+        .current()
+        .iter()
+        .map(|t| t.id.to_string())
+        .collect();
+    assert_eq!(served.len(), 5, "{served:?}");
+    assert_eq!(
+        app.new_browser().get_tenant("harrow", "/").await.status(),
+        StatusCode::OK
+    );
+
+    let applied = server::onboarding::apply(
+        &app.state,
+        &e2e::tenants_dir().join("harrow"),
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(applied, server::onboarding::Applied::Drafted(_)),
+        "{applied:?}"
+    );
+    let res = publish(&admin, "harrow", &[("summary", "Corrected.")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let reg = app.registry.current();
+    let in_force = &reg.get(&"harrow".parse().unwrap()).unwrap().config;
+    assert!(in_force.validate().is_empty());
 }

@@ -1,8 +1,9 @@
 //! Who a freed place is offered to: no one is offered a place they could not book.
 
 use chrono::{Duration, Utc};
-use e2e::{TestApp, spawn_app};
+use e2e::{TestApp, error_code, spawn_app};
 use reqwest::StatusCode;
+use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
 use serde_json::json;
 
 use crate::bookings::{
@@ -47,6 +48,22 @@ async fn id_of(app: &TestApp, who: &str) -> String {
     app.account("harrow", who).await.unwrap().id
 }
 
+/// Ben waits on behalf of the organisation `org`, which may hold one place on `session`.
+async fn ben_waits_for_kenton_limited_to_one(app: &TestApp, org: &str, session: &str) {
+    run_sql(
+        app,
+        &format!("UPDATE waiting_list_entry SET organisation_id = '{org}' WHERE account_id = $1"),
+        &id_of(app, "ben@school.example").await,
+    )
+    .await;
+    run_sql(
+        app,
+        "UPDATE course_session SET org_place_limit = 1 WHERE id = $1",
+        session,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn someone_waiting_for_an_organisation_at_its_limit_keeps_their_place_in_line() {
     use crate::organisations::admin_with_org;
@@ -61,18 +78,7 @@ async fn someone_waiting_for_an_organisation_at_its_limit_keeps_their_place_in_l
         &id_of(&app, "ana@school.example").await,
     )
     .await;
-    run_sql(
-        &app,
-        &format!("UPDATE waiting_list_entry SET organisation_id = '{org}' WHERE account_id = $1"),
-        &id_of(&app, "ben@school.example").await,
-    )
-    .await;
-    run_sql(
-        &app,
-        "UPDATE course_session SET org_place_limit = 1 WHERE id = $1",
-        &session,
-    )
-    .await;
+    ben_waits_for_kenton_limited_to_one(&app, &org, &session).await;
 
     // Carl's place frees: Ben could not take it, so Dee, next in line, is offered it.
     assert_eq!(cancel_first_booking(&carl).await, StatusCode::NO_CONTENT);
@@ -84,4 +90,105 @@ async fn someone_waiting_for_an_organisation_at_its_limit_keeps_their_place_in_l
     assert_eq!(cancel_first_booking(&ana).await, StatusCode::NO_CONTENT);
     assert_eq!(offers_to(&app, "ben@school.example").await, 1);
     ben_accepts_his_offer(&app, &ben).await;
+}
+
+/// Offer lapse time of Ben's entry (Harrow), as the database holds it.
+async fn ben_offer_expires(app: &TestApp) -> chrono::DateTime<Utc> {
+    let id = id_of(app, "ben@school.example").await;
+    let tx = app
+        .store
+        .tenant_tx(&"harrow".parse().unwrap())
+        .await
+        .unwrap();
+    let entry = bookings::store::entity::waiting_list_entry::Entity::find()
+        .filter(bookings::store::entity::waiting_list_entry::Column::AccountId.eq(id))
+        .one(&*tx)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.rollback().await.unwrap();
+    entry.offer_expires_at.unwrap()
+}
+
+/// An offer never runs past the close of booking; and one accepted after booking closed
+/// early (the course was changed) is refused, its place going back, as no one may book.
+#[tokio::test]
+async fn an_offer_ends_when_booking_closes_and_cannot_be_accepted_after() {
+    let app = spawn_app().await;
+    let admin = app
+        .catalogue_manager("harrow", "admin@harrow.example", None)
+        .await;
+    let mut body = json!({
+        "provider_id": "ss4e", "title": "Moderating writing", "summary": "Key stage 2 moderation.",
+        "price_pence": 7500, "cancellation_notice_days": 7,
+        "booking_closes_at": Utc::now() + Duration::hours(5)
+    });
+    let (course, session) = published_course(&admin, "harrow", &body, 1, 30).await;
+    let [ana, ben] = in_turn(&app, &session, ["ana", "ben"]).await;
+    assert_eq!(cancel_first_booking(&ana).await, StatusCode::NO_CONTENT);
+    assert_eq!(offers_to(&app, "ben@school.example").await, 1);
+    let expires = ben_offer_expires(&app).await;
+    assert!(
+        expires <= Utc::now() + Duration::hours(5),
+        "the offer ends by the close of booking, not 48 hours on: {expires}"
+    );
+
+    // Booking is now closed early, while Ben's offer is open.
+    body["booking_closes_at"] = json!(Utc::now() + Duration::hours(1));
+    let res = admin
+        .send_json(
+            reqwest::Method::PUT,
+            "harrow",
+            &format!("/api/v1/courses/{course}"),
+            &body,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    app.clock.advance(Duration::hours(2));
+    let link = app
+        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
+    let res = ben.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(error_code(&res), "booking_closed");
+    assert!(
+        ben.get_json("harrow", "/api/v1/bookings")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(places_taken(&app, &session).await, 0, "the place went back");
+}
+
+/// A place held for an organisation's open offer counts towards its limit: a direct
+/// booking for it is refused while the offer is open.
+#[tokio::test]
+async fn an_open_offer_counts_towards_the_organisations_limit() {
+    use crate::organisations::admin_with_org;
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Kenton School").await;
+    let (_, session) = course_with_session(&app, &admin, "harrow", "ss4e", 3, 30).await;
+    let [ana, carl, _dee, _ben] = in_turn(&app, &session, ["ana", "carl", "dee", "ben"]).await;
+    ben_waits_for_kenton_limited_to_one(&app, &org, &session).await;
+    // Ana's place goes to Ben, on Kenton's behalf; Kenton has no booking yet.
+    assert_eq!(cancel_first_booking(&ana).await, StatusCode::NO_CONTENT);
+    assert_eq!(offers_to(&app, "ben@school.example").await, 1);
+    // Carl's place frees too, and goes back: no one else waits.
+    assert_eq!(cancel_first_booking(&carl).await, StatusCode::NO_CONTENT);
+    let taken = places_taken(&app, &session).await;
+    assert_eq!(taken, 2, "Dee's, and the one held for Ben");
+
+    // Kenton's lead books a place for Kenton directly: refused, the offer holds its one
+    // place.
+    let lead = app.person("harrow", "lead@kenton.example", None).await;
+    crate::organisations::appoint(&admin, "harrow", &org, "lead@kenton.example").await;
+    let res = crate::bookings::checkout(
+        &lead,
+        "harrow",
+        "kenton-direct-1",
+        &json!({"organisation_id": org, "items": [{"session_id": session}]}),
+    )
+    .await;
+    assert_eq!(error_code(&res), "organisation_limit", "{}", res.status());
+    assert_eq!(places_taken(&app, &session).await, taken, "nothing taken");
 }

@@ -158,7 +158,10 @@ async fn every_tenants_notice_states_exactly_the_rules_it_enforces() {
     assert!(account.contains("as soon as your organisation tells us you have left it"));
     let harrow = app.get_json("harrow", "/privacy.json").await.to_string();
     assert!(harrow.contains("Deleted 7 years after the course or service was delivered."));
-    assert!(harrow.contains("You can ask us to keep your account for a further period."));
+    assert!(
+        harrow
+            .contains("You can keep your account for a further period by signing in before then.")
+    );
 }
 
 /// Every `table.column` of the migrated schema's ordinary tables, but the migrations'

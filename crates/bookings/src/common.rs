@@ -14,7 +14,7 @@ use storage::{Clock, Db, TenantTx, Writes};
 use tenant_router::TenantId;
 
 use crate::BookingError;
-use crate::store::entity::{booking, booking_order, transaction_log};
+use crate::store::entity::{booking, booking_order, transaction_log, waiting_list_entry};
 
 /// A booking's status while it waits for a lead administrator's approval.
 pub const PENDING: &str = "pending";
@@ -207,10 +207,11 @@ pub(crate) enum OrgLimit {
 }
 
 /// Refuses a place beyond the organisation's limit on the session, counting the places it
-/// holds and what `counting` says. Called after the place is taken, by an update that
-/// holds the session's row until commit: every booking of the session queues there, so
-/// the count includes every place committed before this one and concurrent checkouts
-/// cannot both take an organisation's last place.
+/// holds (its confirmed and pending bookings, and the places held for waiting-list offers
+/// made to people waiting on its behalf) and what `counting` says. Called after the place
+/// is taken, by an update that holds the session's row until commit: every booking of the
+/// session queues there, so the count includes every place committed before this one and
+/// concurrent checkouts cannot both take an organisation's last place.
 pub(crate) async fn check_org_limit(
     tx: &TenantTx,
     session_id: &str,
@@ -225,6 +226,14 @@ pub(crate) async fn check_org_limit(
         .filter(booking::Column::Status.is_in(["confirmed", PENDING]))
         .count(&**tx)
         .await?;
+    let offered = waiting_list_entry::Entity::find()
+        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(waiting_list_entry::Column::SessionId.eq(session_id))
+        .filter(waiting_list_entry::Column::OrganisationId.eq(org))
+        .filter(waiting_list_entry::Column::Status.eq("offered"))
+        .count(&**tx)
+        .await?;
+    let held = held + offered;
     // (`count` is sea-orm's `PaginatorTrait::count`: one `SELECT COUNT(*)`.)
     let limit = u64::try_from(limit).unwrap_or(0);
     let over = match counting {

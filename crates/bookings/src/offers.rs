@@ -9,8 +9,8 @@ use identity::store::entity::account;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait as _, EntityTrait as _,
-    IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
-    QueryTrait as _, Set,
+    IntoActiveModel as _, QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait as _,
+    Set,
 };
 use sha2::{Digest as _, Sha256};
 use storage::TenantTx;
@@ -59,14 +59,15 @@ pub(crate) async fn pass_on(
     base_url: &str,
 ) -> Result<bool, BookingError> {
     crate::take::hold_session(tx, session_id).await?;
-    let Some(entry) = next_in_line(tx, session_id, now).await? else {
+    let Some((entry, deadline)) = next_in_line(tx, session_id, now).await? else {
         tx.execute(&catalogue::store::places::release(tx.tenant(), session_id))
             .await?;
         return Ok(false);
     };
     let token = identity::domain::token::generate()
         .map_err(|e| BookingError::Identity(identity::IdentityError::Internal(e.to_string())))?;
-    let expires = now + Duration::hours(OFFER_HOURS);
+    // Open for OFFER_HOURS, but never past the session's start or the close of booking.
+    let expires = Ord::min(now + Duration::hours(OFFER_HOURS), deadline);
     let person = identity::store::find_by_id(tx, &entry.account_id).await?;
     let title = find_course(tx, &entry.course_id)
         .await?
@@ -123,13 +124,14 @@ async fn find_course(tx: &TenantTx, id: &str) -> Result<Option<course::Model>, B
 }
 
 /// The first entry waiting on `session_id` that may be offered a place now (see
-/// [`pass_on`]); `None` when the session is not open for booking or no one waiting may
-/// take the place. The session's row is held by the caller.
+/// [`pass_on`]), with the latest an offer may run to (the session's start, or the close
+/// of booking if sooner); `None` when the session is not open for booking or no one
+/// waiting may take the place. The session's row is held by the caller.
 async fn next_in_line(
     tx: &TenantTx,
     session_id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<waiting_list_entry::Model>, BookingError> {
+) -> Result<Option<(waiting_list_entry::Model, DateTime<Utc>)>, BookingError> {
     let session = find_session(tx, session_id).await?;
     let Some(course) = find_course(tx, &session.course_id).await? else {
         return Ok(None);
@@ -137,6 +139,9 @@ async fn next_in_line(
     if crate::take::check_bookable(&session, &course, now).is_err() {
         return Ok(None);
     }
+    let deadline = course
+        .booking_closes_at
+        .map_or(session.starts_at, |c| Ord::min(c, session.starts_at));
     let waiting = waiting_list_entry::Entity::find()
         .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
         .filter(waiting_list_entry::Column::SessionId.eq(session_id))
@@ -145,34 +150,26 @@ async fn next_in_line(
         .order_by_asc(waiting_list_entry::Column::Id)
         .all(&**tx)
         .await?;
-    let Some(limit) = session.org_place_limit else {
-        return Ok(waiting.into_iter().next());
-    };
     for entry in waiting {
-        let Some(org) = entry.organisation_id.as_deref() else {
-            return Ok(Some(entry));
-        };
-        // Places the organisation has been offered are held for it too.
-        let offered = waiting_list_entry::Entity::find()
-            .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
-            .filter(waiting_list_entry::Column::SessionId.eq(session_id))
-            .filter(waiting_list_entry::Column::OrganisationId.eq(org))
-            .filter(waiting_list_entry::Column::Status.eq("offered"))
-            .count(&**tx)
-            .await?;
-        match crate::common::check_org_limit(
-            tx,
-            session_id,
-            org,
-            limit,
-            crate::common::OrgLimit::AlsoTaking(offered),
-        )
-        .await
+        if let (Some(limit), Some(org)) =
+            (session.org_place_limit, entry.organisation_id.as_deref())
         {
-            Ok(()) => return Ok(Some(entry)),
-            Err(BookingError::NotBookable { .. }) => {}
-            Err(e) => return Err(e),
+            // Places held for the organisation's open offers count towards its limit.
+            match crate::common::check_org_limit(
+                tx,
+                session_id,
+                org,
+                limit,
+                crate::common::OrgLimit::AlsoTaking(0),
+            )
+            .await
+            {
+                Ok(()) => {}
+                Err(BookingError::NotBookable { .. }) => continue,
+                Err(e) => return Err(e),
+            }
         }
+        return Ok(Some((entry, deadline)));
     }
     Ok(None)
 }
@@ -212,6 +209,19 @@ impl Bookings {
             self.catalogue.changed(&cfg.slug);
             return Err(BookingError::OfferExpired);
         }
+        // The session or its course may have stopped taking bookings since the offer was
+        // made (cancelled, or booking closed early): the offer lapses, and its place goes
+        // back (no one else may be offered it either).
+        let session = find_session(&tx, &entry.session_id).await?;
+        let course = find_course(&tx, &session.course_id)
+            .await?
+            .ok_or(BookingError::NotFound)?;
+        if let Err(refused) = crate::take::check_bookable(&session, &course, now) {
+            expire(&tx, entry, now, base_url).await?;
+            tx.commit().await?;
+            self.catalogue.changed(&cfg.slug);
+            return Err(refused);
+        }
         // Claimed first, by a conditional update: an offer lapsing at this moment (the
         // minute's job) or accepted twice at once goes one way only, and every hand-over
         // locks the entry before the session, as `expire` does.
@@ -235,13 +245,6 @@ impl Bookings {
                 _ => BookingError::OfferUsed,
             });
         }
-        let session = find_session(&tx, &entry.session_id).await?;
-        let course = course::Entity::find()
-            .filter(course::Column::TenantId.eq(cfg.slug.as_str()))
-            .filter(course::Column::Id.eq(&session.course_id))
-            .one(&*tx)
-            .await?
-            .ok_or(BookingError::NotFound)?;
         let price = crate::purchases::place_price(
             &*tx,
             tx.tenant(),
@@ -432,12 +435,13 @@ impl Bookings {
                     tx.rollback().await?;
                     break;
                 }
-                let handed = pass_on(&tx, &session_id, now, base_url).await?;
-                tx.commit().await?;
-                self.catalogue.changed(tenant);
-                if !handed {
+                if !pass_on(&tx, &session_id, now, base_url).await? {
+                    // No one waiting may have it: the place stays as it was.
+                    tx.rollback().await?;
                     break;
                 }
+                tx.commit().await?;
+                self.catalogue.changed(tenant);
                 offered += 1;
             }
         }

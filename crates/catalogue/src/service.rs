@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tenant_router::config::ProviderKind;
 
 use chrono::{DateTime, Utc};
 use identity::domain::rights::Role;
@@ -328,6 +329,8 @@ impl Catalogue {
         fields: &CourseFields,
     ) -> Result<String, CatalogueError> {
         let valid = course::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        crate::domain::provider_offers(cfg, &valid.provider_id, None, ProviderKind::Training)
+            .map_err(CatalogueError::Invalid)?;
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         check_sla(&tx, &valid).await?;
         let now = self.clock.now();
@@ -374,6 +377,13 @@ impl Catalogue {
             return Err(CANCELLED);
         }
         let valid = course::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        crate::domain::provider_offers(
+            cfg,
+            &valid.provider_id,
+            Some(&c.provider_id),
+            ProviderKind::Training,
+        )
+        .map_err(CatalogueError::Invalid)?;
         check_sla(&tx, &valid).await?;
         let now = self.clock.now();
         let mut row = c.into_active_model();

@@ -7,6 +7,7 @@ use sea_orm::{
     QueryFilter as _, QueryOrder as _, Set,
 };
 use storage::TenantTx;
+use tenant_router::config::ProviderKind;
 use tenant_router::{TenantConfig, TenantId};
 
 use crate::CatalogueError;
@@ -64,6 +65,8 @@ impl Catalogue {
         fields: &ServiceFields,
     ) -> Result<String, CatalogueError> {
         let valid = traded::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        crate::domain::provider_offers(cfg, &valid.provider_id, None, ProviderKind::Services)
+            .map_err(CatalogueError::Invalid)?;
         let tx = self.db.tenant_tx(&cfg.slug).await?;
         let now = self.clock.now();
         let id = uuid::Uuid::now_v7().to_string();
@@ -108,6 +111,13 @@ impl Catalogue {
             return Err(CANCELLED);
         }
         let valid = traded::validate(cfg, manager, fields).map_err(CatalogueError::Invalid)?;
+        crate::domain::provider_offers(
+            cfg,
+            &valid.provider_id,
+            Some(&s.provider_id),
+            ProviderKind::Services,
+        )
+        .map_err(CatalogueError::Invalid)?;
         let now = self.clock.now();
         let mut row = s.into_active_model();
         apply_service(&mut row, &valid, now);

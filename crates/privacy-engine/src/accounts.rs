@@ -166,7 +166,8 @@ pub trait Accounts: Send + Sync {
     /// The tenant's active privacy officers, who answer rights requests.
     async fn privacy_officers(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
 
-    /// Every active account, for a message the tenant sends everyone (a significant
+    /// Every active account with a confirmed email address, for a message the tenant
+    /// sends everyone (a significant
     /// change to the notice, where it says so).
     async fn active_holders(&self, tx: &TenantTx) -> Result<Vec<Recipient>, PrivacyError>;
 

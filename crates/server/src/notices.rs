@@ -15,8 +15,9 @@ use crate::http::state::{Announced, AppState};
 /// Rebuilds the registry from the tenant rows, and the announcements with it.
 ///
 /// # Errors
-/// When the database fails or a stored configuration no longer validates (the running
-/// registry is then kept).
+/// When the database fails (the running registry is then kept). See
+/// [`storage::tenants::load_registry`] for a stored configuration that no longer reads
+/// or validates.
 pub async fn reload(
     db: &storage::Db,
     registry: &LiveRegistry,

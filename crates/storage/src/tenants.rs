@@ -349,11 +349,14 @@ async fn claim_hostnames(tx: &crate::TenantTx, cfg: &TenantConfig) -> Result<(),
     }
 }
 
-/// Builds the running registry from the tenant rows, re-validating each.
+/// Builds the running registry from the tenant rows, re-validating each. A row that no
+/// longer parses, or claims a host another row has, is set aside with an error logged
+/// (that council is not served) rather than failing every council; one that fails a
+/// check added since it was stored is served, with an error logged per problem.
 ///
 /// # Errors
-/// [`StorageError::CorruptTenant`] for a row that no longer parses or validates,
-/// [`StorageError::Registry`] when two rows claim one host.
+/// [`StorageError::Db`] when a statement fails, [`StorageError::Registry`] when the
+/// registry cannot be built.
 pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
     use sea_orm::QueryOrder as _;
     let rows = tenant::Entity::find()
@@ -368,15 +371,21 @@ pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
         if gone.iter().any(|g| g.id == row.id) {
             continue;
         }
-        let corrupt = |message: String| StorageError::CorruptTenant {
-            tenant: row.id.clone(),
-            message,
+        // A stored configuration that no longer reads must not take every tenant down:
+        // that council is set aside, loudly.
+        let config = match serde_json::from_str::<TenantConfig>(&row.config) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(tenant = %row.id, error = %e, "tenant set aside: its stored configuration does not read");
+                continue;
+            }
         };
-        let config: TenantConfig =
-            serde_json::from_str(&row.config).map_err(|e| corrupt(e.to_string()))?;
-        let problems = config.validate();
-        if let Some(p) = problems.first() {
-            return Err(corrupt(format!("{}: {}", p.key, p.message)));
+        // One that fails a check added since it was stored is still served, loudly: it
+        // was in force, and its correction (the operator applies the corrected folder,
+        // which becomes a notice draft) goes through the council's next publication,
+        // which is refused until the checks pass.
+        for p in config.validate() {
+            tracing::error!(tenant = %row.id, key = %p.key, problem = %p.message, "tenant configuration fails a check: apply its corrected folder and publish the draft");
         }
         let logo = match (row.logo, row.logo_content_type.as_deref()) {
             (Some(bytes), Some(ct)) => Some((logo_content_type(ct_to_name(ct)), bytes)),

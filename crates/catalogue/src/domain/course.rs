@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 use identity::domain::signup::FieldError;
 use serde::Deserialize;
 use tenant_router::TenantConfig;
-use tenant_router::config::ProviderKind;
 use utoipa::ToSchema;
 
 use super::money::MAX_PENCE;
@@ -145,13 +144,7 @@ pub fn validate(
     f: &CourseFields,
 ) -> Result<ValidCourse, Vec<FieldError>> {
     let mut errors = Vec::new();
-    super::provider_for(
-        &mut errors,
-        cfg,
-        manager,
-        &f.provider_id,
-        Some(ProviderKind::Training),
-    );
+    super::provider_for(&mut errors, cfg, manager, &f.provider_id);
     let kind = match f.kind.trim() {
         "" | "course" => "course",
         "event" => "event",

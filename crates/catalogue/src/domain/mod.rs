@@ -154,45 +154,66 @@ pub(crate) fn provider_for(
     cfg: &TenantConfig,
     manager: &Manager,
     provider_id: &str,
-    offering: Option<ProviderKind>,
 ) {
     let provider_id = provider_id.trim();
-    let Some(provider) = cfg.providers.iter().find(|p| p.id == provider_id) else {
-        let message = if provider_id.is_empty() {
-            "Select a provider"
-        } else {
-            "Select a provider from the list: this one is not registered with the portal"
-        };
-        error(errors, "provider_id", message);
-        return;
-    };
-    if !manager.manages(provider_id) {
+    if provider_id.is_empty() {
+        error(errors, "provider_id", "Select a provider");
+    } else if !cfg.providers.iter().any(|p| p.id == provider_id) {
+        error(
+            errors,
+            "provider_id",
+            "Select a provider from the list: this one is not registered with the portal",
+        );
+    } else if !manager.manages(provider_id) {
         error(
             errors,
             "provider_id",
             "You can only manage your own provider's courses and services",
         );
-    } else if offering.is_some_and(|what| !provider.kind.offers(what)) {
-        let message = match offering {
-            Some(ProviderKind::Training) => {
-                "Select a provider of training: this one offers traded services only"
-            }
-            _ => "Select a provider of traded services: this one offers training only",
-        };
-        error(errors, "provider_id", message);
     }
 }
 
-/// The providers `manager` may choose for something `offering` (all they manage when
-/// `None`), for an editor's list.
+/// Refuses a provider that does not offer `what` (a course needs a provider of training,
+/// a traded service one of services), unless it is the item's `current` provider: an item
+/// made before kinds were checked stays editable without being moved to another provider.
+///
+/// # Errors
+/// The problem, tied to `provider_id`.
+pub fn provider_offers(
+    cfg: &TenantConfig,
+    provider_id: &str,
+    current: Option<&str>,
+    what: ProviderKind,
+) -> Result<(), Vec<FieldError>> {
+    let provider_id = provider_id.trim();
+    let Some(provider) = cfg.providers.iter().find(|p| p.id == provider_id) else {
+        return Ok(());
+    };
+    if current == Some(provider_id) || provider.kind.offers(what) {
+        return Ok(());
+    }
+    let mut errors = Vec::new();
+    let message = match what {
+        ProviderKind::Training => {
+            "Select a provider of training: this one offers traded services only"
+        }
+        _ => "Select a provider of traded services: this one offers training only",
+    };
+    error(&mut errors, "provider_id", message);
+    Err(errors)
+}
+
+/// The providers `manager` may choose for something `offering` `what`, for an editor's
+/// list: those that offer it, and the item's `current` provider whatever it offers.
 pub fn providers_for<'a>(
     cfg: &'a TenantConfig,
     manager: &'a Manager,
-    offering: Option<ProviderKind>,
+    what: ProviderKind,
+    current: Option<&'a str>,
 ) -> impl Iterator<Item = &'a tenant_router::config::Provider> {
-    cfg.providers
-        .iter()
-        .filter(move |p| manager.manages(&p.id) && offering.is_none_or(|what| p.kind.offers(what)))
+    cfg.providers.iter().filter(move |p| {
+        manager.manages(&p.id) && (p.kind.offers(what) || current == Some(p.id.as_str()))
+    })
 }
 
 /// Keeps the chosen values that are among `allowed`, reporting any that are not.

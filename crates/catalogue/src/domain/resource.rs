@@ -151,7 +151,7 @@ pub fn validate(
     u: &Upload,
 ) -> Result<ValidUpload, Vec<FieldError>> {
     let mut errors = Vec::new();
-    super::provider_for(&mut errors, cfg, manager, &u.provider_id, None);
+    super::provider_for(&mut errors, cfg, manager, &u.provider_id);
     let title = text(&mut errors, "title", "a title", &u.title, true, TITLE_MAX);
     let summary = text(
         &mut errors,

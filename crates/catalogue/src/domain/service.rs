@@ -4,7 +4,6 @@ use chrono::NaiveDate;
 use identity::domain::signup::FieldError;
 use serde::Deserialize;
 use tenant_router::TenantConfig;
-use tenant_router::config::ProviderKind;
 use utoipa::ToSchema;
 
 use super::money::MAX_PENCE;
@@ -84,13 +83,7 @@ pub fn validate(
     f: &ServiceFields,
 ) -> Result<ValidService, Vec<FieldError>> {
     let mut errors = Vec::new();
-    super::provider_for(
-        &mut errors,
-        cfg,
-        manager,
-        &f.provider_id,
-        Some(ProviderKind::Services),
-    );
+    super::provider_for(&mut errors, cfg, manager, &f.provider_id);
     let title = text(&mut errors, "title", "a title", &f.title, true, TITLE_MAX);
     let summary = text(
         &mut errors,

@@ -134,13 +134,14 @@ pub async fn find_by_email(
         .await?)
 }
 
-/// Every active account of the tenant, oldest first.
+/// Every active account of the tenant whose email address is confirmed, oldest first.
 ///
 /// # Errors
 /// When the query fails.
 pub async fn active(tx: &TenantTx) -> Result<Vec<account::Model>, IdentityError> {
     Ok(scoped(tx)
         .filter(account::Column::Status.eq(status::ACTIVE))
+        .filter(account::Column::EmailVerifiedAt.is_not_null())
         .order_by_asc(account::Column::CreatedAt)
         .order_by_asc(account::Column::Id)
         .all(&**tx)

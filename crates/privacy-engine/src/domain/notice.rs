@@ -192,7 +192,7 @@ pub fn retention_sentence(rule: &RetentionRule) -> String {
     };
     let mut s = format!("{verb} {when}.");
     if rule.user_may_extend {
-        s.push_str(" You can ask us to keep your account for a further period.");
+        s.push_str(" You can keep your account for a further period by signing in before then.");
     }
     if let Some(a) = &rule.authority
         && rule.trigger != RetentionTrigger::AdminSchedule

@@ -180,6 +180,10 @@ pub enum PublishError {
     /// The draft names hostnames another council has claimed since (these).
     #[error("another council already answers to {0}")]
     HostnameTaken(String),
+    /// The draft's configuration fails a check the platform makes of every configuration
+    /// (each as "key: problem"): one made before the check existed, say.
+    #[error("the draft's configuration fails the platform's checks: {}", .0.join("; "))]
+    Invalid(Vec<String>),
     /// The storage layer failed.
     #[error(transparent)]
     Privacy(#[from] PrivacyError),
@@ -362,8 +366,8 @@ pub struct Publication<'a> {
 }
 
 /// Publishes the draft as the next version and removes the draft. Refused, changing
-/// nothing, when the notice fails the ICO checklist or another version was published since
-/// the draft started. Returns the new version; the caller puts its configuration in force
+/// nothing, when its configuration fails the platform's checks, the notice fails the ICO
+/// checklist or another version was published since the draft started. Returns the new version; the caller puts its configuration in force
 /// in the same transaction.
 ///
 /// # Errors
@@ -379,6 +383,15 @@ pub async fn publish(
         && d.based_on != Some(l)
     {
         return Err(PublishError::Stale(l));
+    }
+    let problems = d.config.validate();
+    if !problems.is_empty() {
+        return Err(PublishError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| format!("{}: {}", p.key, p.message))
+                .collect(),
+        ));
     }
     let rendered = notice::render(&d.config, &d.prose);
     let unmet: Vec<CheckItem> = notice::checklist(&rendered.notice)

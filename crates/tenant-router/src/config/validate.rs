@@ -404,6 +404,15 @@ fn retention(c: &mut Checker, cfg: &TenantConfig) {
             (_, None) => c.fail(format!("{key}.after"), "is required, e.g. \"2y\" or \"0d\""),
             (_, Some(_)) => {}
         }
+        // Keeping the account longer is done by signing in, which restarts an inactivity
+        // period (the warning before the step says so); no other rule can be put off.
+        let account = rule.category == "account" || rule.category.starts_with("account.");
+        if rule.user_may_extend && !(account && rule.trigger == RetentionTrigger::Inactivity) {
+            c.fail(
+                format!("{key}.user_may_extend"),
+                "only an account rule triggered by inactivity can be put off (by signing in)",
+            );
+        }
     }
     for (i, cat) in cfg.data_categories.iter().enumerate() {
         let covered = cfg

@@ -540,6 +540,18 @@ async fn publish(
                         ),
                     }],
                 ),
+                PublishError::Invalid(problems) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    problems
+                        .into_iter()
+                        .map(|p| FieldError {
+                            field: "publish",
+                            message: format!(
+                                "This draft's settings fail a check the portal makes ({p}): discard the draft, or ask the platform operator to correct this council's file"
+                            ),
+                        })
+                        .collect(),
+                ),
                 PublishError::Privacy(e) => return Err(internal(e)),
             };
             let html = overview_page(&state, &v, status, None, errors).await?;

@@ -201,7 +201,7 @@ async fn editor<'a>(
     (session_form, session_errors): (SessionForm, Vec<FieldError>),
 ) -> Result<CourseEditor<'a>, Failure> {
     let cfg = &v.tenant().config;
-    let (form, status, sessions) = match id {
+    let (form, status, sessions, current) = match id {
         Some(id) => {
             let d = state.catalogue.course(&v.tenant().id, id, Some(m)).await?;
             if !m.manages(&d.course.provider_id) {
@@ -211,9 +211,10 @@ async fn editor<'a>(
                 form.unwrap_or_else(|| CourseForm::from_model(&d.course)),
                 Status::parse(&d.course.status),
                 session_views(&d.sessions),
+                Some(d.course.provider_id),
             )
         }
-        None => (form.unwrap_or_default(), Status::Draft, Vec::new()),
+        None => (form.unwrap_or_default(), Status::Draft, Vec::new(), None),
     };
     let slas = state.catalogue.sla_choices(&v.tenant().id).await?;
     Ok(CourseEditor {
@@ -228,7 +229,8 @@ async fn editor<'a>(
         providers: catalogue::domain::providers_for(
             cfg,
             m,
-            Some(tenant_router::config::ProviderKind::Training),
+            tenant_router::config::ProviderKind::Training,
+            current.as_deref(),
         )
         .map(|p| Opt {
             value: p.id.clone(),

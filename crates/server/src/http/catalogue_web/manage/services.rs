@@ -129,7 +129,7 @@ async fn service_editor<'a>(
     errors: Vec<FieldError>,
 ) -> Result<ServiceEditor<'a>, Failure> {
     let cfg = &v.tenant().config;
-    let (form, status) = match id {
+    let (form, status, current) = match id {
         Some(id) => {
             let d = state.catalogue.service(&v.tenant().id, id, Some(m)).await?;
             if !m.manages(&d.service.provider_id) {
@@ -138,9 +138,10 @@ async fn service_editor<'a>(
             (
                 form.unwrap_or_else(|| ServiceForm::from_detail(&d)),
                 Status::parse(&d.service.status),
+                Some(d.service.provider_id.clone()),
             )
         }
-        None => (form.unwrap_or_default(), Status::Draft),
+        None => (form.unwrap_or_default(), Status::Draft, None),
     };
     let mut bands: Vec<(String, String)> = form
         .band_label
@@ -162,7 +163,8 @@ async fn service_editor<'a>(
         providers: catalogue::domain::providers_for(
             cfg,
             m,
-            Some(tenant_router::config::ProviderKind::Services),
+            tenant_router::config::ProviderKind::Services,
+            current.as_deref(),
         )
         .map(|p| Opt {
             value: p.id.clone(),
