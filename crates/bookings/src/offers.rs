@@ -83,7 +83,8 @@ pub(crate) async fn pass_on(
         let body = format!(
             "Hello {},\n\nA place has come free on {title}, and you are first on the waiting list.\n\n\
              To take it, sign in and accept it here before {} (UK time):\n\n{base_url}/waiting-list/offers/{token}\n\n\
-             If you do not accept it by then, it goes to the next person waiting.\n",
+             If you do not accept it by then, it goes to the next person waiting (or back on \
+             sale, if booking has closed by then).\n",
             p.first_name,
             expires
                 .with_timezone(&chrono_tz::Europe::London)

@@ -217,7 +217,7 @@ impl Privacy {
         for p in &people {
             let why = if to_everyone {
                 format!(
-                    "{} emails everyone with an account when its privacy notice changes \
+                    "{} emails everyone with a confirmed address when its privacy notice changes \
                      significantly.",
                     cfg.controller.name
                 )

@@ -15,9 +15,9 @@ use crate::http::state::{Announced, AppState};
 /// Rebuilds the registry from the tenant rows, and the announcements with it.
 ///
 /// # Errors
-/// When the database fails (the running registry is then kept). See
-/// [`storage::tenants::load_registry`] for a stored configuration that no longer reads
-/// or validates.
+/// When the database fails or a stored configuration does not read (the running
+/// registry is then kept). A configuration that fails a check added since it was stored
+/// is served (see [`storage::tenants::load_registry`]).
 pub async fn reload(
     db: &storage::Db,
     registry: &LiveRegistry,
@@ -172,6 +172,11 @@ pub async fn publish_first_versions(
                     "privacy notice not published: its draft awaits the missing items"
                 );
             }
+            Err(PublishError::Invalid(problems)) => tracing::warn!(
+                tenant = %t.id,
+                problems = %problems.join("; "),
+                "privacy notice not published: its configuration fails a check"
+            ),
             Err(e) => return Err(e.into()),
         }
         if let Err(e) = tx.commit().await {

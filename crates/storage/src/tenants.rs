@@ -349,14 +349,14 @@ async fn claim_hostnames(tx: &crate::TenantTx, cfg: &TenantConfig) -> Result<(),
     }
 }
 
-/// Builds the running registry from the tenant rows, re-validating each. A row that no
-/// longer parses, or claims a host another row has, is set aside with an error logged
-/// (that council is not served) rather than failing every council; one that fails a
-/// check added since it was stored is served, with an error logged per problem.
+/// Builds the running registry from the tenant rows, re-validating each. A row that
+/// claims a host another row has is set aside with an error logged (that council is not
+/// served) rather than failing every council; one that fails a check added since it was
+/// stored is served, with an error logged per problem.
 ///
 /// # Errors
-/// [`StorageError::Db`] when a statement fails, [`StorageError::Registry`] when the
-/// registry cannot be built.
+/// [`StorageError::Db`] when a statement fails, [`StorageError::CorruptTenant`] for a row
+/// that does not read, [`StorageError::Registry`] when the registry cannot be built.
 pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
     use sea_orm::QueryOrder as _;
     let rows = tenant::Entity::find()
@@ -371,15 +371,14 @@ pub async fn load_registry(db: &Db) -> Result<TenantRegistry, StorageError> {
         if gone.iter().any(|g| g.id == row.id) {
             continue;
         }
-        // A stored configuration that no longer reads must not take every tenant down:
-        // that council is set aside, loudly.
-        let config = match serde_json::from_str::<TenantConfig>(&row.config) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(tenant = %row.id, error = %e, "tenant set aside: its stored configuration does not read");
-                continue;
-            }
-        };
+        // A stored configuration that does not read (one a newer release wrote, read by a
+        // replica not yet upgraded) fails the load: a reload then keeps the registry
+        // running, and start-up stops with the council named.
+        let config: TenantConfig =
+            serde_json::from_str(&row.config).map_err(|e| StorageError::CorruptTenant {
+                tenant: row.id.clone(),
+                message: e.to_string(),
+            })?;
         // One that fails a check added since it was stored is still served, loudly: it
         // was in force, and its correction (the operator applies the corrected folder,
         // which becomes a notice draft) goes through the council's next publication,

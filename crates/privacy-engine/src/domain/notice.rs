@@ -130,7 +130,7 @@ fn basis_name(b: LawfulBasis) -> &'static str {
 /// (`Privacy::publish`).
 fn changes(cfg: &TenantConfig) -> String {
     let email = if cfg.announces_changes_by_email() {
-        "we email everyone with an account"
+        "we email everyone whose account has a confirmed email address"
     } else {
         "we email you if you ask us to in your account's preferences"
     };
