@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use crate::common::find_course;
 use catalogue::domain::Manager;
 use catalogue::domain::uk::uk_span;
 use catalogue::store::entity::course;
@@ -373,15 +374,6 @@ async fn attended_booking(
         return Err(BookingError::FeedbackNotOpen);
     }
     Ok(b)
-}
-
-async fn find_course(tx: &TenantTx, course_id: &str) -> Result<course::Model, BookingError> {
-    course::Entity::find()
-        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course::Column::Id.eq(course_id))
-        .one(&**tx)
-        .await?
-        .ok_or(BookingError::NotFound)
 }
 
 /// The object keys of the certificates kept for `accounts` (for erasure).

@@ -197,6 +197,19 @@ pub(crate) async fn find_session(
         .ok_or(BookingError::NotFound)
 }
 
+/// The tenant's course `course_id`.
+pub(crate) async fn find_course(
+    tx: &TenantTx,
+    course_id: &str,
+) -> Result<course::Model, BookingError> {
+    course::Entity::find()
+        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(course::Column::Id.eq(course_id))
+        .one(&**tx)
+        .await?
+        .ok_or(BookingError::NotFound)
+}
+
 /// What [`check_org_limit`] counts besides the places written before this transaction.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum OrgLimit {

@@ -18,7 +18,7 @@ use storage::audit::{self, AuditEntry};
 use storage::outbox::{self, Email};
 use tenant_router::{TenantConfig, TenantId};
 
-use crate::common::{Entry, find_session, log};
+use crate::common::{Entry, find_course, find_session, log};
 use crate::store::entity::{booking, booking_order, waiting_list_entry};
 use crate::{BookingError, Bookings};
 
@@ -59,7 +59,7 @@ pub(crate) async fn pass_on(
     base_url: &str,
 ) -> Result<bool, BookingError> {
     crate::take::hold_session(tx, session_id).await?;
-    let Some((entry, deadline)) = next_in_line(tx, session_id, now).await? else {
+    let Some((entry, deadline, title)) = next_in_line(tx, session_id, now).await? else {
         tx.execute(&catalogue::store::places::release(tx.tenant(), session_id))
             .await?;
         return Ok(false);
@@ -69,10 +69,6 @@ pub(crate) async fn pass_on(
     // Open for OFFER_HOURS, but never past the session's start or the close of booking.
     let expires = Ord::min(now + Duration::hours(OFFER_HOURS), deadline);
     let person = identity::store::find_by_id(tx, &entry.account_id).await?;
-    let title = find_course(tx, &entry.course_id)
-        .await?
-        .map(|c| c.title)
-        .unwrap_or_default();
     let entry_id = entry.id.clone();
     let mut row = entry.into_active_model();
     row.status = Set("offered".to_owned());
@@ -115,28 +111,17 @@ pub(crate) async fn pass_on(
     Ok(true)
 }
 
-/// The course `id` of this tenant, if it exists.
-async fn find_course(tx: &TenantTx, id: &str) -> Result<Option<course::Model>, BookingError> {
-    Ok(course::Entity::find()
-        .filter(course::Column::TenantId.eq(tx.tenant().as_str()))
-        .filter(course::Column::Id.eq(id))
-        .one(&**tx)
-        .await?)
-}
-
 /// The first entry waiting on `session_id` that may be offered a place now (see
 /// [`pass_on`]), with the latest an offer may run to (the session's start, or the close
-/// of booking if sooner); `None` when the session is not open for booking or no one
+/// of booking if sooner) and the course's title; `None` when the session is not open for booking or no one
 /// waiting may take the place. The session's row is held by the caller.
 async fn next_in_line(
     tx: &TenantTx,
     session_id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(waiting_list_entry::Model, DateTime<Utc>)>, BookingError> {
+) -> Result<Option<(waiting_list_entry::Model, DateTime<Utc>, String)>, BookingError> {
     let session = find_session(tx, session_id).await?;
-    let Some(course) = find_course(tx, &session.course_id).await? else {
-        return Ok(None);
-    };
+    let course = find_course(tx, &session.course_id).await?;
     if crate::take::check_bookable(&session, &course, now).is_err() {
         return Ok(None);
     }
@@ -170,7 +155,7 @@ async fn next_in_line(
                 Err(e) => return Err(e),
             }
         }
-        return Ok(Some((entry, deadline)));
+        return Ok(Some((entry, deadline, course.title)));
     }
     Ok(None)
 }
@@ -214,9 +199,7 @@ impl Bookings {
         // made (cancelled, or booking closed early): the offer lapses, and its place goes
         // back (no one else may be offered it either).
         let session = find_session(&tx, &entry.session_id).await?;
-        let course = find_course(&tx, &session.course_id)
-            .await?
-            .ok_or(BookingError::NotFound)?;
+        let course = find_course(&tx, &session.course_id).await?;
         if let Err(refused) = crate::take::check_bookable(&session, &course, now) {
             expire(&tx, entry, now, base_url).await?;
             tx.commit().await?;

@@ -7,6 +7,7 @@ pub mod executor;
 pub mod inventory;
 pub mod lawful;
 pub mod notice;
+mod notice_words;
 pub mod record;
 pub mod reference;
 pub mod retention;

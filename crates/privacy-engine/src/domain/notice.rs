@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 use tenant_router::TenantConfig;
-use tenant_router::config::{
-    DataCategory, LawfulBasis, RetentionAction, RetentionRule, RetentionTrigger, Source,
-};
+use tenant_router::config::{DataCategory, RetentionAction, RetentionRule, RetentionTrigger};
+
+use super::notice_words::{basis, basis_name, changes, source};
 
 /// The Information Commissioner's Office, where anyone may complain.
 pub const ICO: &str = "Information Commissioner's Office, Wycliffe House, Water Lane, Wilmslow, \
@@ -100,58 +100,6 @@ pub struct Section {
     pub recipients: Vec<String>,
     /// How long it is kept: one sentence per rule the platform enforces.
     pub retention: Vec<String>,
-}
-
-fn basis(b: LawfulBasis) -> &'static str {
-    match b {
-        LawfulBasis::Consent => {
-            "Your consent. You can withdraw it at any time, as easily as you gave it."
-        }
-        LawfulBasis::Contract => "A contract with you or your organisation, or steps before one.",
-        LawfulBasis::LegalObligation => "A legal obligation the controller must meet.",
-        LawfulBasis::VitalInterests => "Protecting someone's life.",
-        LawfulBasis::PublicTask => "A public task: the council's functions set out in law.",
-        LawfulBasis::LegitimateInterests => "Legitimate interests, balanced against your rights.",
-    }
-}
-
-fn basis_name(b: LawfulBasis) -> &'static str {
-    match b {
-        LawfulBasis::Consent => "Consent (UK GDPR article 6(1)(a))",
-        LawfulBasis::Contract => "Contract (article 6(1)(b))",
-        LawfulBasis::LegalObligation => "Legal obligation (article 6(1)(c))",
-        LawfulBasis::VitalInterests => "Vital interests (article 6(1)(d))",
-        LawfulBasis::PublicTask => "Public task (article 6(1)(e))",
-        LawfulBasis::LegitimateInterests => "Legitimate interests (article 6(1)(f))",
-    }
-}
-
-/// How significant changes are announced, as the publishing step does it
-/// (`Privacy::publish`).
-fn changes(cfg: &TenantConfig) -> String {
-    let email = if cfg.announces_changes_by_email() {
-        "we email everyone whose account has a confirmed email address"
-    } else {
-        "we email you if you ask us to in your account's preferences"
-    };
-    format!(
-        "Each version of this notice stays readable on this site. When we change it \
-         significantly, we ask you to read the new version when you next sign in, and {email}."
-    )
-}
-
-fn source(s: Source) -> &'static str {
-    match s {
-        Source::DataSubject => "you",
-        Source::OrganisationLeadAdmin => "your organisation's lead administrator",
-        Source::SchoolAdministrator => "administrators at your school or setting",
-        Source::VerificationForm => "a user verification form",
-        Source::EventContactForm => "contact forms collected at events",
-        Source::Device => "your browser or device, as you use the site",
-        Source::Schools => "schools",
-        Source::OtherAgencies => "other public bodies and agencies",
-        Source::Providers => "the providers of courses you attend",
-    }
 }
 
 /// One retention rule as a sentence, e.g. "Deleted 4 years after your account was last
