@@ -664,15 +664,7 @@ async fn where_the_notice_says_changes_are_emailed_everyone_with_an_account_is_t
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let id = app.account("segfl", "amy@school.example").await.unwrap().id;
-    let tx = app
-        .store
-        .tenant_tx(&"segfl".parse().unwrap())
-        .await
-        .unwrap();
-    let choices = privacy_engine::store::consent::history(&tx, &id)
-        .await
-        .unwrap();
-    tx.rollback().await.unwrap();
+    let choices = segfl_choices(&app, &id).await;
     assert!(choices.is_empty(), "{choices:?}");
 
     let admin = admin(&app, "segfl").await;
@@ -710,6 +702,47 @@ async fn where_the_notice_says_changes_are_emailed_everyone_with_an_account_is_t
             .iter()
             .all(|m| m.subject != "Our privacy notice has changed")
     );
+
+    // A link from before SEGfL told everyone (made as the portal made them then) is
+    // genuine: it says these emails are no longer a choice, and records nothing. A
+    // made-up link is still not valid.
+    let old_link = format!(
+        "/unsubscribe/{}",
+        app.state
+            .identity
+            .unsubscribe_token(&"segfl".parse().unwrap(), &id, "notice_changes")
+            .unwrap()
+    );
+    let stranger = app.new_browser();
+    let page = stranger.get_tenant("segfl", &old_link).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("no longer a choice"), "{page}");
+    assert!(!page.contains("Stop these emails"), "{page}");
+    let res = stranger
+        .post_form("segfl", &old_link, &[("List-Unsubscribe", "One-Click")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("no longer a choice"));
+    let choices = segfl_choices(&app, &id).await;
+    assert!(choices.is_empty(), "{choices:?}");
+    let res = stranger.get_tenant("segfl", &format!("{old_link}A")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&res), "bad_link");
+}
+
+/// The consent events of SEGfL's account `id`.
+async fn segfl_choices(app: &TestApp, id: &str) -> Vec<privacy_engine::store::consent::Model> {
+    let tx = app
+        .store
+        .tenant_tx(&"segfl".parse().unwrap())
+        .await
+        .unwrap();
+    let choices = privacy_engine::store::consent::history(&tx, id)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    choices
 }
 
 /// The notice states the facts of the council's file that have no other home: every

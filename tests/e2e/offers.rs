@@ -192,3 +192,59 @@ async fn an_open_offer_counts_towards_the_organisations_limit() {
     assert_eq!(error_code(&res), "organisation_limit", "{}", res.status());
     assert_eq!(places_taken(&app, &session).await, taken, "nothing taken");
 }
+
+/// An offer its organisation's limit stops from being accepted (a colleague's booking
+/// became the organisation's while it was open) is refused: the person keeps their turn,
+/// and the place goes straight to the next person who may have it, not held until the offer
+/// would have lapsed. When the organisation has room again, they are offered a place first.
+#[tokio::test]
+async fn an_offer_the_organisations_limit_stops_passes_the_place_on_and_keeps_the_turn() {
+    use crate::organisations::admin_with_org;
+    let app = spawn_app().await;
+    let (admin, org) = admin_with_org(&app, "harrow", "Kenton School").await;
+    let (_, session) = course_with_session(&app, &admin, "harrow", "ss4e", 2, 30).await;
+    let [ana, carl, ben, _dee] = in_turn(&app, &session, ["ana", "carl", "ben", "dee"]).await;
+    ben_waits_for_kenton_limited_to_one(&app, &org, &session).await;
+    assert_eq!(cancel_first_booking(&ana).await, StatusCode::NO_CONTENT);
+    assert_eq!(offers_to(&app, "ben@school.example").await, 1);
+    // Meanwhile Carl's place becomes Kenton's: Kenton is at its limit.
+    run_sql(
+        &app,
+        &format!("UPDATE booking SET organisation_id = '{org}' WHERE account_id = $1"),
+        &id_of(&app, "carl@school.example").await,
+    )
+    .await;
+    let link = app
+        .emailed_link("harrow", "ben@school.example", "/waiting-list/offers/")
+        .await;
+    let res = ben.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(error_code(&res), "organisation_limit", "{}", res.status());
+    assert!(
+        ben.get_json("harrow", "/api/v1/bookings")
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let status = run_sql(
+        &app,
+        "SELECT status FROM waiting_list_entry WHERE account_id = $1",
+        &id_of(&app, "ben@school.example").await,
+    )
+    .await
+    .and_then(|r| r.try_get_by_index::<String>(0).ok());
+    assert_eq!(status.as_deref(), Some("waiting"), "Ben keeps his turn");
+    assert_eq!(offers_to(&app, "dee@school.example").await, 1, "passed on");
+    assert_eq!(
+        places_taken(&app, &session).await,
+        2,
+        "Carl's, and Dee's offer"
+    );
+    // The old link is spent.
+    let res = ben.submit("harrow", &link, &link, &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Carl's place frees: Kenton has room again, and Ben, first in line, is offered it.
+    assert_eq!(cancel_first_booking(&carl).await, StatusCode::NO_CONTENT);
+    assert_eq!(offers_to(&app, "ben@school.example").await, 2);
+}

@@ -243,14 +243,24 @@ impl Bookings {
             // The place is already held for the offer: the session's row is held for the
             // count, as a checkout's take holds it.
             crate::take::hold_session(&tx, &session.id).await?;
-            crate::common::check_org_limit(
+            if let Err(refused) = crate::common::check_org_limit(
                 &tx,
                 &session.id,
                 org,
                 limit,
                 crate::common::OrgLimit::AlsoTaking(0),
             )
-            .await?;
+            .await
+            {
+                if matches!(refused, BookingError::NotBookable { .. }) {
+                    // The organisation's limit was lowered, or its colleagues booked, since
+                    // the offer: the person keeps their turn and the place goes on.
+                    back_in_line(&tx, &entry, now, base_url).await?;
+                    tx.commit().await?;
+                    self.catalogue.changed(&cfg.slug);
+                }
+                return Err(refused);
+            }
         }
         let order_id = uuid::Uuid::now_v7().to_string();
         let number = crate::common::insert_order(&tx, &cfg.short_name, |number| {
@@ -454,6 +464,47 @@ fn open_for_booking(tenant: &TenantId, now: DateTime<Utc>) -> sea_orm::sea_query
 }
 
 /// Marks an open offer lapsed (if no one got there first) and passes its place on.
+/// An offer its organisation's limit stops from being accepted: the person waits again, in
+/// their old turn (next in line skips them while their organisation is at its limit), and
+/// the place is offered to the next person who may have it, or goes back on sale.
+async fn back_in_line(
+    tx: &TenantTx,
+    entry: &waiting_list_entry::Model,
+    now: DateTime<Utc>,
+    base_url: &str,
+) -> Result<(), BookingError> {
+    waiting_list_entry::Entity::update_many()
+        .filter(waiting_list_entry::Column::TenantId.eq(tx.tenant().as_str()))
+        .filter(waiting_list_entry::Column::Id.eq(&entry.id))
+        .col_expr(waiting_list_entry::Column::Status, Expr::value("waiting"))
+        .col_expr(
+            waiting_list_entry::Column::OfferTokenHash,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            waiting_list_entry::Column::OfferExpiresAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .exec(&**tx)
+        .await?;
+    audit::record(
+        tx,
+        now,
+        AuditEntry {
+            actor: "system:waiting-list",
+            action: "waiting_list.offer_returned",
+            subject: &entry.id,
+            detail: serde_json::json!({
+                "session": entry.session_id,
+                "reason": "organisation_limit",
+            }),
+        },
+    )
+    .await?;
+    pass_on(tx, &entry.session_id, now, base_url).await?;
+    Ok(())
+}
+
 async fn expire(
     tx: &TenantTx,
     entry: waiting_list_entry::Model,

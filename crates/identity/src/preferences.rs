@@ -212,8 +212,8 @@ impl Identity {
     /// What an unsubscribe token stops: `(account id, purpose, label)`.
     ///
     /// # Errors
-    /// [`IdentityError::BadToken`] for a token that is not one of ours, for this tenant,
-    /// naming a purpose it asks about.
+    /// [`IdentityError::BadToken`] for a token that is not one of ours for this tenant;
+    /// [`IdentityError::NotAsked`] for one of ours naming a purpose it no longer asks about.
     pub fn read_unsubscribe_token(
         &self,
         tenant: &TenantConfig,
@@ -229,9 +229,15 @@ impl Identity {
             .map_err(|_| IdentityError::BadToken)?;
         let text = String::from_utf8(plain).map_err(|_| IdentityError::BadToken)?;
         let (account, purpose) = text.split_once('\n').ok_or(IdentityError::BadToken)?;
-        let (purpose, label) = offered(tenant)
-            .find(|(p, _)| *p == purpose)
-            .ok_or(IdentityError::BadToken)?;
+        let Some((purpose, label)) = offered(tenant).find(|(p, _)| *p == purpose) else {
+            // A link the portal made, for a choice it has stopped asking about.
+            return Err(CONSENT_PURPOSES
+                .iter()
+                .find(|(p, _, _)| *p == purpose)
+                .map_or(IdentityError::BadToken, |&(purpose, label, _)| {
+                    IdentityError::NotAsked { purpose, label }
+                }));
+        };
         Ok((account.to_owned(), purpose, label))
     }
 
@@ -240,7 +246,8 @@ impl Identity {
     /// Returns what was stopped, in words.
     ///
     /// # Errors
-    /// [`IdentityError::BadToken`] for a bad token; the database's errors.
+    /// [`IdentityError::BadToken`] for a bad token, [`IdentityError::NotAsked`] for a choice
+    /// no longer asked about; the database's errors.
     pub async fn unsubscribe(
         &self,
         tenant: &TenantConfig,

@@ -317,10 +317,16 @@ async fn unsubscribe_form(
     v: Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, Failure> {
-    let (_, _, label) = state
+    let label = match state
         .identity
         .read_unsubscribe_token(&v.tenant().config, &token)
-        .map_err(|_| bad_link())?;
+    {
+        Ok((_, _, label)) => label,
+        Err(identity::IdentityError::NotAsked { purpose, label }) => {
+            return Ok(not_asked(v, purpose, label));
+        }
+        Err(_) => return Err(bad_link()),
+    };
     let body = format!("Select the button to stop: “{label}”. You do not need to sign in.");
     Ok(crate::http::auth::confirm(
         v,
@@ -356,6 +362,35 @@ async fn unsubscribe(
             ))
         }
         Err(identity::IdentityError::BadToken) => Err(bad_link()),
+        Err(identity::IdentityError::NotAsked { purpose, label }) => {
+            Ok(not_asked(v, purpose, label))
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A genuine link for emails the portal no longer asks about: nothing to stop, and why
+/// (not "this link is not valid", which would send someone looking for a better copy).
+fn not_asked(v: Visitor, purpose: &str, label: &str) -> Response {
+    let config = &v.tenant().config;
+    let why = if purpose == identity::preferences::NOTICE_CHANGES {
+        format!(
+            "{} now emails everyone with an account when its privacy notice changes \
+             significantly, as the privacy notice says, so these emails are no longer a \
+             choice. Nothing has changed in your account.",
+            config.short_name
+        )
+    } else {
+        format!(
+            "{} no longer sends these emails, so there is nothing to stop. Nothing has \
+             changed in your account.",
+            config.short_name
+        )
+    };
+    crate::http::auth::message(
+        v,
+        StatusCode::OK,
+        "These emails are no longer a choice",
+        &format!("“{label}”: {why}"),
+    )
 }
