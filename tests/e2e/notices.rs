@@ -704,31 +704,89 @@ async fn where_the_notice_says_changes_are_emailed_everyone_with_an_account_is_t
     );
 
     // A link from before SEGfL told everyone (made as the portal made them then) is
-    // genuine: it says these emails are no longer a choice, and records nothing. A
-    // made-up link is still not valid.
-    let old_link = format!(
-        "/unsubscribe/{}",
-        app.state
-            .identity
-            .unsubscribe_token(&"segfl".parse().unwrap(), &id, "notice_changes")
-            .unwrap()
-    );
+    // genuine: its page says these emails are no longer a choice and changes nothing. Amy
+    // had said yes then; one click from her mail program records her withdrawal, so the
+    // old "yes" cannot come back if SEGfL asks again. A made-up link, or another
+    // council's, is still not valid.
+    let link = |slug: &str, purpose: &str| {
+        format!(
+            "/unsubscribe/{}",
+            app.state
+                .identity
+                .unsubscribe_token(&slug.parse().unwrap(), &id, purpose)
+                .unwrap()
+        )
+    };
+    let tx = app
+        .store
+        .tenant_tx(&"segfl".parse().unwrap())
+        .await
+        .unwrap();
+    privacy_engine::store::consent::record(
+        &tx,
+        chrono::Utc::now(),
+        privacy_engine::store::consent::Decision {
+            account_id: &id,
+            purpose: "notice_changes",
+            given: true,
+            method: "profile_page",
+            notice_version: "1",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let old_link = link("segfl", "notice_changes");
     let stranger = app.new_browser();
     let page = stranger.get_tenant("segfl", &old_link).await;
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
     assert!(page.contains("no longer a choice"), "{page}");
     assert!(!page.contains("Stop these emails"), "{page}");
+    assert_eq!(
+        segfl_choices(&app, &id).await.len(),
+        1,
+        "the page changes nothing"
+    );
     let res = stranger
         .post_form("segfl", &old_link, &[("List-Unsubscribe", "One-Click")])
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("no longer a choice"));
-    let choices = segfl_choices(&app, &id).await;
-    assert!(choices.is_empty(), "{choices:?}");
-    let res = stranger.get_tenant("segfl", &format!("{old_link}A")).await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    assert_eq!(error_code(&res), "bad_link");
+    let seen: Vec<_> = segfl_choices(&app, &id)
+        .await
+        .into_iter()
+        .map(|e| (e.purpose, e.given, e.method))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("notice_changes".to_owned(), true, "profile_page".to_owned()),
+            (
+                "notice_changes".to_owned(),
+                false,
+                "unsubscribe_link".to_owned()
+            )
+        ]
+    );
+    // SEGfL has no newsletter: a newsletter link says there is nothing to stop.
+    let page = stranger
+        .get_tenant("segfl", &link("segfl", "newsletter"))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("no longer sends these emails")
+    );
+    for bad in [format!("{old_link}A"), link("harrow", "notice_changes")] {
+        let res = stranger.get_tenant("segfl", &bad).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{bad}");
+        assert_eq!(error_code(&res), "bad_link");
+        let res = stranger.post_form("segfl", &bad, &[]).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{bad}");
+    }
 }
 
 /// The consent events of SEGfL's account `id`.

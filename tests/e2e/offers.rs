@@ -219,6 +219,8 @@ async fn an_offer_the_organisations_limit_stops_passes_the_place_on_and_keeps_th
         .await;
     let res = ben.submit("harrow", &link, &link, &[]).await;
     assert_eq!(error_code(&res), "organisation_limit", "{}", res.status());
+    let page = res.text().await.unwrap();
+    assert!(page.contains("still on the waiting list"), "{page}");
     assert!(
         ben.get_json("harrow", "/api/v1/bookings")
             .await

@@ -184,7 +184,7 @@ impl Bookings {
             .ok_or(BookingError::NotFound)?;
         match entry.status.as_str() {
             "offered" => {}
-            // The token stays on a lapsed or accepted entry so its link can say which.
+            // The token stays on an accepted entry so its link can say so.
             "expired" => return Err(BookingError::OfferExpired),
             _ => return Err(BookingError::OfferUsed),
         }
@@ -252,14 +252,20 @@ impl Bookings {
             )
             .await
             {
-                if matches!(refused, BookingError::NotBookable { .. }) {
-                    // The organisation's limit was lowered, or its colleagues booked, since
-                    // the offer: the person keeps their turn and the place goes on.
-                    back_in_line(&tx, &entry, now, base_url).await?;
-                    tx.commit().await?;
-                    self.catalogue.changed(&cfg.slug);
+                if !matches!(refused, BookingError::NotBookable { .. }) {
+                    return Err(refused);
                 }
-                return Err(refused);
+                // The organisation's limit was lowered, or its colleagues booked, since the
+                // offer: the person keeps their turn and the place goes on.
+                back_in_line(&tx, &entry, now, base_url).await?;
+                tx.commit().await?;
+                self.catalogue.changed(&cfg.slug);
+                return Err(BookingError::NotBookable {
+                    code: "organisation_limit",
+                    message: "Your organisation already has all the places it may have on \
+                              this session, so this place has gone to the next person waiting. \
+                              You are still on the waiting list, in your turn",
+                });
             }
         }
         let order_id = uuid::Uuid::now_v7().to_string();
@@ -463,7 +469,6 @@ fn open_for_booking(tenant: &TenantId, now: DateTime<Utc>) -> sea_orm::sea_query
         .into_query()
 }
 
-/// Marks an open offer lapsed (if no one got there first) and passes its place on.
 /// An offer its organisation's limit stops from being accepted: the person waits again, in
 /// their old turn (next in line skips them while their organisation is at its limit), and
 /// the place is offered to the next person who may have it, or goes back on sale.
@@ -505,6 +510,7 @@ async fn back_in_line(
     Ok(())
 }
 
+/// Marks an open offer lapsed (if no one got there first) and passes its place on.
 async fn expire(
     tx: &TenantTx,
     entry: waiting_list_entry::Model,

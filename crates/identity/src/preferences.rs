@@ -47,6 +47,20 @@ pub fn offered(tenant: &TenantConfig) -> impl Iterator<Item = (&'static str, &'s
         .map(|(p, label, _)| (p, label))
 }
 
+/// What an unsubscribe link is for.
+#[derive(Debug, Clone)]
+pub struct UnsubscribeLink {
+    /// Whose choice.
+    pub account: String,
+    /// The purpose.
+    pub purpose: &'static str,
+    /// The purpose in words.
+    pub label: &'static str,
+    /// Whether the tenant still asks about it (else these emails are no longer a choice:
+    /// sent to everyone, or not sent at all).
+    pub still_asked: bool,
+}
+
 /// A person's current preferences.
 #[derive(Debug, Clone)]
 pub struct Preferences {
@@ -219,6 +233,23 @@ impl Identity {
         tenant: &TenantConfig,
         token: &str,
     ) -> Result<(String, &'static str, &'static str), IdentityError> {
+        let link = self.open_unsubscribe_token(tenant, token)?;
+        if !link.still_asked {
+            return Err(IdentityError::NotAsked {
+                purpose: link.purpose,
+                label: link.label,
+            });
+        }
+        Ok((link.account, link.purpose, link.label))
+    }
+
+    /// An unsubscribe token opened: for any purpose the portal has ever asked about, asked
+    /// about by this tenant now or not.
+    fn open_unsubscribe_token(
+        &self,
+        tenant: &TenantConfig,
+        token: &str,
+    ) -> Result<UnsubscribeLink, IdentityError> {
         use base64::Engine as _;
         let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(token)
@@ -229,44 +260,45 @@ impl Identity {
             .map_err(|_| IdentityError::BadToken)?;
         let text = String::from_utf8(plain).map_err(|_| IdentityError::BadToken)?;
         let (account, purpose) = text.split_once('\n').ok_or(IdentityError::BadToken)?;
-        let Some((purpose, label)) = offered(tenant).find(|(p, _)| *p == purpose) else {
-            // A link the portal made, for a choice it has stopped asking about.
-            return Err(CONSENT_PURPOSES
-                .iter()
-                .find(|(p, _, _)| *p == purpose)
-                .map_or(IdentityError::BadToken, |&(purpose, label, _)| {
-                    IdentityError::NotAsked { purpose, label }
-                }));
-        };
-        Ok((account.to_owned(), purpose, label))
+        let &(purpose, label, _) = CONSENT_PURPOSES
+            .iter()
+            .find(|(p, _, _)| *p == purpose)
+            .ok_or(IdentityError::BadToken)?;
+        Ok(UnsubscribeLink {
+            account: account.to_owned(),
+            purpose,
+            label,
+            still_asked: offered(tenant).any(|(p, _)| p == purpose),
+        })
     }
 
     /// Withdraws consent through an unsubscribe link: one withdrawal event (method
     /// `unsubscribe_link`), unless the choice is already withdrawn or the account is gone.
-    /// Returns what was stopped, in words.
+    /// A choice the tenant no longer asks about is withdrawn too, so an earlier "yes" does
+    /// not come back into force if it asks again. Returns what the link was for.
     ///
     /// # Errors
-    /// [`IdentityError::BadToken`] for a bad token, [`IdentityError::NotAsked`] for a choice
-    /// no longer asked about; the database's errors.
+    /// [`IdentityError::BadToken`] for a bad token; the database's errors.
     pub async fn unsubscribe(
         &self,
         tenant: &TenantConfig,
         notice_version: &str,
         token: &str,
-    ) -> Result<&'static str, IdentityError> {
-        let (account, purpose, label) = self.read_unsubscribe_token(tenant, token)?;
+    ) -> Result<UnsubscribeLink, IdentityError> {
+        let link = self.open_unsubscribe_token(tenant, token)?;
+        let (account, purpose) = (link.account.as_str(), link.purpose);
         let tx = self.db.tenant_tx(&tenant.slug).await?;
-        let given = consent::current(&tx, &account)
+        let given = consent::current(&tx, account)
             .await?
             .get(purpose)
             .copied()
             .unwrap_or(false);
-        if given && store::find_by_id(&tx, &account).await?.is_some() {
+        if given && store::find_by_id(&tx, account).await?.is_some() {
             consent::record(
                 &tx,
                 self.clock.now(),
                 Decision {
-                    account_id: &account,
+                    account_id: account,
                     purpose,
                     given: false,
                     method: "unsubscribe_link",
@@ -277,15 +309,15 @@ impl Identity {
             record_detail(
                 &tx,
                 &self.clock,
-                &actor(&account),
+                &actor(account),
                 "consent.withdrawn",
-                &account,
+                account,
                 serde_json::json!({ "purpose": purpose, "method": "unsubscribe_link" }),
             )
             .await?;
         }
         tx.commit().await?;
-        Ok(label)
+        Ok(link)
     }
 
     /// The active accounts whose current choice for `purpose` is "yes".

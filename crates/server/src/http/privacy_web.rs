@@ -323,7 +323,12 @@ async fn unsubscribe_form(
     {
         Ok((_, _, label)) => label,
         Err(identity::IdentityError::NotAsked { purpose, label }) => {
-            return Ok(not_asked(v, purpose, label));
+            return Ok(not_asked(
+                v,
+                purpose,
+                label,
+                "Nothing has changed in your account.",
+            ));
         }
         Err(_) => return Err(bad_link()),
     };
@@ -338,7 +343,8 @@ async fn unsubscribe_form(
 }
 
 /// Withdraws the choice the link names. No sign-in and no form token: the link itself is
-/// the proof, so a mail program's one-click unsubscribe (RFC 8058) works too.
+/// the proof, so a mail program's one-click unsubscribe (RFC 8058) works too. A choice no
+/// longer asked about is withdrawn as well (it stays withdrawn if it is asked again).
 async fn unsubscribe(
     State(state): State<AppState>,
     v: Visitor,
@@ -350,9 +356,10 @@ async fn unsubscribe(
         .unsubscribe(&v.tenant().config, &version, &token)
         .await
     {
-        Ok(label) => {
+        Ok(link) if link.still_asked => {
             let body = format!(
-                "You will not get these emails any more: “{label}”. You can change your choices in your account at any time."
+                "You will not get these emails any more: “{}”. You can change your choices in your account at any time.",
+                link.label
             );
             Ok(crate::http::auth::message(
                 v,
@@ -361,29 +368,32 @@ async fn unsubscribe(
                 &body,
             ))
         }
+        Ok(link) => Ok(not_asked(
+            v,
+            link.purpose,
+            link.label,
+            "Your choice not to get them is recorded, in case they become a choice again.",
+        )),
         Err(identity::IdentityError::BadToken) => Err(bad_link()),
-        Err(identity::IdentityError::NotAsked { purpose, label }) => {
-            Ok(not_asked(v, purpose, label))
-        }
         Err(e) => Err(e.into()),
     }
 }
 
-/// A genuine link for emails the portal no longer asks about: nothing to stop, and why
-/// (not "this link is not valid", which would send someone looking for a better copy).
-fn not_asked(v: Visitor, purpose: &str, label: &str) -> Response {
+/// A genuine link for emails the portal no longer asks about, and why (not "this link is
+/// not valid", which would send someone looking for a better copy); `then` says what the
+/// request did.
+fn not_asked(v: Visitor, purpose: &str, label: &str, then: &str) -> Response {
     let config = &v.tenant().config;
     let why = if purpose == identity::preferences::NOTICE_CHANGES {
         format!(
-            "{} now emails everyone with an account when its privacy notice changes \
-             significantly, as the privacy notice says, so these emails are no longer a \
-             choice. Nothing has changed in your account.",
+            "{} now emails everyone with an account and a confirmed email address when its \
+             privacy notice changes significantly, as the privacy notice says, so these \
+             emails are no longer a choice.",
             config.short_name
         )
     } else {
         format!(
-            "{} no longer sends these emails, so there is nothing to stop. Nothing has \
-             changed in your account.",
+            "{} no longer sends these emails, so there is nothing to stop.",
             config.short_name
         )
     };
@@ -391,6 +401,6 @@ fn not_asked(v: Visitor, purpose: &str, label: &str) -> Response {
         v,
         StatusCode::OK,
         "These emails are no longer a choice",
-        &format!("“{label}”: {why}"),
+        &format!("“{label}”: {why} {then}"),
     )
 }
