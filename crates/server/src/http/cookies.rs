@@ -115,19 +115,17 @@ pub(crate) async fn analytics(
     next: Next,
 ) -> Response {
     let jar = CookieJar::from_headers(req.headers());
+    let agreed =
+        tenant.config.cookies.analytics && choice(&jar, state.secure_cookies) == Some(true);
     let page_view = req.method() == Method::GET && !req.uri().path().starts_with("/assets/");
     // The route's pattern (`/courses/{id}`, `/reset-password/{token}`), never the path as
     // asked: a path can carry a secret link's token or say who someone is.
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
+    let route = (agreed && page_view)
+        .then(|| req.extensions().get::<MatchedPath>())
+        .flatten()
         .map(|m| m.as_str().to_owned());
     let mut res = next.run(req).await;
-    let agreed =
-        tenant.config.cookies.analytics && choice(&jar, state.secure_cookies) == Some(true);
-    if agreed
-        && page_view
-        && res.status().is_success()
+    if res.status().is_success()
         && let Some(path) = route
     {
         let day = state.clock.now().date_naive();

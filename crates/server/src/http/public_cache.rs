@@ -10,10 +10,15 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use http::HeaderValue;
 
+/// A kept page: its content type, and its body in pieces, cut where each visitor's own
+/// token goes (one piece when the page carries none). Serving it joins the pieces around
+/// the visitor's token: no search through the page, no check of its text.
+pub(crate) type KeptPage = (HeaderValue, Arc<[Bytes]>);
+
 /// The cache: at most 20,000 pages and 20,000 parts, each for `ttl`.
 #[derive(Clone)]
 pub struct PublicCache {
-    pub(crate) pages: Option<moka::sync::Cache<String, (HeaderValue, Bytes)>>,
+    pub(crate) pages: Option<moka::sync::Cache<String, KeptPage>>,
     parts: Option<moka::sync::Cache<String, Arc<str>>>,
 }
 

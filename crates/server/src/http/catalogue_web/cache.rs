@@ -14,6 +14,8 @@
 //! memory (`catalogue::published`), so a page not served from here is still answered
 //! without a query.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -29,15 +31,36 @@ pub use crate::http::public_cache::PublicCache;
 /// Largest body kept.
 const MAX_BODY: u64 = 512 * 1024;
 
-/// Stands for the visitor's token in a kept banner page (control characters, which no page
-/// holds and no token is made of).
-const TOKEN_MARK: &str = "\u{1}csrf\u{1}";
+/// `body` cut at each `token` (the pieces between them, zero-copy); `None` when the body
+/// does not carry the token, as a banner page must.
+fn cut_at(body: &Bytes, token: &str) -> Option<Arc<[Bytes]>> {
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    for (at, _) in std::str::from_utf8(body).ok()?.match_indices(token) {
+        pieces.push(body.slice(from..at));
+        from = at + token.len();
+    }
+    if pieces.is_empty() {
+        return None;
+    }
+    pieces.push(body.slice(from..));
+    Some(pieces.into())
+}
 
-/// `body` with every `from` replaced by `to`; `None` when it is not UTF-8 (never kept).
-fn swapped(body: &[u8], from: &str, to: &str) -> Option<Bytes> {
-    std::str::from_utf8(body)
-        .ok()
-        .map(|text| Bytes::from(text.replace(from, to)))
+/// A kept page's body for a visitor: its pieces joined around `token`.
+fn joined(pieces: &[Bytes], token: &str) -> Bytes {
+    if let [whole] = pieces {
+        return whole.clone();
+    }
+    let size = pieces.iter().map(Bytes::len).sum::<usize>() + token.len() * (pieces.len() - 1);
+    let mut out = Vec::with_capacity(size);
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(token.as_bytes());
+        }
+        out.extend_from_slice(piece);
+    }
+    Bytes::from(out)
 }
 
 /// The token a freshly rendered banner page carries: the one its response gives the visitor
@@ -149,9 +172,9 @@ pub(crate) async fn serve_cached(
         address(req.uri())
     );
     let jar = banner.then(|| CookieJar::from_headers(req.headers()));
-    if let Some((content_type, body)) = pages.get(&key) {
+    if let Some((content_type, pieces)) = pages.get(&key) {
         let Some(jar) = jar else {
-            return ([(header::CONTENT_TYPE, content_type)], body).into_response();
+            return ([(header::CONTENT_TYPE, content_type)], joined(&pieces, "")).into_response();
         };
         let (token, new) = match crate::http::visitor::anonymous_csrf(
             &state.identity,
@@ -162,9 +185,7 @@ pub(crate) async fn serve_cached(
             Ok(t) => t,
             Err(e) => return Failure::from(e).into_response(),
         };
-        let Some(body) = swapped(&body, TOKEN_MARK, &token) else {
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        };
+        let body = joined(&pieces, &token);
         let mut res = ([(header::CONTENT_TYPE, content_type)], body).into_response();
         if let Some(c) = new.and_then(|c| HeaderValue::from_str(&c.to_string()).ok()) {
             res.headers_mut().append(header::SET_COOKIE, c);
@@ -184,8 +205,8 @@ pub(crate) async fn serve_cached(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let kept = match &token {
-        None => Some(bytes.clone()),
-        Some(Some(t)) => swapped(&bytes, t, TOKEN_MARK),
+        None => Some(Arc::from([bytes.clone()])),
+        Some(Some(t)) => cut_at(&bytes, t),
         // A banner page whose token cannot be told is not kept.
         Some(None) => None,
     };
@@ -199,7 +220,25 @@ pub(crate) async fn serve_cached(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::address;
+    use axum::body::Bytes;
+
+    use super::{address, cut_at, joined};
+
+    #[test]
+    fn a_kept_banner_page_is_cut_at_each_token_and_joined_around_another() {
+        let page = Bytes::from_static("<p>tok1</p><form>tok1</form>ł".as_bytes());
+        let pieces = cut_at(&page, "tok1").unwrap();
+        assert_eq!(pieces.len(), 3);
+        assert_eq!(joined(&pieces, "tok1"), page);
+        assert_eq!(
+            joined(&pieces, "other"),
+            Bytes::from_static("<p>other</p><form>other</form>ł".as_bytes())
+        );
+        // A page without the token is not kept as a banner page.
+        assert!(cut_at(&page, "tok2").is_none());
+        // A page kept whole is served as it is, whatever the token.
+        assert_eq!(joined(std::slice::from_ref(&page), "x"), page);
+    }
 
     fn kept(uri: &str) -> String {
         address(&uri.parse().unwrap())
