@@ -97,15 +97,12 @@ pub(crate) async fn pass_on(
         )
         .await?;
     }
-    audit::record(
+    audited(
         tx,
         now,
-        AuditEntry {
-            actor: "system:waiting-list",
-            action: "waiting_list.offered",
-            subject: &entry_id,
-            detail: serde_json::json!({"session": session_id}),
-        },
+        "waiting_list.offered",
+        &entry_id,
+        serde_json::json!({"session": session_id}),
     )
     .await?;
     Ok(true)
@@ -492,18 +489,12 @@ async fn back_in_line(
         )
         .exec(&**tx)
         .await?;
-    audit::record(
+    audited(
         tx,
         now,
-        AuditEntry {
-            actor: "system:waiting-list",
-            action: "waiting_list.offer_returned",
-            subject: &entry.id,
-            detail: serde_json::json!({
-                "session": entry.session_id,
-                "reason": "organisation_limit",
-            }),
-        },
+        "waiting_list.offer_returned",
+        &entry.id,
+        serde_json::json!({"session": entry.session_id, "reason": "organisation_limit"}),
     )
     .await?;
     pass_on(tx, &entry.session_id, now, base_url).await?;
@@ -531,17 +522,36 @@ async fn expire(
     if claimed.rows_affected != 1 {
         return Ok(false);
     }
+    audited(
+        tx,
+        now,
+        "waiting_list.lapsed",
+        &entry.id,
+        serde_json::json!({"session": entry.session_id}),
+    )
+    .await?;
+    pass_on(tx, &entry.session_id, now, base_url).await?;
+    Ok(true)
+}
+
+/// An audit event of the waiting list's own doing about the entry `entry_id`.
+async fn audited(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    action: &str,
+    entry_id: &str,
+    detail: serde_json::Value,
+) -> Result<(), BookingError> {
     audit::record(
         tx,
         now,
         AuditEntry {
             actor: "system:waiting-list",
-            action: "waiting_list.lapsed",
-            subject: &entry.id,
-            detail: serde_json::json!({"session": entry.session_id}),
+            action,
+            subject: entry_id,
+            detail,
         },
     )
     .await?;
-    pass_on(tx, &entry.session_id, now, base_url).await?;
-    Ok(true)
+    Ok(())
 }

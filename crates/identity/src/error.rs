@@ -79,16 +79,6 @@ pub enum IdentityError {
     /// A link token is unknown, used or expired.
     #[error("this link has expired or has already been used")]
     BadToken,
-    /// An unsubscribe link, genuine, for emails the portal no longer asks about (the
-    /// newsletter was switched off, or every account holder is now told of notice
-    /// changes).
-    #[error("these emails are no longer a choice: {label}")]
-    NotAsked {
-        /// The purpose the link was for.
-        purpose: &'static str,
-        /// Its label.
-        label: &'static str,
-    },
 }
 
 impl IdentityError {

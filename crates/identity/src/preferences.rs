@@ -223,29 +223,12 @@ impl Identity {
         Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
     }
 
-    /// What an unsubscribe token stops: `(account id, purpose, label)`.
+    /// What an unsubscribe token is for: any purpose the portal has ever asked about,
+    /// asked about by this tenant now or not (`still_asked`).
     ///
     /// # Errors
-    /// [`IdentityError::BadToken`] for a token that is not one of ours for this tenant;
-    /// [`IdentityError::NotAsked`] for one of ours naming a purpose it no longer asks about.
+    /// [`IdentityError::BadToken`] for a token that is not one of ours for this tenant.
     pub fn read_unsubscribe_token(
-        &self,
-        tenant: &TenantConfig,
-        token: &str,
-    ) -> Result<(String, &'static str, &'static str), IdentityError> {
-        let link = self.open_unsubscribe_token(tenant, token)?;
-        if !link.still_asked {
-            return Err(IdentityError::NotAsked {
-                purpose: link.purpose,
-                label: link.label,
-            });
-        }
-        Ok((link.account, link.purpose, link.label))
-    }
-
-    /// An unsubscribe token opened: for any purpose the portal has ever asked about, asked
-    /// about by this tenant now or not.
-    fn open_unsubscribe_token(
         &self,
         tenant: &TenantConfig,
         token: &str,
@@ -285,7 +268,7 @@ impl Identity {
         notice_version: &str,
         token: &str,
     ) -> Result<UnsubscribeLink, IdentityError> {
-        let link = self.open_unsubscribe_token(tenant, token)?;
+        let link = self.read_unsubscribe_token(tenant, token)?;
         let (account, purpose) = (link.account.as_str(), link.purpose);
         let tx = self.db.tenant_tx(&tenant.slug).await?;
         let given = consent::current(&tx, account)

@@ -317,21 +317,19 @@ async fn unsubscribe_form(
     v: Visitor,
     Path(token): Path<String>,
 ) -> Result<Response, Failure> {
-    let label = match state
+    let link = state
         .identity
         .read_unsubscribe_token(&v.tenant().config, &token)
-    {
-        Ok((_, _, label)) => label,
-        Err(identity::IdentityError::NotAsked { purpose, label }) => {
-            return Ok(not_asked(
-                v,
-                purpose,
-                label,
-                "Nothing has changed in your account.",
-            ));
-        }
-        Err(_) => return Err(bad_link()),
-    };
+        .map_err(|_| bad_link())?;
+    if !link.still_asked {
+        return Ok(not_asked(
+            v,
+            link.purpose,
+            link.label,
+            "Nothing has changed in your account.",
+        ));
+    }
+    let label = link.label;
     let body = format!("Select the button to stop: “{label}”. You do not need to sign in.");
     Ok(crate::http::auth::confirm(
         v,
